@@ -1,0 +1,26 @@
+"""neural-style: neural image optimisation.
+
+``stylize`` (Gatys et al. style transfer) and the other entry points are loaded
+on first use, so ``import neural_style`` (and ``neural-style --help``) stays fast.
+"""
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "stylize": ("style_transfer", "stylize"),
+    "run_stylize": ("style_transfer", "run_stylize"),
+    "StylizeResult": ("style_transfer", "StylizeResult"),
+    "NeuralStyleError": ("errors", "NeuralStyleError"),
+    "InputError": ("errors", "InputError"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,31 @@
+"""Colour-space helpers: luminance transfer for ``--original-colors``."""
+
+import torch
+
+# ITU-R BT.601 YUV (as jcjohnson/neural-style's original_colors).
+_RGB_TO_YUV = torch.tensor([[0.299, 0.587, 0.114],
+                            [-0.14713, -0.28886, 0.436],
+                            [0.615, -0.51499, -0.10001]])
+
+
+def rgb_to_yuv(image: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) RGB in [0, 1] to YUV (Y in [0, 1], U and V centred on 0)."""
+    m = _RGB_TO_YUV.to(image)
+    return torch.einsum("ij,bjhw->bihw", m, image)
+
+
+def yuv_to_rgb(image: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`rgb_to_yuv`."""
+    m = torch.linalg.inv(_RGB_TO_YUV.double()).to(image)
+    return torch.einsum("ij,bjhw->bihw", m, image)
+
+
+def transfer_luminance(generated: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The luminance of ``generated`` with the chrominance of ``content`` (Gatys et al. 2016,
+    "Preserving Color in Neural Artistic Style Transfer"). Both (B, 3, H, W) in [0, 1], same size."""
+    if generated.shape != content.shape:
+        raise ValueError(f"expected images of the same shape, got {tuple(generated.shape)} "
+                         f"and {tuple(content.shape)}")
+    y = rgb_to_yuv(generated)[:, :1]
+    uv = rgb_to_yuv(content)[:, 1:]
+    return yuv_to_rgb(torch.cat([y, uv], dim=1)).clamp(0, 1)

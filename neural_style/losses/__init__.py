@@ -1,0 +1,30 @@
+"""Losses for neural image optimisation, in the style of :mod:`kornia.losses`.
+
+Each loss is a function plus a thin :class:`torch.nn.Module` that stores the
+options and calls the function. All take ``reduction="mean" | "sum" | "none"``,
+applied over every element of the unreduced loss, as in :mod:`torch.nn.functional`.
+
+* :func:`gram_matrix` / :class:`GramMatrix`: the style representation of Gatys et al.
+* :func:`content_loss` / :class:`ContentLoss` (aliases :func:`perceptual_loss` /
+  :class:`PerceptualLoss`): feature reconstruction loss, also the denoiser's data term.
+* :func:`style_loss` / :class:`StyleLoss`: a criterion between Gram matrices.
+* :func:`total_variation` / :class:`TotalVariation`: beta-order TV (Mahendran & Vedaldi).
+"""
+
+from .gram import GramMatrix, gram_matrix
+from .perceptual import ContentLoss, PerceptualLoss, content_loss, perceptual_loss
+from .style import StyleLoss, style_loss
+from .total_variation import TotalVariation, total_variation
+
+__all__ = [
+    "gram_matrix",
+    "GramMatrix",
+    "content_loss",
+    "ContentLoss",
+    "perceptual_loss",
+    "PerceptualLoss",
+    "style_loss",
+    "StyleLoss",
+    "total_variation",
+    "TotalVariation",
+]

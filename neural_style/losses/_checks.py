@@ -1,0 +1,72 @@
+"""Input checks shared by the losses; each raises with an "expected ..., got ..." message."""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+__all__ = ["check_tensor", "check_ndim", "check_number", "format_shape"]
+
+
+def format_shape(shape) -> str:
+    """``(2, 3, 4, 4)``-style text for a shape (a 1-tuple keeps no trailing comma)."""
+    return "(" + ", ".join(str(int(s)) for s in shape) + ")"
+
+
+def check_tensor(x: object, name: str) -> None:
+    """Raise unless ``x`` is a floating-point :class:`torch.Tensor`.
+
+    Raises:
+        TypeError: ``x`` is not a tensor, or not of a floating-point dtype.
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"expected {name} to be a torch.Tensor, got {type(x).__name__}")
+    if not torch.is_floating_point(x):
+        raise TypeError(f"expected {name} to be a floating-point tensor, got dtype {x.dtype}")
+
+
+def check_ndim(x: Tensor, name: str, ndim: int, layout: str) -> None:
+    """Raise unless ``x.ndim == ndim``; ``layout`` names the axes, e.g. ``"(B, C, H, W)"``.
+
+    Raises:
+        ValueError: ``x`` has another number of dimensions.
+    """
+    if x.ndim != ndim:
+        raise ValueError(
+            f"expected {name} of shape {layout}, got {format_shape(x.shape)} ({x.ndim}-D)"
+        )
+
+
+def check_number(
+    value: object,
+    name: str,
+    *,
+    minimum: float,
+    strict: bool,
+    condition: Optional[str] = None,
+) -> float:
+    """Return ``value`` as a float, raising unless it is a finite real number above ``minimum``.
+
+    Args:
+        value: the option to check.
+        name: its name in the message.
+        minimum: the bound it must exceed (``strict``) or reach (not ``strict``).
+        strict: whether ``value == minimum`` is rejected.
+        condition: words appended to the message, e.g. ``"for the 'charbonnier' criterion"``.
+
+    Raises:
+        TypeError: ``value`` is not a real number (``bool`` is rejected too).
+        ValueError: ``value`` is NaN, infinite or out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected {name} to be a real number, got {type(value).__name__}")
+    value = float(value)
+    ok = value > minimum if strict else value >= minimum
+    if not ok or not math.isfinite(value):
+        bound = f"{'>' if strict else '>='} {minimum:g}"
+        where = f" {condition}" if condition else ""
+        raise ValueError(f"expected {name} {bound}{where}, got {value!r}")
+    return value
