@@ -23,6 +23,9 @@ class _Group(click.Group):
         try:
             return super().main(args=args, prog_name=prog_name or "neural-style",
                                 standalone_mode=False, **extra)
+        except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # click >= 8.2: plain help
+            exc.show()
+            sys.exit(exc.exit_code)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "neural-style"
             hint = f" (see '{where} --help')" if exc.ctx else ""
@@ -65,8 +68,8 @@ def _layer_option(flag, default, what):
 @click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True)
 @click.option("--lr", type=float, default=None, help="Learning rate [lbfgs: 1, adam: 0.02].")
 @click.option("--content-weight", type=float, default=1.0, show_default=True)
-@click.option("--style-weight", type=float, default=1e4, show_default=True)
-@click.option("--tv-weight", type=float, default=1e-2, show_default=True,
+@click.option("--style-weight", type=float, default=5.0, show_default=True)
+@click.option("--tv-weight", type=float, default=2.0, show_default=True,
               help="Weight of the total variation term (0 disables it).")
 @click.option("--tv-beta", type=float, default=2.0, show_default=True,
               help="Order of the total variation: 2 smooth, 1 edge-preserving.")

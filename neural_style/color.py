@@ -2,10 +2,11 @@
 
 import torch
 
-# ITU-R BT.601 YUV (as jcjohnson/neural-style's original_colors).
-_RGB_TO_YUV = torch.tensor([[0.299, 0.587, 0.114],
-                            [-0.14713, -0.28886, 0.436],
-                            [0.615, -0.51499, -0.10001]])
+# ITU-R BT.601 YUV (as jcjohnson/neural-style's original_colors): U and V are scaled
+# differences B - Y and R - Y, so grey has exactly zero chrominance.
+_Y = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64)
+_RGB_TO_YUV = torch.stack([_Y, 0.492111 * (torch.tensor([0.0, 0, 1]).double() - _Y),
+                           0.877283 * (torch.tensor([1.0, 0, 0]).double() - _Y)])
 
 
 def rgb_to_yuv(image: torch.Tensor) -> torch.Tensor:
@@ -16,7 +17,7 @@ def rgb_to_yuv(image: torch.Tensor) -> torch.Tensor:
 
 def yuv_to_rgb(image: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`rgb_to_yuv`."""
-    m = torch.linalg.inv(_RGB_TO_YUV.double()).to(image)
+    m = torch.linalg.inv(_RGB_TO_YUV).to(image)
     return torch.einsum("ij,bjhw->bihw", m, image)
 
 

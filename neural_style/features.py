@@ -98,6 +98,19 @@ class FeatureExtractor(nn.Module):
         self.net = nn.Sequential(modules)
         self.requires_grad_(False)
         self.eval()
+        self.memory_format = torch.contiguous_format
+
+    def channels_last(self, enabled: bool = True) -> "FeatureExtractor":
+        """Run the convolutions in channels-last memory (NHWC): faster with oneDNN on CPUs and
+        with tensor cores on GPUs. Features come back channels-last; values are unchanged."""
+        self.memory_format = torch.channels_last if enabled else torch.contiguous_format
+        self.net.to(memory_format=self.memory_format)
+        return self
+
+    @property
+    def min_size(self) -> int:
+        """Smallest height and width the deepest layer still sees one pixel of."""
+        return 2 ** sum(1 for name in self.net._modules if name.startswith("pool"))
 
     def forward(self, image: torch.Tensor) -> Dict[str, torch.Tensor]:
         if image.ndim != 4 or image.shape[1] != 3:
@@ -105,6 +118,7 @@ class FeatureExtractor(nn.Module):
         x = (image - self.mean) / self.std
         if self.weights_format == "caffe":
             x = x.flip(1)  # x * 255 - mean, then RGB -> BGR
+        x = x.contiguous(memory_format=self.memory_format)
         out, wanted = {}, set(self.layers)
         for name, module in self.net.named_children():
             x = module(x)
@@ -116,7 +130,9 @@ class FeatureExtractor(nn.Module):
 def build_extractor(weights: LoadedWeights, layers: Sequence[str], *, weights_format: str = "torchvision",
                     pooling: str = "max", device: Optional[torch.device] = None) -> FeatureExtractor:
     """A :class:`FeatureExtractor` moved to ``device``."""
-    return FeatureExtractor(weights, layers, weights_format, pooling).to(device)
+    extractor = FeatureExtractor(weights, layers, weights_format, pooling).to(device)
+    # Measured in benchmarks/stylize_vs_tutorial.py: channels-last is faster on CPU (oneDNN).
+    return extractor.channels_last(torch.device(device or "cpu").type == "cpu")
 
 
 def parse_layers(spec, what: str = "layer") -> Dict[str, float]:

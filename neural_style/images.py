@@ -374,11 +374,16 @@ def resize_long_side(image: torch.Tensor, long_side: int) -> torch.Tensor:
     Returns:
         The resized tensor clamped to [0, 1], or ``image`` itself if the size is unchanged.
     """
+    return resize_to(image, long_side_shape(tuple(image.shape[-2:]), long_side))
+
+
+def long_side_shape(shape: Tuple[int, int], long_side: int) -> Tuple[int, int]:
+    """(H, W) of ``shape`` scaled so that its longer side is ``long_side`` (each side >= 1)."""
     if long_side < 1:
         raise InputError(f"the image size must be at least 1 pixel, got {long_side}: give a positive size")
-    height, width = image.shape[-2:]
+    height, width = shape
     scale = long_side / max(height, width)
-    return resize_to(image, (max(1, round(height * scale)), max(1, round(width * scale))))
+    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 def resize_to(image: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:

@@ -22,7 +22,7 @@ from .color import transfer_luminance
 from .device import available_memory, resolve_device
 from .errors import InputError, ResourceError
 from .features import activation_bytes, build_extractor, check_layers, parse_layers
-from .images import resize_long_side, resize_to, to_tensor
+from .images import long_side_shape, resize_to, to_tensor
 from .optimize import OPTIMIZERS, Step, optimize_image
 from .weights import load_weights
 
@@ -82,8 +82,8 @@ def run_stylize(
     content_layers: Union[str, Sequence[str], Mapping[str, float]] = DEFAULT_CONTENT_LAYERS,
     style_layers: Union[str, Sequence[str], Mapping[str, float]] = DEFAULT_STYLE_LAYERS,
     content_weight: float = 1.0,
-    style_weight: float = 1e4,
-    tv_weight: float = 1e-2,
+    style_weight: float = 5.0,
+    tv_weight: float = 2.0,
     tv_beta: float = 2.0,
     init="content",
     original_colors: bool = False,
@@ -132,14 +132,13 @@ def run_stylize(
     blend = _blend_weights(style_blend_weights, len(style_list))
 
     content_img = to_tensor(content, channels=3, what="content image")
+    style_imgs = [to_tensor(style, channels=3, what="style image") for style in style_list]
+    content_shape = tuple(content_img.shape[-2:])
+    style_shapes = [tuple(s.shape[-2:]) for s in style_imgs]
     if size is not None:
-        content_img = resize_long_side(content_img, size)
-    style_long = None if size is None else max(1, math.ceil(size * style_scale))
-    style_imgs = []
-    for i, style in enumerate(style_list):
-        img = to_tensor(style, channels=3, what="style image")
-        style_imgs.append(resize_long_side(img, style_long) if style_long else img)
-    init_img = _init_image(init, content_img, seed)
+        style_long = max(1, math.ceil(size * style_scale))
+        content_shape = long_side_shape(content_shape, size)
+        style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
 
     loaded = load_weights(weights, model, progress=download_progress)
     model = loaded.model
@@ -149,8 +148,11 @@ def run_stylize(
     check_layers(model, s_layers, "style layer")
     extractor = build_extractor(loaded, list(c_layers) + list(s_layers), pooling=pooling,
                                 weights_format=weights_format, device=dev)
-    _check_memory(extractor, content_img, style_imgs, dev)
+    _check_sizes(extractor, content_shape, style_shapes, dev)  # before any large allocation
 
+    content_img = resize_to(content_img, content_shape)
+    style_imgs = [resize_to(img, shape) for img, shape in zip(style_imgs, style_shapes)]
+    init_img = _init_image(init, content_img, seed)
     content_img, init_img = content_img.to(dev), init_img.to(dev)
     with torch.no_grad():
         content_targets = {k: v.clone() for k, v in extractor(content_img).items() if k in c_layers}
@@ -233,13 +235,19 @@ def _init_image(init, content: torch.Tensor, seed: Optional[int]) -> torch.Tenso
     return resize_to(image, tuple(content.shape[-2:]))
 
 
-def _check_memory(extractor, content: torch.Tensor, styles: Sequence[torch.Tensor], device) -> None:
-    """Refuse sizes whose activations would not fit: a clear error instead of an OOM kill."""
-    h, w = content.shape[-2:]
+def _check_sizes(extractor, content: Tuple[int, int], styles: Sequence[Tuple[int, int]], device) -> None:
+    """Refuse sizes the network cannot see or whose activations would not fit in memory:
+    a clear error instead of a crash or an OOM kill."""
+    for what, (h, w) in [("content image", content)] + [("style image", s) for s in styles]:
+        if min(h, w) < extractor.min_size:
+            raise InputError(f"the {what} is {w}x{h} px as used, but layer {list(extractor.net._modules)[-1]} "
+                             f"needs at least {extractor.min_size} px per side: raise --size or --style-scale")
+    h, w = content
     # Forward activations kept for backward, their gradients, and the L-BFGS history.
-    need = 3 * activation_bytes(extractor, h, w) + 200 * content.numel() * 4
-    need = max([need] + [activation_bytes(extractor, *s.shape[-2:]) for s in styles])
+    need = 3 * activation_bytes(extractor, h, w) + 200 * 3 * h * w * 4
+    need = max([need] + [activation_bytes(extractor, *s) for s in styles])
     have = available_memory(device)
     if need > have:
-        raise ResourceError(f"an image of {w}x{h} needs about {need / 2**30:.1f} GiB on {device} but "
-                            f"{have / 2**30:.1f} GiB are free: use a smaller --size")
+        raise ResourceError(f"images of {w}x{h} px (content) and {', '.join(f'{x}x{y}' for y, x in styles)} px "
+                            f"(style) need about {need / 2**30:.1f} GiB on {device} but {have / 2**30:.1f} GiB "
+                            "are free: use a smaller --size or --style-scale")
