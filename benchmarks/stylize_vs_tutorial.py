@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from neural_style.features import layer_names, parse_layers  # noqa: E402
-from neural_style.images import resize_long_side, to_tensor  # noqa: E402
+from neural_style.images import resize_long_side, resize_to, to_tensor  # noqa: E402
 from neural_style.style_transfer import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, run_stylize  # noqa: E402
 from neural_style.weights import load_weights  # noqa: E402
 
@@ -149,24 +149,33 @@ def main():
     cnn.load_state_dict(weights.state)  # strict: every key checked
     cnn = cnn.to(device).eval()
     content = resize_long_side(to_tensor(args.content), args.size).to(device)
-    style = resize_long_side(to_tensor(args.style), args.size).to(device)
+    # The tutorial needs style and content of one size (the style goes through the content loss taps).
+    style = resize_to(to_tensor(args.style), tuple(content.shape[-2:])).to(device)
 
-    ours, theirs = [], []
+    ours, ours_fp32, theirs = [], [], []
     for _ in range(args.rounds):
         theirs.append(run_tutorial(cnn, layer_names(model), content, style, args.iterations, content_layers, style_layers))
-        result = run_stylize(content, style, weights=args.weights, model=args.model, size=None,
-                             iterations=args.iterations, device=device, download_progress=False)
-        ours.append(result.seconds / result.iterations)
+        for precision, times in (("auto", ours), ("fp32", ours_fp32)):
+            result = run_stylize(content, style, weights=args.weights, model=args.model, size=None,
+                                 iterations=args.iterations, device=device, precision=precision,
+                                 download_progress=False)
+            times.append(result.seconds / result.iterations)
+            if precision == "auto":
+                auto_precision = result.precision
     figures = {
         "device": str(device), "model": model, "size": list(content.shape[-2:]), "iterations": args.iterations,
         "threads": torch.get_num_threads(), "torch": torch.__version__,
         "neural_style_s_per_it": min(ours), "tutorial_s_per_it": min(theirs), "ratio": min(ours) / min(theirs),
+        "default_precision": auto_precision, "neural_style_fp32_s_per_it": min(ours_fp32),
+        "ratio_fp32": min(ours_fp32) / min(theirs),
     }
     print(f"device {device} ({torch.get_num_threads()} threads), {model}, {content.shape[-1]}x{content.shape[-2]}, "
           f"{args.iterations} evaluations x {args.rounds} rounds")
     print(f"tutorial     {figures['tutorial_s_per_it']:.4f} s/iteration")
-    print(f"neural-style {figures['neural_style_s_per_it']:.4f} s/iteration")
-    print(f"ratio        {figures['ratio']:.3f}  (neural-style / tutorial; target <= 0.8)")
+    print(f"neural-style {figures['neural_style_s_per_it']:.4f} s/iteration  (default: --precision auto = {auto_precision})")
+    print(f"neural-style {figures['neural_style_fp32_s_per_it']:.4f} s/iteration  (--precision fp32)")
+    print(f"ratio        {figures['ratio']:.3f}  (neural-style default / tutorial; target <= 0.8)")
+    print(f"ratio fp32   {figures['ratio_fp32']:.3f}  (neural-style fp32 / tutorial)")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
 

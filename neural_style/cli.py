@@ -92,6 +92,8 @@ def _layer_option(flag, default, what):
 @click.option("--pooling", type=click.Choice(["max", "avg"]), default="max", show_default=True)
 @click.option("--seed", type=int, default=None, help="Seed of --init random.")
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto",
+              show_default=True, help="Network precision; auto: bf16 where the hardware has it natively.")
 @click.option("--save-every", type=click.IntRange(min=0), default=0, metavar="N",
               help="Also write OUT-NNNN.ext every N iterations.")
 @click.option("--animation", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -163,7 +165,7 @@ def _stylize(content, styles, output, opts):
             "command": "stylize",
             "settings": {**options, "content": content, "styles": styles, "output": output,
                          "save_every": save_every, "animation": animation},
-            "device": result.device, "model": result.model, "weights": result.weights,
+            "device": result.device, "precision": result.precision, "model": result.model, "weights": result.weights,
             "image_sizes": {"output": list(result.content_size), "styles": result.style_sizes},
             "iterations": result.iterations, "stop_reason": result.stop_reason,
             "seconds": result.seconds,

@@ -99,6 +99,14 @@ class FeatureExtractor(nn.Module):
         self.requires_grad_(False)
         self.eval()
         self.memory_format = torch.contiguous_format
+        self.autocast_dtype: Optional[torch.dtype] = None
+
+    def precision(self, dtype: Optional[torch.dtype]) -> "FeatureExtractor":
+        """Run the network under autocast to ``dtype`` (torch.bfloat16 or torch.float16), or in
+        float32 (``None``). Features are returned as float32 either way, so losses and Gram
+        matrices stay in full precision."""
+        self.autocast_dtype = dtype
+        return self
 
     def channels_last(self, enabled: bool = True) -> "FeatureExtractor":
         """Run the convolutions in channels-last memory (NHWC): faster with oneDNN on CPUs and
@@ -120,19 +128,19 @@ class FeatureExtractor(nn.Module):
             x = x.flip(1)  # x * 255 - mean, then RGB -> BGR
         x = x.contiguous(memory_format=self.memory_format)
         out, wanted = {}, set(self.layers)
-        for name, module in self.net.named_children():
-            x = module(x)
-            if name in wanted:
-                out[name] = x
-        return out
+        with torch.autocast(x.device.type, dtype=self.autocast_dtype or torch.float32,
+                            enabled=self.autocast_dtype is not None):
+            for name, module in self.net.named_children():
+                x = module(x)
+                if name in wanted:
+                    out[name] = x
+        return {k: v.float() for k, v in out.items()}
 
 
 def build_extractor(weights: LoadedWeights, layers: Sequence[str], *, weights_format: str = "torchvision",
                     pooling: str = "max", device: Optional[torch.device] = None) -> FeatureExtractor:
     """A :class:`FeatureExtractor` moved to ``device``."""
-    extractor = FeatureExtractor(weights, layers, weights_format, pooling).to(device)
-    # Measured in benchmarks/stylize_vs_tutorial.py: channels-last is faster on CPU (oneDNN).
-    return extractor.channels_last(torch.device(device or "cpu").type == "cpu")
+    return FeatureExtractor(weights, layers, weights_format, pooling).to(device)
 
 
 def parse_layers(spec, what: str = "layer") -> Dict[str, float]:

@@ -19,7 +19,7 @@ import torch
 
 from . import losses
 from .color import transfer_luminance
-from .device import available_memory, resolve_device
+from .device import available_memory, resolve_device, resolve_precision
 from .errors import InputError, ResourceError
 from .features import activation_bytes, build_extractor, check_layers, parse_layers
 from .images import long_side_shape, resize_to, to_tensor
@@ -42,6 +42,7 @@ class StylizeResult:
         seconds: wall time of the optimisation loop (model loading excluded).
         stop_reason: ``"completed"``, ``"converged"``, ``"interrupted"`` or ``"non-finite"``.
         device: the torch device used.
+        precision: the network's precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
         model: ``"vgg16"`` or ``"vgg19"``.
         weights: the file or URL of the VGG weights.
         content_size: (H, W) of the optimised image.
@@ -54,6 +55,7 @@ class StylizeResult:
     seconds: float = 0.0
     stop_reason: str = "completed"
     device: str = "cpu"
+    precision: str = "fp32"
     model: str = "vgg19"
     weights: str = ""
     content_size: Tuple[int, int] = (0, 0)
@@ -92,6 +94,7 @@ def run_stylize(
     iterations: int = 500,
     seed: Optional[int] = None,
     device: Union[str, torch.device] = "auto",
+    precision: str = "auto",
     callback: Optional[Callable[[Step], None]] = None,
     download_progress: bool = True,
 ) -> StylizeResult:
@@ -118,6 +121,9 @@ def run_stylize(
         iterations: loss evaluations.
         seed: seed of the random initialisation.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or a torch.device.
+        precision: ``"auto"`` (bfloat16 autocast of the network where the hardware has native
+            bfloat16, else float32), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (GPU). Losses and Gram
+            matrices are always computed in float32.
         callback: called after each evaluation with a :class:`neural_style.optimize.Step`.
         download_progress: show a progress bar while downloading weights.
 
@@ -126,6 +132,7 @@ def run_stylize(
     """
     _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, iterations)
     dev = device if isinstance(device, torch.device) else resolve_device(device)
+    autocast = resolve_precision(precision, dev)
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     if not style_list:
         raise InputError("no style image given: pass at least one")
@@ -147,7 +154,7 @@ def run_stylize(
     check_layers(model, c_layers, "content layer")
     check_layers(model, s_layers, "style layer")
     extractor = build_extractor(loaded, list(c_layers) + list(s_layers), pooling=pooling,
-                                weights_format=weights_format, device=dev)
+                                weights_format=weights_format, device=dev).precision(autocast)
     _check_sizes(extractor, content_shape, style_shapes, dev)  # before any large allocation
 
     content_img = resize_to(content_img, content_shape)
@@ -189,7 +196,8 @@ def run_stylize(
         image = transfer_luminance(image, content_img)
     return StylizeResult(
         image=image.cpu(), history=run.history, iterations=run.iterations, seconds=run.seconds,
-        stop_reason=run.stop_reason, device=str(dev), model=model, weights=loaded.source,
+        stop_reason=run.stop_reason, device=str(dev), model=model,
+        precision={None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[autocast], weights=loaded.source,
         content_size=tuple(content_img.shape[-2:]), style_sizes=[tuple(s.shape[-2:]) for s in style_imgs])
 
 

@@ -48,7 +48,7 @@ API_DEFAULTS = dict(
     tv_weight=2.0, tv_beta=2.0, content_layers="relu4_2",
     style_layers="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", style_blend_weights=None, style_scale=1.0,
     init="content", original_colors=False, model=None, weights=None, weights_format="torchvision",
-    pooling="max", seed=None, device="auto", download_progress=True,
+    pooling="max", seed=None, device="auto", precision="auto", download_progress=True,
 )
 
 

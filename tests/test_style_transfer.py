@@ -111,3 +111,20 @@ def test_a_size_that_does_not_fit_is_refused_before_work(content_file, style_fil
     monkeypatch.setattr(style_transfer, "available_memory", lambda device: 10 * 2**20)
     with pytest.raises(ResourceError, match="smaller --size"):
         style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, size=1024, iterations=1)
+
+
+@pytest.mark.parametrize("precision, name", [("fp32", "fp32"), ("bf16", "bf16")])
+def test_precision_is_applied_and_reported(precision, name, content_file, style_file, vgg16_file):
+    result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, precision=precision,
+                                        size=32, iterations=10)
+    assert result.precision == name
+    assert result.image.dtype == torch.float32
+    assert result.history[-1]["total"] < result.history[0]["total"]
+
+
+def test_bf16_network_gives_nearly_the_fp32_losses(content_file, style_file, vgg16_file):
+    first = lambda p: style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, precision=p,
+                                                 init="random", seed=0, size=32, iterations=1).history[0]
+    a, b = first("fp32"), first("bf16")
+    assert b["style"] == pytest.approx(a["style"], rel=0.05)
+    assert b["content"] == pytest.approx(a["content"], rel=0.05)
