@@ -55,14 +55,6 @@ API_DEFAULTS = dict(
 # --- fixtures and helpers -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """The test machine's two cores are shared: one thread avoids oversubscription (20x slower convs)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(autouse=True)
 def hub(monkeypatch, tmp_path_factory):

@@ -21,14 +21,6 @@ IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 CAFFE_MEAN_BGR = torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """The test machine's two cores are shared: one thread avoids oversubscription (20x slower convs)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def weights16(vgg16_file):
