@@ -61,6 +61,8 @@ def _layer_option(flag, default, what):
 @click.argument("styles", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output image (.png, .jpg, .tif, .webp).")
+@click.option("--bit-depth", type=click.Choice(["8", "16"]), default="8", show_default=True,
+              help="Bits per sample of the output (16: PNG only).")
 @click.option("--size", type=click.IntRange(min=16), default=512, show_default=True,
               help="Long side of the output in pixels.")
 @click.option("--iterations", type=click.IntRange(min=1), default=500, show_default=True,
@@ -133,6 +135,9 @@ def _stylize(content, styles, output, opts):
     if opts["animation"]:
         check_animation_path(opts["animation"], inputs=inputs + [output])
     blend = _parse_floats(opts["style_blend_weights"], "--style-blend-weights")
+    bit_depth = int(opts.pop("bit_depth"))
+    if bit_depth == 16 and output.suffix.lower() != ".png":
+        raise InputError(f"--bit-depth 16 needs a .png output, got '{output.name}': use .png or --bit-depth 8")
 
     save_every, animation = opts.pop("save_every"), opts.pop("animation")
     report = opts.pop("report")
@@ -143,7 +148,8 @@ def _stylize(content, styles, output, opts):
     def callback(step):
         bar.update(step.iteration, {k: step.losses[k] for k in ("content", "style", "tv", "total")})
         if save_every and step.iteration % save_every == 0 and step.iteration < step.iterations:
-            write_image(output.with_name(f"{output.stem}-{step.iteration:04d}{output.suffix}"), step.image)
+            write_image(output.with_name(f"{output.stem}-{step.iteration:04d}{output.suffix}"), step.image,
+                        bit_depth=bit_depth)
         if animation and (step.iteration % frame_every == 0 or step.iteration == 1):
             frames.append((step.image.clamp(0, 1) * 255).round().to(torch.uint8).cpu())
 
@@ -156,7 +162,7 @@ def _stylize(content, styles, output, opts):
     finally:
         bar.close()
 
-    write_image(output, result.image)
+    write_image(output, result.image, bit_depth=bit_depth)
     if animation:
         frames.append((result.image * 255).round().to(torch.uint8))
         write_animation(animation, [f[0].permute(1, 2, 0).numpy() for f in frames])
@@ -164,7 +170,7 @@ def _stylize(content, styles, output, opts):
         write_report(report, {
             "command": "stylize",
             "settings": {**options, "content": content, "styles": styles, "output": output,
-                         "save_every": save_every, "animation": animation},
+                         "save_every": save_every, "animation": animation, "bit_depth": bit_depth},
             "device": result.device, "precision": result.precision, "model": result.model, "weights": result.weights,
             "image_sizes": {"output": list(result.content_size), "styles": result.style_sizes},
             "iterations": result.iterations, "stop_reason": result.stop_reason,

@@ -25,6 +25,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from neural_style import __version__, images, style_transfer
+from neural_style.images import read_image
 from neural_style import weights as weights_module
 from neural_style.cli import cli
 from neural_style.images import resize_long_side, tensor_to_array, to_tensor
@@ -317,6 +318,22 @@ def test_jpeg_output(content_file, style_file, tmp_path, vgg16_file):
     assert_ok(invoke(*stylize_args(content_file, style_file, out, vgg16_file, "--quiet")))
     with Image.open(out) as image:
         assert image.format == "JPEG" and image.size == OUT_SIZE
+
+
+def test_16_bit_png_output(content_file, style_file, tmp_path, vgg16_file):
+    out = tmp_path / "out.png"
+    assert_ok(invoke(*stylize_args(content_file, style_file, out, vgg16_file, "--bit-depth", "16", "-q")))
+    data = read_image(out)
+    assert data.bit_depth == 16 and data.pixels.shape == (OUT_SIZE[1], OUT_SIZE[0], 3)
+    levels = np.unique(np.round(data.pixels * 65535))
+    assert np.any(levels % 257 != 0)  # not 8-bit values stretched to 16 bits
+
+
+def test_16_bit_needs_png(content_file, style_file, tmp_path, vgg16_file):
+    out = tmp_path / "out.jpg"
+    assert_error(invoke(*stylize_args(content_file, style_file, out, vgg16_file, "--bit-depth", "16")), 2,
+                 "--bit-depth 16 needs a .png output")
+    assert not out.exists()
 
 
 def test_report(content_file, style_file, tmp_path, vgg16_file):
