@@ -10,6 +10,9 @@ _LAZY = {
     "stylize": ("style_transfer", "stylize"),
     "run_stylize": ("style_transfer", "run_stylize"),
     "StylizeResult": ("style_transfer", "StylizeResult"),
+    "denoise": ("denoising", "denoise"),
+    "run_denoise": ("denoising", "run_denoise"),
+    "DenoiseResult": ("denoising", "DenoiseResult"),
     "NeuralStyleError": ("errors", "NeuralStyleError"),
     "InputError": ("errors", "InputError"),
 }

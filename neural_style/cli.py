@@ -191,6 +191,97 @@ def _stylize(content, styles, output, opts):
                    f"{result.device}; style {last['style']:.3g}, content {last['content']:.3g})", err=True)
 
 
+def _auto_or_float(flag):
+    def convert(ctx, param, value):
+        if value is None or value == "auto":
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            raise click.BadParameter(f"expected 'auto' or a number, got {value!r}") from None
+        if not (number >= 0 and math.isfinite(number)):
+            raise click.BadParameter(f"expected 'auto' or a finite number >= 0, got {value!r}")
+        return number
+    return convert
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Output file for one input; a folder for several (created if missing, names kept).")
+@click.option("--tv-beta", type=float, default=None,
+              help="Order of the total variation (1: ROF). Below 1 is non-convex. [default: 1]")
+@click.option("--tv-weight", default="auto", show_default=True, callback=_auto_or_float("--tv-weight"),
+              metavar="auto|FLOAT", help="Lambda; auto: from sigma and beta (README, 'The lambda rule').")
+@click.option("--sigma", default="auto", show_default=True, callback=_auto_or_float("--sigma"),
+              metavar="auto|FLOAT", help="Noise standard deviation on the 0..255 scale; auto: estimated.")
+@click.option("--fidelity", type=click.Choice(["l2", "l1", "charbonnier"]), default="l2", show_default=True,
+              help="Data term; l1 for impulse (salt-and-pepper) noise.")
+@click.option("--coupling", type=click.Choice(["vectorial", "channel"]), default="vectorial", show_default=True,
+              help="Colour TV: all channels under one root, or per channel.")
+@click.option("--optimizer", type=click.Choice(["auto", "primal-dual", "lbfgs", "adam"]), default="auto",
+              show_default=True, help="auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.")
+@click.option("--iterations", type=click.IntRange(min=1), default=None,
+              help="Iteration limit [primal-dual 300, L-BFGS/Adam 500].")
+@click.option("--tolerance", type=click.FloatRange(min=0), default=1e-4, show_default=True,
+              help="Stop when the relative change per iteration falls below this.")
+@click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
+@click.option("--reference", type=click.Path(path_type=Path), default=None,
+              help="Clean image (or folder of them, matched by name): print PSNR and SSIM.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write per-image sigma, lambda, beta, iterations, seconds (and PSNR/SSIM) as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
+def denoise(inputs, output, **opts):
+    """Remove noise from INPUT images by minimising fidelity + lambda * beta-order TV."""
+    from .errors import NeuralStyleError
+
+    try:
+        _denoise(list(inputs), output, opts)
+    except NeuralStyleError as exc:
+        _fail(exc)
+
+
+def _denoise(inputs, output, opts):
+    import warnings
+
+    from .denoise_files import denoise_files, plan_outputs
+    from .progress import ProgressBar
+
+    quiet, report, reference = opts.pop("quiet"), opts.pop("report"), opts.pop("reference")
+    beta = opts.pop("tv_beta")
+    pairs = plan_outputs(inputs, output)
+    if beta is not None and beta < 1:
+        click.echo(f"warning: --tv-beta {beta} < 1 is non-convex and gives spike artefacts", err=True)
+    sigma = opts.pop("sigma")
+    opts["solver"] = opts.pop("optimizer")
+    bar = ProgressBar(len(pairs), label="files ", enabled=not quiet)
+    done = [0]
+
+    def on_step(step):
+        bar.update(done[0], {"iteration": step.iteration})
+
+    def on_file(index, record):
+        done[0] = index
+        bar.update(index, force=True)
+        if not quiet:
+            line = (f"{record['input']}: sigma {record['sigma'] * 255:.2f}"
+                    f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}, "
+                    f"{record['iterations']} iterations, {record['seconds']:.2f} s")
+            if "psnr" in record:
+                line += f", PSNR {record['psnr']:.2f} dB, SSIM {record['ssim']:.4f}"
+            bar.stream.write("\r\x1b[K") if bar.drawn else None
+            click.echo(line, err=True)
+
+    records = denoise_files(pairs, reference=reference, report=report, on_file=on_file, callback=on_step,
+                            sigma=sigma if sigma == "auto" else sigma / 255,
+                            **({} if beta is None else {"tv_beta": beta}), **opts)
+    bar.close()
+    if reference is not None:
+        scored = [r for r in records if "psnr" in r]
+        click.echo(f"mean PSNR {sum(r['psnr'] for r in scored) / len(scored):.2f} dB, "
+                   f"mean SSIM {sum(r['ssim'] for r in scored) / len(scored):.4f} over {len(scored)} images")
+
+
 def _parse_floats(text, flag):
     from .errors import InputError
 

@@ -19,6 +19,9 @@ OPTIMIZERS = ("lbfgs", "adam")
 #: Default learning rates: L-BFGS takes whole quasi-Newton steps; Adam moves pixels in [0, 1].
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 
+#: Convergence (``tolerance``) needs this many small changes in a row, after WARMUP evaluations.
+PATIENCE, WARMUP = 3, 10
+
 LossFn = Callable[[torch.Tensor], Dict[str, torch.Tensor]]
 
 
@@ -81,8 +84,8 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         optimizer: ``"lbfgs"`` (no line search, as jcjohnson/neural-style) or ``"adam"``.
         lr: learning rate; ``None`` takes :data:`DEFAULT_LR`.
         iterations: loss evaluations to run.
-        tolerance: stop when the relative change of the total loss between two
-            evaluations falls below this (0 never stops early).
+        tolerance: stop when the relative change of the total loss between evaluations
+            stays below this for PATIENCE evaluations in a row (0 never stops early).
         clamp: keep Adam's iterate in [0, 1] after each step (L-BFGS runs
             unconstrained; its result is clamped).
         history_size: L-BFGS correction pairs.
@@ -102,11 +105,11 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
     x = init.detach().clone().requires_grad_(True)
     result = OptimizeResult(image=init.detach().clone())
     best = math.inf
-    previous = None
+    previous, calm = None, 0
     start = time.perf_counter()
 
     def closure():
-        nonlocal best, previous
+        nonlocal best, previous, calm
         opt.zero_grad(set_to_none=True)
         terms = loss_fn(x)
         total = terms["total"]
@@ -125,9 +128,13 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
             callback(Step(result.iterations, iterations, losses, x.detach(), time.perf_counter() - start))
         if result.iterations >= iterations:  # a line search may ask for more
             raise _Stop("completed")
-        if (tolerance > 0 and previous is not None
-                and abs(previous - losses["total"]) <= tolerance * max(abs(previous), 1e-30)):
-            raise _Stop("converged")
+        if tolerance > 0 and previous is not None:
+            small = abs(previous - losses["total"]) <= tolerance * max(abs(previous), 1e-30)
+            calm = calm + 1 if small else 0
+            # L-BFGS's first step is tiny (1 / |g|_1) and a line search may make small
+            # probes: converged only after PATIENCE small changes in a row, past warm-up.
+            if calm >= PATIENCE and result.iterations >= WARMUP:
+                raise _Stop("converged")
         previous = losses["total"]
         total.backward()
         return total
