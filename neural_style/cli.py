@@ -92,10 +92,10 @@ def _layer_option(flag, default, what):
 @click.option("--weights-format", type=click.Choice(["torchvision", "caffe"]), default="torchvision",
               show_default=True, help="caffe: weights expecting BGR 0..255 mean-subtracted input.")
 @click.option("--pooling", type=click.Choice(["max", "avg"]), default="max", show_default=True)
-@click.option("--seed", type=int, default=None, help="Seed of --init random.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Seed of --init random.")
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto",
-              show_default=True, help="Network precision; auto: bf16 where the hardware has it natively.")
+              show_default=True, help="Network precision; auto: bf16 on CPUs that have it natively, else fp32.")
 @click.option("--save-every", type=click.IntRange(min=0), default=0, metavar="N",
               help="Also write OUT-NNNN.ext every N iterations.")
 @click.option("--animation", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -141,6 +141,13 @@ def _stylize(content, styles, output, opts):
 
     save_every, animation = opts.pop("save_every"), opts.pop("animation")
     report = opts.pop("report")
+
+    def intermediate(iteration):
+        return output.with_name(f"{output.stem}-{iteration:04d}{output.suffix}")
+
+    if save_every:  # every OUT-NNNN.ext the run will write, before any work
+        for iteration in range(save_every, opts["iterations"], save_every):
+            check_output_path(intermediate(iteration), inputs=inputs, what="intermediate output")
     frame_every = max(1, math.ceil(opts["iterations"] / 100))
     frames = []
     bar = ProgressBar(opts["iterations"], enabled=not quiet)
@@ -148,8 +155,7 @@ def _stylize(content, styles, output, opts):
     def callback(step):
         bar.update(step.iteration, {k: step.losses[k] for k in ("content", "style", "tv", "total")})
         if save_every and step.iteration % save_every == 0 and step.iteration < step.iterations:
-            write_image(output.with_name(f"{output.stem}-{step.iteration:04d}{output.suffix}"), step.image,
-                        bit_depth=bit_depth)
+            write_image(intermediate(step.iteration), step.image, bit_depth=bit_depth)
         if animation and (step.iteration % frame_every == 0 or step.iteration == 1):
             frames.append((step.image.clamp(0, 1) * 255).round().to(torch.uint8).cpu())
 
@@ -159,13 +165,20 @@ def _stylize(content, styles, output, opts):
     except torch.cuda.OutOfMemoryError:
         raise NeuralStyleError(f"out of GPU memory at --size {opts['size']}: "
                                "use a smaller --size or --device cpu") from None
+    except RuntimeError as exc:  # the CPU allocator's (and other backends') out-of-memory errors
+        text = str(exc).lower()
+        if "out of memory" in text or "can't allocate memory" in text:
+            raise NeuralStyleError(f"out of memory at --size {opts['size']}: use a smaller --size") from None
+        raise
     finally:
         bar.close()
 
-    write_image(output, result.image, bit_depth=bit_depth)
-    if animation:
-        frames.append((result.image * 255).round().to(torch.uint8))
-        write_animation(animation, [f[0].permute(1, 2, 0).numpy() for f in frames])
+    best = result.best_iteration  # 0: no evaluation finished with a finite loss, nothing worth writing
+    if best:
+        write_image(output, result.image, bit_depth=bit_depth)
+        if animation:
+            frames.append((result.image * 255).round().to(torch.uint8))
+            write_animation(animation, [f[0].permute(1, 2, 0).numpy() for f in frames])
     if report:
         write_report(report, {
             "command": "stylize",
@@ -173,22 +186,28 @@ def _stylize(content, styles, output, opts):
                          "save_every": save_every, "animation": animation, "bit_depth": bit_depth},
             "device": result.device, "precision": result.precision, "model": result.model, "weights": result.weights,
             "image_sizes": {"output": list(result.content_size), "styles": result.style_sizes},
-            "iterations": result.iterations, "stop_reason": result.stop_reason,
+            "iterations": result.iterations, "stop_reason": result.stop_reason, "best_iteration": best,
             "seconds": result.seconds,
             "seconds_per_iteration": result.seconds / max(result.iterations, 1),
             "history": result.history,
         })
     if result.stop_reason == "interrupted":
-        click.echo(f"interrupted at iteration {result.iterations}: wrote the best image so far to {output}",
-                   err=True)
+        click.echo(f"interrupted at iteration {result.iterations}: wrote the best image so far "
+                   f"(iteration {best}) to {output}" if best else
+                   "interrupted before the first iteration finished: wrote no image", err=True)
         sys.exit(EXIT_INTERRUPTED)
     if result.stop_reason == "non-finite":
+        if not best:
+            raise NeuralStyleError("the loss was non-finite from the first iteration: "
+                                   "lower --style-weight/--content-weight")
         raise NeuralStyleError(f"the loss became non-finite at iteration {result.iterations} "
-                               f"(try a lower --lr or --style-weight): wrote the last finite image to {output}")
+                               f"(try a lower --lr or --style-weight): wrote the best finite image "
+                               f"(iteration {best}) to {output}")
     if not quiet:
         last = result.history[-1]
         click.echo(f"wrote {output} ({result.iterations} iterations in {result.seconds:.1f} s on "
-                   f"{result.device}; style {last['style']:.3g}, content {last['content']:.3g})", err=True)
+                   f"{result.device}, {result.precision}; style {last['style']:.3g}, "
+                   f"content {last['content']:.3g})", err=True)
 
 
 def _auto_or_float(flag):

@@ -1,6 +1,7 @@
 """Choosing the torch device from a user's ``--device`` value."""
 
 import re
+from typing import Optional
 
 from .errors import InputError
 
@@ -35,8 +36,26 @@ def resolve_device(name: str = "auto"):
     return torch.device(name)
 
 
+_MEMINFO = "/proc/meminfo"
+
+
+def _meminfo_available() -> Optional[int]:
+    """``MemAvailable`` of /proc/meminfo in bytes (free RAM plus what the kernel can reclaim,
+    such as the page cache), or None where there is no such file or line."""
+    try:
+        with open(_MEMINFO, encoding="ascii", errors="ignore") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    value, *unit = line.split(":", 1)[1].split()
+                    return int(value) * (1024 if unit and unit[0].lower() == "kb" else 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def available_memory(device) -> int:
-    """Bytes that work on ``device`` may use: free GPU memory, or available RAM."""
+    """Bytes that work on ``device`` may use: free GPU memory, or available RAM
+    (``MemAvailable``, else the free pages, else unknown: a huge number, so nothing is refused)."""
     import os
 
     import torch
@@ -44,6 +63,9 @@ def available_memory(device) -> int:
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
         return free
+    available = _meminfo_available()
+    if available is not None:
+        return available
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
@@ -65,18 +87,27 @@ def _cpu_has_native_bf16() -> bool:
 def resolve_precision(precision: str, device):
     """The autocast dtype for ``precision`` on ``device``, or None for float32.
 
-    ``auto`` is bfloat16 where the hardware computes it natively (CPUs with AVX512-BF16
-    or AMX, CUDA GPUs that support it): in benchmarks/stylize_vs_tutorial.py it is ~1.5x
-    faster than float32 on such a CPU and reaches the same loss. Elsewhere float32.
+    ``auto`` is bfloat16 only on CPUs that compute it natively (AVX512-BF16 or AMX): in
+    benchmarks/stylize_vs_tutorial.py it is ~1.5x faster than float32 on such a CPU and
+    reaches the same loss. On CUDA and MPS ``auto`` is float32, as bfloat16 has not been
+    measured on a GPU yet; ask for ``bf16`` explicitly there (CUDA: compute capability 8.0
+    or newer, Ampere on).
+
+    Raises:
+        InputError: an unknown precision, ``fp16`` on the CPU, or ``bf16`` on a CUDA GPU
+            older than compute capability 8.0.
     """
     import torch
 
     if precision not in PRECISIONS:
         raise InputError(f"unknown precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
     if precision == "auto":
-        native = (torch.cuda.is_bf16_supported() if device.type == "cuda"
-                  else device.type == "cpu" and _cpu_has_native_bf16())
-        precision = "bf16" if native else "fp32"
+        precision = "bf16" if device.type == "cpu" and _cpu_has_native_bf16() else "fp32"
+    if precision == "bf16" and device.type == "cuda":
+        major, minor = torch.cuda.get_device_capability(device)
+        if major < 8:
+            raise InputError(f"precision bf16 needs a CUDA GPU of compute capability 8.0 or newer, "
+                             f"{device} has {major}.{minor}: use fp16 or fp32")
     if precision == "fp16" and device.type == "cpu":
         raise InputError("precision fp16 is for GPUs: use bf16 or fp32 on the CPU")
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]

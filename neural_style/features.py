@@ -98,7 +98,6 @@ class FeatureExtractor(nn.Module):
         self.net = nn.Sequential(modules)
         self.requires_grad_(False)
         self.eval()
-        self.memory_format = torch.contiguous_format
         self.autocast_dtype: Optional[torch.dtype] = None
 
     def precision(self, dtype: Optional[torch.dtype]) -> "FeatureExtractor":
@@ -106,13 +105,6 @@ class FeatureExtractor(nn.Module):
         float32 (``None``). Features are returned as float32 either way, so losses and Gram
         matrices stay in full precision."""
         self.autocast_dtype = dtype
-        return self
-
-    def channels_last(self, enabled: bool = True) -> "FeatureExtractor":
-        """Run the convolutions in channels-last memory (NHWC): faster with oneDNN on CPUs and
-        with tensor cores on GPUs. Features come back channels-last; values are unchanged."""
-        self.memory_format = torch.channels_last if enabled else torch.contiguous_format
-        self.net.to(memory_format=self.memory_format)
         return self
 
     @property
@@ -126,7 +118,7 @@ class FeatureExtractor(nn.Module):
         x = (image - self.mean) / self.std
         if self.weights_format == "caffe":
             x = x.flip(1)  # x * 255 - mean, then RGB -> BGR
-        x = x.contiguous(memory_format=self.memory_format)
+        x = x.contiguous()
         out, wanted = {}, set(self.layers)
         with torch.autocast(x.device.type, dtype=self.autocast_dtype or torch.float32,
                             enabled=self.autocast_dtype is not None):

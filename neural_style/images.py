@@ -408,7 +408,9 @@ def resize_to(image: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
 
 
 def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIONS, what: str = "output") -> Path:
-    """Validate an output path before any work: InputError for a directory, an unsupported extension or an input.
+    """Validate an output path before any work: InputError for a directory, an unsupported extension,
+    an input, or a folder that cannot be created or written (its nearest existing ancestor is a
+    file, or is not writable).
 
     Args:
         path: the output file.
@@ -430,7 +432,21 @@ def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIO
     for source in inputs:
         if isinstance(source, (str, os.PathLike)) and _same_file(path, Path(source)):
             raise InputError(f"refusing to overwrite input '{source}': choose another {what} path")
+    folder = _nearest_existing(path.absolute().parent)
+    if not folder.is_dir():
+        raise InputError(f"cannot write {what} '{path}': '{folder}' is a file, not a folder: "
+                         "choose another output folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {what} '{path}': folder '{folder}' is not writable: "
+                         "choose another output folder")
     return path
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """``folder`` or its nearest ancestor that exists (as a file or a folder)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 def _same_file(first: Path, second: Path) -> bool:

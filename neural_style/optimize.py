@@ -81,7 +81,8 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
     Args:
         init: the starting image, (B, C, H, W); not modified.
         loss_fn: maps the image to a dict of scalar loss tensors with a ``"total"`` key.
-        optimizer: ``"lbfgs"`` (no line search, as jcjohnson/neural-style) or ``"adam"``.
+        optimizer: ``"lbfgs"`` (with a strong-Wolfe line search; each evaluation it makes
+            counts as one iteration) or ``"adam"``.
         lr: learning rate; ``None`` takes :data:`DEFAULT_LR`.
         iterations: loss evaluations to run.
         tolerance: stop when the relative change of the total loss between evaluations
@@ -99,8 +100,8 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
     if iterations < 1:
         raise InputError(f"iterations must be at least 1, got {iterations}")
     lr = DEFAULT_LR[optimizer] if lr is None else lr
-    if not lr > 0:
-        raise InputError(f"learning rate must be positive, got {lr}")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise InputError(f"learning rate must be a finite number > 0, got {lr}")
 
     x = init.detach().clone().requires_grad_(True)
     result = OptimizeResult(image=init.detach().clone())

@@ -41,6 +41,8 @@ class StylizeResult:
         iterations: evaluations run.
         seconds: wall time of the optimisation loop (model loading excluded).
         stop_reason: ``"completed"``, ``"converged"``, ``"interrupted"`` or ``"non-finite"``.
+        best_iteration: the evaluation ``image`` comes from (the lowest finite total loss);
+            0 when no evaluation finished with a finite loss (``image`` is then the start image).
         device: the torch device used.
         precision: the network's precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
         model: ``"vgg16"`` or ``"vgg19"``.
@@ -54,6 +56,7 @@ class StylizeResult:
     iterations: int = 0
     seconds: float = 0.0
     stop_reason: str = "completed"
+    best_iteration: int = 0
     device: str = "cpu"
     precision: str = "fp32"
     model: str = "vgg19"
@@ -105,7 +108,8 @@ def run_stylize(
         styles: one style image or a list of them (same kinds).
         style_blend_weights: one weight per style (normalised to sum 1); default equal.
         size: long side of the output in pixels; ``None`` keeps the content's size.
-        style_scale: style images are resized to a long side of ``ceil(size * style_scale)``.
+        style_scale: style images are resized to a long side of ``ceil(size * style_scale)``
+            (with ``size=None``: ``ceil(content long side * style_scale)``; at 1 they keep their size).
         model: ``"vgg19"`` or ``"vgg16"``; ``None``: from the weights file, else vgg19.
         weights: ``"torchvision"``, a state-dict path, or ``None`` for
             ``$NEURAL_STYLE_WEIGHTS`` or else torchvision.
@@ -121,16 +125,16 @@ def run_stylize(
         iterations: loss evaluations.
         seed: seed of the random initialisation.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or a torch.device.
-        precision: ``"auto"`` (bfloat16 autocast of the network where the hardware has native
-            bfloat16, else float32), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (GPU). Losses and Gram
-            matrices are always computed in float32.
+        precision: ``"auto"`` (bfloat16 autocast of the network on CPUs with native bfloat16,
+            else float32, GPUs included), ``"fp32"``, ``"bf16"`` (CUDA: compute capability 8.0+)
+            or ``"fp16"`` (GPU). Losses and Gram matrices are always computed in float32.
         callback: called after each evaluation with a :class:`neural_style.optimize.Step`.
         download_progress: show a progress bar while downloading weights.
 
     Returns:
         A :class:`StylizeResult`.
     """
-    _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, iterations)
+    _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, iterations, lr)
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     autocast = resolve_precision(precision, dev)
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
@@ -145,6 +149,9 @@ def run_stylize(
     if size is not None:
         style_long = max(1, math.ceil(size * style_scale))
         content_shape = long_side_shape(content_shape, size)
+        style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
+    elif style_scale != 1:
+        style_long = max(1, math.ceil(max(content_shape) * style_scale))
         style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
 
     loaded = load_weights(weights, model, progress=download_progress)
@@ -196,7 +203,7 @@ def run_stylize(
         image = transfer_luminance(image, content_img)
     return StylizeResult(
         image=image.cpu(), history=run.history, iterations=run.iterations, seconds=run.seconds,
-        stop_reason=run.stop_reason, device=str(dev), model=model,
+        stop_reason=run.stop_reason, best_iteration=run.best_iteration, device=str(dev), model=model,
         precision={None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[autocast], weights=loaded.source,
         content_size=tuple(content_img.shape[-2:]), style_sizes=[tuple(s.shape[-2:]) for s in style_imgs])
 
@@ -205,17 +212,20 @@ def _mean_square(target: torch.Tensor) -> float:
     return max(target.pow(2).mean().item(), 1e-12)
 
 
-def _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, iterations):
+def _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, iterations,
+                   lr=None):
     if size is not None and (not isinstance(size, int) or size < 16):
         raise InputError(f"size must be an integer of at least 16 pixels, got {size}")
-    if not style_scale > 0:
-        raise InputError(f"style scale must be positive, got {style_scale}")
+    if not (style_scale > 0 and math.isfinite(style_scale)):
+        raise InputError(f"style scale must be a finite number > 0, got {style_scale}")
     for name, value in (("content weight", content_weight), ("style weight", style_weight),
                         ("tv weight", tv_weight)):
         if not (value >= 0 and math.isfinite(value)):
             raise InputError(f"{name} must be a finite number >= 0, got {value}")
-    if not tv_beta > 0:
-        raise InputError(f"tv beta must be positive, got {tv_beta}")
+    if not (tv_beta > 0 and math.isfinite(tv_beta)):
+        raise InputError(f"tv beta must be a finite number > 0, got {tv_beta}")
+    if lr is not None and not (lr > 0 and math.isfinite(lr)):
+        raise InputError(f"learning rate must be a finite number > 0, got {lr}")
     if optimizer not in OPTIMIZERS:
         raise InputError(f"unknown optimizer {optimizer!r}: expected lbfgs or adam")
     if iterations < 1:

@@ -9,6 +9,7 @@ cache and ``torch.hub.download_url_to_file`` are replaced in every test.
 
 import errno
 import hashlib
+import importlib.metadata
 import inspect
 import json
 import subprocess
@@ -25,6 +26,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from neural_style import __version__, images, style_transfer
+from neural_style import device as device_module
 from neural_style.images import read_image
 from neural_style import weights as weights_module
 from neural_style.cli import cli
@@ -41,8 +43,11 @@ STYLIZE_OPTIONS = [
     "--output", "--size", "--iterations", "--optimizer", "--lr", "--content-weight", "--style-weight",
     "--tv-weight", "--tv-beta", "--content-layers", "--style-layers", "--style-blend-weights",
     "--style-scale", "--init", "--original-colors", "--model", "--weights", "--weights-format",
-    "--pooling", "--seed", "--device", "--save-every", "--animation", "--report", "--quiet",
+    "--pooling", "--seed", "--device", "--precision", "--save-every", "--bit-depth", "--animation", "--report",
+    "--quiet",
 ]
+#: click >= 8.2 shows the help for no arguments on stderr with exit 2; before, on stdout with 0.
+CLICK_VERSION = tuple(int(part) for part in importlib.metadata.version("click").split(".")[:2])
 #: The keyword arguments the CLI passes to run_stylize when no option is given.
 API_DEFAULTS = dict(
     size=512, iterations=500, optimizer="lbfgs", lr=None, content_weight=1.0, style_weight=5.0,
@@ -125,8 +130,8 @@ def fake_run(monkeypatch):
         calls.append(SimpleNamespace(content=content, styles=styles, kwargs=kwargs))
         history = [{"iteration": 1, "content": 1.5, "style": 2.0, "tv": 0.5, "total": 3.5}]
         return StylizeResult(image=torch.full((1, 3, 6, 8), 0.25), history=history, iterations=1, seconds=0.5,
-                             device="cpu", model="vgg16", weights="fake.pth", content_size=(6, 8),
-                             style_sizes=[(8, 8)])
+                             best_iteration=1, device="cpu", model="vgg16", weights="fake.pth",
+                             content_size=(6, 8), style_sizes=[(8, 8)])
 
     monkeypatch.setattr(style_transfer, "run_stylize", fake)
     return calls
@@ -167,7 +172,7 @@ def test_stylize_help_lists_every_option():
 def test_no_arguments_shows_the_plain_help():
     help_text = invoke("--help").stdout
     result = invoke()
-    assert result.exit_code in (0, 2)  # click < 8.2: help on stdout, 0; click >= 8.2: help on stderr, 2
+    assert result.exit_code == (2 if CLICK_VERSION >= (8, 2) else 0)
     no_crash(result)
     assert "error:" not in result.output
     assert result.output == help_text
@@ -231,7 +236,7 @@ def test_defaults_reach_the_api(fake_run, content_file, style_file, tmp_path):
     # the fake's image is written, and summarised on stderr
     assert pixels(out).shape == (6, 8, 3) and (pixels(out) == 64).all()
     assert result.stdout == ""
-    assert result.stderr == f"wrote {out} (1 iterations in 0.5 s on cpu; style 2, content 1.5)\n"
+    assert result.stderr == f"wrote {out} (1 iterations in 0.5 s on cpu, fp32; style 2, content 1.5)\n"
 
 
 def test_cli_defaults_match_the_api_defaults():
@@ -263,6 +268,9 @@ def test_cli_defaults_match_the_api_defaults():
     (["--pooling", "avg"], {"pooling": "avg"}),
     (["--seed", "42"], {"seed": 42}),
     (["--device", "cpu"], {"device": "cpu"}),
+    (["--precision", "bf16"], {"precision": "bf16"}),
+    (["--precision", "fp32"], {"precision": "fp32"}),
+    (["--bit-depth", "16"], {}),  # handled by the CLI (test_bit_depth_reaches_the_writer)
     (["--quiet"], {"download_progress": False}),
     (["-q"], {"download_progress": False}),
     (["--save-every", "2"], {}),  # handled by the CLI, not passed on
@@ -272,6 +280,17 @@ def test_option_reaches_the_api(fake_run, content_file, style_file, tmp_path, ar
     assert_ok(result)
     [call] = fake_run
     assert typed(api_kwargs(call)) == typed({**API_DEFAULTS, **changes})
+
+
+def test_bit_depth_reaches_the_writer(fake_run, content_file, style_file, tmp_path):
+    """The fake's image is 0.25 everywhere: 16384 in 16 bits, not 64 * 257 = 16448 (8 bits stretched)."""
+    out = tmp_path / "out.png"
+    assert_ok(invoke("stylize", content_file, style_file, "-o", out, "--bit-depth", "16"))
+    data = read_image(out)
+    assert data.bit_depth == 16 and data.pixels.shape == (6, 8, 3)
+    assert np.unique(np.round(data.pixels * 65535)).tolist() == [16384]
+    assert_ok(invoke("stylize", content_file, style_file, "-o", out, "--bit-depth", "8"))
+    assert read_image(out).bit_depth == 8
 
 
 def test_init_path_becomes_a_path(fake_run, content_file, style_file, tmp_path):
@@ -310,7 +329,8 @@ def test_run_writes_the_output(content_file, style_file, tmp_path, vgg16_file):
     assert sorted(p.name for p in out.parent.iterdir()) == ["out.png"]  # no temporary files left
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"wrote {out} (3 iterations in ") and " s on cpu; style " in line
+    precision = "bf16" if device_module._cpu_has_native_bf16() else "fp32"  # --precision auto
+    assert line.startswith(f"wrote {out} (3 iterations in ") and f" s on cpu, {precision}; style " in line
 
 
 def test_jpeg_output(content_file, style_file, tmp_path, vgg16_file):
@@ -371,6 +391,28 @@ def test_save_every(content_file, style_file, tmp_path, vgg16_file, iterations, 
     for name in saved:
         with Image.open(out.parent / name) as image:
             assert image.size == OUT_SIZE
+
+
+@pytest.mark.parametrize("iterations, clash", [(5, "out-0004.png"), (3, "out-0002.png")])
+def test_save_every_never_overwrites_an_input(fake_run, content_file, style_file, tmp_path, iterations, clash):
+    """An input named like an intermediate the run would write: refused before any work."""
+    style = tmp_path / clash
+    style.write_bytes(style_file.read_bytes())
+    before = snapshot(tmp_path)
+    result = invoke("stylize", content_file, style, "-o", tmp_path / "out.png", "--iterations", iterations,
+                    "--save-every", "2")
+    assert_error(result, 2, f"refusing to overwrite input '{style}'")
+    assert fake_run == []
+    assert snapshot(tmp_path) == before
+
+
+def test_save_every_checks_only_the_intermediates_written(fake_run, content_file, style_file, tmp_path):
+    # --iterations 4: out-0002 is written, out-0004 is not (the last iteration is the output itself)
+    style = tmp_path / "out-0004.png"
+    style.write_bytes(style_file.read_bytes())
+    assert_ok(invoke("stylize", content_file, style, "-o", tmp_path / "out.png", "--iterations", "4",
+                     "--save-every", "2"))
+    assert len(fake_run) == 1
 
 
 def test_animation_gif(content_file, style_file, tmp_path, vgg16_file):
@@ -453,12 +495,63 @@ def test_non_finite_loss(content_file, style_file, tmp_path, vgg16_file):
     out, report_path = tmp_path / "out.png", tmp_path / "r.json"
     result = invoke(*stylize_args(content_file, style_file, out, vgg16_file, "--lr", "1e30",
                                   "--report", report_path))
-    assert_error(result, 1, "the loss became non-finite at iteration 2", f"wrote the last finite image to {out}")
+    assert_error(result, 1, "the loss became non-finite at iteration 2",
+                 f"wrote the best finite image (iteration 1) to {out}")
     expected = tensor_to_array(resize_long_side(to_tensor(content_file), 32))
     np.testing.assert_array_equal(pixels(out), np.round(expected * 255).astype(np.int16))
     report = json.loads(report_path.read_text())
     assert report["stop_reason"] == "non-finite" and len(report["history"]) == 2
     assert report["history"][-1]["total"] in ("nan", "inf")
+    assert report["best_iteration"] == 1
+
+
+def test_non_finite_from_the_first_iteration_writes_no_image(content_file, style_file, tmp_path, vgg16_file):
+    """--style-weight 1e40 overflows float32 at once: there is no finite image to write."""
+    out, gif = tmp_path / "out.png", tmp_path / "a.gif"
+    before = snapshot(tmp_path)
+    result = invoke(*stylize_args(content_file, style_file, out, vgg16_file, "--style-weight", "1e40",
+                                  "--save-every", "1", "--animation", gif))
+    line = assert_error(result, 1)
+    assert line == ("error: the loss was non-finite from the first iteration: "
+                    "lower --style-weight/--content-weight")
+    assert snapshot(tmp_path) == before  # no output, no intermediate, no animation
+
+
+def test_interrupt_before_the_first_iteration_writes_no_image(monkeypatch, content_file, style_file, tmp_path):
+    def interrupted(content, styles, **kwargs):
+        return StylizeResult(image=torch.zeros(1, 3, 6, 8), iterations=0, stop_reason="interrupted",
+                             best_iteration=0)
+
+    monkeypatch.setattr(style_transfer, "run_stylize", interrupted)
+    before = snapshot(tmp_path)
+    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png")
+    assert_error(result, 130, prefix="interrupted before the first iteration finished: wrote no image")
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("message", [
+    "DefaultCPUAllocator: can't allocate memory: you tried to allocate 123456789 bytes",
+    "MPS backend out of memory (MPS allocated: 1 GB)",
+])
+def test_out_of_memory_is_one_line(monkeypatch, content_file, style_file, tmp_path, message):
+    def out_of_memory(content, styles, **kwargs):
+        raise RuntimeError(message)
+
+    monkeypatch.setattr(style_transfer, "run_stylize", out_of_memory)
+    before = snapshot(tmp_path)
+    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png", "--size", "4096")
+    line = assert_error(result, 1)
+    assert line == "error: out of memory at --size 4096: use a smaller --size"
+    assert snapshot(tmp_path) == before
+
+
+def test_other_runtime_errors_are_not_hidden(monkeypatch, content_file, style_file, tmp_path):
+    def broken(content, styles, **kwargs):
+        raise RuntimeError("some other failure")
+
+    monkeypatch.setattr(style_transfer, "run_stylize", broken)
+    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png")
+    assert isinstance(result.exception, RuntimeError) and str(result.exception) == "some other failure"
 
 
 # --- Ctrl-C ---------------------------------------------------------------------------------
@@ -477,7 +570,9 @@ def test_ctrl_c_during_the_loop_writes_the_best_image(monkeypatch, content_file,
     args = ["stylize", content_file, style_file, "-o", out, "--weights", vgg16_file, "--size", "32",
             "--iterations", "6", "--report", report_path]
     result = invoke(*args)
-    assert_error(result, 130, prefix=f"interrupted at iteration 3: wrote the best image so far to {out}")
+    best = 1 + min(range(3), key=lambda i: json.loads(report_path.read_text())["history"][i]["total"])
+    assert_error(result, 130, prefix=f"interrupted at iteration 3: wrote the best image so far (iteration {best}) "
+                                     f"to {out}")
     assert calls == [1, 2, 3]
     assert pixels(out).shape == (27, 32, 3)
     report = json.loads(report_path.read_text())
@@ -625,7 +720,38 @@ BAD_INPUT = {
         2, ["--style-blend-weights expects numbers separated by commas", "'1,x'"], "error: "),
     "negative lr": lambda c: (
         [c.content, c.style, "-o", c.out, "--lr", "-1", *c.fast],
-        2, ["learning rate must be positive, got -1.0"], "error: "),
+        2, ["learning rate must be a finite number > 0, got -1.0"], "error: "),
+    "infinite lr": lambda c: (
+        [c.content, c.style, "-o", c.out, "--lr", "inf", *c.fast],
+        2, ["learning rate must be a finite number > 0, got inf"], "error: "),
+    "nan lr": lambda c: (
+        [c.content, c.style, "-o", c.out, "--lr", "nan", *c.fast],
+        2, ["learning rate must be a finite number > 0, got nan"], "error: "),
+    "infinite style scale": lambda c: (
+        [c.content, c.style, "-o", c.out, "--style-scale", "inf", *c.fast],
+        2, ["style scale must be a finite number > 0, got inf"], "error: "),
+    "infinite tv beta": lambda c: (
+        [c.content, c.style, "-o", c.out, "--tv-beta", "inf", *c.fast],
+        2, ["tv beta must be a finite number > 0, got inf"], "error: "),
+    "nan content weight": lambda c: (
+        [c.content, c.style, "-o", c.out, "--content-weight", "nan", *c.fast],
+        2, ["content weight must be a finite number >= 0, got nan"], "error: "),
+    "infinite blend weight": lambda c: (
+        [c.content, c.style, c.style2, "-o", c.out, "--style-blend-weights", "inf,1", *c.fast],
+        2, ["style blend weights must be finite"], "error: "),
+    "seed too large": lambda c: (
+        [c.content, c.style, "-o", c.out, "--init", "random", "--seed", "123456789012345678901234", *c.fast],
+        2, ["Invalid value for '--seed': 123456789012345678901234 is not in the range 0<=x<=9223372036854775807"],
+        USAGE),
+    "negative seed": lambda c: (
+        [c.content, c.style, "-o", c.out, "--seed", "-1", *c.fast],
+        2, ["Invalid value for '--seed'"], USAGE),
+    "output inside a file": lambda c: (
+        [c.content, c.style, "-o", c.content / "x.png", *c.fast],
+        2, [f"cannot write output '{c.content / 'x.png'}': '{c.content}' is a file, not a folder"], "error: "),
+    "report inside a file": lambda c: (
+        [c.content, c.style, "-o", c.out, "--report", c.style / "sub" / "r.json", *c.fast],
+        2, [f"'{c.style}' is a file, not a folder"], "error: "),
     "style too small": lambda c: (
         [c.content, c.style, "-o", c.out, "--style-scale", "0.25", *c.fast],
         2, ["the style image is 8x8 px", "raise --size or --style-scale"], "error: "),

@@ -142,6 +142,22 @@ def test_caffe_normalisation(weights16, image):
     assert (out - torchvision).abs().max() > 1
 
 
+def test_no_channels_last_mode_and_layout_does_not_matter(weights16, image):
+    """The untested channels-last option is gone; a channels-last input gives the same features
+    (and Gram matrices) as a contiguous one."""
+    from neural_style.losses import gram_matrix
+
+    extractor = FeatureExtractor(weights16, ["relu1_1", "relu2_1"])
+    assert not hasattr(extractor, "channels_last") and not hasattr(extractor, "memory_format")
+    plain = extractor(image)
+    nhwc = extractor(image.contiguous(memory_format=torch.channels_last))
+    for name in plain:
+        assert plain[name].is_contiguous()
+        torch.testing.assert_close(nhwc[name], plain[name])
+        torch.testing.assert_close(gram_matrix(plain[name].contiguous(memory_format=torch.channels_last)),
+                                   gram_matrix(plain[name]))
+
+
 def test_input_is_not_modified(weights16, image):
     before = image.clone()
     FeatureExtractor(weights16, ["relu2_1"], weights_format="caffe")(image)

@@ -98,7 +98,25 @@ def test_tolerance_stops_a_converged_run(target):
     ({"optimizer": "sgd"}, "unknown optimizer"),
     ({"iterations": 0}, "iterations"),
     ({"lr": -1.0}, "learning rate"),
+    ({"lr": float("inf")}, "learning rate must be a finite number > 0, got inf"),
+    ({"lr": float("nan")}, "learning rate must be a finite number > 0, got nan"),
 ])
 def test_bad_settings(kwargs, message, target):
     with pytest.raises(InputError, match=message):
         optimize_image(target, quadratic(target), **kwargs)
+
+
+def test_docstring_names_the_line_search(monkeypatch, target):
+    """The docstring says what the loop does: L-BFGS with a strong-Wolfe line search."""
+    made = []
+
+    class Recording(torch.optim.LBFGS):
+        def __init__(self, params, **kwargs):
+            made.append(kwargs)
+            super().__init__(params, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "LBFGS", Recording)
+    optimize_image(torch.zeros_like(target), quadratic(target), iterations=3)
+    assert [kwargs["line_search_fn"] for kwargs in made] == ["strong_wolfe"]
+    doc = " ".join(optimize_image.__doc__.split())
+    assert "no line search" not in doc and "strong-Wolfe line search" in doc

@@ -58,6 +58,26 @@ def test_init_from_an_image_file(content_file, style_file, vgg16_file):
     assert first.history[0]["content"] > 0  # does not start at the content
 
 
+@pytest.mark.parametrize("scale, expected", [(1.0, (36, 36)), (0.5, (24, 24)), (1.25, (60, 60))])
+def test_style_scale_without_size(scale, expected, content_file, style_file, vgg16_file):
+    """size=None keeps the content's 40x48; the style (36x36) goes to ceil(48 * scale), or stays at scale 1."""
+    result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, size=None, style_scale=scale,
+                                        iterations=1)
+    assert result.content_size == (40, 48)
+    assert result.style_sizes == [expected]
+
+
+def test_best_iteration_is_reported(content_file, style_file, vgg16_file):
+    result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, **FAST)
+    totals = [h["total"] for h in result.history]
+    assert result.best_iteration == 1 + totals.index(min(totals)) and result.best_iteration > 1
+
+
+def test_non_finite_from_the_first_evaluation_has_no_best_iteration(content_file, style_file, vgg16_file):
+    result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, style_weight=1e40, **FAST)
+    assert result.stop_reason == "non-finite" and result.iterations == 1 and result.best_iteration == 0
+
+
 def test_style_scale_and_blend(content_file, style_file, style_file2, vgg16_file):
     result = style_transfer.run_stylize(content_file, [style_file, style_file2], style_blend_weights=[3, 1],
                                         style_scale=0.75, weights=vgg16_file, size=32, iterations=2)
@@ -76,10 +96,27 @@ def test_original_colors_keeps_grey_content_grey(grey_content_file, style_file, 
 
 
 @pytest.mark.parametrize("layers, tap", [("conv4_2", "content_layers"), ("conv1_1:0.5,relu2_1:1", "style_layers")])
-def test_conv_taps_and_layer_weights(layers, tap, content_file, style_file, vgg16_file):
+def test_conv_taps(layers, tap, content_file, style_file, vgg16_file):
     result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, size=32, iterations=3,
                                         **{tap: layers})
     assert result.iterations == 3
+    assert result.history[0]["style"] > 0 and result.history[-1]["total"] < result.history[0]["total"]
+
+
+def test_conv_taps_and_layer_weights(content_file, style_file, vgg16_file):
+    """A layer's weight scales its term: 0 removes relu1_1, 0 everywhere removes the style loss."""
+    def first_style(layers):
+        result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, size=32, iterations=1,
+                                            style_layers=layers)
+        return result.history[0]["style"]
+
+    both, only_relu2, relu1 = first_style("relu1_1:1,relu2_1:1"), first_style("relu1_1:0,relu2_1:1"), \
+        first_style("relu1_1:1")
+    assert only_relu2 > 0 and relu1 > 0
+    assert both == pytest.approx(relu1 + only_relu2, rel=1e-4)  # the terms add up, weighted
+    assert both != pytest.approx(only_relu2, rel=1e-3)
+    assert first_style("relu1_1:2,relu2_1:0") == pytest.approx(2 * relu1, rel=1e-4)
+    assert first_style("relu1_1:0,relu2_1:0") == 0.0
 
 
 def test_adam_and_avg_pooling(content_file, style_file, vgg16_file):
@@ -92,6 +129,13 @@ def test_adam_and_avg_pooling(content_file, style_file, vgg16_file):
     ({"size": 4}, "size"),
     ({"style_weight": -1.0}, "style weight"),
     ({"tv_beta": 0.0}, "beta"),
+    ({"tv_beta": float("inf")}, "tv beta must be a finite number"),
+    ({"style_scale": float("inf")}, "style scale must be a finite number"),
+    ({"style_scale": float("nan")}, "style scale must be a finite number"),
+    ({"content_weight": float("nan")}, "content weight must be a finite number"),
+    ({"lr": float("inf")}, "learning rate must be a finite number"),
+    ({"lr": float("nan")}, "learning rate must be a finite number"),
+    ({"style_blend_weights": [float("inf")]}, "blend weights must be finite"),
     ({"iterations": 0}, "iterations"),
     ({"optimizer": "sgd"}, "optimizer"),
     ({"style_layers": "relu9_9"}, "relu9_9"),

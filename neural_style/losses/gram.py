@@ -52,13 +52,8 @@ def gram_matrix(features: Tensor, normalize: bool = True) -> Tensor:
     check_tensor(features, "features")
     check_ndim(features, "features", 4, "(B, C, H, W)")
     b, c, h, w = features.shape
-    if c > 1 and features.is_contiguous(memory_format=torch.channels_last):
-        # (B, H*W, C) is a free view of channels-last memory: G = X^T X without a copy.
-        flat = features.permute(0, 2, 3, 1).reshape(b, h * w, c)
-        gram = torch.bmm(flat.transpose(1, 2), flat)
-    else:
-        flat = features.reshape(b, c, h * w)
-        gram = torch.bmm(flat, flat.transpose(1, 2))
+    flat = features.reshape(b, c, h * w)
+    gram = torch.bmm(flat, flat.transpose(1, 2))
     if normalize:
         # In place on bmm's output: its backward needs the inputs only.
         gram.div_(c * h * w)
