@@ -5,7 +5,8 @@ For each set (../shared/denoise/Set12 grey, Kodak24 colour) and noise level (sig
 the whole image, rounded and clipped, kept as 8-bit PNG files (in --work); then
 
 - scikit-image: denoise_tv_chambolle on float64 input (colour with channel_axis) at its
-  best weight on the grid 0.01..0.30 (step 0.01), chosen with the clean images (an oracle);
+  best weight on the grid 0.02..0.25 (step 0.01, as ../shared/denoise/PEERS.md), chosen with the
+  clean images (an oracle);
 - neural-style auto: --sigma auto, --tv-weight auto, default beta (no oracle);
 - neural-style best: beta 1 with lambda = m * auto lambda, m chosen with the clean images on
   a grid (the same kind of oracle as scikit-image's).
@@ -15,7 +16,7 @@ denoising call alone (no file I/O), both in this process; the speed ratio compar
 neural-style auto with scikit-image at its oracle weight. scikit-image is needed only here:
 pip install scikit-image.
 
-    python benchmarks/denoise_vs_skimage.py                 # everything (~10 min on 2 cores)
+    python benchmarks/denoise_vs_skimage.py                 # everything (~25 min on 2 cores)
     python benchmarks/denoise_vs_skimage.py --sets Set12 --sigmas 25 --limit 4
 """
 
@@ -76,7 +77,7 @@ def evaluate(set_name: str, sigma: float, args) -> dict:
 
     # scikit-image at its oracle weight
     sk = {}
-    for weight in np.round(np.arange(0.01, 0.301, 0.01), 2):
+    for weight in np.round(np.arange(0.02, 0.2501, 0.01), 2):
         runs = [skimage_run(n, weight) for n in noisy]
         sk[float(weight)] = (np.mean([psnr(o, c) for (o, _), c in zip(runs, clean)]),
                              np.mean([t for _, t in runs]))

@@ -301,6 +301,159 @@ def _denoise(inputs, output, opts):
                    f"mean SSIM {sum(r['ssim'] for r in scored) / len(scored):.4f} over {len(scored)} images")
 
 
+@cli.command()
+@click.argument("style", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dataset", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder (any tree) of training photos.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Model file to write (.pth).")
+@click.option("--image-size", type=click.IntRange(min=16), default=256, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Passes over the dataset [1].")
+@click.option("--iterations", type=click.IntRange(min=1), default=None, help="Optimisation steps (overrides --epochs).")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True, help="Adam.")
+@click.option("--content-weight", type=click.FloatRange(min=0), default=1.0, show_default=True)
+@click.option("--style-weight", type=click.FloatRange(min=0), default=5.0, show_default=True)
+@click.option("--tv-weight", type=click.FloatRange(min=0), default=2.0, show_default=True)
+@click.option("--tv-beta", type=click.FloatRange(min=0, min_open=True), default=2.0, show_default=True)
+@click.option("--style-size", type=click.IntRange(min=16), default=None, help="Long side of the style image [image size].")
+@click.option("--width", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Channel multiplier of the network (0.5: 4x smaller).")
+@_layer_option("--content-layers", "relu2_2", "Content")
+@_layer_option("--style-layers", "relu1_2,relu2_2,relu3_3,relu4_3", "Style")
+@click.option("--model", type=click.Choice(["vgg16", "vgg19"]), default="vgg16", show_default=True)
+@click.option("--weights", default=None, metavar="torchvision|PATH", help="As for stylize.")
+@click.option("--weights-format", type=click.Choice(["torchvision", "caffe"]), default="torchvision", show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
+@click.option("--amp", is_flag=True, help="Mixed precision (GPU only).")
+@click.option("--checkpoint-every", type=click.IntRange(min=1), default=1000, show_default=True, metavar="N")
+@click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="[<output stem>-checkpoints/ beside the output]")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Checkpoint to resume.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write settings, per-logged-step losses and images per second as JSON.")
+@click.option("-q", "--quiet", is_flag=True)
+def train(style, dataset, output, **opts):
+    """Train a fast style network for STYLE on the photos in --dataset (Johnson et al.)."""
+    from .errors import NeuralStyleError
+
+    try:
+        _train(style, dataset, output, opts)
+    except NeuralStyleError as exc:
+        _fail(exc)
+
+
+def _train(style, dataset, output, opts):
+    import os
+
+    import torch
+
+    from .device import resolve_device
+    from .errors import InputError, NeuralStyleError
+    from .fast_transfer import apply_model
+    from .images import check_output_path, write_image
+    from .model_file import save_model
+    from .progress import ProgressBar
+    from .report import write_report
+    from .training import Trainer, TrainConfig, load_sample, train as run_training
+
+    quiet, report, resume = opts.pop("quiet"), opts.pop("report"), opts.pop("resume")
+    checkpoint_dir = opts.pop("checkpoint_dir") or output.with_name(output.stem + "-checkpoints")
+    check_output_path(output, inputs=[style], extensions=(".pth", ".pt"), what="model")
+    if report:
+        check_output_path(report, inputs=[style, output], extensions=(".json",), what="report")
+    if resume is not None and not resume.is_file():
+        raise InputError(f"checkpoint '{resume}' does not exist: pass a .ckpt from the checkpoint folder")
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    device = resolve_device(opts.pop("device"))
+    if world_size > 1:
+        import torch.distributed as dist
+
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    config = TrainConfig(**opts)
+    trainer = Trainer(style, dataset, config, device=device, rank=rank, world_size=world_size,
+                      download_progress=not quiet)
+    if resume is not None:
+        trainer.load_checkpoint(resume)
+    # The checkpoint samples come from the first readable photo (a fixed one for the whole run).
+    sample = next((s for s in (load_sample(f, config.image_size) for f in trainer.files) if s is not None), None)
+    bar = ProgressBar(trainer.total_steps() - trainer.step, enabled=not quiet and rank == 0)
+    first = trainer.step
+
+    def callback(info):
+        bar.update(info.step - first, {"content": info.losses["content"], "style": info.losses["style"],
+                                       "img/s": info.images_per_second})
+        if rank == 0 and sample is not None and info.step % config.checkpoint_every == 0:
+            write_image(checkpoint_dir / f"step-{info.step:06d}.jpg", apply_model(trainer.net.eval(), sample[None]))
+
+    try:
+        result = run_training(trainer, checkpoint_dir=checkpoint_dir, callback=callback)
+    finally:
+        bar.close()
+        if world_size > 1:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+    if rank != 0:
+        return
+    if result.stop_reason == "non-finite":
+        raise NeuralStyleError(f"the loss became non-finite at step {result.steps}: lower --lr or --style-weight; "
+                               f"the last checkpoint is in {checkpoint_dir}")
+    save_model(output, trainer.net, trainer.metadata())
+    if report:
+        write_report(report, {"command": "train", "settings": {**opts, "style": style, "dataset": dataset},
+                              "device": str(device), "world_size": world_size, "steps": result.steps,
+                              "images_per_second": result.images_per_second,
+                              "skipped_files": result.skipped_files, "history": result.history,
+                              "stop_reason": result.stop_reason})
+    if result.stop_reason == "interrupted":
+        click.echo(f"interrupted at step {result.steps}: wrote {output}; resume with --resume "
+                   f"{checkpoint_dir / 'last.ckpt'}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if not quiet:
+        click.echo(f"wrote {output} ({result.steps} steps, {result.images_per_second:.2f} images/s on {device}"
+                   f"{f', {result.skipped_files} unreadable files skipped' if result.skipped_files else ''})", err=True)
+
+
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Output file for one input, else a folder (names kept).")
+@click.option("--size", type=click.IntRange(min=16), default=None, help="Long side of the output [input size].")
+@click.option("--preserve-colors", is_flag=True, help="Keep the input's colours (luminance transfer).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Video frames per batch.")
+@click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
+@click.option("-q", "--quiet", is_flag=True)
+def transfer(model_path, inputs, output, size, preserve_colors, batch_size, device, quiet):
+    """Stylise images, folders, GIFs and videos with a model from `neural-style train`."""
+    from .errors import NeuralStyleError
+
+    try:
+        from .device import resolve_device
+        from .fast_transfer import plan_transfer, transfer_file
+        from .model_file import load_model
+        from .progress import ProgressBar
+
+        pairs = plan_transfer(list(inputs), output)
+        model, _ = load_model(model_path, device=resolve_device(device))
+        bar = ProgressBar(len(pairs), label="files ", enabled=not quiet)
+        for index, (src, dst) in enumerate(pairs):
+            frames = transfer_file(model, src, dst, size=size, preserve_colors=preserve_colors, batch_size=batch_size,
+                                   on_frame=lambda done, total: bar.update(index, {"frame": done}))
+            bar.update(index + 1, force=True)
+        bar.close()
+        if not quiet:
+            click.echo(f"wrote {len(pairs)} file(s) to {output}", err=True)
+    except NeuralStyleError as exc:
+        _fail(exc)
+
+
 def _parse_floats(text, flag):
     from .errors import InputError
 

@@ -30,6 +30,8 @@ from neural_style import device as device_module
 from neural_style.images import read_image
 from neural_style import weights as weights_module
 from neural_style.cli import cli
+
+from .clitools import assert_error, assert_ok, invoke, no_crash, snapshot
 from neural_style.images import resize_long_side, tensor_to_array, to_tensor
 from neural_style.progress import ProgressBar
 from neural_style.style_transfer import StylizeResult, run_stylize
@@ -76,40 +78,6 @@ def hub(monkeypatch, tmp_path_factory):
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", no_download)
     return SimpleNamespace(cache=cache, downloads=downloads)
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="neural-style")
-
-
-def no_crash(result):
-    """No uncaught exception (the installed command would print a traceback)."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-
-
-def assert_ok(result):
-    assert result.exit_code == 0, result.output
-    no_crash(result)
-
-
-def assert_error(result, code, *fragments, prefix="error: "):
-    """Exit ``code``, nothing on stdout and one line on stderr starting with ``prefix``."""
-    assert result.exit_code == code, result.output
-    no_crash(result)
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and result.stderr.endswith("\n"), result.stderr
-    assert lines[0].startswith(prefix), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
-def snapshot(folder: Path) -> dict:
-    """Every file under ``folder`` with a hash of its bytes."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def pixels(path) -> np.ndarray:

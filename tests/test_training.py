@@ -1,0 +1,140 @@
+"""Fast style network training: loss goes down, exact resume, torchrun with 2 gloo processes, transfer."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from neural_style.errors import InputError
+from neural_style.model_file import load_model
+from neural_style.training import Trainer, TrainConfig, find_images, train
+
+from .clitools import assert_error, assert_ok, invoke
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Eight small photos in a nested tree, plus one unreadable file."""
+    root = tmp_path / "photos"
+    (root / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        yy, xx = np.mgrid[0:40, 0:52] / 52
+        img = np.stack([np.sin(6 * xx + i), np.cos(5 * yy - i), xx * yy], -1) * 0.4 + 0.5
+        img = np.clip(img + 0.05 * rng.standard_normal(img.shape), 0, 1)
+        Image.fromarray((img * 255).astype(np.uint8)).save(root / ("sub" if i % 2 else ".") / f"p{i}.jpg")
+    (root / "broken.jpg").write_text("not a photo")
+    return root
+
+
+def config(**kwargs):
+    base = dict(image_size=32, batch_size=2, iterations=6, width=0.25, checkpoint_every=3, log_every=1,
+                lr=5e-3, style_weight=5.0)
+    base.update(kwargs)
+    return TrainConfig(**base)
+
+
+def test_find_images_walks_the_tree_and_refuses_an_empty_folder(photos, tmp_path):
+    assert len(find_images(photos)) == 9
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="holds no images"):
+        find_images(tmp_path / "empty")
+
+
+def test_a_few_steps_lower_the_loss_and_skip_unreadable_files(photos, style_file, vgg16_file):
+    trainer = Trainer(style_file, photos, config(iterations=30, weights=str(vgg16_file)))
+    result = train(trainer)
+    first = np.mean([h["total"] for h in result.history[:5]])
+    last = np.mean([h["total"] for h in result.history[-5:]])
+    assert result.steps == 30 and last < first
+    assert result.skipped_files == 1 and result.images_per_second > 0
+
+
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(photos, style_file, vgg16_file, tmp_path):
+    straight = Trainer(style_file, photos, config(weights=str(vgg16_file)))
+    train(straight, checkpoint_dir=tmp_path / "a")
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["last.ckpt", "step-000003.ckpt",
+                                                                  "step-000006.ckpt"]
+    resumed = Trainer(style_file, photos, config(weights=str(vgg16_file)))
+    resumed.load_checkpoint(tmp_path / "a" / "step-000003.ckpt")
+    assert resumed.step == 3
+    train(resumed)
+    for (name, a), b in zip(straight.net.state_dict().items(), resumed.net.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_a_foreign_checkpoint_is_refused(photos, style_file, vgg16_file, tmp_path):
+    trainer = Trainer(style_file, photos, config(weights=str(vgg16_file)))
+    bad = tmp_path / "x.ckpt"
+    torch.save({"a": torch.zeros(1)}, bad)
+    with pytest.raises(InputError, match="not a neural-style checkpoint"):
+        trainer.load_checkpoint(bad)
+
+
+def test_cli_train_then_transfer_image_folder_and_gif(photos, style_file, vgg16_file, tmp_path):
+    model = tmp_path / "style.pth"
+    result = invoke("train", style_file, "--dataset", photos, "-o", model, "--image-size", "32", "--batch-size", "2",
+                    "--iterations", "2", "--width", "0.25", "--checkpoint-every", "1", "--weights", vgg16_file,
+                    "--report", tmp_path / "r.json", "-q")
+    assert_ok(result)
+    net, metadata = load_model(model)
+    assert metadata["steps"] == 2 and metadata["skipped_files"] == 1 and len(metadata["style_sha256"]) == 64
+    checkpoints = sorted(p.name for p in (tmp_path / "style-checkpoints").iterdir())
+    assert checkpoints == ["last.ckpt", "step-000001.ckpt", "step-000001.jpg", "step-000002.ckpt",
+                           "step-000002.jpg"]
+
+    photo = next(photos.glob("p0.jpg"))
+    assert_ok(invoke("transfer", model, photo, "-o", tmp_path / "one.png", "-q"))
+    assert Image.open(tmp_path / "one.png").size == Image.open(photo).size
+    assert_ok(invoke("transfer", model, photo, "-o", tmp_path / "small.png", "--size", "26", "-q"))
+    assert Image.open(tmp_path / "small.png").size == (26, 20)
+    assert_ok(invoke("transfer", model, photos / "sub", "-o", tmp_path / "folder", "-q"))
+    assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == ["p1.jpg", "p3.jpg", "p5.jpg", "p7.jpg"]
+
+    gif = tmp_path / "clip.gif"
+    rng = np.random.default_rng(1)  # distinct frames: GIF writers merge identical ones
+    frames = [rng.integers(0, 256, (20, 24, 3), dtype=np.uint8) for _ in range(3)]
+    iio.imwrite(gif, frames, duration=100, loop=0)
+    assert_ok(invoke("transfer", model, gif, "-o", tmp_path / "clip-out.gif", "-q"))
+    out = iio.imread(tmp_path / "clip-out.gif", index=None)
+    assert out.shape[0] == 3 and out.shape[1:3] == (20, 24)
+
+
+@pytest.mark.parametrize("case", ["empty dataset", "missing style", "bad output ext", "missing resume", "corrupt model"])
+def test_cli_errors(case, photos, style_file, vgg16_file, tmp_path):
+    (tmp_path / "empty").mkdir()
+    corrupt = tmp_path / "bad.pth"
+    corrupt.write_bytes(b"\x00junk")
+    common = ["--image-size", "32", "--iterations", "1", "--weights", vgg16_file, "-q"]
+    args, fragment = {
+        "empty dataset": (["train", style_file, "--dataset", tmp_path / "empty", "-o", tmp_path / "m.pth", *common],
+                          "holds no images"),
+        "missing style": (["train", tmp_path / "no.png", "--dataset", photos, "-o", tmp_path / "m.pth", *common],
+                          "no.png"),
+        "bad output ext": (["train", style_file, "--dataset", photos, "-o", tmp_path / "m.txt", *common], "m.txt"),
+        "missing resume": (["train", style_file, "--dataset", photos, "-o", tmp_path / "m.pth", "--resume",
+                            tmp_path / "none.ckpt", *common], "none.ckpt"),
+        "corrupt model": (["transfer", corrupt, style_file, "-o", tmp_path / "o.png"], "bad.pth"),
+    }[case]
+    assert_error(invoke(*args), 2, fragment)
+
+
+def test_torchrun_with_two_gloo_processes(photos, style_file, vgg16_file, tmp_path):
+    model = tmp_path / "ddp.pth"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29531",
+           "-m", "neural_style", "train", str(style_file), "--dataset", str(photos), "-o", str(model),
+           "--image-size", "32", "--batch-size", "2", "--iterations", "2", "--width", "0.25",
+           "--weights", str(vgg16_file), "--device", "cpu", "-q"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    _, metadata = load_model(model)
+    assert metadata["world_size"] == 2 and metadata["steps"] == 2
