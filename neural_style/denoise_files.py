@@ -65,6 +65,10 @@ def denoise_files(pairs: Sequence[Pair], *, reference: Optional[Path] = None, re
         check_output_path(report, inputs=[p for p, _ in pairs], extensions=(".json",), what="report")
     if reference is not None and not reference.exists():
         raise InputError(f"reference '{reference}' does not exist: pass the clean image or a folder of them")
+    if reference is not None and len(pairs) > 1 and not reference.is_dir():
+        raise InputError(f"reference '{reference}' is one file but there are {len(pairs)} inputs: "
+                         "pass a folder of clean images named like the inputs")
+    references = {path: match_reference(reference, path) for path, _ in pairs} if reference is not None else {}
     records = []
     for index, (path, out) in enumerate(pairs, start=1):
         data = read_image(path, what="input image")
@@ -79,7 +83,7 @@ def denoise_files(pairs: Sequence[Pair], *, reference: Optional[Path] = None, re
             "seconds": result.seconds,
         }
         if reference is not None:
-            clean_path = match_reference(reference, path)
+            clean_path = references[path]
             clean = read_image(clean_path, what="reference image")
             if clean.pixels.shape != data.pixels.shape:
                 raise InputError(f"reference '{clean_path}' is {clean.pixels.shape[1]}x{clean.pixels.shape[0]}x"

@@ -34,7 +34,8 @@ def pair(tmp_path):
 
 
 def psnr(a, b):
-    return 10 * np.log10(1 / np.mean((a - b) ** 2))
+    mse = np.mean((a - b) ** 2)
+    return np.inf if mse == 0 else 10 * np.log10(1 / mse)
 
 
 def test_denoises_a_file_and_reports(pair, tmp_path):
@@ -56,6 +57,7 @@ def test_several_inputs_go_into_a_folder_keeping_names(pair, tmp_path):
     noisy, clean = pair
     second = tmp_path / "noisy" / "b.png"
     write_image(second, noisy_of(cartoon(), seed=1))
+    write_image(tmp_path / "clean" / "b.png", cartoon())
     out = tmp_path / "results"
     result = invoke("denoise", noisy, second, "-o", out, "--reference", clean.parent, "-q")
     assert_ok(result)
@@ -128,7 +130,8 @@ def test_clean_image_comes_back_nearly_unchanged(tmp_path):
 
 @pytest.mark.parametrize("case", ["missing", "folder input", "text file", "same as input", "bad extension",
                                   "bad sigma", "bad weight", "negative weight", "bad fidelity", "file for many",
-                                  "missing reference", "duplicate names", "report extension", "pd with beta"])
+                                  "missing reference", "unmatched reference", "one reference for many",
+                                  "duplicate names", "report extension", "pd with beta"])
 def test_bad_input(case, pair, tmp_path):
     noisy, clean = pair
     text = tmp_path / "notes.png"
@@ -136,6 +139,7 @@ def test_bad_input(case, pair, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "a.png").write_bytes(noisy.read_bytes())
+    (other / "b.png").write_bytes(noisy.read_bytes())
     out = tmp_path / "o.png"
     args, code, fragment = {
         "missing": ([tmp_path / "nope.png", "-o", out], 2, "nope.png"),
@@ -149,6 +153,9 @@ def test_bad_input(case, pair, tmp_path):
         "bad fidelity": ([noisy, "-o", out, "--fidelity", "l3"], 2, "--fidelity"),
         "file for many": ([noisy, text, "-o", clean], 2, "need a folder"),
         "missing reference": ([noisy, "-o", out, "--reference", tmp_path / "none"], 2, "reference"),
+        "unmatched reference": ([noisy, "-o", out, "--reference", tmp_path / "noisy" / "..", ], 2, "no reference"),
+        "one reference for many": ([noisy, other / "b.png", "-o", tmp_path / "d", "--reference", clean], 2,
+                                   "one file"),
         "duplicate names": ([noisy, other / "a.png", "-o", tmp_path / "dir"], 2, "two inputs are named 'a.png'"),
         "report extension": ([noisy, "-o", out, "--report", tmp_path / "r.txt"], 2, "r.txt"),
         "pd with beta": ([noisy, "-o", out, "--optimizer", "primal-dual", "--tv-beta", "1.5"], 2, "primal-dual"),
