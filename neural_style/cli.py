@@ -454,6 +454,37 @@ def transfer(model_path, inputs, output, size, preserve_colors, batch_size, devi
         _fail(exc)
 
 
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="OUT.onnx (needs neural-style[export]) or OUT.pt2 (torch.export).")
+@click.option("--check-image", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Image to compare the exported model with the original on [a random one].")
+@click.option("-q", "--quiet", is_flag=True)
+def export(model_path, output, check_image, quiet):
+    """Export a model from `neural-style train` to ONNX or torch.export, and check it.
+
+    The exported model takes images in [0, 1] whose height and width are multiples of 4."""
+    from .errors import NeuralStyleError
+
+    try:
+        from .export import export_model
+        from .images import check_output_path, to_tensor
+        from .model_file import load_model
+
+        check_output_path(output, inputs=[model_path] + ([check_image] if check_image else []),
+                          extensions=(".onnx", ".pt2"), what="export")
+        net, _ = load_model(model_path)
+        sample = to_tensor(check_image, what="check image") if check_image else None
+        result = export_model(net, output, sample=sample)
+        if not quiet:
+            check = (f"max difference {result['max_abs_diff']:.3g} ({result['checked_with']})"
+                     if result["max_abs_diff"] is not None else "not checked: pip install onnxruntime")
+            click.echo(f"wrote {output}; {check}", err=True)
+    except NeuralStyleError as exc:
+        _fail(exc)
+
+
 def _parse_floats(text, flag):
     from .errors import InputError
 

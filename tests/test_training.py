@@ -138,3 +138,47 @@ def test_torchrun_with_two_gloo_processes(photos, style_file, vgg16_file, tmp_pa
     assert proc.returncode == 0, proc.stderr[-2000:]
     _, metadata = load_model(model)
     assert metadata["world_size"] == 2 and metadata["steps"] == 2
+
+
+def _tiny_model(tmp_path):
+    from neural_style.model_file import save_model
+    from neural_style.transformer import TransformerNet
+
+    torch.manual_seed(0)
+    path = tmp_path / "tiny.pth"
+    save_model(path, TransformerNet(width=0.25), {"steps": 0})
+    return path
+
+
+def test_export_pt2_round_trip_with_dynamic_sizes(tmp_path):
+    model = _tiny_model(tmp_path)
+    out = tmp_path / "tiny.pt2"
+    result = invoke("export", model, "-o", out)
+    assert_ok(result)
+    assert "max difference 0" in result.stderr
+    program = torch.export.load(str(out)).module()
+    net, _ = load_model(model)
+    for shape in [(1, 3, 32, 48), (3, 3, 40, 24)]:
+        x = torch.rand(shape)
+        assert torch.allclose(program(x), net(x), atol=1e-5)
+
+
+def test_export_onnx(tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    model = _tiny_model(tmp_path)
+    out = tmp_path / "tiny.onnx"
+    result = invoke("export", model, "-o", out)
+    assert_ok(result)
+    assert "onnxruntime" in result.stderr
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    net, _ = load_model(model)
+    x = torch.rand(2, 3, 36, 52)  # other size and batch than the export's sample
+    got = torch.from_numpy(session.run(None, {"image": x.numpy()})[0])
+    assert torch.allclose(got, net(x), atol=1e-4)
+
+
+def test_export_errors(tmp_path):
+    model = _tiny_model(tmp_path)
+    assert_error(invoke("export", model, "-o", tmp_path / "x.tflite"), 2, "x.tflite")
+    assert_error(invoke("export", tmp_path / "none.pth", "-o", tmp_path / "x.pt2"), 2, "none.pth")
