@@ -16,11 +16,17 @@ VIDEO_EXTENSIONS = (".gif", ".mp4", ".mov", ".avi", ".mkv", ".webm")
 
 @torch.no_grad()
 def apply_model(model: TransformerNet, images: torch.Tensor, *, size: Optional[int] = None,
-                preserve_colors: bool = False) -> torch.Tensor:
-    """Stylise a (B, 3, H, W) batch in [0, 1]; ``size`` resizes the long side first."""
+                preserve_colors: bool = False, precision: str = "auto") -> torch.Tensor:
+    """Stylise a (B, 3, H, W) batch in [0, 1]; ``size`` resizes the long side first.
+
+    ``precision``: as for stylize (``auto``: bf16 autocast where the CPU has native bf16)."""
+    from .device import resolve_precision
+
     device = next(model.parameters()).device
+    dtype = resolve_precision(precision, device)
     x = images if size is None else resize_long_side(images, size)
-    y = model(x.to(device)).float().cpu()
+    with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        y = model(x.to(device)).float().cpu()
     return transfer_luminance(y, x) if preserve_colors else y
 
 

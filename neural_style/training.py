@@ -123,8 +123,13 @@ class Trainer:
         self.s_layers = parse_layers(config.style_layers, "style layer")
         check_layers(loaded.model, self.c_layers, "content layer")
         check_layers(loaded.model, self.s_layers, "style layer")
+        from .device import resolve_precision
+
+        # The loss network runs like stylize's (bf16 autocast where the CPU has native bf16);
+        # the transform network trains in fp32 (or fp16 autocast with --amp on a GPU).
         self.extractor = build_extractor(loaded, list(self.c_layers) + list(self.s_layers),
                                          weights_format=config.weights_format, device=device)
+        self.extractor.precision(resolve_precision("auto", device))
         style_img = to_tensor(style, what="style image")
         style_img = resize_long_side(style_img, config.style_size or config.image_size).to(device)
         with torch.no_grad():
