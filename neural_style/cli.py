@@ -288,7 +288,8 @@ def _denoise(inputs, output, opts):
                     f"{record['iterations']} iterations, {record['seconds']:.2f} s")
             if "psnr" in record:
                 line += f", PSNR {record['psnr']:.2f} dB, SSIM {record['ssim']:.4f}"
-            bar.stream.write("\r\x1b[K") if bar.drawn else None
+            if bar.drawn:  # the summary line replaces the bar; the bar redraws below it
+                bar.stream.write("\r\x1b[K")
             click.echo(line, err=True)
 
     records = denoise_files(pairs, reference=reference, report=report, on_file=on_file, callback=on_step,
