@@ -182,3 +182,17 @@ def test_export_errors(tmp_path):
     model = _tiny_model(tmp_path)
     assert_error(invoke("export", model, "-o", tmp_path / "x.tflite"), 2, "x.tflite")
     assert_error(invoke("export", tmp_path / "none.pth", "-o", tmp_path / "x.pt2"), 2, "none.pth")
+
+
+def test_transfer_mp4_keeps_frames_and_rate(tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    model = _tiny_model(tmp_path)
+    clip = tmp_path / "clip.mp4"
+    rng = np.random.default_rng(2)
+    frames = [rng.integers(0, 256, (32, 48, 3), dtype=np.uint8) for _ in range(5)]
+    iio.imwrite(clip, np.stack(frames), extension=".mp4", fps=12)
+    out = tmp_path / "clip-out.mp4"
+    assert_ok(invoke("transfer", model, clip, "-o", out, "-q"))
+    got = iio.imread(out, index=None)
+    assert got.shape[0] == 5 and got.shape[1:3] == (32, 48)
+    assert iio.immeta(out)["fps"] == pytest.approx(12, rel=0.01)
