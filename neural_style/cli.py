@@ -210,18 +210,17 @@ def _stylize(content, styles, output, opts):
                    f"content {last['content']:.3g})", err=True)
 
 
-def _auto_or_float(flag):
-    def convert(ctx, param, value):
-        if value is None or value == "auto":
-            return value
-        try:
-            number = float(value)
-        except ValueError:
-            raise click.BadParameter(f"expected 'auto' or a number, got {value!r}") from None
-        if not (number >= 0 and math.isfinite(number)):
-            raise click.BadParameter(f"expected 'auto' or a finite number >= 0, got {value!r}")
-        return number
-    return convert
+def _auto_or_float(ctx, param, value):
+    """Click callback: 'auto' or a finite number >= 0."""
+    if value is None or value == "auto":
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        raise click.BadParameter(f"expected 'auto' or a number, got {value!r}") from None
+    if not (number >= 0 and math.isfinite(number)):
+        raise click.BadParameter(f"expected 'auto' or a finite number >= 0, got {value!r}")
+    return number
 
 
 @cli.command()
@@ -230,9 +229,9 @@ def _auto_or_float(flag):
               help="Output file for one input; a folder for several (created if missing, names kept).")
 @click.option("--tv-beta", type=float, default=None,
               help="Order of the total variation (1: ROF). Below 1 is non-convex. [default: 1]")
-@click.option("--tv-weight", default="auto", show_default=True, callback=_auto_or_float("--tv-weight"),
+@click.option("--tv-weight", default="auto", show_default=True, callback=_auto_or_float,
               metavar="auto|FLOAT", help="Lambda; auto: from sigma and beta (README, 'The lambda rule').")
-@click.option("--sigma", default="auto", show_default=True, callback=_auto_or_float("--sigma"),
+@click.option("--sigma", default="auto", show_default=True, callback=_auto_or_float,
               metavar="auto|FLOAT", help="Noise standard deviation on the 0..255 scale; auto: estimated.")
 @click.option("--fidelity", type=click.Choice(["l2", "l1", "charbonnier"]), default="l2", show_default=True,
               help="Data term; l1 for impulse (salt-and-pepper) noise.")

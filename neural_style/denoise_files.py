@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from .errors import InputError
-from .images import OUTPUT_EXTENSIONS, check_output_path, read_image, write_image
+from .images import OUTPUT_EXTENSIONS, check_output_path, read_image, to_tensor, write_image
 
 Pair = Tuple[Path, Path]
 
@@ -72,7 +72,7 @@ def denoise_files(pairs: Sequence[Pair], *, reference: Optional[Path] = None, re
     records = []
     for index, (path, out) in enumerate(pairs, start=1):
         data = read_image(path, what="input image")
-        noisy = torch.from_numpy(data.pixels.transpose(2, 0, 1).copy())[None]
+        noisy = to_tensor(data, channels=None)
         result = run_denoise(noisy, **options)
         image = result.image.cpu()
         record = {
@@ -89,7 +89,7 @@ def denoise_files(pairs: Sequence[Pair], *, reference: Optional[Path] = None, re
                 raise InputError(f"reference '{clean_path}' is {clean.pixels.shape[1]}x{clean.pixels.shape[0]}x"
                                  f"{clean.pixels.shape[2]} but '{path}' is {data.pixels.shape[1]}x"
                                  f"{data.pixels.shape[0]}x{data.pixels.shape[2]}: pass the matching clean image")
-            target = torch.from_numpy(clean.pixels.transpose(2, 0, 1).copy())[None]
+            target = to_tensor(clean, channels=None)
             record.update(reference=str(clean_path), psnr=float(psnr(image, target)), ssim=float(ssim(image, target)),
                           psnr_noisy=float(psnr(noisy, target)))
         write_image(out, image, bit_depth=data.bit_depth, alpha=data.alpha, icc_profile=data.icc_profile,

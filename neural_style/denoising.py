@@ -249,10 +249,10 @@ def denoise(image, **options):
     import numpy as np
     from PIL import Image
 
-    from .images import read_image, to_pil
+    from .images import read_image, to_pil, to_tensor
 
     data = read_image(image)
-    noisy = torch.from_numpy(np.ascontiguousarray(data.pixels.transpose(2, 0, 1)))[None]
+    noisy = to_tensor(data, channels=None)
     out = run_denoise(noisy, **options).image.cpu()
     if isinstance(image, Image.Image):
         result = to_pil(out)

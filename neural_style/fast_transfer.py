@@ -8,7 +8,7 @@ import torch
 
 from .color import transfer_luminance
 from .errors import InputError
-from .images import OUTPUT_EXTENSIONS, check_output_path, read_image, resize_long_side, write_image
+from .images import OUTPUT_EXTENSIONS, check_output_path, read_image, resize_long_side, to_tensor, write_image
 from .transformer import TransformerNet
 
 VIDEO_EXTENSIONS = (".gif", ".mp4", ".mov", ".avi", ".mkv", ".webm")
@@ -62,8 +62,7 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, preserve_colors=Fal
     if src.suffix.lower() in VIDEO_EXTENSIONS:
         return _transfer_video(model, src, dst, size, preserve_colors, batch_size, on_frame)
     data = read_image(src, what="input image")
-    x = torch.from_numpy(np.repeat(data.pixels, 3, axis=2) if data.pixels.shape[2] == 1 else data.pixels)
-    y = apply_model(model, x.permute(2, 0, 1)[None].contiguous(), size=size, preserve_colors=preserve_colors)
+    y = apply_model(model, to_tensor(data, channels=3), size=size, preserve_colors=preserve_colors)
     alpha = data.alpha if size is None else None
     write_image(dst, y, alpha=alpha, icc_profile=data.icc_profile, exif=data.exif)
     if on_frame:

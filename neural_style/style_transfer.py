@@ -179,8 +179,8 @@ def run_stylize(
     # Each layer's loss is divided by the mean square of its target, so that the weights
     # mean the same for any VGG's activation scale (torchvision, Caffe, fine-tuned ones)
     # and layers contribute in proportion to their weights.
-    c_layers = {n: w / _mean_square(content_targets[n]) for n, w in c_layers.items()}
-    s_layers = {n: w / _mean_square(style_targets[n]) for n, w in s_layers.items()}
+    c_layers = {n: w / mean_square(content_targets[n]) for n, w in c_layers.items()}
+    s_layers = {n: w / mean_square(style_targets[n]) for n, w in s_layers.items()}
 
     def loss_fn(x: torch.Tensor) -> Dict[str, torch.Tensor]:
         feats = extractor(x)
@@ -208,8 +208,10 @@ def run_stylize(
         content_size=tuple(content_img.shape[-2:]), style_sizes=[tuple(s.shape[-2:]) for s in style_imgs])
 
 
-def _mean_square(target: torch.Tensor) -> float:
-    return max(target.pow(2).mean().item(), 1e-12)
+def mean_square(target: torch.Tensor) -> torch.Tensor:
+    """The mean square of a loss target (detached, at least 1e-12): each layer's loss is divided
+    by it, so that layer weights mean the same for any network's activation scale."""
+    return target.detach().pow(2).mean().clamp(min=1e-12)
 
 
 def _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, iterations,

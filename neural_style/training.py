@@ -112,7 +112,7 @@ class Trainer:
 
     def __init__(self, style, dataset, config: TrainConfig, *, device=torch.device("cpu"),
                  rank: int = 0, world_size: int = 1, download_progress: bool = True):
-        from .style_transfer import _mean_square
+        from .style_transfer import mean_square
         from .transformer import TransformerNet
 
         self.config, self.device, self.rank, self.world_size = config, device, rank, world_size
@@ -131,11 +131,12 @@ class Trainer:
                                          weights_format=config.weights_format, device=device)
         self.extractor.precision(resolve_precision("auto", device))
         style_img = to_tensor(style, what="style image")
+        self.style_sha256 = file_sha256(self.style_path) if self.style_path else None  # once, after the checks
         style_img = resize_long_side(style_img, config.style_size or config.image_size).to(device)
         with torch.no_grad():
             feats = self.extractor(style_img)
             self.grams = {n: losses.gram_matrix(feats[n]) for n in self.s_layers}
-        self.s_layers = {n: w / _mean_square(self.grams[n]) for n, w in self.s_layers.items()}
+        self.s_layers = {n: w / mean_square(self.grams[n]) for n, w in self.s_layers.items()}
 
         if config.amp and device.type != "cuda":
             raise InputError("--amp is mixed precision on a GPU: drop it on the CPU")
@@ -193,12 +194,12 @@ class Trainer:
     # -- one step ----------------------------------------------------------------------------
     def losses(self, x: torch.Tensor, y: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Perceptual losses of outputs ``y`` for inputs ``x`` (stylize's, per-layer normalised)."""
-        from .style_transfer import _mean_square
+        from .style_transfer import mean_square
 
         with torch.no_grad():
             fx = self.extractor(x)
         fy = self.extractor(y)
-        content = sum(w / _mean_square(fx[n]) * losses.content_loss(fy[n], fx[n]) for n, w in self.c_layers.items())
+        content = sum(w / mean_square(fx[n]) * losses.content_loss(fy[n], fx[n]) for n, w in self.c_layers.items())
         style = sum(w * losses.style_loss(fy[n], self.grams[n]) for n, w in self.s_layers.items())
         tv = losses.total_variation(y, beta=self.config.tv_beta)
         c = self.config
@@ -224,7 +225,7 @@ class Trainer:
                 "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
                 "step": self.step, "position": list(self.position), "skipped": sorted(self.skipped),
-                "style_sha256": file_sha256(self.style_path) if self.style_path else None}
+                "style_sha256": self.style_sha256}
 
     def save_checkpoint(self, path) -> Path:
         state = self.state()
@@ -250,7 +251,7 @@ class Trainer:
         self.skipped = set(state["skipped"])
 
     def metadata(self) -> dict:
-        return {"style_sha256": file_sha256(self.style_path) if self.style_path else None,
+        return {"style_sha256": self.style_sha256,
                 "style": str(self.style_path) if self.style_path else None,
                 "settings": asdict(self.config), "steps": self.step, "dataset_files": len(self.files),
                 "skipped_files": len(self.skipped), "world_size": self.world_size}
