@@ -312,7 +312,8 @@ def _denoise(inputs, output, opts):
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Passes over the dataset [1].")
 @click.option("--iterations", type=click.IntRange(min=1), default=None, help="Optimisation steps (overrides --epochs).")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True, help="Adam.")
-@click.option("--content-weight", type=click.FloatRange(min=0), default=1.0, show_default=True)
+@click.option("--content-weight", type=click.FloatRange(min=0), default=4.0, show_default=True,
+              help="Higher than stylize's 1: a network cannot fit each photo as an optimiser does.")
 @click.option("--style-weight", type=click.FloatRange(min=0), default=5.0, show_default=True)
 @click.option("--tv-weight", type=click.FloatRange(min=0), default=2.0, show_default=True)
 @click.option("--tv-beta", type=click.FloatRange(min=0, min_open=True), default=2.0, show_default=True)
@@ -342,6 +343,9 @@ def train(style, dataset, output, **opts):
         _train(style, dataset, output, opts)
     except NeuralStyleError as exc:
         _fail(exc)
+
+
+SHORT_TRAINING = 2000  # steps; fewer leave the network far from a stylize run (README, measured)
 
 
 def _train(style, dataset, output, opts):
@@ -379,7 +383,14 @@ def _train(style, dataset, output, opts):
     trainer = Trainer(style, dataset, config, device=device, rank=rank, world_size=world_size,
                       download_progress=not quiet)
     if resume is not None:
-        trainer.load_checkpoint(resume)
+        changed = trainer.load_checkpoint(resume)
+        if changed and rank == 0:
+            click.echo(f"warning: resuming with settings that differ from the checkpoint's ({'; '.join(changed)}): "
+                       "the run will not match an uninterrupted one", err=True)
+    if trainer.total_steps() < SHORT_TRAINING and rank == 0:
+        click.echo(f"warning: {trainer.total_steps()} training steps ({len(trainer.files)} files, batch "
+                   f"{config.batch_size}) give a weakly stylised network: ask for --iterations "
+                   f"{SHORT_TRAINING} or more (or more --epochs)", err=True)
     # The checkpoint samples come from the first readable photo (a fixed one for the whole run).
     sample = next((s for s in (load_sample(f, config.image_size) for f in trainer.files) if s is not None), None)
     bar = ProgressBar(trainer.total_steps() - trainer.step, enabled=not quiet and rank == 0)

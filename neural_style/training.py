@@ -37,7 +37,7 @@ class TrainConfig:
     epochs: Optional[int] = None
     iterations: Optional[int] = None
     lr: float = 1e-3
-    content_weight: float = 1.0
+    content_weight: float = 4.0
     style_weight: float = 5.0
     tv_weight: float = 2.0
     tv_beta: float = 2.0
@@ -231,7 +231,9 @@ class Trainer:
         state = self.state()
         return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
-    def load_checkpoint(self, path) -> None:
+    def load_checkpoint(self, path) -> List[str]:
+        """Restore a checkpoint; returns the settings that differ from the checkpoint's, as
+        ``"name: old -> new"`` (the length of the run and the logging cadence are not counted)."""
         path = Path(path)
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
@@ -249,6 +251,13 @@ class Trainer:
             self.scaler.load_state_dict(state["scaler"])
         self.step, self.position = state["step"], tuple(state["position"])
         self.skipped = set(state["skipped"])
+        ignored = {"iterations", "epochs", "checkpoint_every", "log_every"}
+        now = asdict(self.config)
+        changed = [f"{k}: {v} -> {now[k]}" for k, v in state["config"].items()
+                   if k not in ignored and k in now and v != now[k]]
+        if state.get("style_sha256") and self.style_sha256 and state["style_sha256"] != self.style_sha256:
+            changed.append("style image: a different file than the checkpoint's")
+        return changed
 
     def metadata(self) -> dict:
         return {"style_sha256": self.style_sha256,

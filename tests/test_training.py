@@ -64,11 +64,18 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(photos, style_fil
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["last.ckpt", "step-000003.ckpt",
                                                                   "step-000006.ckpt"]
     resumed = Trainer(style_file, photos, config(weights=str(vgg16_file)))
-    resumed.load_checkpoint(tmp_path / "a" / "step-000003.ckpt")
+    assert resumed.load_checkpoint(tmp_path / "a" / "step-000003.ckpt") == []
     assert resumed.step == 3
     train(resumed)
     for (name, a), b in zip(straight.net.state_dict().items(), resumed.net.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_resuming_with_other_settings_lists_them(photos, style_file, vgg16_file, tmp_path):
+    first = Trainer(style_file, photos, config(weights=str(vgg16_file)))
+    first.save_checkpoint(tmp_path / "c.ckpt")
+    other = Trainer(style_file, photos, config(weights=str(vgg16_file), content_weight=7.0, iterations=99))
+    assert other.load_checkpoint(tmp_path / "c.ckpt") == [f"content_weight: {first.config.content_weight} -> 7.0"]
 
 
 def test_a_foreign_checkpoint_is_refused(photos, style_file, vgg16_file, tmp_path):
@@ -90,6 +97,14 @@ def test_cli_train_then_transfer_image_folder_and_gif(photos, style_file, vgg16_
     checkpoints = sorted(p.name for p in (tmp_path / "style-checkpoints").iterdir())
     assert checkpoints == ["last.ckpt", "step-000001.ckpt", "step-000001.jpg", "step-000002.ckpt",
                            "step-000002.jpg"]
+    assert result.stderr.startswith("warning: 2 training steps (9 files, batch 2) give a weakly stylised network")
+
+    resumed = invoke("train", style_file, "--dataset", photos, "-o", tmp_path / "again.pth", "--image-size", "32",
+                     "--batch-size", "2", "--iterations", "3", "--width", "0.25", "--weights", vgg16_file,
+                     "--content-weight", "9", "--resume", tmp_path / "style-checkpoints" / "step-000001.ckpt", "-q")
+    assert_ok(resumed)
+    assert "differ from the checkpoint's (content_weight: 4.0 -> 9.0)" in resumed.stderr
+    assert load_model(tmp_path / "again.pth")[1]["steps"] == 3
 
     photo = next(photos.glob("p0.jpg"))
     assert_ok(invoke("transfer", model, photo, "-o", tmp_path / "one.png", "-q"))
