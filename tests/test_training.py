@@ -1,8 +1,10 @@
 """Fast style network training: loss goes down, exact resume, torchrun with 2 gloo processes, transfer."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -153,6 +155,38 @@ def test_torchrun_with_two_gloo_processes(photos, style_file, vgg16_file, tmp_pa
     assert proc.returncode == 0, proc.stderr[-2000:]
     _, metadata = load_model(model)
     assert metadata["world_size"] == 2 and metadata["steps"] == 2
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_sigkill_during_training_leaves_every_checkpoint_whole(photos, style_file, vgg16_file, tmp_path):
+    """Kill -9 a run that checkpoints every step; every visible checkpoint still loads and resumes."""
+    ckpts = tmp_path / "ckpts"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "neural_style", "train", str(style_file), "--dataset", str(photos),
+           "-o", str(tmp_path / "m.pth"), "--image-size", "32", "--batch-size", "2", "--iterations", "100000",
+           "--width", "0.25", "--weights", str(vgg16_file), "--checkpoint-every", "1", "--checkpoint-dir",
+           str(ckpts), "-q"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not (ckpts / "step-000004.ckpt").exists():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)  # most likely in the middle of writing a later checkpoint
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    numbered = sorted(ckpts.glob("step-*.ckpt"))
+    steps = [torch.load(p, map_location="cpu", weights_only=True)["step"] for p in numbered]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 4
+    last = torch.load(ckpts / "last.ckpt", map_location="cpu", weights_only=True)["step"]
+    assert last in (steps[-1], steps[-1] - 1)  # the kill may fall between the two writes
+    assert_ok(invoke("train", style_file, "--dataset", photos, "-o", tmp_path / "resumed.pth", "--image-size", "32",
+                     "--batch-size", "2", "--iterations", str(last + 1), "--width", "0.25", "--weights", vgg16_file,
+                     "--resume", ckpts / "last.ckpt", "--checkpoint-dir", tmp_path / "more", "-q"))
+    assert load_model(tmp_path / "resumed.pth")[1]["steps"] == last + 1
 
 
 def _tiny_model(tmp_path):
