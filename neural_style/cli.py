@@ -475,7 +475,7 @@ def transfer(model_path, inputs, output, size, preserve_colors, batch_size, devi
 def export(model_path, output, check_image, quiet):
     """Export a model from `neural-style train` to ONNX or torch.export, and check it.
 
-    The exported model takes images in [0, 1] whose height and width are multiples of 4."""
+    The exported model takes (B, 3, H, W) images in [0, 1] of any size from 8x8 up."""
     from .errors import NeuralStyleError
 
     try:

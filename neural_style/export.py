@@ -1,10 +1,8 @@
 """Exporting a fast style network to ONNX or torch.export (``.pt2``), checked against the original.
 
-The exported graph is the network without its size adapter: it takes (B, 3, H, W) images in
-[0, 1] with H and W multiples of 4 (at least 8), dynamic in B, H and W, and returns the
-stylised images in [0, 1]. (The padding that lets :class:`TransformerNet` take any size
-depends on H and W in ways exporters cannot keep symbolic; pad to a multiple of 4 with
-reflection before calling an exported model.)
+The exported graph is the whole network: it takes (B, 3, H, W) images in [0, 1], dynamic in
+B, H and W (H, W >= 8; smaller images need the network's padding, which depends on the size
+in ways exporters cannot keep), and returns the stylised images in [0, 1] at the same size.
 """
 
 import warnings
@@ -12,25 +10,12 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import torch
-from torch import nn
 
 from .errors import InputError
 from .images import atomic_write
-from .transformer import MULTIPLE, TransformerNet
+from .transformer import MIN_SIZE, TransformerNet
 
 EXPORT_EXTENSIONS = (".onnx", ".pt2")
-
-
-class ExportedCore(nn.Module):
-    """The network between its size adapter's padding and cropping."""
-
-    def __init__(self, net: TransformerNet):
-        super().__init__()
-        self.net = net
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        y = self.net.decoder(self.net.residuals(self.net.encoder(image * 2 - 1)))
-        return torch.sigmoid(y)
 
 
 def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = None) -> Dict:
@@ -48,24 +33,24 @@ def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = 
             import onnx  # noqa: F401
         except ImportError:
             raise InputError("ONNX export needs the onnx package: pip install 'neural-style[export]'") from None
-    core = ExportedCore(net.eval().float().cpu()).eval()
+    core = net.eval().float().cpu()
     if sample is None:
-        sample = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(0))
-    height, width = (s - s % MULTIPLE for s in sample.shape[-2:])
-    if min(height, width) < 8:
-        raise InputError("the check image is smaller than 8 px: pass a larger one")
-    sample = sample[..., :height, :width].float().cpu()
+        sample = torch.rand(1, 3, 61, 90, generator=torch.Generator().manual_seed(0))
+    if min(sample.shape[-2:]) < MIN_SIZE:
+        raise InputError(f"the check image is smaller than {MIN_SIZE} px: pass a larger one")
+    sample = sample.float().cpu()
     with torch.no_grad():
         expected = core(sample)
     if fmt == ".pt2":
         from torch.export import Dim
 
-        h, w = Dim("h", min=2, max=4096), Dim("w", min=2, max=4096)
-        shapes = {"image": {0: Dim("batch", min=1, max=1024), 2: MULTIPLE * h, 3: MULTIPLE * w}}
+        shapes = {"image": {0: Dim("batch", min=1, max=1024), 2: Dim("height", min=MIN_SIZE, max=16384),
+                            3: Dim("width", min=MIN_SIZE, max=16384)}}
         # A batch of 2 so that the batch size is not specialised to 1.
         program = torch.export.export(core, (sample.expand(2, -1, -1, -1),), dynamic_shapes=shapes)
         atomic_write(path, lambda tmp: torch.export.save(program, str(tmp)))
-        got = torch.export.load(str(path)).module()(sample)
+        with torch.no_grad():
+            got = torch.export.load(str(path)).module()(sample)
         diff, checked = float((got - expected).abs().max()), "torch.export.load"
     else:
         def write(tmp):

@@ -9,9 +9,10 @@ by a 3x3 convolution (no transposed convolutions, so no checkerboard artefacts),
 * Images are RGB in [0, 1], in and out, as everywhere in this package: the input is mapped
   to [-1, 1] (``x * 2 - 1``) inside the network and the output goes through a sigmoid
   (pytorch/examples takes and returns unbounded 0..255 values).
-* The output has the size of the input for any height and width >= 1: the input is padded
-  to a multiple of 4 (at least 8) by reflection, or by replication where the image is too
-  small to reflect, and the output is cropped back.
+* The output has the size of the input for any height and width >= 1: each nearest-neighbour
+  upsampling goes to the size of the matching encoder stage (x2 for even sizes, so odd sizes
+  need no padding and exporters keep the size symbolic); images under 8 px are first padded
+  to 8 by reflection, or by replication where they are too small to reflect.
 * Convolutions followed by instance normalisation have no bias (the normalisation removes
   it), so every parameter receives a gradient.
 * ``width`` scales the channel counts (32, 64, 128 at width 1) and ``residual_blocks`` sets
@@ -29,8 +30,7 @@ from torch import Tensor, nn
 from .errors import InputError
 
 BASE_CHANNELS = (32, 64, 128)
-MULTIPLE = 4  # two stride-2 convolutions
-MIN_SIZE = 8  # the residual blocks' reflection padding needs >= 2 pixels at 1/4 scale
+MIN_SIZE = 8  # smaller images are padded (reflection padding needs >= 5 px at the input)
 
 
 def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1, bias: bool = False) -> nn.Sequential:
@@ -114,17 +114,24 @@ class TransformerNet(nn.Module):
             raise ValueError(f"expected a non-empty image of shape (B, 3, H, W), got {tuple(image.shape)}")
         x = image.to(next(self.parameters()).dtype) * 2 - 1
         x, (top, left) = _pad(x)
-        y = self.decoder(self.residuals(self.encoder(x)))
-        return torch.sigmoid(y[..., top:top + height, left:left + width]).to(image.dtype)
+        full = self.encoder[0](x)
+        half = self.encoder[1](full)
+        y = self.residuals(self.encoder[2](half))
+        up1, conv1, up2, conv2, out = self.decoder
+        y = conv1(F.interpolate(y, size=half.shape[-2:], mode=up1.mode))
+        y = out(conv2(F.interpolate(y, size=full.shape[-2:], mode=up2.mode)))
+        if top or left or y.shape[-2:] != image.shape[-2:]:  # only for images under 8 px
+            y = y[..., top:top + height, left:left + width]
+        return torch.sigmoid(y).to(image.dtype)
 
 
 def _pad(x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
-    """Pad H and W to a multiple of 4 and at least 8, split evenly between the two sides;
-    return the padded tensor and the (top, left) offsets of the original."""
+    """Pad H and W under 8 up to 8, split evenly between the two sides; return the padded
+    tensor and the (top, left) offsets of the original."""
     offsets = []
     for dim in (-2, -1):
         size = x.shape[dim]
-        total = max(MIN_SIZE, -(-size // MULTIPLE) * MULTIPLE) - size
+        total = max(MIN_SIZE - size, 0)
         before, after = total // 2, total - total // 2
         if total:
             mode = "reflect" if after < size else "replicate"

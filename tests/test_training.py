@@ -207,9 +207,10 @@ def test_export_pt2_round_trip_with_dynamic_sizes(tmp_path):
     assert "max difference 0" in result.stderr
     program = torch.export.load(str(out)).module()
     net, _ = load_model(model)
-    for shape in [(1, 3, 32, 48), (3, 3, 40, 24)]:
+    for shape in [(1, 3, 32, 48), (3, 3, 40, 24), (2, 3, 8, 8), (1, 3, 37, 21)]:  # odd sizes too
         x = torch.rand(shape)
-        assert torch.allclose(program(x), net(x), atol=1e-5)
+        got = program(x)
+        assert got.shape == shape and torch.allclose(got, net(x), atol=1e-5)
 
 
 def test_export_onnx(tmp_path):
@@ -222,9 +223,10 @@ def test_export_onnx(tmp_path):
     assert "onnxruntime" in result.stderr
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     net, _ = load_model(model)
-    x = torch.rand(2, 3, 36, 52)  # other size and batch than the export's sample
-    got = torch.from_numpy(session.run(None, {"image": x.numpy()})[0])
-    assert torch.allclose(got, net(x), atol=1e-4)
+    for shape in [(2, 3, 36, 52), (1, 3, 9, 27)]:  # other sizes and batches than the export's sample
+        x = torch.rand(shape)
+        got = torch.from_numpy(session.run(None, {"image": x.numpy()})[0])
+        assert got.shape == shape and torch.allclose(got, net(x), atol=1e-4)
 
 
 def test_export_errors(tmp_path):

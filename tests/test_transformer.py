@@ -68,9 +68,16 @@ def test_other_float_dtypes_come_back_in_their_dtype(net):
     torch.testing.assert_close(out64.float(), out32)
 
 
-def test_output_is_not_shifted_by_the_size_padding(net):
-    """A crop of the padded computation, not a resize: the left columns of an image whose
-    width needs no padding match those of the same image one column narrower (padded)."""
+def test_sizes_that_divide_by_4_run_the_plain_x2_network(net):
+    x = image(16, 24)
+    with torch.no_grad():
+        plain = torch.sigmoid(net.decoder(net.residuals(net.encoder(x * 2 - 1))))
+        torch.testing.assert_close(net(x), plain)
+
+
+def test_output_is_not_shifted_at_odd_sizes(net):
+    """Upsampling to the encoder's sizes, not a resize of the whole image: the left columns
+    of a 16-wide image match those of the same image one column narrower."""
     x = image(16, 16)
     with torch.no_grad():
         full, narrow = net(x), net(x[..., :15])
