@@ -225,7 +225,8 @@ class Trainer:
                 "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
                 "step": self.step, "position": list(self.position), "skipped": sorted(self.skipped),
-                "style_sha256": self.style_sha256}
+                "style_sha256": self.style_sha256, "rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
 
     def save_checkpoint(self, path) -> Path:
         state = self.state()
@@ -250,6 +251,12 @@ class Trainer:
         if state["scaler"] is not None and self.scaler.is_enabled():
             self.scaler.load_state_dict(state["scaler"])
         self.step, self.position = state["step"], tuple(state["position"])
+        # Training itself draws no random numbers (the data order is seeded per epoch); the
+        # generators are restored anyway, for callers' code that does.
+        if state.get("rng") is not None:
+            torch.set_rng_state(state["rng"])
+        if state.get("cuda_rng") is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.skipped = set(state["skipped"])
         ignored = {"iterations", "epochs", "checkpoint_every", "log_every"}
         now = asdict(self.config)

@@ -66,8 +66,10 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(photos, style_fil
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["last.ckpt", "step-000003.ckpt",
                                                                   "step-000006.ckpt"]
     resumed = Trainer(style_file, photos, config(weights=str(vgg16_file)))
+    saved_rng = torch.load(tmp_path / "a" / "step-000003.ckpt", weights_only=True)["rng"]
+    torch.manual_seed(12345)
     assert resumed.load_checkpoint(tmp_path / "a" / "step-000003.ckpt") == []
-    assert resumed.step == 3
+    assert resumed.step == 3 and torch.equal(torch.get_rng_state(), saved_rng)
     train(resumed)
     for (name, a), b in zip(straight.net.state_dict().items(), resumed.net.state_dict().values()):
         assert torch.equal(a, b), name
