@@ -66,6 +66,8 @@ def main():
           f"(style ratio {ratio:.3f}, target <= 0.3: {'met' if ratio <= 0.3 else 'NOT met'})")
 
     sub = x[: args.stylize_photos]
+    if not len(sub):
+        return
     with torch.no_grad():
         own = [float(trainer.losses(sub[i:i + 1], net(sub[i:i + 1]))["content"]) for i in range(len(sub))]
     print(f"trained network on the first {len(own)} photos: content {min(own):.4f}..{max(own):.4f} "

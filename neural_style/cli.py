@@ -345,7 +345,7 @@ def train(style, dataset, output, **opts):
         _fail(exc)
 
 
-SHORT_TRAINING = 2000  # steps; fewer leave the network far from a stylize run (README, measured)
+SHORT_TRAINING = 2000  # steps; README: 400 steps left a style ratio of 0.31, 2400 gave 0.21 (128 px, batch 4)
 
 
 def _train(style, dataset, output, opts):

@@ -225,7 +225,7 @@ class Trainer:
                 "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
                 "step": self.step, "position": list(self.position), "skipped": sorted(self.skipped),
-                "style_sha256": self.style_sha256, "rng": torch.get_rng_state(),
+                "style_sha256": self.style_sha256, "world_size": self.world_size, "rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
 
     def save_checkpoint(self, path) -> Path:
@@ -264,6 +264,8 @@ class Trainer:
                    if k not in ignored and k in now and v != now[k]]
         if state.get("style_sha256") and self.style_sha256 and state["style_sha256"] != self.style_sha256:
             changed.append("style image: a different file than the checkpoint's")
+        if state.get("world_size", self.world_size) != self.world_size:
+            changed.append(f"processes: {state['world_size']} -> {self.world_size} (another data split)")
         return changed
 
     def metadata(self) -> dict:

@@ -2,7 +2,7 @@
 Style Transfer and Super-Resolution", as in pytorch/examples ``fast_neural_style``.
 
 Three reflection-padded convolutions (9x9, then two 3x3 with stride 2) with instance
-normalisation and ReLU, residual blocks, two nearest-neighbour x2 upsamplings each followed
+normalisation and ReLU, residual blocks, two nearest-neighbour upsamplings (x2) each followed
 by a 3x3 convolution (no transposed convolutions, so no checkerboard artefacts), and a final
 9x9 convolution. Differences from pytorch/examples:
 

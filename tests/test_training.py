@@ -80,6 +80,9 @@ def test_resuming_with_other_settings_lists_them(photos, style_file, vgg16_file,
     first.save_checkpoint(tmp_path / "c.ckpt")
     other = Trainer(style_file, photos, config(weights=str(vgg16_file), content_weight=7.0, iterations=99))
     assert other.load_checkpoint(tmp_path / "c.ckpt") == [f"content_weight: {first.config.content_weight} -> 7.0"]
+    state = torch.load(tmp_path / "c.ckpt", weights_only=True)
+    torch.save({**state, "world_size": 2}, tmp_path / "ddp.ckpt")
+    assert first.load_checkpoint(tmp_path / "ddp.ckpt") == ["processes: 2 -> 1 (another data split)"]
 
 
 def test_a_foreign_checkpoint_is_refused(photos, style_file, vgg16_file, tmp_path):
@@ -168,18 +171,19 @@ def test_sigkill_during_training_leaves_every_checkpoint_whole(photos, style_fil
            "-o", str(tmp_path / "m.pth"), "--image-size", "32", "--batch-size", "2", "--iterations", "100000",
            "--width", "0.25", "--weights", str(vgg16_file), "--checkpoint-every", "1", "--checkpoint-dir",
            str(ckpts), "-q"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while not (ckpts / "step-000004.ckpt").exists():
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "no checkpoint within 120 s"
-            time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGKILL)  # most likely in the middle of writing a later checkpoint
-    finally:
-        proc.kill()
-        proc.wait()
-        proc.stderr.close()
+    log = tmp_path / "stderr.txt"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            deadline = time.monotonic() + 120
+            while not (ckpts / "step-000004.ckpt").exists():
+                assert proc.poll() is None, log.read_text()[-2000:]
+                assert time.monotonic() < deadline, "no checkpoint within 120 s"
+                time.sleep(0.01)
+            os.kill(proc.pid, signal.SIGKILL)  # a step later it checkpoints again: often mid-write
+        finally:
+            proc.kill()
+            proc.wait()
     numbered = sorted(ckpts.glob("step-*.ckpt"))
     steps = [torch.load(p, map_location="cpu", weights_only=True)["step"] for p in numbered]
     assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 4

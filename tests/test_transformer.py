@@ -75,14 +75,22 @@ def test_sizes_that_divide_by_4_run_the_plain_x2_network(net):
         torch.testing.assert_close(net(x), plain)
 
 
-def test_output_is_not_shifted_at_odd_sizes(net):
-    """Upsampling to the encoder's sizes, not a resize of the whole image: the left columns
-    of a 16-wide image match those of the same image one column narrower."""
-    x = image(16, 16)
+def test_odd_sizes_upsample_to_the_encoder_stage_sizes(net):
+    """Nearest-neighbour upsampling to the size of the matching encoder stage, written out
+    with integer indices (source index floor(i * in / out)), then no crop."""
+    def up(t, size):
+        rows = torch.arange(size[0]) * t.shape[-2] // size[0]
+        cols = torch.arange(size[1]) * t.shape[-1] // size[1]
+        return t[..., rows, :][..., cols]
+
+    x = image(13, 19)
     with torch.no_grad():
-        full, narrow = net(x), net(x[..., :15])
-    # Far from the padded edge the receptive field is the same up to the instance statistics.
-    assert (full[..., :8] - narrow[..., :8]).abs().mean() < 0.05
+        full = net.encoder[0](x * 2 - 1)
+        half = net.encoder[1](full)
+        assert full.shape[-2:] == (13, 19) and half.shape[-2:] == (7, 10)
+        y = net.residuals(net.encoder[2](half))
+        y = net.decoder[4](net.decoder[3](up(net.decoder[1](up(y, half.shape[-2:])), full.shape[-2:])))
+        torch.testing.assert_close(net(x), torch.sigmoid(y))
 
 
 # ---------------------------------------------------------------- width and depth
