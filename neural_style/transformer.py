@@ -10,8 +10,9 @@ by a 3x3 convolution (no transposed convolutions, so no checkerboard artefacts),
   to [-1, 1] (``x * 2 - 1``) inside the network and the output goes through a sigmoid
   (pytorch/examples takes and returns unbounded 0..255 values).
 * The output has the size of the input for any height and width >= 1: each nearest-neighbour
-  upsampling goes to the size of the matching encoder stage (x2 for even sizes, so odd sizes
-  need no padding and exporters keep the size symbolic); images under 8 px are first padded
+  upsampling goes to the size of the matching encoder stage (exactly x2 when H and W are
+  multiples of 4; other sizes need no padding, and exporters keep the size symbolic); the
+  ``nn.Upsample`` modules in ``decoder`` only give the mode. Images under 8 px are first padded
   to 8 by reflection, or by replication where they are too small to reflect.
 * Convolutions followed by instance normalisation have no bias (the normalisation removes
   it), so every parameter receives a gradient.
