@@ -16,6 +16,8 @@ from neural_style import weights as weights_module
 from neural_style.errors import DownloadError, InputError, NeuralStyleError, WeightsError
 from neural_style.weights import ENV_VAR, LoadedWeights, features_keys, load_weights, torchvision_url
 
+from .conftest import random_vgg_state
+
 
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch):
@@ -48,12 +50,6 @@ def cached(monkeypatch, tmp_path):
 
     monkeypatch.setattr(weights_module, "cache_path", fake_cache_path)
     return path, asked
-
-
-def random_vgg_state(model: str, seed: int = 0, prefix: str = "features.") -> dict:
-    """A state dict with the VGG ``features`` shapes of ``model`` and random values."""
-    g = torch.Generator().manual_seed(seed)
-    return {prefix + key: torch.randn(shape, generator=g) * 0.01 for key, shape in features_keys(model).items()}
 
 
 def _save(state, path: Path) -> Path:
@@ -170,24 +166,18 @@ def test_wrong_shape(tmp_path):
     assert "(64, 64, 5, 5)" in message and "(64, 64, 3, 3)" in message
 
 
-def test_stray_key_beside_features(tmp_path):
-    state = random_vgg_state("vgg16")
-    state["decoder.0.weight"] = torch.zeros(3)
+@pytest.mark.parametrize("prefix, key, expected", [
+    ("features.", "decoder.0.weight", "'decoder.0.weight'"),  # beside the features
+    ("", "extra.bias", "unexpected 'extra.bias'"),            # without a prefix
+])
+def test_stray_key_is_named(prefix, key, expected, tmp_path):
+    state = random_vgg_state("vgg16", prefix=prefix)
+    state[key] = torch.zeros(3)
     path = _save(state, tmp_path / "stray.pth")
     with pytest.raises(WeightsError) as info:
         load_weights(path)
     assert str(path) in str(info.value)
-    assert "'decoder.0.weight'" in str(info.value)
-
-
-def test_stray_key_without_prefix(tmp_path):
-    state = random_vgg_state("vgg16", prefix="")
-    state["extra.bias"] = torch.zeros(3)
-    path = _save(state, tmp_path / "stray.pth")
-    with pytest.raises(WeightsError) as info:
-        load_weights(path)
-    assert str(path) in str(info.value)
-    assert "unexpected 'extra.bias'" in str(info.value)
+    assert expected in str(info.value)
 
 
 def test_saved_list(tmp_path):
