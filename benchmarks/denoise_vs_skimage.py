@@ -33,8 +33,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from neural_style.denoising import run_denoise  # noqa: E402
-from neural_style.images import read_image  # noqa: E402
+from neural_style.denoising.solver import run_denoise  # noqa: E402
+from neural_style.io.images import read_image  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "denoise"
 

@@ -7,12 +7,12 @@ on first use, so ``import neural_style`` (and ``neural-style --help``) stays fas
 __version__ = "0.1.0"
 
 _LAZY = {
-    "stylize": ("style_transfer", "stylize"),
-    "run_stylize": ("style_transfer", "run_stylize"),
-    "StylizeResult": ("style_transfer", "StylizeResult"),
-    "denoise": ("denoising", "denoise"),
-    "run_denoise": ("denoising", "run_denoise"),
-    "DenoiseResult": ("denoising", "DenoiseResult"),
+    "stylize": ("style_transfer.gatys", "stylize"),
+    "run_stylize": ("style_transfer.gatys", "run_stylize"),
+    "StylizeResult": ("style_transfer.gatys", "StylizeResult"),
+    "denoise": ("denoising.solver", "denoise"),
+    "run_denoise": ("denoising.solver", "run_denoise"),
+    "DenoiseResult": ("denoising.solver", "DenoiseResult"),
     "NeuralStyleError": ("errors", "NeuralStyleError"),
     "InputError": ("errors", "InputError"),
 }

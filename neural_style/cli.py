@@ -117,12 +117,12 @@ def stylize(content, styles, output, **opts):
 def _stylize(content, styles, output, opts):
     import torch
 
-    from .animation import check_animation_path, write_animation
+    from .io.animation import check_animation_path, write_animation
     from .errors import InputError, NeuralStyleError
-    from .images import check_output_path, write_image
-    from .progress import ProgressBar
-    from .report import write_report
-    from .style_transfer import run_stylize
+    from .io.images import check_output_path, write_image
+    from .io.progress import ProgressBar
+    from .io.report import write_report
+    from .style_transfer.gatys import run_stylize
 
     quiet = opts.pop("quiet")
     init = opts["init"] if opts["init"] in ("content", "random") else Path(opts["init"])
@@ -262,8 +262,8 @@ def denoise(inputs, output, **opts):
 def _denoise(inputs, output, opts):
     import warnings
 
-    from .denoise_files import denoise_files, plan_outputs
-    from .progress import ProgressBar
+    from .denoising.files import denoise_files, plan_outputs
+    from .io.progress import ProgressBar
 
     quiet, report, reference = opts.pop("quiet"), opts.pop("report"), opts.pop("reference")
     beta = opts.pop("tv_beta")
@@ -353,14 +353,14 @@ def _train(style, dataset, output, opts):
 
     import torch
 
-    from .device import resolve_device
+    from .core.device import resolve_device
     from .errors import InputError, NeuralStyleError
-    from .fast_transfer import apply_model
-    from .images import check_output_path, write_image
-    from .model_file import save_model
-    from .progress import ProgressBar
-    from .report import write_report
-    from .training import Trainer, TrainConfig, load_sample, train as run_training
+    from .fast.transfer import apply_model
+    from .io.images import check_output_path, write_image
+    from .fast.model_file import save_model
+    from .io.progress import ProgressBar
+    from .io.report import write_report
+    from .fast.training import Trainer, TrainConfig, load_sample, train as run_training
 
     quiet, report, resume = opts.pop("quiet"), opts.pop("report"), opts.pop("resume")
     checkpoint_dir = opts.pop("checkpoint_dir") or output.with_name(output.stem + "-checkpoints")
@@ -446,10 +446,10 @@ def transfer(model_path, inputs, output, size, preserve_colors, batch_size, devi
     from .errors import NeuralStyleError
 
     try:
-        from .device import resolve_device
-        from .fast_transfer import plan_transfer, transfer_file
-        from .model_file import load_model
-        from .progress import ProgressBar
+        from .core.device import resolve_device
+        from .fast.transfer import plan_transfer, transfer_file
+        from .fast.model_file import load_model
+        from .io.progress import ProgressBar
 
         pairs = plan_transfer(list(inputs), output)
         model, _ = load_model(model_path, device=resolve_device(device))
@@ -479,9 +479,9 @@ def export(model_path, output, check_image, quiet):
     from .errors import NeuralStyleError
 
     try:
-        from .export import export_model
-        from .images import check_output_path, to_tensor
-        from .model_file import load_model
+        from .fast.export import export_model
+        from .io.images import check_output_path, to_tensor
+        from .fast.model_file import load_model
 
         check_output_path(output, inputs=[model_path] + ([check_image] if check_image else []),
                           extensions=(".onnx", ".pt2"), what="export")

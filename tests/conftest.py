@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from neural_style.weights import features_keys
+from neural_style.core.weights import features_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 

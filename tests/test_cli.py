@@ -25,17 +25,19 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from neural_style import __version__, images, style_transfer
-from neural_style import device as device_module
-from neural_style.images import read_image
-from neural_style import weights as weights_module
+from neural_style import __version__
+from neural_style.io import images
+from neural_style.style_transfer import gatys as style_transfer
+from neural_style.core import device as device_module
+from neural_style.io.images import read_image
+from neural_style.core import weights as weights_module
 from neural_style.cli import cli
 
 from .clitools import assert_error, assert_ok, invoke, no_crash, snapshot
-from neural_style.images import resize_long_side, tensor_to_array, to_tensor
-from neural_style.progress import ProgressBar
-from neural_style.style_transfer import StylizeResult, run_stylize
-from neural_style.weights import ENV_VAR, torchvision_url
+from neural_style.io.images import resize_long_side, tensor_to_array, to_tensor
+from neural_style.io.progress import ProgressBar
+from neural_style.style_transfer.gatys import StylizeResult, run_stylize
+from neural_style.core.weights import ENV_VAR, torchvision_url
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--size", "32", "--iterations", "3"]

@@ -1,0 +1,113 @@
+"""Choosing the torch device from a user's ``--device`` value."""
+
+import re
+from typing import Optional
+
+from ..errors import InputError
+
+_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def resolve_device(name: str = "auto"):
+    """``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` as a torch.device.
+
+    Raises:
+        InputError: an unknown name, or a device this machine does not have.
+    """
+    import torch
+
+    name = str(name).strip().lower()
+    if not _PATTERN.match(name):
+        raise InputError(f"unknown device {name!r}: expected auto, cpu, cuda, cuda:N or mps")
+    mps = getattr(torch.backends, "mps", None)
+    has_mps = bool(mps and mps.is_available())
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InputError(f"device {name!r} asked for, but CUDA is not available here: use --device cpu or auto")
+        index = int(name.split(":")[1]) if ":" in name else 0
+        if index >= torch.cuda.device_count():
+            raise InputError(f"device {name!r} asked for, but this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s): use cuda:0 .. cuda:"
+                             f"{torch.cuda.device_count() - 1}")
+    if name == "mps" and not has_mps:
+        raise InputError("device 'mps' asked for, but MPS is not available here: use --device cpu or auto")
+    return torch.device(name)
+
+
+_MEMINFO = "/proc/meminfo"
+
+
+def _meminfo_available() -> Optional[int]:
+    """``MemAvailable`` of /proc/meminfo in bytes (free RAM plus what the kernel can reclaim,
+    such as the page cache), or None where there is no such file or line."""
+    try:
+        with open(_MEMINFO, encoding="ascii", errors="ignore") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    value, *unit = line.split(":", 1)[1].split()
+                    return int(value) * (1024 if unit and unit[0].lower() == "kb" else 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def available_memory(device) -> int:
+    """Bytes that work on ``device`` may use: free GPU memory, or available RAM
+    (``MemAvailable``, else the free pages, else unknown: a huge number, so nothing is refused)."""
+    import os
+
+    import torch
+
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return free
+    available = _meminfo_available()
+    if available is not None:
+        return available
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62  # unknown: don't refuse
+
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def _cpu_has_native_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device):
+    """The autocast dtype for ``precision`` on ``device``, or None for float32.
+
+    ``auto`` is bfloat16 only on CPUs that compute it natively (AVX512-BF16 or AMX): in
+    benchmarks/stylize_vs_tutorial.py it is ~1.5x faster than float32 on such a CPU and
+    reaches the same loss. On CUDA and MPS ``auto`` is float32, as bfloat16 has not been
+    measured on a GPU yet; ask for ``bf16`` explicitly there (CUDA: compute capability 8.0
+    or newer, Ampere on).
+
+    Raises:
+        InputError: an unknown precision, ``fp16`` on the CPU, or ``bf16`` on a CUDA GPU
+            older than compute capability 8.0.
+    """
+    import torch
+
+    if precision not in PRECISIONS:
+        raise InputError(f"unknown precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        precision = "bf16" if device.type == "cpu" and _cpu_has_native_bf16() else "fp32"
+    if precision == "bf16" and device.type == "cuda":
+        major, minor = torch.cuda.get_device_capability(device)
+        if major < 8:
+            raise InputError(f"precision bf16 needs a CUDA GPU of compute capability 8.0 or newer, "
+                             f"{device} has {major}.{minor}: use fp16 or fp32")
+    if precision == "fp16" and device.type == "cpu":
+        raise InputError("precision fp16 is for GPUs: use bf16 or fp32 on the CPU")
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]

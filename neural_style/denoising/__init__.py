@@ -1,0 +1,1 @@
+"""Beta-order total-variation denoising: fidelity + lambda * TV_beta, solved exactly."""

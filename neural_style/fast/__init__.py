@@ -1,0 +1,2 @@
+"""Johnson et al. fast style networks: the transform network, training, checkpoints, model
+files, transfer and export."""

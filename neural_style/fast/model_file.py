@@ -1,0 +1,192 @@
+"""Model files of trained :class:`~neural_style.transformer.TransformerNet` networks.
+
+A model file is a ``torch.save`` of one dict::
+
+    {"format": "neural-style-transformer", "version": 1,
+     "config": {"width": 1.0, "residual_blocks": 5},
+     "state_dict": {name: tensor, ...},
+     "metadata": {...}}
+
+``metadata`` holds plain JSON values (style image sha256, settings, steps...) chosen by the
+caller. Files are written atomically and read with ``weights_only=True``, so a model file
+cannot run code; the state dict is loaded strictly and must match the config exactly.
+"""
+
+import json
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Mapping, Optional, Tuple, Union
+
+import torch
+
+from ..errors import InputError
+from ..io.images import atomic_write
+from .transformer import TransformerNet
+
+FORMAT = "neural-style-transformer"
+VERSION = 1
+_CONFIG_KEYS = ("width", "residual_blocks")
+_ADVICE = "pass a file written by `neural-style train`"
+
+
+def save_model(path, model: TransformerNet, metadata: Mapping) -> Path:
+    """Write ``model`` and ``metadata`` to ``path`` atomically (an existing file is replaced
+    only once the new one is complete).
+
+    Args:
+        path: the file to write, usually ``*.pth``; missing folders are created.
+        model: the network; its weights are saved as float CPU tensors.
+        metadata: a dict of JSON values with string keys. It is stored as it reads back
+            from JSON (tuples become lists), so :func:`load_model` returns exactly that.
+
+    Returns:
+        ``path`` as a Path.
+
+    Raises:
+        TypeError: ``model`` is not a TransformerNet or ``metadata`` not a mapping.
+        ValueError: ``metadata`` is not JSON-serialisable (including NaN and infinity).
+        NeuralStyleError: the file could not be written.
+    """
+    if not isinstance(model, TransformerNet):
+        raise TypeError(f"expected a TransformerNet, got {type(model).__name__}")
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"expected metadata as a dict of JSON values, got {type(metadata).__name__}")
+    bad_keys = [k for k in metadata if not isinstance(k, str)]
+    if bad_keys:
+        raise ValueError(f"expected metadata with string keys, got key {bad_keys[0]!r}")
+    try:
+        plain = json.loads(json.dumps(dict(metadata), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"expected metadata of plain JSON values (str, finite number, bool, None, list, "
+                         f"dict), got one that is not ({exc})") from None
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": model.config,
+        "state_dict": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
+        "metadata": plain,
+    }
+    return atomic_write(path, lambda temporary: torch.save(payload, temporary))
+
+
+def load_model(path, *, device: Optional[Union[str, torch.device]] = None) -> Tuple[TransformerNet, dict]:
+    """Read a model file written by :func:`save_model`.
+
+    Args:
+        path: the model file.
+        device: where to put the network (default: CPU).
+
+    Returns:
+        ``(model, metadata)``: the network in eval mode on ``device`` and the metadata dict.
+
+    Raises:
+        InputError: a missing, unreadable, corrupt or foreign file, an unknown format or
+            version, or weights that do not match the config; the message is one line that
+            names the file.
+    """
+    path = Path(path)
+    payload = _read(path)
+    not_model = f"'{path}' is not a neural-style model file"
+    if not isinstance(payload, dict):
+        raise InputError(f"{not_model} (it holds a {type(payload).__name__}, not a dict): {_ADVICE}")
+    if "format" not in payload:
+        looks = " and looks like a bare state dict" if payload and all(
+            isinstance(v, torch.Tensor) for v in payload.values()) else ""
+        raise InputError(f"{not_model} (it has no 'format' key{looks}): {_ADVICE}")
+    if payload["format"] != FORMAT:
+        raise InputError(f"{not_model} (its format is {_short(payload['format'])}, expected {FORMAT!r}): {_ADVICE}")
+    version = payload.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InputError(f"model file '{path}' has an invalid version {_short(version)}, expected {VERSION}: "
+                         f"{_ADVICE}")
+    if version > VERSION:
+        raise InputError(f"model file '{path}' has version {version}, newer than this neural-style reads "
+                         f"({VERSION}): upgrade neural-style or retrain the model")
+    missing = [k for k in ("config", "state_dict", "metadata") if k not in payload]
+    if missing:
+        raise InputError(f"model file '{path}' is incomplete (no {missing[0]!r} key): {_ADVICE}")
+    model = _build(path, payload["config"])
+    _load_state(path, model, payload["state_dict"])
+    metadata = payload["metadata"]
+    if not isinstance(metadata, dict):
+        raise InputError(f"model file '{path}' has metadata of type {type(metadata).__name__}, expected a dict: "
+                         f"{_ADVICE}")
+    return model.to(device if device is not None else "cpu").eval(), metadata
+
+
+def _read(path: Path):
+    if not path.exists():
+        raise InputError(f"model file '{path}' does not exist: check the path, or train one with "
+                         "`neural-style train`")
+    if path.is_dir():
+        raise InputError(f"model file '{path}' is a directory: pass the .pth file written by `neural-style train`")
+    try:
+        if os.path.getsize(path) == 0:
+            raise InputError(f"model file '{path}' is empty (0 bytes): {_ADVICE}")
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except InputError:
+        raise
+    except OSError as exc:
+        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror or type(exc).__name__
+        raise InputError(f"model file '{path}' cannot be read ({reason}): check the file and its "
+                         "permissions") from None
+    except pickle.UnpicklingError:
+        if zipfile.is_zipfile(path):
+            raise InputError(f"'{path}' is not a neural-style model file (it holds Python objects that "
+                             f"cannot be loaded safely with weights_only=True): {_ADVICE}") from None
+        raise InputError(f"'{path}' is not a neural-style model file (not a PyTorch file, or corrupt): "
+                         f"{_ADVICE}") from None
+    except Exception:  # RuntimeError, EOFError... from a truncated or damaged archive
+        raise InputError(f"model file '{path}' is corrupt or truncated (torch.load failed): copy it again "
+                         "or train it again with `neural-style train`") from None
+
+
+def _build(path: Path, config) -> TransformerNet:
+    if not isinstance(config, dict) or set(config) != set(_CONFIG_KEYS):
+        got = sorted(map(str, config)) if isinstance(config, dict) else type(config).__name__
+        raise InputError(f"model file '{path}' has an invalid config (expected keys {list(_CONFIG_KEYS)}, "
+                         f"got {got}): {_ADVICE}")
+    try:
+        return TransformerNet(**config)
+    except InputError as exc:
+        raise InputError(f"model file '{path}' has an invalid config ({exc}): {_ADVICE}") from None
+
+
+def _load_state(path: Path, model: TransformerNet, state) -> None:
+    expected = model.state_dict()
+    mismatch = None
+    if not isinstance(state, dict):
+        mismatch = f"the state dict is a {type(state).__name__}"
+    else:
+        missing = [k for k in expected if k not in state]
+        unexpected = [k for k in state if k not in expected]
+        if missing:
+            mismatch = f"{len(missing)} missing keys, e.g. {missing[0]!r}"
+        elif unexpected:
+            mismatch = f"{len(unexpected)} unexpected keys, e.g. {_short(unexpected[0])}"
+        else:
+            for key, value in expected.items():
+                got = state[key]
+                if not isinstance(got, torch.Tensor) or not got.is_floating_point():
+                    mismatch = f"{key} is a {type(got).__name__ if not isinstance(got, torch.Tensor) else got.dtype}"
+                elif got.shape != value.shape:
+                    mismatch = f"{key} has shape {tuple(got.shape)}, expected {tuple(value.shape)}"
+                elif not torch.isfinite(got).all():
+                    mismatch = f"{key} holds NaN or infinite values (did training diverge?)"
+                if mismatch:
+                    break
+    if mismatch is None:
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:  # pragma: no cover - the checks above should catch everything
+            mismatch = " ".join(str(exc).split())[:160]
+    if mismatch is not None:
+        raise InputError(f"model file '{path}' has weights that do not match its config {model.config} "
+                         f"({mismatch}): train it again with `neural-style train`")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

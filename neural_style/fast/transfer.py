@@ -1,0 +1,95 @@
+"""Applying a trained fast style network to images, folders, GIFs and videos."""
+
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from ..core.color import transfer_luminance
+from ..errors import InputError
+from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, resize_long_side, to_tensor, write_image
+from .transformer import TransformerNet
+
+VIDEO_EXTENSIONS = (".gif", ".mp4", ".mov", ".avi", ".mkv", ".webm")
+
+
+@torch.no_grad()
+def apply_model(model: TransformerNet, images: torch.Tensor, *, size: Optional[int] = None,
+                preserve_colors: bool = False, precision: str = "auto") -> torch.Tensor:
+    """Stylise a (B, 3, H, W) batch in [0, 1]; ``size`` resizes the long side first.
+
+    ``precision``: as for stylize (``auto``: bf16 autocast where the CPU has native bf16)."""
+    from ..core.device import resolve_precision
+
+    device = next(model.parameters()).device
+    dtype = resolve_precision(precision, device)
+    x = images if size is None else resize_long_side(images, size)
+    with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        y = model(x.to(device)).float().cpu()
+    return transfer_luminance(y, x) if preserve_colors else y
+
+
+def plan_transfer(inputs: Sequence[Path], output: Path) -> List[Tuple[Path, Path]]:
+    """(input, output) pairs; folders are expanded (names kept); several inputs need a folder output."""
+    files = []
+    for path in map(Path, inputs):
+        if not path.exists():
+            raise InputError(f"input '{path}' does not exist: check the path")
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir()
+                           if p.is_file() and p.suffix.lower() in OUTPUT_EXTENSIONS + VIDEO_EXTENSIONS)
+            if not found:
+                raise InputError(f"folder '{path}' holds no images or videos")
+            files += found
+        else:
+            files.append(path)
+    if len(files) == 1 and not output.is_dir() and not Path(inputs[0]).is_dir():
+        pairs = [(files[0], output)]
+    else:
+        if output.exists() and not output.is_dir():
+            raise InputError(f"output '{output}' is a file but there are {len(files)} inputs: pass a folder as -o")
+        pairs = [(f, output / f.name) for f in files]
+    for src, dst in pairs:
+        extensions = VIDEO_EXTENSIONS if src.suffix.lower() in VIDEO_EXTENSIONS else OUTPUT_EXTENSIONS
+        check_output_path(dst, inputs=files, extensions=extensions)
+    return pairs
+
+
+def transfer_file(model, src: Path, dst: Path, *, size=None, preserve_colors=False, batch_size=4,
+                  on_frame: Optional[Callable[[int, int], None]] = None) -> int:
+    """Stylise one image or video file; returns the number of frames written."""
+    if src.suffix.lower() in VIDEO_EXTENSIONS:
+        return _transfer_video(model, src, dst, size, preserve_colors, batch_size, on_frame)
+    data = read_image(src, what="input image")
+    y = apply_model(model, to_tensor(data, channels=3), size=size, preserve_colors=preserve_colors)
+    alpha = data.alpha if size is None else None
+    write_image(dst, y, alpha=alpha, icc_profile=data.icc_profile, exif=data.exif)
+    if on_frame:
+        on_frame(1, 1)
+    return 1
+
+
+def _transfer_video(model, src, dst, size, preserve_colors, batch_size, on_frame) -> int:
+    import imageio.v3 as iio
+
+    from ..io.animation import write_animation
+
+    try:
+        meta = iio.immeta(src)
+        frames = iio.imread(src, index=None)
+    except Exception as exc:
+        hint = " (mp4 needs: pip install 'neural-style[video]')" if src.suffix.lower() != ".gif" else ""
+        raise InputError(f"video '{src}' cannot be read ({str(exc).splitlines()[0][:80]}){hint}") from None
+    if frames.ndim == 3:  # a single frame
+        frames = frames[None]
+    fps = meta.get("fps") or (1000.0 / meta["duration"] if meta.get("duration") else 10.0)
+    out = []
+    for start in range(0, len(frames), batch_size):
+        chunk = torch.from_numpy(frames[start:start + batch_size, ..., :3].astype(np.float32) / 255)
+        y = apply_model(model, chunk.permute(0, 3, 1, 2).contiguous(), size=size, preserve_colors=preserve_colors)
+        out += [(f.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy() for f in y]
+        if on_frame:
+            on_frame(len(out), len(frames))
+    write_animation(dst, out, fps=fps)
+    return len(out)

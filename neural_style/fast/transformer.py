@@ -1,0 +1,142 @@
+"""The image transform network of Johnson et al. (2016), "Perceptual Losses for Real-Time
+Style Transfer and Super-Resolution", as in pytorch/examples ``fast_neural_style``.
+
+Three reflection-padded convolutions (9x9, then two 3x3 with stride 2) with instance
+normalisation and ReLU, residual blocks, two nearest-neighbour upsamplings (x2) each followed
+by a 3x3 convolution (no transposed convolutions, so no checkerboard artefacts), and a final
+9x9 convolution. Differences from pytorch/examples:
+
+* Images are RGB in [0, 1], in and out, as everywhere in this package: the input is mapped
+  to [-1, 1] (``x * 2 - 1``) inside the network and the output goes through a sigmoid
+  (pytorch/examples takes and returns unbounded 0..255 values).
+* The output has the size of the input for any height and width >= 1: each nearest-neighbour
+  upsampling goes to the size of the matching encoder stage (exactly x2 when H and W are
+  multiples of 4; other sizes need no padding, and exporters keep the size symbolic); the
+  ``nn.Upsample`` modules in ``decoder`` only give the mode. Images under 8 px are first padded
+  to 8 by reflection, or by replication where they are too small to reflect.
+* Convolutions followed by instance normalisation have no bias (the normalisation removes
+  it), so every parameter receives a gradient.
+* ``width`` scales the channel counts (32, 64, 128 at width 1) and ``residual_blocks`` sets
+  the depth (5 in the paper).
+"""
+
+import math
+import numbers
+from typing import Dict, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..errors import InputError
+
+BASE_CHANNELS = (32, 64, 128)
+MIN_SIZE = 8  # smaller images are padded (reflection padding needs >= 5 px at the input)
+
+
+def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1, bias: bool = False) -> nn.Sequential:
+    """A convolution that keeps the size (divides it by ``stride``) with reflection padding."""
+    return nn.Sequential(nn.ReflectionPad2d(kernel // 2),
+                         nn.Conv2d(in_channels, out_channels, kernel, stride, bias=bias))
+
+
+def _conv_norm_relu(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(_conv(in_channels, out_channels, kernel, stride),
+                         nn.InstanceNorm2d(out_channels, affine=True), nn.ReLU())
+
+
+class ResidualBlock(nn.Module):
+    """conv3x3-IN-ReLU-conv3x3-IN plus the input (He et al. 2016, as used by Johnson et al.)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(_conv_norm_relu(channels, channels, 3), _conv(channels, channels, 3),
+                                  nn.InstanceNorm2d(channels, affine=True))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+class TransformerNet(nn.Module):
+    """The fast style transfer network of Johnson et al. (2016).
+
+    Args:
+        width: channel multiplier; the three stages have ``round(32 * width)``,
+            ``round(64 * width)`` and ``round(128 * width)`` channels (at least 1 each).
+            Width 0.5 has about 4x fewer parameters than width 1.
+        residual_blocks: number of residual blocks at the lowest resolution (>= 0).
+
+    Shape:
+        - Input: (B, 3, H, W), RGB in [0, 1], any floating dtype, any H, W >= 1. It is
+          normalised to [-1, 1] as ``x * 2 - 1`` inside the network.
+        - Output: (B, 3, H, W), RGB in [0, 1] (the last convolution goes through a
+          sigmoid), in the dtype of the input.
+
+    Instance normalisation uses the statistics of each image, in training and in eval mode
+    alike, so an image's output does not depend on the rest of its batch.
+    """
+
+    def __init__(self, width: float = 1.0, residual_blocks: int = 5):
+        super().__init__()
+        if (isinstance(width, bool) or not isinstance(width, numbers.Real)
+                or not math.isfinite(width) or width <= 0):
+            raise InputError(f"transformer width must be a finite number > 0, expected e.g. 0.5 or 1, got {width!r}")
+        if isinstance(residual_blocks, bool) or not isinstance(residual_blocks, numbers.Integral) \
+                or residual_blocks < 0:
+            raise InputError(f"number of residual blocks must be an integer >= 0, expected e.g. 5, "
+                             f"got {residual_blocks!r}")
+        self.width = float(width)
+        self.residual_blocks = int(residual_blocks)
+        c1, c2, c3 = self.channels = tuple(max(1, int(math.floor(c * self.width + 0.5))) for c in BASE_CHANNELS)
+        self.encoder = nn.Sequential(_conv_norm_relu(3, c1, 9), _conv_norm_relu(c1, c2, 3, stride=2),
+                                     _conv_norm_relu(c2, c3, 3, stride=2))
+        self.residuals = nn.Sequential(*(ResidualBlock(c3) for _ in range(self.residual_blocks)))
+        self.decoder = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(c3, c2, 3),
+                                     nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(c2, c1, 3),
+                                     _conv(c1, 3, 9, bias=True))
+
+    @property
+    def config(self) -> Dict[str, object]:
+        """The constructor arguments, ``{"width": float, "residual_blocks": int}``."""
+        return {"width": self.width, "residual_blocks": self.residual_blocks}
+
+    def extra_repr(self) -> str:
+        return f"width={self.width}, residual_blocks={self.residual_blocks}, channels={self.channels}"
+
+    def forward(self, image: Tensor) -> Tensor:
+        if not isinstance(image, Tensor):
+            raise TypeError(f"expected an image tensor of shape (B, 3, H, W), got {type(image).__name__}")
+        if image.ndim != 4 or image.shape[1] != 3:
+            raise ValueError(f"expected an RGB image of shape (B, 3, H, W), got {tuple(image.shape)}")
+        if not image.is_floating_point():
+            raise TypeError(f"expected a floating point image in [0, 1], got dtype {image.dtype}")
+        height, width = image.shape[-2:]
+        if height == 0 or width == 0 or image.shape[0] == 0:
+            raise ValueError(f"expected a non-empty image of shape (B, 3, H, W), got {tuple(image.shape)}")
+        x = image.to(next(self.parameters()).dtype) * 2 - 1
+        x, (top, left) = _pad(x)
+        full = self.encoder[0](x)
+        half = self.encoder[1](full)
+        y = self.residuals(self.encoder[2](half))
+        up1, conv1, up2, conv2, out = self.decoder
+        y = conv1(F.interpolate(y, size=half.shape[-2:], mode=up1.mode))
+        y = out(conv2(F.interpolate(y, size=full.shape[-2:], mode=up2.mode)))
+        if top or left or y.shape[-2:] != image.shape[-2:]:  # only for images under 8 px
+            y = y[..., top:top + height, left:left + width]
+        return torch.sigmoid(y).to(image.dtype)
+
+
+def _pad(x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
+    """Pad H and W under 8 up to 8, split evenly between the two sides; return the padded
+    tensor and the (top, left) offsets of the original."""
+    offsets = []
+    for dim in (-2, -1):
+        size = x.shape[dim]
+        total = max(MIN_SIZE - size, 0)
+        before, after = total // 2, total - total // 2
+        if total:
+            mode = "reflect" if after < size else "replicate"
+            pad = (before, after, 0, 0) if dim == -1 else (0, 0, before, after)
+            x = F.pad(x, pad, mode=mode)
+        offsets.append(before)
+    return x, (offsets[0], offsets[1])

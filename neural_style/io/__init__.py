@@ -1,0 +1,1 @@
+"""Files and terminals: image I/O with atomic writes, animations, JSON reports, progress bars."""

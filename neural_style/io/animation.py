@@ -1,0 +1,80 @@
+"""Animations of intermediate results, written as GIF (Pillow) or MP4 (imageio-ffmpeg)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence, Union
+
+import imageio.v3 as iio
+import numpy as np
+import torch
+
+from . import images
+from ..errors import InputError
+
+ANIMATION_EXTENSIONS = (".gif", ".mp4")
+
+Frame = Union[np.ndarray, torch.Tensor]
+
+
+def check_animation_path(path, *, inputs: Iterable = ()) -> Path:
+    """Validate an animation output path before any work is done.
+
+    Args:
+        path: the output file, ending in .gif or .mp4.
+        inputs: paths of input files, which must not be overwritten.
+
+    Returns:
+        The path as a Path.
+
+    Raises:
+        InputError: another extension, an input or directory as output, or .mp4 without imageio-ffmpeg.
+    """
+    path = images.check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what="animation")
+    if path.suffix.lower() == ".mp4":
+        try:
+            import imageio_ffmpeg  # noqa: F401
+        except ImportError:
+            hint = "writing .mp4 needs the imageio-ffmpeg plugin: pip install 'neural-style[video]'"
+            raise InputError(f"cannot write '{path}': {hint}") from None
+    return path
+
+
+def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0) -> Path:
+    """Write frames as a looping GIF or an H.264 MP4, atomically.
+
+    MP4 is encoded with libx264 in yuv420p, which needs even sizes: odd widths and
+    heights are padded by repeating the last column or row.
+
+    Args:
+        path: the output file, ending in .gif or .mp4.
+        frames: tensors (1, 3, H, W) / (3, H, W) in [0, 1] or uint8 arrays (H, W, 3), all the same size.
+        fps: frames per second.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: no frames, frames of different sizes, or fps <= 0.
+        InputError: see check_animation_path.
+        NeuralStyleError: the file could not be written.
+    """
+    path = check_animation_path(path)
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    arrays = [np.asarray(images.to_pil(frame).convert("RGB")) for frame in frames]
+    if not arrays:
+        raise ValueError("write_animation needs at least one frame, got none")
+    for index, array in enumerate(arrays):
+        if array.shape != arrays[0].shape:
+            sizes = f"frame 0 is {arrays[0].shape[:2]}, frame {index} is {array.shape[:2]}"
+            raise ValueError(f"all frames must have the same size: {sizes}")
+    stack = np.stack(arrays)
+    extension = path.suffix.lower()
+    if extension == ".gif":
+        options = dict(plugin="pillow", duration=max(1, round(1000 / fps)), loop=0)
+    else:  # libx264 in yuv420p needs even sizes: repeat the last row / column
+        height, width = stack.shape[1:3]
+        stack = np.pad(stack, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+        options = dict(plugin="FFMPEG", fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=1)
+    return images.atomic_write(path, lambda temporary: iio.imwrite(temporary, stack, extension=extension, **options))

@@ -1,0 +1,42 @@
+"""``--report out.json``: what a run did, written atomically."""
+
+import json
+import math
+import platform
+from pathlib import Path
+from typing import Any, Dict
+
+from .images import atomic_write
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe values: NaN/inf become strings, tuples become lists, paths strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def environment() -> Dict[str, str]:
+    """Versions that explain a run's speed and results."""
+    import torch
+
+    from .. import __version__
+
+    return {"neural_style": __version__, "torch": torch.__version__, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def write_report(path, data: Dict[str, Any]) -> Path:
+    """Write ``data`` (plus the environment) as indented JSON to ``path``, atomically."""
+    text = json.dumps(_clean({**data, "environment": environment()}), indent=2, allow_nan=False)
+
+    def write(tmp):
+        Path(tmp).write_text(text + "\n", encoding="utf-8")
+
+    return atomic_write(path, write)

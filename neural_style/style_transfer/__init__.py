@@ -1,0 +1,1 @@
+"""Gatys et al. style transfer: an optimiser updates the image itself."""

@@ -1,0 +1,95 @@
+"""Tests for neural_style.io.animation: GIF and MP4 output."""
+
+import importlib.util
+import os
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import torch
+
+from neural_style.io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
+from neural_style.errors import InputError
+
+HAS_FFMPEG = importlib.util.find_spec("imageio_ffmpeg") is not None
+
+
+@pytest.fixture
+def tensor_frames():
+    torch.manual_seed(0)
+    return [torch.rand(1, 3, 12, 16) for _ in range(3)]
+
+
+def test_gif_round_trip(tmp_path, tensor_frames):
+    path = write_animation(tmp_path / "progress.gif", tensor_frames, fps=5)
+    frames = iio.imread(path, index=None)
+    assert frames.shape[:3] == (3, 12, 16)
+    meta = iio.immeta(path, index=0)
+    assert meta["duration"] == 200 and meta["loop"] == 0
+    assert os.listdir(tmp_path) == ["progress.gif"]
+
+
+def test_gif_from_uint8_arrays(tmp_path):
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    frames = [np.full((5, 7, 3), colour, np.uint8) for colour in colours]
+    back = iio.imread(write_animation(tmp_path / "a.GIF", frames), index=None)
+    assert back.shape[:3] == (3, 5, 7)
+    for frame, colour in zip(back, colours):
+        np.testing.assert_array_equal(frame[2, 3, :3], colour)
+
+
+@pytest.mark.skipif(not HAS_FFMPEG, reason="imageio-ffmpeg is not installed")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # imageio's ffmpeg reader leaks pipes
+def test_mp4_odd_size(tmp_path):
+    frames = [np.full((21, 33, 3), 40 * i, np.uint8) for i in range(3)]
+    path = write_animation(tmp_path / "progress.mp4", frames, fps=8)
+    back = list(iio.imiter(path, plugin="FFMPEG"))
+    assert len(back) == 3
+    assert back[0].shape == (22, 34, 3)  # padded to even, not rescaled
+    assert os.listdir(tmp_path) == ["progress.mp4"]
+
+
+def test_mp4_without_ffmpeg_is_refused_before_work(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # makes the import fail
+    with pytest.raises(InputError) as excinfo:
+        check_animation_path(tmp_path / "out.mp4")
+    message = str(excinfo.value)
+    assert "out.mp4" in message and "pip install 'neural-style[video]'" in message and "\n" not in message
+    assert check_animation_path(tmp_path / "out.gif") == tmp_path / "out.gif"
+
+
+def test_unsupported_extension(tmp_path, tensor_frames):
+    assert ANIMATION_EXTENSIONS == (".gif", ".mp4")
+    with pytest.raises(InputError, match=r"out\.avi.*\.gif, \.mp4"):
+        write_animation(tmp_path / "out.avi", tensor_frames)
+
+
+def test_refuses_to_overwrite_input(tmp_path):
+    source = tmp_path / "in.gif"
+    source.write_bytes(b"GIF89a")
+    with pytest.raises(InputError, match="refusing to overwrite input"):
+        check_animation_path(source, inputs=[source])
+
+
+def test_bad_frames(tmp_path, tensor_frames):
+    with pytest.raises(ValueError, match="at least one frame"):
+        write_animation(tmp_path / "a.gif", [])
+    with pytest.raises(ValueError, match="same size"):
+        write_animation(tmp_path / "a.gif", tensor_frames + [torch.rand(1, 3, 12, 15)])
+    with pytest.raises(ValueError, match="fps"):
+        write_animation(tmp_path / "a.gif", tensor_frames, fps=0)
+    assert os.listdir(tmp_path) == []
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path, tensor_frames, monkeypatch):
+    out = tmp_path / "a.gif"
+    out.write_bytes(b"old")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("encoder crashed")
+
+    monkeypatch.setattr(iio, "imwrite", broken)
+    with pytest.raises(RuntimeError):
+        write_animation(out, tensor_frames)
+    assert out.read_bytes() == b"old" and os.listdir(tmp_path) == ["a.gif"]

@@ -1,0 +1,66 @@
+"""Tests for neural_style.io.progress: the terminal progress bar, with a fake clock."""
+
+import io
+
+import pytest
+
+from neural_style.io import progress
+from neural_style.io.progress import ProgressBar, format_duration
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """``clock.now`` is what time.perf_counter returns in neural_style.io.progress."""
+    fake = type("Clock", (), {"now": 1000.0})()
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: fake.now)
+    return fake
+
+
+def last_line(stream: Terminal) -> str:
+    return stream.getvalue().split("\r")[-1].replace("\x1b[K", "")
+
+
+def test_speed_and_eta_leave_out_what_came_before_the_first_update(clock):
+    stream = Terminal()
+    bar = ProgressBar(100, stream=stream)
+    clock.now += 60  # loading the model: a minute before the first iteration is reported
+    bar.update(1, {"style": 2.0})
+    assert "-.-- it/s  ETA -:--" in last_line(stream)  # nothing measured yet
+    clock.now += 10  # then 2 it/s
+    bar.update(21, {"style": 1.0})
+    line = last_line(stream)
+    assert line.startswith(" 21/100 [####----------------] style 1  ")
+    assert line.endswith("2.00 it/s  ETA 0:40")  # (100 - 21) / 2 = 39.5 s, not 21 / 70 s = 0.3 it/s
+
+
+def test_draws_at_most_rate_times_a_second_but_always_the_end(clock):
+    stream = Terminal()
+    bar = ProgressBar(3, stream=stream, rate=10)
+    bar.update(1)
+    clock.now += 0.01
+    bar.update(2)  # too soon: skipped
+    assert last_line(stream).startswith("1/3 ")
+    clock.now += 0.01
+    bar.update(3)  # the last one is always drawn
+    assert last_line(stream).startswith("3/3 [####################]")
+    assert last_line(stream).endswith("100.00 it/s  ETA 0:00")
+    bar.close()
+    assert stream.getvalue().endswith("\n")
+
+
+def test_disabled_off_a_terminal(clock):
+    stream = io.StringIO()
+    bar = ProgressBar(5, stream=stream)
+    bar.update(1)
+    bar.close()
+    assert stream.getvalue() == ""
+
+
+@pytest.mark.parametrize("seconds, text", [(0, "0:00"), (59.4, "0:59"), (61, "1:01"), (3725, "1:02:05")])
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
