@@ -1,7 +1,13 @@
 """neural-style: neural image optimisation.
 
-``stylize`` (Gatys et al. style transfer) and the other entry points are loaded
-on first use, so ``import neural_style`` (and ``neural-style --help``) stays fast.
+The public API, one entry point per command (loaded on first use, so ``import neural_style``
+and ``neural-style --help`` stay fast):
+
+* ``stylize`` / ``run_stylize`` (images in memory) and ``stylize_file`` (files, as the CLI);
+* ``denoise`` / ``run_denoise`` and ``denoise_files``;
+* ``train`` (writes a model file, checkpoints and previews, as the CLI), ``transfer``, ``export``;
+* the settings dataclasses, the single source of every default: ``StylizeSettings``,
+  ``StylizeOutputs``, ``DenoiseSettings``, ``TrainSettings``, ``TransferSettings``.
 """
 
 __version__ = "0.1.0"
@@ -10,9 +16,19 @@ _LAZY = {
     "stylize": ("style_transfer.gatys", "stylize"),
     "run_stylize": ("style_transfer.gatys", "run_stylize"),
     "StylizeResult": ("style_transfer.gatys", "StylizeResult"),
+    "stylize_file": ("style_transfer.runner", "stylize_file"),
     "denoise": ("denoising.solver", "denoise"),
     "run_denoise": ("denoising.solver", "run_denoise"),
     "DenoiseResult": ("denoising.solver", "DenoiseResult"),
+    "denoise_files": ("denoising.runner", "denoise_files"),
+    "train": ("fast.runner", "train"),
+    "transfer": ("fast.runner", "transfer"),
+    "export": ("fast.runner", "export"),
+    "StylizeSettings": ("settings", "StylizeSettings"),
+    "StylizeOutputs": ("settings", "StylizeOutputs"),
+    "DenoiseSettings": ("settings", "DenoiseSettings"),
+    "TrainSettings": ("settings", "TrainSettings"),
+    "TransferSettings": ("settings", "TransferSettings"),
     "NeuralStyleError": ("errors", "NeuralStyleError"),
     "InputError": ("errors", "InputError"),
 }

@@ -9,6 +9,7 @@ cache and ``torch.hub.download_url_to_file`` are replaced in every test.
 
 import errno
 import hashlib
+import dataclasses
 import importlib.metadata
 import inspect
 import json
@@ -36,6 +37,10 @@ from neural_style.cli import cli
 from .clitools import assert_error, assert_ok, invoke, no_crash, snapshot
 from neural_style.io.images import resize_long_side, tensor_to_array, to_tensor
 from neural_style.io.progress import ProgressBar
+from neural_style.core import objective as objective_module
+from neural_style.core.optimize import OptimizeResult
+from neural_style.settings import StylizeSettings
+from neural_style.style_transfer import runner as stylize_runner
 from neural_style.style_transfer.gatys import StylizeResult, run_stylize
 from neural_style.core.weights import ENV_VAR, torchvision_url
 
@@ -96,14 +101,16 @@ def fake_run(monkeypatch):
     """Replace run_stylize (looked up on its module at each call) by a recorder."""
     calls = []
 
-    def fake(content, styles, **kwargs):
-        calls.append(SimpleNamespace(content=content, styles=styles, kwargs=kwargs))
+    def fake(content, styles, settings, **kwargs):
+        calls.append(SimpleNamespace(content=content, styles=styles, settings=settings,
+                                     kwargs={**dataclasses.asdict(settings), **kwargs}))
         history = [{"iteration": 1, "content": 1.5, "style": 2.0, "tv": 0.5, "total": 3.5}]
-        return StylizeResult(image=torch.full((1, 3, 6, 8), 0.25), history=history, iterations=1, seconds=0.5,
-                             best_iteration=1, device="cpu", model="vgg16", weights="fake.pth",
+        run = OptimizeResult(image=torch.full((1, 3, 6, 8), 0.25), history=history, iterations=1, seconds=0.5,
+                             best_iteration=1)
+        return StylizeResult(image=run.image, run=run, device="cpu", model="vgg16", weights="fake.pth",
                              content_size=(6, 8), style_sizes=[(8, 8)])
 
-    monkeypatch.setattr(style_transfer, "run_stylize", fake)
+    monkeypatch.setattr(stylize_runner, "run_stylize", fake)
     return calls
 
 
@@ -210,9 +217,9 @@ def test_defaults_reach_the_api(fake_run, content_file, style_file, tmp_path):
 
 
 def test_cli_defaults_match_the_api_defaults():
+    api = {f.name: f.default for f in dataclasses.fields(StylizeSettings)}
     signature = inspect.signature(run_stylize)
-    api = {name: p.default for name, p in signature.parameters.items()
-           if p.default is not inspect.Parameter.empty and name != "callback"}
+    api["download_progress"] = signature.parameters["download_progress"].default
     assert typed(api) == typed(API_DEFAULTS)
 
 
@@ -284,7 +291,8 @@ def test_api_accepts_what_the_cli_passes(fake_run, content_file, style_file, tmp
     """Every keyword the CLI passes is a parameter of the real run_stylize."""
     assert_ok(invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png"))
     call = fake_run[0]
-    inspect.signature(run_stylize).bind(call.content, call.styles, **call.kwargs)
+    kwargs = {k: call.kwargs[k] for k in ("callback", "download_progress")}
+    inspect.signature(run_stylize).bind(call.content, call.styles, call.settings, **kwargs)
 
 
 # --- real runs ------------------------------------------------------------------------------
@@ -488,11 +496,11 @@ def test_non_finite_from_the_first_iteration_writes_no_image(content_file, style
 
 
 def test_interrupt_before_the_first_iteration_writes_no_image(monkeypatch, content_file, style_file, tmp_path):
-    def interrupted(content, styles, **kwargs):
-        return StylizeResult(image=torch.zeros(1, 3, 6, 8), iterations=0, stop_reason="interrupted",
-                             best_iteration=0)
+    def interrupted(content, styles, settings, **kwargs):
+        run = OptimizeResult(image=torch.zeros(1, 3, 6, 8), iterations=0, stop_reason="interrupted", best_iteration=0)
+        return StylizeResult(image=run.image, run=run)
 
-    monkeypatch.setattr(style_transfer, "run_stylize", interrupted)
+    monkeypatch.setattr(stylize_runner, "run_stylize", interrupted)
     before = snapshot(tmp_path)
     result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png")
     assert_error(result, 130, prefix="interrupted before the first iteration finished: wrote no image")
@@ -504,10 +512,10 @@ def test_interrupt_before_the_first_iteration_writes_no_image(monkeypatch, conte
     "MPS backend out of memory (MPS allocated: 1 GB)",
 ])
 def test_out_of_memory_is_one_line(monkeypatch, content_file, style_file, tmp_path, message):
-    def out_of_memory(content, styles, **kwargs):
+    def out_of_memory(content, styles, settings, **kwargs):
         raise RuntimeError(message)
 
-    monkeypatch.setattr(style_transfer, "run_stylize", out_of_memory)
+    monkeypatch.setattr(stylize_runner, "run_stylize", out_of_memory)
     before = snapshot(tmp_path)
     result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png", "--size", "4096")
     line = assert_error(result, 1)
@@ -516,10 +524,10 @@ def test_out_of_memory_is_one_line(monkeypatch, content_file, style_file, tmp_pa
 
 
 def test_other_runtime_errors_are_not_hidden(monkeypatch, content_file, style_file, tmp_path):
-    def broken(content, styles, **kwargs):
+    def broken(content, styles, settings, **kwargs):
         raise RuntimeError("some other failure")
 
-    monkeypatch.setattr(style_transfer, "run_stylize", broken)
+    monkeypatch.setattr(stylize_runner, "run_stylize", broken)
     result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png")
     assert isinstance(result.exception, RuntimeError) and str(result.exception) == "some other failure"
 
@@ -553,7 +561,7 @@ def test_ctrl_c_while_loading_writes_nothing(monkeypatch, content_file, style_fi
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(style_transfer, "load_weights", interrupted)
+    monkeypatch.setattr(objective_module, "load_weights", interrupted)
     before = snapshot(tmp_path)
     result = invoke(*stylize_args(content_file, style_file, tmp_path / "out.png", vgg16_file))
     assert result.exit_code == 130

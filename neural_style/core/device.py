@@ -1,9 +1,11 @@
-"""Choosing the torch device from a user's ``--device`` value."""
+"""Devices and precision: the torch device from a user's ``--device``, the autocast dtype
+from ``--precision``, the memory a device has free, and out-of-memory errors as one line."""
 
+import contextlib
 import re
-from typing import Optional
+from typing import Iterator, Optional
 
-from ..errors import InputError
+from ..errors import InputError, NeuralStyleError
 
 _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -111,3 +113,21 @@ def resolve_precision(precision: str, device):
     if precision == "fp16" and device.type == "cpu":
         raise InputError("precision fp16 is for GPUs: use bf16 or fp32 on the CPU")
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+@contextlib.contextmanager
+def out_of_memory_errors(where: str, advice: str = "use a smaller --size") -> Iterator[None]:
+    """Turn the allocators' out-of-memory errors in the block into a one-line NeuralStyleError
+    (``out of GPU memory at <where>: <advice> or --device cpu``; ``out of memory at ...`` on the
+    CPU), keeping the original as its cause. Other errors pass through unchanged."""
+    import torch
+
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError as exc:
+        raise NeuralStyleError(f"out of GPU memory at {where}: {advice} or --device cpu") from exc
+    except RuntimeError as exc:  # the CPU allocator's (and other backends') out-of-memory errors
+        text = str(exc).lower()
+        if "out of memory" in text or "can't allocate memory" in text:
+            raise NeuralStyleError(f"out of memory at {where}: {advice}") from exc
+        raise

@@ -148,9 +148,9 @@ def parse_layers(spec, what: str = "layer") -> Dict[str, float]:
             name, _, weight = item.partition(":")
             try:
                 spec[name.strip()] = float(weight) if weight else 1.0
-            except ValueError:
+            except ValueError as exc:
                 raise InputError(f"bad {what} weight in {item!r}: expected NAME or NAME:WEIGHT "
-                                 "like relu1_1:0.5") from None
+                                 "like relu1_1:0.5") from exc
     elif not hasattr(spec, "items"):
         spec = {name: 1.0 for name in spec}
     layers = {str(k): float(v) for k, v in spec.items()}

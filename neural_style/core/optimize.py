@@ -27,21 +27,24 @@ LossFn = Callable[[torch.Tensor], Dict[str, torch.Tensor]]
 
 @dataclass
 class Step:
-    """One loss evaluation, as passed to the progress callback.
+    """One iteration (a loss evaluation, a solver iteration or a training step), as passed
+    to progress callbacks by ``stylize``, ``denoise`` and ``train``.
 
     Attributes:
-        iteration: 1-based number of this evaluation.
-        iterations: evaluations planned.
-        losses: the loss terms as floats, ``"total"`` among them.
-        image: the image evaluated, (B, C, H, W); read it, don't modify it.
+        iteration: 1-based number of this iteration.
+        iterations: iterations planned.
+        losses: the loss terms as floats (``"total"`` among them for the optimisers).
+        image: the image evaluated, (B, C, H, W); read it, don't modify it. None in training.
         elapsed: seconds since the loop started.
+        images_per_second: training throughput (all processes); None elsewhere.
     """
 
     iteration: int
     iterations: int
     losses: Dict[str, float]
-    image: torch.Tensor
+    image: Optional[torch.Tensor]
     elapsed: float
+    images_per_second: Optional[float] = None
 
 
 @dataclass

@@ -127,7 +127,7 @@ def _download(url: str, model: str, progress: bool) -> Path:
     except Exception as exc:  # URLError, timeouts, hash mismatch, no space left
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DownloadError(f"could not download {model} weights from {url} ({reason}): "
-                            f"put that file at {path} or pass --weights PATH") from None
+                            f"put that file at {path} or pass --weights PATH") from exc
     return path
 
 
@@ -143,7 +143,7 @@ def _read(path: Path) -> dict:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict ({reason})") from None
+        raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict ({reason})") from exc
     if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
         raise WeightsError(f"weights '{path}' hold a {type(state).__name__}, not a state dict: "
                            "pass a file saved with torch.save(model.state_dict())")

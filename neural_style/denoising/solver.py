@@ -18,20 +18,25 @@ computed by :func:`neural_style.losses.total_variation`, the function ``stylize`
 
 import math
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Union
+from dataclasses import dataclass
+from typing import Callable, Optional
 
+import numpy as np
 import torch
+from PIL import Image
 
 from ..core import losses
+from ..core.device import resolve_device
+from ..core.metrics import estimate_sigma
+from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..errors import InputError
-from ..core.optimize import Step, optimize_image
+from ..io.images import read_image, to_pil, to_tensor
+from ..settings import DenoiseSettings, with_overrides
 
 FIDELITIES = ("l2", "l1", "charbonnier")
 COUPLINGS = ("vectorial", "channel")
-SOLVERS = ("auto", "primal-dual", "lbfgs", "adam")
-DEFAULT_BETA = 1.0
-DEFAULT_EPS = 1e-3
+OPTIMIZERS = ("auto", "primal-dual", "lbfgs", "adam")
+DEFAULT_EPS = DenoiseSettings.eps
 
 
 @dataclass
@@ -39,28 +44,29 @@ class DenoiseResult:
     """The denoised image and what the run did.
 
     Attributes:
-        image: (1, C, H, W) float in [0, 1].
+        run: the solver's :class:`~neural_style.core.optimize.OptimizeResult`: ``image``
+            (1, C, H, W) float in [0, 1], iterations, seconds (no file I/O), stop reason
+            (``"converged"``, ``"completed"`` at the iteration limit, ``"interrupted"``,
+            ``"non-finite"``) and history (per iteration for L-BFGS/Adam, per check of
+            ``{"iteration", "change"}`` for primal-dual).
         sigma: the noise standard deviation used, on the [0, 1] scale.
         sigma_estimated: whether ``sigma`` was estimated from the image.
         tv_weight: lambda.
         tv_beta: beta.
-        solver: ``"primal-dual"``, ``"lbfgs"`` or ``"adam"``.
-        iterations: iterations run.
-        seconds: time of the optimisation (no file I/O).
-        stop_reason: ``"converged"``, ``"completed"`` (iteration limit), ``"interrupted"``, ``"non-finite"``.
-        history: per iteration (L-BFGS/Adam) or per check (primal-dual): ``{"iteration", "total"}``.
+        optimizer: ``"primal-dual"``, ``"lbfgs"`` or ``"adam"``.
     """
 
-    image: torch.Tensor
+    run: OptimizeResult
     sigma: float
     sigma_estimated: bool
     tv_weight: float
     tv_beta: float
-    solver: str
-    iterations: int = 0
-    seconds: float = 0.0
-    stop_reason: str = "completed"
-    history: List[Dict[str, float]] = field(default_factory=list)
+    optimizer: str
+
+    @property
+    def image(self) -> torch.Tensor:
+        """The denoised image, (1, C, H, W) float in [0, 1] (``run.image``)."""
+        return self.run.image
 
 
 #: lambda = c * sigma^p at beta = 1, fitted to the best lambda on ../shared/denoise (all of Set12;
@@ -94,57 +100,64 @@ def energy(x: torch.Tensor, noisy: torch.Tensor, tv_weight: float, beta: float, 
     return data + tv_weight * losses.total_variation(x, beta=beta, eps=eps, coupling=coupling, reduction="sum")
 
 
-def run_denoise(noisy: torch.Tensor, *, tv_beta: float = DEFAULT_BETA, tv_weight: Union[str, float] = "auto",
-                sigma: Union[str, float] = "auto", fidelity: str = "l2", coupling: str = "vectorial",
-                solver: str = "auto", iterations: Optional[int] = None, tolerance: float = 1e-4,
-                eps: float = DEFAULT_EPS, device: Union[str, torch.device] = "cpu",
-                callback: Optional[Callable[[Step], None]] = None) -> DenoiseResult:
-    """Denoise a (1, C, H, W) image in [0, 1]; see :func:`denoise` for the options."""
-    from ..core.device import resolve_device
+def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None, *,
+                callback: Optional[Callable[[Step], None]] = None, **overrides) -> DenoiseResult:
+    """Denoise a (1, C, H, W) image in [0, 1].
 
-    _check(noisy, tv_beta, fidelity, coupling, solver, iterations, tolerance, eps)
-    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    Args:
+        noisy: the image.
+        settings: a :class:`~neural_style.settings.DenoiseSettings` (default: its defaults).
+        callback: called with a :class:`~neural_style.core.optimize.Step` as the solver runs.
+        **overrides: fields of ``settings`` to change, e.g. ``tv_beta=1.5, sigma=20 / 255``.
+
+    Raises:
+        InputError: an invalid option; TypeError: ``noisy`` is not a 4-D tensor, or an unknown field.
+    """
+    s = with_overrides(settings, DenoiseSettings, overrides)
+    _check(noisy, s.tv_beta, s.fidelity, s.coupling, s.optimizer, s.iterations, s.tolerance, s.eps)
+    dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     y = noisy.to(dev, torch.float32)
-    estimated = isinstance(sigma, str)
-    if estimated:
+    sigma, estimated = _sigma(s.sigma, y)
+    tv_weight = _tv_weight(s.tv_weight, sigma, s.tv_beta, y.shape[1], s.coupling)
+    optimizer = s.optimizer
+    if optimizer == "auto":
+        optimizer = "primal-dual" if s.tv_beta == 1 and s.fidelity == "l2" else "lbfgs"
+    if optimizer == "primal-dual" and not (s.tv_beta == 1 and s.fidelity == "l2"):
+        raise InputError("the primal-dual solver is for --tv-beta 1 with --fidelity l2: use lbfgs or adam")
+
+    if tv_weight == 0:
+        run = OptimizeResult(image=y, stop_reason="converged")
+    elif optimizer == "primal-dual":
+        run = _rof_primal_dual(y, tv_weight, s.coupling == "vectorial", s.iterations or 300, s.tolerance, callback)
+    else:
+        def loss_fn(x):
+            return {"total": energy(x, y, tv_weight, s.tv_beta, s.eps, s.fidelity, s.coupling)}
+
+        run = optimize_image(y, loss_fn, optimizer=optimizer, iterations=s.iterations or 500,
+                             tolerance=s.tolerance, lr=None if optimizer == "lbfgs" else 0.01, callback=callback)
+    return DenoiseResult(run=run, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight,
+                         tv_beta=s.tv_beta, optimizer=optimizer)
+
+
+def _sigma(sigma, y: torch.Tensor):
+    """(sigma, estimated): ``"auto"`` estimates it from ``y``; a number is checked."""
+    if isinstance(sigma, str):
         if sigma != "auto":
             raise InputError(f"sigma must be 'auto' or a number, got {sigma!r}")
-        from ..core.metrics import estimate_sigma
-
-        sigma = float(estimate_sigma(y)[0])
-    elif not (sigma >= 0 and math.isfinite(sigma)):
+        return float(estimate_sigma(y)[0]), True
+    if not (sigma >= 0 and math.isfinite(sigma)):
         raise InputError(f"sigma must be a finite number >= 0, got {sigma}")
+    return sigma, False
+
+
+def _tv_weight(tv_weight, sigma: float, beta: float, channels: int, coupling: str) -> float:
     if isinstance(tv_weight, str):
         if tv_weight != "auto":
             raise InputError(f"tv weight must be 'auto' or a number, got {tv_weight!r}")
-        tv_weight = auto_tv_weight(sigma, tv_beta, y.shape[1], coupling)
-    elif not (tv_weight >= 0 and math.isfinite(tv_weight)):
+        return auto_tv_weight(sigma, beta, channels, coupling)
+    if not (tv_weight >= 0 and math.isfinite(tv_weight)):
         raise InputError(f"tv weight must be a finite number >= 0, got {tv_weight}")
-    if solver == "auto":
-        solver = "primal-dual" if tv_beta == 1 and fidelity == "l2" else "lbfgs"
-    if solver == "primal-dual" and not (tv_beta == 1 and fidelity == "l2"):
-        raise InputError("the primal-dual solver is for --tv-beta 1 with --fidelity l2: use lbfgs or adam")
-
-    result = DenoiseResult(image=y, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight, tv_beta=tv_beta,
-                           solver=solver)
-    if tv_weight == 0:
-        result.stop_reason = "converged"
-        return result
-    start = time.perf_counter()
-    if solver == "primal-dual":
-        image, result.iterations, result.stop_reason, result.history = _rof_primal_dual(
-            y, tv_weight, coupling == "vectorial", iterations or 300, tolerance, callback)
-        result.image = image
-    else:
-        def loss_fn(x):
-            return {"total": energy(x, y, tv_weight, tv_beta, eps, fidelity, coupling)}
-
-        run = optimize_image(y, loss_fn, optimizer=solver, iterations=iterations or 500, tolerance=tolerance,
-                             lr=None if solver == "lbfgs" else 0.01, callback=callback)
-        result.image, result.iterations = run.image, run.iterations
-        result.stop_reason, result.history = run.stop_reason, run.history
-    result.seconds = time.perf_counter() - start
-    return result
+    return tv_weight
 
 
 def _rof_primal_dual(y, lam, vectorial, iterations, tolerance, callback):
@@ -203,16 +216,17 @@ def _rof_primal_dual(y, lam, vectorial, iterations, tolerance, callback):
                 x_check.copy_(x)
     except KeyboardInterrupt:
         reason = "interrupted"
-    return x.clamp(0, 1), n, reason, history
+    return OptimizeResult(image=x.clamp(0, 1), history=history, iterations=n, seconds=time.perf_counter() - start,
+                          stop_reason=reason, best_iteration=n)
 
 
-def _check(noisy, beta, fidelity, coupling, solver, iterations, tolerance, eps):
+def _check(noisy, beta, fidelity, coupling, optimizer, iterations, tolerance, eps):
     if not isinstance(noisy, torch.Tensor) or noisy.ndim != 4:
         raise TypeError(f"expected a (1, C, H, W) tensor, got {type(noisy).__name__}")
     if not beta > 0:
         raise InputError(f"tv beta must be positive, got {beta}")
     for name, value, choices in (("fidelity", fidelity, FIDELITIES), ("coupling", coupling, COUPLINGS),
-                                 ("solver", solver, SOLVERS)):
+                                 ("optimizer", optimizer, OPTIMIZERS)):
         if value not in choices:
             raise InputError(f"unknown {name} {value!r}: expected one of {', '.join(choices)}")
     if iterations is not None and iterations < 1:
@@ -223,37 +237,24 @@ def _check(noisy, beta, fidelity, coupling, solver, iterations, tolerance, eps):
         raise InputError(f"eps must be >= 0, got {eps}")
 
 
-def denoise(image, **options):
+def denoise(image, settings: Optional[DenoiseSettings] = None, **options):
     """Denoise an image; returns the same kind of image.
 
     Args:
         image: a path, PIL image, numpy array ((H, W) or (H, W, C); uint8, uint16 or float in
             [0, 1]; 2 or 4 channels carry alpha) or tensor ((C, H, W) or (1, C, H, W) in [0, 1]).
-        tv_beta: order of the total variation (1: ROF; default :data:`DEFAULT_BETA`).
-        tv_weight: lambda, or ``"auto"`` (from sigma and beta, see :func:`auto_tv_weight`).
-        sigma: noise standard deviation on the [0, 1] scale, or ``"auto"`` (estimated).
-        fidelity: ``"l2"``, ``"l1"`` (impulse noise) or ``"charbonnier"``.
-        coupling: ``"vectorial"`` (colour channels under one root) or ``"channel"``.
-        solver: ``"auto"`` (primal-dual for beta 1 with l2, else L-BFGS), ``"primal-dual"``,
-            ``"lbfgs"`` or ``"adam"``.
-        iterations, tolerance: iteration limit and convergence tolerance.
-        eps: smoothing of the TV (and of the Charbonnier fidelity).
-        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ...
-        callback: called with a :class:`neural_style.optimize.Step` as the solver runs.
+        settings: a :class:`~neural_style.settings.DenoiseSettings` (tv_beta, tv_weight, sigma,
+            fidelity, coupling, optimizer, iterations, tolerance, eps, device).
+        **options: ``callback`` and fields of ``settings`` to change, as for :func:`run_denoise`.
 
     Returns:
         For a PIL image, an 8-bit PIL image of the same mode; for an array, an array of the same
         shape and dtype; for a tensor, a float tensor of the same shape; for a path, a
         (1, C, H, W) tensor. Alpha is passed through untouched.
     """
-    import numpy as np
-    from PIL import Image
-
-    from ..io.images import read_image, to_pil, to_tensor
-
     data = read_image(image)
     noisy = to_tensor(data, channels=None)
-    out = run_denoise(noisy, **options).image.cpu()
+    out = run_denoise(noisy, settings, **options).image.cpu()
     if isinstance(image, Image.Image):
         result = to_pil(out)
         if data.alpha is not None:

@@ -31,8 +31,8 @@ def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = 
     if fmt == ".onnx":
         try:
             import onnx  # noqa: F401
-        except ImportError:
-            raise InputError("ONNX export needs the onnx package: pip install 'neural-style[export]'") from None
+        except ImportError as exc:
+            raise InputError("ONNX export needs the onnx package: pip install 'neural-style[export]'") from exc
     core = net.eval().float().cpu()
     if sample is None:
         sample = torch.rand(1, 3, 61, 90, generator=torch.Generator().manual_seed(0))

@@ -60,7 +60,7 @@ def save_model(path, model: TransformerNet, metadata: Mapping) -> Path:
         plain = json.loads(json.dumps(dict(metadata), allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"expected metadata of plain JSON values (str, finite number, bool, None, list, "
-                         f"dict), got one that is not ({exc})") from None
+                         f"dict), got one that is not ({exc})") from exc
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -131,16 +131,16 @@ def _read(path: Path):
     except OSError as exc:
         reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror or type(exc).__name__
         raise InputError(f"model file '{path}' cannot be read ({reason}): check the file and its "
-                         "permissions") from None
-    except pickle.UnpicklingError:
+                         "permissions") from exc
+    except pickle.UnpicklingError as exc:
         if zipfile.is_zipfile(path):
             raise InputError(f"'{path}' is not a neural-style model file (it holds Python objects that "
-                             f"cannot be loaded safely with weights_only=True): {_ADVICE}") from None
+                             f"cannot be loaded safely with weights_only=True): {_ADVICE}") from exc
         raise InputError(f"'{path}' is not a neural-style model file (not a PyTorch file, or corrupt): "
-                         f"{_ADVICE}") from None
-    except Exception:  # RuntimeError, EOFError... from a truncated or damaged archive
+                         f"{_ADVICE}") from exc
+    except Exception as exc:  # RuntimeError, EOFError... from a truncated or damaged archive
         raise InputError(f"model file '{path}' is corrupt or truncated (torch.load failed): copy it again "
-                         "or train it again with `neural-style train`") from None
+                         "or train it again with `neural-style train`") from exc
 
 
 def _build(path: Path, config) -> TransformerNet:
@@ -151,7 +151,7 @@ def _build(path: Path, config) -> TransformerNet:
     try:
         return TransformerNet(**config)
     except InputError as exc:
-        raise InputError(f"model file '{path}' has an invalid config ({exc}): {_ADVICE}") from None
+        raise InputError(f"model file '{path}' has an invalid config ({exc}): {_ADVICE}") from exc
 
 
 def _load_state(path: Path, model: TransformerNet, state) -> None:

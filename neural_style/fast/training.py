@@ -18,55 +18,32 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
-from ..core import losses
+from ..core.device import resolve_precision
+from ..core.objective import PerceptualObjective, load_loss_network
+from ..core.optimize import Step
 from ..errors import InputError
-from ..core.features import build_extractor, check_layers, parse_layers
-from ..io.images import atomic_write, resize_long_side, resize_to, to_tensor
-from ..core.weights import load_weights
+from ..io.images import resize_long_side, resize_to, to_tensor
+from ..settings import TrainSettings
+from . import checkpoints
+from .transformer import TransformerNet
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
 
 @dataclass
-class TrainConfig:
-    """Settings of a training run (saved in checkpoints and model files)."""
-
-    image_size: int = 256
-    batch_size: int = 4
-    epochs: Optional[int] = None
-    iterations: Optional[int] = None
-    lr: float = 1e-3
-    content_weight: float = 4.0
-    style_weight: float = 5.0
-    tv_weight: float = 2.0
-    tv_beta: float = 2.0
-    style_size: Optional[int] = None
-    seed: int = 0
-    amp: bool = False
-    checkpoint_every: int = 1000
-    width: float = 1.0
-    model: Optional[str] = "vgg16"
-    weights: Optional[str] = None
-    weights_format: str = "torchvision"
-    content_layers: str = "relu2_2"
-    style_layers: str = "relu1_2,relu2_2,relu3_3,relu4_3"
-    log_every: int = 10
-
-
-@dataclass
-class StepInfo:
-    """One optimisation step, as passed to the callback."""
-
-    step: int
-    steps: int
-    losses: Dict[str, float]
-    images_per_second: float
-    elapsed: float
-
-
-@dataclass
 class TrainResult:
+    """What a training run did.
+
+    Attributes:
+        steps: the step reached (counting the steps of a resumed checkpoint).
+        history: every ``log_every`` steps ``{"step", "content", "style", "tv", "total"}``.
+        images_per_second: throughput of this run over all processes.
+        skipped_files: unreadable dataset files skipped so far.
+        stop_reason: ``"completed"``, ``"interrupted"`` (Ctrl-C) or ``"non-finite"``.
+    """
+
     steps: int
     history: List[Dict[str, float]] = field(default_factory=list)
     images_per_second: float = 0.0
@@ -107,37 +84,32 @@ def file_sha256(path) -> str:
     return digest.hexdigest()
 
 
+def training_objective(style, settings: TrainSettings, *, device=torch.device("cpu"),
+                       download_progress: bool = True) -> PerceptualObjective:
+    """The perceptual objective of training: stylize's, with the style image resized to
+    ``style_size`` (default ``image_size``) and the loss network in stylize's ``auto`` precision
+    (bf16 autocast where the CPU has native bf16)."""
+    network = load_loss_network(settings.content_layers, settings.style_layers, weights=settings.weights,
+                                model=settings.model, weights_format=settings.weights_format, device=device,
+                                autocast=resolve_precision("auto", device), download_progress=download_progress)
+    style_img = to_tensor(style, what="style image")
+    style_img = resize_long_side(style_img, settings.style_size or settings.image_size).to(device)
+    return PerceptualObjective(network, [style_img], [1.0], content_weight=settings.content_weight,
+                               style_weight=settings.style_weight, tv_weight=settings.tv_weight,
+                               tv_beta=settings.tv_beta)
+
+
 class Trainer:
-    """Owns the network, the loss network, the optimiser and the data order."""
+    """Owns the network, the objective, the optimiser and the data order of one process."""
 
-    def __init__(self, style, dataset, config: TrainConfig, *, device=torch.device("cpu"),
+    def __init__(self, style, dataset, config: TrainSettings, *, device=torch.device("cpu"),
                  rank: int = 0, world_size: int = 1, download_progress: bool = True):
-        from ..style_transfer.gatys import mean_square
-        from .transformer import TransformerNet
-
         self.config, self.device, self.rank, self.world_size = config, device, rank, world_size
         self.files = find_images(dataset)
         self.style_path = Path(style) if isinstance(style, (str, os.PathLike)) else None
-        loaded = load_weights(config.weights, config.model, progress=download_progress and rank == 0)
-        self.c_layers = parse_layers(config.content_layers, "content layer")
-        self.s_layers = parse_layers(config.style_layers, "style layer")
-        check_layers(loaded.model, self.c_layers, "content layer")
-        check_layers(loaded.model, self.s_layers, "style layer")
-        from ..core.device import resolve_precision
-
-        # The loss network runs like stylize's (bf16 autocast where the CPU has native bf16);
-        # the transform network trains in fp32 (or fp16 autocast with --amp on a GPU).
-        self.extractor = build_extractor(loaded, list(self.c_layers) + list(self.s_layers),
-                                         weights_format=config.weights_format, device=device)
-        self.extractor.precision(resolve_precision("auto", device))
-        style_img = to_tensor(style, what="style image")
+        self.objective = training_objective(style, config, device=device,
+                                            download_progress=download_progress and rank == 0)
         self.style_sha256 = file_sha256(self.style_path) if self.style_path else None  # once, after the checks
-        style_img = resize_long_side(style_img, config.style_size or config.image_size).to(device)
-        with torch.no_grad():
-            feats = self.extractor(style_img)
-            self.grams = {n: losses.gram_matrix(feats[n]) for n in self.s_layers}
-        self.s_layers = {n: w / mean_square(self.grams[n]) for n, w in self.s_layers.items()}
-
         if config.amp and device.type != "cuda":
             raise InputError("--amp is mixed precision on a GPU: drop it on the CPU")
         with torch.random.fork_rng(devices=[]):  # identical initial weights in every process,
@@ -145,8 +117,6 @@ class Trainer:
             self.net = TransformerNet(width=config.width).to(device)
         self.model = self.net
         if world_size > 1:
-            from torch.nn.parallel import DistributedDataParallel
-
             self.model = DistributedDataParallel(self.net, device_ids=[device.index] if device.type == "cuda" else None)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
@@ -169,7 +139,8 @@ class Trainer:
         order = torch.randperm(len(self.files), generator=torch.Generator().manual_seed(self.config.seed + epoch))
         return order.tolist()[self.rank::self.world_size]
 
-    def _batch(self):
+    def next_batch(self) -> torch.Tensor:
+        """The next (B, 3, S, S) batch of this process, skipping unreadable files."""
         epoch, index = self.position
         order = self._epoch_order(epoch)
         b = self.config.batch_size
@@ -193,21 +164,11 @@ class Trainer:
 
     # -- one step ----------------------------------------------------------------------------
     def losses(self, x: torch.Tensor, y: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """Perceptual losses of outputs ``y`` for inputs ``x`` (stylize's, per-layer normalised)."""
-        from ..style_transfer.gatys import mean_square
-
-        with torch.no_grad():
-            fx = self.extractor(x)
-        fy = self.extractor(y)
-        content = sum(w / mean_square(fx[n]) * losses.content_loss(fy[n], fx[n]) for n, w in self.c_layers.items())
-        style = sum(w * losses.style_loss(fy[n], self.grams[n]) for n, w in self.s_layers.items())
-        tv = losses.total_variation(y, beta=self.config.tv_beta)
-        c = self.config
-        total = c.content_weight * content + c.style_weight * style + c.tv_weight * tv
-        return {"content": content, "style": style, "tv": tv, "total": total}
+        """The objective's terms for outputs ``y`` of inputs ``x`` (the content targets)."""
+        return self.objective(y, self.objective.content_targets(x))
 
     def train_step(self) -> Dict[str, float]:
-        x = self._batch()
+        x = self.next_batch()
         self.model.train()
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.config.amp):
             y = self.model(x)
@@ -219,30 +180,21 @@ class Trainer:
         self.step += 1
         return {k: float(v.detach()) for k, v in terms.items()}
 
-    # -- checkpoints ---------------------------------------------------------------------------
+    # -- checkpoints (format and file names: neural_style.fast.checkpoints) --------------------
     def state(self) -> dict:
-        return {"format": "neural-style-checkpoint", "version": 1, "config": asdict(self.config),
-                "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
+        return {"config": asdict(self.config), "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
                 "step": self.step, "position": list(self.position), "skipped": sorted(self.skipped),
                 "style_sha256": self.style_sha256, "world_size": self.world_size, "rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
 
     def save_checkpoint(self, path) -> Path:
-        state = self.state()
-        return atomic_write(path, lambda tmp: torch.save(state, tmp))
+        return checkpoints.write_checkpoint(path, self.state())
 
     def load_checkpoint(self, path) -> List[str]:
         """Restore a checkpoint; returns the settings that differ from the checkpoint's, as
-        ``"name: old -> new"`` (the length of the run and the logging cadence are not counted)."""
-        path = Path(path)
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise InputError(f"checkpoint '{path}' cannot be read ({str(exc).splitlines()[0][:100]}): "
-                             "pass a .ckpt written by neural-style train") from None
-        if not isinstance(state, dict) or state.get("format") != "neural-style-checkpoint":
-            raise InputError(f"'{path}' is not a neural-style checkpoint: pass a .ckpt written by neural-style train")
+        ``"name: old -> new"`` (see :func:`neural_style.fast.checkpoints.settings_changes`)."""
+        state = checkpoints.read_checkpoint(path)
         if state["config"].get("width") != self.config.width:
             raise InputError(f"checkpoint '{path}' has --width {state['config'].get('width')}, "
                              f"not {self.config.width}: resume with the same settings")
@@ -258,15 +210,8 @@ class Trainer:
         if state.get("cuda_rng") is not None and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.skipped = set(state["skipped"])
-        ignored = {"iterations", "epochs", "checkpoint_every", "log_every"}
-        now = asdict(self.config)
-        changed = [f"{k}: {v} -> {now[k]}" for k, v in state["config"].items()
-                   if k not in ignored and k in now and v != now[k]]
-        if state.get("style_sha256") and self.style_sha256 and state["style_sha256"] != self.style_sha256:
-            changed.append("style image: a different file than the checkpoint's")
-        if state.get("world_size", self.world_size) != self.world_size:
-            changed.append(f"processes: {state['world_size']} -> {self.world_size} (another data split)")
-        return changed
+        return checkpoints.settings_changes(state, asdict(self.config), style_sha256=self.style_sha256,
+                                            world_size=self.world_size)
 
     def metadata(self) -> dict:
         return {"style_sha256": self.style_sha256,
@@ -275,9 +220,10 @@ class Trainer:
                 "skipped_files": len(self.skipped), "world_size": self.world_size}
 
 
-def train(trainer: Trainer, *, checkpoint_dir: Optional[Path] = None,
-          callback: Optional[Callable[[StepInfo], None]] = None) -> TrainResult:
-    """Run ``trainer`` to its last step, writing checkpoints (rank 0 only) every ``checkpoint_every`` steps."""
+def run_training(trainer: Trainer, *, checkpoint_dir: Optional[Path] = None,
+                 callback: Optional[Callable[[Step], None]] = None) -> TrainResult:
+    """Run ``trainer`` to its last step, writing checkpoints (rank 0 only) every ``checkpoint_every``
+    steps; the callback gets a :class:`~neural_style.core.optimize.Step` per step (no image)."""
     config = trainer.config
     steps = trainer.total_steps()
     result = TrainResult(steps=trainer.step)
@@ -290,14 +236,13 @@ def train(trainer: Trainer, *, checkpoint_dir: Optional[Path] = None,
             if trainer.step % config.log_every == 0 or trainer.step == steps:
                 result.history.append({"step": trainer.step, **terms})
             if callback is not None:
-                callback(StepInfo(trainer.step, steps, terms, ips, elapsed))
+                callback(Step(trainer.step, steps, terms, None, elapsed, images_per_second=ips))
             if not all(math.isfinite(v) for v in terms.values()):
                 result.stop_reason = "non-finite"
                 break
             if checkpoint_dir is not None and trainer.rank == 0 and (
                     trainer.step % config.checkpoint_every == 0 or trainer.step == steps):
-                path = trainer.save_checkpoint(Path(checkpoint_dir) / f"step-{trainer.step:06d}.ckpt")
-                atomic_write(Path(checkpoint_dir) / "last.ckpt", lambda tmp: Path(tmp).write_bytes(path.read_bytes()))
+                checkpoints.save_checkpoint(checkpoint_dir, trainer.state(), trainer.step)
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
     result.steps = trainer.step

@@ -3,10 +3,13 @@
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
+import imageio.v3 as iio
 import numpy as np
 import torch
 
 from ..core.color import transfer_luminance
+from ..core.device import resolve_precision
+from ..io.animation import write_animation
 from ..errors import InputError
 from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, resize_long_side, to_tensor, write_image
 from .transformer import TransformerNet
@@ -16,18 +19,17 @@ VIDEO_EXTENSIONS = (".gif", ".mp4", ".mov", ".avi", ".mkv", ".webm")
 
 @torch.no_grad()
 def apply_model(model: TransformerNet, images: torch.Tensor, *, size: Optional[int] = None,
-                preserve_colors: bool = False, precision: str = "auto") -> torch.Tensor:
+                original_colors: bool = False, precision: str = "auto") -> torch.Tensor:
     """Stylise a (B, 3, H, W) batch in [0, 1]; ``size`` resizes the long side first.
 
-    ``precision``: as for stylize (``auto``: bf16 autocast where the CPU has native bf16)."""
-    from ..core.device import resolve_precision
-
+    ``original_colors`` keeps the input's colours (luminance transfer); ``precision``: as for
+    stylize (``auto``: bf16 autocast where the CPU has native bf16)."""
     device = next(model.parameters()).device
     dtype = resolve_precision(precision, device)
     x = images if size is None else resize_long_side(images, size)
     with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
         y = model(x.to(device)).float().cpu()
-    return transfer_luminance(y, x) if preserve_colors else y
+    return transfer_luminance(y, x) if original_colors else y
 
 
 def plan_transfer(inputs: Sequence[Path], output: Path) -> List[Tuple[Path, Path]]:
@@ -56,13 +58,13 @@ def plan_transfer(inputs: Sequence[Path], output: Path) -> List[Tuple[Path, Path
     return pairs
 
 
-def transfer_file(model, src: Path, dst: Path, *, size=None, preserve_colors=False, batch_size=4,
+def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=False, batch_size=4,
                   on_frame: Optional[Callable[[int, int], None]] = None) -> int:
     """Stylise one image or video file; returns the number of frames written."""
     if src.suffix.lower() in VIDEO_EXTENSIONS:
-        return _transfer_video(model, src, dst, size, preserve_colors, batch_size, on_frame)
+        return _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame)
     data = read_image(src, what="input image")
-    y = apply_model(model, to_tensor(data, channels=3), size=size, preserve_colors=preserve_colors)
+    y = apply_model(model, to_tensor(data, channels=3), size=size, original_colors=original_colors)
     alpha = data.alpha if size is None else None
     write_image(dst, y, alpha=alpha, icc_profile=data.icc_profile, exif=data.exif)
     if on_frame:
@@ -70,24 +72,20 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, preserve_colors=Fal
     return 1
 
 
-def _transfer_video(model, src, dst, size, preserve_colors, batch_size, on_frame) -> int:
-    import imageio.v3 as iio
-
-    from ..io.animation import write_animation
-
+def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
     try:
         meta = iio.immeta(src)
         frames = iio.imread(src, index=None)
-    except Exception as exc:
+    except Exception as exc:  # imageio raises many kinds for unreadable or unsupported videos
         hint = " (mp4 needs: pip install 'neural-style[video]')" if src.suffix.lower() != ".gif" else ""
-        raise InputError(f"video '{src}' cannot be read ({str(exc).splitlines()[0][:80]}){hint}") from None
+        raise InputError(f"video '{src}' cannot be read ({str(exc).splitlines()[0][:80]}){hint}") from exc
     if frames.ndim == 3:  # a single frame
         frames = frames[None]
     fps = meta.get("fps") or (1000.0 / meta["duration"] if meta.get("duration") else 10.0)
     out = []
     for start in range(0, len(frames), batch_size):
         chunk = torch.from_numpy(frames[start:start + batch_size, ..., :3].astype(np.float32) / 255)
-        y = apply_model(model, chunk.permute(0, 3, 1, 2).contiguous(), size=size, preserve_colors=preserve_colors)
+        y = apply_model(model, chunk.permute(0, 3, 1, 2).contiguous(), size=size, original_colors=original_colors)
         out += [(f.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy() for f in y]
         if on_frame:
             on_frame(len(out), len(frames))

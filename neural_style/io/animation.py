@@ -34,9 +34,9 @@ def check_animation_path(path, *, inputs: Iterable = ()) -> Path:
     if path.suffix.lower() == ".mp4":
         try:
             import imageio_ffmpeg  # noqa: F401
-        except ImportError:
+        except ImportError as exc:
             hint = "writing .mp4 needs the imageio-ffmpeg plugin: pip install 'neural-style[video]'"
-            raise InputError(f"cannot write '{path}': {hint}") from None
+            raise InputError(f"cannot write '{path}': {hint}") from exc
     return path
 
 

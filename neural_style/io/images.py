@@ -5,9 +5,10 @@ keeps the ICC profile and EXIF data where the format allows."""
 from __future__ import annotations
 
 import io
+import errno
 import os
+import secrets
 import struct
-import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def _read_file(path: Path, what: str, max_pixels: int) -> ImageData:
         data = path.read_bytes()
     except OSError as exc:
         reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror or exc
-        raise InputError(f"{label} cannot be read ({reason}): check the file and its permissions") from None
+        raise InputError(f"{label} cannot be read ({reason}): check the file and its permissions") from exc
     if not data:
         raise InputError(f"{label} is an empty (0-byte) file, not an image: check the file")
     with warnings.catch_warnings():  # max_pixels replaces Pillow's decompression bomb warning
@@ -109,12 +110,12 @@ def _read_file(path: Path, what: str, max_pixels: int) -> ImageData:
             image.load()
         except InputError:
             raise
-        except UnidentifiedImageError:
-            raise InputError(f"{label} is not an image Pillow can read: convert it to PNG or JPEG") from None
+        except UnidentifiedImageError as exc:
+            raise InputError(f"{label} is not an image Pillow can read: convert it to PNG or JPEG") from exc
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise InputError(f"{label} is too large ({_one_line(exc)}): downscale it first") from None
+            raise InputError(f"{label} is too large ({_one_line(exc)}): downscale it first") from exc
         except _DECODE_ERRORS as exc:
-            raise InputError(f"{label} is corrupt or truncated ({_one_line(exc)}): re-export or replace it") from None
+            raise InputError(f"{label} is corrupt or truncated ({_one_line(exc)}): re-export or replace it") from exc
     return _from_pil(image, label, path)
 
 
@@ -139,8 +140,8 @@ def _from_pil(image: Image.Image, label: str, path: Optional[Path]) -> ImageData
             target = "RGBA"
         try:
             samples = np.asarray(image if mode == target else image.convert(target), np.float32) / 255
-        except ValueError:
-            raise InputError(f"{label} has the unsupported colour mode {mode}: convert it to RGB") from None
+        except ValueError as exc:
+            raise InputError(f"{label} has the unsupported colour mode {mode}: convert it to RGB") from exc
         if mode == "CMYK":
             icc_profile = None  # a CMYK profile does not describe the converted RGB pixels
     return _finish(samples, bit_depth, icc_profile, image.info.get("exif"), _orientation(image.getexif), path)
@@ -455,6 +456,20 @@ def _same_file(first: Path, second: Path) -> bool:
     return first.resolve() == second.resolve()
 
 
+def _create_temporary(path: Path) -> Path:
+    """A new empty file ``.NAME.XXXXXXXX.ext`` beside ``path``, created with mode 0666 so that the
+    kernel applies the process umask (the usual permissions of a new file; the umask itself is
+    never changed, which would affect other threads)."""
+    for _ in range(100):
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}{path.suffix}")
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
+
+
 def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
     """Create or replace ``path`` atomically with a file written by ``write_fn``.
 
@@ -473,17 +488,12 @@ def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=path.suffix)
+        temporary = _create_temporary(path)
     except OSError as exc:
         folder = path.parent
         reason = f"'{folder}' is not a folder" if folder.exists() and not folder.is_dir() else exc.strerror or exc
         raise NeuralStyleError(f"could not write '{path}': {reason}: choose another output folder") from exc
-    temporary = Path(name)
     try:
-        os.close(handle)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         write_fn(temporary)
         with open(temporary, "rb+") as stream:
             os.fsync(stream.fileno())

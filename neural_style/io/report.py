@@ -34,7 +34,8 @@ def environment() -> Dict[str, str]:
 
 def write_report(path, data: Dict[str, Any]) -> Path:
     """Write ``data`` (plus the environment) as indented JSON to ``path``, atomically."""
-    text = json.dumps(_clean({**data, "environment": environment()}), indent=2, allow_nan=False)
+    text = json.dumps(_clean({**data, "environment": environment()}), indent=2, allow_nan=False,
+                      default=lambda value: f"<{type(value).__name__}>")  # an image given as a PIL image, tensor...
 
     def write(tmp):
         Path(tmp).write_text(text + "\n", encoding="utf-8")

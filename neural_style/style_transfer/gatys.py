@@ -11,24 +11,22 @@ weights. Options keep the meaning they have in jcjohnson/neural-style.
 """
 
 import math
-import os
 from dataclasses import dataclass, field, replace
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 
-from ..core import losses
 from ..core.color import transfer_luminance
 from ..core.device import available_memory, resolve_device, resolve_precision
+from ..core.features import activation_bytes
+from ..core.objective import PerceptualObjective, load_loss_network
+from ..core.optimize import OPTIMIZERS, OptimizeResult, Step, optimize_image
 from ..errors import InputError, ResourceError
-from ..core.features import activation_bytes, build_extractor, check_layers, parse_layers
 from ..io.images import long_side_shape, resize_to, to_tensor
-from ..core.optimize import OPTIMIZERS, Step, optimize_image
-from ..core.weights import load_weights
+from ..settings import StylizeSettings, with_overrides
 
-DEFAULT_CONTENT_LAYERS = "relu4_2"
-DEFAULT_STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
 INITS = ("content", "random")
+PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
 @dataclass
@@ -36,13 +34,10 @@ class StylizeResult:
     """The stylised image and what the run did.
 
     Attributes:
-        image: (1, 3, H, W) in [0, 1].
-        history: per evaluation ``{"iteration", "content", "style", "tv", "total"}``.
-        iterations: evaluations run.
-        seconds: wall time of the optimisation loop (model loading excluded).
-        stop_reason: ``"completed"``, ``"converged"``, ``"interrupted"`` or ``"non-finite"``.
-        best_iteration: the evaluation ``image`` comes from (the lowest finite total loss);
-            0 when no evaluation finished with a finite loss (``image`` is then the start image).
+        image: the output, (1, 3, H, W) float32 in [0, 1] on the CPU (with ``original_colors``,
+            the optimised image with the content's colours).
+        run: the optimisation loop's :class:`~neural_style.core.optimize.OptimizeResult`
+            (history, iterations, seconds, stop reason, best iteration).
         device: the torch device used.
         precision: the network's precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
         model: ``"vgg16"`` or ``"vgg19"``.
@@ -52,11 +47,7 @@ class StylizeResult:
     """
 
     image: torch.Tensor
-    history: List[Dict[str, float]] = field(default_factory=list)
-    iterations: int = 0
-    seconds: float = 0.0
-    stop_reason: str = "completed"
-    best_iteration: int = 0
+    run: OptimizeResult
     device: str = "cpu"
     precision: str = "fp32"
     model: str = "vgg19"
@@ -65,153 +56,90 @@ class StylizeResult:
     style_sizes: List[Tuple[int, int]] = field(default_factory=list)
 
 
-def stylize(content, styles, **options) -> torch.Tensor:
+def stylize(content, styles, settings: Optional[StylizeSettings] = None, **options) -> torch.Tensor:
     """Stylise ``content`` with ``styles``; returns the image, (1, 3, H, W) in [0, 1].
 
     Takes the arguments of :func:`run_stylize`, which also returns the losses and timings.
     """
-    return run_stylize(content, styles, **options).image
+    return run_stylize(content, styles, settings, **options).image
 
 
-def run_stylize(
-    content,
-    styles,
-    *,
-    style_blend_weights: Optional[Sequence[float]] = None,
-    size: Optional[int] = 512,
-    style_scale: float = 1.0,
-    model: Optional[str] = None,
-    weights: Optional[Union[str, os.PathLike]] = None,
-    weights_format: str = "torchvision",
-    pooling: str = "max",
-    content_layers: Union[str, Sequence[str], Mapping[str, float]] = DEFAULT_CONTENT_LAYERS,
-    style_layers: Union[str, Sequence[str], Mapping[str, float]] = DEFAULT_STYLE_LAYERS,
-    content_weight: float = 1.0,
-    style_weight: float = 5.0,
-    tv_weight: float = 2.0,
-    tv_beta: float = 2.0,
-    init="content",
-    original_colors: bool = False,
-    optimizer: str = "lbfgs",
-    lr: Optional[float] = None,
-    iterations: int = 500,
-    seed: Optional[int] = None,
-    device: Union[str, torch.device] = "auto",
-    precision: str = "auto",
-    callback: Optional[Callable[[Step], None]] = None,
-    download_progress: bool = True,
-) -> StylizeResult:
+def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
+                callback: Optional[Callable[[Step], None]] = None, download_progress: bool = True,
+                **overrides) -> StylizeResult:
     """Gatys et al. style transfer.
 
     Args:
         content: the content image: a path, PIL image, array or (1, 3, H, W) tensor in [0, 1].
         styles: one style image or a list of them (same kinds).
-        style_blend_weights: one weight per style (normalised to sum 1); default equal.
-        size: long side of the output in pixels; ``None`` keeps the content's size.
-        style_scale: style images are resized to a long side of ``ceil(size * style_scale)``
-            (with ``size=None``: ``ceil(content long side * style_scale)``; at 1 they keep their size).
-        model: ``"vgg19"`` or ``"vgg16"``; ``None``: from the weights file, else vgg19.
-        weights: ``"torchvision"``, a state-dict path, or ``None`` for
-            ``$NEURAL_STYLE_WEIGHTS`` or else torchvision.
-        weights_format: ``"torchvision"`` or ``"caffe"`` (BGR 0..255 mean-subtracted input).
-        pooling: ``"max"`` or ``"avg"``.
-        content_layers, style_layers: names (``"relu4_2"``), ``"name:weight,..."``
-            strings, lists or ``{name: weight}`` mappings.
-        content_weight, style_weight, tv_weight: weights of the three terms.
-        tv_beta: order of the total variation (2: smooth, 1: edge-preserving).
-        init: ``"content"``, ``"random"``, or an image (path, PIL, tensor) to start from.
-        original_colors: keep the content's colours (luminance transfer).
-        optimizer: ``"lbfgs"`` or ``"adam"``; ``lr``: its learning rate.
-        iterations: loss evaluations.
-        seed: seed of the random initialisation.
-        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or a torch.device.
-        precision: ``"auto"`` (bfloat16 autocast of the network on CPUs with native bfloat16,
-            else float32, GPUs included), ``"fp32"``, ``"bf16"`` (CUDA: compute capability 8.0+)
-            or ``"fp16"`` (GPU). Losses and Gram matrices are always computed in float32.
-        callback: called after each evaluation with a :class:`neural_style.optimize.Step`.
+        settings: a :class:`~neural_style.settings.StylizeSettings` (default: its defaults).
+        callback: called after each evaluation with a :class:`neural_style.core.optimize.Step`.
         download_progress: show a progress bar while downloading weights.
+        **overrides: fields of ``settings`` to change, e.g. ``size=256, style_weight=10``.
 
     Returns:
         A :class:`StylizeResult`.
+
+    Raises:
+        InputError: bad settings or images; ResourceError: sizes that would not fit in memory.
+        TypeError: an unknown settings field.
     """
-    _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, iterations, lr)
-    dev = device if isinstance(device, torch.device) else resolve_device(device)
-    autocast = resolve_precision(precision, dev)
+    s = with_overrides(settings, StylizeSettings, overrides)
+    _check_options(s.size, s.style_scale, s.content_weight, s.style_weight, s.tv_weight, s.tv_beta,
+                   s.optimizer, s.iterations, s.lr)
+    dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
+    autocast = resolve_precision(s.precision, dev)
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     if not style_list:
         raise InputError("no style image given: pass at least one")
-    blend = _blend_weights(style_blend_weights, len(style_list))
-
+    blend = _blend_weights(s.style_blend_weights, len(style_list))
     content_img = to_tensor(content, channels=3, what="content image")
     style_imgs = [to_tensor(style, channels=3, what="style image") for style in style_list]
-    content_shape = tuple(content_img.shape[-2:])
-    style_shapes = [tuple(s.shape[-2:]) for s in style_imgs]
-    if size is not None:
-        style_long = max(1, math.ceil(size * style_scale))
-        content_shape = long_side_shape(content_shape, size)
-        style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
-    elif style_scale != 1:
-        style_long = max(1, math.ceil(max(content_shape) * style_scale))
-        style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
+    content_shape, style_shapes = _working_shapes(content_img, style_imgs, s.size, s.style_scale)
 
-    loaded = load_weights(weights, model, progress=download_progress)
-    model = loaded.model
-    c_layers = parse_layers(content_layers, "content layer")
-    s_layers = parse_layers(style_layers, "style layer")
-    check_layers(model, c_layers, "content layer")
-    check_layers(model, s_layers, "style layer")
-    extractor = build_extractor(loaded, list(c_layers) + list(s_layers), pooling=pooling,
-                                weights_format=weights_format, device=dev).precision(autocast)
-    _check_sizes(extractor, content_shape, style_shapes, dev)  # before any large allocation
+    network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
+                                weights_format=s.weights_format, pooling=s.pooling, device=dev,
+                                autocast=autocast, download_progress=download_progress)
+    _check_sizes(network.extractor, content_shape, style_shapes, dev)  # before any large allocation
 
     content_img = resize_to(content_img, content_shape)
     style_imgs = [resize_to(img, shape) for img, shape in zip(style_imgs, style_shapes)]
-    init_img = _init_image(init, content_img, seed)
+    init_img = _init_image(s.init, content_img, s.seed)
     content_img, init_img = content_img.to(dev), init_img.to(dev)
-    with torch.no_grad():
-        content_targets = {k: v.clone() for k, v in extractor(content_img).items() if k in c_layers}
-        style_targets = {name: 0 for name in s_layers}
-        for weight, img in zip(blend, style_imgs):
-            feats = extractor(img.to(dev))
-            for name in s_layers:
-                style_targets[name] = style_targets[name] + weight * losses.gram_matrix(feats[name])
-
-    # Each layer's loss is divided by the mean square of its target, so that the weights
-    # mean the same for any VGG's activation scale (torchvision, Caffe, fine-tuned ones)
-    # and layers contribute in proportion to their weights.
-    c_layers = {n: w / mean_square(content_targets[n]) for n, w in c_layers.items()}
-    s_layers = {n: w / mean_square(style_targets[n]) for n, w in s_layers.items()}
-
-    def loss_fn(x: torch.Tensor) -> Dict[str, torch.Tensor]:
-        feats = extractor(x)
-        content = sum(w * losses.content_loss(feats[n], content_targets[n]) for n, w in c_layers.items())
-        style = sum(w * losses.style_loss(feats[n], style_targets[n]) for n, w in s_layers.items())
-        tv = losses.total_variation(x, beta=tv_beta)
-        total = content_weight * content + style_weight * style + tv_weight * tv
-        return {"content": content, "style": style, "tv": tv, "total": total}
-
-    if callback is not None and original_colors:
-        user_callback = callback
-
-        def callback(step: Step) -> None:  # steps show the image as it would be written
-            user_callback(replace(step, image=transfer_luminance(step.image.clamp(0, 1), content_img)))
-
-    run = optimize_image(init_img, loss_fn, optimizer=optimizer, lr=lr, iterations=iterations,
-                         callback=callback)
-    image = run.image
-    if original_colors:
-        image = transfer_luminance(image, content_img)
+    objective = PerceptualObjective(network, [img.to(dev) for img in style_imgs], blend,
+                                    content_weight=s.content_weight, style_weight=s.style_weight,
+                                    tv_weight=s.tv_weight, tv_beta=s.tv_beta)
+    targets = objective.content_targets(content_img)
+    if callback is not None and s.original_colors:
+        callback = _with_original_colors(callback, content_img)
+    run = optimize_image(init_img, lambda x: objective(x, targets), optimizer=s.optimizer, lr=s.lr,
+                         iterations=s.iterations, callback=callback)
+    image = transfer_luminance(run.image, content_img) if s.original_colors else run.image
     return StylizeResult(
-        image=image.cpu(), history=run.history, iterations=run.iterations, seconds=run.seconds,
-        stop_reason=run.stop_reason, best_iteration=run.best_iteration, device=str(dev), model=model,
-        precision={None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[autocast], weights=loaded.source,
-        content_size=tuple(content_img.shape[-2:]), style_sizes=[tuple(s.shape[-2:]) for s in style_imgs])
+        image=image.cpu(), run=run, device=str(dev), model=network.weights.model,
+        precision=PRECISION_NAMES[autocast], weights=network.weights.source,
+        content_size=tuple(content_img.shape[-2:]), style_sizes=[tuple(img.shape[-2:]) for img in style_imgs])
 
 
-def mean_square(target: torch.Tensor) -> torch.Tensor:
-    """The mean square of a loss target (detached, at least 1e-12): each layer's loss is divided
-    by it, so that layer weights mean the same for any network's activation scale."""
-    return target.detach().pow(2).mean().clamp(min=1e-12)
+def _with_original_colors(callback: Callable[[Step], None], content: torch.Tensor) -> Callable[[Step], None]:
+    """A callback whose steps show the image as it would be written (with the content's colours)."""
+    def wrapped(step: Step) -> None:
+        callback(replace(step, image=transfer_luminance(step.image.clamp(0, 1), content)))
+    return wrapped
+
+
+def _working_shapes(content: torch.Tensor, styles: Sequence[torch.Tensor], size: Optional[int],
+                    style_scale: float) -> Tuple[Tuple[int, int], List[Tuple[int, int]]]:
+    """(H, W) of the content and of each style image as optimised (see ``size``, ``style_scale``)."""
+    content_shape = tuple(content.shape[-2:])
+    style_shapes = [tuple(s.shape[-2:]) for s in styles]
+    if size is not None:
+        style_long = max(1, math.ceil(size * style_scale))
+        return long_side_shape(content_shape, size), [long_side_shape(s, style_long) for s in style_shapes]
+    if style_scale != 1:
+        style_long = max(1, math.ceil(max(content_shape) * style_scale))
+        style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
+    return content_shape, style_shapes
 
 
 def _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, iterations,

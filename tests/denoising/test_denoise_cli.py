@@ -1,12 +1,13 @@
 """``neural-style denoise`` through click's CliRunner: options, file handling, errors."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from neural_style.denoising import solver as denoising
+from neural_style.denoising import runner as denoise_runner
 from neural_style.io.images import read_image, write_image
 
 from ..clitools import assert_error, assert_ok, invoke, snapshot
@@ -49,7 +50,7 @@ def test_denoises_a_file_and_reports(pair, tmp_path):
     assert "(estimated)" in result.stderr
     record = json.loads(report.read_text())["images"][0]
     assert 10 < record["sigma_255"] < 30 and record["sigma_estimated"] is True
-    assert record["tv_beta"] == 1.0 and record["solver"] == "primal-dual" and record["iterations"] > 0
+    assert record["tv_beta"] == 1.0 and record["optimizer"] == "primal-dual" and record["iterations"] > 0
     assert record["seconds"] > 0 and record["psnr"] > record["psnr_noisy"] and 0 < record["ssim"] <= 1
 
 
@@ -66,13 +67,13 @@ def test_several_inputs_go_into_a_folder_keeping_names(pair, tmp_path):
 
 def test_options_reach_the_solver(pair, tmp_path, monkeypatch):
     calls = []
-    original = denoising.run_denoise
+    original = denoise_runner.run_denoise
 
-    def spy(noisy, **kwargs):
-        calls.append(kwargs)
-        return original(noisy, **kwargs)
+    def spy(noisy, settings, **kwargs):
+        calls.append(dataclasses.asdict(settings))
+        return original(noisy, settings, **kwargs)
 
-    monkeypatch.setattr(denoising, "run_denoise", spy)
+    monkeypatch.setattr(denoise_runner, "run_denoise", spy)
     noisy, _ = pair
     assert_ok(invoke("denoise", noisy, "-o", tmp_path / "o.png", "--tv-beta", "1.5", "--tv-weight", "0.05",
                      "--sigma", "20", "--fidelity", "charbonnier", "--coupling", "channel", "--optimizer", "adam",
@@ -80,7 +81,7 @@ def test_options_reach_the_solver(pair, tmp_path, monkeypatch):
     kwargs = calls[0]
     assert kwargs["tv_beta"] == 1.5 and kwargs["tv_weight"] == 0.05
     assert kwargs["sigma"] == pytest.approx(20 / 255)
-    assert (kwargs["fidelity"], kwargs["coupling"], kwargs["solver"]) == ("charbonnier", "channel", "adam")
+    assert (kwargs["fidelity"], kwargs["coupling"], kwargs["optimizer"]) == ("charbonnier", "channel", "adam")
     assert (kwargs["iterations"], kwargs["tolerance"], kwargs["device"]) == (7, 0.0, "cpu")
 
 

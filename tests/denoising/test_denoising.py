@@ -38,9 +38,9 @@ def test_auto_settings_raise_psnr(channels, beta):
 def test_primal_dual_and_lbfgs_reach_the_same_minimum():
     noisy = noisy_copy(piecewise(channels=3), 0.1)
     kwargs = dict(tv_beta=1.0, tv_weight=0.08, sigma=0.1, eps=0.0)
-    pd = run_denoise(noisy, solver="primal-dual", iterations=2000, tolerance=1e-7, **kwargs)
-    lb = run_denoise(noisy, solver="lbfgs", iterations=3000, tolerance=1e-9, **dict(kwargs, eps=1e-4))
-    assert pd.solver == "primal-dual" and lb.solver == "lbfgs"
+    pd = run_denoise(noisy, optimizer="primal-dual", iterations=2000, tolerance=1e-7, **kwargs)
+    lb = run_denoise(noisy, optimizer="lbfgs", iterations=3000, tolerance=1e-9, **dict(kwargs, eps=1e-4))
+    assert pd.optimizer == "primal-dual" and lb.optimizer == "lbfgs"
     e_pd = energy(pd.image, noisy, 0.08, 1.0, 0.0).item()
     e_lb = energy(lb.image, noisy, 0.08, 1.0, 0.0).item()
     assert e_pd <= e_lb * 1.001
@@ -76,14 +76,14 @@ def test_l1_fidelity_removes_impulse_noise():
 def test_zero_weight_returns_the_input():
     noisy = noisy_copy(piecewise(), 0.1)
     result = run_denoise(noisy, tv_weight=0.0, sigma=0.1)
-    assert torch.equal(result.image, noisy) and result.iterations == 0
+    assert torch.equal(result.image, noisy) and result.run.iterations == 0
 
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"tv_beta": 0.0}, "beta"), ({"fidelity": "l3"}, "fidelity"), ({"coupling": "x"}, "coupling"),
-    ({"solver": "sgd"}, "solver"), ({"iterations": 0}, "iterations"), ({"tv_weight": -1.0}, "tv weight"),
+    ({"optimizer": "sgd"}, "optimizer"), ({"iterations": 0}, "iterations"), ({"tv_weight": -1.0}, "tv weight"),
     ({"sigma": float("nan")}, "sigma"), ({"tv_weight": "big"}, "tv weight"),
-    ({"solver": "primal-dual", "tv_beta": 1.5}, "primal-dual"),
+    ({"optimizer": "primal-dual", "tv_beta": 1.5}, "primal-dual"),
 ])
 def test_bad_options(kwargs, message):
     with pytest.raises(InputError, match=message):
@@ -119,5 +119,5 @@ def test_alpha_is_passed_through_untouched():
 def test_callback_and_history():
     steps = []
     result = run_denoise(noisy_copy(piecewise(), 0.1), sigma=0.1, callback=steps.append)
-    assert steps and steps[-1].iteration == result.history[-1]["iteration"]
-    assert result.stop_reason == "converged" and result.seconds > 0
+    assert steps and steps[-1].iteration == result.run.history[-1]["iteration"]
+    assert result.run.stop_reason == "converged" and result.run.seconds > 0

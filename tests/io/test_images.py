@@ -567,7 +567,7 @@ def test_permission_denied_while_writing(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(images.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(images, "_create_temporary", refuse)
     with pytest.raises(NeuralStyleError) as excinfo:
         write_image(tmp_path / "out.png", smooth_image())
     assert_one_line_error(excinfo, NeuralStyleError, "could not write", "out.png", "Permission denied")

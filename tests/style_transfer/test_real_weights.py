@@ -33,8 +33,8 @@ def _structure(image: torch.Tensor) -> torch.Tensor:
 
 def test_128px_run_lowers_style_loss_10x_and_keeps_the_content():
     result = run_stylize(CONTENT, STYLE, weights=WEIGHTS, size=128, iterations=150, seed=0)
-    first, last = result.history[0], result.history[-1]
-    assert result.stop_reason == "completed"
+    first, last = result.run.history[0], result.run.history[-1]
+    assert result.run.stop_reason == "completed"
     assert last["style"] * 10 <= first["style"], (first["style"], last["style"])
 
     content = resize_long_side(to_tensor(CONTENT), 128)

@@ -21,13 +21,13 @@ def test_package_level_stylize_returns_an_image(content_file, style_file, vgg16_
 def test_run_lowers_the_style_loss_and_records_history(content_file, style_file, vgg16_file):
     result = style_transfer.run_stylize(content_file, [style_file], weights=vgg16_file, size=32, iterations=30)
     assert result.model == "vgg16" and result.weights == str(vgg16_file)
-    assert result.iterations == 30 and len(result.history) == 30
-    assert set(result.history[0]) == {"iteration", "content", "style", "tv", "total"}
-    assert result.history[0]["content"] == 0.0  # starts from the content image
-    best = min(h["total"] for h in result.history)
-    assert best < 0.5 * result.history[0]["total"]
+    assert result.run.iterations == 30 and len(result.run.history) == 30
+    assert set(result.run.history[0]) == {"iteration", "content", "style", "tv", "total"}
+    assert result.run.history[0]["content"] == 0.0  # starts from the content image
+    best = min(h["total"] for h in result.run.history)
+    assert best < 0.5 * result.run.history[0]["total"]
     assert result.content_size == (27, 32) and result.style_sizes == [(32, 32)]
-    assert result.seconds > 0 and result.stop_reason == "completed"
+    assert result.run.seconds > 0 and result.run.stop_reason == "completed"
 
 
 def test_accepts_pil_images_and_tensors(content_file, style_file, vgg16_file):
@@ -55,7 +55,7 @@ def test_random_init_is_reproducible_with_a_seed(content_file, style_file, vgg16
 def test_init_from_an_image_file(content_file, style_file, vgg16_file):
     first = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, init=style_file,
                                        size=32, iterations=1)
-    assert first.history[0]["content"] > 0  # does not start at the content
+    assert first.run.history[0]["content"] > 0  # does not start at the content
 
 
 @pytest.mark.parametrize("scale, expected", [(1.0, (36, 36)), (0.5, (24, 24)), (1.25, (60, 60))])
@@ -69,13 +69,13 @@ def test_style_scale_without_size(scale, expected, content_file, style_file, vgg
 
 def test_best_iteration_is_reported(content_file, style_file, vgg16_file):
     result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, **FAST)
-    totals = [h["total"] for h in result.history]
-    assert result.best_iteration == 1 + totals.index(min(totals)) and result.best_iteration > 1
+    totals = [h["total"] for h in result.run.history]
+    assert result.run.best_iteration == 1 + totals.index(min(totals)) and result.run.best_iteration > 1
 
 
 def test_non_finite_from_the_first_evaluation_has_no_best_iteration(content_file, style_file, vgg16_file):
     result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, style_weight=1e40, **FAST)
-    assert result.stop_reason == "non-finite" and result.iterations == 1 and result.best_iteration == 0
+    assert result.run.stop_reason == "non-finite" and result.run.iterations == 1 and result.run.best_iteration == 0
 
 
 def test_style_scale_and_blend(content_file, style_file, style_file2, vgg16_file):
@@ -99,8 +99,8 @@ def test_original_colors_keeps_grey_content_grey(grey_content_file, style_file, 
 def test_conv_taps(layers, tap, content_file, style_file, vgg16_file):
     result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, size=32, iterations=3,
                                         **{tap: layers})
-    assert result.iterations == 3
-    assert result.history[0]["style"] > 0 and result.history[-1]["total"] < result.history[0]["total"]
+    assert result.run.iterations == 3
+    assert result.run.history[0]["style"] > 0 and result.run.history[-1]["total"] < result.run.history[0]["total"]
 
 
 def test_conv_taps_and_layer_weights(content_file, style_file, vgg16_file):
@@ -108,7 +108,7 @@ def test_conv_taps_and_layer_weights(content_file, style_file, vgg16_file):
     def first_style(layers):
         result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, size=32, iterations=1,
                                             style_layers=layers)
-        return result.history[0]["style"]
+        return result.run.history[0]["style"]
 
     both, only_relu2, relu1 = first_style("relu1_1:1,relu2_1:1"), first_style("relu1_1:0,relu2_1:1"), \
         first_style("relu1_1:1")
@@ -122,7 +122,7 @@ def test_conv_taps_and_layer_weights(content_file, style_file, vgg16_file):
 def test_adam_and_avg_pooling(content_file, style_file, vgg16_file):
     result = style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, optimizer="adam",
                                         pooling="avg", size=32, iterations=10)
-    assert result.history[-1]["style"] < result.history[0]["style"]
+    assert result.run.history[-1]["style"] < result.run.history[0]["style"]
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -163,12 +163,12 @@ def test_precision_is_applied_and_reported(precision, name, content_file, style_
                                         size=32, iterations=10)
     assert result.precision == name
     assert result.image.dtype == torch.float32
-    assert result.history[-1]["total"] < result.history[0]["total"]
+    assert result.run.history[-1]["total"] < result.run.history[0]["total"]
 
 
 def test_bf16_network_gives_nearly_the_fp32_losses(content_file, style_file, vgg16_file):
     first = lambda p: style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, precision=p,
-                                                 init="random", seed=0, size=32, iterations=1).history[0]
+                                                 init="random", seed=0, size=32, iterations=1).run.history[0]
     a, b = first("fp32"), first("bf16")
     assert b["style"] == pytest.approx(a["style"], rel=0.05)
     assert b["content"] == pytest.approx(a["content"], rel=0.05)

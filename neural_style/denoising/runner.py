@@ -1,0 +1,166 @@
+"""The ``denoise`` command as a Python function: inputs to outputs, keeping what each file was,
+scoring against references.
+
+The command line's ``denoise`` calls this; it has no click in it. A file keeps its
+mode (greyscale stays greyscale), bit depth (16-bit stays 16-bit), alpha channel
+(untouched), ICC profile and EXIF data.
+"""
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from ..core.metrics import psnr, ssim
+from ..core.optimize import Step
+from ..errors import InputError
+from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, to_tensor, write_image
+from ..io.report import write_report
+from ..settings import DenoiseSettings
+from .solver import DenoiseResult, run_denoise
+
+Pair = Tuple[Path, Path]
+
+
+def plan_outputs(inputs: Sequence[Path], output: Path) -> List[Pair]:
+    """(input, output) pairs: ``output`` is the file for one input (or a folder it goes into, keeping
+    its name), and the folder for several. Checks every path before any work."""
+    inputs = [Path(p) for p in inputs]
+    for path in inputs:
+        if not path.exists():
+            raise InputError(f"input '{path}' does not exist: check the path")
+        if path.is_dir():
+            raise InputError(f"input '{path}' is a folder: pass the image files in it (e.g. '{path}'/*.png)")
+    names = [p.name for p in inputs]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise InputError(f"two inputs are named '{dup}': outputs keep input names, so rename one")
+    if len(inputs) == 1 and not output.is_dir():
+        pairs = [(inputs[0], output)]
+    else:
+        if output.exists() and not output.is_dir():
+            raise InputError(f"output '{output}' is a file but {len(inputs)} inputs need a folder: "
+                             "pass a folder as -o")
+        pairs = [(p, output / p.name) for p in inputs]
+    for _, out in pairs:
+        check_output_path(out, inputs=inputs, extensions=OUTPUT_EXTENSIONS)
+    return pairs
+
+
+def match_reference(reference: Path, image: Path) -> Path:
+    """The clean image for ``image``: ``reference`` itself, or the file of the same name (or stem) in it."""
+    if not reference.is_dir():
+        return reference
+    exact = reference / image.name
+    if exact.exists():
+        return exact
+    stems = sorted(p for p in reference.iterdir() if p.stem == image.stem)
+    if not stems:
+        raise InputError(f"no reference for '{image.name}' in '{reference}': name the clean image like the input")
+    return stems[0]
+
+
+@dataclass
+class DenoiseBatch:
+    """What :func:`denoise_files` did.
+
+    Attributes:
+        records: one dict per image, in input order: input, output, size, channels, bit_depth,
+            sigma (and sigma_255, sigma_estimated), tv_weight, tv_beta, optimizer, iterations,
+            stop_reason, seconds; with a reference also psnr, ssim (of the output) and psnr_noisy.
+        mean_psnr, mean_ssim: over the scored images, in dB and [0, 1]; None without a reference.
+    """
+
+    records: List[Dict] = field(default_factory=list)
+    mean_psnr: Optional[float] = None
+    mean_ssim: Optional[float] = None
+
+
+def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = None, *,
+                  reference: Optional[Path] = None, report: Optional[Path] = None,
+                  on_file: Optional[Callable[[int, Dict], None]] = None,
+                  callback: Optional[Callable[[Step], None]] = None,
+                  warn: Optional[Callable[[str], None]] = None) -> DenoiseBatch:
+    """Denoise each input into its output, keeping mode, bit depth, alpha, ICC and EXIF.
+
+    Args:
+        pairs: (input, output) paths, from :func:`plan_outputs`.
+        settings: the :class:`~neural_style.settings.DenoiseSettings` for every image.
+        reference: the clean image, or a folder of them matched by name (see :func:`match_reference`).
+        report: write the settings, the records and the means as JSON here.
+        on_file: called with (1-based index, record) after each file is written.
+        callback: the solver's progress callback.
+        warn: called with one line for each warning (default: :func:`warnings.warn`).
+
+    Returns:
+        A :class:`DenoiseBatch`. Raises KeyboardInterrupt after writing the file that was
+        interrupted (the report is then not written).
+    """
+    settings = settings or DenoiseSettings()
+    if settings.tv_beta < 1:
+        (warn or _warn)(f"--tv-beta {settings.tv_beta:g} < 1 is non-convex and gives spike artefacts")
+    if report is not None:
+        check_output_path(report, inputs=[p for p, _ in pairs], extensions=(".json",), what="report")
+    references = _references(reference, pairs)
+    batch = DenoiseBatch()
+    for index, (path, out) in enumerate(pairs, start=1):
+        data = read_image(path, what="input image")
+        noisy = to_tensor(data, channels=None)
+        result = run_denoise(noisy, settings, callback=callback)
+        image = result.image.cpu()
+        record = _record(path, out, noisy, data.bit_depth, result)
+        if reference is not None:
+            record.update(_scores(references[path], path, data, noisy, image))
+        write_image(out, image, bit_depth=data.bit_depth, alpha=data.alpha, icc_profile=data.icc_profile,
+                    exif=data.exif)
+        batch.records.append(record)
+        if on_file is not None:
+            on_file(index, record)
+        if result.run.stop_reason == "interrupted":
+            raise KeyboardInterrupt
+    if reference is not None:
+        batch.mean_psnr = sum(r["psnr"] for r in batch.records) / len(batch.records)
+        batch.mean_ssim = sum(r["ssim"] for r in batch.records) / len(batch.records)
+    if report is not None:
+        summary = {} if reference is None else {"mean_psnr": batch.mean_psnr, "mean_ssim": batch.mean_ssim}
+        write_report(report, {"command": "denoise", "settings": asdict(settings), "images": batch.records, **summary})
+    return batch
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
+
+
+def _references(reference: Optional[Path], pairs: Sequence[Pair]) -> Dict[Path, Path]:
+    if reference is None:
+        return {}
+    if not reference.exists():
+        raise InputError(f"reference '{reference}' does not exist: pass the clean image or a folder of them")
+    if len(pairs) > 1 and not reference.is_dir():
+        raise InputError(f"reference '{reference}' is one file but there are {len(pairs)} inputs: "
+                         "pass a folder of clean images named like the inputs")
+    return {path: match_reference(reference, path) for path, _ in pairs}
+
+
+def _record(path: Path, out: Path, noisy: torch.Tensor, bit_depth: int, result: DenoiseResult) -> Dict:
+    run = result.run
+    return {
+        "input": str(path), "output": str(out), "size": list(noisy.shape[-2:]), "channels": noisy.shape[1],
+        "bit_depth": bit_depth, "sigma": result.sigma, "sigma_255": result.sigma * 255,
+        "sigma_estimated": result.sigma_estimated, "tv_weight": result.tv_weight, "tv_beta": result.tv_beta,
+        "optimizer": result.optimizer, "iterations": run.iterations, "stop_reason": run.stop_reason,
+        "seconds": run.seconds,
+    }
+
+
+def _scores(clean_path: Path, path: Path, data, noisy: torch.Tensor, image: torch.Tensor) -> Dict:
+    clean = read_image(clean_path, what="reference image")
+    if clean.pixels.shape != data.pixels.shape:
+        raise InputError(f"reference '{clean_path}' is {clean.pixels.shape[1]}x{clean.pixels.shape[0]}x"
+                         f"{clean.pixels.shape[2]} but '{path}' is {data.pixels.shape[1]}x"
+                         f"{data.pixels.shape[0]}x{data.pixels.shape[2]}: pass the matching clean image")
+    target = to_tensor(clean, channels=None)
+    return {"reference": str(clean_path), "psnr": float(psnr(image, target)), "ssim": float(ssim(image, target)),
+            "psnr_noisy": float(psnr(noisy, target))}

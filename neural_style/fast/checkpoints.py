@@ -1,0 +1,95 @@
+"""Training checkpoints: the file format, its version check, and the file-naming rules.
+
+A checkpoint is a ``torch.save`` of one dict, read back with ``weights_only=True``::
+
+    {"format": "neural-style-checkpoint", "version": 1,
+     "config": {TrainSettings fields}, "net": state dict, "optimizer": Adam state,
+     "scaler": GradScaler state or None, "step": int, "position": [epoch, batch],
+     "skipped": [unreadable files], "style_sha256": str, "world_size": int,
+     "rng": CPU RNG state, "cuda_rng": CUDA RNG state or None}
+
+Every ``checkpoint_every`` steps ``train`` writes ``step-NNNNNN.ckpt``, a copy named
+``last.ckpt`` and a sample image ``step-NNNNNN.jpg``, all atomically, into the checkpoint
+folder (by default ``<output stem>-checkpoints/`` beside the model file).
+"""
+
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+import torch
+
+from ..errors import InputError
+from ..io.images import atomic_write
+
+FORMAT = "neural-style-checkpoint"
+VERSION = 1
+LAST = "last.ckpt"
+#: Settings whose change on resume does not make a run differ from an uninterrupted one.
+RUN_LENGTH_SETTINGS = ("iterations", "epochs", "checkpoint_every", "log_every")
+_ADVICE = "pass a .ckpt written by neural-style train"
+
+
+def checkpoint_name(step: int) -> str:
+    """``step-NNNNNN.ckpt``."""
+    return f"step-{step:06d}.ckpt"
+
+
+def preview_name(step: int) -> str:
+    """``step-NNNNNN.jpg``: the sample image written with each checkpoint."""
+    return f"step-{step:06d}.jpg"
+
+
+def default_checkpoint_dir(model_path) -> Path:
+    """``<model stem>-checkpoints/`` beside the model file."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + "-checkpoints")
+
+
+def write_checkpoint(path, state: Mapping[str, Any]) -> Path:
+    """Write ``state`` (without format and version, which are added) to ``path`` atomically."""
+    payload = {"format": FORMAT, "version": VERSION, **state}
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def save_checkpoint(folder, state: Mapping[str, Any], step: int) -> Path:
+    """Write ``step-NNNNNN.ckpt`` into ``folder`` and copy it to ``last.ckpt``; returns the step file."""
+    folder = Path(folder)
+    path = write_checkpoint(folder / checkpoint_name(step), state)
+    atomic_write(folder / LAST, lambda tmp: Path(tmp).write_bytes(path.read_bytes()))
+    return path
+
+
+def read_checkpoint(path) -> Dict[str, Any]:
+    """Read and check a checkpoint.
+
+    Raises:
+        InputError: an unreadable or foreign file, or a version newer than :data:`VERSION`.
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # OSError, UnpicklingError, RuntimeError from a damaged archive...
+        raise InputError(f"checkpoint '{path}' cannot be read ({str(exc).splitlines()[0][:100]}): "
+                         f"{_ADVICE}") from exc
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise InputError(f"'{path}' is not a neural-style checkpoint: {_ADVICE}")
+    version = state.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InputError(f"checkpoint '{path}' has an invalid version {version!r}, expected {VERSION}: {_ADVICE}")
+    if version > VERSION:
+        raise InputError(f"checkpoint '{path}' has version {version}, newer than this neural-style reads "
+                         f"({VERSION}): upgrade neural-style")
+    return state
+
+
+def settings_changes(state: Mapping[str, Any], settings: Mapping[str, Any], *,
+                     style_sha256: Optional[str], world_size: int) -> List[str]:
+    """What differs between a checkpoint and the run resuming it, as ``"name: old -> new"``
+    (the run length and the logging cadence are not counted)."""
+    changed = [f"{k}: {v} -> {settings[k]}" for k, v in state["config"].items()
+               if k not in RUN_LENGTH_SETTINGS and k in settings and v != settings[k]]
+    if state.get("style_sha256") and style_sha256 and state["style_sha256"] != style_sha256:
+        changed.append("style image: a different file than the checkpoint's")
+    if state.get("world_size", world_size) != world_size:
+        changed.append(f"processes: {state['world_size']} -> {world_size} (another data split)")
+    return changed

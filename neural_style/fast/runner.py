@@ -1,0 +1,198 @@
+"""The ``train``, ``transfer`` and ``export`` commands as Python functions, with files.
+
+Each checks every output location before any work, does the work, writes its files
+(model, checkpoints, previews, report, stylised images, exported models) and reports
+progress through callbacks; the command line only formats what they report. Under
+``torchrun`` (``WORLD_SIZE`` > 1 in the environment) :func:`train` joins the process group
+(NCCL on GPUs, gloo on CPUs), and only rank 0 writes files.
+"""
+
+import contextlib
+import os
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+import torch.distributed as dist
+
+from ..core.device import resolve_device
+from ..core.optimize import Step
+from ..errors import InputError
+from ..io.images import check_output_path, to_tensor, write_image
+from ..io.report import write_report
+from ..settings import DEFAULT_DEVICE, TrainSettings, TransferSettings, with_overrides
+from . import checkpoints
+from .export import EXPORT_EXTENSIONS, export_model
+from .model_file import load_model, save_model
+from .training import Trainer, TrainResult, load_sample, run_training
+from .transfer import apply_model, plan_transfer, transfer_file
+
+#: Fewer steps than this leave a weakly stylised network (README: 400 steps left a style ratio
+#: of 0.31, 2400 gave 0.21 at 128 px, batch 4), so :func:`train` warns.
+SHORT_TRAINING = 2000
+
+
+@dataclass
+class TrainRun:
+    """What :func:`train` did: the loop's result and where things went.
+
+    Attributes:
+        result: the :class:`~neural_style.fast.training.TrainResult` (steps, history, stop reason...).
+        output: the model file (written by rank 0 unless the loss became non-finite).
+        checkpoint_dir: the checkpoint folder.
+        device: the torch device of this process.
+        rank, world_size: this process and the number of processes.
+    """
+
+    result: TrainResult
+    output: Path
+    checkpoint_dir: Path
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def model_written(self) -> bool:
+        return self.rank == 0 and self.result.stop_reason != "non-finite"
+
+
+def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, device=DEFAULT_DEVICE,
+          checkpoint_dir=None, resume=None, report=None, on_step: Optional[Callable[[Step], None]] = None,
+          warn: Optional[Callable[[str], None]] = None, download_progress: bool = True, **overrides) -> TrainRun:
+    """Train a fast style network for ``style`` on the photos under ``dataset``; write it to ``output``.
+
+    Args:
+        style: the style image (path).
+        dataset: a folder (any tree) of training photos; unreadable files are skipped and counted.
+        output: the model file to write (``.pth`` or ``.pt``).
+        settings: a :class:`~neural_style.settings.TrainSettings`; ``**overrides`` change its fields.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ... (under torchrun, CUDA uses ``LOCAL_RANK``).
+        checkpoint_dir: where checkpoints and previews go (default ``<output stem>-checkpoints/``).
+        resume: a checkpoint to continue from.
+        report: write settings, per-logged-step losses and images per second as JSON.
+        on_step: called after every step with a :class:`~neural_style.core.optimize.Step`.
+        warn: called with one line for each warning (default: :func:`warnings.warn`); rank 0 only.
+        download_progress: show a progress bar while downloading torchvision's VGG weights.
+
+    Returns:
+        A :class:`TrainRun`. The model file is written unless the loss became non-finite
+        (``result.stop_reason == "non-finite"``; the last checkpoint stays in ``checkpoint_dir``).
+        After Ctrl-C the model so far is written and ``stop_reason`` is ``"interrupted"``.
+    """
+    settings = with_overrides(settings, TrainSettings, overrides)
+    output = Path(output)
+    checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else checkpoints.default_checkpoint_dir(output)
+    check_output_path(output, inputs=[style], extensions=(".pth", ".pt"), what="model")
+    if report is not None:
+        check_output_path(report, inputs=[style, output], extensions=(".json",), what="report")
+    if resume is not None and not Path(resume).is_file():
+        raise InputError(f"checkpoint '{resume}' does not exist: pass a .ckpt from the checkpoint folder")
+    with _process_group(resolve_device(device)) as (dev, rank, world_size):
+        say = (warn or _warn) if rank == 0 else (lambda message: None)
+        trainer = Trainer(style, dataset, settings, device=dev, rank=rank, world_size=world_size,
+                          download_progress=download_progress)
+        _resume(trainer, resume, say)
+        if trainer.total_steps() < SHORT_TRAINING:
+            say(f"{trainer.total_steps()} training steps ({len(trainer.files)} files, batch {settings.batch_size}) "
+                f"give a weakly stylised network: ask for --iterations {SHORT_TRAINING} or more (or more --epochs)")
+        result = run_training(trainer, checkpoint_dir=checkpoint_dir,
+                              callback=_with_previews(trainer, checkpoint_dir, on_step))
+    run = TrainRun(result, output, checkpoint_dir, dev, rank, world_size)
+    if run.model_written:
+        save_model(output, trainer.net, trainer.metadata())
+        if report is not None:
+            write_report(report, {"command": "train",
+                                  "settings": {**asdict(settings), "style": style, "dataset": dataset},
+                                  "device": str(dev), "world_size": world_size, "steps": result.steps,
+                                  "images_per_second": result.images_per_second,
+                                  "skipped_files": result.skipped_files, "history": result.history,
+                                  "stop_reason": result.stop_reason})
+    return run
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
+
+
+@contextlib.contextmanager
+def _process_group(device: torch.device) -> Iterator[Tuple[torch.device, int, int]]:
+    """(device, rank, world size); under torchrun, joins the process group for the block."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world_size <= 1:
+        yield device, rank, world_size
+        return
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        yield device, rank, world_size
+    finally:
+        dist.destroy_process_group()
+
+
+def _resume(trainer: Trainer, resume, say: Callable[[str], None]) -> None:
+    if resume is None:
+        return
+    changed = trainer.load_checkpoint(resume)
+    if changed:
+        say(f"resuming with settings that differ from the checkpoint's ({'; '.join(changed)}): "
+            "the run will not match an uninterrupted one")
+
+
+def _with_previews(trainer: Trainer, folder: Path,
+                   on_step: Optional[Callable[[Step], None]]) -> Callable[[Step], None]:
+    """The step callback, plus a sample image of the first readable photo at each checkpoint (rank 0)."""
+    size, every = trainer.config.image_size, trainer.config.checkpoint_every
+    sample = next((s for s in (load_sample(f, size) for f in trainer.files) if s is not None), None)
+
+    def callback(step: Step) -> None:
+        if on_step is not None:
+            on_step(step)
+        if trainer.rank == 0 and sample is not None and step.iteration % every == 0:
+            write_image(folder / checkpoints.preview_name(step.iteration),
+                        apply_model(trainer.net.eval(), sample[None]))
+    return callback
+
+
+def transfer(model, inputs: Sequence, output, settings: Optional[TransferSettings] = None, *,
+             on_frame: Optional[Callable[[int, int, int, int], None]] = None,
+             **overrides) -> List[Tuple[Path, Path]]:
+    """Stylise images, folders (their images and videos, names kept), GIFs and videos with a model file.
+
+    Args:
+        model: a model file from :func:`train`.
+        inputs: image, video or folder paths.
+        output: the output file for one input, else a folder.
+        settings: a :class:`~neural_style.settings.TransferSettings`; ``**overrides`` change its fields.
+        on_frame: called with (file index from 0, number of files, frames done, frames in the file).
+
+    Returns:
+        The (input, output) pairs written, in order.
+    """
+    settings = with_overrides(settings, TransferSettings, overrides)
+    pairs = plan_transfer([Path(p) for p in inputs], Path(output))
+    net, _ = load_model(model, device=resolve_device(settings.device))
+    for index, (src, dst) in enumerate(pairs):
+        transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
+                      batch_size=settings.batch_size,
+                      on_frame=None if on_frame is None else (
+                          lambda done, total, i=index: on_frame(i, len(pairs), done, total)))
+    return pairs
+
+
+def export(model, output, *, check_image=None) -> dict:
+    """Export a model file to ONNX (``.onnx``) or torch.export (``.pt2``) and check it.
+
+    Returns:
+        ``{"path", "format", "max_abs_diff" (None where onnxruntime is missing), "checked_with"}``.
+    """
+    output = Path(output)
+    check_output_path(output, inputs=[model] + ([check_image] if check_image else []),
+                      extensions=EXPORT_EXTENSIONS, what="export")
+    net, _ = load_model(model)
+    sample = to_tensor(check_image, what="check image") if check_image else None
+    return export_model(net, output, sample=sample)

@@ -1,0 +1,194 @@
+"""The settings of every command: one dataclass each, the single source of every default.
+
+The Python API (``run_stylize``, ``run_denoise``, ``train``, ``transfer``) takes these
+dataclasses, or their fields as keyword arguments, and the command line takes its option
+defaults from them (``tests/test_settings.py`` checks that the two agree). This module
+imports nothing heavy, so ``neural-style --help`` stays fast.
+"""
+
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence, TypeVar, Union
+
+#: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+DEFAULT_DEVICE = "auto"
+
+#: Layers by name with optional weights: ``"relu4_2"``, ``"relu1_1:0.5,relu2_1"``, a list of
+#: names or a ``{name: weight}`` mapping.
+LayerSpec = Union[str, Sequence[str], Mapping[str, float]]
+
+
+@dataclass
+class StylizeSettings:
+    """Settings of Gatys et al. style transfer (``neural-style stylize``).
+
+    Attributes:
+        size: long side of the output in pixels; ``None`` keeps the content's size.
+        iterations: loss evaluations.
+        optimizer: ``"lbfgs"`` (strong-Wolfe line search) or ``"adam"``.
+        lr: the optimizer's learning rate; ``None``: 1 for L-BFGS, 0.02 for Adam.
+        content_weight, style_weight, tv_weight: weights of the three terms (>= 0).
+        tv_beta: order of the total variation (2: smooth, 1: edge-preserving ROF).
+        content_layers, style_layers: see :data:`LayerSpec`.
+        style_blend_weights: one weight per style image (normalised to sum 1); ``None``: equal.
+        style_scale: style images get a long side of ``ceil(size * style_scale)`` (with
+            ``size=None``: of the content's long side; at 1 they keep their size).
+        init: ``"content"``, ``"random"`` (uniform noise, ``seed``) or an image (path, PIL, tensor).
+        original_colors: keep the content's colours (YUV luminance transfer).
+        model: ``"vgg19"`` or ``"vgg16"``; ``None``: what the weights file holds, else vgg19.
+        weights: ``"torchvision"``, a state-dict path, or ``None`` for ``$NEURAL_STYLE_WEIGHTS``
+            (else torchvision).
+        weights_format: ``"torchvision"`` or ``"caffe"`` (BGR 0..255 mean-subtracted input).
+        pooling: ``"max"`` or ``"avg"``.
+        seed: seed of ``init="random"``.
+        device: see :data:`DEFAULT_DEVICE`.
+        precision: the loss network's precision: ``"auto"`` (bf16 autocast on CPUs with native
+            bf16, else fp32), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (GPU). Losses stay fp32.
+    """
+
+    size: Optional[int] = 512
+    iterations: int = 500
+    optimizer: str = "lbfgs"
+    lr: Optional[float] = None
+    content_weight: float = 1.0
+    style_weight: float = 5.0
+    tv_weight: float = 2.0
+    tv_beta: float = 2.0
+    content_layers: LayerSpec = "relu4_2"
+    style_layers: LayerSpec = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+    style_blend_weights: Optional[Sequence[float]] = None
+    style_scale: float = 1.0
+    init: Any = "content"
+    original_colors: bool = False
+    model: Optional[str] = None
+    weights: Optional[str] = None
+    weights_format: str = "torchvision"
+    pooling: str = "max"
+    seed: Optional[int] = None
+    device: str = DEFAULT_DEVICE
+    precision: str = "auto"
+
+
+@dataclass
+class StylizeOutputs:
+    """What ``stylize`` writes besides the output image.
+
+    Attributes:
+        bit_depth: 8, or 16 for a ``.png`` output.
+        save_every: also write ``OUT-NNNN.ext`` every N iterations (0: never).
+        animation: write the optimisation as ``.gif`` or ``.mp4`` (at most ~100 frames, 10 fps).
+        report: write settings, device, losses and timings as JSON.
+    """
+
+    bit_depth: int = 8
+    save_every: int = 0
+    animation: Optional[Path] = None
+    report: Optional[Path] = None
+
+
+@dataclass
+class DenoiseSettings:
+    """Settings of beta-order TV denoising (``neural-style denoise``).
+
+    Attributes:
+        tv_beta: order of the total variation (1: ROF; below 1 is non-convex).
+        tv_weight: lambda, or ``"auto"`` (from sigma and beta: README, "The lambda rule").
+        sigma: noise standard deviation on the [0, 1] scale, or ``"auto"`` (estimated).
+            The command line's ``--sigma`` is on the 0..255 scale.
+        fidelity: ``"l2"``, ``"l1"`` (impulse noise) or ``"charbonnier"``.
+        coupling: ``"vectorial"`` (colour channels under one root) or ``"channel"``.
+        optimizer: ``"auto"`` (primal-dual for beta 1 with l2, else L-BFGS), ``"primal-dual"``,
+            ``"lbfgs"`` or ``"adam"``.
+        iterations: iteration limit; ``None``: 300 (primal-dual) or 500 (L-BFGS, Adam).
+        tolerance: stop when the relative change per iteration falls below this.
+        eps: smoothing of the TV (and of the Charbonnier fidelity).
+        device: see :data:`DEFAULT_DEVICE`.
+    """
+
+    tv_beta: float = 1.0
+    tv_weight: Union[str, float] = "auto"
+    sigma: Union[str, float] = "auto"
+    fidelity: str = "l2"
+    coupling: str = "vectorial"
+    optimizer: str = "auto"
+    iterations: Optional[int] = None
+    tolerance: float = 1e-4
+    eps: float = 1e-3
+    device: str = DEFAULT_DEVICE
+
+
+@dataclass
+class TrainSettings:
+    """Settings of a fast style network's training (``neural-style train``); saved in
+    checkpoints and model files.
+
+    Attributes:
+        image_size: side of the square training crops in pixels.
+        batch_size: photos per step (per process under torchrun).
+        epochs: passes over the dataset (``None``: 1); ``iterations`` overrides it.
+        iterations: optimisation steps.
+        lr: Adam's learning rate.
+        content_weight: higher than stylize's 1: a network cannot fit each photo as an optimiser does.
+        style_weight, tv_weight, tv_beta: as for stylize.
+        style_size: long side of the style image (``None``: ``image_size``).
+        seed: seed of the network's initial weights and of the data order.
+        amp: float16 autocast of the transform network (GPU only).
+        checkpoint_every: steps between checkpoints.
+        width: channel multiplier of the network (0.5: 4x fewer parameters).
+        model, weights, weights_format: the loss network, as for stylize.
+        content_layers, style_layers: see :data:`LayerSpec`.
+        log_every: steps between the entries of the loss history.
+    """
+
+    image_size: int = 256
+    batch_size: int = 4
+    epochs: Optional[int] = None
+    iterations: Optional[int] = None
+    lr: float = 1e-3
+    content_weight: float = 4.0
+    style_weight: float = 5.0
+    tv_weight: float = 2.0
+    tv_beta: float = 2.0
+    style_size: Optional[int] = None
+    seed: int = 0
+    amp: bool = False
+    checkpoint_every: int = 1000
+    width: float = 1.0
+    model: Optional[str] = "vgg16"
+    weights: Optional[str] = None
+    weights_format: str = "torchvision"
+    content_layers: str = "relu2_2"
+    style_layers: str = "relu1_2,relu2_2,relu3_3,relu4_3"
+    log_every: int = 10
+
+
+@dataclass
+class TransferSettings:
+    """Settings of applying a trained network (``neural-style transfer``).
+
+    Attributes:
+        size: long side of the output (``None``: the input's size).
+        original_colors: keep the input's colours (luminance transfer).
+        batch_size: video frames per batch.
+        device: see :data:`DEFAULT_DEVICE`.
+    """
+
+    size: Optional[int] = None
+    original_colors: bool = False
+    batch_size: int = 4
+    device: str = DEFAULT_DEVICE
+
+
+S = TypeVar("S")
+
+
+def with_overrides(settings: Optional[S], kind: type, overrides: Mapping[str, Any]) -> S:
+    """``settings`` (or ``kind()``) with ``overrides`` applied; TypeError names an unknown field."""
+    base = kind() if settings is None else settings
+    if not isinstance(base, kind):
+        raise TypeError(f"expected {kind.__name__}, got {type(base).__name__}")
+    known = {f.name for f in fields(kind)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"unknown {kind.__name__} field {unknown[0]!r}: expected one of {', '.join(sorted(known))}")
+    return replace(base, **overrides) if overrides else base

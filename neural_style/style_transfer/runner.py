@@ -1,0 +1,119 @@
+"""The ``stylize`` command as a Python function, with files.
+
+:func:`stylize_file` checks every output location first (the image, ``OUT-NNNN.ext``
+intermediates, the animation, the report), runs :func:`~neural_style.style_transfer.gatys.run_stylize`,
+and writes the best image, the intermediates, the animation and the report. It returns the
+result; what to say about an interruption or a non-finite loss is the caller's.
+"""
+
+import math
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
+
+import torch
+
+from ..core.device import out_of_memory_errors
+from ..core.optimize import Step
+from ..errors import InputError
+from ..io.animation import check_animation_path, write_animation
+from ..io.images import check_output_path, write_image
+from ..io.report import write_report
+from ..settings import StylizeOutputs, StylizeSettings, with_overrides
+from .gatys import StylizeResult, run_stylize
+
+#: An animation holds at most about this many frames.
+MAX_FRAMES = 100
+
+
+def intermediate_path(output: Path, iteration: int) -> Path:
+    """``OUT-NNNN.ext``: the image at ``iteration`` written with ``save_every``."""
+    return output.with_name(f"{output.stem}-{iteration:04d}{output.suffix}")
+
+
+def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSettings] = None,
+                 outputs: Optional[StylizeOutputs] = None, *, on_step: Optional[Callable[[Step], None]] = None,
+                 download_progress: bool = True, **overrides) -> StylizeResult:
+    """Stylise ``content`` with ``styles`` and write the result to ``output`` (atomically).
+
+    Args:
+        content, styles: image paths (or anything :func:`run_stylize` takes).
+        output: ``.png``, ``.jpg``/``.jpeg``, ``.tif`` or ``.webp``; never an input.
+        settings: a :class:`~neural_style.settings.StylizeSettings`; ``**overrides`` change its fields.
+        outputs: a :class:`~neural_style.settings.StylizeOutputs` (bit depth, intermediates,
+            animation, report).
+        on_step: called after each evaluation with a :class:`~neural_style.core.optimize.Step`.
+        download_progress: show a progress bar while downloading torchvision's VGG weights.
+
+    Returns:
+        The :class:`~neural_style.style_transfer.gatys.StylizeResult`. The image is written when an
+        evaluation had a finite loss (``result.run.best_iteration > 0``), also after Ctrl-C
+        (``run.stop_reason == "interrupted"``) or divergence (``"non-finite"``); the report always.
+
+    Raises:
+        InputError: a bad path or option, checked before any work; NeuralStyleError: out of memory.
+    """
+    settings = with_overrides(settings, StylizeSettings, overrides)
+    outputs = outputs or StylizeOutputs()
+    output, styles = Path(output), list(styles)
+    _check_paths(content, styles, output, settings, outputs)
+    frames: List[torch.Tensor] = []
+    callback = _writer(output, settings.iterations, outputs, frames, on_step)
+    with out_of_memory_errors(f"--size {settings.size}"):
+        result = run_stylize(content, styles, settings, callback=callback, download_progress=download_progress)
+    if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
+        write_image(output, result.image, bit_depth=outputs.bit_depth)
+        if outputs.animation:
+            frames.append((result.image * 255).round().to(torch.uint8))
+            write_animation(outputs.animation, [f[0].permute(1, 2, 0).numpy() for f in frames])
+    if outputs.report:
+        write_report(outputs.report, stylize_report(content, styles, output, settings, outputs, result))
+    return result
+
+
+def _check_paths(content, styles: List, output: Path, settings: StylizeSettings, outputs: StylizeOutputs) -> None:
+    """Every file the run will write, before any work: none may be an input or unwritable."""
+    inputs = [p for p in [content, *styles, settings.init, settings.weights]
+              if isinstance(p, (str, Path)) and p not in ("content", "random", "torchvision")]
+    check_output_path(output, inputs=inputs)
+    if outputs.report:
+        check_output_path(outputs.report, inputs=inputs + [output], extensions=(".json",), what="report")
+    if outputs.animation:
+        check_animation_path(outputs.animation, inputs=inputs + [output])
+    if outputs.bit_depth == 16 and output.suffix.lower() != ".png":
+        raise InputError(f"--bit-depth 16 needs a .png output, got '{output.name}': use .png or --bit-depth 8")
+    if outputs.save_every:
+        for iteration in range(outputs.save_every, settings.iterations, outputs.save_every):
+            check_output_path(intermediate_path(output, iteration), inputs=inputs, what="intermediate output")
+
+
+def _writer(output: Path, iterations: int, outputs: StylizeOutputs, frames: List[torch.Tensor],
+            on_step: Optional[Callable[[Step], None]]) -> Callable[[Step], None]:
+    """The step callback: progress, then ``OUT-NNNN.ext`` every ``save_every`` and animation frames."""
+    frame_every = max(1, math.ceil(iterations / MAX_FRAMES))
+
+    def callback(step: Step) -> None:
+        if on_step is not None:
+            on_step(step)
+        every = outputs.save_every
+        if every and step.iteration % every == 0 and step.iteration < step.iterations:
+            write_image(intermediate_path(output, step.iteration), step.image, bit_depth=outputs.bit_depth)
+        if outputs.animation and (step.iteration % frame_every == 0 or step.iteration == 1):
+            frames.append((step.image.clamp(0, 1) * 255).round().to(torch.uint8).cpu())
+    return callback
+
+
+def stylize_report(content, styles: List, output: Path, settings: StylizeSettings, outputs: StylizeOutputs,
+                   result: StylizeResult) -> dict:
+    """The ``--report`` JSON of a stylize run."""
+    run = result.run
+    return {
+        "command": "stylize",
+        "settings": {**asdict(settings), "content": content, "styles": styles, "output": output,
+                     **asdict(outputs)},
+        "device": result.device, "precision": result.precision, "model": result.model, "weights": result.weights,
+        "image_sizes": {"output": list(result.content_size), "styles": result.style_sizes},
+        "iterations": run.iterations, "stop_reason": run.stop_reason, "best_iteration": run.best_iteration,
+        "seconds": run.seconds, "seconds_per_iteration": run.seconds / max(run.iterations, 1),
+        "history": run.history,
+    }
