@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from neural_style.fast.model_file import load_model  # noqa: E402
-from neural_style.style_transfer.gatys import run_stylize  # noqa: E402
 from neural_style.fast.training import TrainConfig, Trainer, find_images, load_sample  # noqa: E402
 from neural_style.fast.transformer import TransformerNet  # noqa: E402
+from neural_style.style_transfer.gatys import run_stylize  # noqa: E402
 
 STYLIZE_DEFAULTS = {k: inspect.signature(run_stylize).parameters[k].default
                     for k in ("content_weight", "style_weight", "tv_weight", "tv_beta")}

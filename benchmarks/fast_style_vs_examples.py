@@ -24,11 +24,11 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from neural_style.fast.transfer import apply_model  # noqa: E402
-from neural_style.io.images import resize_long_side, to_tensor  # noqa: E402
-from neural_style.fast.training import TrainConfig, Trainer  # noqa: E402
-from neural_style.fast.transformer import TransformerNet  # noqa: E402
 from neural_style.core.weights import load_weights  # noqa: E402
+from neural_style.fast.training import TrainConfig, Trainer  # noqa: E402
+from neural_style.fast.transfer import apply_model  # noqa: E402
+from neural_style.fast.transformer import TransformerNet  # noqa: E402
+from neural_style.io.images import resize_long_side, to_tensor  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from neural_style.core.features import layer_names, parse_layers  # noqa: E402
+from neural_style.core.weights import load_weights  # noqa: E402
 from neural_style.io.images import resize_long_side, resize_to, to_tensor  # noqa: E402
 from neural_style.style_transfer.gatys import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, run_stylize  # noqa: E402
-from neural_style.core.weights import load_weights  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 

@@ -7,9 +7,8 @@ plumbing is checked against a fake ``run_stylize``. Nothing downloads: the torch
 cache and ``torch.hub.download_url_to_file`` are replaced in every test.
 """
 
-import errno
-import hashlib
 import dataclasses
+import errno
 import importlib.metadata
 import inspect
 import json
@@ -23,26 +22,23 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 from PIL import Image
 
 from neural_style import __version__
-from neural_style.io import images
-from neural_style.style_transfer import gatys as style_transfer
 from neural_style.core import device as device_module
-from neural_style.io.images import read_image
-from neural_style.core import weights as weights_module
-from neural_style.cli import cli
-
-from .clitools import assert_error, assert_ok, invoke, no_crash, snapshot
-from neural_style.io.images import resize_long_side, tensor_to_array, to_tensor
-from neural_style.io.progress import ProgressBar
 from neural_style.core import objective as objective_module
+from neural_style.core import weights as weights_module
 from neural_style.core.optimize import OptimizeResult
+from neural_style.core.weights import ENV_VAR, torchvision_url
+from neural_style.io import images
+from neural_style.io.images import read_image, resize_long_side, tensor_to_array, to_tensor
+from neural_style.io.progress import ProgressBar
 from neural_style.settings import StylizeSettings
+from neural_style.style_transfer import gatys as style_transfer
 from neural_style.style_transfer import runner as stylize_runner
 from neural_style.style_transfer.gatys import StylizeResult, run_stylize
-from neural_style.core.weights import ENV_VAR, torchvision_url
+
+from .clitools import assert_error, assert_ok, invoke, no_crash, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--size", "32", "--iterations", "3"]

@@ -9,8 +9,8 @@ import torch
 
 from ..core.color import transfer_luminance
 from ..core.device import resolve_precision
-from ..io.animation import write_animation
 from ..errors import InputError
+from ..io.animation import write_animation
 from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, resize_long_side, to_tensor, write_image
 from .transformer import TransformerNet
 

@@ -9,8 +9,8 @@ import imageio.v3 as iio
 import numpy as np
 import torch
 
-from . import images
 from ..errors import InputError
+from . import images
 
 ANIMATION_EXTENSIONS = (".gif", ".mp4")
 

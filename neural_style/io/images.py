@@ -4,8 +4,8 @@ keeps the ICC profile and EXIF data where the format allows."""
 
 from __future__ import annotations
 
-import io
 import errno
+import io
 import os
 import secrets
 import struct

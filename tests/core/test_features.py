@@ -5,7 +5,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neural_style.errors import InputError
 from neural_style.core.features import (
     FeatureExtractor,
     activation_bytes,
@@ -15,6 +14,7 @@ from neural_style.core.features import (
     parse_layers,
 )
 from neural_style.core.weights import load_weights
+from neural_style.errors import InputError
 
 IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)

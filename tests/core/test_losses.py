@@ -1,6 +1,5 @@
 """Tests of neural_style.core.losses: hand-computed values, gradients, reductions and input checks."""
 
-import math
 import warnings
 
 import pytest

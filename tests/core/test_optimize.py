@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from neural_style.errors import InputError
 from neural_style.core.optimize import optimize_image
+from neural_style.errors import InputError
 
 
 def quadratic(target):

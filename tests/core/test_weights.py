@@ -13,8 +13,8 @@ import torch
 from torchvision.models.vgg import cfgs, make_layers
 
 from neural_style.core import weights as weights_module
-from neural_style.errors import DownloadError, InputError, NeuralStyleError, WeightsError
 from neural_style.core.weights import ENV_VAR, LoadedWeights, features_keys, load_weights, torchvision_url
+from neural_style.errors import DownloadError, InputError, NeuralStyleError, WeightsError
 
 from ..conftest import random_vgg_state
 

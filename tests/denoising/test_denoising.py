@@ -6,9 +6,9 @@ import torch
 from PIL import Image
 
 import neural_style
+from neural_style.core.metrics import psnr
 from neural_style.denoising.solver import energy, run_denoise
 from neural_style.errors import InputError
-from neural_style.core.metrics import psnr
 
 
 def piecewise(h=48, w=40, channels=1, seed=0):

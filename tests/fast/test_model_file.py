@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from neural_style.fast import model_file
 from neural_style.errors import InputError, NeuralStyleError
+from neural_style.fast import model_file
 from neural_style.fast.model_file import FORMAT, VERSION, load_model, save_model
 from neural_style.fast.transformer import TransformerNet
 

@@ -15,7 +15,8 @@ from PIL import Image
 
 from neural_style.errors import InputError
 from neural_style.fast.model_file import load_model
-from neural_style.fast.training import Trainer, find_images, run_training as train
+from neural_style.fast.training import Trainer, find_images
+from neural_style.fast.training import run_training as train
 from neural_style.settings import TrainSettings as TrainConfig
 
 from ..clitools import assert_error, assert_ok, invoke

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from neural_style.io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
 from neural_style.errors import InputError
+from neural_style.io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
 
 HAS_FFMPEG = importlib.util.find_spec("imageio_ffmpeg") is not None
 

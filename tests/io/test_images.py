@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image, ImageCms, ImageOps
 
-from neural_style.io import images
 from neural_style.errors import InputError, NeuralStyleError
+from neural_style.io import images
 from neural_style.io.images import (
     ImageData,
     atomic_write,

@@ -5,9 +5,9 @@ import torch
 from PIL import Image
 
 import neural_style
-from neural_style.style_transfer import gatys as style_transfer
 from neural_style.errors import InputError, ResourceError
 from neural_style.io.images import to_tensor
+from neural_style.style_transfer import gatys as style_transfer
 
 FAST = dict(size=32, iterations=8)
 
@@ -45,8 +45,9 @@ def test_callback_sees_every_iteration(content_file, style_file, vgg16_file):
 
 
 def test_random_init_is_reproducible_with_a_seed(content_file, style_file, vgg16_file):
-    run = lambda seed: neural_style.stylize(content_file, style_file, weights=vgg16_file, init="random",
-                                            seed=seed, **FAST)
+    def run(seed):
+        return neural_style.stylize(content_file, style_file, weights=vgg16_file, init="random",
+                                                seed=seed, **FAST)
     a, b, c = run(3), run(3), run(4)
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
@@ -167,8 +168,9 @@ def test_precision_is_applied_and_reported(precision, name, content_file, style_
 
 
 def test_bf16_network_gives_nearly_the_fp32_losses(content_file, style_file, vgg16_file):
-    first = lambda p: style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, precision=p,
-                                                 init="random", seed=0, size=32, iterations=1).run.history[0]
+    def first(p):
+        return style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, precision=p,
+                                                     init="random", seed=0, size=32, iterations=1).run.history[0]
     a, b = first("fp32"), first("bf16")
     assert b["style"] == pytest.approx(a["style"], rel=0.05)
     assert b["content"] == pytest.approx(a["content"], rel=0.05)
