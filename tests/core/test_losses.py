@@ -10,14 +10,17 @@ from neural_style.core.losses import (
     ContentLoss,
     GramMatrix,
     PerceptualLoss,
+    SSIMLoss,
     StyleLoss,
     TotalVariation,
     content_loss,
     gram_matrix,
     perceptual_loss,
+    ssim_loss,
     style_loss,
     total_variation,
 )
+from neural_style.core.metrics import ssim
 
 CRITERIA = ["l2", "l1", "charbonnier"]
 REDUCTIONS = ["mean", "sum", "none"]
@@ -568,7 +571,7 @@ def test_style_mismatched_batch():
 # ----------------------------------------------------------------- docs
 
 
-@pytest.mark.parametrize("module", ["gram", "perceptual", "style", "total_variation"])
+@pytest.mark.parametrize("module", ["gram", "perceptual", "style", "total_variation", "ssim"])
 def test_docstring_examples(module):
     import doctest
     import importlib
@@ -577,3 +580,60 @@ def test_docstring_examples(module):
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# ----------------------------------------------------------------- SSIM loss
+
+
+def test_ssim_loss_of_constant_images_is_exact():
+    """Constant images: the variances vanish and SSIM = (2ab + C1) / (a^2 + b^2 + C1), C1 = (0.01 R)^2."""
+    x, y = torch.full((1, 1, 11, 11), 0.2, dtype=torch.float64), torch.full((1, 1, 11, 11), 0.6, dtype=torch.float64)
+    c1 = 0.01 ** 2
+    expected = 1 - (2 * 0.2 * 0.6 + c1) / (0.2 ** 2 + 0.6 ** 2 + c1)
+    assert float(ssim_loss(x, y)) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert abs(float(ssim_loss(x, x))) < 1e-12
+
+
+def test_ssim_loss_is_one_minus_the_metric_per_image_and_reduces():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(3, 3, 16, 20, generator=g), torch.rand(3, 3, 16, 20, generator=g)
+    per_image = 1 - ssim(x, y, reduction="none")
+    assert torch.equal(ssim_loss(x, y, reduction="none"), per_image)
+    assert torch.equal(ssim_loss(x, y, reduction="sum"), per_image.sum())
+    assert torch.equal(ssim_loss(x, y), per_image.mean())
+    assert torch.equal(SSIMLoss(reduction="none")(x, y), per_image)
+    assert torch.equal(SSIMLoss(data_range=2.0)(x, y), ssim_loss(x, y, data_range=2.0))
+    assert repr(SSIMLoss()) == "SSIMLoss(data_range=1.0, reduction='mean')"
+
+
+def test_ssim_loss_gradcheck():
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(2, 2, 12, 13, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(2, 2, 12, 13, generator=g, dtype=torch.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: ssim_loss(a, b, reduction="sum"), (x, y))
+
+
+def test_ssim_loss_lowers_with_gradient_descent():
+    g = torch.Generator().manual_seed(2)
+    target = torch.rand(1, 3, 16, 16, generator=g)
+    x = torch.rand(1, 3, 16, 16, generator=g, requires_grad=True)
+    start = float(ssim_loss(x.detach(), target))
+    optimizer = torch.optim.Adam([x], lr=0.05)
+    for _ in range(30):
+        optimizer.zero_grad()
+        ssim_loss(x, target).backward()
+        optimizer.step()
+    assert float(ssim_loss(x.detach(), target)) < 0.5 * start
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: ssim_loss(torch.rand(1, 1, 11, 11), torch.rand(1, 1, 11, 11), reduction="max"), ValueError, "reduction"),
+    (lambda: ssim_loss(torch.rand(1, 1, 10, 11), torch.rand(1, 1, 10, 11)), ValueError, "at least 11x11"),
+    (lambda: ssim_loss(torch.rand(1, 1, 11, 11), torch.rand(1, 1, 11, 12)), ValueError, "same shape"),
+    (lambda: ssim_loss(torch.rand(1, 1, 11, 11), torch.rand(1, 1, 11, 11), data_range=0), ValueError, "data_range"),
+    (lambda: SSIMLoss(data_range=-1.0), ValueError, "data_range"),
+    (lambda: SSIMLoss(reduction="max"), ValueError, "reduction"),
+])
+def test_ssim_loss_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

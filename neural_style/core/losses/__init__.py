@@ -9,10 +9,13 @@ applied over every element of the unreduced loss, as in :mod:`torch.nn.functiona
   :class:`PerceptualLoss`): feature reconstruction loss, also the denoiser's data term.
 * :func:`style_loss` / :class:`StyleLoss`: a criterion between Gram matrices.
 * :func:`total_variation` / :class:`TotalVariation`: beta-order TV (Mahendran & Vedaldi).
+* :func:`ssim_loss` / :class:`SSIMLoss`: one minus SSIM (Zhao et al.), from
+  :func:`neural_style.core.metrics.ssim`.
 """
 
 from .gram import GramMatrix, gram_matrix
 from .perceptual import ContentLoss, PerceptualLoss, content_loss, perceptual_loss
+from .ssim import SSIMLoss, ssim_loss
 from .style import StyleLoss, style_loss
 from .total_variation import TotalVariation, total_variation
 
@@ -27,4 +30,6 @@ __all__ = [
     "StyleLoss",
     "total_variation",
     "TotalVariation",
+    "ssim_loss",
+    "SSIMLoss",
 ]
