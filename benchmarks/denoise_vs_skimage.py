@@ -87,7 +87,7 @@ def evaluate(set_name: str, sigma: float, args) -> dict:
     # neural-style, no oracle
     auto = [ours_run(n) for n in noisy]
     auto_psnr = np.mean([psnr(o, c) for (o, _), c in zip(auto, clean)])
-    auto_time = np.mean([r.seconds for _, r in auto])
+    auto_time = np.mean([r.run.seconds for _, r in auto])
     sigma_est = np.mean([r.sigma for _, r in auto]) * 255
 
     # neural-style with the oracle multiplier of the auto lambda (beta 1)
@@ -101,7 +101,7 @@ def evaluate(set_name: str, sigma: float, args) -> dict:
             "noisy_psnr": float(np.mean([psnr(n, c) for n, c in zip(noisy, clean)])),
             "skimage_weight": sk_weight, "skimage_psnr": float(sk_psnr), "skimage_s": float(sk_time),
             "auto_psnr": float(auto_psnr), "auto_s": float(auto_time), "sigma_estimate": float(sigma_est),
-            "auto_iterations": float(np.mean([r.iterations for _, r in auto])),
+            "auto_iterations": float(np.mean([r.run.iterations for _, r in auto])),
             "best_multiplier": best_m, "best_psnr": float(best[best_m]),
             "speed_ratio": float(auto_time / sk_time)}
 

@@ -17,7 +17,6 @@ the content loss within the range a stylize run reaches.
 """
 
 import argparse
-import inspect
 import sys
 from pathlib import Path
 
@@ -27,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from neural_style.fast.model_file import load_model  # noqa: E402
-from neural_style.fast.training import TrainConfig, Trainer, find_images, load_sample  # noqa: E402
+from neural_style.fast.training import find_images, load_sample, training_objective  # noqa: E402
 from neural_style.fast.transformer import TransformerNet  # noqa: E402
+from neural_style.settings import StylizeSettings, TrainSettings  # noqa: E402
 from neural_style.style_transfer.gatys import run_stylize  # noqa: E402
 
-STYLIZE_DEFAULTS = {k: inspect.signature(run_stylize).parameters[k].default
-                    for k in ("content_weight", "style_weight", "tv_weight", "tv_beta")}
+STYLIZE_DEFAULTS = {k: getattr(StylizeSettings, k) for k in ("content_weight", "style_weight", "tv_weight", "tv_beta")}
 
 
 def main():
@@ -44,8 +43,11 @@ def main():
     args = p.parse_args()
 
     net, metadata = load_model(args.model)
-    config = TrainConfig(**metadata["settings"])
-    trainer = Trainer(metadata["style"], args.heldout, config, download_progress=False)
+    config = TrainSettings(**metadata["settings"])
+    objective = training_objective(metadata["style"], config, download_progress=False)
+
+    def losses(x, y):  # the training objective: y's terms against x's content
+        return objective(y, objective.content_targets(x))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         untrained = TransformerNet(width=config.width).eval()
@@ -54,7 +56,7 @@ def main():
 
     def terms(model):
         with torch.no_grad():
-            return {k: float(v) for k, v in trainer.losses(x, model(x)).items()}
+            return {k: float(v) for k, v in losses(x, model(x)).items()}
 
     trained, initial = terms(net.eval()), terms(untrained)
     ratio = trained["style"] / initial["style"]
@@ -69,7 +71,7 @@ def main():
     if not len(sub):
         return
     with torch.no_grad():
-        own = [float(trainer.losses(sub[i:i + 1], net(sub[i:i + 1]))["content"]) for i in range(len(sub))]
+        own = [float(losses(sub[i:i + 1], net(sub[i:i + 1]))["content"]) for i in range(len(sub))]
     print(f"trained network on the first {len(own)} photos: content {min(own):.4f}..{max(own):.4f} "
           f"(mean {sum(own) / len(own):.4f})")
 
@@ -84,7 +86,7 @@ def main():
                                  style_scale=(config.style_size or config.image_size) / config.image_size,
                                  iterations=args.stylize_iterations, download_progress=False, **weights)
             with torch.no_grad():
-                reached.append({k: float(v) for k, v in trainer.losses(photo[None], result.image).items()})
+                reached.append({k: float(v) for k, v in losses(photo[None], result.image).items()})
         if not reached:
             continue
         lo, hi = min(r["content"] for r in reached), max(r["content"] for r in reached)

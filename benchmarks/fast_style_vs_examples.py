@@ -25,10 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from neural_style.core.weights import load_weights  # noqa: E402
-from neural_style.fast.training import TrainConfig, Trainer  # noqa: E402
+from neural_style.fast.training import Trainer  # noqa: E402
 from neural_style.fast.transfer import apply_model  # noqa: E402
 from neural_style.fast.transformer import TransformerNet  # noqa: E402
 from neural_style.io.images import resize_long_side, to_tensor  # noqa: E402
+from neural_style.settings import TrainSettings  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 
@@ -149,10 +150,10 @@ def main():
           f"ratio {t_ours / t_theirs:.3f} (target <= 1.0)")
 
     # training
-    config = TrainConfig(image_size=args.image_size, batch_size=args.batch_size, iterations=10**9,
+    config = TrainSettings(image_size=args.image_size, batch_size=args.batch_size, iterations=10**9,
                          weights=args.weights, model="vgg16")
     trainer = Trainer(args.style, args.dataset, config, download_progress=False)
-    batch = trainer._batch()
+    batch = trainer.next_batch()
     vgg = ExamplesVgg16(load_weights(args.weights, "vgg16").state)
     net = ExamplesTransformerNet()
     optimizer = torch.optim.Adam(net.parameters(), 1e-3)

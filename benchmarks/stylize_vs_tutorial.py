@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 from neural_style.core.features import layer_names, parse_layers  # noqa: E402
 from neural_style.core.weights import load_weights  # noqa: E402
 from neural_style.io.images import resize_long_side, resize_to, to_tensor  # noqa: E402
-from neural_style.style_transfer.gatys import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, run_stylize  # noqa: E402
+from neural_style.settings import StylizeSettings  # noqa: E402
+from neural_style.style_transfer.gatys import run_stylize  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 
@@ -141,8 +142,8 @@ def main():
     device = torch.device(args.device)
     weights = load_weights(args.weights, args.model, progress=False)
     model = weights.model
-    content_layers = list(parse_layers(DEFAULT_CONTENT_LAYERS))
-    style_layers = list(parse_layers(DEFAULT_STYLE_LAYERS))
+    content_layers = list(parse_layers(StylizeSettings.content_layers))
+    style_layers = list(parse_layers(StylizeSettings.style_layers))
 
     from torchvision.models import vgg16, vgg19
     cnn = {"vgg16": vgg16, "vgg19": vgg19}[model]().features
@@ -159,7 +160,7 @@ def main():
             result = run_stylize(content, style, weights=args.weights, model=args.model, size=None,
                                  iterations=args.iterations, device=device, precision=precision,
                                  download_progress=False)
-            times.append(result.seconds / result.iterations)
+            times.append(result.run.seconds / result.run.iterations)
             if precision == "auto":
                 auto_precision = result.precision
     figures = {
