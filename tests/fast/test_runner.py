@@ -1,0 +1,78 @@
+"""train, transfer and export from Python (neural_style.train / transfer / export), as the CLI runs them."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import neural_style
+from neural_style.fast.checkpoints import LAST
+from neural_style.fast.model_file import load_model
+from neural_style.settings import TrainSettings
+
+
+def image_attr(path, name):
+    with Image.open(path) as image:
+        return getattr(image, name)
+
+
+@pytest.fixture
+def photos(tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 255, (36, 44, 3), dtype=np.uint8)).save(root / f"p{i}.png")
+    return root
+
+
+def test_train_from_python_writes_the_model_checkpoints_previews_and_report(photos, style_file, vgg16_file,
+                                                                             tmp_path):
+    steps = []
+    settings = TrainSettings(image_size=32, batch_size=2, iterations=4, checkpoint_every=2, width=0.25,
+                             weights=str(vgg16_file))
+    with pytest.warns(UserWarning, match="weakly stylised network"):
+        run = neural_style.train(style_file, photos, tmp_path / "m.pth", settings, device="cpu",
+                                 report=tmp_path / "r.json", on_step=steps.append, download_progress=False)
+    assert run.result.stop_reason == "completed" and run.result.steps == 4 and run.model_written
+    assert [s.iteration for s in steps] == [1, 2, 3, 4] and steps[0].images_per_second > 0
+    assert steps[0].image is None and set(steps[0].losses) == {"content", "style", "tv", "total"}
+    net, metadata = load_model(tmp_path / "m.pth")
+    assert metadata["steps"] == 4 and metadata["settings"]["width"] == 0.25
+    folder = tmp_path / "m-checkpoints"
+    assert run.checkpoint_dir == folder
+    assert sorted(p.name for p in folder.iterdir()) == [LAST, "step-000002.ckpt", "step-000002.jpg",
+                                                         "step-000004.ckpt", "step-000004.jpg"]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["command"] == "train" and report["steps"] == 4 and report["settings"]["iterations"] == 4
+
+
+def test_train_keyword_overrides_and_the_warn_callback(photos, style_file, vgg16_file, tmp_path):
+    said = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the warning goes to the callback, not to warnings
+        run = neural_style.train(style_file, photos, tmp_path / "m.pth", image_size=32, batch_size=2, iterations=2,
+                                 width=0.25, weights=str(vgg16_file), checkpoint_dir=tmp_path / "ck", warn=said.append,
+                                 device="cpu", download_progress=False)
+    assert run.checkpoint_dir == tmp_path / "ck" and (tmp_path / "ck" / LAST).is_file()
+    assert len(said) == 1 and said[0].startswith("2 training steps")
+    with pytest.raises(TypeError, match="unknown TrainSettings field 'image_sise'"):
+        neural_style.train(style_file, photos, tmp_path / "n.pth", image_sise=32)
+
+
+def test_transfer_and_export_from_python(photos, style_file, vgg16_file, tmp_path):
+    neural_style.train(style_file, photos, tmp_path / "m.pth", image_size=32, batch_size=2, iterations=1,
+                       width=0.25, weights=str(vgg16_file), warn=lambda message: None, device="cpu")
+    frames = []
+    pairs = neural_style.transfer(tmp_path / "m.pth", [photos / "p0.png", photos / "p1.png"], tmp_path / "out",
+                                  size=24, original_colors=True, on_frame=lambda *a: frames.append(a))
+    assert [dst.name for _, dst in pairs] == ["p0.png", "p1.png"]
+    assert image_attr(tmp_path / "out" / "p0.png", 'size') == (24, 20)
+    assert frames == [(0, 2, 1, 1), (1, 2, 1, 1)]
+    result = neural_style.export(tmp_path / "m.pth", tmp_path / "m.pt2")
+    assert result["format"] == "pt2" and result["max_abs_diff"] < 1e-5
+    program = torch.export.load(str(tmp_path / "m.pt2")).module()
+    assert program(torch.rand(1, 3, 16, 20)).shape == (1, 3, 16, 20)

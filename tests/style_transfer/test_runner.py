@@ -1,0 +1,41 @@
+"""stylize_file: the stylize command from Python, with its files."""
+
+import json
+
+import pytest
+from PIL import Image
+
+import neural_style
+from neural_style.errors import InputError
+from neural_style.settings import StylizeOutputs, StylizeSettings
+
+
+def image_attr(path, name):
+    with Image.open(path) as image:
+        return getattr(image, name)
+
+
+def test_stylize_file_writes_the_image_intermediates_animation_and_report(content_file, style_file, vgg16_file,
+                                                                           tmp_path):
+    out = tmp_path / "out.png"
+    outputs = StylizeOutputs(bit_depth=16, save_every=2, animation=tmp_path / "a.gif", report=tmp_path / "r.json")
+    steps = []
+    result = neural_style.stylize_file(content_file, [style_file], out, StylizeSettings(size=32, iterations=5),
+                                       outputs, weights=str(vgg16_file), on_step=steps.append)
+    assert result.run.iterations == 5 and [s.iteration for s in steps] == [1, 2, 3, 4, 5]
+    assert image_attr(out, 'size') == (32, 27)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == [
+        "out-0002.png", "out-0004.png", "out.png"]
+    # every iteration and the result; Pillow merges the result into the last frame when they are equal
+    assert image_attr(tmp_path / "a.gif", 'n_frames') in (5, 6)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["settings"]["size"] == 32 and report["settings"]["weights"] == str(vgg16_file)
+    assert report["settings"]["bit_depth"] == 16 and len(report["history"]) == 5
+
+
+def test_stylize_file_checks_every_path_before_any_work(content_file, style_file, tmp_path):
+    with pytest.raises(InputError, match="16 needs a .png output"):
+        neural_style.stylize_file(content_file, [style_file], tmp_path / "o.jpg", outputs=StylizeOutputs(bit_depth=16))
+    with pytest.raises(InputError):
+        neural_style.stylize_file(content_file, [style_file], content_file)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content.png", "style.png"]

@@ -1,0 +1,69 @@
+"""Rules of the package's layout (README, "Architecture"), checked on the source."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "neural_style"
+MAX_FUNCTION_LINES = 80
+
+
+def _modules():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _code_lines(lines, node) -> int:
+    """Lines of a function, not counting its docstring, blank lines and comment lines."""
+    body = node.body
+    doc = set()
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        doc = set(range(body[0].lineno, body[0].end_lineno + 1))
+    return sum(1 for i in range(node.lineno, node.end_lineno + 1)
+               if i not in doc and lines[i - 1].strip() and not lines[i - 1].strip().startswith("#"))
+
+
+def test_the_counter_counts_code_only():
+    source = 'def f():\n    """Doc\n    string."""\n    # comment\n\n    a = 1\n    return a\n'
+    [node] = ast.parse(source).body
+    assert _code_lines(source.splitlines(), node) == 3  # def, a = 1, return
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_function_is_longer_than_80_lines(path):
+    source = path.read_text()
+    lines = source.splitlines()
+    long = [f"{node.name} ({_code_lines(lines, node)} lines)" for node in ast.walk(ast.parse(source))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and _code_lines(lines, node) > MAX_FUNCTION_LINES]
+    assert long == []
+
+
+def _imported_names(path: Path):
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+    return names
+
+
+def test_the_cli_writes_no_files_builds_no_reports_and_runs_no_distributed_code():
+    names = _imported_names(PACKAGE / "cli.py")
+    forbidden = ("write_image", "atomic_write", "write_report", "write_animation", "save_model", "save_checkpoint",
+                 "torch", "distributed")
+    assert [n for n in names if any(f in n.split(".") for f in forbidden)] == []
+    text = (PACKAGE / "cli.py").read_text()
+    for call in ("open(", ".write_bytes(", ".write_text(", "torch.save", "init_process_group", "json.dump"):
+        assert call not in text, call
+
+
+def test_the_foundation_does_not_import_the_capabilities():
+    """core/ and io/ are shared by stylize, denoise and the fast networks; they import none of them."""
+    for folder in ("core", "io"):
+        for path in (PACKAGE / folder).rglob("*.py"):
+            for name in _imported_names(path):
+                assert not any(part in name.split(".") for part in ("style_transfer", "denoising", "fast", "cli")), \
+                    (path, name)
