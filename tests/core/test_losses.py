@@ -637,3 +637,13 @@ def test_ssim_loss_lowers_with_gradient_descent():
 def test_ssim_loss_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_tv_beta_2_5_is_srgans_regulariser_on_the_interior():
+    """README's loss table: SRGAN's sum((dx^2 + dy^2)^1.25) over the (H-1, W-1) interior, per channel."""
+    x = torch.rand(2, 3, 9, 11, generator=torch.Generator().manual_seed(3), dtype=F64)
+    dx = x[..., :-1, 1:] - x[..., :-1, :-1]
+    dy = x[..., 1:, :-1] - x[..., :-1, :-1]
+    srgan = ((dx ** 2 + dy ** 2) ** 1.25).sum()
+    ours = total_variation(x, beta=2.5, eps=0.0, coupling="channel", reduction="none")[..., :-1, :-1].sum()
+    assert torch.allclose(ours, srgan, rtol=1e-12)
