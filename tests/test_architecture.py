@@ -67,3 +67,25 @@ def test_the_foundation_does_not_import_the_capabilities():
             for name in _imported_names(path):
                 assert not any(part in name.split(".") for part in ("style_transfer", "denoising", "fast", "cli")), \
                     (path, name)
+
+
+def test_every_module_imports_on_its_own():
+    """Each module imported first, in a fresh interpreter state: a circular import fails here even when
+    the test process has already imported the modules in a lucky order (as CliRunner tests do)."""
+    import subprocess
+    import sys
+
+    names = [".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+             for p in _modules() if p.name != "__main__.py"]
+    code = (
+        "import importlib, sys, torch, torchvision\n"
+        f"for name in {names!r}:\n"
+        "    for loaded in [m for m in sys.modules if m == 'neural_style' or m.startswith('neural_style.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception as exc:\n"
+        "        print(name, type(exc).__name__, exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr

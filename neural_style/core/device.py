@@ -2,8 +2,11 @@
 from ``--precision``, the memory a device has free, and out-of-memory errors as one line."""
 
 import contextlib
+import os
 import re
 from typing import Iterator, Optional
+
+import torch
 
 from ..errors import InputError, NeuralStyleError
 
@@ -16,8 +19,6 @@ def resolve_device(name: str = "auto"):
     Raises:
         InputError: an unknown name, or a device this machine does not have.
     """
-    import torch
-
     name = str(name).strip().lower()
     if not _PATTERN.match(name):
         raise InputError(f"unknown device {name!r}: expected auto, cpu, cuda, cuda:N or mps")
@@ -58,9 +59,6 @@ def _meminfo_available() -> Optional[int]:
 def available_memory(device) -> int:
     """Bytes that work on ``device`` may use: free GPU memory, or available RAM
     (``MemAvailable``, else the free pages, else unknown: a huge number, so nothing is refused)."""
-    import os
-
-    import torch
 
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
@@ -99,8 +97,6 @@ def resolve_precision(precision: str, device):
         InputError: an unknown precision, ``fp16`` on the CPU, or ``bf16`` on a CUDA GPU
             older than compute capability 8.0.
     """
-    import torch
-
     if precision not in PRECISIONS:
         raise InputError(f"unknown precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
     if precision == "auto":
@@ -120,8 +116,6 @@ def out_of_memory_errors(where: str, advice: str = "use a smaller --size") -> It
     """Turn the allocators' out-of-memory errors in the block into a one-line NeuralStyleError
     (``out of GPU memory at <where>: <advice> or --device cpu``; ``out of memory at ...`` on the
     CPU), keeping the original as its cause. Other errors pass through unchanged."""
-    import torch
-
     try:
         yield
     except torch.cuda.OutOfMemoryError as exc:

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .losses._checks import check_ndim, check_number, check_tensor, format_shape
+from .checks import check_ndim, check_number, check_tensor, format_shape
 
 __all__ = ["psnr", "ssim", "estimate_sigma", "estimate_sigma_haar"]
 

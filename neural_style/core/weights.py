@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Union
 
+import torch
+from torchvision.models import VGG16_Weights, VGG19_Weights
+
 from ..errors import DownloadError, WeightsError
 
 ENV_VAR = "NEURAL_STYLE_WEIGHTS"
@@ -63,15 +66,11 @@ def features_keys(model: str) -> Dict[str, tuple]:
 
 def torchvision_url(model: str) -> str:
     """URL of torchvision's ImageNet weights for ``model``."""
-    from torchvision.models import VGG16_Weights, VGG19_Weights
-
     return {"vgg16": VGG16_Weights, "vgg19": VGG19_Weights}[model].IMAGENET1K_V1.url
 
 
 def cache_path(url: str) -> Path:
     """Where ``torch.hub`` keeps the file downloaded from ``url``."""
-    import torch
-
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
 
 
@@ -115,8 +114,6 @@ def load_weights(weights: Optional[Union[str, os.PathLike]] = None, model: Optio
 
 
 def _download(url: str, model: str, progress: bool) -> Path:
-    import torch
-
     path = cache_path(url)
     if path.is_file():
         return path
@@ -132,8 +129,6 @@ def _download(url: str, model: str, progress: bool) -> Path:
 
 
 def _read(path: Path) -> dict:
-    import torch
-
     if not path.exists():
         raise WeightsError(f"weights file '{path}' does not exist: check the path "
                            f"(or unset ${ENV_VAR})")

@@ -10,7 +10,8 @@ A checkpoint is a ``torch.save`` of one dict, read back with ``weights_only=True
 
 Every ``checkpoint_every`` steps ``train`` writes ``step-NNNNNN.ckpt``, a copy named
 ``last.ckpt`` and a sample image ``step-NNNNNN.jpg``, all atomically, into the checkpoint
-folder (by default ``<output stem>-checkpoints/`` beside the model file).
+folder (by default ``<output stem>-checkpoints/`` beside the model file); at the last step
+it writes a checkpoint (and ``last.ckpt``) too.
 """
 
 from pathlib import Path
@@ -68,8 +69,11 @@ def read_checkpoint(path) -> Dict[str, Any]:
     path = Path(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # OSError, UnpicklingError, RuntimeError from a damaged archive...
-        raise InputError(f"checkpoint '{path}' cannot be read ({str(exc).splitlines()[0][:100]}): "
+    except OSError as exc:
+        raise InputError(f"checkpoint '{path}' cannot be read ({exc.strerror or type(exc).__name__}): "
+                         "check the file and its permissions") from exc
+    except Exception as exc:  # UnpicklingError, RuntimeError, EOFError... from a damaged or foreign file
+        raise InputError(f"checkpoint '{path}' is corrupt or not a checkpoint (torch.load failed): "
                          f"{_ADVICE}") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise InputError(f"'{path}' is not a neural-style checkpoint: {_ADVICE}")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import torch
+from torch.export import Dim
 
 from ..errors import InputError
 from ..io.images import atomic_write
@@ -42,8 +43,6 @@ def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = 
     with torch.no_grad():
         expected = core(sample)
     if fmt == ".pt2":
-        from torch.export import Dim
-
         shapes = {"image": {0: Dim("batch", min=1, max=1024), 2: Dim("height", min=MIN_SIZE, max=16384),
                             3: Dim("width", min=MIN_SIZE, max=16384)}}
         # A batch of 2 so that the batch size is not specialised to 1.

@@ -6,6 +6,9 @@ import platform
 from pathlib import Path
 from typing import Any, Dict
 
+import torch
+
+from .. import __version__
 from .images import atomic_write
 
 
@@ -24,10 +27,6 @@ def _clean(value: Any) -> Any:
 
 def environment() -> Dict[str, str]:
     """Versions that explain a run's speed and results."""
-    import torch
-
-    from .. import __version__
-
     return {"neural_style": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "platform": platform.platform()}
 

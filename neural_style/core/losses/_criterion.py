@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._checks import check_number
+from ..checks import check_number
 from ._reduction import check_reduction, reduce_loss
 
 __all__ = ["CRITERIA", "check_criterion", "pointwise_loss"]

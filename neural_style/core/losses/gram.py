@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ._checks import check_ndim, check_tensor
+from ..checks import check_ndim, check_tensor
 
 __all__ = ["gram_matrix", "GramMatrix"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ._checks import check_tensor, format_shape
+from ..checks import check_tensor, format_shape
 from ._criterion import check_criterion, pointwise_loss
 
 __all__ = ["content_loss", "ContentLoss", "perceptual_loss", "PerceptualLoss"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from ..checks import check_number
 from ..metrics import ssim
-from ._checks import check_number
 from ._reduction import check_reduction, reduce_loss
 
 __all__ = ["ssim_loss", "SSIMLoss"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ._checks import check_ndim, check_tensor, format_shape
+from ..checks import check_ndim, check_tensor, format_shape
 from ._criterion import check_criterion, pointwise_loss
 from .gram import gram_matrix
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_ndim, check_number, check_tensor
+from ..checks import check_ndim, check_number, check_tensor
 from ._reduction import check_reduction, reduce_loss
 
 __all__ = ["total_variation", "TotalVariation"]

@@ -1,4 +1,4 @@
-"""Input checks shared by the losses; each raises with an "expected ..., got ..." message."""
+"""Input checks shared by the losses and the metrics: one-line "expected ..., got ..." errors."""
 
 from __future__ import annotations
 
