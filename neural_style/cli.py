@@ -59,9 +59,16 @@ def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
-def _layer_option(flag, default, what):
-    return click.option(flag, default=default, show_default=True, metavar="NAME[:W],...",
-                        help=f"{what} layers by name (conv*_* or relu*_*), each with an optional weight.")
+def _setting(source, flag, type=None, help=None, **extra):
+    """An option whose default is the field of ``source`` (a settings dataclass) named like ``flag``."""
+    default = getattr(source, flag.lstrip("-").replace("-", "_"))
+    shown = default is not None and not extra.get("is_flag")
+    return click.option(flag, type=type, default=default, show_default=shown, help=help, **extra)
+
+
+def _layers(source, flag, what):
+    return _setting(source, flag, metavar="NAME[:W],...",
+                    help=f"{what} layers by name (conv*_* or relu*_*), each with an optional weight.")
 
 
 def _floats(ctx, param, text):
@@ -102,44 +109,35 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
               help="Output image (.png, .jpg, .tif, .webp).")
 @click.option("--bit-depth", type=click.Choice(["8", "16"]), default=str(STYLIZE_OUT.bit_depth), show_default=True,
               help="Bits per sample of the output (16: PNG only).")
-@click.option("--size", type=click.IntRange(min=16), default=STYLIZE.size, show_default=True,
-              help="Long side of the output in pixels.")
-@click.option("--iterations", type=click.IntRange(min=1), default=STYLIZE.iterations, show_default=True,
-              help="Loss evaluations.")
-@click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default=STYLIZE.optimizer, show_default=True)
-@click.option("--lr", type=float, default=STYLIZE.lr, help="Learning rate [lbfgs: 1, adam: 0.02].")
-@click.option("--content-weight", type=float, default=STYLIZE.content_weight, show_default=True)
-@click.option("--style-weight", type=float, default=STYLIZE.style_weight, show_default=True)
-@click.option("--tv-weight", type=float, default=STYLIZE.tv_weight, show_default=True,
-              help="Weight of the total variation term (0 disables it).")
-@click.option("--tv-beta", type=float, default=STYLIZE.tv_beta, show_default=True,
-              help="Order of the total variation: 2 smooth, 1 edge-preserving.")
-@_layer_option("--content-layers", STYLIZE.content_layers, "Content")
-@_layer_option("--style-layers", STYLIZE.style_layers, "Style")
-@click.option("--style-blend-weights", default=STYLIZE.style_blend_weights, metavar="W,W,...", callback=_floats,
-              help="Relative weight of each style image [equal].")
-@click.option("--style-scale", type=float, default=STYLIZE.style_scale, show_default=True,
-              help="Size of the style images relative to --size.")
-@click.option("--init", default=STYLIZE.init, show_default=True, metavar="content|random|PATH",
-              help="Starting image.")
-@click.option("--original-colors", is_flag=True, default=STYLIZE.original_colors,
-              help="Keep the content's colours (luminance transfer).")
-@click.option("--model", type=click.Choice(["vgg19", "vgg16"]), default=STYLIZE.model,
-              help="Loss network [vgg19, or what --weights holds].")
-@click.option("--weights", default=STYLIZE.weights, metavar="torchvision|PATH",
-              help="VGG weights: torchvision's ImageNet weights (downloaded once) or a state dict "
-                   "[$NEURAL_STYLE_WEIGHTS, else torchvision].")
-@click.option("--weights-format", type=click.Choice(["torchvision", "caffe"]), default=STYLIZE.weights_format,
-              show_default=True, help="caffe: weights expecting BGR 0..255 mean-subtracted input.")
-@click.option("--pooling", type=click.Choice(["max", "avg"]), default=STYLIZE.pooling, show_default=True)
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=STYLIZE.seed, help="Seed of --init random.")
+@_setting(STYLIZE, "--size", click.IntRange(min=16), "Long side of the output in pixels.")
+@_setting(STYLIZE, "--iterations", click.IntRange(min=1), "Loss evaluations.")
+@_setting(STYLIZE, "--optimizer", click.Choice(["lbfgs", "adam"]))
+@_setting(STYLIZE, "--lr", float, "Learning rate [lbfgs: 1, adam: 0.02].")
+@_setting(STYLIZE, "--content-weight", float)
+@_setting(STYLIZE, "--style-weight", float)
+@_setting(STYLIZE, "--tv-weight", float, "Weight of the total variation term (0 disables it).")
+@_setting(STYLIZE, "--tv-beta", float, "Order of the total variation: 2 smooth, 1 edge-preserving.")
+@_layers(STYLIZE, "--content-layers", "Content")
+@_layers(STYLIZE, "--style-layers", "Style")
+@_setting(STYLIZE, "--style-blend-weights", None, "Relative weight of each style image [equal].", metavar="W,W,...",
+          callback=_floats)
+@_setting(STYLIZE, "--style-scale", float, "Size of the style images relative to --size.")
+@_setting(STYLIZE, "--init", None, "Starting image.", metavar="content|random|PATH")
+@_setting(STYLIZE, "--original-colors", None, "Keep the content's colours (luminance transfer).", is_flag=True)
+@_setting(STYLIZE, "--model", click.Choice(["vgg19", "vgg16"]), "Loss network [vgg19, or what --weights holds].")
+@_setting(STYLIZE, "--weights", None, "VGG weights: torchvision's ImageNet weights (downloaded once) or a state "
+          "dict [$NEURAL_STYLE_WEIGHTS, else torchvision].", metavar="torchvision|PATH")
+@_setting(STYLIZE, "--weights-format", click.Choice(["torchvision", "caffe"]),
+          "caffe: weights expecting BGR 0..255 mean-subtracted input.")
+@_setting(STYLIZE, "--pooling", click.Choice(["max", "avg"]))
+@_setting(STYLIZE, "--seed", click.IntRange(0, 2**63 - 1), "Seed of --init random.")
 @_device_option
-@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default=STYLIZE.precision,
-              show_default=True, help="Network precision; auto: bf16 on CPUs that have it natively, else fp32.")
-@click.option("--save-every", type=click.IntRange(min=0), default=STYLIZE_OUT.save_every, metavar="N",
-              help="Also write OUT-NNNN.ext every N iterations.")
-@click.option("--animation", type=click.Path(dir_okay=False, path_type=Path), default=STYLIZE_OUT.animation,
-              help="Write the optimisation as an animation (.gif, or .mp4 with neural-style[video]).")
+@_setting(STYLIZE, "--precision", click.Choice(["auto", "fp32", "bf16", "fp16"]),
+          "Network precision; auto: bf16 on CPUs that have it natively, else fp32.")
+@_setting(STYLIZE_OUT, "--save-every", click.IntRange(min=0), "Also write OUT-NNNN.ext every N iterations.",
+          metavar="N")
+@_setting(STYLIZE_OUT, "--animation", click.Path(dir_okay=False, path_type=Path),
+          "Write the optimisation as an animation (.gif, or .mp4 with neural-style[video]).")
 @_report_option
 @_quiet_option
 def stylize(content, styles, output, bit_depth, save_every, animation, report, quiet, **options):
@@ -193,22 +191,19 @@ def _stylize_outcome(result, output, quiet):
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Output file for one input; a folder for several (created if missing, names kept).")
-@click.option("--tv-beta", type=float, default=DENOISE.tv_beta, show_default=True,
-              help="Order of the total variation (1: ROF). Below 1 is non-convex.")
-@click.option("--tv-weight", default=DENOISE.tv_weight, show_default=True, callback=_auto_or_float,
-              metavar="auto|FLOAT", help="Lambda; auto: from sigma and beta (README, 'The lambda rule').")
-@click.option("--sigma", default=DENOISE.sigma, show_default=True, callback=_auto_or_float,
-              metavar="auto|FLOAT", help="Noise standard deviation on the 0..255 scale; auto: estimated.")
-@click.option("--fidelity", type=click.Choice(["l2", "l1", "charbonnier"]), default=DENOISE.fidelity,
-              show_default=True, help="Data term; l1 for impulse (salt-and-pepper) noise.")
-@click.option("--coupling", type=click.Choice(["vectorial", "channel"]), default=DENOISE.coupling,
-              show_default=True, help="Colour TV: all channels under one root, or per channel.")
-@click.option("--optimizer", type=click.Choice(["auto", "primal-dual", "lbfgs", "adam"]), default=DENOISE.optimizer,
-              show_default=True, help="auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.")
-@click.option("--iterations", type=click.IntRange(min=1), default=DENOISE.iterations,
-              help="Iteration limit [primal-dual 300, L-BFGS/Adam 500].")
-@click.option("--tolerance", type=click.FloatRange(min=0), default=DENOISE.tolerance, show_default=True,
-              help="Stop when the relative change per iteration falls below this.")
+@_setting(DENOISE, "--tv-beta", float, "Order of the total variation (1: ROF). Below 1 is non-convex.")
+@_setting(DENOISE, "--tv-weight", None, "Lambda; auto: from sigma and beta (README, 'The lambda rule').",
+          callback=_auto_or_float, metavar="auto|FLOAT")
+@_setting(DENOISE, "--sigma", None, "Noise standard deviation on the 0..255 scale; auto: estimated.",
+          callback=_auto_or_float, metavar="auto|FLOAT")
+@_setting(DENOISE, "--fidelity", click.Choice(["l2", "l1", "charbonnier"]),
+          "Data term; l1 for impulse (salt-and-pepper) noise.")
+@_setting(DENOISE, "--coupling", click.Choice(["vectorial", "channel"]),
+          "Colour TV: all channels under one root, or per channel.")
+@_setting(DENOISE, "--optimizer", click.Choice(["auto", "primal-dual", "lbfgs", "adam"]),
+          "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.")
+@_setting(DENOISE, "--iterations", click.IntRange(min=1), "Iteration limit [primal-dual 300, L-BFGS/Adam 500].")
+@_setting(DENOISE, "--tolerance", click.FloatRange(min=0), "Stop when the relative change per iteration falls below this.")
 @_device_option
 @click.option("--reference", type=click.Path(path_type=Path), default=None,
               help="Clean image (or folder of them, matched by name): print PSNR and SSIM.")
@@ -257,32 +252,27 @@ def _denoised_line(record) -> str:
               help="Folder (any tree) of training photos.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Model file to write (.pth).")
-@click.option("--image-size", type=click.IntRange(min=16), default=TRAIN.image_size, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=TRAIN.batch_size, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=TRAIN.epochs, help="Passes over the dataset [1].")
-@click.option("--iterations", type=click.IntRange(min=1), default=TRAIN.iterations,
-              help="Optimisation steps (overrides --epochs).")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=TRAIN.lr, show_default=True, help="Adam.")
-@click.option("--content-weight", type=click.FloatRange(min=0), default=TRAIN.content_weight, show_default=True,
-              help="Higher than stylize's 1: a network cannot fit each photo as an optimiser does.")
-@click.option("--style-weight", type=click.FloatRange(min=0), default=TRAIN.style_weight, show_default=True)
-@click.option("--tv-weight", type=click.FloatRange(min=0), default=TRAIN.tv_weight, show_default=True)
-@click.option("--tv-beta", type=click.FloatRange(min=0, min_open=True), default=TRAIN.tv_beta, show_default=True)
-@click.option("--style-size", type=click.IntRange(min=16), default=TRAIN.style_size,
-              help="Long side of the style image [image size].")
-@click.option("--width", type=click.FloatRange(min=0, min_open=True), default=TRAIN.width, show_default=True,
-              help="Channel multiplier of the network (0.5: 4x smaller).")
-@_layer_option("--content-layers", TRAIN.content_layers, "Content")
-@_layer_option("--style-layers", TRAIN.style_layers, "Style")
-@click.option("--model", type=click.Choice(["vgg16", "vgg19"]), default=TRAIN.model, show_default=True)
-@click.option("--weights", default=TRAIN.weights, metavar="torchvision|PATH", help="As for stylize.")
-@click.option("--weights-format", type=click.Choice(["torchvision", "caffe"]), default=TRAIN.weights_format,
-              show_default=True)
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=TRAIN.seed, show_default=True)
+@_setting(TRAIN, "--image-size", click.IntRange(min=16))
+@_setting(TRAIN, "--batch-size", click.IntRange(min=1))
+@_setting(TRAIN, "--epochs", click.IntRange(min=1), "Passes over the dataset [1].")
+@_setting(TRAIN, "--iterations", click.IntRange(min=1), "Optimisation steps (overrides --epochs).")
+@_setting(TRAIN, "--lr", click.FloatRange(min=0, min_open=True), "Adam.")
+@_setting(TRAIN, "--content-weight", click.FloatRange(min=0),
+          "Higher than stylize's 1: a network cannot fit each photo as an optimiser does.")
+@_setting(TRAIN, "--style-weight", click.FloatRange(min=0))
+@_setting(TRAIN, "--tv-weight", click.FloatRange(min=0))
+@_setting(TRAIN, "--tv-beta", click.FloatRange(min=0, min_open=True))
+@_setting(TRAIN, "--style-size", click.IntRange(min=16), "Long side of the style image [image size].")
+@_setting(TRAIN, "--width", click.FloatRange(min=0, min_open=True), "Channel multiplier of the network (0.5: 4x smaller).")
+@_layers(TRAIN, "--content-layers", "Content")
+@_layers(TRAIN, "--style-layers", "Style")
+@_setting(TRAIN, "--model", click.Choice(["vgg16", "vgg19"]))
+@_setting(TRAIN, "--weights", None, "As for stylize.", metavar="torchvision|PATH")
+@_setting(TRAIN, "--weights-format", click.Choice(["torchvision", "caffe"]))
+@_setting(TRAIN, "--seed", click.IntRange(0, 2**63 - 1))
 @_device_option
-@click.option("--amp", is_flag=True, default=TRAIN.amp, help="Mixed precision (GPU only).")
-@click.option("--checkpoint-every", type=click.IntRange(min=1), default=TRAIN.checkpoint_every, show_default=True,
-              metavar="N")
+@_setting(TRAIN, "--amp", None, "Mixed precision (GPU only).", is_flag=True)
+@_setting(TRAIN, "--checkpoint-every", click.IntRange(min=1), metavar="N")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="[<output stem>-checkpoints/ beside the output]")
 @click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Checkpoint to resume.")
@@ -330,11 +320,10 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Output file for one input, else a folder (names kept).")
-@click.option("--size", type=click.IntRange(min=16), default=TRANSFER.size, help="Long side of the output [input size].")
+@_setting(TRANSFER, "--size", click.IntRange(min=16), "Long side of the output [input size].")
 @click.option("--original-colors", "--preserve-colors", "original_colors", is_flag=True,
               default=TRANSFER.original_colors, help="Keep the input's colours (luminance transfer).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=TRANSFER.batch_size, show_default=True,
-              help="Video frames per batch.")
+@_setting(TRANSFER, "--batch-size", click.IntRange(min=1), "Video frames per batch.")
 @_device_option
 @_quiet_option
 def transfer(model_path, inputs, output, quiet, **options):
