@@ -174,6 +174,9 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         The (input, output) pairs written, in order.
     """
     settings = with_overrides(settings, TransferSettings, overrides)
+    for name, value, minimum in (("size", settings.size, 16), ("batch_size", settings.batch_size, 1)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+            raise InputError(f"{name} must be an integer of at least {minimum}, got {value!r}")
     pairs = plan_transfer([Path(p) for p in inputs], Path(output))
     net, _ = load_model(model, device=resolve_device(settings.device))
     for index, (src, dst) in enumerate(pairs):

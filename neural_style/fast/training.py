@@ -99,11 +99,34 @@ def training_objective(style, settings: TrainSettings, *, device=torch.device("c
                                tv_beta=settings.tv_beta)
 
 
+def check_settings(settings: TrainSettings) -> None:
+    """Raise InputError (one line) for a setting no training run can use."""
+    def positive_int(name, value, minimum=1, allow_none=False):
+        if value is None and allow_none:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise InputError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+
+    for name, minimum in (("image_size", 16), ("batch_size", 1), ("checkpoint_every", 1), ("log_every", 1)):
+        positive_int(name, getattr(settings, name), minimum)
+    for name, minimum in (("epochs", 1), ("iterations", 1), ("style_size", 16)):
+        positive_int(name, getattr(settings, name), minimum, allow_none=True)
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        value = getattr(settings, name)
+        if not (isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)):
+            raise InputError(f"{name.replace('_', ' ')} must be a finite number >= 0, got {value!r}")
+    for name in ("lr", "tv_beta", "width"):
+        value = getattr(settings, name)
+        if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
+            raise InputError(f"{name.replace('_', ' ')} must be a finite number > 0, got {value!r}")
+
+
 class Trainer:
     """Owns the network, the objective, the optimiser and the data order of one process."""
 
     def __init__(self, style, dataset, config: TrainSettings, *, device=torch.device("cpu"),
                  rank: int = 0, world_size: int = 1, download_progress: bool = True):
+        check_settings(config)
         self.config, self.device, self.rank, self.world_size = config, device, rank, world_size
         self.files = find_images(dataset)
         self.style_path = Path(style) if isinstance(style, (str, os.PathLike)) else None

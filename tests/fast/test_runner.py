@@ -76,3 +76,12 @@ def test_transfer_and_export_from_python(photos, style_file, vgg16_file, tmp_pat
     assert result["format"] == "pt2" and result["max_abs_diff"] < 1e-5
     program = torch.export.load(str(tmp_path / "m.pt2")).module()
     assert program(torch.rand(1, 3, 16, 20)).shape == (1, 3, 16, 20)
+
+
+@pytest.mark.parametrize("overrides, message", [({"size": 4}, "size must be an integer of at least 16"),
+                                                ({"batch_size": 0}, "batch_size must be an integer of at least 1")])
+def test_transfer_refuses_settings_it_cannot_use(tmp_path, overrides, message):
+    from neural_style.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        neural_style.transfer(tmp_path / "m.pth", [tmp_path / "a.png"], tmp_path / "out", **overrides)
