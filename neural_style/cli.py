@@ -306,8 +306,8 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
         raise NeuralStyleError(f"the loss became non-finite at step {result.steps}: lower --lr or --style-weight; "
                                f"the last checkpoint is in {run.checkpoint_dir}")
     if result.stop_reason == "interrupted":
-        click.echo(f"interrupted at step {result.steps}: wrote {output}; resume with --resume "
-                   f"{run.checkpoint_dir / 'last.ckpt'}", err=True)
+        click.echo(f"interrupted at step {result.steps}: wrote {output}; resume with --resume {run.last_checkpoint}",
+                   err=True)
         sys.exit(EXIT_INTERRUPTED)
     if not quiet:
         skipped = f", {result.skipped_files} unreadable files skipped" if result.skipped_files else ""

@@ -57,6 +57,11 @@ class TrainRun:
     def model_written(self) -> bool:
         return self.rank == 0 and self.result.stop_reason != "non-finite"
 
+    @property
+    def last_checkpoint(self) -> Path:
+        """``last.ckpt`` in the checkpoint folder: what to resume from."""
+        return self.checkpoint_dir / checkpoints.LAST
+
 
 def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, device=DEFAULT_DEVICE,
           checkpoint_dir=None, resume=None, report=None, on_step: Optional[Callable[[Step], None]] = None,
