@@ -13,7 +13,23 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .settings import DEFAULT_DEVICE, DenoiseSettings, StylizeOutputs, StylizeSettings, TrainSettings, TransferSettings
+from .settings import (
+    COUPLINGS,
+    DEFAULT_DEVICE,
+    DEFAULT_LR,
+    DENOISE_ITERATIONS,
+    DENOISE_OPTIMIZERS,
+    FIDELITIES,
+    OPTIMIZERS,
+    POOLINGS,
+    PRECISIONS,
+    WEIGHTS_FORMATS,
+    DenoiseSettings,
+    StylizeOutputs,
+    StylizeSettings,
+    TrainSettings,
+    TransferSettings,
+)
 
 EXIT_INTERRUPTED = 130
 STYLIZE, STYLIZE_OUT, DENOISE, TRAIN, TRANSFER = (StylizeSettings, StylizeOutputs, DenoiseSettings, TrainSettings,
@@ -111,8 +127,8 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
               help="Bits per sample of the output (16: PNG only).")
 @_setting(STYLIZE, "--size", click.IntRange(min=16), "Long side of the output in pixels.")
 @_setting(STYLIZE, "--iterations", click.IntRange(min=1), "Loss evaluations.")
-@_setting(STYLIZE, "--optimizer", click.Choice(["lbfgs", "adam"]))
-@_setting(STYLIZE, "--lr", float, "Learning rate [lbfgs: 1, adam: 0.02].")
+@_setting(STYLIZE, "--optimizer", click.Choice(OPTIMIZERS))
+@_setting(STYLIZE, "--lr", float, "Learning rate [" + ", ".join(f"{k}: {v:g}" for k, v in DEFAULT_LR.items()) + "].")
 @_setting(STYLIZE, "--content-weight", float)
 @_setting(STYLIZE, "--style-weight", float)
 @_setting(STYLIZE, "--tv-weight", float, "Weight of the total variation term (0 disables it).")
@@ -127,12 +143,12 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
 @_setting(STYLIZE, "--model", click.Choice(["vgg19", "vgg16"]), "Loss network [vgg19, or what --weights holds].")
 @_setting(STYLIZE, "--weights", None, "VGG weights: torchvision's ImageNet weights (downloaded once) or a state "
           "dict [$NEURAL_STYLE_WEIGHTS, else torchvision].", metavar="torchvision|PATH")
-@_setting(STYLIZE, "--weights-format", click.Choice(["torchvision", "caffe"]),
+@_setting(STYLIZE, "--weights-format", click.Choice(WEIGHTS_FORMATS),
           "caffe: weights expecting BGR 0..255 mean-subtracted input.")
-@_setting(STYLIZE, "--pooling", click.Choice(["max", "avg"]))
+@_setting(STYLIZE, "--pooling", click.Choice(POOLINGS))
 @_setting(STYLIZE, "--seed", click.IntRange(0, 2**63 - 1), "Seed of --init random.")
 @_device_option
-@_setting(STYLIZE, "--precision", click.Choice(["auto", "fp32", "bf16", "fp16"]),
+@_setting(STYLIZE, "--precision", click.Choice(PRECISIONS),
           "Network precision; auto: bf16 on CPUs that have it natively, else fp32.")
 @_setting(STYLIZE_OUT, "--save-every", click.IntRange(min=0), "Also write OUT-NNNN.ext every N iterations.",
           metavar="N")
@@ -156,7 +172,7 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
         bar.update(step.iteration, {k: step.losses[k] for k in ("content", "style", "tv", "total")})
 
     try:
-        result = stylize_file(content, list(styles), output, settings, outputs, on_step=on_step,
+        result = stylize_file(content, list(styles), output, settings, outputs, callback=on_step,
                               download_progress=not quiet)
     finally:
         bar.close()
@@ -196,13 +212,14 @@ def _stylize_outcome(result, output, quiet):
           callback=_auto_or_float, metavar="auto|FLOAT")
 @_setting(DENOISE, "--sigma", None, "Noise standard deviation on the 0..255 scale; auto: estimated.",
           callback=_auto_or_float, metavar="auto|FLOAT")
-@_setting(DENOISE, "--fidelity", click.Choice(["l2", "l1", "charbonnier"]),
+@_setting(DENOISE, "--fidelity", click.Choice(FIDELITIES),
           "Data term; l1 for impulse (salt-and-pepper) noise.")
-@_setting(DENOISE, "--coupling", click.Choice(["vectorial", "channel"]),
+@_setting(DENOISE, "--coupling", click.Choice(COUPLINGS),
           "Colour TV: all channels under one root, or per channel.")
-@_setting(DENOISE, "--optimizer", click.Choice(["auto", "primal-dual", "lbfgs", "adam"]),
+@_setting(DENOISE, "--optimizer", click.Choice(DENOISE_OPTIMIZERS),
           "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.")
-@_setting(DENOISE, "--iterations", click.IntRange(min=1), "Iteration limit [primal-dual 300, L-BFGS/Adam 500].")
+@_setting(DENOISE, "--iterations", click.IntRange(min=1),
+          "Iteration limit [" + ", ".join(f"{k} {v}" for k, v in DENOISE_ITERATIONS.items()) + "].")
 @_setting(DENOISE, "--tolerance", click.FloatRange(min=0), "Stop when the relative change per iteration falls below this.")
 @_device_option
 @click.option("--reference", type=click.Path(path_type=Path), default=None,
@@ -268,7 +285,7 @@ def _denoised_line(record) -> str:
 @_layers(TRAIN, "--style-layers", "Style")
 @_setting(TRAIN, "--model", click.Choice(["vgg16", "vgg19"]))
 @_setting(TRAIN, "--weights", None, "As for stylize.", metavar="torchvision|PATH")
-@_setting(TRAIN, "--weights-format", click.Choice(["torchvision", "caffe"]))
+@_setting(TRAIN, "--weights-format", click.Choice(WEIGHTS_FORMATS))
 @_setting(TRAIN, "--seed", click.IntRange(0, 2**63 - 1))
 @_device_option
 @_setting(TRAIN, "--amp", None, "Mixed precision (GPU only).", is_flag=True)
@@ -296,7 +313,7 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
 
     try:
         run = run_train(style, dataset, output, TrainSettings(**options), device=device, checkpoint_dir=checkpoint_dir,
-                        resume=resume, report=report, on_step=on_step, warn=_warn, download_progress=not quiet)
+                        resume=resume, report=report, callback=on_step, warn=_warn, download_progress=not quiet)
     finally:
         bar.close()
     result = run.result

@@ -13,6 +13,23 @@ from typing import Any, Mapping, Optional, Sequence, TypeVar, Union
 #: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
 DEFAULT_DEVICE = "auto"
 
+# The values each choice accepts (the command line's choices and the API's checks).
+OPTIMIZERS = ("lbfgs", "adam")  # the image optimisation loop of stylize (and denoise)
+DENOISE_OPTIMIZERS = ("auto", "primal-dual") + OPTIMIZERS
+FIDELITIES = ("l2", "l1", "charbonnier")
+COUPLINGS = ("vectorial", "channel")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+POOLINGS = ("max", "avg")
+WEIGHTS_FORMATS = ("torchvision", "caffe")
+
+#: The learning rate when ``lr`` is None: L-BFGS takes whole quasi-Newton steps; Adam moves
+#: pixels in [0, 1].
+DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
+#: denoise's iteration limit when ``iterations`` is None, per solver.
+DENOISE_ITERATIONS = {"primal-dual": 300, "lbfgs": 500, "adam": 500}
+#: denoise's Adam learning rate (pixels in [0, 1]; its steps are sums over the image).
+DENOISE_ADAM_LR = 0.01
+
 #: Layers by name with optional weights: ``"relu4_2"``, ``"relu1_1:0.5,relu2_1"``, a list of
 #: names or a ``{name: weight}`` mapping.
 LayerSpec = Union[str, Sequence[str], Mapping[str, float]]

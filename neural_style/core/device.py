@@ -9,6 +9,7 @@ from typing import Iterator, Optional
 import torch
 
 from ..errors import InputError, NeuralStyleError
+from ..settings import PRECISIONS
 
 _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -72,7 +73,6 @@ def available_memory(device) -> int:
         return 1 << 62  # unknown: don't refuse
 
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 def _cpu_has_native_bf16() -> bool:

@@ -15,9 +15,9 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from ..settings import POOLINGS
 from .weights import MODELS, VGG_BLOCKS, LoadedWeights
 
-POOLING = ("max", "avg")
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -66,7 +66,7 @@ class FeatureExtractor(nn.Module):
         super().__init__()
         if weights_format not in ("torchvision", "caffe"):
             raise InputError(f"unknown weights format {weights_format!r}: expected torchvision or caffe")
-        if pooling not in POOLING:
+        if pooling not in POOLINGS:
             raise InputError(f"unknown pooling {pooling!r}: expected max or avg")
         self.model = weights.model
         self.layers = check_layers(self.model, dict.fromkeys(layers))

@@ -14,10 +14,7 @@ from typing import Callable, Dict, List, Optional
 import torch
 
 from ..errors import InputError
-
-OPTIMIZERS = ("lbfgs", "adam")
-#: Default learning rates: L-BFGS takes whole quasi-Newton steps; Adam moves pixels in [0, 1].
-DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
+from ..settings import DEFAULT_LR, OPTIMIZERS
 
 #: Convergence (``tolerance``) needs this many small changes in a row, after WARMUP evaluations.
 PATIENCE, WARMUP = 3, 10

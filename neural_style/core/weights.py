@@ -24,9 +24,9 @@ import torch
 from torchvision.models import VGG16_Weights, VGG19_Weights
 
 from ..errors import DownloadError, WeightsError
+from ..settings import WEIGHTS_FORMATS  # noqa: F401  (re-exported: the accepted --weights-format values)
 
 ENV_VAR = "NEURAL_STYLE_WEIGHTS"
-WEIGHTS_FORMATS = ("torchvision", "caffe")
 
 #: Convolution widths of each block, as in torchvision's VGG configurations D and E.
 VGG_BLOCKS = {

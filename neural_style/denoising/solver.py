@@ -31,11 +31,16 @@ from ..core.metrics import estimate_sigma
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..errors import InputError
 from ..io.images import read_image, to_pil, to_tensor
-from ..settings import DenoiseSettings, with_overrides
+from ..settings import (
+    COUPLINGS,
+    DENOISE_ADAM_LR,
+    DENOISE_ITERATIONS,
+    DENOISE_OPTIMIZERS,
+    FIDELITIES,
+    DenoiseSettings,
+    with_overrides,
+)
 
-FIDELITIES = ("l2", "l1", "charbonnier")
-COUPLINGS = ("vectorial", "channel")
-OPTIMIZERS = ("auto", "primal-dual", "lbfgs", "adam")
 DEFAULT_EPS = DenoiseSettings.eps
 
 
@@ -125,16 +130,18 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     if optimizer == "primal-dual" and not (s.tv_beta == 1 and s.fidelity == "l2"):
         raise InputError("the primal-dual solver is for --tv-beta 1 with --fidelity l2: use lbfgs or adam")
 
+    iterations = s.iterations or DENOISE_ITERATIONS[optimizer]
     if tv_weight == 0:
         run = OptimizeResult(image=y, stop_reason="converged")
     elif optimizer == "primal-dual":
-        run = _rof_primal_dual(y, tv_weight, s.coupling == "vectorial", s.iterations or 300, s.tolerance, callback)
+        run = _rof_primal_dual(y, tv_weight, s.coupling == "vectorial", iterations, s.tolerance, callback)
     else:
         def loss_fn(x):
             return {"total": energy(x, y, tv_weight, s.tv_beta, s.eps, s.fidelity, s.coupling)}
 
-        run = optimize_image(y, loss_fn, optimizer=optimizer, iterations=s.iterations or 500,
-                             tolerance=s.tolerance, lr=None if optimizer == "lbfgs" else 0.01, callback=callback)
+        run = optimize_image(y, loss_fn, optimizer=optimizer, iterations=iterations,
+                             tolerance=s.tolerance, lr=None if optimizer == "lbfgs" else DENOISE_ADAM_LR,
+                             callback=callback)
     return DenoiseResult(run=run, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight,
                          tv_beta=s.tv_beta, optimizer=optimizer)
 
@@ -226,7 +233,7 @@ def _check(noisy, beta, fidelity, coupling, optimizer, iterations, tolerance, ep
     if not beta > 0:
         raise InputError(f"tv beta must be positive, got {beta}")
     for name, value, choices in (("fidelity", fidelity, FIDELITIES), ("coupling", coupling, COUPLINGS),
-                                 ("optimizer", optimizer, OPTIMIZERS)):
+                                 ("optimizer", optimizer, DENOISE_OPTIMIZERS)):
         if value not in choices:
             raise InputError(f"unknown {name} {value!r}: expected one of {', '.join(choices)}")
     if iterations is not None and iterations < 1:

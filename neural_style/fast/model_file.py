@@ -177,14 +177,17 @@ def _load_state(path: Path, model: TransformerNet, state) -> None:
                     mismatch = f"{key} holds NaN or infinite values (did training diverge?)"
                 if mismatch:
                     break
-    if mismatch is None:
-        try:
-            model.load_state_dict(state, strict=True)
-        except RuntimeError as exc:  # pragma: no cover - the checks above should catch everything
-            mismatch = " ".join(str(exc).split())[:160]
     if mismatch is not None:
-        raise InputError(f"model file '{path}' has weights that do not match its config {model.config} "
-                         f"({mismatch}): train it again with `neural-style train`")
+        raise _mismatch(path, model, mismatch)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:  # pragma: no cover - the checks above should catch everything
+        raise _mismatch(path, model, " ".join(str(exc).split())[:160]) from exc
+
+
+def _mismatch(path: Path, model: TransformerNet, what: str) -> InputError:
+    return InputError(f"model file '{path}' has weights that do not match its config {model.config} "
+                      f"({what}): train it again with `neural-style train`")
 
 
 def _short(value) -> str:

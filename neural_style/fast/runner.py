@@ -64,7 +64,7 @@ class TrainRun:
 
 
 def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, device=DEFAULT_DEVICE,
-          checkpoint_dir=None, resume=None, report=None, on_step: Optional[Callable[[Step], None]] = None,
+          checkpoint_dir=None, resume=None, report=None, callback: Optional[Callable[[Step], None]] = None,
           warn: Optional[Callable[[str], None]] = None, download_progress: bool = True, **overrides) -> TrainRun:
     """Train a fast style network for ``style`` on the photos under ``dataset``; write it to ``output``.
 
@@ -77,7 +77,7 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
         checkpoint_dir: where checkpoints and previews go (default ``<output stem>-checkpoints/``).
         resume: a checkpoint to continue from.
         report: write settings, per-logged-step losses and images per second as JSON.
-        on_step: called after every step with a :class:`~neural_style.core.optimize.Step`.
+        callback: called after every step (rank 0 only) with a :class:`~neural_style.core.optimize.Step`.
         warn: called with one line for each warning (default: :func:`warnings.warn`); rank 0 only.
         download_progress: show a progress bar while downloading torchvision's VGG weights.
 
@@ -103,7 +103,7 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
             say(f"{trainer.total_steps()} training steps ({len(trainer.files)} files, batch {settings.batch_size}) "
                 f"give a weakly stylised network: ask for --iterations {SHORT_TRAINING} or more (or more --epochs)")
         result = run_training(trainer, checkpoint_dir=checkpoint_dir,
-                              callback=_with_previews(trainer, checkpoint_dir, on_step))
+                              callback=_with_previews(trainer, checkpoint_dir, callback))
     run = TrainRun(result, output, checkpoint_dir, dev, rank, world_size)
     if run.model_written:
         save_model(output, trainer.net, trainer.metadata())
@@ -149,15 +149,18 @@ def _resume(trainer: Trainer, resume, say: Callable[[str], None]) -> None:
 
 
 def _with_previews(trainer: Trainer, folder: Path,
-                   on_step: Optional[Callable[[Step], None]]) -> Callable[[Step], None]:
-    """The step callback, plus a sample image of the first readable photo at each checkpoint (rank 0)."""
-    size, every = trainer.config.image_size, trainer.config.checkpoint_every
+                   then: Optional[Callable[[Step], None]]) -> Callable[[Step], None]:
+    """Rank 0's step callback: ``then`` (progress), and a sample image of the first readable photo at
+    each checkpoint. Other processes report nothing (one progress bar under torchrun)."""
+    size, every = trainer.settings.image_size, trainer.settings.checkpoint_every
     sample = next((s for s in (load_sample(f, size) for f in trainer.files) if s is not None), None)
 
     def callback(step: Step) -> None:
-        if on_step is not None:
-            on_step(step)
-        if trainer.rank == 0 and sample is not None and step.iteration % every == 0:
+        if trainer.rank != 0:
+            return
+        if then is not None:
+            then(step)
+        if sample is not None and step.iteration % every == 0:
             write_image(folder / checkpoints.preview_name(step.iteration),
                         apply_model(trainer.net.eval(), sample[None]))
     return callback

@@ -124,25 +124,25 @@ def check_settings(settings: TrainSettings) -> None:
 class Trainer:
     """Owns the network, the objective, the optimiser and the data order of one process."""
 
-    def __init__(self, style, dataset, config: TrainSettings, *, device=torch.device("cpu"),
+    def __init__(self, style, dataset, settings: TrainSettings, *, device=torch.device("cpu"),
                  rank: int = 0, world_size: int = 1, download_progress: bool = True):
-        check_settings(config)
-        self.config, self.device, self.rank, self.world_size = config, device, rank, world_size
+        check_settings(settings)
+        self.settings, self.device, self.rank, self.world_size = settings, device, rank, world_size
         self.files = find_images(dataset)
         self.style_path = Path(style) if isinstance(style, (str, os.PathLike)) else None
-        self.objective = training_objective(style, config, device=device,
+        self.objective = training_objective(style, settings, device=device,
                                             download_progress=download_progress and rank == 0)
         self.style_sha256 = file_sha256(self.style_path) if self.style_path else None  # once, after the checks
-        if config.amp and device.type != "cuda":
+        if settings.amp and device.type != "cuda":
             raise InputError("--amp is mixed precision on a GPU: drop it on the CPU")
         with torch.random.fork_rng(devices=[]):  # identical initial weights in every process,
-            torch.manual_seed(config.seed)       # without touching the caller's RNG
-            self.net = TransformerNet(width=config.width).to(device)
+            torch.manual_seed(settings.seed)     # without touching the caller's RNG
+            self.net = TransformerNet(width=settings.width).to(device)
         self.model = self.net
         if world_size > 1:
             self.model = DistributedDataParallel(self.net, device_ids=[device.index] if device.type == "cuda" else None)
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=settings.lr)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=settings.amp and device.type == "cuda")
         self.step = 0
         self.position = (0, 0)  # (epoch, batch within the epoch)
         self.skipped = set()
@@ -151,22 +151,22 @@ class Trainer:
     @property
     def batches_per_epoch(self) -> int:
         per_rank = len(self.files) // self.world_size
-        return max(1, per_rank // self.config.batch_size)
+        return max(1, per_rank // self.settings.batch_size)
 
     def total_steps(self) -> int:
-        if self.config.iterations:
-            return self.config.iterations
-        return (self.config.epochs or 1) * self.batches_per_epoch
+        if self.settings.iterations:
+            return self.settings.iterations
+        return (self.settings.epochs or 1) * self.batches_per_epoch
 
     def _epoch_order(self, epoch: int) -> List[int]:
-        order = torch.randperm(len(self.files), generator=torch.Generator().manual_seed(self.config.seed + epoch))
+        order = torch.randperm(len(self.files), generator=torch.Generator().manual_seed(self.settings.seed + epoch))
         return order.tolist()[self.rank::self.world_size]
 
     def next_batch(self) -> torch.Tensor:
         """The next (B, 3, S, S) batch of this process, skipping unreadable files."""
         epoch, index = self.position
         order = self._epoch_order(epoch)
-        b = self.config.batch_size
+        b = self.settings.batch_size
         samples = []
         cursor = index * b
         while len(samples) < b:
@@ -174,7 +174,7 @@ class Trainer:
                 epoch, cursor, order = epoch + 1, 0, self._epoch_order(epoch + 1)
             path = self.files[order[cursor]]
             cursor += 1
-            sample = load_sample(path, self.config.image_size)
+            sample = load_sample(path, self.settings.image_size)
             if sample is None:
                 self.skipped.add(str(path))
                 continue
@@ -193,7 +193,7 @@ class Trainer:
     def train_step(self) -> Dict[str, float]:
         x = self.next_batch()
         self.model.train()
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.config.amp):
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.settings.amp):
             y = self.model(x)
         terms = self.losses(x, y.float())
         self.optimizer.zero_grad(set_to_none=True)
@@ -205,7 +205,8 @@ class Trainer:
 
     # -- checkpoints (format and file names: neural_style.fast.checkpoints) --------------------
     def state(self) -> dict:
-        return {"config": asdict(self.config), "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
+        # "config" is the checkpoint format's (version 1) name for the TrainSettings
+        return {"config": asdict(self.settings), "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
                 "step": self.step, "position": list(self.position), "skipped": sorted(self.skipped),
                 "style_sha256": self.style_sha256, "world_size": self.world_size, "rng": torch.get_rng_state(),
@@ -218,9 +219,9 @@ class Trainer:
         """Restore a checkpoint; returns the settings that differ from the checkpoint's, as
         ``"name: old -> new"`` (see :func:`neural_style.fast.checkpoints.settings_changes`)."""
         state = checkpoints.read_checkpoint(path)
-        if state["config"].get("width") != self.config.width:
+        if state["config"].get("width") != self.settings.width:
             raise InputError(f"checkpoint '{path}' has --width {state['config'].get('width')}, "
-                             f"not {self.config.width}: resume with the same settings")
+                             f"not {self.settings.width}: resume with the same settings")
         self.net.load_state_dict(state["net"])
         self.optimizer.load_state_dict(state["optimizer"])
         if state["scaler"] is not None and self.scaler.is_enabled():
@@ -233,13 +234,13 @@ class Trainer:
         if state.get("cuda_rng") is not None and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.skipped = set(state["skipped"])
-        return checkpoints.settings_changes(state, asdict(self.config), style_sha256=self.style_sha256,
+        return checkpoints.settings_changes(state, asdict(self.settings), style_sha256=self.style_sha256,
                                             world_size=self.world_size)
 
     def metadata(self) -> dict:
         return {"style_sha256": self.style_sha256,
                 "style": str(self.style_path) if self.style_path else None,
-                "settings": asdict(self.config), "steps": self.step, "dataset_files": len(self.files),
+                "settings": asdict(self.settings), "steps": self.step, "dataset_files": len(self.files),
                 "skipped_files": len(self.skipped), "world_size": self.world_size}
 
 
@@ -247,7 +248,7 @@ def run_training(trainer: Trainer, *, checkpoint_dir: Optional[Path] = None,
                  callback: Optional[Callable[[Step], None]] = None) -> TrainResult:
     """Run ``trainer`` to its last step, writing checkpoints (rank 0 only) every ``checkpoint_every``
     steps; the callback gets a :class:`~neural_style.core.optimize.Step` per step (no image)."""
-    config = trainer.config
+    settings = trainer.settings
     steps = trainer.total_steps()
     result = TrainResult(steps=trainer.step)
     start, start_step = time.perf_counter(), trainer.step
@@ -255,8 +256,8 @@ def run_training(trainer: Trainer, *, checkpoint_dir: Optional[Path] = None,
         while trainer.step < steps:
             terms = trainer.train_step()
             elapsed = time.perf_counter() - start
-            ips = (trainer.step - start_step) * config.batch_size * trainer.world_size / max(elapsed, 1e-9)
-            if trainer.step % config.log_every == 0 or trainer.step == steps:
+            ips = (trainer.step - start_step) * settings.batch_size * trainer.world_size / max(elapsed, 1e-9)
+            if trainer.step % settings.log_every == 0 or trainer.step == steps:
                 result.history.append({"step": trainer.step, **terms})
             if callback is not None:
                 callback(Step(trainer.step, steps, terms, None, elapsed, images_per_second=ips))
@@ -264,12 +265,12 @@ def run_training(trainer: Trainer, *, checkpoint_dir: Optional[Path] = None,
                 result.stop_reason = "non-finite"
                 break
             if checkpoint_dir is not None and trainer.rank == 0 and (
-                    trainer.step % config.checkpoint_every == 0 or trainer.step == steps):
+                    trainer.step % settings.checkpoint_every == 0 or trainer.step == steps):
                 checkpoints.save_checkpoint(checkpoint_dir, trainer.state(), trainer.step)
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
     result.steps = trainer.step
     elapsed = time.perf_counter() - start
-    result.images_per_second = (trainer.step - start_step) * config.batch_size * trainer.world_size / max(elapsed, 1e-9)
+    result.images_per_second = (trainer.step - start_step) * settings.batch_size * trainer.world_size / max(elapsed, 1e-9)
     result.skipped_files = len(trainer.skipped)
     return result

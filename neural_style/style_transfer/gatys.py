@@ -1,13 +1,9 @@
 """Optimisation-based style transfer (Gatys, Ecker & Bethge 2016).
 
-The image itself is optimised to minimise
-
-    content_weight * sum_l w_l * content_loss(F_l(x), F_l(content))
-  + style_weight   * sum_l w_l * style_loss(F_l(x), sum_k b_k G(F_l(style_k)))
-  + tv_weight      * total_variation(x, beta)
-
-with F_l the VGG features at layer l, G the Gram matrix and b_k the style blend
-weights. Options keep the meaning they have in jcjohnson/neural-style.
+The image itself is optimised to minimise the perceptual objective of
+:mod:`neural_style.core.objective`: content loss + Gram style loss (style images blended
+with weights b_k), each layer normalised by the mean square of its target, + beta-order
+total variation. Options keep the meaning they have in jcjohnson/neural-style.
 """
 
 import math

@@ -32,7 +32,7 @@ def intermediate_path(output: Path, iteration: int) -> Path:
 
 
 def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSettings] = None,
-                 outputs: Optional[StylizeOutputs] = None, *, on_step: Optional[Callable[[Step], None]] = None,
+                 outputs: Optional[StylizeOutputs] = None, *, callback: Optional[Callable[[Step], None]] = None,
                  download_progress: bool = True, **overrides) -> StylizeResult:
     """Stylise ``content`` with ``styles`` and write the result to ``output`` (atomically).
 
@@ -42,7 +42,7 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
         settings: a :class:`~neural_style.settings.StylizeSettings`; ``**overrides`` change its fields.
         outputs: a :class:`~neural_style.settings.StylizeOutputs` (bit depth, intermediates,
             animation, report).
-        on_step: called after each evaluation with a :class:`~neural_style.core.optimize.Step`.
+        callback: called after each evaluation with a :class:`~neural_style.core.optimize.Step`.
         download_progress: show a progress bar while downloading torchvision's VGG weights.
 
     Returns:
@@ -58,9 +58,9 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     output, styles = Path(output), list(styles)
     _check_paths(content, styles, output, settings, outputs)
     frames: List[torch.Tensor] = []
-    callback = _writer(output, settings.iterations, outputs, frames, on_step)
+    writer = _writer(output, settings.iterations, outputs, frames, callback)
     with out_of_memory_errors(f"--size {settings.size}"):
-        result = run_stylize(content, styles, settings, callback=callback, download_progress=download_progress)
+        result = run_stylize(content, styles, settings, callback=writer, download_progress=download_progress)
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
         write_image(output, result.image, bit_depth=outputs.bit_depth)
         if outputs.animation:
@@ -88,13 +88,13 @@ def _check_paths(content, styles: List, output: Path, settings: StylizeSettings,
 
 
 def _writer(output: Path, iterations: int, outputs: StylizeOutputs, frames: List[torch.Tensor],
-            on_step: Optional[Callable[[Step], None]]) -> Callable[[Step], None]:
+            then: Optional[Callable[[Step], None]]) -> Callable[[Step], None]:
     """The step callback: progress, then ``OUT-NNNN.ext`` every ``save_every`` and animation frames."""
     frame_every = max(1, math.ceil(iterations / MAX_FRAMES))
 
     def callback(step: Step) -> None:
-        if on_step is not None:
-            on_step(step)
+        if then is not None:
+            then(step)
         every = outputs.save_every
         if every and step.iteration % every == 0 and step.iteration < step.iterations:
             write_image(intermediate_path(output, step.iteration), step.image, bit_depth=outputs.bit_depth)

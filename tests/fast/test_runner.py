@@ -36,7 +36,7 @@ def test_train_from_python_writes_the_model_checkpoints_previews_and_report(phot
                              weights=str(vgg16_file))
     with pytest.warns(UserWarning, match="weakly stylised network"):
         run = neural_style.train(style_file, photos, tmp_path / "m.pth", settings, device="cpu",
-                                 report=tmp_path / "r.json", on_step=steps.append, download_progress=False)
+                                 report=tmp_path / "r.json", callback=steps.append, download_progress=False)
     assert run.result.stop_reason == "completed" and run.result.steps == 4 and run.model_written
     assert [s.iteration for s in steps] == [1, 2, 3, 4] and steps[0].images_per_second > 0
     assert steps[0].image is None and set(steps[0].losses) == {"content", "style", "tv", "total"}

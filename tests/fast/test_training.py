@@ -82,7 +82,7 @@ def test_resuming_with_other_settings_lists_them(photos, style_file, vgg16_file,
     first = Trainer(style_file, photos, config(weights=str(vgg16_file)))
     first.save_checkpoint(tmp_path / "c.ckpt")
     other = Trainer(style_file, photos, config(weights=str(vgg16_file), content_weight=7.0, iterations=99))
-    assert other.load_checkpoint(tmp_path / "c.ckpt") == [f"content_weight: {first.config.content_weight} -> 7.0"]
+    assert other.load_checkpoint(tmp_path / "c.ckpt") == [f"content_weight: {first.settings.content_weight} -> 7.0"]
     state = torch.load(tmp_path / "c.ckpt", weights_only=True)
     torch.save({**state, "world_size": 2}, tmp_path / "ddp.ckpt")
     assert first.load_checkpoint(tmp_path / "ddp.ckpt") == ["processes: 2 -> 1 (another data split)"]

@@ -21,7 +21,7 @@ def test_stylize_file_writes_the_image_intermediates_animation_and_report(conten
     outputs = StylizeOutputs(bit_depth=16, save_every=2, animation=tmp_path / "a.gif", report=tmp_path / "r.json")
     steps = []
     result = neural_style.stylize_file(content_file, [style_file], out, StylizeSettings(size=32, iterations=5),
-                                       outputs, weights=str(vgg16_file), on_step=steps.append)
+                                       outputs, weights=str(vgg16_file), callback=steps.append)
     assert result.run.iterations == 5 and [s.iteration for s in steps] == [1, 2, 3, 4, 5]
     assert image_attr(out, 'size') == (32, 27)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == [
