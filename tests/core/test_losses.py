@@ -13,7 +13,9 @@ from neural_style.core.losses import (
     SSIMLoss,
     StyleLoss,
     TotalVariation,
+    VGGPerceptualLoss,
     content_loss,
+    feature_loss,
     gram_matrix,
     perceptual_loss,
     ssim_loss,
@@ -21,6 +23,7 @@ from neural_style.core.losses import (
     total_variation,
 )
 from neural_style.core.metrics import ssim
+from neural_style.errors import InputError
 
 CRITERIA = ["l2", "l1", "charbonnier"]
 REDUCTIONS = ["mean", "sum", "none"]
@@ -571,7 +574,7 @@ def test_style_mismatched_batch():
 # ----------------------------------------------------------------- docs
 
 
-@pytest.mark.parametrize("module", ["gram", "perceptual", "style", "total_variation", "ssim"])
+@pytest.mark.parametrize("module", ["gram", "perceptual", "style", "total_variation", "ssim", "vgg_perceptual"])
 def test_docstring_examples(module):
     import doctest
     import importlib
@@ -647,3 +650,56 @@ def test_tv_beta_2_5_is_srgans_regulariser_on_the_interior():
     srgan = ((dx ** 2 + dy ** 2) ** 1.25).sum()
     ours = total_variation(x, beta=2.5, eps=0.0, coupling="channel", reduction="none")[..., :-1, :-1].sum()
     assert torch.allclose(ours, srgan, rtol=1e-12)
+
+
+# ----------------------------------------------------------------- multi-layer VGG perceptual loss
+
+
+def test_feature_loss_is_the_weighted_sum_of_content_losses():
+    g = torch.Generator().manual_seed(4)
+    fx = {"a": torch.rand(2, 3, 4, 4, generator=g, dtype=F64), "b": torch.rand(2, 5, 2, 2, generator=g, dtype=F64)}
+    fy = {"a": torch.rand(2, 3, 4, 4, generator=g, dtype=F64), "b": torch.rand(1, 5, 2, 2, generator=g, dtype=F64)}
+    layers = {"a": 0.25, "b": 2.0}
+    for criterion in CRITERIA:
+        for reduction in ("mean", "sum"):
+            expected = sum(w * content_loss(fx[n], fy[n], criterion, reduction=reduction) for n, w in layers.items())
+            assert torch.equal(feature_loss(fx, fy, layers, criterion, reduction=reduction), expected)
+    x = {k: v.clone().requires_grad_(True) for k, v in fx.items()}
+    assert gradcheck(lambda a, b: feature_loss({"a": a, "b": b}, fy, layers, "charbonnier"), (x["a"], x["b"]))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda f: feature_loss(f, f, {"a": 1.0}, reduction="none"), "'mean' or 'sum'"),
+    (lambda f: feature_loss(f, f, {}), "at least one layer"),
+    (lambda f: feature_loss(f, f, {"c": 1.0}), "none for 'c'"),
+    (lambda f: feature_loss(f, f, {"a": 1.0}, criterion="l3"), "criterion"),
+])
+def test_feature_loss_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call({"a": torch.zeros(1, 2, 3, 3)})
+
+
+def test_vgg_perceptual_loss_on_real_layers(vgg16_file):
+    loss = VGGPerceptualLoss("relu1_2:0.5,conv2_1,relu3_1:2", weights=vgg16_file, criterion="l1")
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(2, 3, 24, 20, generator=g, requires_grad=True)
+    y = torch.rand(1, 3, 24, 20, generator=g)
+    value = loss(x, y)
+    fx, fy = loss.extractor(x), loss.extractor(y)
+    expected = sum(w * content_loss(fx[n], fy[n], "l1") for n, w in {"relu1_2": 0.5, "conv2_1": 1.0,
+                                                                      "relu3_1": 2.0}.items())
+    assert torch.allclose(value, expected, rtol=1e-6)
+    value.backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert float(loss(y, y)) == 0.0
+    assert list(loss.extractor.net._modules)[-1] == "relu3_1"  # truncated after the deepest layer
+    assert "criterion='l1'" in repr(loss)
+
+
+def test_vgg_perceptual_loss_defaults_and_errors(vgg16_file):
+    assert VGGPerceptualLoss(weights=vgg16_file).layers == {
+        "relu1_1": 0.03125, "relu2_1": 0.0625, "relu3_1": 0.125, "relu4_1": 0.25, "relu5_1": 1.0}
+    with pytest.raises(ValueError, match="'mean' or 'sum'"):
+        VGGPerceptualLoss(weights=vgg16_file, reduction="none")
+    with pytest.raises(InputError):
+        VGGPerceptualLoss("relu9_9", weights=vgg16_file)

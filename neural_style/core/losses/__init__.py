@@ -9,6 +9,8 @@ applied over every element of the unreduced loss, as in :mod:`torch.nn.functiona
   :class:`PerceptualLoss`): feature reconstruction loss, also the denoiser's data term.
 * :func:`style_loss` / :class:`StyleLoss`: a criterion between Gram matrices.
 * :func:`total_variation` / :class:`TotalVariation`: beta-order TV (Mahendran & Vedaldi).
+* :func:`feature_loss` / :class:`VGGPerceptualLoss`: the multi-layer VGG perceptual loss
+  (weighted per layer; :data:`PIX2PIXHD_LAYERS` are pix2pixHD's 1/32..1 weights).
 * :func:`ssim_loss` / :class:`SSIMLoss`: one minus SSIM (Zhao et al.), from
   :func:`neural_style.core.metrics.ssim`.
 """
@@ -18,6 +20,7 @@ from .perceptual import ContentLoss, PerceptualLoss, content_loss, perceptual_lo
 from .ssim import SSIMLoss, ssim_loss
 from .style import StyleLoss, style_loss
 from .total_variation import TotalVariation, total_variation
+from .vgg_perceptual import PIX2PIXHD_LAYERS, VGGPerceptualLoss, feature_loss
 
 __all__ = [
     "gram_matrix",
@@ -32,4 +35,7 @@ __all__ = [
     "TotalVariation",
     "ssim_loss",
     "SSIMLoss",
+    "feature_loss",
+    "VGGPerceptualLoss",
+    "PIX2PIXHD_LAYERS",
 ]
