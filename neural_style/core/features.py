@@ -102,7 +102,7 @@ class FeatureExtractor(nn.Module):
 
     def precision(self, dtype: Optional[torch.dtype]) -> "FeatureExtractor":
         """Run the network under autocast to ``dtype`` (torch.bfloat16 or torch.float16), or in
-        float32 (``None``). Features are returned as float32 either way, so losses and Gram
+        float32 (``None``). Features are returned as float32 (or float64 for a float64 network), so losses and Gram
         matrices stay in full precision."""
         self.autocast_dtype = dtype
         return self
@@ -126,7 +126,8 @@ class FeatureExtractor(nn.Module):
                 x = module(x)
                 if name in wanted:
                     out[name] = x
-        return {k: v.float() for k, v in out.items()}
+        # autocast features back to float32 (float64 stays float64, for exactness checks)
+        return {k: v.float() if v.dtype in (torch.float16, torch.bfloat16) else v for k, v in out.items()}
 
 
 def build_extractor(weights: LoadedWeights, layers: Sequence[str], *, weights_format: str = "torchvision",

@@ -15,19 +15,27 @@ fine-tuned VGGs), so one set of defaults works with every weights file.
 ``stylize`` (one content image) and ``train`` (a batch of photos each step) call the same
 :class:`PerceptualObjective`. The targets are computed apart from the evaluation: the style
 targets once, at construction; the content targets by :meth:`PerceptualObjective.content_targets`,
-as a :class:`ContentTargets` value passed to each evaluation. Nothing closes over a
-whole-image tensor, so a caller can evaluate crops of the image against crops of the content
-features, with the scales of the whole image.
+as a :class:`ContentTargets` value passed to each evaluation.
+
+**Tiled evaluation** (:meth:`PerceptualObjective.evaluate_tiled`) gives the same values and
+gradient with peak memory set by the tile, not the image (:mod:`neural_style.core.tiling` says
+which crop each tile reads so that its features are exact). The content and TV terms are sums
+over positions; the Gram matrix is too, so (1) one pass without a graph sums each tile's
+``F F^T`` into the whole image's Gram matrices; (2) the style term and its gradient ``g_l`` with
+respect to each Gram matrix follow from those; (3) one forward and backward pass per tile of
+``content_part + style_weight * sum_l <g_l, F_l F_l^T / (C_l N_l)>`` adds that tile's exact
+share of the image gradient.
 """
 
 from dataclasses import dataclass
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, Iterable, Mapping, Optional, Sequence
 
 import torch
 from torch import Tensor
 
 from . import losses
 from .features import FeatureExtractor, build_extractor, check_layers, parse_layers
+from .tiling import Tile, geometry, plan_tiles
 from .weights import LoadedWeights, load_weights
 
 
@@ -102,41 +110,136 @@ class PerceptualObjective:
         blend: one weight per style image, summing to 1.
         content_weight, style_weight, tv_weight: weights of the three terms.
         tv_beta: order of the total variation.
+        tile_size: compute the style targets tile by tile (0: whole images).
 
     Calling the objective on an image (B, 3, H, W) with :class:`ContentTargets` returns
     ``{"content", "style", "tv", "total"}``, each a 0-dim float32 tensor.
     """
 
     def __init__(self, network: LossNetwork, styles: Sequence[Tensor], blend: Sequence[float], *,
-                 content_weight: float, style_weight: float, tv_weight: float, tv_beta: float):
+                 content_weight: float, style_weight: float, tv_weight: float, tv_beta: float,
+                 tile_size: int = 0):
         self.extractor = network.extractor
+        self.geometry = geometry(network.extractor.net)
         self.content_layers = network.content_layers
         self.content_weight, self.style_weight = content_weight, style_weight
         self.tv_weight, self.tv_beta = tv_weight, tv_beta
-        self.style_grams = self.gram_targets(styles, blend, network.style_layers)
+        self.style_grams = self.gram_targets(styles, blend, network.style_layers, tile_size)
         self.style_scales = {n: w / mean_square(self.style_grams[n]) for n, w in network.style_layers.items()}
 
     @torch.no_grad()
     def gram_targets(self, styles: Sequence[Tensor], blend: Sequence[float],
-                     layers: Mapping[str, float]) -> Dict[str, Tensor]:
-        """``{layer: sum_k blend_k * G(F_l(style_k))}``, each (1, C_l, C_l)."""
+                     layers: Mapping[str, float], tile_size: int = 0) -> Dict[str, Tensor]:
+        """``{layer: sum_k blend_k * G(F_l(style_k))}``, each (1, C_l, C_l); tile by tile with
+        ``tile_size`` > 0."""
         targets = {name: 0 for name in layers}
         for weight, image in zip(blend, styles):
-            feats = self.extractor(image)
+            grams = self.grams(image, layers, tile_size)
             for name in layers:
-                targets[name] = targets[name] + weight * losses.gram_matrix(feats[name])
+                targets[name] = targets[name] + weight * grams[name]
         return targets
 
     @torch.no_grad()
-    def content_targets(self, image: Tensor) -> ContentTargets:
-        """The content features of ``image`` (B, 3, H, W) in [0, 1] and their scales."""
-        feats = self.extractor(image)
-        features = {n: feats[n].clone() for n in self.content_layers}
+    def grams(self, image: Tensor, layers: Iterable[str], tile_size: int = 0) -> Dict[str, Tensor]:
+        """Normalised Gram matrices ``F F^T / (C H W)`` (B, C_l, C_l) of ``image`` at ``layers``,
+        of the whole image or summed tile by tile (``tile_size`` > 0); no graph."""
+        if not tile_size:
+            feats = self.extractor(image)
+            return {name: losses.gram_matrix(feats[name]) for name in layers}
+        sums = {}
+        for tile, feats in self._tiles(image, tile_size, no_grad=True):
+            for name in layers:
+                core = self._core(tile, feats[name], name, image).flatten(2)
+                sums[name] = sums.get(name, 0) + torch.bmm(core, core.transpose(1, 2))
+        return {name: sums[name] / self._count(sums[name].shape[1], name, image) for name in layers}
+
+    @torch.no_grad()
+    def content_targets(self, image: Tensor, tile_size: int = 0) -> ContentTargets:
+        """The content features of ``image`` (B, 3, H, W) in [0, 1] and their scales; tile by
+        tile with ``tile_size`` > 0 (the same features, assembled)."""
+        if tile_size:
+            features = self._tiled_features(image, tile_size)
+        else:
+            feats = self.extractor(image)
+            features = {n: feats[n].clone() for n in self.content_layers}
         scales = {n: w / mean_square(features[n]) for n, w in self.content_layers.items()}
         return ContentTargets(features, scales)
 
+    def _tiled_features(self, image: Tensor, tile_size: int) -> Dict[str, Tensor]:
+        features = {}
+        h, w = image.shape[-2:]
+        for tile, feats in self._tiles(image, tile_size, no_grad=True):
+            for name in self.content_layers:
+                core, stride = self._core(tile, feats[name], name, image), self.geometry.strides[name]
+                if name not in features:
+                    features[name] = core.new_zeros(*core.shape[:2], h // stride, w // stride)
+                features[name][(..., *tile.core_slices(stride, h, w))] = core
+        return features
+
     def __call__(self, image: Tensor, targets: ContentTargets) -> Dict[str, Tensor]:
         return self.terms(self.extractor(image), image, targets)
+
+    def evaluate_tiled(self, image: Tensor, targets: ContentTargets, tile_size: int) -> Dict[str, Tensor]:
+        """The terms of :meth:`__call__`, computed tile by tile (see module doc); when ``image``
+        requires grad, the gradient of ``total`` is *accumulated into* ``image.grad`` here.
+
+        Returns:
+            ``{"content", "style", "tv", "total"}``, 0-dim tensors without a graph.
+        """
+        grams = {n: g.requires_grad_(True) for n, g in self.grams(image, self.style_scales, tile_size).items()}
+        with torch.enable_grad():
+            style = self.style_term(grams)
+            style_grads = dict(zip(grams, torch.autograd.grad(style, list(grams.values()))))
+        content = image.new_zeros(())
+        for tile, feats in self._tiles(image, tile_size, no_grad=not image.requires_grad):
+            part = self._content_part(tile, feats, image, targets)
+            surrogate = sum((style_grads[n] * self._tile_gram(tile, feats[n], n, image)).sum() for n in style_grads)
+            if image.requires_grad:
+                (self.content_weight * part + self.style_weight * surrogate).backward()
+            content = content + part.detach()
+        tv = losses.total_variation(image, beta=self.tv_beta)
+        if image.requires_grad:
+            (self.tv_weight * tv).backward()
+        style, tv = style.detach(), tv.detach()
+        total = self.content_weight * content + self.style_weight * style + self.tv_weight * tv
+        return {"content": content, "style": style, "tv": tv, "total": total}
+
+    def style_term(self, grams: Mapping[str, Tensor]) -> Tensor:
+        """``sum_l b_l * rho(G_l - T_l)`` from the Gram matrices of the whole image; equal to the
+        style term of :meth:`terms` (``style_loss`` is this criterion after ``gram_matrix``)."""
+        return sum(s * losses.content_loss(grams[n], self.style_grams[n]) for n, s in self.style_scales.items())
+
+    def _content_part(self, tile: Tile, feats, image: Tensor, targets: ContentTargets) -> Tensor:
+        """This tile's share of the content term: squared differences summed over the core,
+        over the whole layer's element count."""
+        part = 0
+        for name, scale in targets.scales.items():
+            stride, (h, w) = self.geometry.strides[name], image.shape[-2:]
+            target = targets.features[name][(..., *tile.core_slices(stride, h, w))]
+            diff = losses.content_loss(self._core(tile, feats[name], name, image), target, reduction="sum")
+            part = part + scale * diff / targets.features[name].numel()
+        return part
+
+    def _tile_gram(self, tile: Tile, features: Tensor, name: str, image: Tensor) -> Tensor:
+        core = self._core(tile, features, name, image).flatten(2)
+        return torch.bmm(core, core.transpose(1, 2)) / self._count(core.shape[1], name, image)
+
+    def _tiles(self, image: Tensor, tile_size: int, no_grad: bool):
+        """(tile, features of its crop) for every tile of ``image``."""
+        h, w = image.shape[-2:]
+        for tile in plan_tiles(h, w, tile_size, self.geometry):
+            crop = image[..., tile.crop_rows[0]:tile.crop_rows[1], tile.crop_cols[0]:tile.crop_cols[1]]
+            with torch.set_grad_enabled(not no_grad and torch.is_grad_enabled()):
+                yield tile, self.extractor(crop)
+
+    def _core(self, tile: Tile, features: Tensor, name: str, image: Tensor) -> Tensor:
+        h, w = image.shape[-2:]
+        return tile.core_of(features, self.geometry.strides[name], h, w)
+
+    def _count(self, channels: int, name: str, image: Tensor) -> int:
+        """``C H_l W_l`` of the whole image's features at ``name``: the Gram normaliser."""
+        stride, (h, w) = self.geometry.strides[name], image.shape[-2:]
+        return channels * (h // stride) * (w // stride)
 
     def terms(self, feats: Mapping[str, Tensor], image: Tensor, targets: ContentTargets) -> Dict[str, Tensor]:
         """The loss terms from the features of ``image`` (as the extractor returns them)."""
