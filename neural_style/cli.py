@@ -99,6 +99,21 @@ def _floats(ctx, param, text):
         raise InputError(f"{param.opts[0]} expects numbers separated by commas, like 1,0.5; got {text!r}") from exc
 
 
+def _auto_or_count(minimum):
+    """Click callback: 'auto' or an integer >= ``minimum``."""
+    def parse(ctx, param, value):
+        if value == "auto":
+            return value
+        try:
+            number = int(value)
+        except (TypeError, ValueError) as exc:
+            raise click.BadParameter(f"expected 'auto' or an integer >= {minimum}, got {value!r}") from exc
+        if number < minimum:
+            raise click.BadParameter(f"expected 'auto' or an integer >= {minimum}, got {value!r}")
+        return number
+    return parse
+
+
 def _auto_or_float(ctx, param, value):
     """Click callback: 'auto' or a finite number >= 0."""
     if value is None or value == "auto":
@@ -150,6 +165,10 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
 @_device_option
 @_setting(STYLIZE, "--precision", click.Choice(PRECISIONS),
           "Network precision; auto: bf16 on CPUs that have it natively, else fp32.")
+@_setting(STYLIZE, "--tile-size", None, "Evaluate exactly, tile by tile, with N px tiles: memory follows the tile. "
+          "auto: only when the whole image would not fit; 0: never.", callback=_auto_or_count(0), metavar="N|auto")
+@_setting(STYLIZE, "--lbfgs-history", None, "L-BFGS correction pairs; auto: up to 100, as memory allows.",
+          callback=_auto_or_count(1), metavar="N|auto")
 @_setting(STYLIZE_OUT, "--save-every", click.IntRange(min=0), "Also write OUT-NNNN.ext every N iterations.",
           metavar="N")
 @_setting(STYLIZE_OUT, "--animation", click.Path(dir_okay=False, path_type=Path),

@@ -61,6 +61,10 @@ class StylizeSettings:
         device: see :data:`DEFAULT_DEVICE`.
         precision: the loss network's precision: ``"auto"`` (bf16 autocast on CPUs with native
             bf16, else fp32), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (GPU). Losses stay fp32.
+        tile_size: evaluate the objective exactly, tile by tile, with cores of this many pixels
+            (peak memory follows the tile, not the image); ``"auto"``: only when the whole image
+            would not fit; 0: never.
+        lbfgs_history: L-BFGS correction pairs; ``"auto"``: up to 100, as memory allows.
     """
 
     size: Optional[int] = 512
@@ -84,6 +88,8 @@ class StylizeSettings:
     seed: Optional[int] = None
     device: str = DEFAULT_DEVICE
     precision: str = "auto"
+    tile_size: Union[int, str] = "auto"
+    lbfgs_history: Union[int, str] = "auto"
 
 
 @dataclass

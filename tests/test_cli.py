@@ -34,7 +34,7 @@ from neural_style.io import images
 from neural_style.io.images import read_image, resize_long_side, tensor_to_array, to_tensor
 from neural_style.io.progress import ProgressBar
 from neural_style.settings import StylizeSettings
-from neural_style.style_transfer import gatys as style_transfer
+from neural_style.style_transfer import memory as memory_module
 from neural_style.style_transfer import runner as stylize_runner
 from neural_style.style_transfer.gatys import StylizeResult, run_stylize
 
@@ -48,7 +48,8 @@ STYLIZE_OPTIONS = [
     "--output", "--size", "--iterations", "--optimizer", "--lr", "--content-weight", "--style-weight",
     "--tv-weight", "--tv-beta", "--content-layers", "--style-layers", "--style-blend-weights",
     "--style-scale", "--init", "--original-colors", "--model", "--weights", "--weights-format",
-    "--pooling", "--seed", "--device", "--precision", "--save-every", "--bit-depth", "--animation", "--report",
+    "--pooling", "--seed", "--device", "--precision", "--tile-size", "--lbfgs-history", "--save-every", "--bit-depth",
+    "--animation", "--report",
     "--quiet",
 ]
 #: click >= 8.2 shows the help for no arguments on stderr with exit 2; before, on stdout with 0.
@@ -59,7 +60,8 @@ API_DEFAULTS = dict(
     tv_weight=2.0, tv_beta=2.0, content_layers="relu4_2",
     style_layers="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", style_blend_weights=None, style_scale=1.0,
     init="content", original_colors=False, model=None, weights=None, weights_format="torchvision",
-    pooling="max", seed=None, device="auto", precision="auto", download_progress=True,
+    pooling="max", seed=None, device="auto", precision="auto", tile_size="auto", lbfgs_history="auto",
+    download_progress=True,
 )
 
 
@@ -243,6 +245,9 @@ def test_cli_defaults_match_the_api_defaults():
     (["--device", "cpu"], {"device": "cpu"}),
     (["--precision", "bf16"], {"precision": "bf16"}),
     (["--precision", "fp32"], {"precision": "fp32"}),
+    (["--tile-size", "64"], {"tile_size": 64}),
+    (["--tile-size", "0"], {"tile_size": 0}),
+    (["--lbfgs-history", "7"], {"lbfgs_history": 7}),
     (["--bit-depth", "16"], {}),  # handled by the CLI (test_bit_depth_reaches_the_writer)
     (["--quiet"], {"download_progress": False}),
     (["-q"], {"download_progress": False}),
@@ -779,7 +784,7 @@ def test_download_failure(monkeypatch, content_file, style_file, tmp_path, hub):
 def test_huge_size_is_refused_before_allocating(monkeypatch, content_file, style_file, tmp_path, vgg16_file, extra):
     # The resized image would be over 10**15 bytes: more than any address space, so the
     # allocation fails at once rather than filling memory.
-    monkeypatch.setattr(style_transfer, "available_memory", lambda device: 1000)
+    monkeypatch.setattr(memory_module, "available_memory", lambda device: 1000)
     before = snapshot(tmp_path)
     result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png", "--weights", vgg16_file,
                     "--iterations", "1", *extra)
@@ -788,7 +793,7 @@ def test_huge_size_is_refused_before_allocating(monkeypatch, content_file, style
 
 
 def test_size_too_large_for_memory(monkeypatch, content_file, style_file, tmp_path, vgg16_file):
-    monkeypatch.setattr(style_transfer, "available_memory", lambda device: 1000)
+    monkeypatch.setattr(memory_module, "available_memory", lambda device: 1000)
     before = snapshot(tmp_path)
     args = ["stylize", content_file, style_file, "-o", tmp_path / "out.png", "--weights", vgg16_file,
             "--size", "48", "--iterations", "3"]

@@ -80,7 +80,9 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
 
     Args:
         init: the starting image, (B, C, H, W); not modified.
-        loss_fn: maps the image to a dict of scalar loss tensors with a ``"total"`` key.
+        loss_fn: maps the image to a dict of scalar loss tensors with a ``"total"`` key; a
+            ``"total"`` without a graph means ``loss_fn`` has accumulated the gradient into
+            ``x.grad`` itself (as a tiled evaluation does).
         optimizer: ``"lbfgs"`` (with a strong-Wolfe line search; each evaluation it makes
             counts as one iteration) or ``"adam"``.
         lr: learning rate; ``None`` takes :data:`DEFAULT_LR`.
@@ -137,7 +139,8 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
             if calm >= PATIENCE and result.iterations >= WARMUP:
                 raise _Stop("converged")
         previous = losses["total"]
-        total.backward()
+        if total.requires_grad:  # else loss_fn has accumulated the gradient itself (tiled evaluation)
+            total.backward()
         return total
 
     try:

@@ -13,13 +13,14 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import torch
 
 from ..core.color import transfer_luminance
-from ..core.device import available_memory, resolve_device, resolve_precision
-from ..core.features import activation_bytes
+from ..core.device import resolve_device, resolve_precision
 from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import OPTIMIZERS, OptimizeResult, Step, optimize_image
-from ..errors import InputError, ResourceError
+from ..core.tiling import geometry
+from ..errors import InputError
 from ..io.images import long_side_shape, resize_to, to_tensor
 from ..settings import StylizeSettings, with_overrides
+from .memory import plan_memory
 
 INITS = ("content", "random")
 PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
@@ -40,6 +41,8 @@ class StylizeResult:
         weights: the file or URL of the VGG weights.
         content_size: (H, W) of the optimised image.
         style_sizes: (H, W) of each style image as used.
+        tile_size: the tile cores used (0: the whole image at once).
+        lbfgs_history: the L-BFGS correction pairs kept (0 with Adam).
     """
 
     image: torch.Tensor
@@ -50,6 +53,8 @@ class StylizeResult:
     weights: str = ""
     content_size: Tuple[int, int] = (0, 0)
     style_sizes: List[Tuple[int, int]] = field(default_factory=list)
+    tile_size: int = 0
+    lbfgs_history: int = 0
 
 
 def stylize(content, styles, settings: Optional[StylizeSettings] = None, **options) -> torch.Tensor:
@@ -83,6 +88,8 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     s = with_overrides(settings, StylizeSettings, overrides)
     _check_options(s.size, s.style_scale, s.content_weight, s.style_weight, s.tv_weight, s.tv_beta,
                    s.optimizer, s.iterations, s.lr)
+    _check_choice_or_count("tile size", s.tile_size, 0)
+    _check_choice_or_count("lbfgs history", s.lbfgs_history, 1)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
@@ -96,7 +103,9 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
                                 weights_format=s.weights_format, pooling=s.pooling, device=dev,
                                 autocast=autocast, download_progress=download_progress)
-    _check_sizes(network.extractor, content_shape, style_shapes, dev)  # before any large allocation
+    plan = plan_memory(network.extractor, geometry(network.extractor.net), content_shape, style_shapes,
+                       list(network.content_layers), dev, tile_size=s.tile_size, lbfgs_history=s.lbfgs_history,
+                       optimizer=s.optimizer)  # before any large allocation
 
     content_img = resize_to(content_img, content_shape)
     style_imgs = [resize_to(img, shape) for img, shape in zip(style_imgs, style_shapes)]
@@ -104,17 +113,24 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     content_img, init_img = content_img.to(dev), init_img.to(dev)
     objective = PerceptualObjective(network, [img.to(dev) for img in style_imgs], blend,
                                     content_weight=s.content_weight, style_weight=s.style_weight,
-                                    tv_weight=s.tv_weight, tv_beta=s.tv_beta)
-    targets = objective.content_targets(content_img)
+                                    tv_weight=s.tv_weight, tv_beta=s.tv_beta, tile_size=plan.tile_size)
+    targets = objective.content_targets(content_img, plan.tile_size)
     if callback is not None and s.original_colors:
         callback = _with_original_colors(callback, content_img)
-    run = optimize_image(init_img, lambda x: objective(x, targets), optimizer=s.optimizer, lr=s.lr,
-                         iterations=s.iterations, callback=callback)
+    if plan.tile_size:
+        def loss_fn(x):
+            return objective.evaluate_tiled(x, targets, plan.tile_size)
+    else:
+        def loss_fn(x):
+            return objective(x, targets)
+    run = optimize_image(init_img, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=s.iterations,
+                         history_size=plan.lbfgs_history or 1, callback=callback)
     image = transfer_luminance(run.image, content_img) if s.original_colors else run.image
     return StylizeResult(
         image=image.cpu(), run=run, device=str(dev), model=network.weights.model,
         precision=PRECISION_NAMES[autocast], weights=network.weights.source,
-        content_size=tuple(content_img.shape[-2:]), style_sizes=[tuple(img.shape[-2:]) for img in style_imgs])
+        content_size=tuple(content_img.shape[-2:]), style_sizes=[tuple(img.shape[-2:]) for img in style_imgs],
+        tile_size=plan.tile_size, lbfgs_history=plan.lbfgs_history)
 
 
 def _with_original_colors(callback: Callable[[Step], None], content: torch.Tensor) -> Callable[[Step], None]:
@@ -158,6 +174,13 @@ def _check_options(size, style_scale, content_weight, style_weight, tv_weight, t
         raise InputError(f"iterations must be at least 1, got {iterations}")
 
 
+def _check_choice_or_count(name: str, value, minimum: int) -> None:
+    if value == "auto":
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"{name} must be 'auto' or an integer >= {minimum}, got {value!r}")
+
+
 def _blend_weights(weights, count: int) -> List[float]:
     if weights is None:
         return [1.0 / count] * count
@@ -177,21 +200,3 @@ def _init_image(init, content: torch.Tensor, seed: Optional[int]) -> torch.Tenso
         return torch.rand(content.shape, generator=generator)
     image = to_tensor(init, channels=3, what="init image")
     return resize_to(image, tuple(content.shape[-2:]))
-
-
-def _check_sizes(extractor, content: Tuple[int, int], styles: Sequence[Tuple[int, int]], device) -> None:
-    """Refuse sizes the network cannot see or whose activations would not fit in memory:
-    a clear error instead of a crash or an OOM kill."""
-    for what, (h, w) in [("content image", content)] + [("style image", s) for s in styles]:
-        if min(h, w) < extractor.min_size:
-            raise InputError(f"the {what} is {w}x{h} px as used, but layer {list(extractor.net._modules)[-1]} "
-                             f"needs at least {extractor.min_size} px per side: raise --size or --style-scale")
-    h, w = content
-    # Forward activations kept for backward, their gradients, and the L-BFGS history.
-    need = 3 * activation_bytes(extractor, h, w) + 200 * 3 * h * w * 4
-    need = max([need] + [activation_bytes(extractor, *s) for s in styles])
-    have = available_memory(device)
-    if need > have:
-        raise ResourceError(f"images of {w}x{h} px (content) and {', '.join(f'{x}x{y}' for y, x in styles)} px "
-                            f"(style) need about {need / 2**30:.1f} GiB on {device} but {have / 2**30:.1f} GiB "
-                            "are free: use a smaller --size or --style-scale")

@@ -8,6 +8,7 @@ import neural_style
 from neural_style.errors import InputError, ResourceError
 from neural_style.io.images import to_tensor
 from neural_style.style_transfer import gatys as style_transfer
+from neural_style.style_transfer import memory as memory_module
 
 FAST = dict(size=32, iterations=8)
 
@@ -153,7 +154,7 @@ def test_bad_options(kwargs, message, content_file, style_file, vgg16_file):
 
 
 def test_a_size_that_does_not_fit_is_refused_before_work(content_file, style_file, vgg16_file, monkeypatch):
-    monkeypatch.setattr(style_transfer, "available_memory", lambda device: 10 * 2**20)
+    monkeypatch.setattr(memory_module, "available_memory", lambda device: 10 * 2**20)
     with pytest.raises(ResourceError, match="smaller --size"):
         style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, size=1024, iterations=1)
 
@@ -174,3 +175,18 @@ def test_bf16_network_gives_nearly_the_fp32_losses(content_file, style_file, vgg
     a, b = first("fp32"), first("bf16")
     assert b["style"] == pytest.approx(a["style"], rel=0.05)
     assert b["content"] == pytest.approx(a["content"], rel=0.05)
+
+
+def test_tiled_run_matches_the_whole_image_run(content_file, style_file, vgg16_file):
+    """fp32 through run_stylize: the same first evaluations with 16 px tiles (margins crop for real)."""
+    options = dict(weights=vgg16_file, size=48, iterations=4, precision="fp32", content_layers="relu2_2",
+                   style_layers="relu1_1,relu2_1,relu3_1", init="random", seed=1)
+    whole = style_transfer.run_stylize(content_file, style_file, tile_size=0, **options)
+    tiled = style_transfer.run_stylize(content_file, style_file, tile_size=16, **options)
+    assert (whole.tile_size, tiled.tile_size) == (0, 16) and whole.lbfgs_history == 100
+    for a, b in zip(whole.run.history[:3], tiled.run.history[:3]):
+        assert b["total"] == pytest.approx(a["total"], rel=1e-5)
+    with pytest.raises(InputError, match="tile size must be 'auto' or an integer >= 0"):
+        style_transfer.run_stylize(content_file, style_file, tile_size=-1, **options)
+    with pytest.raises(InputError, match="lbfgs history must be 'auto' or an integer >= 1"):
+        style_transfer.run_stylize(content_file, style_file, lbfgs_history=0, **options)

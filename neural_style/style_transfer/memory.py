@@ -1,0 +1,113 @@
+"""How much memory a stylize run needs, and the tile size and L-BFGS history that fit.
+
+Checked before any large allocation, so that a size that cannot fit is one line instead of a
+crash or an out-of-memory kill. The estimate counts, in bytes:
+
+* the image-sized tensors: the image, its gradient, the best image, the start and content
+  images and the TV's temporaries (:data:`IMAGE_COPIES` float32 copies), plus the content
+  targets (the content layers' features of the whole image);
+* the network's activations, kept for the backward pass, and their gradients
+  (:data:`ACTIVATION_FACTOR` x one forward pass) of the whole image, or of one tile's crop;
+* the L-BFGS history: two image-sized vectors per correction pair.
+"""
+
+from dataclasses import dataclass
+from typing import Sequence, Tuple, Union
+
+from ..core.device import available_memory
+from ..core.features import FeatureExtractor, activation_bytes
+from ..core.tiling import Geometry
+from ..errors import InputError, ResourceError
+
+#: Float32 image-sized tensors besides the optimiser's history (see module doc).
+IMAGE_COPIES = 12
+#: Forward activations, their gradients and workspace, in forward passes.
+ACTIVATION_FACTOR = 3
+#: L-BFGS correction pairs when memory allows (torch's and jcjohnson's default).
+MAX_HISTORY = 100
+#: Fewer pairs than this make L-BFGS little better than gradient descent: refuse instead.
+MIN_HISTORY = 5
+#: Tile cores tried by ``tile_size="auto"``, largest first (pixels; rounded to the stride).
+AUTO_TILES = (2048, 1536, 1024, 768, 512, 384, 256, 128)
+#: Share of the free memory a plan may use (the allocator fragments; other processes run).
+HEADROOM = 0.9
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """The tile size (0: whole image) and L-BFGS history (0 for Adam) a run uses, and its estimate."""
+
+    tile_size: int
+    lbfgs_history: int
+    need_bytes: int
+
+
+def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, int],
+                styles: Sequence[Tuple[int, int]], content_layers: Sequence[str], device, *,
+                tile_size: Union[int, str] = "auto", lbfgs_history: Union[int, str] = "auto",
+                optimizer: str = "lbfgs") -> MemoryPlan:
+    """Choose the tile size and history that fit in the free memory of ``device``.
+
+    ``tile_size="auto"`` tiles only when the whole image would not fit, then takes the largest
+    core of :data:`AUTO_TILES` that does; ``lbfgs_history="auto"`` takes up to
+    :data:`MAX_HISTORY` pairs in what is left.
+
+    Raises:
+        InputError: an image smaller than the deepest layer needs.
+        ResourceError: nothing fits (the message names the sizes and the memory).
+    """
+    _check_min_size(extractor, content, styles)
+    have = int(available_memory(device) * HEADROOM)
+    tiles = [0] + [t for t in AUTO_TILES if t < max(content)] if tile_size == "auto" else [int(tile_size)]
+    pairs = MAX_HISTORY if lbfgs_history == "auto" else int(lbfgs_history)
+    per_pair = 2 * 3 * content[0] * content[1] * 4 if optimizer == "lbfgs" else 0
+    best = None
+    for tile in tiles:
+        base = _base_bytes(extractor, geo, content, styles, content_layers, tile)
+        fit = pairs if lbfgs_history != "auto" or not per_pair else min(pairs, max(0, (have - base) // per_pair))
+        need = base + fit * per_pair
+        best = best or (tile, need)
+        if need <= have and (not per_pair or fit >= MIN_HISTORY):
+            return MemoryPlan(tile, fit if per_pair else 0, need)
+    raise ResourceError(_too_large(content, styles, best[1] if lbfgs_history != "auto" else
+                                   best[1] + MIN_HISTORY * per_pair, have, device))
+
+
+def _base_bytes(extractor, geo: Geometry, content, styles, content_layers, tile: int) -> int:
+    h, w = content
+    images = IMAGE_COPIES * 3 * h * w * 4
+    targets = sum(extractor_channels(extractor, name) * (h // geo.strides[name]) * (w // geo.strides[name]) * 4
+                  for name in content_layers)
+    if tile:
+        crop = [min(size, tile + 2 * geo.margin) for size in content]
+        network = ACTIVATION_FACTOR * activation_bytes(extractor, *crop)
+        style = max(activation_bytes(extractor, min(sh, tile + 2 * geo.margin), min(sw, tile + 2 * geo.margin))
+                    for sh, sw in styles)
+    else:
+        network = ACTIVATION_FACTOR * activation_bytes(extractor, h, w)
+        style = max(activation_bytes(extractor, *s) for s in styles)
+    return images + targets + max(network, style)
+
+
+def extractor_channels(extractor: FeatureExtractor, name: str) -> int:
+    """Channels of the feature ``name``: those of the last convolution up to it."""
+    channels = 3
+    for layer, module in extractor.net.named_children():
+        channels = getattr(module, "out_channels", channels)
+        if layer == name:
+            return channels
+    raise KeyError(name)
+
+
+def _check_min_size(extractor: FeatureExtractor, content, styles) -> None:
+    for what, (h, w) in [("content image", content)] + [("style image", s) for s in styles]:
+        if min(h, w) < extractor.min_size:
+            raise InputError(f"the {what} is {w}x{h} px as used, but layer {list(extractor.net._modules)[-1]} "
+                             f"needs at least {extractor.min_size} px per side: raise --size or --style-scale")
+
+
+def _too_large(content, styles, need: int, have: int, device) -> str:
+    h, w = content
+    return (f"images of {w}x{h} px (content) and {', '.join(f'{x}x{y}' for y, x in styles)} px (style) need "
+            f"about {need / 2**30:.1f} GiB on {device} but {have / HEADROOM / 2**30:.1f} GiB are free: use a "
+            "smaller --size or --style-scale")

@@ -1,0 +1,49 @@
+"""The memory plan: tiles only when the whole image does not fit, L-BFGS history by what is left."""
+
+import pytest
+
+from neural_style.core.objective import load_loss_network
+from neural_style.core.tiling import geometry
+from neural_style.errors import InputError, ResourceError
+from neural_style.style_transfer import memory
+from neural_style.style_transfer.memory import MAX_HISTORY, plan_memory
+
+
+@pytest.fixture
+def net(vgg16_file):
+    return load_loss_network("relu4_2", "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", weights=vgg16_file).extractor
+
+
+def plan(net, monkeypatch, free, content=(768, 1024), **kwargs):
+    monkeypatch.setattr(memory, "available_memory", lambda device: free)
+    return plan_memory(net, geometry(net.net), content, [(512, 512)], ["relu4_2"], "cpu", **kwargs)
+
+
+def test_small_runs_are_untiled_with_the_full_history(net, monkeypatch):
+    p = plan(net, monkeypatch, 64 * 2**30)
+    assert (p.tile_size, p.lbfgs_history) == (0, MAX_HISTORY)
+
+
+def test_auto_tiles_when_the_whole_image_does_not_fit(net, monkeypatch):
+    whole = plan(net, monkeypatch, 64 * 2**30)
+    p = plan(net, monkeypatch, whole.need_bytes * 0.5)
+    assert p.tile_size > 0 and p.need_bytes <= whole.need_bytes * 0.5 * memory.HEADROOM
+    smaller = plan(net, monkeypatch, whole.need_bytes * 0.3)
+    assert 0 < smaller.tile_size <= p.tile_size or smaller.lbfgs_history < p.lbfgs_history
+
+
+def test_history_shrinks_before_refusing_and_counts_in_the_check(net, monkeypatch):
+    full = plan(net, monkeypatch, 64 * 2**30, tile_size=256)
+    per_pair = 2 * 3 * 768 * 1024 * 4
+    tight = plan(net, monkeypatch, (full.need_bytes - 60 * per_pair) / memory.HEADROOM + 1, tile_size=256)
+    assert tight.tile_size == 256 and tight.lbfgs_history == MAX_HISTORY - 60
+    with pytest.raises(ResourceError, match="need about .* GiB on cpu"):
+        plan(net, monkeypatch, full.need_bytes / 4, tile_size=256, lbfgs_history=100)
+    assert plan(net, monkeypatch, full.need_bytes / 2, tile_size=256, optimizer="adam").lbfgs_history == 0
+
+
+def test_nothing_fits_is_one_line(net, monkeypatch):
+    with pytest.raises(ResourceError, match=r"images of 1024x768 px \(content\) and 512x512 px \(style\) need about"):
+        plan(net, monkeypatch, 1000)
+    with pytest.raises(InputError, match="needs at least 16 px per side"):
+        plan(net, monkeypatch, 64 * 2**30, content=(8, 100))
