@@ -114,6 +114,29 @@ def _auto_or_count(minimum):
     return parse
 
 
+def _counts(ctx, param, text):
+    """Click callback: N or N,N,... (whole numbers >= 1), or None."""
+    if text is None or isinstance(text, int):
+        return text
+    try:
+        values = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"expected a whole number or several separated by commas, got {text!r}") from exc
+    if not values or min(values) < 1:
+        raise click.BadParameter(f"expected whole numbers of at least 1, got {text!r}")
+    return values[0] if len(values) == 1 and "," not in text else values
+
+
+def _scales(ctx, param, text):
+    """Click callback: auto, none, or long sides S1,S2,..."""
+    if text in ("auto", "none"):
+        return text
+    try:
+        return [int(t) for t in text.split(",") if t.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"expected auto, none or long sides like 256,512, got {text!r}") from exc
+
+
 def _auto_or_float(ctx, param, value):
     """Click callback: 'auto' or a finite number >= 0."""
     if value is None or value == "auto":
@@ -141,7 +164,10 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
 @click.option("--bit-depth", type=click.Choice(["8", "16"]), default=str(STYLIZE_OUT.bit_depth), show_default=True,
               help="Bits per sample of the output (16: PNG only).")
 @_setting(STYLIZE, "--size", click.IntRange(min=16), "Long side of the output in pixels.")
-@_setting(STYLIZE, "--iterations", click.IntRange(min=1), "Loss evaluations.")
+@_setting(STYLIZE, "--iterations", None, "Loss evaluations: one number (each scale) or one per scale "
+          "[500; over several scales 300, 150, ..., 80].", callback=_counts, metavar="N[,N...]")
+@_setting(STYLIZE, "--scales", None, "Coarse to fine: auto (256 px up to --size by sqrt 2), none, or long sides.",
+          callback=_scales, metavar="auto|none|S1,S2,...")
 @_setting(STYLIZE, "--optimizer", click.Choice(OPTIMIZERS))
 @_setting(STYLIZE, "--lr", float, "Learning rate [" + ", ".join(f"{k}: {v:g}" for k, v in DEFAULT_LR.items()) + "].")
 @_setting(STYLIZE, "--content-weight", float)
@@ -185,9 +211,12 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
         options["init"] = Path(options["init"])
     settings = StylizeSettings(**options)
     outputs = StylizeOutputs(bit_depth=int(bit_depth), save_every=save_every, animation=animation, report=report)
-    bar = ProgressBar(settings.iterations, enabled=not quiet)
+    bar = ProgressBar(0, enabled=not quiet)
 
     def on_step(step):
+        bar.total = step.iterations
+        if step.scale:
+            bar.label = f"scale {step.scale[0]}/{step.scale[1]}, {step.scale[2]} px "
         bar.update(step.iteration, {k: step.losses[k] for k in ("content", "style", "tv", "total")})
 
     try:

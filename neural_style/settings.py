@@ -41,7 +41,10 @@ class StylizeSettings:
 
     Attributes:
         size: long side of the output in pixels; ``None`` keeps the content's size.
-        iterations: loss evaluations.
+        iterations: loss evaluations: one number (of each scale), one per scale, or None (500 for
+            one scale; 300, 150, ..., 80 over several: ``style_transfer.scales``).
+        scales: ``"none"`` (one scale), ``"auto"`` (from 256 px to ``size`` by sqrt(2)) or
+            increasing long sides (``size`` is added when they stop below it).
         optimizer: ``"lbfgs"`` (strong-Wolfe line search) or ``"adam"``.
         lr: the optimizer's learning rate; ``None``: 1 for L-BFGS, 0.02 for Adam.
         content_weight, style_weight, tv_weight: weights of the three terms (>= 0).
@@ -68,7 +71,8 @@ class StylizeSettings:
     """
 
     size: Optional[int] = 512
-    iterations: int = 500
+    iterations: Union[None, int, Sequence[int]] = None
+    scales: Union[str, Sequence[int]] = "none"
     optimizer: str = "lbfgs"
     lr: Optional[float] = None
     content_weight: float = 1.0

@@ -45,7 +45,7 @@ FAST = ["--size", "32", "--iterations", "3"]
 #: The content fixture is 48 x 40 (W x H): at --size 32 the output is 32 x 27.
 OUT_SIZE = (32, 27)
 STYLIZE_OPTIONS = [
-    "--output", "--size", "--iterations", "--optimizer", "--lr", "--content-weight", "--style-weight",
+    "--output", "--size", "--iterations", "--scales", "--optimizer", "--lr", "--content-weight", "--style-weight",
     "--tv-weight", "--tv-beta", "--content-layers", "--style-layers", "--style-blend-weights",
     "--style-scale", "--init", "--original-colors", "--model", "--weights", "--weights-format",
     "--pooling", "--seed", "--device", "--precision", "--tile-size", "--lbfgs-history", "--save-every", "--bit-depth",
@@ -56,7 +56,7 @@ STYLIZE_OPTIONS = [
 CLICK_VERSION = tuple(int(part) for part in importlib.metadata.version("click").split(".")[:2])
 #: The keyword arguments the CLI passes to run_stylize when no option is given.
 API_DEFAULTS = dict(
-    size=512, iterations=500, optimizer="lbfgs", lr=None, content_weight=1.0, style_weight=5.0,
+    size=512, iterations=None, scales="none", optimizer="lbfgs", lr=None, content_weight=1.0, style_weight=5.0,
     tv_weight=2.0, tv_beta=2.0, content_layers="relu4_2",
     style_layers="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", style_blend_weights=None, style_scale=1.0,
     init="content", original_colors=False, model=None, weights=None, weights_format="torchvision",
@@ -224,6 +224,9 @@ def test_cli_defaults_match_the_api_defaults():
 @pytest.mark.parametrize("args, changes", [
     (["--size", "48"], {"size": 48}),
     (["--iterations", "7"], {"iterations": 7}),
+    (["--iterations", "7,3", "--scales", "128"], {"iterations": [7, 3], "scales": [128]}),
+    (["--scales", "auto"], {"scales": "auto"}),
+    (["--scales", "128,256"], {"scales": [128, 256]}),
     (["--optimizer", "adam"], {"optimizer": "adam"}),
     (["--lr", "0.5"], {"lr": 0.5}),
     (["--content-weight", "2"], {"content_weight": 2.0}),
@@ -650,7 +653,7 @@ BAD_INPUT = {
         2, ["Invalid value for '--size': 'abc' is not a valid integer"], USAGE),
     "iterations 0": lambda c: (
         [c.content, c.style, "-o", c.out, "--iterations", "0"],
-        2, ["Invalid value for '--iterations': 0 is not in the range x>=1"], USAGE),
+        2, ["Invalid value for '--iterations': expected whole numbers of at least 1, got '0'"], USAGE),
     "unknown optimizer": lambda c: (
         [c.content, c.style, "-o", c.out, "--optimizer", "sgd", *c.fast],
         2, ["Invalid value for '--optimizer': 'sgd' is not one of 'lbfgs', 'adam'"], USAGE),

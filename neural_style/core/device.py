@@ -4,6 +4,7 @@ from ``--precision``, the memory a device has free, and out-of-memory errors as 
 import contextlib
 import os
 import re
+import sys
 from typing import Iterator, Optional
 
 import torch
@@ -125,3 +126,17 @@ def out_of_memory_errors(where: str, advice: str = "use a smaller --size") -> It
         if "out of memory" in text or "can't allocate memory" in text:
             raise NeuralStyleError(f"out of memory at {where}: {advice}") from exc
         raise
+
+
+def peak_memory(device) -> Optional[int]:
+    """Peak memory of this process in bytes: allocated on a CUDA device, else the peak resident
+    set size (``ru_maxrss``, Linux and macOS); None where the platform does not tell."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)

@@ -9,7 +9,7 @@ stops cleanly on Ctrl-C, on a non-finite loss, or when the loss stops changing.
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
@@ -34,6 +34,7 @@ class Step:
         image: the image evaluated, (B, C, H, W); read it, don't modify it. None in training.
         elapsed: seconds since the loop started.
         images_per_second: training throughput (all processes); None elsewhere.
+        scale: ``(scale, scales, long side)`` in a coarse-to-fine stylize run; None elsewhere.
     """
 
     iteration: int
@@ -42,6 +43,7 @@ class Step:
     image: Optional[torch.Tensor]
     elapsed: float
     images_per_second: Optional[float] = None
+    scale: Optional[Tuple[int, int, int]] = None
 
 
 @dataclass

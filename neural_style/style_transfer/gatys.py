@@ -8,7 +8,7 @@ total variation. Options keep the meaning they have in jcjohnson/neural-style.
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -16,14 +16,41 @@ from ..core.color import transfer_luminance
 from ..core.device import resolve_device, resolve_precision
 from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import OPTIMIZERS, OptimizeResult, Step, optimize_image
-from ..core.tiling import geometry
+from ..core.tiling import geometry, plan_tiles
 from ..errors import InputError
 from ..io.images import long_side_shape, resize_to, to_tensor
 from ..settings import StylizeSettings, with_overrides
 from .memory import plan_memory
+from .scales import plan_scales
 
 INITS = ("content", "random")
 PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+
+
+@dataclass
+class ScaleResult:
+    """One scale of a run.
+
+    Attributes:
+        long_side: the scale's long side in pixels.
+        size: (H, W) of the image at this scale.
+        style_sizes: (H, W) of each style image at this scale.
+        iterations, seconds, stop_reason: of this scale's optimisation loop.
+        tile_size: the tile cores used (0: the whole image at once); tiles: how many.
+        lbfgs_history: the L-BFGS correction pairs kept (0 with Adam).
+        losses: the terms of this scale's best image (empty if no evaluation was finite).
+    """
+
+    long_side: int
+    size: Tuple[int, int]
+    style_sizes: List[Tuple[int, int]]
+    iterations: int
+    seconds: float
+    stop_reason: str
+    tile_size: int
+    tiles: int
+    lbfgs_history: int
+    losses: Dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -34,15 +61,18 @@ class StylizeResult:
         image: the output, (1, 3, H, W) float32 in [0, 1] on the CPU (with ``original_colors``,
             the optimised image with the content's colours).
         run: the optimisation loop's :class:`~neural_style.core.optimize.OptimizeResult`
-            (history, iterations, seconds, stop reason, best iteration).
+            (history, iterations, seconds, stop reason, best iteration); over several scales,
+            iterations count on from scale to scale and each history entry has its ``scale``.
         device: the torch device used.
         precision: the network's precision: ``"fp32"``, ``"bf16"`` or ``"fp16"``.
         model: ``"vgg16"`` or ``"vgg19"``.
         weights: the file or URL of the VGG weights.
-        content_size: (H, W) of the optimised image.
-        style_sizes: (H, W) of each style image as used.
-        tile_size: the tile cores used (0: the whole image at once).
-        lbfgs_history: the L-BFGS correction pairs kept (0 with Adam).
+        content_size: (H, W) of the output.
+        style_sizes: (H, W) of each style image as used at the output size.
+        tile_size, lbfgs_history: as used at the output size (the last scale run).
+        scales: one :class:`ScaleResult` per scale run.
+        final_losses: the terms of the output at the output size (None when the run stopped
+            before the last scale finished an evaluation).
     """
 
     image: torch.Tensor
@@ -55,6 +85,8 @@ class StylizeResult:
     style_sizes: List[Tuple[int, int]] = field(default_factory=list)
     tile_size: int = 0
     lbfgs_history: int = 0
+    scales: List[ScaleResult] = field(default_factory=list)
+    final_losses: Optional[Dict[str, float]] = None
 
 
 def stylize(content, styles, settings: Optional[StylizeSettings] = None, **options) -> torch.Tensor:
@@ -68,18 +100,20 @@ def stylize(content, styles, settings: Optional[StylizeSettings] = None, **optio
 def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
                 callback: Optional[Callable[[Step], None]] = None, download_progress: bool = True,
                 **overrides) -> StylizeResult:
-    """Gatys et al. style transfer.
+    """Gatys et al. style transfer, at one scale or coarse to fine.
 
     Args:
         content: the content image: a path, PIL image, array or (1, 3, H, W) tensor in [0, 1].
         styles: one style image or a list of them (same kinds).
         settings: a :class:`~neural_style.settings.StylizeSettings` (default: its defaults).
-        callback: called after each evaluation with a :class:`neural_style.core.optimize.Step`.
+        callback: called after each evaluation with a :class:`neural_style.core.optimize.Step`
+            (over several scales: iterations counted on from scale to scale, ``step.scale`` set).
         download_progress: show a progress bar while downloading weights.
         **overrides: fields of ``settings`` to change, e.g. ``size=256, style_weight=10``.
 
     Returns:
-        A :class:`StylizeResult`.
+        A :class:`StylizeResult`. After Ctrl-C or a non-finite loss the run stops at that scale
+        and ``image`` is that scale's best image upsampled to the output size.
 
     Raises:
         InputError: bad settings or images; ResourceError: sizes that would not fit in memory.
@@ -87,9 +121,10 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     """
     s = with_overrides(settings, StylizeSettings, overrides)
     _check_options(s.size, s.style_scale, s.content_weight, s.style_weight, s.tv_weight, s.tv_beta,
-                   s.optimizer, s.iterations, s.lr)
+                   s.optimizer, s.lr)
     _check_choice_or_count("tile size", s.tile_size, 0)
     _check_choice_or_count("lbfgs history", s.lbfgs_history, 1)
+    schedule = plan_scales(s.size, s.scales, s.iterations)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
@@ -98,39 +133,112 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     blend = _blend_weights(s.style_blend_weights, len(style_list))
     content_img = to_tensor(content, channels=3, what="content image")
     style_imgs = [to_tensor(style, channels=3, what="style image") for style in style_list]
-    content_shape, style_shapes = _working_shapes(content_img, style_imgs, s.size, s.style_scale)
-
     network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
                                 weights_format=s.weights_format, pooling=s.pooling, device=dev,
                                 autocast=autocast, download_progress=download_progress)
-    plan = plan_memory(network.extractor, geometry(network.extractor.net), content_shape, style_shapes,
-                       list(network.content_layers), dev, tile_size=s.tile_size, lbfgs_history=s.lbfgs_history,
-                       optimizer=s.optimizer)  # before any large allocation
-
-    content_img = resize_to(content_img, content_shape)
-    style_imgs = [resize_to(img, shape) for img, shape in zip(style_imgs, style_shapes)]
-    init_img = _init_image(s.init, content_img, s.seed)
-    content_img, init_img = content_img.to(dev), init_img.to(dev)
-    objective = PerceptualObjective(network, [img.to(dev) for img in style_imgs], blend,
-                                    content_weight=s.content_weight, style_weight=s.style_weight,
-                                    tv_weight=s.tv_weight, tv_beta=s.tv_beta, tile_size=plan.tile_size)
-    targets = objective.content_targets(content_img, plan.tile_size)
-    if callback is not None and s.original_colors:
-        callback = _with_original_colors(callback, content_img)
-    if plan.tile_size:
-        def loss_fn(x):
-            return objective.evaluate_tiled(x, targets, plan.tile_size)
-    else:
-        def loss_fn(x):
-            return objective(x, targets)
-    run = optimize_image(init_img, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=s.iterations,
-                         history_size=plan.lbfgs_history or 1, callback=callback)
-    image = transfer_luminance(run.image, content_img) if s.original_colors else run.image
+    stages = [_Stage(network, s, content_img, style_imgs, side, dev, last=i == len(schedule) - 1)
+              for i, (side, _) in enumerate(schedule)]  # every memory check before any large allocation
+    run, image, scales = _run_scales(stages, schedule, s, blend, callback)
+    final = stages[-1]
+    if tuple(image.shape[-2:]) != final.content_shape:
+        image = _upsample(image, final.content_shape)
+    content_final = resize_to(content_img, final.content_shape).to(dev)
+    image = transfer_luminance(image, content_final) if s.original_colors else image
+    done = len(scales) == len(stages) and scales[-1].losses
     return StylizeResult(
         image=image.cpu(), run=run, device=str(dev), model=network.weights.model,
-        precision=PRECISION_NAMES[autocast], weights=network.weights.source,
-        content_size=tuple(content_img.shape[-2:]), style_sizes=[tuple(img.shape[-2:]) for img in style_imgs],
-        tile_size=plan.tile_size, lbfgs_history=plan.lbfgs_history)
+        precision=PRECISION_NAMES[autocast], weights=network.weights.source, content_size=final.content_shape,
+        style_sizes=final.style_shapes, tile_size=final.plan.tile_size, lbfgs_history=final.plan.lbfgs_history,
+        scales=scales, final_losses=dict(scales[-1].losses) if done else None)
+
+
+class _Stage:
+    """One scale's shapes and memory plan (checked at construction), then its objective."""
+
+    def __init__(self, network, s: StylizeSettings, content: torch.Tensor, styles: Sequence[torch.Tensor],
+                 side: Optional[int], device, last: bool):
+        self.network, self.settings, self.device, self.side = network, s, device, side
+        self.content_shape, self.style_shapes = _working_shapes(content, styles, side, s.style_scale,
+                                                                cap_styles=not last)
+        self.plan = plan_memory(network.extractor, geometry(network.extractor.net), self.content_shape,
+                                self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
+                                lbfgs_history=s.lbfgs_history, optimizer=s.optimizer)
+        self.content, self.styles = content, styles
+
+    def tiles(self) -> int:
+        """How many tiles an evaluation at this scale reads."""
+        tile = self.plan.tile_size
+        return len(plan_tiles(*self.content_shape, tile, geometry(self.network.extractor.net))) if tile else 1
+
+    def objective(self, blend: Sequence[float]):
+        """(content image, loss function) at this scale: targets computed here."""
+        s, tile = self.settings, self.plan.tile_size
+        content = resize_to(self.content, self.content_shape).to(self.device)
+        styles = [resize_to(img, shape).to(self.device) for img, shape in zip(self.styles, self.style_shapes)]
+        objective = PerceptualObjective(self.network, styles, blend, content_weight=s.content_weight,
+                                        style_weight=s.style_weight, tv_weight=s.tv_weight, tv_beta=s.tv_beta,
+                                        tile_size=tile)
+        targets = objective.content_targets(content, tile)
+        if tile:
+            return content, lambda x: objective.evaluate_tiled(x, targets, tile)
+        return content, lambda x: objective(x, targets)
+
+
+def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, callback):
+    """Optimise at each scale, each starting from the previous one's best image upsampled."""
+    runs, scales, image, offset = [], [], None, 0
+    total = sum(iterations for _, iterations in schedule)
+    for index, (stage, (_, iterations)) in enumerate(zip(stages, schedule)):
+        content, loss_fn = stage.objective(blend)
+        start = _init_image(s.init, content.cpu(), s.seed).to(stage.device) if image is None else \
+            _upsample(image, stage.content_shape)
+        step_callback = _scale_callback(callback, s.original_colors, content, offset, total,
+                                        (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None)
+        run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations,
+                             history_size=stage.plan.lbfgs_history or 1, callback=step_callback)
+        runs.append(run)
+        image = run.image if run.best_iteration or image is None else start.clamp(0, 1)
+        best = run.history[run.best_iteration - 1] if run.best_iteration else {}
+        scales.append(ScaleResult(max(stage.content_shape), stage.content_shape, stage.style_shapes, run.iterations,
+                                  run.seconds, run.stop_reason, stage.plan.tile_size, stage.tiles(),
+                                  stage.plan.lbfgs_history,
+                                  {k: v for k, v in best.items() if k != "iteration"}))
+        offset += run.iterations
+        if run.stop_reason in ("interrupted", "non-finite"):
+            break
+    return (runs[0] if len(stages) == 1 else _merge(runs, image)), image, scales
+
+
+def _merge(runs: Sequence[OptimizeResult], image: torch.Tensor) -> OptimizeResult:
+    """One OptimizeResult for several scales: iterations counted on, history entries with their scale."""
+    merged, offset = OptimizeResult(image=image), 0
+    for scale, run in enumerate(runs, start=1):
+        merged.history += [{**h, "iteration": offset + h["iteration"], "scale": scale} for h in run.history]
+        if run.best_iteration:
+            merged.best_iteration = offset + run.best_iteration
+        offset += run.iterations
+        merged.seconds += run.seconds
+    merged.iterations, merged.stop_reason = offset, runs[-1].stop_reason
+    return merged
+
+
+def _scale_callback(callback, original_colors: bool, content: torch.Tensor, offset: int, total: int, scale):
+    """The user's callback, with steps numbered over the whole run and showing the written image."""
+    if callback is None:
+        return None
+    if original_colors:
+        callback = _with_original_colors(callback, content)
+    if scale is None:
+        return callback
+
+    def numbered(step: Step) -> None:
+        callback(replace(step, iteration=offset + step.iteration, iterations=total, scale=scale))
+    return numbered
+
+
+def _upsample(image: torch.Tensor, shape: Tuple[int, int]) -> torch.Tensor:
+    """Bicubic upsampling to (H, W), clamped to [0, 1]."""
+    return torch.nn.functional.interpolate(image, size=shape, mode="bicubic", align_corners=False).clamp_(0, 1)
 
 
 def _with_original_colors(callback: Callable[[Step], None], content: torch.Tensor) -> Callable[[Step], None]:
@@ -141,21 +249,24 @@ def _with_original_colors(callback: Callable[[Step], None], content: torch.Tenso
 
 
 def _working_shapes(content: torch.Tensor, styles: Sequence[torch.Tensor], size: Optional[int],
-                    style_scale: float) -> Tuple[Tuple[int, int], List[Tuple[int, int]]]:
-    """(H, W) of the content and of each style image as optimised (see ``size``, ``style_scale``)."""
+                    style_scale: float, cap_styles: bool = False) -> Tuple[Tuple[int, int], List[Tuple[int, int]]]:
+    """(H, W) of the content and of each style image as optimised (see ``size``, ``style_scale``).
+
+    ``cap_styles`` (the scales before the last of a coarse-to-fine run): a style image is not
+    upscaled past its own size unless ``style_scale`` asks for a different size than 1."""
     content_shape = tuple(content.shape[-2:])
     style_shapes = [tuple(s.shape[-2:]) for s in styles]
     if size is not None:
         style_long = max(1, math.ceil(size * style_scale))
-        return long_side_shape(content_shape, size), [long_side_shape(s, style_long) for s in style_shapes]
+        sides = [min(style_long, max(s)) if cap_styles and style_scale == 1 else style_long for s in style_shapes]
+        return long_side_shape(content_shape, size), [long_side_shape(s, n) for s, n in zip(style_shapes, sides)]
     if style_scale != 1:
         style_long = max(1, math.ceil(max(content_shape) * style_scale))
         style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
     return content_shape, style_shapes
 
 
-def _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, iterations,
-                   lr=None):
+def _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, lr=None):
     if size is not None and (not isinstance(size, int) or size < 16):
         raise InputError(f"size must be an integer of at least 16 pixels, got {size}")
     if not (style_scale > 0 and math.isfinite(style_scale)):
@@ -170,8 +281,6 @@ def _check_options(size, style_scale, content_weight, style_weight, tv_weight, t
         raise InputError(f"learning rate must be a finite number > 0, got {lr}")
     if optimizer not in OPTIMIZERS:
         raise InputError(f"unknown optimizer {optimizer!r}: expected lbfgs or adam")
-    if iterations < 1:
-        raise InputError(f"iterations must be at least 1, got {iterations}")
 
 
 def _check_choice_or_count(name: str, value, minimum: int) -> None:

@@ -11,9 +11,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+import numpy as np
 import torch
 
-from ..core.device import out_of_memory_errors
+from ..core.device import out_of_memory_errors, peak_memory
 from ..core.optimize import Step
 from ..errors import InputError
 from ..io.animation import check_animation_path, write_animation
@@ -21,6 +22,7 @@ from ..io.images import check_output_path, write_image
 from ..io.report import write_report
 from ..settings import StylizeOutputs, StylizeSettings, with_overrides
 from .gatys import StylizeResult, run_stylize
+from .scales import plan_scales
 
 #: An animation holds at most about this many frames.
 MAX_FRAMES = 100
@@ -56,22 +58,31 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     settings = with_overrides(settings, StylizeSettings, overrides)
     outputs = outputs or StylizeOutputs()
     output, styles = Path(output), list(styles)
-    _check_paths(content, styles, output, settings, outputs)
+    total = sum(iterations for _, iterations in plan_scales(settings.size, settings.scales, settings.iterations))
+    _check_paths(content, styles, output, settings, outputs, total)
     frames: List[torch.Tensor] = []
-    writer = _writer(output, settings.iterations, outputs, frames, callback)
+    writer = _writer(output, total, outputs, frames, callback)
     with out_of_memory_errors(f"--size {settings.size}"):
         result = run_stylize(content, styles, settings, callback=writer, download_progress=download_progress)
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
         write_image(output, result.image, bit_depth=outputs.bit_depth)
         if outputs.animation:
             frames.append((result.image * 255).round().to(torch.uint8))
-            write_animation(outputs.animation, [f[0].permute(1, 2, 0).numpy() for f in frames])
+            write_animation(outputs.animation, [_frame(f, result.content_size) for f in frames])
     if outputs.report:
         write_report(outputs.report, stylize_report(content, styles, output, settings, outputs, result))
     return result
 
 
-def _check_paths(content, styles: List, output: Path, settings: StylizeSettings, outputs: StylizeOutputs) -> None:
+def _frame(frame: torch.Tensor, size) -> np.ndarray:
+    """An (H, W, 3) uint8 frame at the output size (earlier scales of a coarse-to-fine run are smaller)."""
+    if tuple(frame.shape[-2:]) != tuple(size):
+        frame = torch.nn.functional.interpolate(frame.float(), size=tuple(size), mode="nearest").to(torch.uint8)
+    return frame[0].permute(1, 2, 0).numpy()
+
+
+def _check_paths(content, styles: List, output: Path, settings: StylizeSettings, outputs: StylizeOutputs,
+                 total: int) -> None:
     """Every file the run will write, before any work: none may be an input or unwritable."""
     inputs = [p for p in [content, *styles, settings.init, settings.weights]
               if isinstance(p, (str, Path)) and p not in ("content", "random", "torchvision")]
@@ -83,7 +94,7 @@ def _check_paths(content, styles: List, output: Path, settings: StylizeSettings,
     if outputs.bit_depth == 16 and output.suffix.lower() != ".png":
         raise InputError(f"--bit-depth 16 needs a .png output, got '{output.name}': use .png or --bit-depth 8")
     if outputs.save_every:
-        for iteration in range(outputs.save_every, settings.iterations, outputs.save_every):
+        for iteration in range(outputs.save_every, total, outputs.save_every):
             check_output_path(intermediate_path(output, iteration), inputs=inputs, what="intermediate output")
 
 
@@ -115,5 +126,12 @@ def stylize_report(content, styles: List, output: Path, settings: StylizeSetting
         "image_sizes": {"output": list(result.content_size), "styles": result.style_sizes},
         "iterations": run.iterations, "stop_reason": run.stop_reason, "best_iteration": run.best_iteration,
         "seconds": run.seconds, "seconds_per_iteration": run.seconds / max(run.iterations, 1),
+        "tile_size": result.tile_size, "lbfgs_history": result.lbfgs_history,
+        "scales": [{"long_side": sc.long_side, "size": list(sc.size), "style_sizes": [list(x) for x in sc.style_sizes],
+                    "iterations": sc.iterations, "seconds": sc.seconds, "stop_reason": sc.stop_reason,
+                    "tile_size": sc.tile_size, "tiles": sc.tiles, "lbfgs_history": sc.lbfgs_history,
+                    "losses": sc.losses} for sc in result.scales],
+        "final_losses": result.final_losses, "peak_memory_bytes": peak_memory(result.device),
         "history": run.history,
     }
+

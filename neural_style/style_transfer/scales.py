@@ -1,0 +1,90 @@
+"""Coarse-to-fine schedules: the long side and the iterations of each scale.
+
+A coarse-to-fine run optimises the image at a small size first, where an iteration is cheap and
+the style's large structures fit in the network's receptive field, then upsamples the result
+(bicubic, clamped) to start each larger scale, up to the output size.
+"""
+
+import math
+from typing import List, Optional, Sequence, Tuple, Union
+
+from ..errors import InputError
+
+#: ``scales="auto"`` starts at this long side (or the output size, if smaller) ...
+AUTO_START = 256
+#: ... and grows by this factor per scale (crowsonkb/style-transfer-pytorch's sqrt(2)).
+AUTO_FACTOR = math.sqrt(2)
+#: Iterations of a single scale when none are given (jcjohnson's -num_iterations 1000 halved).
+SINGLE_SCALE_ITERATIONS = 500
+#: The default schedule of several scales: the first, the middle ones and the last. The last
+#: scale costs the most per iteration and starts from an upsampled, nearly finished image.
+SCHEDULE_FIRST, SCHEDULE_MIDDLE, SCHEDULE_LAST = 300, 150, 80
+
+Scales = Union[str, Sequence[int]]
+Iterations = Union[None, int, Sequence[int]]
+
+
+def auto_sides(size: int) -> List[int]:
+    """Long sides from ``min(AUTO_START, size)`` to ``size`` by :data:`AUTO_FACTOR`."""
+    sides, side = [], min(AUTO_START, size)
+    while side < size:
+        sides.append(side)
+        side = int(round(side * AUTO_FACTOR))
+    return sides + [size]
+
+
+def default_iterations(count: int) -> List[int]:
+    """The default iterations of ``count`` scales (see :data:`SCHEDULE_FIRST`)."""
+    if count == 1:
+        return [SINGLE_SCALE_ITERATIONS]
+    return [SCHEDULE_FIRST] + [SCHEDULE_MIDDLE] * (count - 2) + [SCHEDULE_LAST]
+
+
+def plan_scales(size: Optional[int], scales: Scales = "none", iterations: Iterations = None
+                ) -> List[Tuple[Optional[int], int]]:
+    """``[(long side, iterations), ...]`` from the smallest scale to the output size.
+
+    Args:
+        size: the output's long side (None: the content's own size, single scale only).
+        scales: ``"none"`` (one scale), ``"auto"`` (:func:`auto_sides`) or increasing long sides;
+            ``size`` is appended when the list stops below it.
+        iterations: None (:func:`default_iterations`), one number (every scale), or one per scale.
+
+    Raises:
+        InputError: a bad list of scales or iterations (one line saying what to pass).
+    """
+    if isinstance(scales, str):
+        if scales not in ("none", "auto"):
+            raise InputError(f"scales must be 'none', 'auto' or long sides like 256,512; got {scales!r}")
+        sides = [size] if scales == "none" or size is None else auto_sides(size)
+        if scales == "auto" and size is None:
+            raise InputError("scales 'auto' needs an output size: pass --size")
+    else:
+        sides = _explicit(size, scales)
+    return list(zip(sides, _iterations(iterations, len(sides))))
+
+
+def _explicit(size: Optional[int], scales: Sequence[int]) -> List[int]:
+    sides = list(scales)
+    if not sides or any(isinstance(s, bool) or not isinstance(s, int) or s < 16 for s in sides):
+        raise InputError(f"scales must be long sides of at least 16 px, like 256,512; got {sides}")
+    if any(b <= a for a, b in zip(sides, sides[1:])):
+        raise InputError(f"scales must grow from the first to the last, got {sides}")
+    if size is None:
+        raise InputError("a list of scales needs an output size: pass --size")
+    if sides[-1] > size:
+        raise InputError(f"scale {sides[-1]} is larger than the output size {size}: raise --size or drop it")
+    return sides + ([size] if sides[-1] < size else [])
+
+
+def _iterations(iterations: Iterations, count: int) -> List[int]:
+    if iterations is None:
+        return default_iterations(count)
+    values = [iterations] if isinstance(iterations, int) and not isinstance(iterations, bool) else list(iterations)
+    if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
+        raise InputError(f"iterations must be whole numbers of at least 1, got {iterations}")
+    if len(values) == 1:
+        return values * count
+    if len(values) != count:
+        raise InputError(f"got {len(values)} iteration counts for {count} scales: give one number, or one per scale")
+    return values
