@@ -6,6 +6,7 @@ Prints one row per size and tile setting, and the ratio tiled / untiled of peak 
 
     python benchmarks/stylize_memory.py --sizes 512,1024,2048,4096 --tiles 0,256
     python benchmarks/stylize_memory.py --sizes 1536 --tiles 0,256      # the 0.4x target
+    python benchmarks/stylize_memory.py --sizes 4096 --tiles 512 --lbfgs-history 20   # under 12 GB
 
 Runs that the memory check refuses are printed as "refused" with the reason.
 """
@@ -25,7 +26,8 @@ def run(args, size: int, tile: str, folder: Path) -> dict:
     report = folder / f"r-{size}-{tile}.json"
     command = [sys.executable, "-m", "neural_style", "stylize", args.content, args.style, "-o",
                str(folder / f"o-{size}-{tile}.png"), "--size", str(size), "--iterations", str(args.iterations),
-               "--tile-size", tile, "--weights", args.weights, "--precision", args.precision, "--report", str(report),
+               "--tile-size", tile, "--lbfgs-history", args.lbfgs_history, "--weights", args.weights,
+               "--precision", args.precision, "--report", str(report),
                "-q"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
@@ -45,6 +47,7 @@ def main():
     p.add_argument("--tiles", default="0,256", help="tile sizes to compare (0: untiled; auto allowed)")
     p.add_argument("--iterations", type=int, default=2)
     p.add_argument("--precision", default="auto")
+    p.add_argument("--lbfgs-history", default="auto")
     p.add_argument("--json", help="also write the rows here")
     args = p.parse_args()
 
