@@ -69,8 +69,9 @@ def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, 
         best = best or (tile, need)
         if need <= have and (not per_pair or fit >= MIN_HISTORY):
             return MemoryPlan(tile, fit if per_pair else 0, need)
+    advice = "a smaller --size, --tile-size auto" if tile_size != "auto" else "a smaller --size"
     raise ResourceError(_too_large(content, styles, best[1] if lbfgs_history != "auto" else
-                                   best[1] + MIN_HISTORY * per_pair, have, device))
+                                   best[1] + MIN_HISTORY * per_pair, have, device, advice))
 
 
 def _base_bytes(extractor, geo: Geometry, content, styles, content_layers, tile: int) -> int:
@@ -106,8 +107,8 @@ def _check_min_size(extractor: FeatureExtractor, content, styles) -> None:
                              f"needs at least {extractor.min_size} px per side: raise --size or --style-scale")
 
 
-def _too_large(content, styles, need: int, have: int, device) -> str:
+def _too_large(content, styles, need: int, have: int, device, advice: str) -> str:
     h, w = content
     return (f"images of {w}x{h} px (content) and {', '.join(f'{x}x{y}' for y, x in styles)} px (style) need "
-            f"about {need / 2**30:.1f} GiB on {device} but {have / HEADROOM / 2**30:.1f} GiB are free: use a "
-            "smaller --size or --style-scale")
+            f"about {need / 2**30:.1f} GiB on {device} but {have / HEADROOM / 2**30:.1f} GiB are free: use "
+            f"{advice} or --style-scale")
