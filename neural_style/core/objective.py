@@ -181,7 +181,8 @@ class PerceptualObjective:
 
     def evaluate_tiled(self, image: Tensor, targets: ContentTargets, tile_size: int) -> Dict[str, Tensor]:
         """The terms of :meth:`__call__`, computed tile by tile (see module doc); when ``image``
-        requires grad, the gradient of ``total`` is *accumulated into* ``image.grad`` here.
+        requires grad (and grad mode is on), the gradient of ``total`` is *accumulated into*
+        ``image.grad`` here.
 
         Returns:
             ``{"content", "style", "tv", "total"}``, 0-dim tensors without a graph.
@@ -190,15 +191,15 @@ class PerceptualObjective:
         with torch.enable_grad():
             style = self.style_term(grams)
             style_grads = dict(zip(grams, torch.autograd.grad(style, list(grams.values()))))
-        content = image.new_zeros(())
-        for tile, feats in self._tiles(image, tile_size, no_grad=not image.requires_grad):
+        content, grad = image.new_zeros(()), image.requires_grad and torch.is_grad_enabled()
+        for tile, feats in self._tiles(image, tile_size, no_grad=not grad):
             part = self._content_part(tile, feats, image, targets)
             surrogate = sum((style_grads[n] * self._tile_gram(tile, feats[n], n, image)).sum() for n in style_grads)
-            if image.requires_grad:
+            if grad:
                 (self.content_weight * part + self.style_weight * surrogate).backward()
             content = content + part.detach()
         tv = losses.total_variation(image, beta=self.tv_beta)
-        if image.requires_grad:
+        if grad:
             (self.tv_weight * tv).backward()
         style, tv = style.detach(), tv.detach()
         total = self.content_weight * content + self.style_weight * style + self.tv_weight * tv

@@ -136,8 +136,8 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
                                 weights_format=s.weights_format, pooling=s.pooling, device=dev,
                                 autocast=autocast, download_progress=download_progress)
-    stages = [_Stage(network, s, content_img, style_imgs, side, dev, last=i == len(schedule) - 1)
-              for i, (side, _) in enumerate(schedule)]  # every memory check before any large allocation
+    stages = [_Stage(network, s, content_img, style_imgs, side, dev, several=len(schedule) > 1)
+              for side, _ in schedule]  # every memory check before any large allocation
     run, image, scales = _run_scales(stages, schedule, s, blend, callback)
     final = stages[-1]
     if tuple(image.shape[-2:]) != final.content_shape:
@@ -156,10 +156,10 @@ class _Stage:
     """One scale's shapes and memory plan (checked at construction), then its objective."""
 
     def __init__(self, network, s: StylizeSettings, content: torch.Tensor, styles: Sequence[torch.Tensor],
-                 side: Optional[int], device, last: bool):
+                 side: Optional[int], device, several: bool):
         self.network, self.settings, self.device, self.side = network, s, device, side
         self.content_shape, self.style_shapes = _working_shapes(content, styles, side, s.style_scale,
-                                                                cap_styles=not last)
+                                                                cap_styles=several)
         self.plan = plan_memory(network.extractor, geometry(network.extractor.net), self.content_shape,
                                 self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
                                 lbfgs_history=s.lbfgs_history, optimizer=s.optimizer)
@@ -189,9 +189,15 @@ def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, c
     runs, scales, image, offset = [], [], None, 0
     total = sum(iterations for _, iterations in schedule)
     for index, (stage, (_, iterations)) in enumerate(zip(stages, schedule)):
-        content, loss_fn = stage.objective(blend)
-        start = _init_image(s.init, content.cpu(), s.seed).to(stage.device) if image is None else \
-            _upsample(image, stage.content_shape)
+        try:  # the targets of a large scale take a while: Ctrl-C here keeps the previous scale's best
+            content, loss_fn = stage.objective(blend)
+            start = _init_image(s.init, content.cpu(), s.seed).to(stage.device) if image is None else \
+                _upsample(image, stage.content_shape)
+        except KeyboardInterrupt:
+            if not runs:
+                raise
+            runs[-1].stop_reason = "interrupted"
+            break
         step_callback = _scale_callback(callback, s.original_colors, content, offset, total,
                                         (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None)
         run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations,
@@ -252,13 +258,13 @@ def _working_shapes(content: torch.Tensor, styles: Sequence[torch.Tensor], size:
                     style_scale: float, cap_styles: bool = False) -> Tuple[Tuple[int, int], List[Tuple[int, int]]]:
     """(H, W) of the content and of each style image as optimised (see ``size``, ``style_scale``).
 
-    ``cap_styles`` (the scales before the last of a coarse-to-fine run): a style image is not
-    upscaled past its own size unless ``style_scale`` asks for a different size than 1."""
+    ``cap_styles`` (every scale of a coarse-to-fine run): a style image is not upscaled past its
+    own size unless ``style_scale`` > 1 asks for it."""
     content_shape = tuple(content.shape[-2:])
     style_shapes = [tuple(s.shape[-2:]) for s in styles]
     if size is not None:
         style_long = max(1, math.ceil(size * style_scale))
-        sides = [min(style_long, max(s)) if cap_styles and style_scale == 1 else style_long for s in style_shapes]
+        sides = [min(style_long, max(s)) if cap_styles and style_scale <= 1 else style_long for s in style_shapes]
         return long_side_shape(content_shape, size), [long_side_shape(s, n) for s, n in zip(style_shapes, sides)]
     if style_scale != 1:
         style_long = max(1, math.ceil(max(content_shape) * style_scale))

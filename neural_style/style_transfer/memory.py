@@ -61,17 +61,17 @@ def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, 
     tiles = [0] + [t for t in AUTO_TILES if t < max(content)] if tile_size == "auto" else [int(tile_size)]
     pairs = MAX_HISTORY if lbfgs_history == "auto" else int(lbfgs_history)
     per_pair = 2 * 3 * content[0] * content[1] * 4 if optimizer == "lbfgs" else 0
-    best = None
+    least = None  # the smallest need of the plans tried, with at least MIN_HISTORY pairs
     for tile in tiles:
         base = _base_bytes(extractor, geo, content, styles, content_layers, tile)
         fit = pairs if lbfgs_history != "auto" or not per_pair else min(pairs, max(0, (have - base) // per_pair))
         need = base + fit * per_pair
-        best = best or (tile, need)
         if need <= have and (not per_pair or fit >= MIN_HISTORY):
             return MemoryPlan(tile, fit if per_pair else 0, need)
-    advice = "a smaller --size, --tile-size auto" if tile_size != "auto" else "a smaller --size"
-    raise ResourceError(_too_large(content, styles, best[1] if lbfgs_history != "auto" else
-                                   best[1] + MIN_HISTORY * per_pair, have, device, advice))
+        smallest = base + max(fit, MIN_HISTORY if lbfgs_history == "auto" else fit) * per_pair
+        least = smallest if least is None else min(least, smallest)
+    advice = "a smaller --size, --tile-size auto" if tile_size == 0 else "a smaller --size"
+    raise ResourceError(_too_large(content, styles, least, have, device, advice))
 
 
 def _base_bytes(extractor, geo: Geometry, content, styles, content_layers, tile: int) -> int:

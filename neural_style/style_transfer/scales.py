@@ -61,7 +61,8 @@ def plan_scales(size: Optional[int], scales: Scales = "none", iterations: Iterat
             raise InputError("scales 'auto' needs an output size: pass --size")
     else:
         sides = _explicit(size, scales)
-    return list(zip(sides, _iterations(iterations, len(sides))))
+    added = not isinstance(scales, str) and len(sides) > len(list(scales))
+    return list(zip(sides, _iterations(iterations, len(sides), added)))
 
 
 def _explicit(size: Optional[int], scales: Sequence[int]) -> List[int]:
@@ -77,7 +78,7 @@ def _explicit(size: Optional[int], scales: Sequence[int]) -> List[int]:
     return sides + ([size] if sides[-1] < size else [])
 
 
-def _iterations(iterations: Iterations, count: int) -> List[int]:
+def _iterations(iterations: Iterations, count: int, size_added: bool = False) -> List[int]:
     if iterations is None:
         return default_iterations(count)
     values = [iterations] if isinstance(iterations, int) and not isinstance(iterations, bool) else list(iterations)
@@ -86,5 +87,6 @@ def _iterations(iterations: Iterations, count: int) -> List[int]:
     if len(values) == 1:
         return values * count
     if len(values) != count:
-        raise InputError(f"got {len(values)} iteration counts for {count} scales: give one number, or one per scale")
+        what = f"{count} scale{'s' if count > 1 else ''}" + (" (--size is added as the last)" if size_added else "")
+        raise InputError(f"got {len(values)} iteration counts for {what}: give one number, or one per scale")
     return values

@@ -62,8 +62,10 @@ def test_each_scale_recomputes_the_targets_at_its_size(content_file, style_file,
     steps = []
     result = gatys.run_stylize(content_file, style_file, weights=vgg16_file, callback=steps.append, **FAST)
     assert [s.size for s in result.scales] == [(20, 24), (27, 32), (40, 48)]
-    # the style image (36 px) is not upscaled before the last scale, which uses size * style_scale
-    assert [s.style_sizes for s in result.scales] == [[(24, 24)], [(32, 32)], [(48, 48)]]
+    # the style image (36 px) is resized with each scale but never upscaled past its own size
+    assert [s.style_sizes for s in result.scales] == [[(24, 24)], [(32, 32)], [(36, 36)]]
+    bigger = gatys.run_stylize(content_file, style_file, weights=vgg16_file, style_scale=1.5, **FAST)
+    assert [s.style_sizes for s in bigger.scales] == [[(36, 36)], [(48, 48)], [(72, 72)]]  # asked for: upscaled
     assert result.content_size == (40, 48) and result.image.shape == (1, 3, 40, 48)
     assert result.run.iterations == 8 and [s.iteration for s in steps] == list(range(1, 9))
     assert {s.iterations for s in steps} == {8} and [s.scale for s in steps][::3] == [(1, 3, 24), (2, 3, 32),
@@ -83,6 +85,22 @@ def test_ctrl_c_at_a_later_scale_keeps_that_scales_best_upsampled(content_file, 
     assert result.run.stop_reason == "interrupted" and len(result.scales) == 2
     assert result.image.shape == (1, 3, 40, 48) and result.final_losses is None
     assert result.run.best_iteration in (4, 5)  # scale 2's best (its first evaluation is always finite)
+
+
+def test_ctrl_c_while_a_scale_computes_its_targets_keeps_the_previous_best(content_file, style_file, vgg16_file,
+                                                                          monkeypatch):
+    real, calls = gatys._Stage.objective, []
+
+    def interrupted(stage, blend):
+        calls.append(stage.side)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(stage, blend)
+
+    monkeypatch.setattr(gatys._Stage, "objective", interrupted)
+    result = gatys.run_stylize(content_file, style_file, weights=vgg16_file, **FAST)
+    assert calls == [24, 32, 48] and result.run.stop_reason == "interrupted" and len(result.scales) == 2
+    assert result.run.iterations == 6 and result.image.shape == (1, 3, 40, 48) and result.final_losses is None
 
 
 def test_non_finite_at_a_later_scale_keeps_the_previous_best(content_file, style_file, vgg16_file, monkeypatch):
