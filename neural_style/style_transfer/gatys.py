@@ -202,6 +202,7 @@ def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, c
                                         (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None)
         run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations,
                              history_size=stage.plan.lbfgs_history or 1, callback=step_callback)
+        content = loss_fn = step_callback = None  # this scale's targets go before the next scale's are made
         runs.append(run)
         image = run.image if run.best_iteration or image is None else start.clamp(0, 1)
         best = run.history[run.best_iteration - 1] if run.best_iteration else {}
