@@ -35,7 +35,7 @@ from torch import Tensor
 
 from . import losses
 from .features import FeatureExtractor, build_extractor, check_layers, parse_layers
-from .tiling import Tile, geometry, plan_tiles
+from .tiling import Geometry, Tile, geometry, plan_tiles
 from .weights import LoadedWeights, load_weights
 
 
@@ -66,12 +66,14 @@ class LossNetwork:
         extractor: the network, truncated after the last layer used.
         content_layers, style_layers: ``{name: weight}`` in the order given.
         weights: the loaded weights (model name, source file or URL).
+        geometry: the extractor's strides and tile margin (:mod:`neural_style.core.tiling`).
     """
 
     extractor: FeatureExtractor
     content_layers: Dict[str, float]
     style_layers: Dict[str, float]
     weights: LoadedWeights
+    geometry: Geometry
 
 
 def load_loss_network(content_layers, style_layers, *, weights=None, model: Optional[str] = None,
@@ -98,7 +100,7 @@ def load_loss_network(content_layers, style_layers, *, weights=None, model: Opti
     check_layers(loaded.model, s_layers, "style layer")
     extractor = build_extractor(loaded, list(c_layers) + list(s_layers), pooling=pooling,
                                 weights_format=weights_format, device=device).precision(autocast)
-    return LossNetwork(extractor, c_layers, s_layers, loaded)
+    return LossNetwork(extractor, c_layers, s_layers, loaded, geometry(extractor.net))
 
 
 class PerceptualObjective:
@@ -120,7 +122,7 @@ class PerceptualObjective:
                  content_weight: float, style_weight: float, tv_weight: float, tv_beta: float,
                  tile_size: int = 0):
         self.extractor = network.extractor
-        self.geometry = geometry(network.extractor.net)
+        self.geometry = network.geometry
         self.content_layers = network.content_layers
         self.content_weight, self.style_weight = content_weight, style_weight
         self.tv_weight, self.tv_beta = tv_weight, tv_beta

@@ -26,7 +26,7 @@ from ..settings import DEFAULT_DEVICE, TrainSettings, TransferSettings, with_ove
 from . import checkpoints
 from .export import EXPORT_EXTENSIONS, export_model
 from .model_file import load_model, save_model
-from .training import Trainer, TrainResult, load_sample, run_training
+from .training import Trainer, TrainResult, check_count, load_sample, run_training
 from .transfer import apply_model, plan_transfer, transfer_file
 
 #: Fewer steps than this leave a weakly stylised network (README: 400 steps left a style ratio
@@ -182,9 +182,8 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         The (input, output) pairs written, in order.
     """
     settings = with_overrides(settings, TransferSettings, overrides)
-    for name, value, minimum in (("size", settings.size, 16), ("batch_size", settings.batch_size, 1)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
-            raise InputError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+    check_count("size", settings.size, 16, allow_none=True)
+    check_count("batch_size", settings.batch_size, 1)
     pairs = plan_transfer([Path(p) for p in inputs], Path(output))
     net, _ = load_model(model, device=resolve_device(settings.device))
     for index, (src, dst) in enumerate(pairs):

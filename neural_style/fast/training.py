@@ -99,18 +99,20 @@ def training_objective(style, settings: TrainSettings, *, device=torch.device("c
                                tv_beta=settings.tv_beta)
 
 
+def check_count(name: str, value, minimum: int, allow_none: bool = False) -> None:
+    """Raise InputError unless ``value`` is an integer >= ``minimum`` (or None, when allowed)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+
+
 def check_settings(settings: TrainSettings) -> None:
     """Raise InputError (one line) for a setting no training run can use."""
-    def positive_int(name, value, minimum=1, allow_none=False):
-        if value is None and allow_none:
-            return
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise InputError(f"{name} must be an integer of at least {minimum}, got {value!r}")
-
     for name, minimum in (("image_size", 16), ("batch_size", 1), ("checkpoint_every", 1), ("log_every", 1)):
-        positive_int(name, getattr(settings, name), minimum)
+        check_count(name, getattr(settings, name), minimum)
     for name, minimum in (("epochs", 1), ("iterations", 1), ("style_size", 16)):
-        positive_int(name, getattr(settings, name), minimum, allow_none=True)
+        check_count(name, getattr(settings, name), minimum, allow_none=True)
     for name in ("content_weight", "style_weight", "tv_weight"):
         value = getattr(settings, name)
         if not (isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)):

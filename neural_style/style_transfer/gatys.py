@@ -16,7 +16,7 @@ from ..core.color import transfer_luminance
 from ..core.device import resolve_device, resolve_precision
 from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import OPTIMIZERS, OptimizeResult, Step, optimize_image
-from ..core.tiling import geometry, plan_tiles
+from ..core.tiling import plan_tiles
 from ..errors import InputError
 from ..io.images import long_side_shape, resize_to, to_tensor
 from ..settings import StylizeSettings, with_overrides
@@ -160,7 +160,7 @@ class _Stage:
         self.network, self.settings, self.device, self.side = network, s, device, side
         self.content_shape, self.style_shapes = _working_shapes(content, styles, side, s.style_scale,
                                                                 cap_styles=several)
-        self.plan = plan_memory(network.extractor, geometry(network.extractor.net), self.content_shape,
+        self.plan = plan_memory(network.extractor, network.geometry, self.content_shape,
                                 self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
                                 lbfgs_history=s.lbfgs_history, optimizer=s.optimizer)
         self.content, self.styles = content, styles
@@ -168,7 +168,7 @@ class _Stage:
     def tiles(self) -> int:
         """How many tiles an evaluation at this scale reads."""
         tile = self.plan.tile_size
-        return len(plan_tiles(*self.content_shape, tile, geometry(self.network.extractor.net))) if tile else 1
+        return len(plan_tiles(*self.content_shape, tile, self.network.geometry)) if tile else 1
 
     def objective(self, blend: Sequence[float]):
         """(content image, loss function) at this scale: targets computed here."""
