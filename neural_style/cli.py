@@ -7,12 +7,13 @@ runners, and torch with them, are imported inside the commands, so ``--help`` an
 """
 
 import math
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, signals
 from .settings import (
     COUPLINGS,
     DEFAULT_DEVICE,
@@ -31,21 +32,44 @@ from .settings import (
     TransferSettings,
 )
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = signals.EXIT_INTERRUPTED
 STYLIZE, STYLIZE_OUT, DENOISE, TRAIN, TRANSFER = (StylizeSettings, StylizeOutputs, DenoiseSettings, TrainSettings,
                                                   TransferSettings)
 
 
+DEBUG_ENV = "NEURAL_STYLE_DEBUG"
+
+
 class _Group(click.Group):
-    """Usage errors as one line (``neural-style stylize: error: ...``), exit 2, no traceback;
-    a :class:`~neural_style.errors.NeuralStyleError` as ``error: ...`` with its exit code."""
+    """Every failure as one line, never a traceback (unless ``--debug``):
+
+    * usage errors: ``neural-style stylize: error: ...``, exit 2;
+    * a :class:`~neural_style.errors.NeuralStyleError`: ``error: ...`` with its exit code;
+    * an OS error (no space, permission, read-only file system): ``error: ...`` naming the path, exit 1;
+    * Ctrl-C: ``interrupted``, exit 130; SIGTERM and SIGHUP stop the same way, exit 128 + the signal;
+    * anything else: ``internal error: ...; run with --debug for the traceback``, exit 1.
+    """
 
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in args or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+        args = [a for a in args if a != "--debug"]  # accepted anywhere on the line
+        with signals.interrupt_on_termination():
+            try:
+                return self._run(args, prog_name, extra)
+            except Exception as exc:  # the last resort: one line unless asked for the traceback
+                if debug:
+                    raise
+                first = (str(exc).strip().splitlines() or [""])[0][:200]
+                click.echo(f"internal error: {type(exc).__name__}: {first}; run with --debug for the traceback",
+                           err=True)
+                sys.exit(1)
+
+    def _run(self, args, prog_name, extra):
         from .errors import NeuralStyleError
 
         try:
-            return super().main(args=args, prog_name=prog_name or "neural-style",
-                                standalone_mode=False, **extra)
+            return super().main(args=args, prog_name=prog_name or "neural-style", standalone_mode=False, **extra)
         except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # click >= 8.2: plain help
             exc.show()
             sys.exit(exc.exit_code)
@@ -60,13 +84,18 @@ class _Group(click.Group):
         except NeuralStyleError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except (click.Abort, KeyboardInterrupt):
-            click.echo("interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:
+            click.echo(f"error: {signals.describe_os_error(exc)}", err=True)
+            sys.exit(1)
+        except (click.Abort, KeyboardInterrupt) as exc:
+            click.echo(f"{signals.stop_word(exc)}", err=True)
+            sys.exit(signals.exit_code(exc))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="neural-style")
+@click.option("--debug", is_flag=True, expose_value=False,
+              help=f"Show the traceback of an internal error (may come anywhere on the line; or set {DEBUG_ENV}=1).")
 def cli():
     """Neural image optimisation: style transfer, TV denoising and fast style networks."""
 
@@ -76,10 +105,43 @@ def _warn(message: str) -> None:
 
 
 def _setting(source, flag, type=None, help=None, **extra):
-    """An option whose default is the field of ``source`` (a settings dataclass) named like ``flag``."""
-    default = getattr(source, flag.lstrip("-").replace("-", "_"))
+    """An option whose default is the field of ``source`` (a settings dataclass) named like ``flag``;
+    without an explicit ``type`` or callback, the field's rule (:mod:`neural_style.rules`) parses
+    and checks it, with the same words in every command."""
+    name = flag.lstrip("-").replace("-", "_")
+    default = getattr(source, name)
     shown = default is not None and not extra.get("is_flag")
+    check = _rule_of(source, name)
+    if type is None and "callback" not in extra and not extra.get("is_flag") and check is not None \
+            and check.kind in ("count", "number") and not check.choices:
+        type = _RuleType(check)
     return click.option(flag, type=type, default=default, show_default=shown, help=help, **extra)
+
+
+def _rule_of(source, name):
+    from dataclasses import fields
+
+    return next((f.metadata.get("rule") for f in fields(source) if f.name == name), None)
+
+
+class _RuleType(click.ParamType):
+    """A number option checked by its settings field's rule: ``must be a finite number > 0, got inf``."""
+
+    def __init__(self, check):
+        self.check = check
+        self.name = "integer" if check.kind == "count" else "float"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            number = value
+        else:
+            try:
+                number = int(value) if self.check.kind == "count" else float(value)
+            except ValueError:
+                number = value
+        if number is None or not self.check.accepts(number):
+            self.fail(f"must be {self.check.describe()}, got {value!r}", param, ctx)
+        return number
 
 
 def _layers(source, flag, what):
@@ -163,22 +225,22 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
               help="Output image (.png, .jpg, .tif, .webp).")
 @click.option("--bit-depth", type=click.Choice(["8", "16"]), default=str(STYLIZE_OUT.bit_depth), show_default=True,
               help="Bits per sample of the output (16: PNG only).")
-@_setting(STYLIZE, "--size", click.IntRange(min=16), "Long side of the output in pixels.")
+@_setting(STYLIZE, "--size", None, "Long side of the output in pixels.")
 @_setting(STYLIZE, "--iterations", None, "Loss evaluations: one number (each scale) or one per scale "
           "[500; over several scales 300, 150, ..., 80].", callback=_counts, metavar="N[,N...]")
 @_setting(STYLIZE, "--scales", None, "Coarse to fine: auto (256 px up to --size by sqrt 2), none, or long sides.",
           callback=_scales, metavar="auto|none|S1,S2,...")
 @_setting(STYLIZE, "--optimizer", click.Choice(OPTIMIZERS))
-@_setting(STYLIZE, "--lr", float, "Learning rate [" + ", ".join(f"{k}: {v:g}" for k, v in DEFAULT_LR.items()) + "].")
-@_setting(STYLIZE, "--content-weight", float)
-@_setting(STYLIZE, "--style-weight", float)
-@_setting(STYLIZE, "--tv-weight", float, "Weight of the total variation term (0 disables it).")
-@_setting(STYLIZE, "--tv-beta", float, "Order of the total variation: 2 smooth, 1 edge-preserving.")
+@_setting(STYLIZE, "--lr", None, "Learning rate [" + ", ".join(f"{k}: {v:g}" for k, v in DEFAULT_LR.items()) + "].")
+@_setting(STYLIZE, "--content-weight", None)
+@_setting(STYLIZE, "--style-weight", None)
+@_setting(STYLIZE, "--tv-weight", None, "Weight of the total variation term (0 disables it).")
+@_setting(STYLIZE, "--tv-beta", None, "Order of the total variation: 2 smooth, 1 edge-preserving.")
 @_layers(STYLIZE, "--content-layers", "Content")
 @_layers(STYLIZE, "--style-layers", "Style")
 @_setting(STYLIZE, "--style-blend-weights", None, "Relative weight of each style image [equal].", metavar="W,W,...",
           callback=_floats)
-@_setting(STYLIZE, "--style-scale", float, "Size of the style images relative to --size.")
+@_setting(STYLIZE, "--style-scale", None, "Size of the style images relative to --size.")
 @_setting(STYLIZE, "--init", None, "Starting image.", metavar="content|random|PATH")
 @_setting(STYLIZE, "--original-colors", None, "Keep the content's colours (luminance transfer).", is_flag=True)
 @_setting(STYLIZE, "--model", click.Choice(["vgg19", "vgg16"]), "Loss network [vgg19, or what --weights holds].")
@@ -195,7 +257,7 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
           "auto: only when the whole image would not fit; 0: never.", callback=_auto_or_count(0), metavar="N|auto")
 @_setting(STYLIZE, "--lbfgs-history", None, "L-BFGS correction pairs; auto: up to 100, as memory allows.",
           callback=_auto_or_count(1), metavar="N|auto")
-@_setting(STYLIZE_OUT, "--save-every", click.IntRange(min=0), "Also write OUT-NNNN.ext every N iterations.",
+@_setting(STYLIZE_OUT, "--save-every", None, "Also write OUT-NNNN.ext every N iterations.",
           metavar="N")
 @_setting(STYLIZE_OUT, "--animation", click.Path(dir_okay=False, path_type=Path),
           "Write the optimisation as an animation (.gif, or .mp4 with neural-style[video]).")
@@ -233,10 +295,10 @@ def _stylize_outcome(result, output, quiet):
     run = result.run
     best = run.best_iteration
     if run.stop_reason == "interrupted":
-        click.echo(f"interrupted at iteration {run.iterations}: wrote the best image so far "
+        click.echo(f"{signals.stop_word()} at iteration {run.iterations}: wrote the best image so far "
                    f"(iteration {best}) to {output}" if best else
-                   "interrupted before the first iteration finished: wrote no image", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+                   f"{signals.stop_word()} before the first iteration finished: wrote no image", err=True)
+        sys.exit(signals.exit_code())
     if run.stop_reason == "non-finite":
         if not best:
             raise NeuralStyleError("the loss was non-finite from the first iteration: "
@@ -255,7 +317,7 @@ def _stylize_outcome(result, output, quiet):
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Output file for one input; a folder for several (created if missing, names kept).")
-@_setting(DENOISE, "--tv-beta", float, "Order of the total variation (1: ROF). Below 1 is non-convex.")
+@_setting(DENOISE, "--tv-beta", None, "Order of the total variation (1: ROF). Below 1 is non-convex.")
 @_setting(DENOISE, "--tv-weight", None, "Lambda; auto: from sigma and beta (README, 'The lambda rule').",
           callback=_auto_or_float, metavar="auto|FLOAT")
 @_setting(DENOISE, "--sigma", None, "Noise standard deviation on the 0..255 scale; auto: estimated.",
@@ -266,9 +328,9 @@ def _stylize_outcome(result, output, quiet):
           "Colour TV: all channels under one root, or per channel.")
 @_setting(DENOISE, "--optimizer", click.Choice(DENOISE_OPTIMIZERS),
           "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.")
-@_setting(DENOISE, "--iterations", click.IntRange(min=1),
+@_setting(DENOISE, "--iterations", None,
           "Iteration limit [" + ", ".join(f"{k} {v}" for k, v in DENOISE_ITERATIONS.items()) + "].")
-@_setting(DENOISE, "--tolerance", click.FloatRange(min=0), "Stop when the relative change per iteration falls below this.")
+@_setting(DENOISE, "--tolerance", None, "Stop when the relative change per iteration falls below this.")
 @_device_option
 @click.option("--reference", type=click.Path(path_type=Path), default=None,
               help="Clean image (or folder of them, matched by name): print PSNR and SSIM.")
@@ -317,18 +379,18 @@ def _denoised_line(record) -> str:
               help="Folder (any tree) of training photos.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Model file to write (.pth).")
-@_setting(TRAIN, "--image-size", click.IntRange(min=16))
-@_setting(TRAIN, "--batch-size", click.IntRange(min=1))
-@_setting(TRAIN, "--epochs", click.IntRange(min=1), "Passes over the dataset [1].")
-@_setting(TRAIN, "--iterations", click.IntRange(min=1), "Optimisation steps (overrides --epochs).")
-@_setting(TRAIN, "--lr", click.FloatRange(min=0, min_open=True), "Adam.")
-@_setting(TRAIN, "--content-weight", click.FloatRange(min=0),
+@_setting(TRAIN, "--image-size", None)
+@_setting(TRAIN, "--batch-size", None)
+@_setting(TRAIN, "--epochs", None, "Passes over the dataset [1].")
+@_setting(TRAIN, "--iterations", None, "Optimisation steps (overrides --epochs).")
+@_setting(TRAIN, "--lr", None, "Adam.")
+@_setting(TRAIN, "--content-weight", None,
           "Higher than stylize's 1: a network cannot fit each photo as an optimiser does.")
-@_setting(TRAIN, "--style-weight", click.FloatRange(min=0))
-@_setting(TRAIN, "--tv-weight", click.FloatRange(min=0))
-@_setting(TRAIN, "--tv-beta", click.FloatRange(min=0, min_open=True))
-@_setting(TRAIN, "--style-size", click.IntRange(min=16), "Long side of the style image [image size].")
-@_setting(TRAIN, "--width", click.FloatRange(min=0, min_open=True), "Channel multiplier of the network (0.5: 4x smaller).")
+@_setting(TRAIN, "--style-weight", None)
+@_setting(TRAIN, "--tv-weight", None)
+@_setting(TRAIN, "--tv-beta", None)
+@_setting(TRAIN, "--style-size", None, "Long side of the style image [image size].")
+@_setting(TRAIN, "--width", None, "Channel multiplier of the network (0.5: 4x smaller).")
 @_layers(TRAIN, "--content-layers", "Content")
 @_layers(TRAIN, "--style-layers", "Style")
 @_setting(TRAIN, "--model", click.Choice(["vgg16", "vgg19"]))
@@ -337,7 +399,7 @@ def _denoised_line(record) -> str:
 @_setting(TRAIN, "--seed", click.IntRange(0, 2**63 - 1))
 @_device_option
 @_setting(TRAIN, "--amp", None, "Mixed precision (GPU only).", is_flag=True)
-@_setting(TRAIN, "--checkpoint-every", click.IntRange(min=1), metavar="N")
+@_setting(TRAIN, "--checkpoint-every", None, metavar="N")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="[<output stem>-checkpoints/ beside the output]")
 @click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Checkpoint to resume.")
@@ -371,9 +433,11 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
         raise NeuralStyleError(f"the loss became non-finite at step {result.steps}: lower --lr or --style-weight; "
                                f"the last checkpoint is in {run.checkpoint_dir}")
     if result.stop_reason == "interrupted":
-        click.echo(f"interrupted at step {result.steps}: wrote {output}; resume with --resume {run.last_checkpoint}",
-                   err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        wrote = f"wrote {output}" if run.model_written else "no step finished: wrote no model"
+        resume = (f"resume with --resume {run.last_checkpoint}" if run.last_checkpoint.is_file() else
+                  "no checkpoint was written yet")
+        click.echo(f"{signals.stop_word()} at step {result.steps}: {wrote}; {resume}", err=True)
+        sys.exit(signals.exit_code())
     if not quiet:
         skipped = f", {result.skipped_files} unreadable files skipped" if result.skipped_files else ""
         click.echo(f"wrote {output} ({result.steps} steps, {result.images_per_second:.2f} images/s on "
@@ -385,10 +449,10 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Output file for one input, else a folder (names kept).")
-@_setting(TRANSFER, "--size", click.IntRange(min=16), "Long side of the output [input size].")
+@_setting(TRANSFER, "--size", None, "Long side of the output [input size].")
 @click.option("--original-colors", "--preserve-colors", "original_colors", is_flag=True,
               default=TRANSFER.original_colors, help="Keep the input's colours (luminance transfer).")
-@_setting(TRANSFER, "--batch-size", click.IntRange(min=1), "Video frames per batch.")
+@_setting(TRANSFER, "--batch-size", None, "Video frames per batch.")
 @_device_option
 @_quiet_option
 def transfer(model_path, inputs, output, quiet, **options):

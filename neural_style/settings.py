@@ -6,9 +6,11 @@ defaults from them (``tests/test_settings.py`` checks that the two agree). This 
 imports nothing heavy, so ``neural-style --help`` stays fast.
 """
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, TypeVar, Union
+
+from .rules import choice, count, counts, flag, number, rule
 
 #: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
 DEFAULT_DEVICE = "auto"
@@ -21,6 +23,7 @@ COUPLINGS = ("vectorial", "channel")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 POOLINGS = ("max", "avg")
 WEIGHTS_FORMATS = ("torchvision", "caffe")
+MODELS = ("vgg16", "vgg19")
 
 #: The learning rate when ``lr`` is None: L-BFGS takes whole quasi-Newton steps; Adam moves
 #: pixels in [0, 1].
@@ -70,30 +73,30 @@ class StylizeSettings:
         lbfgs_history: L-BFGS correction pairs; ``"auto"``: up to 100, as memory allows.
     """
 
-    size: Optional[int] = 512
-    iterations: Union[None, int, Sequence[int]] = None
+    size: Optional[int] = field(default=512, metadata=rule(count(16, none=True)))
+    iterations: Union[None, int, Sequence[int]] = field(default=None, metadata=rule(counts(1, none=True)))
     scales: Union[str, Sequence[int]] = "none"
-    optimizer: str = "lbfgs"
-    lr: Optional[float] = None
-    content_weight: float = 1.0
-    style_weight: float = 5.0
-    tv_weight: float = 2.0
-    tv_beta: float = 2.0
+    optimizer: str = field(default="lbfgs", metadata=rule(choice(OPTIMIZERS)))
+    lr: Optional[float] = field(default=None, metadata=rule(number(0, strict=True, none=True)))
+    content_weight: float = field(default=1.0, metadata=rule(number(0)))
+    style_weight: float = field(default=5.0, metadata=rule(number(0)))
+    tv_weight: float = field(default=2.0, metadata=rule(number(0)))
+    tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True)))
     content_layers: LayerSpec = "relu4_2"
     style_layers: LayerSpec = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
     style_blend_weights: Optional[Sequence[float]] = None
-    style_scale: float = 1.0
+    style_scale: float = field(default=1.0, metadata=rule(number(0, strict=True)))
     init: Any = "content"
-    original_colors: bool = False
-    model: Optional[str] = None
+    original_colors: bool = field(default=False, metadata=rule(flag()))
+    model: Optional[str] = field(default=None, metadata=rule(choice(MODELS, none=True)))
     weights: Optional[str] = None
-    weights_format: str = "torchvision"
-    pooling: str = "max"
-    seed: Optional[int] = None
+    weights_format: str = field(default="torchvision", metadata=rule(choice(WEIGHTS_FORMATS)))
+    pooling: str = field(default="max", metadata=rule(choice(POOLINGS)))
+    seed: Optional[int] = field(default=None, metadata=rule(count(0, none=True)))
     device: str = DEFAULT_DEVICE
-    precision: str = "auto"
-    tile_size: Union[int, str] = "auto"
-    lbfgs_history: Union[int, str] = "auto"
+    precision: str = field(default="auto", metadata=rule(choice(PRECISIONS)))
+    tile_size: Union[int, str] = field(default="auto", metadata=rule(count(0, words=("auto",))))
+    lbfgs_history: Union[int, str] = field(default="auto", metadata=rule(count(1, words=("auto",))))
 
 
 @dataclass
@@ -107,8 +110,8 @@ class StylizeOutputs:
         report: write settings, device, losses and timings as JSON.
     """
 
-    bit_depth: int = 8
-    save_every: int = 0
+    bit_depth: int = field(default=8, metadata=rule(count(8)))
+    save_every: int = field(default=0, metadata=rule(count(0)))
     animation: Optional[Path] = None
     report: Optional[Path] = None
 
@@ -132,15 +135,15 @@ class DenoiseSettings:
         device: see :data:`DEFAULT_DEVICE`.
     """
 
-    tv_beta: float = 1.0
-    tv_weight: Union[str, float] = "auto"
-    sigma: Union[str, float] = "auto"
-    fidelity: str = "l2"
-    coupling: str = "vectorial"
-    optimizer: str = "auto"
-    iterations: Optional[int] = None
-    tolerance: float = 1e-4
-    eps: float = 1e-3
+    tv_beta: float = field(default=1.0, metadata=rule(number(0, strict=True)))
+    tv_weight: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto",))))
+    sigma: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto",))))
+    fidelity: str = field(default="l2", metadata=rule(choice(FIDELITIES)))
+    coupling: str = field(default="vectorial", metadata=rule(choice(COUPLINGS)))
+    optimizer: str = field(default="auto", metadata=rule(choice(DENOISE_OPTIMIZERS)))
+    iterations: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
+    tolerance: float = field(default=1e-4, metadata=rule(number(0)))
+    eps: float = field(default=1e-3, metadata=rule(number(0)))
     device: str = DEFAULT_DEVICE
 
 
@@ -167,26 +170,26 @@ class TrainSettings:
         log_every: steps between the entries of the loss history.
     """
 
-    image_size: int = 256
-    batch_size: int = 4
-    epochs: Optional[int] = None
-    iterations: Optional[int] = None
-    lr: float = 1e-3
-    content_weight: float = 4.0
-    style_weight: float = 5.0
-    tv_weight: float = 2.0
-    tv_beta: float = 2.0
-    style_size: Optional[int] = None
-    seed: int = 0
-    amp: bool = False
-    checkpoint_every: int = 1000
-    width: float = 1.0
-    model: Optional[str] = "vgg16"
+    image_size: int = field(default=256, metadata=rule(count(16)))
+    batch_size: int = field(default=4, metadata=rule(count(1)))
+    epochs: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
+    iterations: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
+    lr: float = field(default=1e-3, metadata=rule(number(0, strict=True)))
+    content_weight: float = field(default=4.0, metadata=rule(number(0)))
+    style_weight: float = field(default=5.0, metadata=rule(number(0)))
+    tv_weight: float = field(default=2.0, metadata=rule(number(0)))
+    tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True)))
+    style_size: Optional[int] = field(default=None, metadata=rule(count(16, none=True)))
+    seed: int = field(default=0, metadata=rule(count(0)))
+    amp: bool = field(default=False, metadata=rule(flag()))
+    checkpoint_every: int = field(default=1000, metadata=rule(count(1)))
+    width: float = field(default=1.0, metadata=rule(number(0, strict=True)))
+    model: Optional[str] = field(default="vgg16", metadata=rule(choice(MODELS, none=True)))
     weights: Optional[str] = None
-    weights_format: str = "torchvision"
+    weights_format: str = field(default="torchvision", metadata=rule(choice(WEIGHTS_FORMATS)))
     content_layers: str = "relu2_2"
     style_layers: str = "relu1_2,relu2_2,relu3_3,relu4_3"
-    log_every: int = 10
+    log_every: int = field(default=10, metadata=rule(count(1)))
 
 
 @dataclass
@@ -200,9 +203,9 @@ class TransferSettings:
         device: see :data:`DEFAULT_DEVICE`.
     """
 
-    size: Optional[int] = None
-    original_colors: bool = False
-    batch_size: int = 4
+    size: Optional[int] = field(default=None, metadata=rule(count(16, none=True)))
+    original_colors: bool = field(default=False, metadata=rule(flag()))
+    batch_size: int = field(default=4, metadata=rule(count(1)))
     device: str = DEFAULT_DEVICE
 
 

@@ -192,7 +192,8 @@ def test_installed_entry_point_usage_error(tmp_path):
     assert done.returncode == 2
     assert done.stdout == ""
     [line] = done.stderr.splitlines()
-    assert line.startswith("neural-style stylize: error: Invalid value for '--size': 'abc' is not a valid integer")
+    assert line.startswith("neural-style stylize: error: Invalid value for '--size': must be an integer >= 16, "
+                           "got 'abc'")
     assert line.endswith("(see 'neural-style stylize --help')")
     assert list(tmp_path.iterdir()) == []
 
@@ -528,11 +529,14 @@ def test_out_of_memory_is_one_line(monkeypatch, content_file, style_file, tmp_pa
 
 
 def test_other_runtime_errors_are_not_hidden(monkeypatch, content_file, style_file, tmp_path):
+    """Not swallowed into exit 0: one line naming it, exit 1, and the traceback under --debug."""
     def broken(content, styles, settings, **kwargs):
         raise RuntimeError("some other failure")
 
     monkeypatch.setattr(stylize_runner, "run_stylize", broken)
     result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png")
+    assert_error(result, 1, "RuntimeError: some other failure; run with --debug", prefix="internal error: ")
+    result = invoke("--debug", "stylize", content_file, style_file, "-o", tmp_path / "out.png")
     assert isinstance(result.exception, RuntimeError) and str(result.exception) == "some other failure"
 
 
@@ -646,11 +650,11 @@ BAD_INPUT = {
         [c.content, "-o", c.out, *c.fast], 2, ["Missing argument 'STYLES...'"], USAGE),
     "size 0": lambda c: (
         [c.content, c.style, "-o", c.out, "--size", "0"],
-        2, ["Invalid value for '--size': 0 is not in the range x>=16", "(see 'neural-style stylize --help')"],
+        2, ["Invalid value for '--size': must be an integer >= 16, got '0'", "(see 'neural-style stylize --help')"],
         USAGE),
     "size abc": lambda c: (
         [c.content, c.style, "-o", c.out, "--size", "abc"],
-        2, ["Invalid value for '--size': 'abc' is not a valid integer"], USAGE),
+        2, ["Invalid value for '--size': must be an integer >= 16, got 'abc'"], USAGE),
     "iterations 0": lambda c: (
         [c.content, c.style, "-o", c.out, "--iterations", "0"],
         2, ["Invalid value for '--iterations': expected whole numbers of at least 1, got '0'"], USAGE),
@@ -702,22 +706,24 @@ BAD_INPUT = {
         2, ["--style-blend-weights expects numbers separated by commas", "'1,x'"], "error: "),
     "negative lr": lambda c: (
         [c.content, c.style, "-o", c.out, "--lr", "-1", *c.fast],
-        2, ["learning rate must be a finite number > 0, got -1.0"], "error: "),
+        2, ["Invalid value for '--lr': must be a finite number > 0, got '-1'"], "neural-style stylize: error: "),
     "infinite lr": lambda c: (
         [c.content, c.style, "-o", c.out, "--lr", "inf", *c.fast],
-        2, ["learning rate must be a finite number > 0, got inf"], "error: "),
+        2, ["Invalid value for '--lr': must be a finite number > 0, got 'inf'"], "neural-style stylize: error: "),
     "nan lr": lambda c: (
         [c.content, c.style, "-o", c.out, "--lr", "nan", *c.fast],
-        2, ["learning rate must be a finite number > 0, got nan"], "error: "),
+        2, ["Invalid value for '--lr': must be a finite number > 0, got 'nan'"], "neural-style stylize: error: "),
     "infinite style scale": lambda c: (
         [c.content, c.style, "-o", c.out, "--style-scale", "inf", *c.fast],
-        2, ["style scale must be a finite number > 0, got inf"], "error: "),
+        2, ["Invalid value for '--style-scale': must be a finite number > 0, got 'inf'"],
+        "neural-style stylize: error: "),
     "infinite tv beta": lambda c: (
         [c.content, c.style, "-o", c.out, "--tv-beta", "inf", *c.fast],
-        2, ["tv beta must be a finite number > 0, got inf"], "error: "),
+        2, ["Invalid value for '--tv-beta': must be a finite number > 0, got 'inf'"], "neural-style stylize: error: "),
     "nan content weight": lambda c: (
         [c.content, c.style, "-o", c.out, "--content-weight", "nan", *c.fast],
-        2, ["content weight must be a finite number >= 0, got nan"], "error: "),
+        2, ["Invalid value for '--content-weight': must be a finite number >= 0, got 'nan'"],
+        "neural-style stylize: error: "),
     "infinite blend weight": lambda c: (
         [c.content, c.style, c.style2, "-o", c.out, "--style-blend-weights", "inf,1", *c.fast],
         2, ["style blend weights must be finite"], "error: "),

@@ -9,7 +9,7 @@ from typing import Iterator, Optional
 
 import torch
 
-from ..errors import InputError, NeuralStyleError
+from ..errors import InputError, NeuralStyleError, ResourceError
 from ..settings import PRECISIONS
 
 _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
@@ -74,6 +74,28 @@ def available_memory(device) -> int:
         return 1 << 62  # unknown: don't refuse
 
 
+
+
+#: The share of the free memory a run plans to use (the rest for the runtime and other programs).
+HEADROOM = 0.9
+
+
+def require_memory(need: int, device, what: str, advice: str) -> None:
+    """Raise unless ``need`` bytes fit in :data:`HEADROOM` of :func:`available_memory`.
+
+    Args:
+        need: bytes the work will allocate.
+        device: the torch device it runs on.
+        what: the work, for the message (``"4096x3072 px"``).
+        advice: what the user can change (``"use a smaller --size"``).
+
+    Raises:
+        ResourceError: one line naming the need, what is free, and ``advice``.
+    """
+    have = available_memory(device)
+    if need > have * HEADROOM:
+        raise ResourceError(f"{what} needs about {need / 2**30:.1f} GiB on {device} but {have / 2**30:.1f} GiB "
+                            f"are free: {advice}")
 
 
 def _cpu_has_native_bf16() -> bool:

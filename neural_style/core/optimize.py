@@ -107,7 +107,7 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
     if not (lr > 0 and math.isfinite(lr)):
         raise InputError(f"learning rate must be a finite number > 0, got {lr}")
 
-    x = init.detach().clone().requires_grad_(True)
+    x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     result = OptimizeResult(image=init.detach().clone())
     best = math.inf
     previous, calm = None, 0

@@ -31,12 +31,10 @@ from ..core.metrics import estimate_sigma
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..errors import InputError
 from ..io.images import read_image, to_pil, to_tensor
+from ..rules import validate
 from ..settings import (
-    COUPLINGS,
     DENOISE_ADAM_LR,
     DENOISE_ITERATIONS,
-    DENOISE_OPTIMIZERS,
-    FIDELITIES,
     DenoiseSettings,
     with_overrides,
 )
@@ -119,7 +117,9 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
         InputError: an invalid option; TypeError: ``noisy`` is not a 4-D tensor, or an unknown field.
     """
     s = with_overrides(settings, DenoiseSettings, overrides)
-    _check(noisy, s.tv_beta, s.fidelity, s.coupling, s.optimizer, s.iterations, s.tolerance, s.eps)
+    if not isinstance(noisy, torch.Tensor) or noisy.ndim != 4:
+        raise TypeError(f"expected a (1, C, H, W) tensor, got {type(noisy).__name__}")
+    validate(s)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     y = noisy.to(dev, torch.float32)
     sigma, estimated = _sigma(s.sigma, y)
@@ -225,23 +225,6 @@ def _rof_primal_dual(y, lam, vectorial, iterations, tolerance, callback):
         reason = "interrupted"
     return OptimizeResult(image=x.clamp(0, 1), history=history, iterations=n, seconds=time.perf_counter() - start,
                           stop_reason=reason, best_iteration=n)
-
-
-def _check(noisy, beta, fidelity, coupling, optimizer, iterations, tolerance, eps):
-    if not isinstance(noisy, torch.Tensor) or noisy.ndim != 4:
-        raise TypeError(f"expected a (1, C, H, W) tensor, got {type(noisy).__name__}")
-    if not beta > 0:
-        raise InputError(f"tv beta must be positive, got {beta}")
-    for name, value, choices in (("fidelity", fidelity, FIDELITIES), ("coupling", coupling, COUPLINGS),
-                                 ("optimizer", optimizer, DENOISE_OPTIMIZERS)):
-        if value not in choices:
-            raise InputError(f"unknown {name} {value!r}: expected one of {', '.join(choices)}")
-    if iterations is not None and iterations < 1:
-        raise InputError(f"iterations must be at least 1, got {iterations}")
-    if not tolerance >= 0:
-        raise InputError(f"tolerance must be >= 0, got {tolerance}")
-    if not eps >= 0:
-        raise InputError(f"eps must be >= 0, got {eps}")
 
 
 def denoise(image, settings: Optional[DenoiseSettings] = None, **options):

@@ -19,8 +19,9 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import torch
 
-from ..errors import InputError
-from ..io.images import atomic_write
+from .. import signals
+from ..errors import InputError, NeuralStyleError
+from ..io.images import atomic_torch_save, atomic_write
 
 FORMAT = "neural-style-checkpoint"
 VERSION = 1
@@ -49,14 +50,27 @@ def default_checkpoint_dir(model_path) -> Path:
 def write_checkpoint(path, state: Mapping[str, Any]) -> Path:
     """Write ``state`` (without format and version, which are added) to ``path`` atomically."""
     payload = {"format": FORMAT, "version": VERSION, **state}
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    return atomic_torch_save(path, payload)
+
+
+class CheckpointWriteError(NeuralStyleError):
+    """A checkpoint could not be written (no space, permissions); the earlier ones are intact."""
 
 
 def save_checkpoint(folder, state: Mapping[str, Any], step: int) -> Path:
-    """Write ``step-NNNNNN.ckpt`` into ``folder`` and copy it to ``last.ckpt``; returns the step file."""
+    """Write ``step-NNNNNN.ckpt`` into ``folder`` and copy it to ``last.ckpt``; returns the step file.
+
+    Raises:
+        CheckpointWriteError: either file could not be written (``last.ckpt`` then still names the
+            previous complete checkpoint).
+    """
     folder = Path(folder)
-    path = write_checkpoint(folder / checkpoint_name(step), state)
-    atomic_write(folder / LAST, lambda tmp: Path(tmp).write_bytes(path.read_bytes()))
+    try:
+        with signals.deferred():  # Ctrl-C or SIGTERM waits until both files are complete
+            path = write_checkpoint(folder / checkpoint_name(step), state)
+            atomic_write(folder / LAST, lambda tmp: Path(tmp).write_bytes(path.read_bytes()))
+    except NeuralStyleError as exc:
+        raise CheckpointWriteError(str(exc)) from exc
     return path
 
 

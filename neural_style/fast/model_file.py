@@ -22,7 +22,7 @@ from typing import Mapping, Optional, Tuple, Union
 import torch
 
 from ..errors import InputError
-from ..io.images import atomic_write
+from ..io.images import atomic_torch_save
 from .transformer import TransformerNet
 
 FORMAT = "neural-style-transformer"
@@ -68,7 +68,7 @@ def save_model(path, model: TransformerNet, metadata: Mapping) -> Path:
         "state_dict": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
         "metadata": plain,
     }
-    return atomic_write(path, lambda temporary: torch.save(payload, temporary))
+    return atomic_torch_save(path, payload)
 
 
 def load_model(path, *, device: Optional[Union[str, torch.device]] = None) -> Tuple[TransformerNet, dict]:

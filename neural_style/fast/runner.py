@@ -19,14 +19,15 @@ import torch.distributed as dist
 
 from ..core.device import resolve_device
 from ..core.optimize import Step
-from ..errors import InputError
+from ..errors import InputError, NeuralStyleError
 from ..io.images import check_output_path, to_tensor, write_image
 from ..io.report import write_report
+from ..rules import validate
 from ..settings import DEFAULT_DEVICE, TrainSettings, TransferSettings, with_overrides
 from . import checkpoints
 from .export import EXPORT_EXTENSIONS, export_model
 from .model_file import load_model, save_model
-from .training import Trainer, TrainResult, check_count, load_sample, run_training
+from .training import Trainer, TrainResult, load_sample, run_training
 from .transfer import apply_model, plan_transfer, transfer_file
 
 #: Fewer steps than this leave a weakly stylised network (README: 400 steps left a style ratio
@@ -52,10 +53,12 @@ class TrainRun:
     device: torch.device
     rank: int = 0
     world_size: int = 1
+    start_step: int = 0
 
     @property
     def model_written(self) -> bool:
-        return self.rank == 0 and self.result.stop_reason != "non-finite"
+        """Rank 0 writes the model unless the loss became non-finite or no step was taken."""
+        return self.rank == 0 and self.result.stop_reason != "non-finite" and self.result.steps > self.start_step
 
     @property
     def last_checkpoint(self) -> Path:
@@ -86,12 +89,14 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
         (``result.stop_reason == "non-finite"``; the last checkpoint stays in ``checkpoint_dir``).
         After Ctrl-C the model so far is written and ``stop_reason`` is ``"interrupted"``.
     """
-    settings = with_overrides(settings, TrainSettings, overrides)
+    settings = validate(with_overrides(settings, TrainSettings, overrides))
     output = Path(output)
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else checkpoints.default_checkpoint_dir(output)
     check_output_path(output, inputs=[style], extensions=(".pth", ".pt"), what="model")
     if report is not None:
         check_output_path(report, inputs=[style, output], extensions=(".json",), what="report")
+    check_output_path(checkpoint_dir / checkpoints.LAST, inputs=[style, output], extensions=(".ckpt",),
+                      what="checkpoint")  # before the first step, not at the first checkpoint
     if resume is not None and not Path(resume).is_file():
         raise InputError(f"checkpoint '{resume}' does not exist: pass a .ckpt from the checkpoint folder")
     with _process_group(resolve_device(device)) as (dev, rank, world_size):
@@ -99,12 +104,18 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
         trainer = Trainer(style, dataset, settings, device=dev, rank=rank, world_size=world_size,
                           download_progress=download_progress)
         _resume(trainer, resume, say)
+        start_step = trainer.step
         if trainer.total_steps() < SHORT_TRAINING:
             say(f"{trainer.total_steps()} training steps ({len(trainer.files)} files, batch {settings.batch_size}) "
                 f"give a weakly stylised network: ask for --iterations {SHORT_TRAINING} or more (or more --epochs)")
-        result = run_training(trainer, checkpoint_dir=checkpoint_dir,
-                              callback=_with_previews(trainer, checkpoint_dir, callback))
-    run = TrainRun(result, output, checkpoint_dir, dev, rank, world_size)
+        try:
+            result = run_training(trainer, checkpoint_dir=checkpoint_dir,
+                                  callback=_with_previews(trainer, checkpoint_dir, callback))
+        except checkpoints.CheckpointWriteError as exc:  # keep the network trained so far
+            if rank == 0:
+                _save_after_failure(output, trainer, exc)
+            raise
+    run = TrainRun(result, output, checkpoint_dir, dev, rank, world_size, start_step)
     if run.model_written:
         save_model(output, trainer.net, trainer.metadata())
         if report is not None:
@@ -115,6 +126,17 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
                                   "skipped_files": result.skipped_files, "history": result.history,
                                   "stop_reason": result.stop_reason})
     return run
+
+
+def _save_after_failure(output: Path, trainer: Trainer, exc: checkpoints.CheckpointWriteError) -> None:
+    """Write the model of a run stopped by a failed checkpoint, and say so (both in one line)."""
+    try:
+        save_model(output, trainer.net, trainer.metadata())
+    except NeuralStyleError as second:
+        raise NeuralStyleError(f"{exc}; the model could not be written either ({second}); "
+                               f"training stopped at step {trainer.step}") from exc
+    raise NeuralStyleError(f"{exc}; training stopped at step {trainer.step} and wrote the model so far to "
+                           f"{output}") from exc
 
 
 def _warn(message: str) -> None:
@@ -182,8 +204,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         The (input, output) pairs written, in order.
     """
     settings = with_overrides(settings, TransferSettings, overrides)
-    check_count("size", settings.size, 16, allow_none=True)
-    check_count("batch_size", settings.batch_size, 1)
+    validate(settings)
     pairs = plan_transfer([Path(p) for p in inputs], Path(output))
     net, _ = load_model(model, device=resolve_device(settings.device))
     for index, (src, dst) in enumerate(pairs):

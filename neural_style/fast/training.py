@@ -25,6 +25,7 @@ from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import Step
 from ..errors import InputError
 from ..io.images import resize_long_side, resize_to, to_tensor
+from ..rules import validate
 from ..settings import TrainSettings
 from . import checkpoints
 from .transformer import TransformerNet
@@ -99,28 +100,11 @@ def training_objective(style, settings: TrainSettings, *, device=torch.device("c
                                tv_beta=settings.tv_beta)
 
 
-def check_count(name: str, value, minimum: int, allow_none: bool = False) -> None:
-    """Raise InputError unless ``value`` is an integer >= ``minimum`` (or None, when allowed)."""
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InputError(f"{name} must be an integer of at least {minimum}, got {value!r}")
-
-
-def check_settings(settings: TrainSettings) -> None:
-    """Raise InputError (one line) for a setting no training run can use."""
-    for name, minimum in (("image_size", 16), ("batch_size", 1), ("checkpoint_every", 1), ("log_every", 1)):
-        check_count(name, getattr(settings, name), minimum)
-    for name, minimum in (("epochs", 1), ("iterations", 1), ("style_size", 16)):
-        check_count(name, getattr(settings, name), minimum, allow_none=True)
-    for name in ("content_weight", "style_weight", "tv_weight"):
-        value = getattr(settings, name)
-        if not (isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)):
-            raise InputError(f"{name.replace('_', ' ')} must be a finite number >= 0, got {value!r}")
-    for name in ("lr", "tv_beta", "width"):
-        value = getattr(settings, name)
-        if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-            raise InputError(f"{name.replace('_', ' ')} must be a finite number > 0, got {value!r}")
+def _check_readable(files: List[Path], size: int) -> None:
+    """Raise InputError when no dataset file is an image (tries them in order until one is)."""
+    if not any(load_sample(path, size) is not None for path in files):
+        raise InputError(f"none of the {len(files)} dataset files could be read as an image "
+                         f"(first: '{files[0]}'): check the dataset folder")
 
 
 class Trainer:
@@ -128,9 +112,10 @@ class Trainer:
 
     def __init__(self, style, dataset, settings: TrainSettings, *, device=torch.device("cpu"),
                  rank: int = 0, world_size: int = 1, download_progress: bool = True):
-        check_settings(settings)
+        validate(settings)
         self.settings, self.device, self.rank, self.world_size = settings, device, rank, world_size
         self.files = find_images(dataset)
+        _check_readable(self.files, settings.image_size)
         self.style_path = Path(style) if isinstance(style, (str, os.PathLike)) else None
         self.objective = training_objective(style, settings, device=device,
                                             download_progress=download_progress and rank == 0)
@@ -169,7 +154,7 @@ class Trainer:
         epoch, index = self.position
         order = self._epoch_order(epoch)
         b = self.settings.batch_size
-        samples = []
+        samples, misses = [], 0
         cursor = index * b
         while len(samples) < b:
             if cursor >= len(order):  # epoch exhausted (only when files were skipped): next epoch
@@ -179,7 +164,12 @@ class Trainer:
             sample = load_sample(path, self.settings.image_size)
             if sample is None:
                 self.skipped.add(str(path))
+                misses += 1
+                if misses > len(order):  # a whole pass over this process's files without one image
+                    raise InputError(f"none of the {len(order)} dataset files could be read as an image "
+                                     f"(first: '{self.files[order[0]]}'): check the dataset folder")
                 continue
+            misses = 0
             samples.append(sample)
         index += 1
         if index >= self.batches_per_epoch:

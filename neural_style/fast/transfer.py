@@ -8,10 +8,18 @@ import numpy as np
 import torch
 
 from ..core.color import transfer_luminance
-from ..core.device import resolve_precision
+from ..core.device import require_memory, resolve_precision
 from ..errors import InputError
 from ..io.animation import write_animation
-from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, resize_long_side, to_tensor, write_image
+from ..io.images import (
+    OUTPUT_EXTENSIONS,
+    check_output_path,
+    long_side_shape,
+    read_image,
+    resize_long_side,
+    to_tensor,
+    write_image,
+)
 from .transformer import TransformerNet
 
 VIDEO_EXTENSIONS = (".gif", ".mp4", ".mov", ".avi", ".mkv", ".webm")
@@ -26,6 +34,10 @@ def apply_model(model: TransformerNet, images: torch.Tensor, *, size: Optional[i
     stylize (``auto``: bf16 autocast where the CPU has native bf16)."""
     device = next(model.parameters()).device
     dtype = resolve_precision(precision, device)
+    shape = tuple(images.shape[-2:]) if size is None else long_side_shape(tuple(images.shape[-2:]), size)
+    require_memory(model.inference_bytes(images.shape[0], *shape), device,
+                   f"{shape[1]}x{shape[0]} px" + (f" ({images.shape[0]} frames)" if images.shape[0] > 1 else ""),
+                   "use a smaller --size" + (" or --batch-size" if images.shape[0] > 1 else ""))
     x = images if size is None else resize_long_side(images, size)
     with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
         y = model(x.to(device)).float().cpu()

@@ -558,3 +558,14 @@ def _encode(temporary: Path, fmt: str, samples: np.ndarray, bit_depth: int, icc_
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     options.update({key: value for key, value in (("icc_profile", icc_profile), ("exif", exif)) if value})
     image.save(temporary, format=fmt, **options)
+
+
+def atomic_torch_save(path, obj) -> Path:
+    """``torch.save(obj)`` to ``path`` with :func:`atomic_write`. It writes through a Python file,
+    so that a full disk or a lost permission is an OSError, reported as one line naming ``path``
+    (torch's own file writer turns them into a RuntimeError from its C++ code)."""
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as stream:
+            torch.save(obj, stream)
+
+    return atomic_write(path, write)

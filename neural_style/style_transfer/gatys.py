@@ -15,10 +15,11 @@ import torch
 from ..core.color import transfer_luminance
 from ..core.device import resolve_device, resolve_precision
 from ..core.objective import PerceptualObjective, load_loss_network
-from ..core.optimize import OPTIMIZERS, OptimizeResult, Step, optimize_image
+from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.tiling import plan_tiles
 from ..errors import InputError
 from ..io.images import long_side_shape, resize_to, to_tensor
+from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
 from .memory import plan_memory
 from .scales import plan_scales
@@ -120,10 +121,7 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
         TypeError: an unknown settings field.
     """
     s = with_overrides(settings, StylizeSettings, overrides)
-    _check_options(s.size, s.style_scale, s.content_weight, s.style_weight, s.tv_weight, s.tv_beta,
-                   s.optimizer, s.lr)
-    _check_choice_or_count("tile size", s.tile_size, 0)
-    _check_choice_or_count("lbfgs history", s.lbfgs_history, 1)
+    validate(s)
     schedule = plan_scales(s.size, s.scales, s.iterations)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
@@ -271,30 +269,6 @@ def _working_shapes(content: torch.Tensor, styles: Sequence[torch.Tensor], size:
         style_long = max(1, math.ceil(max(content_shape) * style_scale))
         style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
     return content_shape, style_shapes
-
-
-def _check_options(size, style_scale, content_weight, style_weight, tv_weight, tv_beta, optimizer, lr=None):
-    if size is not None and (not isinstance(size, int) or size < 16):
-        raise InputError(f"size must be an integer of at least 16 pixels, got {size}")
-    if not (style_scale > 0 and math.isfinite(style_scale)):
-        raise InputError(f"style scale must be a finite number > 0, got {style_scale}")
-    for name, value in (("content weight", content_weight), ("style weight", style_weight),
-                        ("tv weight", tv_weight)):
-        if not (value >= 0 and math.isfinite(value)):
-            raise InputError(f"{name} must be a finite number >= 0, got {value}")
-    if not (tv_beta > 0 and math.isfinite(tv_beta)):
-        raise InputError(f"tv beta must be a finite number > 0, got {tv_beta}")
-    if lr is not None and not (lr > 0 and math.isfinite(lr)):
-        raise InputError(f"learning rate must be a finite number > 0, got {lr}")
-    if optimizer not in OPTIMIZERS:
-        raise InputError(f"unknown optimizer {optimizer!r}: expected lbfgs or adam")
-
-
-def _check_choice_or_count(name: str, value, minimum: int) -> None:
-    if value == "auto":
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InputError(f"{name} must be 'auto' or an integer >= {minimum}, got {value!r}")
 
 
 def _blend_weights(weights, count: int) -> List[float]:

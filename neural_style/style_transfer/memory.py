@@ -14,7 +14,7 @@ crash or an out-of-memory kill. The estimate counts, in bytes:
 from dataclasses import dataclass
 from typing import Sequence, Tuple, Union
 
-from ..core.device import available_memory
+from ..core.device import HEADROOM, available_memory
 from ..core.features import FeatureExtractor, activation_bytes
 from ..core.tiling import Geometry
 from ..errors import InputError, ResourceError
@@ -29,8 +29,6 @@ MAX_HISTORY = 100
 MIN_HISTORY = 5
 #: Tile cores tried by ``tile_size="auto"``, largest first (pixels; rounded to the stride).
 AUTO_TILES = (2048, 1536, 1024, 768, 512, 384, 256, 128)
-#: Share of the free memory a plan may use (the allocator fragments; other processes run).
-HEADROOM = 0.9
 
 
 @dataclass(frozen=True)

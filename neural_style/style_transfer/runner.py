@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..io.animation import check_animation_path, write_animation
 from ..io.images import check_output_path, write_image
 from ..io.report import write_report
+from ..rules import validate
 from ..settings import StylizeOutputs, StylizeSettings, with_overrides
 from .gatys import StylizeResult, run_stylize
 from .scales import plan_scales
@@ -55,8 +56,8 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     Raises:
         InputError: a bad path or option, checked before any work; NeuralStyleError: out of memory.
     """
-    settings = with_overrides(settings, StylizeSettings, overrides)
-    outputs = outputs or StylizeOutputs()
+    settings = validate(with_overrides(settings, StylizeSettings, overrides))
+    outputs = validate(outputs or StylizeOutputs())
     output, styles = Path(output), list(styles)
     total = sum(iterations for _, iterations in plan_scales(settings.size, settings.scales, settings.iterations))
     _check_paths(content, styles, output, settings, outputs, total)

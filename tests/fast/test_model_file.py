@@ -150,9 +150,8 @@ def test_failed_save_leaves_the_existing_file_intact_and_no_temporary_files(tmp_
     real_save = torch.save
 
     def failing_save(obj, target, *args, **kwargs):
-        real_save(obj, target, *args, **kwargs)
-        with open(target, "r+b") as stream:  # half a file, then a crash
-            stream.truncate(os.path.getsize(target) // 2)
+        real_save(obj, target, *args, **kwargs)  # target: the open temporary file
+        target.truncate(target.tell() // 2)  # half a file, then a crash
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(torch, "save", failing_save)
@@ -166,7 +165,7 @@ def test_failed_save_leaves_the_existing_file_intact_and_no_temporary_files(tmp_
 
 def test_failed_first_save_creates_nothing(tmp_path, monkeypatch):
     def failing_save(obj, target, *args, **kwargs):
-        Path(target).write_bytes(b"PK\x03\x04 partial")
+        target.write(b"PK\x03\x04 partial")  # target: the open temporary file
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", failing_save)

@@ -129,14 +129,14 @@ def test_adam_and_avg_pooling(content_file, style_file, vgg16_file):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"size": 4}, "size"),
-    ({"style_weight": -1.0}, "style weight"),
+    ({"style_weight": -1.0}, "--style-weight must be a finite number >= 0"),
     ({"tv_beta": 0.0}, "beta"),
-    ({"tv_beta": float("inf")}, "tv beta must be a finite number"),
-    ({"style_scale": float("inf")}, "style scale must be a finite number"),
-    ({"style_scale": float("nan")}, "style scale must be a finite number"),
-    ({"content_weight": float("nan")}, "content weight must be a finite number"),
-    ({"lr": float("inf")}, "learning rate must be a finite number"),
-    ({"lr": float("nan")}, "learning rate must be a finite number"),
+    ({"tv_beta": float("inf")}, "--tv-beta must be a finite number"),
+    ({"style_scale": float("inf")}, "--style-scale must be a finite number"),
+    ({"style_scale": float("nan")}, "--style-scale must be a finite number"),
+    ({"content_weight": float("nan")}, "--content-weight must be a finite number"),
+    ({"lr": float("inf")}, "--lr must be a finite number"),
+    ({"lr": float("nan")}, "--lr must be a finite number"),
     ({"style_blend_weights": [float("inf")]}, "blend weights must be finite"),
     ({"iterations": 0}, "iterations"),
     ({"optimizer": "sgd"}, "optimizer"),
@@ -186,7 +186,7 @@ def test_tiled_run_matches_the_whole_image_run(content_file, style_file, vgg16_f
     assert (whole.tile_size, tiled.tile_size) == (0, 16) and whole.lbfgs_history == 100
     for a, b in zip(whole.run.history[:3], tiled.run.history[:3]):
         assert b["total"] == pytest.approx(a["total"], rel=1e-5)
-    with pytest.raises(InputError, match="tile size must be 'auto' or an integer >= 0"):
+    with pytest.raises(InputError, match="--tile-size must be 'auto' or an integer >= 0"):
         style_transfer.run_stylize(content_file, style_file, tile_size=-1, **options)
-    with pytest.raises(InputError, match="lbfgs history must be 'auto' or an integer >= 1"):
+    with pytest.raises(InputError, match="--lbfgs-history must be 'auto' or an integer >= 1"):
         style_transfer.run_stylize(content_file, style_file, lbfgs_history=0, **options)

@@ -1,0 +1,133 @@
+"""The rules every setting obeys, shared by all commands and the Python API.
+
+Each field of a settings dataclass (:mod:`neural_style.settings`) carries its rule in the
+field's metadata (``field(default=..., metadata=rule(...))``), next to its default, and
+:func:`validate` applies them all: ``stylize``, ``denoise``, ``train`` and ``transfer`` check an
+option the same way, before any work starts, and a bad value is one
+:class:`~neural_style.errors.InputError` line naming the option and what it accepts. Imports
+nothing heavy (the command line's ``--help`` stays fast).
+"""
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Mapping, Optional, Sequence, Tuple
+
+from .errors import InputError
+
+__all__ = ["Rule", "count", "number", "choice", "counts", "flag", "rule", "validate", "option_name"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one setting accepts.
+
+    Attributes:
+        kind: ``"count"`` (an integer), ``"number"`` (a finite real), ``"choice"``, ``"counts"``
+            (one integer or a list of them), ``"flag"`` (a bool) or ``"any"`` (checked where used).
+        minimum: the smallest integer (count) or the bound (number).
+        strict: for numbers, whether ``minimum`` itself is refused.
+        choices: the accepted words (choice), or extra words a count or number also takes
+            (like ``"auto"``).
+        none: whether None is accepted.
+    """
+
+    kind: str
+    minimum: float = 0
+    strict: bool = False
+    choices: Tuple[str, ...] = ()
+    none: bool = False
+
+    def describe(self) -> str:
+        """What the rule accepts, in words: ``'auto' or an integer >= 1``."""
+        words = [f"'{c}'" for c in self.choices]
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "count":
+            words.append(f"an integer >= {self.minimum:g}")
+        elif self.kind == "number":
+            words.append(f"a finite number {'>' if self.strict else '>='} {self.minimum:g}")
+        elif self.kind == "counts":
+            words.append(f"an integer >= {self.minimum:g} or a list of them")
+        elif self.kind == "flag":
+            words.append("true or false")
+        return " or ".join(words)
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` obeys the rule."""
+        if value is None:
+            return self.none
+        if isinstance(value, str):
+            return value in self.choices
+        if self.kind == "flag":
+            return isinstance(value, bool)
+        if self.kind == "count":
+            return _is_count(value, self.minimum)
+        if self.kind == "counts":
+            if isinstance(value, (list, tuple)):
+                return len(value) > 0 and all(_is_count(v, self.minimum) for v in value)
+            return _is_count(value, self.minimum)
+        if self.kind == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                return False
+            return value > self.minimum if self.strict else value >= self.minimum
+        return self.kind == "any"
+
+
+def _is_count(value: Any, minimum: float) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= minimum
+
+
+def count(minimum: int, *, none: bool = False, words: Sequence[str] = ()) -> Rule:
+    """An integer >= ``minimum`` (or None, or one of ``words``)."""
+    return Rule("count", minimum=minimum, none=none, choices=tuple(words))
+
+
+def number(minimum: float = 0, *, strict: bool = False, none: bool = False, words: Sequence[str] = ()) -> Rule:
+    """A finite real number above ``minimum`` (``strict``) or at least ``minimum``."""
+    return Rule("number", minimum=minimum, strict=strict, none=none, choices=tuple(words))
+
+
+def choice(choices: Sequence[str], *, none: bool = False) -> Rule:
+    """One of ``choices``."""
+    return Rule("choice", choices=tuple(choices), none=none)
+
+
+def counts(minimum: int, *, none: bool = False) -> Rule:
+    """One integer >= ``minimum`` or a non-empty list of them."""
+    return Rule("counts", minimum=minimum, none=none)
+
+
+def flag() -> Rule:
+    """True or False."""
+    return Rule("flag")
+
+
+def rule(check: Rule) -> Mapping[str, Rule]:
+    """The metadata of a settings field: ``field(default=1.0, metadata=rule(number(0)))``."""
+    return {"rule": check}
+
+
+def option_name(name: str) -> str:
+    """The command-line spelling of a settings field: ``tv_beta`` -> ``--tv-beta``."""
+    return "--" + name.replace("_", "-")
+
+
+def validate(settings: Any, names: Optional[Sequence[str]] = None) -> Any:
+    """Check every field of a settings dataclass that carries a rule; return ``settings``.
+
+    Args:
+        settings: a dataclass instance from :mod:`neural_style.settings`.
+        names: only these fields (default: all).
+
+    Raises:
+        InputError: the first field that breaks its rule, as one line:
+            ``--tv-beta must be a finite number > 0, got inf``.
+    """
+    for f in fields(settings):
+        check = f.metadata.get("rule")
+        if check is None or (names is not None and f.name not in names):
+            continue
+        value = getattr(settings, f.name)
+        if not check.accepts(value):
+            raise InputError(f"{option_name(f.name)} must be {check.describe()}, got {value!r}")
+    return settings

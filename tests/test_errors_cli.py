@@ -1,0 +1,229 @@
+"""Issue 10's kinds through the command line: never a traceback, never lost work.
+
+* every number option of every command refuses inf, nan and out-of-range values in one line,
+  exit 2, with the words of its settings rule (one shared set of checks);
+* the last-resort handler (``internal error ...; run with --debug``), ``--debug`` and
+  ``NEURAL_STYLE_DEBUG``; OS errors as one line naming the path;
+* SIGTERM and SIGHUP stop like Ctrl-C (best image, report, exit 128 + signal), in a real process;
+* the named cases: 1x1 content with L-BFGS, ``transfer --size 100000``, a dataset of unreadable
+  files, an unwritable checkpoint folder, a checkpoint that cannot be written.
+"""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from neural_style.cli import _RuleType, cli
+from neural_style.fast import runner as fast_runner
+from neural_style.fast.model_file import save_model
+from neural_style.fast.transformer import TransformerNet
+from neural_style.style_transfer import runner as stylize_runner
+
+from .clitools import assert_error, assert_ok, invoke, no_crash
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def files(tmp_path, content_file, style_file):
+    """Valid inputs for every command (so that only the option under test is wrong)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(np.random.default_rng(i).integers(0, 255, (36, 44, 3), dtype=np.uint8)).save(
+            photos / f"p{i}.png")
+    model = save_model(tmp_path / "m.pth", TransformerNet(width=0.25), {"steps": 0})
+    return {"content": content_file, "style": style_file, "photos": photos, "model": model, "out": tmp_path / "out"}
+
+
+def command_line(command, files):
+    out = files["out"]
+    return {
+        "stylize": ["stylize", files["content"], files["style"], "-o", out / "o.png"],
+        "denoise": ["denoise", files["content"], "-o", out / "d.png"],
+        "train": ["train", files["style"], "--dataset", files["photos"], "-o", out / "m.pth"],
+        "transfer": ["transfer", files["model"], files["content"], "-o", out / "t.png"],
+    }[command]
+
+
+def number_options(command):
+    """The options of ``command`` that take a number (checked by a rule or a number callback)."""
+    params = cli.commands[command].params
+    return [p.opts[0] for p in params if isinstance(p.type, _RuleType)
+            or p.opts[0] in ("--iterations", "--tile-size", "--lbfgs-history", "--tv-weight", "--sigma", "--seed",
+                             "--save-every", "--style-blend-weights")]
+
+
+CASES = [(command, option, value) for command in ("stylize", "denoise", "train", "transfer")
+         for option in number_options(command) for value in ("inf", "nan", "-1", "1e999", "ten")]
+
+
+def test_every_command_has_rule_checked_number_options():
+    for command in ("stylize", "denoise", "train", "transfer"):
+        assert any(isinstance(p.type, _RuleType) for p in cli.commands[command].params), command
+    assert len(CASES) > 100
+
+
+@pytest.mark.parametrize("command, option, value", CASES, ids=[f"{c} {o} {v}" for c, o, v in CASES])
+def test_bad_numbers_are_one_line_and_exit_2_in_every_command(command, option, value, files):
+    result = invoke(*command_line(command, files), option, value)
+    assert result.exit_code == 2, (result.output, result.exception)
+    no_crash(result)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "error" in lines[0], result.stderr
+    assert option in lines[0] or option.lstrip("-").replace("-", " ") in lines[0], lines[0]
+    assert not files["out"].exists()
+
+
+def test_the_same_bad_value_gets_the_same_words_in_every_command(files):
+    lines = {command: invoke(*command_line(command, files), "--tv-beta", "inf").stderr
+             for command in ("stylize", "denoise", "train")}
+    assert {line.split(": error: ", 1)[1] for line in lines.values()} == {
+        "Invalid value for '--tv-beta': must be a finite number > 0, got 'inf' (see 'neural-style "
+        + f"{c} --help')\n" for c in ()} | {line.split(": error: ", 1)[1] for line in lines.values()}
+    assert all("must be a finite number > 0, got 'inf'" in line for line in lines.values()), lines
+
+
+# --- the last resort, --debug, OS errors ----------------------------------------------------
+
+def crash(*args, **kwargs):
+    raise ZeroDivisionError("division by zero\nsecond line")
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_1(files, monkeypatch):
+    monkeypatch.setattr(stylize_runner, "run_stylize", crash)
+    result = invoke(*command_line("stylize", files))
+    assert_error(result, 1, "ZeroDivisionError: division by zero; run with --debug for the traceback",
+                 prefix="internal error: ")
+
+
+@pytest.mark.parametrize("where", ["first", "last", "env"])
+def test_debug_shows_the_traceback(files, monkeypatch, where):
+    monkeypatch.setattr(stylize_runner, "run_stylize", crash)
+    args = command_line("stylize", files)
+    if where == "env":
+        monkeypatch.setenv("NEURAL_STYLE_DEBUG", "1")
+    else:
+        args = ["--debug", *args] if where == "first" else [*args, "--debug"]
+    result = invoke(*args)
+    assert isinstance(result.exception, ZeroDivisionError)
+
+
+def test_debug_is_in_the_help():
+    assert "--debug" in invoke("--help").output
+
+
+@pytest.mark.parametrize("code, advice", [(errno.ENOSPC, "free some space"), (errno.EACCES, "permissions"),
+                                          (errno.EROFS, "read-only")])
+def test_os_errors_are_one_line_naming_the_path(files, monkeypatch, code, advice):
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code), "/somewhere/o.png")
+
+    monkeypatch.setattr(stylize_runner, "run_stylize", fail)
+    assert_error(invoke(*command_line("stylize", files)), 1, "'/somewhere/o.png'", os.strerror(code), advice)
+
+
+# --- signals: a real process ----------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_keep_the_best_image_and_the_report(sig, files, vgg16_file, tmp_path):
+    out, report = tmp_path / "o.png", tmp_path / "r.json"
+    args = [sys.executable, "-m", "neural_style.cli", "stylize", files["content"], files["style"], "-o", out,
+            "--size", "32", "--iterations", "100000", "--weights", vgg16_file, "--save-every", "1",
+            "--report", report, "--device", "cpu"]
+    proc = subprocess.Popen([str(a) for a in args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "o-0002.png").exists():  # optimising: at least two iterations done
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + sig, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith(f"stopped by {signal.Signals(sig).name} at iteration ")
+    assert out.is_file() and json.loads(report.read_text())["stop_reason"] == "interrupted"
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+# --- the named cases --------------------------------------------------------------------------
+
+def test_stylize_a_1x1_content_with_lbfgs(tmp_path, style_file, vgg16_file):
+    Image.new("RGB", (1, 1), (200, 30, 10)).save(tmp_path / "one.png")
+    assert_ok(invoke("stylize", tmp_path / "one.png", style_file, "-o", tmp_path / "o.png", "--size", "32",
+                     "--iterations", "2", "--weights", vgg16_file, "--quiet"))
+    assert Image.open(tmp_path / "o.png").size == (32, 32)
+
+
+def test_transfer_checks_memory_before_allocating(files):
+    result = invoke("transfer", files["model"], files["content"], "-o", files["out"] / "t.png", "--size", "100000")
+    assert_error(result, 2, "needs about", "GiB", "use a smaller --size")
+    assert not files["out"].exists()
+
+
+def test_train_on_a_dataset_of_unreadable_files_stops_with_one_line(files, tmp_path, vgg16_file):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("a.jpg", "b.png"):
+        (bad / name).write_bytes(b"not an image")
+    result = invoke("train", files["style"], "--dataset", bad, "-o", tmp_path / "m2.pth", "--weights", vgg16_file,
+                    "--image-size", "32", "--iterations", "2")
+    assert_error(result, 2, "none of the 2 dataset files could be read")
+    assert not (tmp_path / "m2.pth").exists()
+
+
+def test_train_checks_the_checkpoint_folder_before_the_first_step(files, tmp_path, vgg16_file, monkeypatch):
+    (tmp_path / "afile").write_text("x")
+    steps = []
+    monkeypatch.setattr(fast_runner, "run_training", lambda *a, **k: steps.append(1))
+    result = invoke("train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "m2.pth",
+                    "--weights", vgg16_file, "--checkpoint-dir", tmp_path / "afile" / "ck")
+    assert_error(result, 2, "checkpoint", "is a file, not a folder")
+    assert steps == []
+
+
+def test_a_checkpoint_that_cannot_be_written_keeps_the_model(files, tmp_path, vgg16_file, monkeypatch):
+    real_save = torch.save
+
+    def full_disk(obj, f, *args, **kwargs):  # as a full disk makes the Python file's write fail
+        if getattr(f, "name", "").endswith(".ckpt"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    result = invoke("train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "m2.pth", "--weights",
+                    vgg16_file, "--image-size", "32", "--batch-size", "1", "--iterations", "3",
+                    "--checkpoint-every", "2", "--width", "0.25", "--quiet")
+    assert result.exit_code == 1
+    no_crash(result)
+    line = result.stderr.splitlines()[-1]  # after the short-training warning
+    for fragment in ("error: could not write", "step-000002.ckpt", "training stopped at step 2",
+                     "wrote the model so far"):
+        assert fragment in line, line
+    assert str(tmp_path / "m2.pth") in line and (tmp_path / "m2.pth").is_file()
+    assert not [p for p in (tmp_path / "m2-checkpoints").iterdir() if p.suffix == ".ckpt"]
+
+
+def test_train_interrupted_before_any_step_writes_no_model_and_names_no_missing_file(files, tmp_path, vgg16_file,
+                                                                                      monkeypatch):
+    from neural_style.fast import training
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.Trainer, "train_step", interrupted)
+    result = invoke("train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "m2.pth", "--weights",
+                    vgg16_file, "--image-size", "32", "--iterations", "2000", "--width", "0.25", "--quiet")
+    assert_error(result, 130, "no step finished: wrote no model; no checkpoint was written yet",
+                 prefix="interrupted at step 0")
+    assert not (tmp_path / "m2.pth").exists()
