@@ -354,14 +354,36 @@ def denoise(inputs, output, reference, report, quiet, sigma, **options):
                 bar.stream.write("\r\x1b[K")
             click.echo(_denoised_line(record), err=True)
 
+    def on_failure(index, failure):
+        done[0] = index
+        if bar.drawn:
+            bar.stream.write("\r\x1b[K")
+        click.echo(f"error: {failure['error']}", err=True)
+
     try:
-        batch = denoise_files(pairs, settings, reference=reference, report=report, on_file=on_file, warn=_warn,
+        batch = denoise_files(pairs, settings, reference=reference, report=report, on_file=on_file,
+                              on_failure=on_failure, warn=_warn,
                               callback=lambda step: bar.update(done[0], {"iteration": step.iteration}))
     finally:
         bar.close()
     if batch.mean_psnr is not None:
         click.echo(f"mean PSNR {batch.mean_psnr:.2f} dB, mean SSIM {batch.mean_ssim:.4f} "
                    f"over {len(batch.records)} images")
+    _batch_outcome(len(pairs), len(batch.records), [f["input"] for f in batch.failures], batch.unprocessed, report)
+
+
+def _batch_outcome(total: int, written: int, failed, unprocessed, report) -> None:
+    """The last line of a batch that did not complete, and its exit code (failures were named as they came)."""
+    listed = f" (listed in {report})" if report else ""
+    if unprocessed:
+        names = ", ".join(unprocessed[:3]) + (f" and {len(unprocessed) - 3} more" if len(unprocessed) > 3 else "")
+        click.echo(f"{signals.stop_word()}: wrote {written} of {total} files; not processed: {names}{listed}",
+                   err=True)
+        sys.exit(signals.exit_code())
+    if failed:
+        click.echo(f"error: {len(failed)} of {total} files failed (named above){listed}; wrote the other {written}",
+                   err=True)
+        sys.exit(1)
 
 
 def _denoised_line(record) -> str:
@@ -466,8 +488,14 @@ def transfer(model_path, inputs, output, quiet, **options):
         bar.total = files
         bar.update(index + (done == total), {"frame": done}, force=done == total)
 
+    def on_failure(path, message):
+        if bar.drawn:
+            bar.stream.write("\r\x1b[K")
+        click.echo(f"error: {message}", err=True)
+
     try:
-        pairs = run_transfer(model_path, list(inputs), output, TransferSettings(**options), on_frame=on_frame)
+        pairs = run_transfer(model_path, list(inputs), output, TransferSettings(**options), on_frame=on_frame,
+                             on_failure=on_failure)
     finally:
         bar.close()
     if not quiet:

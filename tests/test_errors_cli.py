@@ -227,3 +227,74 @@ def test_train_interrupted_before_any_step_writes_no_model_and_names_no_missing_
     assert_error(result, 130, "no step finished: wrote no model; no checkpoint was written yet",
                  prefix="interrupted at step 0")
     assert not (tmp_path / "m2.pth").exists()
+
+
+# --- batches: every readable file processed, failures named, the report written -------------
+
+@pytest.fixture
+def batch(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.png", "c.png"):
+        Image.fromarray(np.random.default_rng(1).integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(folder / name)
+    (folder / "b.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    return folder
+
+
+def test_denoise_batch_with_a_corrupt_file_processes_the_rest_and_reports_it(batch, tmp_path):
+    inputs = [batch / "a.png", batch / "b.jpg", batch / "c.png"]
+    result = invoke("denoise", *inputs, "-o", tmp_path / "out", "--report", tmp_path / "r.json", "--quiet")
+    assert result.exit_code == 1, result.output
+    no_crash(result)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("error: ") and "b.jpg" in lines[0], lines
+    assert lines[1].startswith("error: 1 of 3 files failed (named above) (listed in ") and "other 2" in lines[1]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [Path(r["input"]).name for r in report["images"]] == ["a.png", "c.png"]
+    assert [Path(f["input"]).name for f in report["failures"]] == ["b.jpg"] and report["failures"][0]["error"]
+    assert report["stop_reason"] == "completed" and report["unprocessed"] == []
+
+
+def test_denoise_interrupted_writes_the_report_and_names_the_unprocessed_files(batch, tmp_path, monkeypatch):
+    from neural_style.denoising import runner as denoise_runner
+
+    real, calls = denoise_runner._denoise_one, []
+
+    def stop_on_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(denoise_runner, "_denoise_one", stop_on_second)
+    inputs = [batch / "a.png", batch / "c.png", batch / "a.png"]
+    inputs[2] = tmp_path / "d.png"
+    Image.open(batch / "a.png").save(inputs[2])
+    result = invoke("denoise", *inputs, "-o", tmp_path / "out", "--report", tmp_path / "r.json", "--quiet")
+    line = assert_error(result, 130, "wrote 1 of 3 files; not processed: ", "c.png", "d.png", prefix="interrupted")
+    assert "listed in" in line
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["stop_reason"] == "interrupted"
+    assert [Path(p).name for p in report["unprocessed"]] == ["c.png", "d.png"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
+
+
+def test_transfer_folder_with_a_corrupt_file_processes_the_rest(batch, files, tmp_path):
+    result = invoke("transfer", files["model"], batch, "-o", tmp_path / "out", "--quiet")
+    assert result.exit_code == 1, result.output
+    no_crash(result)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and "b.jpg" in lines[0] and lines[1].startswith("error: 1 of 3 files failed (b.jpg)")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
+
+
+def test_a_read_only_output_is_refused_not_replaced(files, tmp_path):
+    out = tmp_path / "ro.png"
+    Image.new("RGB", (8, 8)).save(out)
+    out.chmod(0o444)
+    before = out.read_bytes()
+    result = invoke("denoise", files["content"], "-o", out)
+    assert_error(result, 2, f"output '{out}' exists and is read-only", "chmod u+w")
+    assert out.read_bytes() == before
+    assert out.stat().st_mode & 0o777 == 0o444

@@ -15,11 +15,11 @@ import torch
 
 from ..core.metrics import psnr, ssim
 from ..core.optimize import Step
-from ..errors import InputError
+from ..errors import InputError, NeuralStyleError
 from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, to_tensor, write_image
 from ..io.report import write_report
 from ..settings import DenoiseSettings
-from .solver import DenoiseResult, run_denoise
+from .solver import DenoiseResult, run_denoise, solver_for
 
 Pair = Tuple[Path, Path]
 
@@ -67,13 +67,21 @@ class DenoiseBatch:
     """What :func:`denoise_files` did.
 
     Attributes:
-        records: one dict per image, in input order: input, output, size, channels, bit_depth,
-            sigma (and sigma_255, sigma_estimated), tv_weight, tv_beta, optimizer, iterations,
-            stop_reason, seconds; with a reference also psnr, ssim (of the output) and psnr_noisy.
+        records: one dict per image written, in input order: input, output, size, channels,
+            bit_depth, sigma (and sigma_255, sigma_estimated), tv_weight, tv_beta, optimizer,
+            iterations, stop_reason, seconds; with a reference also psnr, ssim (of the output)
+            and psnr_noisy.
+        failures: ``{"input", "output", "error"}`` for each file that could not be denoised (the
+            others were still processed).
+        unprocessed: inputs not reached because the run was interrupted (Ctrl-C, SIGTERM).
+        stop_reason: ``"completed"`` or ``"interrupted"``.
         mean_psnr, mean_ssim: over the scored images, in dB and [0, 1]; None without a reference.
     """
 
     records: List[Dict] = field(default_factory=list)
+    failures: List[Dict] = field(default_factory=list)
+    unprocessed: List[str] = field(default_factory=list)
+    stop_reason: str = "completed"
     mean_psnr: Optional[float] = None
     mean_ssim: Optional[float] = None
 
@@ -81,24 +89,33 @@ class DenoiseBatch:
 def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = None, *,
                   reference: Optional[Path] = None, report: Optional[Path] = None,
                   on_file: Optional[Callable[[int, Dict], None]] = None,
+                  on_failure: Optional[Callable[[int, Dict], None]] = None,
                   callback: Optional[Callable[[Step], None]] = None,
                   warn: Optional[Callable[[str], None]] = None) -> DenoiseBatch:
     """Denoise each input into its output, keeping mode, bit depth, alpha, ICC and EXIF.
+
+    A file that cannot be read or denoised is recorded in ``failures`` and the others are still
+    processed; after Ctrl-C or SIGTERM the file being denoised is written with its best image so
+    far, the rest are listed in ``unprocessed``, and the report is written in every case.
 
     Args:
         pairs: (input, output) paths, from :func:`plan_outputs`.
         settings: the :class:`~neural_style.settings.DenoiseSettings` for every image.
         reference: the clean image, or a folder of them matched by name (see :func:`match_reference`).
-        report: write the settings, the records and the means as JSON here.
+        report: write the settings, the records, failures, unprocessed files and means as JSON here.
         on_file: called with (1-based index, record) after each file is written.
+        on_failure: called with (1-based index, failure) for each file that failed.
         callback: the solver's progress callback.
         warn: called with one line for each warning (default: :func:`warnings.warn`).
 
     Returns:
-        A :class:`DenoiseBatch`. Raises KeyboardInterrupt after writing the file that was
-        interrupted (the report is then not written).
+        A :class:`DenoiseBatch`.
+
+    Raises:
+        InputError: bad settings or paths, before any file is processed.
     """
     settings = settings or DenoiseSettings()
+    solver_for(settings)  # every setting checked before the first file
     if settings.tv_beta < 1:
         (warn or _warn)(f"--tv-beta {settings.tv_beta:g} < 1 is non-convex and gives spike artefacts")
     if report is not None:
@@ -106,27 +123,55 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
     references = _references(reference, pairs)
     batch = DenoiseBatch()
     for index, (path, out) in enumerate(pairs, start=1):
-        data = read_image(path, what="input image")
-        noisy = to_tensor(data, channels=None)
-        result = run_denoise(noisy, settings, callback=callback)
-        image = result.image.cpu()
-        record = _record(path, out, noisy, data.bit_depth, result)
-        if reference is not None:
-            record.update(_scores(references[path], path, data, noisy, image))
-        write_image(out, image, bit_depth=data.bit_depth, alpha=data.alpha, icc_profile=data.icc_profile,
-                    exif=data.exif)
-        batch.records.append(record)
-        if on_file is not None:
-            on_file(index, record)
-        if result.run.stop_reason == "interrupted":
-            raise KeyboardInterrupt
-    if reference is not None:
-        batch.mean_psnr = sum(r["psnr"] for r in batch.records) / len(batch.records)
-        batch.mean_ssim = sum(r["ssim"] for r in batch.records) / len(batch.records)
-    if report is not None:
-        summary = {} if reference is None else {"mean_psnr": batch.mean_psnr, "mean_ssim": batch.mean_ssim}
-        write_report(report, {"command": "denoise", "settings": asdict(settings), "images": batch.records, **summary})
+        try:
+            record = _denoise_one(path, out, settings, references.get(path), callback)
+        except NeuralStyleError as exc:
+            if len(pairs) == 1:
+                raise  # one file: its error is the run's
+            batch.failures.append({"input": str(path), "output": str(out), "error": str(exc)})
+            if on_failure is not None:
+                on_failure(index, batch.failures[-1])
+            continue
+        except KeyboardInterrupt:
+            record = None
+        if record is not None:
+            batch.records.append(record)
+            if on_file is not None:
+                on_file(index, record)
+        if record is None or record["stop_reason"] == "interrupted":
+            batch.stop_reason = "interrupted"
+            batch.unprocessed = [str(p) for p, _ in pairs[index - (record is None):]]
+            break
+    _finish(batch, settings, reference, report)
     return batch
+
+
+def _denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Optional[Path],
+                 callback) -> Dict:
+    """Read, denoise and write one file; its record."""
+    data = read_image(path, what="input image")
+    noisy = to_tensor(data, channels=None)
+    result = run_denoise(noisy, settings, callback=callback)
+    image = result.image.cpu()
+    record = _record(path, out, noisy, data.bit_depth, result)
+    if reference is not None:
+        record.update(_scores(reference, path, data, noisy, image))
+    write_image(out, image, bit_depth=data.bit_depth, alpha=data.alpha, icc_profile=data.icc_profile,
+                exif=data.exif)
+    return record
+
+
+def _finish(batch: DenoiseBatch, settings: DenoiseSettings, reference, report: Optional[Path]) -> None:
+    """The means over the scored images, and the report."""
+    scored = [r for r in batch.records if "psnr" in r]
+    if reference is not None and scored:
+        batch.mean_psnr = sum(r["psnr"] for r in scored) / len(scored)
+        batch.mean_ssim = sum(r["ssim"] for r in scored) / len(scored)
+    if report is not None:
+        summary = {} if batch.mean_psnr is None else {"mean_psnr": batch.mean_psnr, "mean_ssim": batch.mean_ssim}
+        write_report(report, {"command": "denoise", "settings": asdict(settings), "images": batch.records,
+                              "failures": batch.failures, "unprocessed": batch.unprocessed,
+                              "stop_reason": batch.stop_reason, **summary})
 
 
 def _warn(message: str) -> None:

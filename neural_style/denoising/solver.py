@@ -103,6 +103,21 @@ def energy(x: torch.Tensor, noisy: torch.Tensor, tv_weight: float, beta: float, 
     return data + tv_weight * losses.total_variation(x, beta=beta, eps=eps, coupling=coupling, reduction="sum")
 
 
+def solver_for(settings: DenoiseSettings) -> str:
+    """The solver ``settings`` ask for (``auto``: primal-dual for beta 1 with l2, else L-BFGS).
+
+    Raises:
+        InputError: a setting breaks its rule, or primal-dual was asked for another problem.
+    """
+    s = validate(settings)
+    optimizer = s.optimizer
+    if optimizer == "auto":
+        optimizer = "primal-dual" if s.tv_beta == 1 and s.fidelity == "l2" else "lbfgs"
+    if optimizer == "primal-dual" and not (s.tv_beta == 1 and s.fidelity == "l2"):
+        raise InputError("the primal-dual solver is for --tv-beta 1 with --fidelity l2: use lbfgs or adam")
+    return optimizer
+
+
 def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None, *,
                 callback: Optional[Callable[[Step], None]] = None, **overrides) -> DenoiseResult:
     """Denoise a (1, C, H, W) image in [0, 1].
@@ -124,11 +139,7 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     y = noisy.to(dev, torch.float32)
     sigma, estimated = _sigma(s.sigma, y)
     tv_weight = _tv_weight(s.tv_weight, sigma, s.tv_beta, y.shape[1], s.coupling)
-    optimizer = s.optimizer
-    if optimizer == "auto":
-        optimizer = "primal-dual" if s.tv_beta == 1 and s.fidelity == "l2" else "lbfgs"
-    if optimizer == "primal-dual" and not (s.tv_beta == 1 and s.fidelity == "l2"):
-        raise InputError("the primal-dual solver is for --tv-beta 1 with --fidelity l2: use lbfgs or adam")
+    optimizer = solver_for(s)
 
     iterations = s.iterations or DENOISE_ITERATIONS[optimizer]
     if tv_weight == 0:

@@ -190,8 +190,12 @@ def _with_previews(trainer: Trainer, folder: Path,
 
 def transfer(model, inputs: Sequence, output, settings: Optional[TransferSettings] = None, *,
              on_frame: Optional[Callable[[int, int, int, int], None]] = None,
+             on_failure: Optional[Callable[[Path, str], None]] = None,
              **overrides) -> List[Tuple[Path, Path]]:
     """Stylise images, folders (their images and videos, names kept), GIFs and videos with a model file.
+
+    With several inputs, a file that cannot be read or written is passed to ``on_failure`` and
+    the others are still processed; :class:`BatchError` follows at the end.
 
     Args:
         model: a model file from :func:`train`.
@@ -199,20 +203,45 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         output: the output file for one input, else a folder.
         settings: a :class:`~neural_style.settings.TransferSettings`; ``**overrides`` change its fields.
         on_frame: called with (file index from 0, number of files, frames done, frames in the file).
+        on_failure: called with (input, one-line message) for each file that failed.
 
     Returns:
         The (input, output) pairs written, in order.
+
+    Raises:
+        InputError: bad settings, paths or model, before any file; the error of a single input.
+        BatchError: some of several files failed (after all the others were written).
     """
-    settings = with_overrides(settings, TransferSettings, overrides)
-    validate(settings)
+    settings = validate(with_overrides(settings, TransferSettings, overrides))
     pairs = plan_transfer([Path(p) for p in inputs], Path(output))
     net, _ = load_model(model, device=resolve_device(settings.device))
+    written, failed = [], []
     for index, (src, dst) in enumerate(pairs):
-        transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
-                      batch_size=settings.batch_size,
-                      on_frame=None if on_frame is None else (
-                          lambda done, total, i=index: on_frame(i, len(pairs), done, total)))
-    return pairs
+        try:
+            transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
+                          batch_size=settings.batch_size,
+                          on_frame=None if on_frame is None else (
+                              lambda done, total, i=index: on_frame(i, len(pairs), done, total)))
+        except NeuralStyleError as exc:
+            if len(pairs) == 1:
+                raise
+            failed.append(src)
+            if on_failure is not None:
+                on_failure(src, str(exc))
+            continue
+        written.append((src, dst))
+    if failed:
+        raise BatchError(f"{len(failed)} of {len(pairs)} files failed ({', '.join(p.name for p in failed[:3])}"
+                         f"{', ...' if len(failed) > 3 else ''}); wrote the other {len(written)}", written, failed)
+    return written
+
+
+class BatchError(NeuralStyleError):
+    """Some files of a batch failed; ``written`` holds the (input, output) pairs that did not."""
+
+    def __init__(self, message: str, written: List[Tuple[Path, Path]], failed: List[Path]):
+        super().__init__(message)
+        self.written, self.failed = written, failed
 
 
 def export(model, output, *, check_image=None) -> dict:

@@ -8,6 +8,7 @@ import errno
 import io
 import os
 import secrets
+import stat
 import struct
 import warnings
 import zlib
@@ -433,6 +434,9 @@ def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIO
     for source in inputs:
         if isinstance(source, (str, os.PathLike)) and _same_file(path, Path(source)):
             raise InputError(f"refusing to overwrite input '{source}': choose another {what} path")
+    if path.is_file() and not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise InputError(f"{what} '{path}' exists and is read-only: make it writable (chmod u+w) to replace it, "
+                         "or choose another path")
     folder = _nearest_existing(path.absolute().parent)
     if not folder.is_dir():
         raise InputError(f"cannot write {what} '{path}': '{folder}' is a file, not a folder: "
