@@ -225,7 +225,8 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
               help="Output image (.png, .jpg, .tif, .webp).")
 @click.option("--bit-depth", type=click.Choice(["8", "16"]), default=str(STYLIZE_OUT.bit_depth), show_default=True,
               help="Bits per sample of the output (16: PNG only).")
-@_setting(STYLIZE, "--size", None, "Long side of the output in pixels.")
+@_setting(STYLIZE, "--size", None, "Long side of the output in pixels (>= 16; the content's short side must "
+          "also reach 16 px, the deepest layer's minimum; smaller style images are enlarged to it).")
 @_setting(STYLIZE, "--iterations", None, "Loss evaluations: one number (each scale) or one per scale "
           "[500; over several scales 300, 150, ..., 80].", callback=_counts, metavar="N[,N...]")
 @_setting(STYLIZE, "--scales", None, "Coarse to fine: auto (256 px up to --size by sqrt 2), none, or long sides.",
@@ -471,7 +472,8 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Output file for one input, else a folder (names kept).")
-@_setting(TRANSFER, "--size", None, "Long side of the output [input size].")
+@_setting(TRANSFER, "--size", None, "Long side of the output (>= 16) [input size; inputs of any size, "
+          "even 1x1, are taken].")
 @click.option("--original-colors", "--preserve-colors", "original_colors", is_flag=True,
               default=TRANSFER.original_colors, help="Keep the input's colours (luminance transfer).")
 @_setting(TRANSFER, "--batch-size", None, "Video frames per batch.")
@@ -507,7 +509,8 @@ def transfer(model_path, inputs, output, quiet, **options):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="OUT.onnx (needs neural-style[export]) or OUT.pt2 (torch.export).")
 @click.option("--check-image", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Image to compare the exported model with the original on [a random one].")
+              help="Image (at least 8x8 px: exported models take H, W >= 8) to compare the exported model with "
+                   "the original on [a random one].")
 @_quiet_option
 def export(model_path, output, check_image, quiet):
     """Export a model from `neural-style train` to ONNX or torch.export, and check it.

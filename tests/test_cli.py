@@ -740,12 +740,9 @@ BAD_INPUT = {
     "report inside a file": lambda c: (
         [c.content, c.style, "-o", c.out, "--report", c.style / "sub" / "r.json", *c.fast],
         2, [f"'{c.style}' is a file, not a folder"], "error: "),
-    "style too small": lambda c: (
-        [c.content, c.style, "-o", c.out, "--style-scale", "0.25", *c.fast],
-        2, ["the style image is 8x8 px", "raise --size or --style-scale"], "error: "),
     "content too small": lambda c: (
         [c.content, c.style, "-o", c.out, "--weights", c.w16, "--size", "16", "--iterations", "2"],
-        2, ["the content image is 16x13 px", "raise --size"], "error: "),
+        2, ["the content image is 16x13 px", "use --size 20 or more"], "error: "),
     "missing init image": lambda c: (
         [c.content, c.style, "-o", c.out, "--init", c.tmp / "start.png", *c.fast],
         2, [f"init image '{c.tmp / 'start.png'}' does not exist"], "error: "),

@@ -298,3 +298,23 @@ def test_a_read_only_output_is_refused_not_replaced(files, tmp_path):
     assert_error(result, 2, f"output '{out}' exists and is read-only", "chmod u+w")
     assert out.read_bytes() == before
     assert out.stat().st_mode & 0o777 == 0o444
+
+
+def test_small_sizes_enlarge_style_images_instead_of_refusing_them(tmp_path, content_file, vgg16_file):
+    """--size 16 with a wide style image (and --style-scale 0.25) runs: styles are only statistics."""
+    wide = tmp_path / "wide.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (30, 90, 3), dtype=np.uint8)).save(wide)
+    square = tmp_path / "square.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(square)
+    for style, extra in ((wide, []), (wide, ["--style-scale", "0.25"])):
+        assert_ok(invoke("stylize", square, style, "-o", tmp_path / "o.png", "--size", "16", "--iterations", "2",
+                         "--weights", vgg16_file, "--quiet", *extra))
+
+
+def test_a_content_too_small_at_its_size_names_the_size_that_works(tmp_path, style_file, vgg16_file):
+    wide = tmp_path / "wide.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (30, 90, 3), dtype=np.uint8)).save(wide)
+    result = invoke("stylize", wide, style_file, "-o", tmp_path / "o.png", "--size", "32", "--weights", vgg16_file)
+    assert_error(result, 2, "the content image is 32x11 px as used", "use --size 47 or more")
+    assert_ok(invoke("stylize", wide, style_file, "-o", tmp_path / "o.png", "--size", "47", "--iterations", "1",
+                     "--weights", vgg16_file, "--quiet"))

@@ -159,19 +159,16 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
 
 def _sigma(sigma, y: torch.Tensor):
     """(sigma, estimated): ``"auto"`` estimates it from ``y``; a number is checked."""
-    if isinstance(sigma, str):
-        if sigma != "auto":
-            raise InputError(f"sigma must be 'auto' or a number, got {sigma!r}")
+    if isinstance(sigma, str):  # "auto" (validate() refused other words)
+        if min(y.shape[-2:]) < 3:
+            raise InputError(f"the image is {y.shape[-1]}x{y.shape[-2]} px: estimating the noise needs at least "
+                             "3x3 px: pass --sigma (0..255)")
         return float(estimate_sigma(y)[0]), True
-    if not (sigma >= 0 and math.isfinite(sigma)):
-        raise InputError(f"sigma must be a finite number >= 0, got {sigma}")
     return sigma, False
 
 
 def _tv_weight(tv_weight, sigma: float, beta: float, channels: int, coupling: str) -> float:
-    if isinstance(tv_weight, str):
-        if tv_weight != "auto":
-            raise InputError(f"tv weight must be 'auto' or a number, got {tv_weight!r}")
+    if isinstance(tv_weight, str):  # "auto"
         return auto_tv_weight(sigma, beta, channels, coupling)
     if not (tv_weight >= 0 and math.isfinite(tv_weight)):
         raise InputError(f"tv weight must be a finite number >= 0, got {tv_weight}")

@@ -156,8 +156,8 @@ class _Stage:
     def __init__(self, network, s: StylizeSettings, content: torch.Tensor, styles: Sequence[torch.Tensor],
                  side: Optional[int], device, several: bool):
         self.network, self.settings, self.device, self.side = network, s, device, side
-        self.content_shape, self.style_shapes = _working_shapes(content, styles, side, s.style_scale,
-                                                                cap_styles=several)
+        self.content_shape, style_shapes = _working_shapes(content, styles, side, s.style_scale, cap_styles=several)
+        self.style_shapes = [_at_least(shape, network.extractor.min_size) for shape in style_shapes]
         self.plan = plan_memory(network.extractor, network.geometry, self.content_shape,
                                 self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
                                 lbfgs_history=s.lbfgs_history, optimizer=s.optimizer)
@@ -269,6 +269,15 @@ def _working_shapes(content: torch.Tensor, styles: Sequence[torch.Tensor], size:
         style_long = max(1, math.ceil(max(content_shape) * style_scale))
         style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
     return content_shape, style_shapes
+
+
+def _at_least(shape: Tuple[int, int], side: int) -> Tuple[int, int]:
+    """``shape`` enlarged (aspect kept) until its short side reaches ``side``: a style image only gives
+    statistics, so a wide one at a small ``--size`` is enlarged rather than refused."""
+    if min(shape) >= side:
+        return shape
+    scale = side / min(shape)
+    return max(side, math.ceil(shape[0] * scale)), max(side, math.ceil(shape[1] * scale))
 
 
 def _blend_weights(weights, count: int) -> List[float]:

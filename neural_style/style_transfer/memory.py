@@ -11,6 +11,7 @@ crash or an out-of-memory kill. The estimate counts, in bytes:
 * the L-BFGS history: two image-sized vectors per correction pair.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Sequence, Tuple, Union
 
@@ -99,10 +100,17 @@ def extractor_channels(extractor: FeatureExtractor, name: str) -> int:
 
 
 def _check_min_size(extractor: FeatureExtractor, content, styles) -> None:
-    for what, (h, w) in [("content image", content)] + [("style image", s) for s in styles]:
-        if min(h, w) < extractor.min_size:
-            raise InputError(f"the {what} is {w}x{h} px as used, but layer {list(extractor.net._modules)[-1]} "
-                             f"needs at least {extractor.min_size} px per side: raise --size or --style-scale")
+    """The content's short side must reach the deepest layer's minimum (style images are enlarged to it)."""
+    h, w = content
+    need = extractor.min_size
+    if min(h, w) < need:
+        size = math.ceil(need * max(h, w) / min(h, w))
+        raise InputError(f"the content image is {w}x{h} px as used, but layer {list(extractor.net._modules)[-1]} "
+                         f"needs at least {need} px per side: use --size {size} or more")
+    for h, w in styles:
+        if min(h, w) < need:
+            raise InputError(f"a style image is {w}x{h} px as used, but the network needs at least {need} px "
+                             "per side: raise --style-scale")
 
 
 def _too_large(content, styles, need: int, have: int, device, advice: str) -> str:
