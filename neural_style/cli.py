@@ -9,6 +9,7 @@ runners, and torch with them, are imported inside the commands, so ``--help`` an
 import math
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -54,7 +55,8 @@ class _Group(click.Group):
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args or os.environ.get(DEBUG_ENV, "") not in ("", "0")
         args = [a for a in args if a != "--debug"]  # accepted anywhere on the line
-        with signals.interrupt_on_termination():
+        with signals.interrupt_on_termination(), warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning  # a library's multi-line warning becomes one line of ours
             try:
                 return self._run(args, prog_name, extra)
             except Exception as exc:  # the last resort: one line unless asked for the traceback
@@ -64,6 +66,12 @@ class _Group(click.Group):
                 click.echo(f"internal error: {type(exc).__name__}: {first}; run with --debug for the traceback",
                            err=True)
                 sys.exit(1)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:  # past click, which would print a blank line for it
+            raise _Stopped(exc) from exc
 
     def _run(self, args, prog_name, extra):
         from .errors import NeuralStyleError
@@ -87,9 +95,20 @@ class _Group(click.Group):
         except OSError as exc:
             click.echo(f"error: {signals.describe_os_error(exc)}", err=True)
             sys.exit(1)
+        except _Stopped as stop:
+            click.echo(signals.stop_word(stop.interrupt), err=True)
+            sys.exit(signals.exit_code(stop.interrupt))
         except (click.Abort, KeyboardInterrupt) as exc:
-            click.echo(f"{signals.stop_word(exc)}", err=True)
+            click.echo(signals.stop_word(exc), err=True)
             sys.exit(signals.exit_code(exc))
+
+
+class _Stopped(Exception):
+    """Ctrl-C, SIGTERM or SIGHUP inside a command (``interrupt``: the KeyboardInterrupt)."""
+
+    def __init__(self, interrupt: KeyboardInterrupt):
+        super().__init__(str(interrupt))
+        self.interrupt = interrupt
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -102,6 +121,12 @@ def cli():
 
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` for the command line: ``warning: <first line>`` (no source line)."""
+    text = (str(message).strip().splitlines() or [category.__name__])[0]
+    _warn(text if len(text) <= 200 else text[:200].rsplit(" ", 1)[0] + " ...")
 
 
 def _setting(source, flag, type=None, help=None, **extra):
@@ -446,7 +471,8 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
 
     try:
         run = run_train(style, dataset, output, TrainSettings(**options), device=device, checkpoint_dir=checkpoint_dir,
-                        resume=resume, report=report, callback=on_step, warn=_warn, download_progress=not quiet)
+                        resume=resume, report=report, callback=on_step, warn=_warn, download_progress=not quiet,
+                        info=None if quiet else (lambda line: click.echo(line, err=True)))
     finally:
         bar.close()
     result = run.result
@@ -462,7 +488,9 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
         click.echo(f"{signals.stop_word()} at step {result.steps}: {wrote}; {resume}", err=True)
         sys.exit(signals.exit_code())
     if not quiet:
-        skipped = f", {result.skipped_files} unreadable files skipped" if result.skipped_files else ""
+        names = ", ".join(Path(p).name for p in result.skipped[:3]) + (", ..." if result.skipped_files > 3 else "")
+        where = f"; all listed in {report}" if report else ""
+        skipped = f", {result.skipped_files} unreadable files skipped: {names}{where}" if result.skipped_files else ""
         click.echo(f"wrote {output} ({result.steps} steps, {result.images_per_second:.2f} images/s on "
                    f"{run.device}{skipped})", err=True)
 

@@ -318,3 +318,64 @@ def test_a_content_too_small_at_its_size_names_the_size_that_works(tmp_path, sty
     assert_error(result, 2, "the content image is 32x11 px as used", "use --size 47 or more")
     assert_ok(invoke("stylize", wide, style_file, "-o", tmp_path / "o.png", "--size", "47", "--iterations", "1",
                      "--weights", vgg16_file, "--quiet"))
+
+
+# --- kind 5: what users reported -------------------------------------------------------------
+
+def train_args(files, tmp_path, vgg16_file, *extra):
+    return ["train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "m2.pth", "--weights", vgg16_file,
+            "--image-size", "32", "--batch-size", "1", "--width", "0.25", *extra]
+
+
+def test_resume_says_where_it_continues_and_refuses_a_checkpoint_past_the_end(files, tmp_path, vgg16_file):
+    first = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "4", "--checkpoint-every", "2",
+                               "--quiet"))
+    assert first.exit_code == 0, first.output
+    last = tmp_path / "m2-checkpoints" / "last.ckpt"
+    again = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "6", "--resume", last))
+    assert again.exit_code == 0, again.output
+    assert f"resumed from step 4 of 6 ({last})" in again.stderr
+    before = (tmp_path / "m2.pth").read_bytes()
+    past = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "3", "--resume", last))
+    assert_error(past, 2, f"checkpoint '{last}' is at step 6, and this run ends at step 3", "--iterations")
+    assert (tmp_path / "m2.pth").read_bytes() == before
+
+
+def test_train_names_the_skipped_files_and_lists_them_in_the_report(files, tmp_path, vgg16_file):
+    (files["photos"] / "broken.jpg").write_bytes(b"not an image")
+    result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2000", "--epochs", "1",
+                                "--report", tmp_path / "r.json"), "--iterations", "3")
+    assert result.exit_code == 0, result.output
+    assert "1 unreadable files skipped: broken.jpg; all listed in" in result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [Path(p).name for p in report["skipped"]] == ["broken.jpg"]
+
+
+def unsafe_file(path):
+    torch.save(TransformerNet(width=0.25), path)  # a whole pickled module: arbitrary Python objects
+    return path
+
+
+def test_unsafe_pickles_are_refused_saying_they_could_run_code(files, tmp_path, vgg16_file, content_file):
+    bad = unsafe_file(tmp_path / "evil.pth")
+    for args, what in ((["transfer", bad, content_file, "-o", tmp_path / "t.png"], "refused"),
+                       (["stylize", content_file, files["style"], "-o", tmp_path / "s.png", "--weights", bad],
+                        "refused"),
+                       (train_args(files, tmp_path, vgg16_file, "--resume", unsafe_file(tmp_path / "evil.ckpt")),
+                        "refused")):
+        line = assert_error(invoke(*args), 2, what, "could run code")
+        assert not line.endswith(("fr)", "...")), line  # whole, not cut mid-word
+
+
+def test_library_warnings_become_one_line_of_ours(files, monkeypatch):
+    import warnings
+
+    def noisy(*args, **kwargs):
+        warnings.warn("Corrupt EXIF data.  Expecting to read 12 bytes but only got 6.\n  second line", UserWarning,
+                      stacklevel=2)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stylize_runner, "run_stylize", noisy)
+    result = invoke(*command_line("stylize", files))
+    assert result.stderr.splitlines() == [
+        "warning: Corrupt EXIF data.  Expecting to read 12 bytes but only got 6.", "interrupted"]

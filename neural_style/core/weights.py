@@ -16,6 +16,8 @@ a silent partial load.
 """
 
 import os
+import pickle
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Union
@@ -136,13 +138,25 @@ def _read(path: Path) -> dict:
         raise WeightsError(f"weights '{path}' is a directory: pass the .pth file inside it")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if zipfile.is_zipfile(path):  # a PyTorch archive holding arbitrary Python objects
+            raise WeightsError(f"weights '{path}' refused: the file holds Python objects that could run code "
+                               "when loaded (torch.load with weights_only=True): pass a plain state dict saved "
+                               "with torch.save(model.state_dict())") from exc
+        raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict (not a PyTorch file, or "
+                           "corrupt): check the file") from exc
     except Exception as exc:
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict ({reason})") from exc
+        raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict ({_short(exc)})") from exc
     if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
         raise WeightsError(f"weights '{path}' hold a {type(state).__name__}, not a state dict: "
                            "pass a file saved with torch.save(model.state_dict())")
     return state
+
+
+def _short(exc: BaseException, limit: int = 100) -> str:
+    """The first line of ``exc``, cut at a word boundary under ``limit`` characters."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
 
 def _strip(state: dict, path: Path) -> dict:

@@ -14,6 +14,8 @@ folder (by default ``<output stem>-checkpoints/`` beside the model file); at the
 it writes a checkpoint (and ``last.ckpt``) too.
 """
 
+import pickle
+import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
@@ -86,7 +88,13 @@ def read_checkpoint(path) -> Dict[str, Any]:
     except OSError as exc:
         raise InputError(f"checkpoint '{path}' cannot be read ({exc.strerror or type(exc).__name__}): "
                          "check the file and its permissions") from exc
-    except Exception as exc:  # UnpicklingError, RuntimeError, EOFError... from a damaged or foreign file
+    except pickle.UnpicklingError as exc:
+        if zipfile.is_zipfile(path):
+            raise InputError(f"checkpoint '{path}' refused: it holds Python objects that could run code when "
+                             f"loaded (weights_only=True): {_ADVICE}") from exc
+        raise InputError(f"checkpoint '{path}' is corrupt or not a checkpoint (torch.load failed): "
+                         f"{_ADVICE}") from exc
+    except Exception as exc:  # RuntimeError, EOFError... from a damaged or foreign file
         raise InputError(f"checkpoint '{path}' is corrupt or not a checkpoint (torch.load failed): "
                          f"{_ADVICE}") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:

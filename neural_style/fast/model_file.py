@@ -134,8 +134,9 @@ def _read(path: Path):
                          "permissions") from exc
     except pickle.UnpicklingError as exc:
         if zipfile.is_zipfile(path):
-            raise InputError(f"'{path}' is not a neural-style model file (it holds Python objects that "
-                             f"cannot be loaded safely with weights_only=True): {_ADVICE}") from exc
+            raise InputError(f"'{path}' refused: it holds Python objects that could run code when loaded, so it "
+                             f"cannot be loaded safely (weights_only=True); it is not a neural-style model file: "
+                             f"{_ADVICE}") from exc
         raise InputError(f"'{path}' is not a neural-style model file (not a PyTorch file, or corrupt): "
                          f"{_ADVICE}") from exc
     except Exception as exc:  # RuntimeError, EOFError... from a truncated or damaged archive

@@ -68,7 +68,8 @@ class TrainRun:
 
 def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, device=DEFAULT_DEVICE,
           checkpoint_dir=None, resume=None, report=None, callback: Optional[Callable[[Step], None]] = None,
-          warn: Optional[Callable[[str], None]] = None, download_progress: bool = True, **overrides) -> TrainRun:
+          warn: Optional[Callable[[str], None]] = None, info: Optional[Callable[[str], None]] = None,
+          download_progress: bool = True, **overrides) -> TrainRun:
     """Train a fast style network for ``style`` on the photos under ``dataset``; write it to ``output``.
 
     Args:
@@ -82,6 +83,7 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
         report: write settings, per-logged-step losses and images per second as JSON.
         callback: called after every step (rank 0 only) with a :class:`~neural_style.core.optimize.Step`.
         warn: called with one line for each warning (default: :func:`warnings.warn`); rank 0 only.
+        info: called with one line of news, like "resumed from step 40 ..." (default: nothing); rank 0 only.
         download_progress: show a progress bar while downloading torchvision's VGG weights.
 
     Returns:
@@ -103,7 +105,7 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
         say = (warn or _warn) if rank == 0 else (lambda message: None)
         trainer = Trainer(style, dataset, settings, device=dev, rank=rank, world_size=world_size,
                           download_progress=download_progress)
-        _resume(trainer, resume, say)
+        _resume(trainer, resume, say, (info or (lambda message: None)) if rank == 0 else (lambda message: None))
         start_step = trainer.step
         if trainer.total_steps() < SHORT_TRAINING:
             say(f"{trainer.total_steps()} training steps ({len(trainer.files)} files, batch {settings.batch_size}) "
@@ -123,7 +125,8 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
                                   "settings": {**asdict(settings), "style": style, "dataset": dataset},
                                   "device": str(dev), "world_size": world_size, "steps": result.steps,
                                   "images_per_second": result.images_per_second,
-                                  "skipped_files": result.skipped_files, "history": result.history,
+                                  "skipped_files": result.skipped_files, "skipped": result.skipped,
+                                  "history": result.history,
                                   "stop_reason": result.stop_reason})
     return run
 
@@ -161,10 +164,17 @@ def _process_group(device: torch.device) -> Iterator[Tuple[torch.device, int, in
         dist.destroy_process_group()
 
 
-def _resume(trainer: Trainer, resume, say: Callable[[str], None]) -> None:
+def _resume(trainer: Trainer, resume, say: Callable[[str], None], tell: Callable[[str], None]) -> None:
+    """Load ``resume`` into ``trainer``: say where it continues from, warn about changed settings, and
+    refuse a checkpoint already at or past the last step asked for."""
     if resume is None:
         return
     changed = trainer.load_checkpoint(resume)
+    total = trainer.total_steps()
+    if trainer.step >= total:
+        raise InputError(f"checkpoint '{resume}' is at step {trainer.step}, and this run ends at step {total}: "
+                         f"ask for more (--iterations {trainer.step + 1000}, say) to continue training")
+    tell(f"resumed from step {trainer.step} of {total} ({resume})")
     if changed:
         say(f"resuming with settings that differ from the checkpoint's ({'; '.join(changed)}): "
             "the run will not match an uninterrupted one")

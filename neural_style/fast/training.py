@@ -41,7 +41,7 @@ class TrainResult:
         steps: the step reached (counting the steps of a resumed checkpoint).
         history: every ``log_every`` steps ``{"step", "content", "style", "tv", "total"}``.
         images_per_second: throughput of this run over all processes.
-        skipped_files: unreadable dataset files skipped so far.
+        skipped_files: unreadable dataset files skipped so far; skipped: their paths, sorted.
         stop_reason: ``"completed"``, ``"interrupted"`` (Ctrl-C) or ``"non-finite"``.
     """
 
@@ -49,6 +49,7 @@ class TrainResult:
     history: List[Dict[str, float]] = field(default_factory=list)
     images_per_second: float = 0.0
     skipped_files: int = 0
+    skipped: List[str] = field(default_factory=list)
     stop_reason: str = "completed"
 
 
@@ -265,4 +266,5 @@ def run_training(trainer: Trainer, *, checkpoint_dir: Optional[Path] = None,
     elapsed = time.perf_counter() - start
     result.images_per_second = (trainer.step - start_step) * settings.batch_size * trainer.world_size / max(elapsed, 1e-9)
     result.skipped_files = len(trainer.skipped)
+    result.skipped = sorted(trainer.skipped)
     return result
