@@ -448,6 +448,8 @@ def _denoised_line(record) -> str:
 @_device_option
 @_setting(TRAIN, "--amp", None, "Mixed precision (GPU only).", is_flag=True)
 @_setting(TRAIN, "--checkpoint-every", None, metavar="N")
+@_setting(TRAIN, "--keep-checkpoints", None, "Keep the newest N step-*.ckpt files (0: all); last.ckpt always stays.",
+          metavar="N")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="[<output stem>-checkpoints/ beside the output]")
 @click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Checkpoint to resume.")

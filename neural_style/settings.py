@@ -164,6 +164,7 @@ class TrainSettings:
         seed: seed of the network's initial weights and of the data order.
         amp: float16 autocast of the transform network (GPU only).
         checkpoint_every: steps between checkpoints.
+        keep_checkpoints: how many ``step-*.ckpt`` files to keep, the newest (0: all); ``last.ckpt`` stays.
         width: channel multiplier of the network (0.5: 4x fewer parameters).
         model, weights, weights_format: the loss network, as for stylize.
         content_layers, style_layers: see :data:`LayerSpec`.
@@ -183,6 +184,7 @@ class TrainSettings:
     seed: int = field(default=0, metadata=rule(count(0)))
     amp: bool = field(default=False, metadata=rule(flag()))
     checkpoint_every: int = field(default=1000, metadata=rule(count(1)))
+    keep_checkpoints: int = field(default=5, metadata=rule(count(0)))
     width: float = field(default=1.0, metadata=rule(number(0, strict=True)))
     model: Optional[str] = field(default="vgg16", metadata=rule(choice(MODELS, none=True)))
     weights: Optional[str] = None

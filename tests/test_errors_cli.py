@@ -379,3 +379,23 @@ def test_library_warnings_become_one_line_of_ours(files, monkeypatch):
     result = invoke(*command_line("stylize", files))
     assert result.stderr.splitlines() == [
         "warning: Corrupt EXIF data.  Expecting to read 12 bytes but only got 6.", "interrupted"]
+
+
+# --- kind 4: cost in proportion ---------------------------------------------------------------
+
+@pytest.mark.parametrize("keep, left", [("2", [5, 6]), ("0", [1, 2, 3, 4, 5, 6])])
+def test_keep_checkpoints_rotates_the_step_files(files, tmp_path, vgg16_file, keep, left):
+    result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "6", "--checkpoint-every", "1",
+                                "--keep-checkpoints", keep, "--quiet"))
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "m2-checkpoints"
+    assert sorted(p.name for p in folder.glob("*.ckpt")) == ["last.ckpt"] + [f"step-{s:06d}.ckpt" for s in left]
+    assert len(list(folder.glob("step-*.jpg"))) == 6  # previews stay
+    from neural_style.fast.checkpoints import read_checkpoint
+    assert read_checkpoint(folder / "last.ckpt")["step"] == 6
+
+
+def test_keep_checkpoints_default_is_a_handful():
+    from neural_style.settings import TrainSettings
+    assert TrainSettings().keep_checkpoints == 5
+    assert "--keep-checkpoints" in invoke("train", "--help").output

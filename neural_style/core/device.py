@@ -5,6 +5,7 @@ import contextlib
 import os
 import re
 import sys
+import warnings
 from typing import Iterator, Optional
 
 import torch
@@ -131,6 +132,9 @@ def resolve_precision(precision: str, device):
                              f"{device} has {major}.{minor}: use fp16 or fp32")
     if precision == "fp16" and device.type == "cpu":
         raise InputError("precision fp16 is for GPUs: use bf16 or fp32 on the CPU")
+    if precision == "bf16" and device.type == "cpu" and not _cpu_has_native_bf16():
+        warnings.warn("--precision bf16 on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated and can be "
+                      "several times slower than fp32: use --precision auto or fp32", UserWarning, stacklevel=2)
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 

@@ -29,7 +29,7 @@ FORMAT = "neural-style-checkpoint"
 VERSION = 1
 LAST = "last.ckpt"
 #: Settings whose change on resume does not make a run differ from an uninterrupted one.
-RUN_LENGTH_SETTINGS = ("iterations", "epochs", "checkpoint_every", "log_every")
+RUN_LENGTH_SETTINGS = ("iterations", "epochs", "checkpoint_every", "log_every", "keep_checkpoints")
 _ADVICE = "pass a .ckpt written by neural-style train"
 
 
@@ -74,6 +74,18 @@ def save_checkpoint(folder, state: Mapping[str, Any], step: int) -> Path:
     except NeuralStyleError as exc:
         raise CheckpointWriteError(str(exc)) from exc
     return path
+
+
+def prune_checkpoints(folder, keep: int) -> List[Path]:
+    """Delete all but the newest ``keep`` ``step-NNNNNN.ckpt`` files of ``folder`` (0: keep all);
+    ``last.ckpt`` and the previews stay. Returns the files deleted."""
+    if keep <= 0:
+        return []
+    steps = sorted(Path(folder).glob("step-*.ckpt"))  # zero-padded: name order is step order
+    old = steps[:-keep]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return old
 
 
 def read_checkpoint(path) -> Dict[str, Any]:

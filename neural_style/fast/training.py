@@ -260,6 +260,7 @@ def run_training(trainer: Trainer, *, checkpoint_dir: Optional[Path] = None,
             if checkpoint_dir is not None and trainer.rank == 0 and (
                     trainer.step % settings.checkpoint_every == 0 or trainer.step == steps):
                 checkpoints.save_checkpoint(checkpoint_dir, trainer.state(), trainer.step)
+                checkpoints.prune_checkpoints(checkpoint_dir, settings.keep_checkpoints)
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
     result.steps = trainer.step

@@ -75,8 +75,8 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=Fal
     """Stylise one image or video file; returns the number of frames written."""
     if src.suffix.lower() in VIDEO_EXTENSIONS:
         return _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame)
-    data = read_image(src, what="input image")
-    y = apply_model(model, to_tensor(data, channels=3), size=size, original_colors=original_colors)
+    data = read_image(src, what="input image", reduce_to=size)
+    y = apply_model(model, to_tensor(data, channels=3, reduce_to=size), size=size, original_colors=original_colors)
     alpha = data.alpha if size is None else None
     write_image(dst, y, alpha=alpha, icc_profile=data.icc_profile, exif=data.exif)
     if on_frame:

@@ -46,6 +46,7 @@ class ImageData:
         icc_profile: the embedded ICC profile, or None.
         exif: the EXIF block with its orientation tag reset to 1, or None.
         path: the file the image came from, or None.
+        full_size: (H, W) of the file when it was decoded at reduced size (``reduce_to``), else None.
     """
 
     pixels: np.ndarray
@@ -54,13 +55,15 @@ class ImageData:
     icc_profile: Optional[bytes] = None
     exif: Optional[bytes] = None
     path: Optional[Path] = None
+    full_size: Optional[Tuple[int, int]] = None
 
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
 
 
-def read_image(source, *, what: str = "image", max_pixels: int = 2**28) -> ImageData:
+def read_image(source, *, what: str = "image", max_pixels: int = 2**28, reduce_to: Optional[int] = None
+               ) -> ImageData:
     """Decode an image; InputError for a missing, unreadable, corrupt, empty or too large file.
 
     Args:
@@ -69,6 +72,10 @@ def read_image(source, *, what: str = "image", max_pixels: int = 2**28) -> Image
             (1, C, H, W) in [0, 1]; or an ImageData, returned as is.
         what: the role of the image in error messages, e.g. "content image".
         max_pixels: the largest width * height accepted, checked before decoding.
+        reduce_to: the long side the caller will resize a file to: a file at least twice as large
+            is decoded at reduced size (JPEG's DCT scaling via ``Image.draft``, else ``Image.reduce``
+            by a whole factor), never below ``reduce_to``. Without it, the memory the decoded
+            pixels need is checked against the free memory before decoding.
 
     Returns:
         The ImageData, turned upright according to its EXIF orientation.
@@ -76,7 +83,7 @@ def read_image(source, *, what: str = "image", max_pixels: int = 2**28) -> Image
     if isinstance(source, ImageData):
         return source
     if isinstance(source, (str, os.PathLike)):
-        return _read_file(Path(source), what, max_pixels)
+        return _read_file(Path(source), what, max_pixels, reduce_to)
     if isinstance(source, Image.Image):
         _check_size(source.size, what, max_pixels)
         filename = getattr(source, "filename", "")
@@ -88,7 +95,7 @@ def read_image(source, *, what: str = "image", max_pixels: int = 2**28) -> Image
     raise TypeError(f"expected a path, PIL image, numpy array or tensor, got {type(source).__name__}")
 
 
-def _read_file(path: Path, what: str, max_pixels: int) -> ImageData:
+def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] = None) -> ImageData:
     label = f"{what} '{path}'"
     if not path.exists():
         raise InputError(f"{label} does not exist: check the path")
@@ -108,7 +115,8 @@ def _read_file(path: Path, what: str, max_pixels: int) -> ImageData:
             _check_size(image.size, label, max_pixels)
             if _is_png16(data):
                 return _from_png16(data, image.size, path)
-            image.load()
+            width, height = image.size
+            image = _decode(image, label, reduce_to)
         except InputError:
             raise
         except UnidentifiedImageError as exc:
@@ -117,7 +125,39 @@ def _read_file(path: Path, what: str, max_pixels: int) -> ImageData:
             raise InputError(f"{label} is too large ({_one_line(exc)}): downscale it first") from exc
         except _DECODE_ERRORS as exc:
             raise InputError(f"{label} is corrupt or truncated ({_one_line(exc)}): re-export or replace it") from exc
-    return _from_pil(image, label, path)
+    data = _from_pil(image, label, path)
+    if image.size != (width, height):  # decoded at reduced size: remember the file's own (turned upright)
+        upright = data.pixels.shape[0] == image.size[1]
+        data.full_size = (height, width) if upright else (width, height)
+    return data
+
+
+#: Bytes per pixel and channel that decoding and conversion to float32 hold at their peak.
+DECODE_BYTES = 12
+
+
+def _decode(image: Image.Image, label: str, reduce_to: Optional[int]) -> Image.Image:
+    """Load ``image``: at reduced size when ``reduce_to`` allows it, else after a memory check."""
+    width, height = image.size
+    factor = max(width, height) // reduce_to if reduce_to else 1
+    if factor >= 2 and image.format == "JPEG":
+        image.draft(image.mode, (-(-width // factor), -(-height // factor)))  # DCT scaling: 1/2, 1/4, 1/8
+    if factor < 2:
+        from ..core.device import available_memory  # here: images.py stays importable without the device code
+
+        need = width * height * max(len(image.getbands()), 3) * DECODE_BYTES
+        have = available_memory(torch.device("cpu"))
+        if need > have:
+            raise InputError(f"{label} is {width}x{height} px: decoding it needs about {need / 2**30:.1f} GiB but "
+                             f"{have / 2**30:.1f} GiB are free: downscale it first")
+    image.load()
+    factor = max(image.size) // reduce_to if reduce_to else 1
+    if factor >= 2:
+        try:
+            image = image.reduce(factor)  # box filter, on the 8-bit pixels
+        except ValueError:  # a mode reduce() does not take: keep the full size
+            pass
+    return image
 
 
 def _check_size(size: Tuple[int, int], label: str, max_pixels: int) -> None:
@@ -297,7 +337,8 @@ def _encode_png16(samples: np.ndarray, icc_profile: Optional[bytes], exif: Optio
     return _PNG_SIGNATURE + b"".join(chunks)
 
 
-def to_tensor(source, *, channels: Optional[int] = 3, what: str = "image", device=None) -> torch.Tensor:
+def to_tensor(source, *, channels: Optional[int] = 3, what: str = "image", device=None,
+              reduce_to: Optional[int] = None) -> torch.Tensor:
     """Load an image as a (1, C, H, W) float32 tensor in [0, 1], dropping any alpha.
 
     Args:
@@ -306,18 +347,23 @@ def to_tensor(source, *, channels: Optional[int] = 3, what: str = "image", devic
             (ITU-R 601-2: 0.299 R + 0.587 G + 0.114 B); None keeps the channels.
         what: the role of the image in error messages.
         device: the torch device of the result (default: CPU).
+        reduce_to: as for :func:`read_image`; a file decoded at reduced size comes back with its long
+            side exactly ``reduce_to`` and the file's aspect (as resizing the full image would give).
 
     Returns:
         The image tensor.
     """
     if channels not in (1, 3, None):
         raise ValueError(f"channels must be 1, 3 or None, got {channels}")
-    pixels = read_image(source, what=what).pixels
+    data = read_image(source, what=what, reduce_to=reduce_to)
+    pixels = data.pixels
     if channels == 3 and pixels.shape[2] == 1:
         pixels = np.repeat(pixels, 3, axis=2)
     elif channels == 1 and pixels.shape[2] == 3:
         pixels = pixels @ np.array([0.299, 0.587, 0.114], np.float32)[:, None]
     tensor = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
+    if data.full_size is not None:  # reduced decoding: exactly the file's aspect at reduce_to
+        tensor = resize_to(tensor, long_side_shape(data.full_size, reduce_to))
     return tensor if device is None else tensor.to(device)
 
 

@@ -129,8 +129,9 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     if not style_list:
         raise InputError("no style image given: pass at least one")
     blend = _blend_weights(s.style_blend_weights, len(style_list))
-    content_img = to_tensor(content, channels=3, what="content image")
-    style_imgs = [to_tensor(style, channels=3, what="style image") for style in style_list]
+    style_long = None if s.size is None else math.ceil(s.size * s.style_scale)
+    content_img = to_tensor(content, channels=3, what="content image", reduce_to=s.size)
+    style_imgs = [to_tensor(style, channels=3, what="style image", reduce_to=style_long) for style in style_list]
     network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
                                 weights_format=s.weights_format, pooling=s.pooling, device=dev,
                                 autocast=autocast, download_progress=download_progress)

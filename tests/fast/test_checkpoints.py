@@ -73,4 +73,5 @@ def test_settings_changes_ignore_the_run_length():
         "lr: 0.001 -> 0.002", "style image: a different file than the checkpoint's",
         "processes: 2 -> 1 (another data split)"]
     assert settings_changes(state, {**now, "lr": 1e-3}, style_sha256="a", world_size=2) == []
-    assert set(checkpoints.RUN_LENGTH_SETTINGS) == {"iterations", "epochs", "checkpoint_every", "log_every"}
+    assert set(checkpoints.RUN_LENGTH_SETTINGS) == {"iterations", "epochs", "checkpoint_every", "log_every",
+                                                  "keep_checkpoints"}

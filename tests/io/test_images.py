@@ -715,3 +715,47 @@ def test_image_data_is_returned_as_is(rgb_png):
     data = read_image(rgb_png)
     assert isinstance(data, ImageData) and read_image(data) is data
     assert images.OUTPUT_EXTENSIONS[0] == ".png"
+
+
+# --- decoding at reduced size and the memory check before decoding (issue 10, kind 4) -----------
+
+@pytest.mark.parametrize("ext", [".png", ".jpg"])
+def test_reduce_to_decodes_a_large_file_at_reduced_size_never_below_the_target(tmp_path, ext):
+    path = tmp_path / f"wide{ext}"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (1000, 2000, 3), dtype=np.uint8)).save(path)
+    for target in (64, 100, 333, 999, 1000, 5000):
+        pixels = read_image(path, reduce_to=target).pixels
+        long_side = max(pixels.shape[:2])
+        assert long_side >= min(target, 2000) and (long_side < 2 * target or long_side == 2000), (target, long_side)
+        assert abs(pixels.shape[1] - 2 * pixels.shape[0]) <= 2  # the aspect is kept (to a pixel)
+    assert read_image(path).pixels.shape[:2] == (1000, 2000)
+
+
+def test_reduced_decoding_matches_a_full_decode_then_resize(tmp_path):
+    path = tmp_path / "smooth.png"
+    y, x = np.mgrid[0:800, 0:1200]
+    Image.fromarray(((np.sin(x / 90) + np.cos(y / 70)) * 60 + 128).astype(np.uint8)).save(path)
+    full = to_tensor(path)
+    reduced = to_tensor(path, reduce_to=100)
+    assert max(reduced.shape[-2:]) < 300
+    assert float((resize_long_side(full, 100) - resize_long_side(reduced, 100)).abs().max()) < 0.02
+
+
+def test_memory_is_checked_from_the_header_before_decoding(tmp_path, monkeypatch):
+    from neural_style.core import device
+
+    path = tmp_path / "a.png"
+    Image.new("RGB", (300, 200)).save(path)
+    monkeypatch.setattr(device, "available_memory", lambda dev: 1000)
+    with pytest.raises(InputError, match=r"is 300x200 px: decoding it needs about 0\.0 GiB but 0\.0 GiB are free"):
+        read_image(path, what="content image")
+    assert read_image(path, reduce_to=100).pixels.shape[:2] == (67, 100)  # reduced: no full-size check
+
+
+def test_to_tensor_with_reduce_to_keeps_the_exact_shape_of_a_full_resize(tmp_path):
+    for height, width in ((40, 48), (1001, 2999), (777, 333)):
+        path = tmp_path / f"{height}x{width}.png"
+        Image.fromarray(np.zeros((height, width, 3), np.uint8)).save(path)
+        for target in (16, 100, 250):
+            expected = resize_long_side(to_tensor(path), target) if 2 * target <= max(height, width) else to_tensor(path)
+            assert to_tensor(path, reduce_to=target).shape[-2:] == expected.shape[-2:]
