@@ -399,3 +399,65 @@ def test_keep_checkpoints_default_is_a_handful():
     from neural_style.settings import TrainSettings
     assert TrainSettings().keep_checkpoints == 5
     assert "--keep-checkpoints" in invoke("train", "--help").output
+
+
+# --- kind 3: what a file was is kept, or said -------------------------------------------------
+
+def test_a_16_bit_rgb_image_denoised_to_tif_stays_16_bit(tmp_path):
+    import tifffile
+
+    src = tmp_path / "in16.png"
+    pixels = (np.random.default_rng(0).random((24, 20, 3)) * 65535).astype(np.uint16)
+    from neural_style.io.images import write_image
+    write_image(src, pixels.astype(np.float32) / 65535, bit_depth=16)
+    assert_ok(invoke("denoise", src, "-o", tmp_path / "out.tif", "--quiet"))
+    out = tifffile.imread(tmp_path / "out.tif")
+    assert out.dtype == np.uint16 and out.shape == (24, 20, 3)
+    assert len(np.unique(out)) > 256  # really 16 bits, not 8 bits scaled up
+    assert_ok(invoke("denoise", tmp_path / "out.tif", "-o", tmp_path / "again.tif", "--quiet"))  # and reads back
+    assert tifffile.imread(tmp_path / "again.tif").dtype == np.uint16
+
+
+def test_rgba_to_jpg_says_the_alpha_is_dropped(tmp_path):
+    src = tmp_path / "rgba.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 24, 4), dtype=np.uint8), "RGBA").save(src)
+    result = invoke("denoise", src, "-o", tmp_path / "out.jpg", "--quiet")
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        "warning: 'out.jpg' cannot hold the alpha channel (dropped): use .png or .tif to keep it"]
+    assert invoke("denoise", src, "-o", tmp_path / "out.png", "--quiet").stderr == ""
+
+
+def animated(path, count=3):
+    frames = [Image.fromarray(np.random.default_rng(i).integers(0, 255, (20, 24, 3), dtype=np.uint8))
+              for i in range(count)]  # not flat: instance normalisation maps every flat frame to one output
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return path
+
+
+@pytest.mark.parametrize("ext", [".webp", ".png"])
+def test_transfer_stylises_every_frame_of_an_animated_webp_or_apng(files, tmp_path, ext):
+    src = animated(tmp_path / f"anim{ext}")
+    assert_ok(invoke("transfer", files["model"], src, "-o", tmp_path / f"out{ext}", "--quiet"))
+    with Image.open(tmp_path / f"out{ext}") as out:
+        assert out.n_frames == 3 and out.size == (24, 20)
+
+
+def test_an_animation_into_a_still_format_says_only_the_first_frame_is_used(files, tmp_path):
+    src = animated(tmp_path / "anim.webp")
+    result = invoke("transfer", files["model"], src, "-o", tmp_path / "out.jpg", "--quiet")
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        "warning: 'anim.webp' has 3 frames but 'out.jpg' holds one: only the first is stylised "
+        "(write to .webp, .png for all)"]
+    result = invoke("denoise", src, "-o", tmp_path / "d.png", "--quiet")
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        f"warning: input image '{src}' has 3 frames: only the first is used"]
+
+
+def test_grey_content_and_grey_styles_give_a_grey_output(grey_content_file, tmp_path, vgg16_file, style_file):
+    grey_style = tmp_path / "grey-style.png"
+    Image.open(style_file).convert("L").save(grey_style)
+    base = ["--size", "32", "--iterations", "2", "--weights", vgg16_file, "--quiet"]
+    assert_ok(invoke("stylize", grey_content_file, grey_style, "-o", tmp_path / "g.png", *base))
+    assert Image.open(tmp_path / "g.png").mode == "L"
+    assert_ok(invoke("stylize", grey_content_file, style_file, "-o", tmp_path / "c.png", *base))
+    assert Image.open(tmp_path / "c.png").mode == "RGB"  # a colour style: colour out

@@ -1,5 +1,6 @@
 """Applying a trained fast style network to images, folders, GIFs and videos."""
 
+import warnings
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -10,7 +11,7 @@ import torch
 from ..core.color import transfer_luminance
 from ..core.device import require_memory, resolve_precision
 from ..errors import InputError
-from ..io.animation import write_animation
+from ..io.animation import frame_count, read_frames, write_animation
 from ..io.images import (
     OUTPUT_EXTENSIONS,
     check_output_path,
@@ -23,6 +24,8 @@ from ..io.images import (
 from .transformer import TransformerNet
 
 VIDEO_EXTENSIONS = (".gif", ".mp4", ".mov", ".avi", ".mkv", ".webm")
+#: Still-image formats that can also hold an animation (animated WebP, APNG).
+ANIMATED_IMAGE_EXTENSIONS = (".webp", ".png")
 
 
 @torch.no_grad()
@@ -75,13 +78,40 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=Fal
     """Stylise one image or video file; returns the number of frames written."""
     if src.suffix.lower() in VIDEO_EXTENSIONS:
         return _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame)
-    data = read_image(src, what="input image", reduce_to=size)
+    frames = frame_count(src)
+    if frames > 1 and dst.suffix.lower() in ANIMATED_IMAGE_EXTENSIONS:  # animated WebP, APNG: every frame
+        return _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame)
+    if frames > 1:
+        warnings.warn(f"'{src.name}' has {frames} frames but '{dst.name}' holds one: only the first is stylised "
+                      f"(write to {', '.join(ANIMATED_IMAGE_EXTENSIONS)} for all)", UserWarning, stacklevel=2)
+    with warnings.catch_warnings():  # said above, with what to do
+        warnings.filterwarnings("ignore", message=".* frames: only the first is used")
+        data = read_image(src, what="input image", reduce_to=size)
     y = apply_model(model, to_tensor(data, channels=3, reduce_to=size), size=size, original_colors=original_colors)
     alpha = data.alpha if size is None else None
     write_image(dst, y, alpha=alpha, icc_profile=data.icc_profile, exif=data.exif)
     if on_frame:
         on_frame(1, 1)
     return 1
+
+
+def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
+    frames, fps = read_frames(src)
+    out = _stylise_frames(model, np.stack(frames), size, original_colors, batch_size, on_frame)
+    write_animation(dst, out, fps=fps)
+    return len(out)
+
+
+def _stylise_frames(model, frames: np.ndarray, size, original_colors, batch_size, on_frame) -> List[np.ndarray]:
+    """(N, H, W, 3) uint8 frames through the network in batches: (H', W', 3) uint8 frames."""
+    out: List[np.ndarray] = []
+    for start in range(0, len(frames), batch_size):
+        chunk = torch.from_numpy(frames[start:start + batch_size, ..., :3].astype(np.float32) / 255)
+        y = apply_model(model, chunk.permute(0, 3, 1, 2).contiguous(), size=size, original_colors=original_colors)
+        out += [(f.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy() for f in y]
+        if on_frame:
+            on_frame(len(out), len(frames))
+    return out
 
 
 def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
@@ -94,12 +124,6 @@ def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame
     if frames.ndim == 3:  # a single frame
         frames = frames[None]
     fps = meta.get("fps") or (1000.0 / meta["duration"] if meta.get("duration") else 10.0)
-    out = []
-    for start in range(0, len(frames), batch_size):
-        chunk = torch.from_numpy(frames[start:start + batch_size, ..., :3].astype(np.float32) / 255)
-        y = apply_model(model, chunk.permute(0, 3, 1, 2).contiguous(), size=size, original_colors=original_colors)
-        out += [(f.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy() for f in y]
-        if on_frame:
-            on_frame(len(out), len(frames))
+    out = _stylise_frames(model, frames, size, original_colors, batch_size, on_frame)
     write_animation(dst, out, fps=fps)
     return len(out)

@@ -1,18 +1,20 @@
-"""Animations of intermediate results, written as GIF (Pillow) or MP4 (imageio-ffmpeg)."""
+"""Animations: of intermediate results, and of animated inputs, written as GIF, animated WebP or APNG
+(Pillow) or MP4 (imageio-ffmpeg); frames of animated images read back."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence, Union
+from typing import Iterable, List, Sequence, Tuple, Union
 
 import imageio.v3 as iio
 import numpy as np
 import torch
+from PIL import Image, ImageSequence
 
 from ..errors import InputError
 from . import images
 
-ANIMATION_EXTENSIONS = (".gif", ".mp4")
+ANIMATION_EXTENSIONS = (".gif", ".mp4", ".webp", ".png")
 
 Frame = Union[np.ndarray, torch.Tensor]
 
@@ -21,7 +23,7 @@ def check_animation_path(path, *, inputs: Iterable = ()) -> Path:
     """Validate an animation output path before any work is done.
 
     Args:
-        path: the output file, ending in .gif or .mp4.
+        path: the output file, ending in .gif, .mp4, .webp (animated WebP) or .png (APNG).
         inputs: paths of input files, which must not be overwritten.
 
     Returns:
@@ -47,7 +49,7 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0) -> Path
     heights are padded by repeating the last column or row.
 
     Args:
-        path: the output file, ending in .gif or .mp4.
+        path: the output file, ending in .gif, .mp4, .webp (animated WebP) or .png (APNG).
         frames: tensors (1, 3, H, W) / (3, H, W) in [0, 1] or uint8 arrays (H, W, 3), all the same size.
         fps: frames per second.
 
@@ -71,6 +73,8 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0) -> Path
             raise ValueError(f"all frames must have the same size: {sizes}")
     stack = np.stack(arrays)
     extension = path.suffix.lower()
+    if extension in (".webp", ".png"):  # animated WebP and APNG, through Pillow
+        return images.atomic_write(path, lambda temporary: _save_all(temporary, arrays, fps, extension))
     if extension == ".gif":
         options = dict(plugin="pillow", duration=max(1, round(1000 / fps)), loop=0)
     else:  # libx264 in yuv420p needs even sizes: repeat the last row / column
@@ -78,3 +82,29 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0) -> Path
         stack = np.pad(stack, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
         options = dict(plugin="FFMPEG", fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=1)
     return images.atomic_write(path, lambda temporary: iio.imwrite(temporary, stack, extension=extension, **options))
+
+
+def _save_all(path, arrays: Sequence[np.ndarray], fps: float, extension: str) -> None:
+    """Frames as an animated WebP (lossy, quality 95) or APNG, looping, ``1000 / fps`` ms each."""
+    frames = [Image.fromarray(array) for array in arrays]
+    options = {"quality": 95} if extension == ".webp" else {}
+    frames[0].save(path, format="WEBP" if extension == ".webp" else "PNG", save_all=True,
+                   append_images=frames[1:], duration=max(1, round(1000 / fps)), loop=0, **options)
+
+
+def read_frames(path) -> Tuple[List[np.ndarray], float]:
+    """All frames of an animated image (GIF, WebP, APNG, multi-page TIFF) as (H, W, 3) uint8 arrays, and
+    its frame rate (from the first frame's duration; 10 fps when it has none)."""
+    with Image.open(path) as image:
+        duration = image.info.get("duration") or 100
+        frames = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
+    return frames, 1000.0 / duration
+
+
+def frame_count(path) -> int:
+    """How many frames an image file holds (1 for still images and what Pillow cannot open)."""
+    try:
+        with Image.open(path) as image:
+            return int(getattr(image, "n_frames", 1))
+    except Exception:  # not an image Pillow reads: reading it reports why
+        return 1

@@ -4,8 +4,10 @@ keeps the ICC profile and EXIF data where the format allows."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
+import logging
 import os
 import secrets
 import stat
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional, Tuple
 
 import numpy as np
+import tifffile
 import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
@@ -95,6 +98,27 @@ def read_image(source, *, what: str = "image", max_pixels: int = 2**28, reduce_t
     raise TypeError(f"expected a path, PIL image, numpy array or tensor, got {type(source).__name__}")
 
 
+_GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+
+
+def is_grey(source) -> bool:
+    """Whether an image (anything :func:`read_image` takes) has a single colour channel, judged from
+    a file's header without decoding it; False for what cannot be read (reading it says why)."""
+    if isinstance(source, ImageData):
+        return source.pixels.shape[2] == 1
+    if isinstance(source, Image.Image):
+        return source.mode in _GREY_MODES
+    if isinstance(source, torch.Tensor):
+        return source.dim() in (3, 4) and source.shape[-3] in (1, 2)
+    if isinstance(source, np.ndarray):
+        return source.ndim == 2 or (source.ndim == 3 and source.shape[2] in (1, 2))
+    try:
+        with Image.open(source) as image:
+            return image.mode in _GREY_MODES
+    except Exception:  # unreadable here: the real read reports it
+        return False
+
+
 def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] = None) -> ImageData:
     label = f"{what} '{path}'"
     if not path.exists():
@@ -111,8 +135,13 @@ def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] 
     with warnings.catch_warnings():  # max_pixels replaces Pillow's decompression bomb warning
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
+            if data[:4] in (b"II*\0", b"MM\0*") and _tiff_bits(data) == 16:  # Pillow would drop 8 bits
+                return _from_tiff16(data, path, label, max_pixels)
             image = Image.open(io.BytesIO(data))
             _check_size(image.size, label, max_pixels)
+            if getattr(image, "n_frames", 1) > 1:
+                warnings.warn(f"{label} has {image.n_frames} frames: only the first is used", UserWarning,
+                              stacklevel=3)
             if _is_png16(data):
                 return _from_png16(data, image.size, path)
             width, height = image.size
@@ -242,6 +271,44 @@ def _reset_orientation(exif: Optional[bytes]) -> Optional[bytes]:
         return None  # unreadable EXIF: drop it rather than keep a wrong orientation
 
 
+@contextlib.contextmanager
+def _quiet_tifffile():
+    """tifffile logs what it finds wrong in a file: the errors raised here say it in one line."""
+    logger = logging.getLogger("tifffile")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _tiff_bits(data: bytes) -> int:
+    """Bits per sample of a TIFF's first page (Pillow reads 16-bit colour TIFFs as 8 bit); 0 when
+    tifffile cannot tell (Pillow then reads it, or says what is wrong)."""
+    try:
+        with _quiet_tifffile(), tifffile.TiffFile(io.BytesIO(data)) as tiff:
+            return int(tiff.pages[0].bitspersample)
+    except Exception:  # tifffile's many errors for damaged files: leave them to Pillow's reader
+        return 0
+
+
+def _from_tiff16(data: bytes, path: Path, label: str, max_pixels: int) -> ImageData:
+    """A 16-bit TIFF (grey, grey + alpha, RGB or RGBA) read with tifffile, keeping its 16 bits."""
+    with _quiet_tifffile(), tifffile.TiffFile(io.BytesIO(data)) as tiff:
+        page = tiff.pages[0]
+        _check_size((page.imagewidth, page.imagelength), label, max_pixels)
+        array = page.asarray()
+        icc = page.tags.get("InterColorProfile")
+        orientation = page.tags.get("Orientation")
+    if array.dtype != np.uint16 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] > 4):
+        raise InputError(f"'{path}' is a 16-bit TIFF of shape {array.shape}: expected grey or colour samples "
+                         "(H, W) or (H, W, C): convert it to PNG")
+    icc_profile = bytes(icc.value) if icc is not None else None
+    return _finish(array / np.float32(65535), 16, icc_profile, None, int(orientation.value) if orientation else 1,
+                   path)
+
+
 def _is_png16(data: bytes) -> bool:
     """True for non-interlaced 16-bit PNGs with colour or alpha, which Pillow reads as 8 bit."""
     return (
@@ -365,6 +432,12 @@ def to_tensor(source, *, channels: Optional[int] = 3, what: str = "image", devic
     if data.full_size is not None:  # reduced decoding: exactly the file's aspect at reduce_to
         tensor = resize_to(tensor, long_side_shape(data.full_size, reduce_to))
     return tensor if device is None else tensor.to(device)
+
+
+def to_grey(image: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) in [0, 1] to its (B, 1, H, W) luminance (ITU-R 601-2, as :func:`to_tensor`)."""
+    weights = torch.tensor([0.299, 0.587, 0.114], dtype=image.dtype, device=image.device).view(1, 3, 1, 1)
+    return (image * weights).sum(dim=1, keepdim=True)
 
 
 def _tensor_to_hwc(image: torch.Tensor) -> np.ndarray:
@@ -561,11 +634,11 @@ def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
 def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None, exif=None) -> Path:
     """Write an image atomically (see atomic_write) in the format of its extension.
 
-    PNG holds 8 or 16 bits per sample (grey, grey + alpha, RGB, RGBA). JPEG (quality 95,
-    alpha dropped) and lossy WebP (quality 95, alpha kept) are always 8 bit. TIFF is
-    16 bit only for grey without alpha and falls back to 8 bit otherwise. The ICC
-    profile and EXIF data are embedded in every format. Bad paths raise InputError as
-    in check_output_path.
+    PNG and TIFF hold 8 or 16 bits per sample (grey, grey + alpha, RGB, RGBA; 16-bit TIFF
+    through tifffile, zlib-compressed). JPEG (quality 95) and lossy WebP (quality 95, alpha
+    kept) are 8 bit; what a format cannot hold (alpha in JPEG, 16 bits in JPEG or WebP) is
+    said in one warning. The ICC profile is embedded in every format, EXIF data in all but
+    16-bit TIFF. Bad paths raise InputError as in check_output_path.
 
     Args:
         path: the output file; missing parent directories are created.
@@ -591,7 +664,20 @@ def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None
     if exif and not exif.startswith(_EXIF_PREFIX):
         exif = _EXIF_PREFIX + exif
     fmt = _FORMATS[path.suffix.lower()]
+    _say_what_is_lost(path, fmt, samples.shape[2], bit_depth)
     return atomic_write(path, lambda temporary: _encode(temporary, fmt, samples, bit_depth, icc_profile, exif))
+
+
+def _say_what_is_lost(path: Path, fmt: str, channels: int, bit_depth: int) -> None:
+    """One warning line for what the output format cannot hold (alpha in JPEG, 16 bits in JPEG and WebP)."""
+    lost = []
+    if fmt == "JPEG" and channels in (2, 4):
+        lost.append("the alpha channel (dropped)")
+    if bit_depth == 16 and fmt in ("JPEG", "WEBP"):
+        lost.append("16 bits per sample (written with 8)")
+    if lost:
+        warnings.warn(f"'{path.name}' cannot hold {' or '.join(lost)}: use .png or .tif to keep "
+                      f"{'them' if len(lost) > 1 else 'it'}", UserWarning, stacklevel=3)
 
 
 def _encode(temporary: Path, fmt: str, samples: np.ndarray, bit_depth: int, icc_profile, exif) -> None:
@@ -600,11 +686,15 @@ def _encode(temporary: Path, fmt: str, samples: np.ndarray, bit_depth: int, icc_
     if fmt == "PNG" and bit_depth == 16:
         temporary.write_bytes(_encode_png16(_quantize(samples, 16), icc_profile, exif))
         return
-    if fmt == "TIFF" and bit_depth == 16 and samples.shape[2] == 1:
-        image = Image.fromarray(_quantize(samples[..., 0], 16))  # mode I;16
-    else:
-        array = _quantize(samples, 8)
-        image = Image.fromarray(array[..., 0] if array.shape[2] == 1 else array)
+    if fmt == "TIFF" and bit_depth == 16:  # Pillow writes only grey 16-bit TIFFs: tifffile for all
+        array = _quantize(samples, 16)
+        alpha = {2: ["unassalpha"], 4: ["unassalpha"]}.get(array.shape[2])
+        tifffile.imwrite(temporary, array[..., 0] if array.shape[2] == 1 else array,
+                         photometric="minisblack" if array.shape[2] <= 2 else "rgb", extrasamples=alpha,
+                         iccprofile=icc_profile, compression="zlib")
+        return
+    array = _quantize(samples, 8)
+    image = Image.fromarray(array[..., 0] if array.shape[2] == 1 else array)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     options.update({key: value for key, value in (("icc_profile", icc_profile), ("exif", exif)) if value})
     image.save(temporary, format=fmt, **options)

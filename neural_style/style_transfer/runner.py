@@ -18,7 +18,7 @@ from ..core.device import out_of_memory_errors, peak_memory
 from ..core.optimize import Step
 from ..errors import InputError
 from ..io.animation import check_animation_path, write_animation
-from ..io.images import check_output_path, write_image
+from ..io.images import check_output_path, is_grey, to_grey, write_image
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import StylizeOutputs, StylizeSettings, with_overrides
@@ -66,7 +66,8 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     with out_of_memory_errors(f"--size {settings.size}"):
         result = run_stylize(content, styles, settings, callback=writer, download_progress=download_progress)
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
-        write_image(output, result.image, bit_depth=outputs.bit_depth)
+        grey = all(is_grey(source) for source in [content, *styles])  # grey in, grey out
+        write_image(output, to_grey(result.image) if grey else result.image, bit_depth=outputs.bit_depth)
         if outputs.animation:
             frames.append((result.image * 255).round().to(torch.uint8))
             write_animation(outputs.animation, [_frame(f, result.content_size) for f in frames])

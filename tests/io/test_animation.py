@@ -60,8 +60,8 @@ def test_mp4_without_ffmpeg_is_refused_before_work(tmp_path, monkeypatch):
 
 
 def test_unsupported_extension(tmp_path, tensor_frames):
-    assert ANIMATION_EXTENSIONS == (".gif", ".mp4")
-    with pytest.raises(InputError, match=r"out\.avi.*\.gif, \.mp4"):
+    assert ANIMATION_EXTENSIONS == (".gif", ".mp4", ".webp", ".png")
+    with pytest.raises(InputError, match=r"out\.avi.*\.gif, \.mp4, \.webp, \.png"):
         write_animation(tmp_path / "out.avi", tensor_frames)
 
 

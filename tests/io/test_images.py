@@ -322,13 +322,17 @@ def test_lossy_and_tiff_round_trip(tmp_path, name, tolerance):
     assert np.abs(data.pixels - pixels).mean() < tolerance
 
 
-def test_tiff_16_bit_grey_exact_and_colour_falls_back_to_8(tmp_path, rng):
+def test_tiff_16_bit_grey_and_colour_exact(tmp_path, rng):
     values = rng.integers(0, 65536, (4, 5), dtype=np.uint16)
     data = read_image(write_image(tmp_path / "g.tif", values / 65535, bit_depth=16))
     assert data.bit_depth == 16
     np.testing.assert_array_equal(as_uint16(data.pixels[..., 0]), values)
-    data = read_image(write_image(tmp_path / "c.tif", smooth_image(), bit_depth=16))
-    assert data.bit_depth == 8 and np.abs(data.pixels - smooth_image()).max() <= 0.5 / 255 + 1e-6
+    colour = rng.integers(0, 65536, (4, 5, 3), dtype=np.uint16)
+    alpha = rng.integers(0, 65536, (4, 5), dtype=np.uint16)
+    data = read_image(write_image(tmp_path / "c.tif", colour / 65535, bit_depth=16, alpha=alpha / 65535))
+    assert data.bit_depth == 16  # tifffile: Pillow alone would write and read 8 bits
+    np.testing.assert_array_equal(as_uint16(data.pixels), colour)
+    np.testing.assert_array_equal(as_uint16(data.alpha), alpha)
 
 
 @pytest.mark.parametrize("name, bit_depth", [("a.png", 8), ("a.png", 16), ("a.jpg", 8), ("a.tif", 8), ("a.webp", 8)])
@@ -366,7 +370,8 @@ def test_alpha_passthrough(tmp_path):
     np.testing.assert_allclose(png.alpha, alpha, atol=0.5 / 255)
     webp = read_image(write_image(tmp_path / "a.webp", pixels, alpha=alpha))
     np.testing.assert_allclose(webp.alpha, alpha, atol=0.05)
-    assert read_image(write_image(tmp_path / "a.jpg", pixels, alpha=alpha)).alpha is None
+    with pytest.warns(UserWarning, match="'a.jpg' cannot hold the alpha channel"):
+        assert read_image(write_image(tmp_path / "a.jpg", pixels, alpha=alpha)).alpha is None
 
 
 def test_write_image_rejects_bad_arguments(tmp_path):
