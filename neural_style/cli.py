@@ -481,8 +481,10 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
     if run.rank != 0:
         return
     if result.stop_reason == "non-finite":
+        kept = (f"the last checkpoint is {run.last_checkpoint}" if run.last_checkpoint.is_file() else
+                "no checkpoint was written yet")
         raise NeuralStyleError(f"the loss became non-finite at step {result.steps}: lower --lr or --style-weight; "
-                               f"the last checkpoint is in {run.checkpoint_dir}")
+                               f"{kept}")
     if result.stop_reason == "interrupted":
         wrote = f"wrote {output}" if run.model_written else "no step finished: wrote no model"
         resume = (f"resume with --resume {run.last_checkpoint}" if run.last_checkpoint.is_file() else

@@ -56,20 +56,28 @@ def interrupt_on_termination() -> Iterator[None]:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (a file pair written together); the
-    held signal is then delivered as usual. Where signals cannot be blocked, nothing changes."""
-    held = (signal.SIGINT,) + SIGNALS
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (a file pair written together): a signal
+    that arrives meanwhile is recorded and raised again when the block ends, where the restored
+    handler acts on it (KeyboardInterrupt, :class:`Terminated`, or the default action). Outside the
+    main thread nothing changes.
+
+    Python runs signal handlers in the main thread whichever thread the OS delivered the signal
+    to, so recording there is reliable (blocking with ``pthread_sigmask`` is not: torch's worker
+    threads would still take the signal)."""
+    held: list = []
+    previous = {}
     try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, ValueError, OSError):  # no pthread_sigmask (Windows)
-        yield
-        return
+        for sig in (signal.SIGINT,) + SIGNALS:
+            previous[sig] = signal.signal(sig, lambda signum, frame: held.append(signum))
+    except ValueError:  # not the main thread
+        pass
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
-
-
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        if held:
+            signal.raise_signal(held[0])  # as if it came now: the restored handler or default action
 def received() -> Optional[int]:
     """The first SIGTERM or SIGHUP received in the current :func:`interrupt_on_termination` block, or None."""
     return _received[0] if _received else None

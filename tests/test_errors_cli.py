@@ -461,3 +461,55 @@ def test_grey_content_and_grey_styles_give_a_grey_output(grey_content_file, tmp_
     assert Image.open(tmp_path / "g.png").mode == "L"
     assert_ok(invoke("stylize", grey_content_file, style_file, "-o", tmp_path / "c.png", *base))
     assert Image.open(tmp_path / "c.png").mode == "RGB"  # a colour style: colour out
+
+
+def test_denoise_and_transfer_take_files_and_folders_the_same_way(batch, files, tmp_path):
+    """One input planner: a folder gives its images, duplicate names are refused in both commands."""
+    (batch / "b.jpg").unlink()
+    for command in (["denoise"], ["transfer", files["model"]]):
+        out = tmp_path / f"out-{command[0]}"
+        assert_ok(invoke(*command, batch, "-o", out, "--quiet"))
+        assert sorted(p.name for p in out.iterdir()) == ["a.png", "c.png"]
+        twin = tmp_path / "twin"
+        twin.mkdir(exist_ok=True)
+        (twin / "a.png").write_bytes((batch / "a.png").read_bytes())
+        assert_error(invoke(*command, batch, twin, "-o", tmp_path / "x"), 2, "two inputs are named 'a.png'")
+
+
+def test_sigterm_during_training_writes_the_model_and_leaves_consistent_checkpoints(files, tmp_path, vgg16_file):
+    from neural_style.fast.checkpoints import read_checkpoint
+
+    out = tmp_path / "m2.pth"
+    args = [sys.executable, "-m", "neural_style.cli", *train_args(files, tmp_path, vgg16_file, "--iterations",
+                                                                  "100000", "--checkpoint-every", "1",
+                                                                  "--keep-checkpoints", "0", "--device", "cpu")]
+    proc = subprocess.Popen([str(a) for a in args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    folder, deadline = tmp_path / "m2-checkpoints", time.time() + 120
+    while not (folder / "step-000003.ckpt").exists():
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith("stopped by SIGTERM at step ")
+    assert out.is_file() and not [p for p in tmp_path.rglob(".*") if p.is_file()]  # no temporary file left
+    steps = sorted(folder.glob("step-*.ckpt"))
+    assert read_checkpoint(folder / "last.ckpt")["step"] == read_checkpoint(steps[-1])["step"]
+    assert f"resume with --resume {folder / 'last.ckpt'}" in stderr
+
+
+def test_deferred_holds_a_signal_until_the_block_ends():
+    from neural_style import signals as signals_module
+
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with signals_module.deferred():
+            signal.raise_signal(signal.SIGINT)
+            done.append("after the signal, still inside")
+    assert done == ["after the signal, still inside"]
+    with signals_module.interrupt_on_termination(), pytest.raises(signals_module.Terminated) as info:
+        with signals_module.deferred():
+            signal.raise_signal(signal.SIGTERM)
+            done.append("held")
+    assert info.value.signum == signal.SIGTERM and done[-1] == "held"

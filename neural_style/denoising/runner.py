@@ -17,6 +17,7 @@ from ..core.metrics import psnr, ssim
 from ..core.optimize import Step
 from ..errors import InputError, NeuralStyleError
 from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, to_tensor, write_image
+from ..io.inputs import plan_batch
 from ..io.report import write_report
 from ..settings import DenoiseSettings
 from .solver import DenoiseResult, run_denoise, solver_for
@@ -25,28 +26,9 @@ Pair = Tuple[Path, Path]
 
 
 def plan_outputs(inputs: Sequence[Path], output: Path) -> List[Pair]:
-    """(input, output) pairs: ``output`` is the file for one input (or a folder it goes into, keeping
-    its name), and the folder for several. Checks every path before any work."""
-    inputs = [Path(p) for p in inputs]
-    for path in inputs:
-        if not path.exists():
-            raise InputError(f"input '{path}' does not exist: check the path")
-        if path.is_dir():
-            raise InputError(f"input '{path}' is a folder: pass the image files in it (e.g. '{path}'/*.png)")
-    names = [p.name for p in inputs]
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise InputError(f"two inputs are named '{dup}': outputs keep input names, so rename one")
-    if len(inputs) == 1 and not output.is_dir():
-        pairs = [(inputs[0], output)]
-    else:
-        if output.exists() and not output.is_dir():
-            raise InputError(f"output '{output}' is a file but {len(inputs)} inputs need a folder: "
-                             "pass a folder as -o")
-        pairs = [(p, output / p.name) for p in inputs]
-    for _, out in pairs:
-        check_output_path(out, inputs=inputs, extensions=OUTPUT_EXTENSIONS)
-    return pairs
+    """(input, output) pairs: files and folders (their images) as every batch command takes them
+    (:func:`neural_style.io.inputs.plan_batch`); every path checked before any work."""
+    return plan_batch(inputs, output, OUTPUT_EXTENSIONS, lambda src: OUTPUT_EXTENSIONS)
 
 
 def match_reference(reference: Path, image: Path) -> Path:

@@ -14,13 +14,13 @@ from ..errors import InputError
 from ..io.animation import frame_count, read_frames, write_animation
 from ..io.images import (
     OUTPUT_EXTENSIONS,
-    check_output_path,
     long_side_shape,
     read_image,
     resize_long_side,
     to_tensor,
     write_image,
 )
+from ..io.inputs import plan_batch
 from .transformer import TransformerNet
 
 VIDEO_EXTENSIONS = (".gif", ".mp4", ".mov", ".avi", ".mkv", ".webm")
@@ -48,29 +48,10 @@ def apply_model(model: TransformerNet, images: torch.Tensor, *, size: Optional[i
 
 
 def plan_transfer(inputs: Sequence[Path], output: Path) -> List[Tuple[Path, Path]]:
-    """(input, output) pairs; folders are expanded (names kept); several inputs need a folder output."""
-    files = []
-    for path in map(Path, inputs):
-        if not path.exists():
-            raise InputError(f"input '{path}' does not exist: check the path")
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in OUTPUT_EXTENSIONS + VIDEO_EXTENSIONS)
-            if not found:
-                raise InputError(f"folder '{path}' holds no images or videos")
-            files += found
-        else:
-            files.append(path)
-    if len(files) == 1 and not output.is_dir() and not Path(inputs[0]).is_dir():
-        pairs = [(files[0], output)]
-    else:
-        if output.exists() and not output.is_dir():
-            raise InputError(f"output '{output}' is a file but there are {len(files)} inputs: pass a folder as -o")
-        pairs = [(f, output / f.name) for f in files]
-    for src, dst in pairs:
-        extensions = VIDEO_EXTENSIONS if src.suffix.lower() in VIDEO_EXTENSIONS else OUTPUT_EXTENSIONS
-        check_output_path(dst, inputs=files, extensions=extensions)
-    return pairs
+    """(input, output) pairs: files and folders (their images and videos) as every batch command takes
+    them (:func:`neural_style.io.inputs.plan_batch`); a video's output must be a video format."""
+    return plan_batch(inputs, output, OUTPUT_EXTENSIONS + VIDEO_EXTENSIONS,
+                      lambda src: VIDEO_EXTENSIONS if src.suffix.lower() in VIDEO_EXTENSIONS else OUTPUT_EXTENSIONS)
 
 
 def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=False, batch_size=4,

@@ -129,7 +129,7 @@ def test_clean_image_comes_back_nearly_unchanged(tmp_path):
     assert psnr(read_image(out).pixels, read_image(path).pixels) > 40
 
 
-@pytest.mark.parametrize("case", ["missing", "folder input", "text file", "same as input", "bad extension",
+@pytest.mark.parametrize("case", ["missing", "empty folder", "text file", "same as input", "bad extension",
                                   "bad sigma", "bad weight", "negative weight", "bad fidelity", "file for many",
                                   "missing reference", "unmatched reference", "one reference for many",
                                   "duplicate names", "report extension", "pd with beta"])
@@ -141,10 +141,12 @@ def test_bad_input(case, pair, tmp_path):
     other.mkdir()
     (other / "a.png").write_bytes(noisy.read_bytes())
     (other / "b.png").write_bytes(noisy.read_bytes())
+    empty = tmp_path / "empty"
+    empty.mkdir()
     out = tmp_path / "o.png"
     args, code, fragment = {
         "missing": ([tmp_path / "nope.png", "-o", out], 2, "nope.png"),
-        "folder input": ([tmp_path / "noisy", "-o", out], 2, "is a folder"),
+        "empty folder": ([empty, "-o", out], 2, "holds no files this command reads"),
         "text file": ([text, "-o", out], 2, "notes.png"),
         "same as input": ([noisy, "-o", noisy], 2, "refusing to overwrite"),
         "bad extension": ([noisy, "-o", tmp_path / "o.bmp"], 2, ".bmp"),
@@ -152,7 +154,7 @@ def test_bad_input(case, pair, tmp_path):
         "bad weight": ([noisy, "-o", out, "--tv-weight", "nan"], 2, "--tv-weight"),
         "negative weight": ([noisy, "-o", out, "--tv-weight", "-1"], 2, "--tv-weight"),
         "bad fidelity": ([noisy, "-o", out, "--fidelity", "l3"], 2, "--fidelity"),
-        "file for many": ([noisy, text, "-o", clean], 2, "need a folder"),
+        "file for many": ([noisy, text, "-o", clean], 2, "is a file but there are 2 inputs: pass a folder"),
         "missing reference": ([noisy, "-o", out, "--reference", tmp_path / "none"], 2, "reference"),
         "unmatched reference": ([noisy, "-o", out, "--reference", tmp_path / "noisy" / "..", ], 2, "no reference"),
         "one reference for many": ([noisy, other / "b.png", "-o", tmp_path / "d", "--reference", clean], 2,
