@@ -248,8 +248,9 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
 @click.argument("styles", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output image (.png, .jpg, .tif, .webp).")
-@click.option("--bit-depth", type=click.Choice(["8", "16"]), default=str(STYLIZE_OUT.bit_depth), show_default=True,
-              help="Bits per sample of the output (16: PNG only).")
+@click.option("--bit-depth", type=click.Choice(["auto", "8", "16"]), default=str(STYLIZE_OUT.bit_depth),
+              show_default=True, help="Bits per sample of the output (16: .png or .tif); auto: 16 when the content "
+              "and every style image are 16-bit and the format holds it, else 8.")
 @_setting(STYLIZE, "--size", None, "Long side of the output in pixels (>= 16; the content's short side must "
           "also reach 16 px, the deepest layer's minimum; smaller style images are enlarged to it).")
 @_setting(STYLIZE, "--iterations", None, "Loss evaluations: one number (each scale) or one per scale "
@@ -298,7 +299,8 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
     if options["init"] not in ("content", "random"):
         options["init"] = Path(options["init"])
     settings = StylizeSettings(**options)
-    outputs = StylizeOutputs(bit_depth=int(bit_depth), save_every=save_every, animation=animation, report=report)
+    outputs = StylizeOutputs(bit_depth=bit_depth if bit_depth == "auto" else int(bit_depth), save_every=save_every,
+                             animation=animation, report=report)
     bar = ProgressBar(0, enabled=not quiet)
 
     def on_step(step):

@@ -34,14 +34,14 @@ class Rule:
     kind: str
     minimum: float = 0
     strict: bool = False
-    choices: Tuple[str, ...] = ()
+    choices: Tuple = ()
     none: bool = False
 
     def describe(self) -> str:
         """What the rule accepts, in words: ``'auto' or an integer >= 1``."""
         words = [f"'{c}'" for c in self.choices]
         if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
+            return "one of " + ", ".join(map(str, self.choices))
         if self.kind == "count":
             words.append(f"an integer >= {self.minimum:g}")
         elif self.kind == "number":
@@ -56,6 +56,8 @@ class Rule:
         """Whether ``value`` obeys the rule."""
         if value is None:
             return self.none
+        if self.kind == "choice":
+            return not isinstance(value, bool) and value in self.choices
         if isinstance(value, str):
             return value in self.choices
         if self.kind == "flag":
@@ -87,7 +89,7 @@ def number(minimum: float = 0, *, strict: bool = False, none: bool = False, word
     return Rule("number", minimum=minimum, strict=strict, none=none, choices=tuple(words))
 
 
-def choice(choices: Sequence[str], *, none: bool = False) -> Rule:
+def choice(choices: Sequence, *, none: bool = False) -> Rule:
     """One of ``choices``."""
     return Rule("choice", choices=tuple(choices), none=none)
 

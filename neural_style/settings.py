@@ -104,13 +104,14 @@ class StylizeOutputs:
     """What ``stylize`` writes besides the output image.
 
     Attributes:
-        bit_depth: 8, or 16 for a ``.png`` output.
+        bit_depth: 8, 16 (a ``.png`` or ``.tif`` output) or ``"auto"``: 16 when the content and every
+            style image are 16-bit and the output format holds it, else 8.
         save_every: also write ``OUT-NNNN.ext`` every N iterations (0: never).
         animation: write the optimisation as ``.gif`` or ``.mp4`` (at most ~100 frames, 10 fps).
         report: write settings, device, losses and timings as JSON.
     """
 
-    bit_depth: int = field(default=8, metadata=rule(count(8)))
+    bit_depth: Union[int, str] = field(default="auto", metadata=rule(choice(("auto", 8, 16))))
     save_every: int = field(default=0, metadata=rule(count(0)))
     animation: Optional[Path] = None
     report: Optional[Path] = None

@@ -335,7 +335,7 @@ def test_16_bit_png_output(content_file, style_file, tmp_path, vgg16_file):
 def test_16_bit_needs_png(content_file, style_file, tmp_path, vgg16_file):
     out = tmp_path / "out.jpg"
     assert_error(invoke(*stylize_args(content_file, style_file, out, vgg16_file, "--bit-depth", "16")), 2,
-                 "--bit-depth 16 needs a .png output")
+                 "--bit-depth 16 needs a .png or .tif output")
     assert not out.exists()
 
 

@@ -513,3 +513,25 @@ def test_deferred_holds_a_signal_until_the_block_ends():
             signal.raise_signal(signal.SIGTERM)
             done.append("held")
     assert info.value.signum == signal.SIGTERM and done[-1] == "held"
+
+
+def test_train_checks_memory_before_the_first_step(files, tmp_path, vgg16_file):
+    result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2000"), "--image-size", "60000")
+    assert_error(result, 2, "a training step at --image-size 60000 with --batch-size 1 needs about",
+                 "use a smaller --image-size or --batch-size")
+    assert not (tmp_path / "m2.pth").exists()
+
+
+def test_stylize_keeps_16_bits_when_every_input_has_them(tmp_path, vgg16_file, content_file, style_file):
+    from neural_style.io.images import read_image, write_image
+
+    content16, style16 = tmp_path / "c16.png", tmp_path / "s16.png"
+    write_image(content16, read_image(content_file).pixels, bit_depth=16)
+    write_image(style16, read_image(style_file).pixels, bit_depth=16)
+    base = ["--size", "32", "--iterations", "2", "--weights", vgg16_file, "--quiet"]
+    for style, out, depth in ((style16, "a.png", 16), (style16, "b.tif", 16), (style_file, "c.png", 8),
+                              (style16, "d.jpg", 8)):
+        assert_ok(invoke("stylize", content16, style, "-o", tmp_path / out, *base))
+        assert read_image(tmp_path / out).bit_depth == depth, out
+    assert_ok(invoke("stylize", content16, style16, "-o", tmp_path / "e.png", "--bit-depth", "8", *base))
+    assert read_image(tmp_path / "e.png").bit_depth == 8

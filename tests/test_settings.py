@@ -27,7 +27,7 @@ SOURCES = {
 NOT_SETTINGS = {"output", "report", "quiet", "reference", "dataset", "checkpoint_dir", "resume", "device",
                 "check_image", "version", "help"}
 #: CLI values that differ in form from the field's (the CLI turns them into the field's value)
-CLI_FORM = {("stylize", "bit_depth"): lambda v: int(v)}
+CLI_FORM = {("stylize", "bit_depth"): lambda v: v if v == "auto" else int(v)}
 
 
 def _options(command: str):

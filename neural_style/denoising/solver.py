@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 
 from ..core import losses
-from ..core.device import resolve_device
+from ..core.device import require_memory, resolve_device
 from ..core.metrics import estimate_sigma
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..errors import InputError
@@ -142,6 +142,7 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     optimizer = solver_for(s)
 
     iterations = s.iterations or DENOISE_ITERATIONS[optimizer]
+    _check_memory(y, optimizer, iterations, dev)
     if tv_weight == 0:
         run = OptimizeResult(image=y, stop_reason="converged")
     elif optimizer == "primal-dual":
@@ -155,6 +156,19 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
                              callback=callback)
     return DenoiseResult(run=run, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight,
                          tv_beta=s.tv_beta, optimizer=optimizer)
+
+
+#: Image-sized float32 tensors each solver holds at its peak (measured: peak RSS of 4 iterations on a
+#: 1024 x 1024 x 3 image, rounded up: L-BFGS 26.4, Adam 23.0, primal-dual 9.8), besides L-BFGS's history.
+SOLVER_TENSORS = {"lbfgs": 28, "adam": 25, "primal-dual": 11}
+
+
+def _check_memory(y: torch.Tensor, optimizer: str, iterations: int, device) -> None:
+    """Refuse, before any work, an image whose solver would not fit (L-BFGS adds 2 tensors per pair)."""
+    pairs = min(100, iterations) if optimizer == "lbfgs" else 0
+    need = y.numel() * 4 * (SOLVER_TENSORS[optimizer] + 2 * pairs)
+    advice = "use --optimizer adam or a smaller image" if optimizer == "lbfgs" else "use a smaller image"
+    require_memory(need, device, f"denoising {y.shape[-1]}x{y.shape[-2]} px with {optimizer}", advice)
 
 
 def _sigma(sigma, y: torch.Tensor):

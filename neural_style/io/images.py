@@ -119,6 +119,28 @@ def is_grey(source) -> bool:
         return False
 
 
+def source_bit_depth(source) -> int:
+    """16 for a 16-bit source (PNG or TIFF file judged from its header, ImageData, uint16 array), else 8."""
+    if isinstance(source, ImageData):
+        return source.bit_depth
+    if isinstance(source, np.ndarray):
+        return 16 if source.dtype == np.uint16 else 8
+    if isinstance(source, Image.Image):
+        return 16 if source.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F") else 8
+    if not isinstance(source, (str, os.PathLike)):
+        return 8
+    try:
+        with open(source, "rb") as stream:
+            head = stream.read(64)
+        if head.startswith(_PNG_SIGNATURE):
+            return 16 if len(head) > 24 and head[24] == 16 else 8
+        if head[:4] in (b"II*\0", b"MM\0*"):
+            return 16 if _tiff_bits(Path(source).read_bytes()) == 16 else 8
+    except OSError:
+        pass
+    return 8
+
+
 def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] = None) -> ImageData:
     label = f"{what} '{path}'"
     if not path.exists():
@@ -637,8 +659,8 @@ def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None
     PNG and TIFF hold 8 or 16 bits per sample (grey, grey + alpha, RGB, RGBA; 16-bit TIFF
     through tifffile, zlib-compressed). JPEG (quality 95) and lossy WebP (quality 95, alpha
     kept) are 8 bit; what a format cannot hold (alpha in JPEG, 16 bits in JPEG or WebP) is
-    said in one warning. The ICC profile is embedded in every format, EXIF data in all but
-    16-bit TIFF. Bad paths raise InputError as in check_output_path.
+    said in one warning, as is EXIF data in a 16-bit TIFF (dropped). The ICC profile is embedded in
+    every format. Bad paths raise InputError as in check_output_path.
 
     Args:
         path: the output file; missing parent directories are created.
@@ -664,19 +686,23 @@ def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None
     if exif and not exif.startswith(_EXIF_PREFIX):
         exif = _EXIF_PREFIX + exif
     fmt = _FORMATS[path.suffix.lower()]
-    _say_what_is_lost(path, fmt, samples.shape[2], bit_depth)
+    _say_what_is_lost(path, fmt, samples.shape[2], bit_depth, exif)
     return atomic_write(path, lambda temporary: _encode(temporary, fmt, samples, bit_depth, icc_profile, exif))
 
 
-def _say_what_is_lost(path: Path, fmt: str, channels: int, bit_depth: int) -> None:
-    """One warning line for what the output format cannot hold (alpha in JPEG, 16 bits in JPEG and WebP)."""
+def _say_what_is_lost(path: Path, fmt: str, channels: int, bit_depth: int, exif) -> None:
+    """One warning line for what the output format cannot hold (alpha in JPEG, 16 bits in JPEG and WebP,
+    EXIF in a 16-bit TIFF)."""
     lost = []
+    if exif and fmt == "TIFF" and bit_depth == 16:
+        lost.append("EXIF data at 16 bits (dropped)")
     if fmt == "JPEG" and channels in (2, 4):
         lost.append("the alpha channel (dropped)")
     if bit_depth == 16 and fmt in ("JPEG", "WEBP"):
         lost.append("16 bits per sample (written with 8)")
     if lost:
-        warnings.warn(f"'{path.name}' cannot hold {' or '.join(lost)}: use .png or .tif to keep "
+        keep = ".png" if fmt == "TIFF" else ".png or .tif"
+        warnings.warn(f"'{path.name}' cannot hold {' or '.join(lost)}: use {keep} to keep "
                       f"{'them' if len(lost) > 1 else 'it'}", UserWarning, stacklevel=3)
 
 

@@ -18,7 +18,7 @@ from ..core.device import out_of_memory_errors, peak_memory
 from ..core.optimize import Step
 from ..errors import InputError
 from ..io.animation import check_animation_path, write_animation
-from ..io.images import check_output_path, is_grey, to_grey, write_image
+from ..io.images import check_output_path, is_grey, source_bit_depth, to_grey, write_image
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import StylizeOutputs, StylizeSettings, with_overrides
@@ -67,13 +67,28 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
         result = run_stylize(content, styles, settings, callback=writer, download_progress=download_progress)
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
         grey = all(is_grey(source) for source in [content, *styles])  # grey in, grey out
-        write_image(output, to_grey(result.image) if grey else result.image, bit_depth=outputs.bit_depth)
+        write_image(output, to_grey(result.image) if grey else result.image,
+                    bit_depth=output_bit_depth(outputs.bit_depth, output, [content, *styles]))
         if outputs.animation:
             frames.append((result.image * 255).round().to(torch.uint8))
             write_animation(outputs.animation, [_frame(f, result.content_size) for f in frames])
     if outputs.report:
         write_report(outputs.report, stylize_report(content, styles, output, settings, outputs, result))
     return result
+
+
+#: Output formats that hold 16 bits per sample.
+SIXTEEN_BIT_EXTENSIONS = (".png", ".tif", ".tiff")
+
+
+def output_bit_depth(bit_depth, output: Path, inputs) -> int:
+    """8 or 16: ``bit_depth`` itself, or for ``"auto"`` 16 when every input is a 16-bit file and
+    ``output`` is a format that holds it."""
+    if bit_depth != "auto":
+        return int(bit_depth)
+    if output.suffix.lower() not in SIXTEEN_BIT_EXTENSIONS:
+        return 8
+    return 16 if all(source_bit_depth(source) == 16 for source in inputs) else 8
 
 
 def _frame(frame: torch.Tensor, size) -> np.ndarray:
@@ -93,8 +108,9 @@ def _check_paths(content, styles: List, output: Path, settings: StylizeSettings,
         check_output_path(outputs.report, inputs=inputs + [output], extensions=(".json",), what="report")
     if outputs.animation:
         check_animation_path(outputs.animation, inputs=inputs + [output])
-    if outputs.bit_depth == 16 and output.suffix.lower() != ".png":
-        raise InputError(f"--bit-depth 16 needs a .png output, got '{output.name}': use .png or --bit-depth 8")
+    if outputs.bit_depth == 16 and output.suffix.lower() not in SIXTEEN_BIT_EXTENSIONS:
+        raise InputError(f"--bit-depth 16 needs a .png or .tif output, got '{output.name}': use one of them "
+                         "or --bit-depth 8")
     if outputs.save_every:
         for iteration in range(outputs.save_every, total, outputs.save_every):
             check_output_path(intermediate_path(output, iteration), inputs=inputs, what="intermediate output")
@@ -110,7 +126,8 @@ def _writer(output: Path, iterations: int, outputs: StylizeOutputs, frames: List
             then(step)
         every = outputs.save_every
         if every and step.iteration % every == 0 and step.iteration < step.iterations:
-            write_image(intermediate_path(output, step.iteration), step.image, bit_depth=outputs.bit_depth)
+            write_image(intermediate_path(output, step.iteration), step.image,
+                        bit_depth=16 if outputs.bit_depth == 16 else 8)
         if outputs.animation and (step.iteration % frame_every == 0 or step.iteration == 1):
             frames.append((step.image.clamp(0, 1) * 255).round().to(torch.uint8).cpu())
     return callback

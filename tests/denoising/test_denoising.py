@@ -121,3 +121,15 @@ def test_callback_and_history():
     result = run_denoise(noisy_copy(piecewise(), 0.1), sigma=0.1, callback=steps.append)
     assert steps and steps[-1].iteration == result.run.history[-1]["iteration"]
     assert result.run.stop_reason == "converged" and result.run.seconds > 0
+
+
+def test_memory_is_checked_before_solving(monkeypatch):
+    from neural_style.core import device
+    from neural_style.errors import ResourceError
+
+    monkeypatch.setattr(device, "available_memory", lambda dev: 10 * 2**20)  # 10 MiB free
+    noisy = torch.rand(1, 3, 256, 256)  # 0.75 MiB per tensor: L-BFGS with 100 pairs needs ~170 MiB
+    with pytest.raises(ResourceError, match=r"denoising 256x256 px with lbfgs needs about 0\.2 GiB .*"
+                                            r"use --optimizer adam or a smaller image"):
+        run_denoise(noisy, optimizer="lbfgs", tv_beta=1.5, sigma=0.1)
+    assert run_denoise(noisy, optimizer="primal-dual", sigma=0.1, iterations=2).image.shape == noisy.shape

@@ -764,3 +764,11 @@ def test_to_tensor_with_reduce_to_keeps_the_exact_shape_of_a_full_resize(tmp_pat
         for target in (16, 100, 250):
             expected = resize_long_side(to_tensor(path), target) if 2 * target <= max(height, width) else to_tensor(path)
             assert to_tensor(path, reduce_to=target).shape[-2:] == expected.shape[-2:]
+
+
+def test_exif_in_a_16_bit_tiff_is_said_to_be_dropped(tmp_path):
+    exif = Image.Exif()
+    exif[0x013B] = "tester"
+    with pytest.warns(UserWarning, match=r"'a\.tif' cannot hold EXIF data at 16 bits \(dropped\): use \.png"):
+        write_image(tmp_path / "a.tif", smooth_image(), bit_depth=16, exif=exif.tobytes())
+    assert read_image(tmp_path / "a.tif").bit_depth == 16

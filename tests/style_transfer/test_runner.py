@@ -34,7 +34,7 @@ def test_stylize_file_writes_the_image_intermediates_animation_and_report(conten
 
 
 def test_stylize_file_checks_every_path_before_any_work(content_file, style_file, tmp_path):
-    with pytest.raises(InputError, match="16 needs a .png output"):
+    with pytest.raises(InputError, match="16 needs a .png or .tif output"):
         neural_style.stylize_file(content_file, [style_file], tmp_path / "o.jpg", outputs=StylizeOutputs(bit_depth=16))
     with pytest.raises(InputError):
         neural_style.stylize_file(content_file, [style_file], content_file)
