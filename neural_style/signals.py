@@ -32,6 +32,23 @@ class Terminated(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
+def _handled(signums, handler) -> Iterator[None]:
+    """``handler`` for ``signums`` within the block, the previous handlers after it (outside the
+    main thread, where handlers cannot be set, nothing changes)."""
+    previous = {}
+    try:
+        for sig in signums:
+            previous[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
 def interrupt_on_termination() -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP raise :class:`Terminated` (outside the main thread,
     or where signals cannot be set, nothing changes)."""
@@ -41,17 +58,8 @@ def interrupt_on_termination() -> Iterator[None]:
         _received.append(signum)
         raise Terminated(signum)
 
-    previous = {}
-    try:
-        for sig in SIGNALS:
-            previous[sig] = signal.signal(sig, handler)
-    except ValueError:  # not the main thread
-        pass
-    try:
+    with _handled(SIGNALS, handler):
         yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @contextlib.contextmanager
@@ -65,19 +73,14 @@ def deferred() -> Iterator[None]:
     to, so recording there is reliable (blocking with ``pthread_sigmask`` is not: torch's worker
     threads would still take the signal)."""
     held: list = []
-    previous = {}
     try:
-        for sig in (signal.SIGINT,) + SIGNALS:
-            previous[sig] = signal.signal(sig, lambda signum, frame: held.append(signum))
-    except ValueError:  # not the main thread
-        pass
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        with _handled((signal.SIGINT,) + SIGNALS, lambda signum, frame: held.append(signum)):
+            yield
+    finally:  # also when the block failed: the signal is not lost
         if held:
             signal.raise_signal(held[0])  # as if it came now: the restored handler or default action
+
+
 def received() -> Optional[int]:
     """The first SIGTERM or SIGHUP received in the current :func:`interrupt_on_termination` block, or None."""
     return _received[0] if _received else None
