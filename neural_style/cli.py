@@ -397,12 +397,17 @@ def denoise(inputs, output, reference, report, quiet, sigma, **options):
     if batch.mean_psnr is not None:
         click.echo(f"mean PSNR {batch.mean_psnr:.2f} dB, mean SSIM {batch.mean_ssim:.4f} "
                    f"over {len(batch.records)} images")
-    _batch_outcome(len(pairs), len(batch.records), [f["input"] for f in batch.failures], batch.unprocessed, report)
+    _batch_outcome(len(pairs), len(batch.records), [f["input"] for f in batch.failures], batch.unprocessed, report,
+                   batch.stop_reason == "interrupted")
 
 
-def _batch_outcome(total: int, written: int, failed, unprocessed, report) -> None:
+def _batch_outcome(total: int, written: int, failed, unprocessed, report, interrupted: bool = False) -> None:
     """The last line of a batch that did not complete, and its exit code (failures were named as they came)."""
     listed = f" (listed in {report})" if report else ""
+    if interrupted and not unprocessed:  # the last file was being denoised: written with its best so far
+        click.echo(f"{signals.stop_word()}: wrote {written} of {total} files (the last with its best image so far)"
+                   f"{listed}", err=True)
+        sys.exit(signals.exit_code())
     if unprocessed:
         names = ", ".join(unprocessed[:3]) + (f" and {len(unprocessed) - 3} more" if len(unprocessed) > 3 else "")
         click.echo(f"{signals.stop_word()}: wrote {written} of {total} files; not processed: {names}{listed}",

@@ -516,10 +516,11 @@ def test_deferred_holds_a_signal_until_the_block_ends():
 
 
 def test_train_checks_memory_before_the_first_step(files, tmp_path, vgg16_file):
-    result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2000"), "--image-size", "60000")
-    assert_error(result, 2, "a training step at --image-size 60000 with --batch-size 1 needs about",
-                 "use a smaller --image-size or --batch-size")
-    assert not (tmp_path / "m2.pth").exists()
+    for option in (["--image-size", "60000"], ["--width", "1e6"]):
+        result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2000"), *option)
+        assert_error(result, 2, "a training step at --image-size", "needs about",
+                     "use a smaller --image-size, --batch-size or --width")
+        assert not (tmp_path / "m2.pth").exists()
 
 
 def test_stylize_keeps_16_bits_when_every_input_has_them(tmp_path, vgg16_file, content_file, style_file):
@@ -535,3 +536,88 @@ def test_stylize_keeps_16_bits_when_every_input_has_them(tmp_path, vgg16_file, c
         assert read_image(tmp_path / out).bit_depth == depth, out
     assert_ok(invoke("stylize", content16, style16, "-o", tmp_path / "e.png", "--bit-depth", "8", *base))
     assert read_image(tmp_path / "e.png").bit_depth == 8
+
+
+# --- found by a fresh user's trial ---------------------------------------------------------------
+
+@pytest.mark.parametrize("option", [["--tv-beta", "1e300"], ["--sigma", "1e300"]])
+def test_huge_finite_values_overflowing_the_lambda_rule_are_one_line(files, option):
+    result = invoke("denoise", files["content"], "-o", files["out"] / "d.png", *option)
+    assert_error(result, 2, "the lambda rule overflows", "pass --tv-weight")
+
+
+def test_a_full_disk_while_writing_an_animation_is_one_line_and_nothing_more(files, tmp_path, monkeypatch):
+    real_save = Image.Image.save
+
+    def full(self, fp, format=None, **params):
+        if format == "GIF":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_save(self, fp, format, **params)
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    src = tmp_path / "in.gif"
+    frames = [Image.fromarray(np.random.default_rng(i).integers(0, 255, (20, 24, 3), dtype=np.uint8)) for i in range(3)]
+    real_save(frames[0], src, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    result = invoke("transfer", files["model"], src, "-o", tmp_path / "o.gif")
+    assert_error(result, 1, "could not write", "o.gif", "No space left on device")
+    assert not list(tmp_path.glob(".o.gif*")) and not (tmp_path / "o.gif").exists()
+
+
+def test_a_full_disk_during_export_is_one_line(files, tmp_path, monkeypatch):
+    def full(program, f, *args, **kwargs):
+        assert hasattr(f, "write")  # a Python file: its OSError reaches us (a path aborted in C++)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(torch.export, "save", full)
+    assert_error(invoke("export", files["model"], "-o", tmp_path / "m.pt2"), 1, "could not write",
+                 "No space left on device")
+    assert list(tmp_path.glob("*.pt2")) == []
+
+
+def test_outputs_never_overwrite_a_model_checkpoint_weights_or_reference(files, tmp_path, vgg16_file):
+    model_copy = tmp_path / "mm.png"
+    model_copy.write_bytes(files["model"].read_bytes())
+    assert_error(invoke("transfer", model_copy, files["content"], "-o", model_copy), 2, "refusing to overwrite input")
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(vgg16_file.read_bytes())
+    result = invoke("train", files["style"], "--dataset", files["photos"], "-o", weights, "--weights", weights)
+    assert_error(result, 2, "refusing to overwrite input")
+    reference = tmp_path / "r.png"
+    reference.write_bytes(files["content"].read_bytes())
+    assert_error(invoke("denoise", files["content"], "-o", reference, "--reference", reference), 2,
+                 "refusing to overwrite input")
+    assert reference.read_bytes() == files["content"].read_bytes()
+
+
+def test_denoise_of_one_file_interrupted_exits_130_not_0(files, monkeypatch):
+    from neural_style.core import optimize
+
+    real = optimize.optimize_image
+
+    def interrupted(*args, **kwargs):
+        result = real(*args, **dict(kwargs, iterations=2))
+        result.stop_reason = "interrupted"
+        return result
+
+    monkeypatch.setattr("neural_style.denoising.solver.optimize_image", interrupted)
+    result = invoke("denoise", files["content"], "-o", files["out"] / "d.png", "--tv-beta", "1.5", "--quiet")
+    assert_error(result, 130, "wrote 1 of 1 files (the last with its best image so far)", prefix="interrupted")
+    assert (files["out"] / "d.png").is_file()
+
+
+def test_transfer_keeps_16_bits(files, tmp_path):
+    from neural_style.io.images import read_image, write_image
+
+    src = tmp_path / "c16.png"
+    write_image(src, read_image(files["content"]).pixels, bit_depth=16)
+    for out, depth in (("o.png", 16), ("o.tif", 16)):
+        assert_ok(invoke("transfer", files["model"], src, "-o", tmp_path / out, "--quiet"))
+        assert read_image(tmp_path / out).bit_depth == depth
+    result = invoke("transfer", files["model"], src, "-o", tmp_path / "o.jpg", "--quiet")
+    assert result.exit_code == 0 and "cannot hold 16 bits per sample" in result.stderr
+
+
+def test_a_denoise_batch_failure_names_its_file(batch, tmp_path):
+    Image.new("RGB", (1, 1)).save(batch / "tiny.png")
+    result = invoke("denoise", batch / "a.png", batch / "tiny.png", "-o", tmp_path / "out", "--quiet")
+    assert result.exit_code == 1 and "tiny.png" in result.stderr.splitlines()[0]

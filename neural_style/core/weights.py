@@ -17,6 +17,7 @@ a silent partial load.
 
 import os
 import pickle
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +138,11 @@ def _read(path: Path) -> dict:
     if path.is_dir():
         raise WeightsError(f"weights '{path}' is a directory: pass the .pth file inside it")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's pickle-protocol notice: our one line says it
+            warnings.filterwarnings("ignore", message=".*pickle protocol")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if zipfile.is_zipfile(path):  # a PyTorch archive holding arbitrary Python objects
+        if zipfile.is_zipfile(path) or "Unsupported global" in str(exc):  # arbitrary Python objects
             raise WeightsError(f"weights '{path}' refused: the file holds Python objects that could run code "
                                "when loaded (torch.load with weights_only=True): pass a plain state dict saved "
                                "with torch.save(model.state_dict())") from exc

@@ -103,6 +103,8 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
     if report is not None:
         check_output_path(report, inputs=[p for p, _ in pairs], extensions=(".json",), what="report")
     references = _references(reference, pairs)
+    for _, out in pairs:  # a reference is an input too: never overwritten
+        check_output_path(out, inputs=list(references.values()))
     batch = DenoiseBatch()
     for index, (path, out) in enumerate(pairs, start=1):
         try:
@@ -110,7 +112,8 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
         except NeuralStyleError as exc:
             if len(pairs) == 1:
                 raise  # one file: its error is the run's
-            batch.failures.append({"input": str(path), "output": str(out), "error": str(exc)})
+            message = str(exc) if str(path) in str(exc) else f"'{path}': {exc}"  # each failure names its file
+            batch.failures.append({"input": str(path), "output": str(out), "error": message})
             if on_failure is not None:
                 on_failure(index, batch.failures[-1])
             continue

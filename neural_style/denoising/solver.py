@@ -182,11 +182,16 @@ def _sigma(sigma, y: torch.Tensor):
 
 
 def _tv_weight(tv_weight, sigma: float, beta: float, channels: int, coupling: str) -> float:
-    if isinstance(tv_weight, str):  # "auto"
-        return auto_tv_weight(sigma, beta, channels, coupling)
-    if not (tv_weight >= 0 and math.isfinite(tv_weight)):
-        raise InputError(f"tv weight must be a finite number >= 0, got {tv_weight}")
-    return tv_weight
+    if not isinstance(tv_weight, str):  # a number (validate() checked it)
+        return tv_weight
+    try:  # "auto"
+        weight = auto_tv_weight(sigma, beta, channels, coupling)
+    except OverflowError:
+        weight = math.inf
+    if not math.isfinite(weight):
+        raise InputError(f"the lambda rule overflows for sigma {sigma * 255:g} (0..255) and --tv-beta {beta:g}: "
+                         "pass --tv-weight, or a sigma and beta in the usual range (sigma <= 255, beta <= 2)")
+    return weight
 
 
 def _rof_primal_dual(y, lam, vectorial, iterations, tolerance, callback):

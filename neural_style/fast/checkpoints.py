@@ -15,6 +15,7 @@ it writes a checkpoint (and ``last.ckpt``) too.
 """
 
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
@@ -96,12 +97,14 @@ def read_checkpoint(path) -> Dict[str, Any]:
     """
     path = Path(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's pickle-protocol notice: our one line says it
+            warnings.filterwarnings("ignore", message=".*pickle protocol")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except OSError as exc:
         raise InputError(f"checkpoint '{path}' cannot be read ({exc.strerror or type(exc).__name__}): "
                          "check the file and its permissions") from exc
     except pickle.UnpicklingError as exc:
-        if zipfile.is_zipfile(path):
+        if zipfile.is_zipfile(path) or "Unsupported global" in str(exc):
             raise InputError(f"checkpoint '{path}' refused: it holds Python objects that could run code when "
                              f"loaded (weights_only=True): {_ADVICE}") from exc
         raise InputError(f"checkpoint '{path}' is corrupt or not a checkpoint (torch.load failed): "

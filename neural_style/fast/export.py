@@ -47,7 +47,11 @@ def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = 
                             3: Dim("width", min=MIN_SIZE, max=16384)}}
         # A batch of 2 so that the batch size is not specialised to 1.
         program = torch.export.export(core, (sample.expand(2, -1, -1, -1),), dynamic_shapes=shapes)
-        atomic_write(path, lambda tmp: torch.export.save(program, str(tmp)))
+        def save(tmp):  # through a Python file: a full disk is an OSError, not an abort in torch's C++ writer
+            with open(tmp, "wb") as stream:
+                torch.export.save(program, stream)
+
+        atomic_write(path, save)
         with torch.no_grad():
             got = torch.export.load(str(path)).module()(sample)
         diff, checked = float((got - expected).abs().max()), "torch.export.load"

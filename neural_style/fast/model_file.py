@@ -15,6 +15,7 @@ cannot run code; the state dict is loaded strictly and must match the config exa
 import json
 import os
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Mapping, Optional, Tuple, Union
@@ -125,7 +126,9 @@ def _read(path: Path):
     try:
         if os.path.getsize(path) == 0:
             raise InputError(f"model file '{path}' is empty (0 bytes): {_ADVICE}")
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's pickle-protocol notice: our one line says it
+            warnings.filterwarnings("ignore", message=".*pickle protocol")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except InputError:
         raise
     except OSError as exc:
@@ -133,7 +136,7 @@ def _read(path: Path):
         raise InputError(f"model file '{path}' cannot be read ({reason}): check the file and its "
                          "permissions") from exc
     except pickle.UnpicklingError as exc:
-        if zipfile.is_zipfile(path):
+        if zipfile.is_zipfile(path) or "Unsupported global" in str(exc):
             raise InputError(f"'{path}' refused: it holds Python objects that could run code when loaded, so it "
                              f"cannot be loaded safely (weights_only=True); it is not a neural-style model file: "
                              f"{_ADVICE}") from exc

@@ -94,10 +94,11 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
     settings = validate(with_overrides(settings, TrainSettings, overrides))
     output = Path(output)
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else checkpoints.default_checkpoint_dir(output)
-    check_output_path(output, inputs=[style], extensions=(".pth", ".pt"), what="model")
+    reads = [p for p in (style, resume, settings.weights) if isinstance(p, (str, os.PathLike))]
+    check_output_path(output, inputs=reads, extensions=(".pth", ".pt"), what="model")
     if report is not None:
-        check_output_path(report, inputs=[style, output], extensions=(".json",), what="report")
-    check_output_path(checkpoint_dir / checkpoints.LAST, inputs=[style, output], extensions=(".ckpt",),
+        check_output_path(report, inputs=[*reads, output], extensions=(".json",), what="report")
+    check_output_path(checkpoint_dir / checkpoints.LAST, inputs=[style, settings.weights, output], extensions=(".ckpt",),
                       what="checkpoint")  # before the first step, not at the first checkpoint
     if resume is not None and not Path(resume).is_file():
         raise InputError(f"checkpoint '{resume}' does not exist: pass a .ckpt from the checkpoint folder")
@@ -223,7 +224,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         BatchError: some of several files failed (after all the others were written).
     """
     settings = validate(with_overrides(settings, TransferSettings, overrides))
-    pairs = plan_transfer([Path(p) for p in inputs], Path(output))
+    pairs = plan_transfer([Path(p) for p in inputs], Path(output), protected=[model])
     net, _ = load_model(model, device=resolve_device(settings.device))
     written, failed = [], []
     for index, (src, dst) in enumerate(pairs):

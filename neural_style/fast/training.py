@@ -29,7 +29,7 @@ from ..io.images import resize_long_side, resize_to, to_tensor
 from ..rules import validate
 from ..settings import TrainSettings
 from . import checkpoints
-from .transformer import TransformerNet
+from .transformer import TransformerNet, inference_bytes, parameter_count
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
@@ -118,12 +118,13 @@ STEP_MEMORY_FACTOR = 3
 def _check_memory(extractor, settings: TrainSettings, device) -> None:
     """Refuse, before anything large is allocated, a batch whose training step would not fit."""
     size, batch = settings.image_size, settings.batch_size
-    net = TransformerNet(width=settings.width, residual_blocks=0)  # its inference_bytes, without weights to train
     style = settings.style_size or size
-    need = STEP_MEMORY_FACTOR * (activation_bytes(extractor, size, size, batch) + net.inference_bytes(batch, size, size)
+    need = STEP_MEMORY_FACTOR * (activation_bytes(extractor, size, size, batch)
+                                 + inference_bytes(settings.width, batch, size, size)
                                  + activation_bytes(extractor, style, style))
-    require_memory(need, device, f"a training step at --image-size {size} with --batch-size {batch}",
-                   "use a smaller --image-size or --batch-size")
+    need += 4 * 4 * parameter_count(settings.width)  # weights, gradients and Adam's two moments, float32
+    require_memory(need, device, f"a training step at --image-size {size}, --batch-size {batch}, "
+                   f"--width {settings.width:g}", "use a smaller --image-size, --batch-size or --width")
 
 
 class Trainer:

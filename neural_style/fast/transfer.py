@@ -47,11 +47,13 @@ def apply_model(model: TransformerNet, images: torch.Tensor, *, size: Optional[i
     return transfer_luminance(y, x) if original_colors else y
 
 
-def plan_transfer(inputs: Sequence[Path], output: Path) -> List[Tuple[Path, Path]]:
+def plan_transfer(inputs: Sequence[Path], output: Path, protected: Sequence = ()) -> List[Tuple[Path, Path]]:
     """(input, output) pairs: files and folders (their images and videos) as every batch command takes
-    them (:func:`neural_style.io.inputs.plan_batch`); a video's output must be a video format."""
+    them (:func:`neural_style.io.inputs.plan_batch`); a video's output must be a video format; no output
+    may be one of ``protected`` (the model file)."""
     return plan_batch(inputs, output, OUTPUT_EXTENSIONS + VIDEO_EXTENSIONS,
-                      lambda src: VIDEO_EXTENSIONS if src.suffix.lower() in VIDEO_EXTENSIONS else OUTPUT_EXTENSIONS)
+                      lambda src: VIDEO_EXTENSIONS if src.suffix.lower() in VIDEO_EXTENSIONS else OUTPUT_EXTENSIONS,
+                      protected=protected)
 
 
 def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=False, batch_size=4,
@@ -70,7 +72,8 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=Fal
         data = read_image(src, what="input image", reduce_to=size)
     y = apply_model(model, to_tensor(data, channels=3, reduce_to=size), size=size, original_colors=original_colors)
     alpha = data.alpha if size is None else None
-    write_image(dst, y, alpha=alpha, icc_profile=data.icc_profile, exif=data.exif)
+    write_image(dst, y, alpha=alpha, icc_profile=data.icc_profile, exif=data.exif,
+                bit_depth=data.bit_depth)  # 16-bit stays 16-bit (or a warning says the format cannot hold it)
     if on_frame:
         on_frame(1, 1)
     return 1

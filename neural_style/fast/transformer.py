@@ -57,6 +57,25 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
+def channels_for(width: float) -> Tuple[int, int, int]:
+    """The three stages' channel counts at channel multiplier ``width`` (at least 1 each)."""
+    return tuple(max(1, int(math.floor(c * width + 0.5))) for c in BASE_CHANNELS)
+
+
+def inference_bytes(width: float, batch: int, height: int, image_width: int) -> int:
+    """Peak memory, in bytes, of a no-grad forward pass on a (batch, 3, height, image_width) input:
+    about 4.5 full-resolution maps of the middle stage's width, plus the image, in float32 (fitted
+    to the peak RSS measured on a CPU: 1170 bytes per pixel at width 1, 1024 and 2048 px; bf16
+    autocast needs less). Computed without building the network."""
+    return int(batch * height * image_width * 4 * (3 + 4.5 * channels_for(width)[1]))
+
+
+def parameter_count(width: float, residual_blocks: int = 5) -> int:
+    """Weights of the convolutions at ``width`` (normalisation parameters, a few thousand, left out)."""
+    c1, c2, c3 = channels_for(width)
+    return 81 * 3 * c1 * 2 + 9 * (c1 * c2 + c2 * c3) * 2 + residual_blocks * 2 * 9 * c3 * c3
+
+
 class TransformerNet(nn.Module):
     """The fast style transfer network of Johnson et al. (2016).
 
@@ -87,7 +106,7 @@ class TransformerNet(nn.Module):
                              f"got {residual_blocks!r}")
         self.width = float(width)
         self.residual_blocks = int(residual_blocks)
-        c1, c2, c3 = self.channels = tuple(max(1, int(math.floor(c * self.width + 0.5))) for c in BASE_CHANNELS)
+        c1, c2, c3 = self.channels = channels_for(self.width)
         self.encoder = nn.Sequential(_conv_norm_relu(3, c1, 9), _conv_norm_relu(c1, c2, 3, stride=2),
                                      _conv_norm_relu(c2, c3, 3, stride=2))
         self.residuals = nn.Sequential(*(ResidualBlock(c3) for _ in range(self.residual_blocks)))
@@ -101,11 +120,8 @@ class TransformerNet(nn.Module):
         return {"width": self.width, "residual_blocks": self.residual_blocks}
 
     def inference_bytes(self, batch: int, height: int, width: int) -> int:
-        """Peak memory, in bytes, of a no-grad forward pass on a (batch, 3, height, width) input:
-        about 4.5 full-resolution maps of the middle stage's width, plus the image, in float32
-        (fitted to the peak RSS measured on a CPU: 1170 bytes per pixel at width 1, 1024 and
-        2048 px; bf16 autocast needs less)."""
-        return int(batch * height * width * 4 * (3 + 4.5 * self.channels[1]))
+        """Peak memory, in bytes, of a no-grad forward pass: see :func:`inference_bytes`."""
+        return inference_bytes(self.width, batch, height, width)
 
     def extra_repr(self) -> str:
         return f"width={self.width}, residual_blocks={self.residual_blocks}, channels={self.channels}"

@@ -73,23 +73,23 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0) -> Path
             raise ValueError(f"all frames must have the same size: {sizes}")
     stack = np.stack(arrays)
     extension = path.suffix.lower()
-    if extension in (".webp", ".png"):  # animated WebP and APNG, through Pillow
+    if extension in (".gif", ".webp", ".png"):  # GIF, animated WebP and APNG, through Pillow
         return images.atomic_write(path, lambda temporary: _save_all(temporary, arrays, fps, extension))
-    if extension == ".gif":
-        options = dict(plugin="pillow", duration=max(1, round(1000 / fps)), loop=0)
-    else:  # libx264 in yuv420p needs even sizes: repeat the last row / column
-        height, width = stack.shape[1:3]
-        stack = np.pad(stack, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
-        options = dict(plugin="FFMPEG", fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=1)
+    # libx264 in yuv420p needs even sizes: repeat the last row / column
+    height, width = stack.shape[1:3]
+    stack = np.pad(stack, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+    options = dict(plugin="FFMPEG", fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=1)
     return images.atomic_write(path, lambda temporary: iio.imwrite(temporary, stack, extension=extension, **options))
 
 
 def _save_all(path, arrays: Sequence[np.ndarray], fps: float, extension: str) -> None:
-    """Frames as an animated WebP (lossy, quality 95) or APNG, looping, ``1000 / fps`` ms each."""
+    """Frames as a GIF, an animated WebP (lossy, quality 95) or an APNG, looping, ``1000 / fps`` ms
+    each; written with Pillow in one call, so a failure leaves no writer behind to fail again."""
     frames = [Image.fromarray(array) for array in arrays]
     options = {"quality": 95} if extension == ".webp" else {}
-    frames[0].save(path, format="WEBP" if extension == ".webp" else "PNG", save_all=True,
-                   append_images=frames[1:], duration=max(1, round(1000 / fps)), loop=0, **options)
+    fmt = {".gif": "GIF", ".webp": "WEBP", ".png": "PNG"}[extension]
+    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:], duration=max(1, round(1000 / fps)),
+                   loop=0, **options)
 
 
 def read_frames(path) -> Tuple[List[np.ndarray], float]:

@@ -38,7 +38,7 @@ def expand_inputs(inputs: Sequence, extensions: Sequence[str]) -> List[Path]:
 
 
 def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
-               output_extensions: Callable[[Path], Sequence[str]]) -> List[Pair]:
+               output_extensions: Callable[[Path], Sequence[str]], protected: Sequence = ()) -> List[Pair]:
     """(input, output) pairs for a batch command.
 
     Args:
@@ -46,6 +46,7 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
         output: the output file for one input file, else a folder (created when missing).
         extensions: what a folder contributes.
         output_extensions: the extensions an output may have, given its input.
+        protected: other files the command reads (a model, references), never to be overwritten.
 
     Raises:
         InputError: see :func:`expand_inputs`; two inputs with one name; several inputs and an
@@ -64,5 +65,5 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
             raise InputError(f"output '{output}' is a file but there are {len(files)} inputs: pass a folder as -o")
         pairs = [(f, output / f.name) for f in files]
     for src, dst in pairs:
-        check_output_path(dst, inputs=files, extensions=output_extensions(src))
+        check_output_path(dst, inputs=[*files, *protected], extensions=output_extensions(src))
     return pairs

@@ -63,8 +63,15 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     _check_paths(content, styles, output, settings, outputs, total)
     frames: List[torch.Tensor] = []
     writer = _writer(output, total, outputs, frames, callback)
-    with out_of_memory_errors(f"--size {settings.size}"):
-        result = run_stylize(content, styles, settings, callback=writer, download_progress=download_progress)
+    try:
+        with out_of_memory_errors(f"--size {settings.size}"):
+            result = run_stylize(content, styles, settings, callback=writer, download_progress=download_progress)
+    except KeyboardInterrupt:  # before the first iteration (loading, targets): no image, but the report
+        if outputs.report:
+            write_report(outputs.report, {"command": "stylize", "settings": {
+                **asdict(settings), "content": content, "styles": styles, "output": output, **asdict(outputs)},
+                "iterations": 0, "stop_reason": "interrupted"})
+        raise
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
         grey = all(is_grey(source) for source in [content, *styles])  # grey in, grey out
         write_image(output, to_grey(result.image) if grey else result.image,
@@ -82,13 +89,11 @@ SIXTEEN_BIT_EXTENSIONS = (".png", ".tif", ".tiff")
 
 
 def output_bit_depth(bit_depth, output: Path, inputs) -> int:
-    """8 or 16: ``bit_depth`` itself, or for ``"auto"`` 16 when every input is a 16-bit file and
-    ``output`` is a format that holds it."""
+    """8 or 16: ``bit_depth`` itself, or for ``"auto"`` 16 when every input is a 16-bit file (written
+    as 8 bits, with a warning, where ``output``'s format cannot hold 16)."""
     if bit_depth != "auto":
         return int(bit_depth)
-    if output.suffix.lower() not in SIXTEEN_BIT_EXTENSIONS:
-        return 8
-    return 16 if all(source_bit_depth(source) == 16 for source in inputs) else 8
+    return 16 if all(source_bit_depth(source) == 16 for source in inputs) else 8  # .jpg/.webp: 8, with a warning
 
 
 def _frame(frame: torch.Tensor, size) -> np.ndarray:

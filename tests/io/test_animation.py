@@ -8,6 +8,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from neural_style.errors import InputError
 from neural_style.io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
@@ -89,7 +90,7 @@ def test_failed_write_leaves_nothing_behind(tmp_path, tensor_frames, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("encoder crashed")
 
-    monkeypatch.setattr(iio, "imwrite", broken)
+    monkeypatch.setattr(Image.Image, "save", broken)  # GIF, WebP and APNG are written by Pillow
     with pytest.raises(RuntimeError):
         write_animation(out, tensor_frames)
     assert out.read_bytes() == b"old" and os.listdir(tmp_path) == ["a.gif"]
