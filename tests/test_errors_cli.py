@@ -621,3 +621,19 @@ def test_a_denoise_batch_failure_names_its_file(batch, tmp_path):
     Image.new("RGB", (1, 1)).save(batch / "tiny.png")
     result = invoke("denoise", batch / "a.png", batch / "tiny.png", "-o", tmp_path / "out", "--quiet")
     assert result.exit_code == 1 and "tiny.png" in result.stderr.splitlines()[0]
+
+
+def test_stylize_carries_the_content_alpha_icc_and_exif(tmp_path, vgg16_file, style_file):
+    from neural_style.io.images import read_image
+
+    src = tmp_path / "rgba.png"
+    rgba = np.random.default_rng(0).integers(0, 255, (40, 48, 4), dtype=np.uint8)
+    rgba[..., 3] = np.linspace(0, 255, 48, dtype=np.uint8)[None]
+    exif = Image.Exif()
+    exif[0x013B] = "artist"
+    Image.fromarray(rgba, "RGBA").save(src, icc_profile=b"fake icc", exif=exif.tobytes())
+    assert_ok(invoke("stylize", src, style_file, "-o", tmp_path / "o.png", "--size", "32", "--iterations", "2",
+                     "--weights", vgg16_file, "--quiet"))
+    out = read_image(tmp_path / "o.png")
+    assert out.alpha is not None and out.alpha.shape == (27, 32) and out.alpha[:, -1].mean() > out.alpha[:, 0].mean()
+    assert out.icc_profile == b"fake icc" and out.exif is not None

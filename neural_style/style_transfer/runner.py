@@ -7,6 +7,7 @@ result; what to say about an interruption or a non-finite loss is the caller's.
 """
 
 import math
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
@@ -18,7 +19,16 @@ from ..core.device import out_of_memory_errors, peak_memory
 from ..core.optimize import Step
 from ..errors import InputError
 from ..io.animation import check_animation_path, write_animation
-from ..io.images import check_output_path, is_grey, source_bit_depth, to_grey, write_image
+from ..io.images import (
+    ImageData,
+    check_output_path,
+    is_grey,
+    read_image,
+    resize_to,
+    source_bit_depth,
+    to_grey,
+    write_image,
+)
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import StylizeOutputs, StylizeSettings, with_overrides
@@ -74,14 +84,27 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
         raise
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
         grey = all(is_grey(source) for source in [content, *styles])  # grey in, grey out
-        write_image(output, to_grey(result.image) if grey else result.image,
-                    bit_depth=output_bit_depth(outputs.bit_depth, output, [content, *styles]))
+        alpha, icc_profile, exif = _content_extras(content, tuple(result.image.shape[-2:]))
+        write_image(output, to_grey(result.image) if grey else result.image, alpha=alpha, icc_profile=icc_profile,
+                    exif=exif, bit_depth=output_bit_depth(outputs.bit_depth, output, [content, *styles]))
         if outputs.animation:
             frames.append((result.image * 255).round().to(torch.uint8))
             write_animation(outputs.animation, [_frame(f, result.content_size) for f in frames])
     if outputs.report:
         write_report(outputs.report, stylize_report(content, styles, output, settings, outputs, result))
     return result
+
+
+def _content_extras(content, shape):
+    """The content file's alpha (resized to ``shape``), ICC profile and EXIF, carried to the output as
+    denoise and transfer carry them; (None, None, None) for a content given as pixels."""
+    if not isinstance(content, (str, os.PathLike, ImageData)):
+        return None, None, None
+    data = read_image(content, what="content image", reduce_to=max(shape))
+    alpha = None
+    if data.alpha is not None:
+        alpha = resize_to(torch.from_numpy(data.alpha)[None, None], shape)[0, 0].numpy()
+    return alpha, data.icc_profile, data.exif
 
 
 #: Output formats that hold 16 bits per sample.
