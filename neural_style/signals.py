@@ -112,8 +112,7 @@ _ADVICE = {
 
 def describe_os_error(exc: OSError) -> str:
     """One line for an OS error: what failed, on which path, and what to do."""
-    path = exc.filename if exc.filename is not None else None
     reason = exc.strerror or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    where = f" '{path}'" if path is not None else ""
+    where = f" '{exc.filename}'" if exc.filename is not None else ""
     advice = _ADVICE.get(exc.errno)
     return f"cannot use{where}: {reason}" + (f" ({advice})" if advice else "")

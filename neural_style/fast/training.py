@@ -106,8 +106,12 @@ def training_objective(style, settings: TrainSettings, *, device=torch.device("c
 def _check_readable(files: List[Path], size: int) -> None:
     """Raise InputError when no dataset file is an image (tries them in order until one is)."""
     if not any(load_sample(path, size) is not None for path in files):
-        raise InputError(f"none of the {len(files)} dataset files could be read as an image "
-                         f"(first: '{files[0]}'): check the dataset folder")
+        raise _unreadable(files)
+
+
+def _unreadable(files: List[Path]) -> InputError:
+    return InputError(f"none of the {len(files)} dataset files could be read as an image (first: '{files[0]}'): "
+                      "check the dataset folder")
 
 
 #: A training step's peak memory over (loss-network activations + transform-network inference) of its
@@ -186,8 +190,7 @@ class Trainer:
                 self.skipped.add(str(path))
                 misses += 1
                 if misses > len(order):  # a whole pass over this process's files without one image
-                    raise InputError(f"none of the {len(order)} dataset files could be read as an image "
-                                     f"(first: '{self.files[order[0]]}'): check the dataset folder")
+                    raise _unreadable([self.files[i] for i in order])
                 continue
             misses = 0
             samples.append(sample)

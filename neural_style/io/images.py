@@ -183,7 +183,8 @@ def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] 
     return data
 
 
-#: Bytes per pixel and channel that decoding and conversion to float32 hold at their peak.
+#: Bytes per pixel and channel assumed held at the peak of decoding (an estimate, not measured: the
+#: decoded 8-bit pixels, their float32 copy and one more float32 array for conversion or resizing).
 DECODE_BYTES = 12
 
 
@@ -194,7 +195,7 @@ def _decode(image: Image.Image, label: str, reduce_to: Optional[int]) -> Image.I
     if factor >= 2 and image.format == "JPEG":
         image.draft(image.mode, (-(-width // factor), -(-height // factor)))  # DCT scaling: 1/2, 1/4, 1/8
     if factor < 2:
-        from ..core.device import available_memory  # here: images.py stays importable without the device code
+        from ..core.device import available_memory  # looked up at call time (tests replace it)
 
         need = width * height * max(len(image.getbands()), 3) * DECODE_BYTES
         have = available_memory(torch.device("cpu"))
