@@ -742,7 +742,7 @@ BAD_INPUT = {
         2, [f"'{c.style}' is a file, not a folder"], "error: "),
     "content too small": lambda c: (
         [c.content, c.style, "-o", c.out, "--weights", c.w16, "--size", "16", "--iterations", "2"],
-        2, ["the content image is 16x13 px", "use --size 20 or more"], "error: "),
+        2, ["the content image is 16x13 px", "use --size 19 or more"], "error: "),
     "missing init image": lambda c: (
         [c.content, c.style, "-o", c.out, "--init", c.tmp / "start.png", *c.fast],
         2, [f"init image '{c.tmp / 'start.png'}' does not exist"], "error: "),

@@ -637,3 +637,18 @@ def test_stylize_carries_the_content_alpha_icc_and_exif(tmp_path, vgg16_file, st
     out = read_image(tmp_path / "o.png")
     assert out.alpha is not None and out.alpha.shape == (27, 32) and out.alpha[:, -1].mean() > out.alpha[:, 0].mean()
     assert out.icc_profile == b"fake icc" and out.exif is not None
+
+
+def test_an_animation_path_equal_to_the_output_is_called_the_output_not_an_input(tmp_path, content_file, style_file,
+                                                                                 vgg16_file):
+    out = tmp_path / "o.png"
+    result = invoke("stylize", content_file, style_file, "-o", out, "--animation", out, "--weights", vgg16_file)
+    assert_error(result, 2, f"animation '{out}' is also the output: choose another animation path")
+    assert not out.exists()
+
+
+def test_a_thin_content_gets_size_advice_from_its_file_shape(tmp_path, style_file, vgg16_file):
+    thin = tmp_path / "thin.png"
+    Image.fromarray(np.full((1, 100, 3), 128, np.uint8)).save(thin)
+    result = invoke("stylize", thin, style_file, "-o", tmp_path / "o.png", "--size", "64", "--weights", vgg16_file)
+    assert_error(result, 2, "the content image is 64x1 px as used", "use --size 1550 or more, or crop or pad")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, List, Sequence, Tuple, Union
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import imageio.v3 as iio
 import numpy as np
@@ -19,12 +19,13 @@ ANIMATION_EXTENSIONS = (".gif", ".mp4", ".webp", ".png")
 Frame = Union[np.ndarray, torch.Tensor]
 
 
-def check_animation_path(path, *, inputs: Iterable = ()) -> Path:
+def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mapping] = None) -> Path:
     """Validate an animation output path before any work is done.
 
     Args:
         path: the output file, ending in .gif, .mp4, .webp (animated WebP) or .png (APNG).
         inputs: paths of input files, which must not be overwritten.
+        outputs: the run's other output files, path -> role, none of which may be ``path``.
 
     Returns:
         The path as a Path.
@@ -32,7 +33,8 @@ def check_animation_path(path, *, inputs: Iterable = ()) -> Path:
     Raises:
         InputError: another extension, an input or directory as output, or .mp4 without imageio-ffmpeg.
     """
-    path = images.check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what="animation")
+    path = images.check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what="animation",
+                                    outputs=outputs)
     if path.suffix.lower() == ".mp4":
         try:
             import imageio_ffmpeg  # noqa: F401

@@ -16,7 +16,7 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Tuple
+from typing import Callable, Iterable, Mapping, Optional, Tuple
 
 import numpy as np
 import tifffile
@@ -551,7 +551,8 @@ def resize_to(image: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
     return resized if image.dim() == 4 else resized[0]
 
 
-def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIONS, what: str = "output") -> Path:
+def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIONS, what: str = "output",
+                      outputs: Optional[Mapping] = None) -> Path:
     """Validate an output path before any work: InputError for a directory, an unsupported extension,
     an input, or a folder that cannot be created or written (its nearest existing ancestor is a
     file, or is not writable).
@@ -561,11 +562,15 @@ def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIO
         inputs: the input files, which must not be overwritten (items that are not paths are ignored).
         extensions: the accepted lower-case extensions (matched case-insensitively).
         what: the role of the file in error messages.
+        outputs: the run's other output files, path -> role ("output", "report"): none may be ``path``.
 
     Returns:
         The path as a Path.
     """
     path = Path(path)
+    for other, role in (outputs or {}).items():
+        if _same_file(path, Path(other)):
+            raise InputError(f"{what} '{path}' is also the {role}: choose another {what} path")
     if path.is_dir():
         example = path / ("output" + extensions[0])
         raise InputError(f"{what} '{path}' is a directory: give a file name such as '{example}'")

@@ -18,7 +18,7 @@ from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.tiling import plan_tiles
 from ..errors import InputError
-from ..io.images import long_side_shape, resize_to, to_tensor
+from ..io.images import long_side_shape, read_image, resize_to, to_tensor
 from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
 from .memory import plan_memory
@@ -130,12 +130,15 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
         raise InputError("no style image given: pass at least one")
     blend = _blend_weights(s.style_blend_weights, len(style_list))
     style_long = None if s.size is None else math.ceil(s.size * s.style_scale)
-    content_img = to_tensor(content, channels=3, what="content image", reduce_to=s.size)
+    content_data = read_image(content, what="content image", reduce_to=s.size)
+    content_img = to_tensor(content_data, channels=3, reduce_to=s.size)
+    source_shape = content_data.full_size or content_data.pixels.shape[:2]
     style_imgs = [to_tensor(style, channels=3, what="style image", reduce_to=style_long) for style in style_list]
     network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
                                 weights_format=s.weights_format, pooling=s.pooling, device=dev,
                                 autocast=autocast, download_progress=download_progress)
-    stages = [_Stage(network, s, content_img, style_imgs, side, dev, several=len(schedule) > 1)
+    stages = [_Stage(network, s, content_img, style_imgs, side, dev, several=len(schedule) > 1,
+                     source_shape=source_shape)
               for side, _ in schedule]  # every memory check before any large allocation
     run, image, scales = _run_scales(stages, schedule, s, blend, callback)
     final = stages[-1]
@@ -155,13 +158,13 @@ class _Stage:
     """One scale's shapes and memory plan (checked at construction), then its objective."""
 
     def __init__(self, network, s: StylizeSettings, content: torch.Tensor, styles: Sequence[torch.Tensor],
-                 side: Optional[int], device, several: bool):
+                 side: Optional[int], device, several: bool, source_shape: Optional[Tuple[int, int]] = None):
         self.network, self.settings, self.device, self.side = network, s, device, side
         self.content_shape, style_shapes = _working_shapes(content, styles, side, s.style_scale, cap_styles=several)
         self.style_shapes = [_at_least(shape, network.extractor.min_size) for shape in style_shapes]
         self.plan = plan_memory(network.extractor, network.geometry, self.content_shape,
                                 self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
-                                lbfgs_history=s.lbfgs_history, optimizer=s.optimizer)
+                                lbfgs_history=s.lbfgs_history, optimizer=s.optimizer, source_shape=source_shape)
         self.content, self.styles = content, styles
 
     def tiles(self) -> int:

@@ -13,12 +13,13 @@ crash or an out-of-memory kill. The estimate counts, in bytes:
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 from ..core.device import HEADROOM, available_memory
 from ..core.features import FeatureExtractor, activation_bytes
 from ..core.tiling import Geometry
 from ..errors import InputError, ResourceError
+from ..io.images import long_side_shape
 
 #: Float32 image-sized tensors besides the optimiser's history (see module doc).
 IMAGE_COPIES = 12
@@ -44,25 +45,29 @@ class MemoryPlan:
 def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, int],
                 styles: Sequence[Tuple[int, int]], content_layers: Sequence[str], device, *,
                 tile_size: Union[int, str] = "auto", lbfgs_history: Union[int, str] = "auto",
-                optimizer: str = "lbfgs") -> MemoryPlan:
+                optimizer: str = "lbfgs", source_shape: Optional[Tuple[int, int]] = None) -> MemoryPlan:
     """Choose the tile size and history that fit in the free memory of ``device``.
 
     ``tile_size="auto"`` tiles only when the whole image would not fit, then takes the largest
     core of :data:`AUTO_TILES` that does; ``lbfgs_history="auto"`` takes up to
-    :data:`MAX_HISTORY` pairs in what is left.
+    :data:`MAX_HISTORY` pairs in what is left. ``source_shape``, the content file's (H, W), gives
+    the aspect for the ``--size`` advice when the content is too small (the working shape's
+    rounding loses it for very thin images).
 
     Raises:
         InputError: an image smaller than the deepest layer needs.
         ResourceError: nothing fits (the message names the sizes and the memory).
     """
-    _check_min_size(extractor, content, styles)
+    _check_min_size(extractor, content, styles, source_shape or content)
     have = int(available_memory(device) * HEADROOM)
     tiles = [0] + [t for t in AUTO_TILES if t < max(content)] if tile_size == "auto" else [int(tile_size)]
     pairs = MAX_HISTORY if lbfgs_history == "auto" else int(lbfgs_history)
     per_pair = 2 * 3 * content[0] * content[1] * 4 if optimizer == "lbfgs" else 0
     least = None  # the smallest need of the plans tried, with at least MIN_HISTORY pairs
+    least_base = None  # the smallest need without the history
     for tile in tiles:
         base = _base_bytes(extractor, geo, content, styles, content_layers, tile)
+        least_base = base if least_base is None else min(least_base, base)
         fit = pairs if lbfgs_history != "auto" or not per_pair else min(pairs, max(0, (have - base) // per_pair))
         need = base + fit * per_pair
         if need <= have and (not per_pair or fit >= MIN_HISTORY):
@@ -70,6 +75,9 @@ def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, 
         smallest = base + max(fit, MIN_HISTORY if lbfgs_history == "auto" else fit) * per_pair
         least = smallest if least is None else min(least, smallest)
     advice = "a smaller --size, --tile-size auto" if tile_size == 0 else "a smaller --size"
+    room = (have - least_base) // per_pair if per_pair else 0
+    if lbfgs_history != "auto" and per_pair and room >= MIN_HISTORY:  # only the asked history does not fit
+        advice = f"--lbfgs-history {room} or less (or auto), a smaller --size"
     raise ResourceError(_too_large(content, styles, least, have, device, advice))
 
 
@@ -99,18 +107,29 @@ def extractor_channels(extractor: FeatureExtractor, name: str) -> int:
     raise KeyError(name)
 
 
-def _check_min_size(extractor: FeatureExtractor, content, styles) -> None:
+def _check_min_size(extractor: FeatureExtractor, content, styles, source) -> None:
     """The content's short side must reach the deepest layer's minimum (style images are enlarged to it)."""
     h, w = content
     need = extractor.min_size
     if min(h, w) < need:
-        size = math.ceil(need * max(h, w) / min(h, w))
+        size = _smallest_size(source, need)
+        advice = f"use --size {size} or more"
+        if size > 64 * need:  # a thin strip, where a huge --size is rarely what is wanted
+            advice += ", or crop or pad the image to a less extreme shape"
         raise InputError(f"the content image is {w}x{h} px as used, but layer {list(extractor.net._modules)[-1]} "
-                         f"needs at least {need} px per side: use --size {size} or more")
+                         f"needs at least {need} px per side: {advice}")
     for h, w in styles:
         if min(h, w) < need:
             raise InputError(f"a style image is {w}x{h} px as used, but the network needs at least {need} px "
                              "per side: raise --style-scale")
+
+
+def _smallest_size(source: Tuple[int, int], need: int) -> int:
+    """The smallest ``--size`` (long side) at which an image of shape ``source`` has ``need`` px per side."""
+    size = max(need, math.floor((need - 0.5) * max(source) / min(source)))
+    while min(long_side_shape(source, size)) < need:
+        size += 1
+    return size
 
 
 def _too_large(content, styles, need: int, have: int, device, advice: str) -> str:

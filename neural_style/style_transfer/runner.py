@@ -133,15 +133,17 @@ def _check_paths(content, styles: List, output: Path, settings: StylizeSettings,
               if isinstance(p, (str, Path)) and p not in ("content", "random", "torchvision")]
     check_output_path(output, inputs=inputs)
     if outputs.report:
-        check_output_path(outputs.report, inputs=inputs + [output], extensions=(".json",), what="report")
+        check_output_path(outputs.report, inputs=inputs, extensions=(".json",), what="report",
+                          outputs={output: "output"})
     if outputs.animation:
-        check_animation_path(outputs.animation, inputs=inputs + [output])
+        check_animation_path(outputs.animation, inputs=inputs, outputs={output: "output"})
     if outputs.bit_depth == 16 and output.suffix.lower() not in SIXTEEN_BIT_EXTENSIONS:
         raise InputError(f"--bit-depth 16 needs a .png or .tif output, got '{output.name}': use one of them "
                          "or --bit-depth 8")
     if outputs.save_every:
         for iteration in range(outputs.save_every, total, outputs.save_every):
-            check_output_path(intermediate_path(output, iteration), inputs=inputs, what="intermediate output")
+            check_output_path(intermediate_path(output, iteration), inputs=inputs, what="intermediate output",
+                              outputs={outputs.animation: "animation"} if outputs.animation else None)
 
 
 def _writer(output: Path, iterations: int, outputs: StylizeOutputs, frames: List[torch.Tensor],

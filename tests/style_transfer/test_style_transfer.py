@@ -144,7 +144,7 @@ def test_adam_and_avg_pooling(content_file, style_file, vgg16_file):
     ({"content_layers": "relu5_4"}, "relu5_4"),  # vgg16 has no relu5_4
     ({"init": "nowhere.png"}, "nowhere.png"),
     ({"device": "tpu"}, "device"),
-    ({"size": 16}, "needs at least 16 px per side: use --size 20 or more"),  # 16x13: relu5_1 is 4 poolings deep
+    ({"size": 16}, "needs at least 16 px per side: use --size 19 or more"),  # 16x13: relu5_1 is 4 poolings deep
 ])
 def test_bad_options(kwargs, message, content_file, style_file, vgg16_file):
     options = dict(FAST, weights=vgg16_file)
