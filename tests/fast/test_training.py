@@ -222,6 +222,15 @@ def test_export_pt2_round_trip_with_dynamic_sizes(tmp_path):
         assert got.shape == shape and torch.allclose(got, net(x), atol=1e-5)
 
 
+def test_export_to_an_upper_case_extension_prints_no_torch_log_line(tmp_path, capfd):
+    """torch.export.load logs a warning for a name not ending in lower-case .pt2: the check reads a file object."""
+    model = _tiny_model(tmp_path)
+    result = invoke("export", model, "-o", tmp_path / "TINY.PT2")
+    assert_ok(result)
+    assert result.stderr.strip().splitlines() == [f"wrote {tmp_path / 'TINY.PT2'}; max difference 0 (torch.export.load)"]
+    assert "Unable to load" not in capfd.readouterr().err
+
+
 def test_export_onnx(tmp_path):
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
