@@ -517,8 +517,9 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
               default=TRANSFER.original_colors, help="Keep the input's colours (luminance transfer).")
 @_setting(TRANSFER, "--batch-size", None, "Video frames per batch.")
 @_device_option
+@_report_option
 @_quiet_option
-def transfer(model_path, inputs, output, quiet, **options):
+def transfer(model_path, inputs, output, quiet, report, **options):
     """Stylise images, folders, GIFs and videos with a model from `neural-style train`."""
     from .fast.runner import transfer as run_transfer
     from .io.progress import ProgressBar
@@ -535,12 +536,15 @@ def transfer(model_path, inputs, output, quiet, **options):
         click.echo(f"error: {message}", err=True)
 
     try:
-        pairs = run_transfer(model_path, list(inputs), output, TransferSettings(**options), on_frame=on_frame,
-                             on_failure=on_failure)
+        batch = run_transfer(model_path, list(inputs), output, TransferSettings(**options), report=report,
+                             on_frame=on_frame, on_failure=on_failure)
     finally:
         bar.close()
+    total = len(batch.records) + len(batch.failures) + len(batch.unprocessed)
+    _batch_outcome(total, len(batch.records), batch.failures, batch.unprocessed, report,
+                   interrupted=batch.stop_reason == "interrupted")
     if not quiet:
-        click.echo(f"wrote {len(pairs)} file(s) to {output}", err=True)
+        click.echo(f"wrote {len(batch.records)} file(s) to {output}", err=True)
 
 
 @cli.command()

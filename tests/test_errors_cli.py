@@ -280,13 +280,45 @@ def test_denoise_interrupted_writes_the_report_and_names_the_unprocessed_files(b
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
 
 
-def test_transfer_folder_with_a_corrupt_file_processes_the_rest(batch, files, tmp_path):
-    result = invoke("transfer", files["model"], batch, "-o", tmp_path / "out", "--quiet")
+def test_transfer_folder_with_a_corrupt_file_processes_the_rest_and_reports_it(batch, files, tmp_path):
+    result = invoke("transfer", files["model"], batch, "-o", tmp_path / "out", "--report", tmp_path / "r.json",
+                    "--quiet")
     assert result.exit_code == 1, result.output
     no_crash(result)
     lines = result.stderr.splitlines()
-    assert len(lines) == 2 and "b.jpg" in lines[0] and lines[1].startswith("error: 1 of 3 files failed (b.jpg)")
+    assert len(lines) == 2 and lines[0].startswith("error: ") and "b.jpg" in lines[0], lines
+    assert lines[1].startswith("error: 1 of 3 files failed (named above) (listed in ") and "other 2" in lines[1]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [Path(r["input"]).name for r in report["files"]] == ["a.png", "c.png"]
+    assert all(r["frames"] == 1 and r["seconds"] > 0 for r in report["files"])
+    assert [Path(f["input"]).name for f in report["failures"]] == ["b.jpg"] and report["failures"][0]["error"]
+    assert report["stop_reason"] == "completed" and report["unprocessed"] == []
+
+
+def test_transfer_interrupted_writes_the_report_and_names_the_unprocessed_files(batch, files, tmp_path,
+                                                                                monkeypatch):
+    from neural_style.fast import runner as fast_runner
+
+    real, calls = fast_runner.transfer_file, []
+
+    def stop_on_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fast_runner, "transfer_file", stop_on_second)
+    (batch / "b.jpg").unlink()
+    Image.open(batch / "a.png").save(batch / "d.png")
+    result = invoke("transfer", files["model"], batch, "-o", tmp_path / "out", "--report", tmp_path / "r.json",
+                    "--quiet")
+    line = assert_error(result, 130, "wrote 1 of 3 files; not processed: ", "c.png", "d.png", prefix="interrupted")
+    assert "listed in" in line
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["stop_reason"] == "interrupted" and [Path(r["input"]).name for r in report["files"]] == ["a.png"]
+    assert [Path(p).name for p in report["unprocessed"]] == ["c.png", "d.png"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
 
 
 def test_a_read_only_output_is_refused_not_replaced(files, tmp_path):

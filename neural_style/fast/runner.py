@@ -9,8 +9,9 @@ progress through callbacks; the command line only formats what they report. Unde
 
 import contextlib
 import os
+import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
@@ -199,60 +200,87 @@ def _with_previews(trainer: Trainer, folder: Path,
     return callback
 
 
+@dataclass
+class TransferBatch:
+    """What :func:`transfer` did.
+
+    Attributes:
+        records: ``{"input", "output", "frames", "seconds"}`` for each file written, in input order.
+        failures: ``{"input", "output", "error"}`` for each file that could not be stylised (the
+            others were still processed).
+        unprocessed: inputs not finished because the run was interrupted (Ctrl-C, SIGTERM, SIGHUP);
+            the file being stylised then is not written.
+        stop_reason: ``"completed"`` or ``"interrupted"``.
+    """
+
+    records: List[dict] = field(default_factory=list)
+    failures: List[dict] = field(default_factory=list)
+    unprocessed: List[str] = field(default_factory=list)
+    stop_reason: str = "completed"
+
+    @property
+    def written(self) -> List[Tuple[Path, Path]]:
+        """The (input, output) pairs written, in order."""
+        return [(Path(r["input"]), Path(r["output"])) for r in self.records]
+
+
 def transfer(model, inputs: Sequence, output, settings: Optional[TransferSettings] = None, *,
-             on_frame: Optional[Callable[[int, int, int, int], None]] = None,
-             on_failure: Optional[Callable[[Path, str], None]] = None,
-             **overrides) -> List[Tuple[Path, Path]]:
+             report=None, on_frame: Optional[Callable[[int, int, int, int], None]] = None,
+             on_failure: Optional[Callable[[Path, str], None]] = None, **overrides) -> TransferBatch:
     """Stylise images, folders (their images and videos, names kept), GIFs and videos with a model file.
 
     With several inputs, a file that cannot be read or written is passed to ``on_failure`` and
-    the others are still processed; :class:`BatchError` follows at the end.
+    listed in the result; the others are still processed. Ctrl-C (or SIGTERM, SIGHUP under
+    :func:`~neural_style.signals.interrupt_on_termination`) stops after the files finished so far.
 
     Args:
         model: a model file from :func:`train`.
         inputs: image, video or folder paths.
         output: the output file for one input, else a folder.
         settings: a :class:`~neural_style.settings.TransferSettings`; ``**overrides`` change its fields.
+        report: write the settings, the files written, failures and unprocessed inputs as JSON here
+            (in every case, interrupted or not).
         on_frame: called with (file index from 0, number of files, frames done, frames in the file).
         on_failure: called with (input, one-line message) for each file that failed.
 
     Returns:
-        The (input, output) pairs written, in order.
+        A :class:`TransferBatch`.
 
     Raises:
         InputError: bad settings, paths or model, before any file; the error of a single input.
-        BatchError: some of several files failed (after all the others were written).
     """
     settings = validate(with_overrides(settings, TransferSettings, overrides))
     pairs = plan_transfer([Path(p) for p in inputs], Path(output), protected=[model])
+    if report is not None:
+        check_output_path(report, inputs=[model, *(src for src, _ in pairs)], extensions=(".json",), what="report")
     net, _ = load_model(model, device=resolve_device(settings.device))
-    written, failed = [], []
+    batch = TransferBatch()
     for index, (src, dst) in enumerate(pairs):
+        started = time.perf_counter()
         try:
-            transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
-                          batch_size=settings.batch_size,
-                          on_frame=None if on_frame is None else (
-                              lambda done, total, i=index: on_frame(i, len(pairs), done, total)))
+            frames = transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
+                                   batch_size=settings.batch_size,
+                                   on_frame=None if on_frame is None else (
+                                       lambda done, total, i=index: on_frame(i, len(pairs), done, total)))
         except NeuralStyleError as exc:
             if len(pairs) == 1:
                 raise
-            failed.append(src)
+            message = str(exc) if str(src) in str(exc) else f"'{src}': {exc}"  # each failure names its file
+            batch.failures.append({"input": str(src), "output": str(dst), "error": message})
             if on_failure is not None:
-                on_failure(src, str(exc))
+                on_failure(src, message)
             continue
-        written.append((src, dst))
-    if failed:
-        raise BatchError(f"{len(failed)} of {len(pairs)} files failed ({', '.join(p.name for p in failed[:3])}"
-                         f"{', ...' if len(failed) > 3 else ''}); wrote the other {len(written)}", written, failed)
-    return written
-
-
-class BatchError(NeuralStyleError):
-    """Some files of a batch failed; ``written`` holds the (input, output) pairs that did not."""
-
-    def __init__(self, message: str, written: List[Tuple[Path, Path]], failed: List[Path]):
-        super().__init__(message)
-        self.written, self.failed = written, failed
+        except KeyboardInterrupt:
+            batch.stop_reason = "interrupted"
+            batch.unprocessed = [str(p) for p, _ in pairs[index:]]
+            break
+        batch.records.append({"input": str(src), "output": str(dst), "frames": frames,
+                              "seconds": time.perf_counter() - started})
+    if report is not None:
+        write_report(report, {"command": "transfer", "model": str(model), "settings": asdict(settings),
+                              "files": batch.records, "failures": batch.failures,
+                              "unprocessed": batch.unprocessed, "stop_reason": batch.stop_reason})
+    return batch
 
 
 def export(model, output, *, check_image=None) -> dict:

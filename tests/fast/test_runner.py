@@ -67,9 +67,11 @@ def test_transfer_and_export_from_python(photos, style_file, vgg16_file, tmp_pat
     neural_style.train(style_file, photos, tmp_path / "m.pth", image_size=32, batch_size=2, iterations=1,
                        width=0.25, weights=str(vgg16_file), warn=lambda message: None, device="cpu")
     frames = []
-    pairs = neural_style.transfer(tmp_path / "m.pth", [photos / "p0.png", photos / "p1.png"], tmp_path / "out",
-                                  size=24, original_colors=True, on_frame=lambda *a: frames.append(a))
-    assert [dst.name for _, dst in pairs] == ["p0.png", "p1.png"]
+    batch = neural_style.transfer(tmp_path / "m.pth", [photos / "p0.png", photos / "p1.png"], tmp_path / "out",
+                                  size=24, original_colors=True, on_frame=lambda *a: frames.append(a),
+                                  report=tmp_path / "r.json")
+    assert [dst.name for _, dst in batch.written] == ["p0.png", "p1.png"] and batch.stop_reason == "completed"
+    assert json.loads((tmp_path / "r.json").read_text())["settings"]["size"] == 24
     assert image_attr(tmp_path / "out" / "p0.png", 'size') == (24, 20)
     assert frames == [(0, 2, 1, 1), (1, 2, 1, 1)]
     result = neural_style.export(tmp_path / "m.pth", tmp_path / "m.pt2")
