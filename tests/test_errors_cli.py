@@ -513,7 +513,7 @@ def test_sigterm_during_training_writes_the_model_and_leaves_consistent_checkpoi
 
     out = tmp_path / "m2.pth"
     args = [sys.executable, "-m", "neural_style.cli", *train_args(files, tmp_path, vgg16_file, "--iterations",
-                                                                  "100000", "--checkpoint-every", "1",
+                                                                  "1000", "--checkpoint-every", "1",
                                                                   "--keep-checkpoints", "0", "--device", "cpu")]
     proc = subprocess.Popen([str(a) for a in args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -531,7 +531,15 @@ def test_sigterm_during_training_writes_the_model_and_leaves_consistent_checkpoi
     assert f"resume with --resume {folder / 'last.ckpt'}" in stderr
 
 
-def test_deferred_holds_a_signal_until_the_block_ends():
+@pytest.fixture
+def python_sigint():
+    """Python's own Ctrl-C handler (a shell's background job starts with SIGINT ignored, and pytest keeps that)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_deferred_holds_a_signal_until_the_block_ends(python_sigint):
     from neural_style import signals as signals_module
 
     done = []

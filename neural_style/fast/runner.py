@@ -8,6 +8,7 @@ progress through callbacks; the command line only formats what they report. Unde
 """
 
 import contextlib
+import math
 import os
 import time
 import warnings
@@ -21,6 +22,7 @@ import torch.distributed as dist
 from ..core.device import resolve_device
 from ..core.optimize import Step
 from ..errors import InputError, NeuralStyleError
+from ..io.disk import require_space, same_disk
 from ..io.images import check_output_path, to_tensor, write_image
 from ..io.report import write_report
 from ..rules import validate
@@ -109,6 +111,8 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
                           download_progress=download_progress)
         _resume(trainer, resume, say, (info or (lambda message: None)) if rank == 0 else (lambda message: None))
         start_step = trainer.step
+        if rank == 0:
+            _check_space(trainer, output, checkpoint_dir)
         if trainer.total_steps() < SHORT_TRAINING:
             say(f"{trainer.total_steps()} training steps ({len(trainer.files)} files, batch {settings.batch_size}) "
                 f"give a weakly stylised network: ask for --iterations {SHORT_TRAINING} or more (or more --epochs)")
@@ -131,6 +135,22 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
                                   "history": result.history,
                                   "stop_reason": result.stop_reason})
     return run
+
+
+def _check_space(trainer: Trainer, output: Path, checkpoint_dir: Path) -> None:
+    """The checkpoints still to come (as many as are kept, plus ``last.ckpt`` and one being written) and
+    the model must fit on their disks: an upper bound from the network's parameter count."""
+    s = trainer.settings
+    model_bytes = 4 * sum(p.numel() for p in trainer.net.parameters()) + 65536
+    checkpoint_bytes = 3 * model_bytes  # the weights and Adam's two moments
+    left = max(0, trainer.total_steps() - trainer.step)
+    coming = math.ceil(left / s.checkpoint_every) + 1  # every checkpoint_every steps, and at the end
+    files = (coming if not s.keep_checkpoints else min(coming, s.keep_checkpoints)) + 2
+    if same_disk(checkpoint_dir, output):
+        require_space(output, files * checkpoint_bytes + model_bytes, f"the model and {files} checkpoint files")
+    else:
+        require_space(checkpoint_dir / checkpoints.LAST, files * checkpoint_bytes, f"{files} checkpoint files")
+        require_space(output, model_bytes, "the model")
 
 
 def _save_after_failure(output: Path, trainer: Trainer, exc: checkpoints.CheckpointWriteError) -> None:

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError, NeuralStyleError
+from .disk import nearest_existing
 
 OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
@@ -584,7 +585,7 @@ def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIO
     if path.is_file() and not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise InputError(f"{what} '{path}' exists and is read-only: make it writable (chmod u+w) to replace it, "
                          "or choose another path")
-    folder = _nearest_existing(path.absolute().parent)
+    folder = nearest_existing(path.absolute().parent)
     if not folder.is_dir():
         raise InputError(f"cannot write {what} '{path}': '{folder}' is a file, not a folder: "
                          "choose another output folder")
@@ -592,13 +593,6 @@ def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIO
         raise InputError(f"cannot write {what} '{path}': folder '{folder}' is not writable: "
                          "choose another output folder")
     return path
-
-
-def _nearest_existing(folder: Path) -> Path:
-    """``folder`` or its nearest ancestor that exists (as a file or a folder)."""
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    return folder
 
 
 def _same_file(first: Path, second: Path) -> bool:

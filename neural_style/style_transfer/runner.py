@@ -14,15 +14,18 @@ from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..core.device import out_of_memory_errors, peak_memory
 from ..core.optimize import Step
 from ..errors import InputError
 from ..io.animation import check_animation_path, write_animation
+from ..io.disk import image_file_bytes, require_space
 from ..io.images import (
     ImageData,
     check_output_path,
     is_grey,
+    long_side_shape,
     read_image,
     resize_to,
     source_bit_depth,
@@ -144,6 +147,40 @@ def _check_paths(content, styles: List, output: Path, settings: StylizeSettings,
         for iteration in range(outputs.save_every, total, outputs.save_every):
             check_output_path(intermediate_path(output, iteration), inputs=inputs, what="intermediate output",
                               outputs={outputs.animation: "animation"} if outputs.animation else None)
+    _check_space(content, output, settings, outputs, total)
+
+
+def _check_space(content, output: Path, settings: StylizeSettings, outputs: StylizeOutputs, total: int) -> None:
+    """The image, the intermediates and the animation must fit on the output's disk (an upper bound)."""
+    shape = _output_shape(content, settings.size)
+    if shape is None:
+        return  # an unreadable content: its own error comes when it is read
+    images = 1 + (len(range(outputs.save_every, total, outputs.save_every)) if outputs.save_every else 0)
+    frames = min(total, MAX_FRAMES) + 2 if outputs.animation else 0
+    need = images * image_file_bytes(*shape) + frames * shape[0] * shape[1] * 3
+    require_space(output, need, f"the output ({shape[1]}x{shape[0]} px{', with intermediates' if images > 1 else ''}"
+                                f"{', and the animation' if frames else ''})", smaller="--size")
+
+
+def _output_shape(content, size: Optional[int]):
+    """(H, W) of the output, from the content file's header (no decoding), or None when it cannot be read."""
+    if isinstance(content, (str, os.PathLike)):
+        try:
+            with Image.open(content) as image:
+                width, height = image.size
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return None
+    elif isinstance(content, Image.Image):
+        width, height = content.size
+    elif isinstance(content, ImageData):
+        height, width = content.pixels.shape[:2]
+    elif isinstance(content, torch.Tensor) and content.dim() >= 2:
+        height, width = content.shape[-2:]
+    elif isinstance(content, np.ndarray) and content.ndim >= 2:
+        height, width = content.shape[:2]
+    else:
+        return None
+    return (height, width) if size is None else long_side_shape((height, width), size)
 
 
 def _writer(output: Path, iterations: int, outputs: StylizeOutputs, frames: List[torch.Tensor],
