@@ -658,7 +658,7 @@ def test_transfer_keeps_16_bits(files, tmp_path):
 
 
 def test_a_denoise_batch_failure_names_its_file(batch, tmp_path):
-    Image.new("RGB", (1, 1)).save(batch / "tiny.png")
+    Image.new("RGB", (2, 2)).save(batch / "tiny.png")  # too few pixels to estimate the noise
     result = invoke("denoise", batch / "a.png", batch / "tiny.png", "-o", tmp_path / "out", "--quiet")
     assert result.exit_code == 1 and "tiny.png" in result.stderr.splitlines()[0]
 

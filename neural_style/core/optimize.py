@@ -51,7 +51,8 @@ class OptimizeResult:
     """What :func:`optimize_image` did.
 
     Attributes:
-        image: the evaluated image with the lowest total loss, clamped to [0, 1].
+        image: the evaluated image with the lowest total loss, clamped to [0, 1] (unless
+            ``clamp=False`` was asked).
         history: per evaluation ``{"iteration": i, <term>: value, ...}``.
         iterations: evaluations run.
         seconds: wall time of the loop.
@@ -92,7 +93,8 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         tolerance: stop when the relative change of the total loss between evaluations
             stays below this for PATIENCE evaluations in a row (0 never stops early).
         clamp: keep Adam's iterate in [0, 1] after each step (L-BFGS runs
-            unconstrained; its result is clamped).
+            unconstrained; its result is clamped); False: no clamping at all (denoising
+            data on its own range).
         history_size: L-BFGS correction pairs.
         callback: called after every evaluation with a :class:`Step`.
 
@@ -163,5 +165,6 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
     result.seconds = time.perf_counter() - start
-    result.image = result.image.clamp_(0, 1)
+    if clamp:
+        result.image = result.image.clamp_(0, 1)
     return result

@@ -110,9 +110,10 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
         try:
             record = _denoise_one(path, out, settings, references.get(path), callback)
         except NeuralStyleError as exc:
-            if len(pairs) == 1:
-                raise  # one file: its error is the run's
             message = str(exc) if str(path) in str(exc) else f"'{path}': {exc}"  # each failure names its file
+            if len(pairs) == 1:
+                exc.args = (message,)
+                raise  # one file: its error is the run's
             batch.failures.append({"input": str(path), "output": str(out), "error": message})
             if on_failure is not None:
                 on_failure(index, batch.failures[-1])
@@ -137,7 +138,7 @@ def _denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Op
     data = read_image(path, what="input image")
     noisy = to_tensor(data, channels=None)
     result = run_denoise(noisy, settings, callback=callback)
-    image = result.image.cpu()
+    image = result.image.cpu().clamp(0, 1)  # what the 8- or 16-bit file holds: scored as written
     record = _record(path, out, noisy, data.bit_depth, result)
     if reference is not None:
         record.update(_scores(reference, path, data, noisy, image))

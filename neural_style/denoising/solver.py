@@ -7,8 +7,10 @@ The image x is optimised directly to minimise
 
 (Mahendran & Vedaldi's V^beta; beta = 1 is Rudin-Osher-Fatemi), with fidelity
 ``0.5 * sum (x - y)^2`` (l2), ``sum |x - y|`` (l1, for impulse noise) or
-``sum sqrt((x - y)^2 + eps^2)`` (charbonnier), on images in [0, 1]. With l2 and
-beta = 1, lambda is scikit-image's ``denoise_tv_chambolle`` weight.
+``sum sqrt((x - y)^2 + eps^2)`` (charbonnier), on images on the [0, 1] scale. The data
+are taken as given: noisy values outside [0, 1] are not clipped before denoising, nor is
+the result (clipping belongs to writing an 8- or 16-bit file), as scikit-image does. With
+l2 and beta = 1, lambda is scikit-image's ``denoise_tv_chambolle`` weight.
 
 Solvers: for beta = 1 with l2 fidelity, the accelerated primal-dual algorithm of
 Chambolle & Pock (2011, Algorithm 2; the data term is 1-strongly convex, so it
@@ -48,7 +50,7 @@ class DenoiseResult:
 
     Attributes:
         run: the solver's :class:`~neural_style.core.optimize.OptimizeResult`: ``image``
-            (1, C, H, W) float in [0, 1], iterations, seconds (no file I/O), stop reason
+            (1, C, H, W) float32 on the input's scale (not clipped), iterations, seconds (no file I/O), stop reason
             (``"converged"``, ``"completed"`` at the iteration limit, ``"interrupted"``,
             ``"non-finite"``) and history (per iteration for L-BFGS/Adam, per check of
             ``{"iteration", "change"}`` for primal-dual).
@@ -68,7 +70,7 @@ class DenoiseResult:
 
     @property
     def image(self) -> torch.Tensor:
-        """The denoised image, (1, C, H, W) float in [0, 1] (``run.image``)."""
+        """The denoised image, (1, C, H, W) float32, not clipped (``run.image``)."""
         return self.run.image
 
 
@@ -120,16 +122,17 @@ def solver_for(settings: DenoiseSettings) -> str:
 
 def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None, *,
                 callback: Optional[Callable[[Step], None]] = None, **overrides) -> DenoiseResult:
-    """Denoise a (1, C, H, W) image in [0, 1].
+    """Denoise a (1, C, H, W) image on the [0, 1] scale.
 
     Args:
-        noisy: the image.
+        noisy: the image, float; values outside [0, 1] (noise) are kept as given.
         settings: a :class:`~neural_style.settings.DenoiseSettings` (default: its defaults).
         callback: called with a :class:`~neural_style.core.optimize.Step` as the solver runs.
         **overrides: fields of ``settings`` to change, e.g. ``tv_beta=1.5, sigma=20 / 255``.
 
     Raises:
-        InputError: an invalid option; TypeError: ``noisy`` is not a 4-D tensor, or an unknown field.
+        InputError: an invalid option, non-finite values, or values on another scale (0..255);
+        TypeError: ``noisy`` is not a 4-D tensor, or an unknown field.
     """
     s = with_overrides(settings, DenoiseSettings, overrides)
     if not isinstance(noisy, torch.Tensor) or noisy.ndim != 4:
@@ -137,6 +140,7 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     validate(s)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     y = noisy.to(dev, torch.float32)
+    _check_range(y)
     sigma, estimated = _sigma(s.sigma, y)
     tv_weight = _tv_weight(s.tv_weight, sigma, s.tv_beta, y.shape[1], s.coupling)
     optimizer = solver_for(s)
@@ -153,7 +157,7 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
 
         run = optimize_image(y, loss_fn, optimizer=optimizer, iterations=iterations,
                              tolerance=s.tolerance, lr=None if optimizer == "lbfgs" else DENOISE_ADAM_LR,
-                             callback=callback)
+                             callback=callback, clamp=False)
     return DenoiseResult(run=run, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight,
                          tv_beta=s.tv_beta, optimizer=optimizer)
 
@@ -171,14 +175,48 @@ def _check_memory(y: torch.Tensor, optimizer: str, iterations: int, device) -> N
     require_memory(need, device, f"denoising {y.shape[-1]}x{y.shape[-2]} px with {optimizer}", advice)
 
 
+#: Values may stray this far outside [0, 1] (noise of sigma up to ~255/255 does); a wider spread is
+#: data on another scale (0..255), refused rather than denoised with a lambda meant for [0, 1].
+RANGE_MARGIN = 4.0
+
+
+def _check_range(y: torch.Tensor) -> None:
+    if y.numel() == 0:
+        raise InputError(f"the image is empty ({y.shape[-1]}x{y.shape[-2]} px): pass an image")
+    low, high = float(y.min()), float(y.max())
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise InputError("the image contains NaN or infinite values: fix the values")
+    if low < -RANGE_MARGIN or high > 1 + RANGE_MARGIN:
+        raise InputError(f"the image's values span [{low:.4g}, {high:.4g}]: expected the [0, 1] scale (noise "
+                         f"may stray outside it): divide 0..255 data by 255, or pass uint8/uint16 arrays")
+
+
 def _sigma(sigma, y: torch.Tensor):
     """(sigma, estimated): ``"auto"`` estimates it from ``y``; a number is checked."""
     if isinstance(sigma, str):  # "auto" (validate() refused other words)
         if min(y.shape[-2:]) < 3:
-            raise InputError(f"the image is {y.shape[-1]}x{y.shape[-2]} px: estimating the noise needs at least "
-                             "3x3 px: pass --sigma (0..255)")
+            return _strip_sigma(y), True
         return float(estimate_sigma(y)[0]), True
     return sigma, False
+
+
+def _strip_sigma(y: torch.Tensor) -> float:
+    """Noise sigma of an image under 3 px on a side, from differences along its pixel lines: Immerkaer's
+    estimator in one dimension, the residual of (1, -2, 1) ~ N(0, 6 sigma^2), along lines of 3 px or more;
+    0 for a single pixel (nothing to denoise: its TV is 0 whatever lambda is).
+
+    Raises:
+        InputError: an image of 2x2, 1x2 or 2x1 px: its few differences are the image as much as the noise.
+    """
+    axis = -1 if y.shape[-1] >= y.shape[-2] else -2
+    n = y.shape[axis]
+    if n >= 3:
+        residual = y.narrow(axis, 0, n - 2) - 2 * y.narrow(axis, 1, n - 2) + y.narrow(axis, 2, n - 2)
+        return float(math.sqrt(math.pi / 2) * residual.abs().mean() / math.sqrt(6))
+    if n == 2:
+        raise InputError(f"the image is {y.shape[-1]}x{y.shape[-2]} px: too few pixels to estimate the noise: "
+                         "pass --sigma (0..255)")
+    return 0.0
 
 
 def _tv_weight(tv_weight, sigma: float, beta: float, channels: int, coupling: str) -> float:
@@ -250,7 +288,7 @@ def _rof_primal_dual(y, lam, vectorial, iterations, tolerance, callback):
                 x_check.copy_(x)
     except KeyboardInterrupt:
         reason = "interrupted"
-    return OptimizeResult(image=x.clamp(0, 1), history=history, iterations=n, seconds=time.perf_counter() - start,
+    return OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - start,
                           stop_reason=reason, best_iteration=n)
 
 
@@ -267,9 +305,15 @@ def denoise(image, settings: Optional[DenoiseSettings] = None, **options):
     Returns:
         For a PIL image, an 8-bit PIL image of the same mode; for an array, an array of the same
         shape and dtype; for a tensor, a float tensor of the same shape; for a path, a
-        (1, C, H, W) tensor. Alpha is passed through untouched.
+        (1, C, H, W) tensor. Alpha is passed through untouched. Float arrays and tensors are
+        denoised as given and returned unclipped (noise may leave [0, 1]); integer arrays and
+        PIL images are clipped when converted back.
+
+    Raises:
+        InputError: non-finite values, or float values far outside [0, 1] (data on the 0..255
+        scale: divide by 255); see also :func:`run_denoise`.
     """
-    data = read_image(image)
+    data = read_image(image, clip=False)
     noisy = to_tensor(data, channels=None)
     out = run_denoise(noisy, settings, **options).image.cpu()
     if isinstance(image, Image.Image):
@@ -285,7 +329,7 @@ def denoise(image, settings: Optional[DenoiseSettings] = None, **options):
             pixels = pixels[..., 0]
         if image.dtype in (np.uint8, np.uint16):
             top = np.iinfo(image.dtype).max
-            return np.round(pixels * top).astype(image.dtype)
+            return np.round(np.clip(pixels, 0, 1) * top).astype(image.dtype)
         return pixels.astype(image.dtype)
     if isinstance(image, torch.Tensor):
         if data.alpha is not None:

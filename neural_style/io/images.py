@@ -66,8 +66,8 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
 
 
-def read_image(source, *, what: str = "image", max_pixels: int = 2**28, reduce_to: Optional[int] = None
-               ) -> ImageData:
+def read_image(source, *, what: str = "image", max_pixels: int = 2**28, reduce_to: Optional[int] = None,
+               clip: bool = True) -> ImageData:
     """Decode an image; InputError for a missing, unreadable, corrupt, empty or too large file.
 
     Args:
@@ -80,6 +80,8 @@ def read_image(source, *, what: str = "image", max_pixels: int = 2**28, reduce_t
             is decoded at reduced size (JPEG's DCT scaling via ``Image.draft``, else ``Image.reduce``
             by a whole factor), never below ``reduce_to``. Without it, the memory the decoded
             pixels need is checked against the free memory before decoding.
+        clip: clip a float array or tensor to [0, 1] (True), or keep its values as given (False:
+            noisy data straying outside [0, 1], for denoising).
 
     Returns:
         The ImageData, turned upright according to its EXIF orientation.
@@ -95,7 +97,7 @@ def read_image(source, *, what: str = "image", max_pixels: int = 2**28, reduce_t
     if isinstance(source, torch.Tensor):
         source = _tensor_to_hwc(source)
     if isinstance(source, np.ndarray):
-        return _from_array(source, what, max_pixels)
+        return _from_array(source, what, max_pixels, clip)
     raise TypeError(f"expected a path, PIL image, numpy array or tensor, got {type(source).__name__}")
 
 
@@ -241,7 +243,7 @@ def _from_pil(image: Image.Image, label: str, path: Optional[Path]) -> ImageData
     return _finish(samples, bit_depth, icc_profile, image.info.get("exif"), _orientation(image.getexif), path)
 
 
-def _from_array(array: np.ndarray, what: str, max_pixels: int) -> ImageData:
+def _from_array(array: np.ndarray, what: str, max_pixels: int, clip: bool = True) -> ImageData:
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
@@ -254,7 +256,7 @@ def _from_array(array: np.ndarray, what: str, max_pixels: int) -> ImageData:
         raise TypeError(f"expected a uint8, uint16 or floating-point array, got {array.dtype}")
     if not np.isfinite(array).all():
         raise InputError(f"{what} contains NaN or infinite values: fix the values")
-    return _finish(np.clip(array, 0, 1), 8, None, None, 1, None)
+    return _finish(np.clip(array, 0, 1) if clip else array.astype(np.float32), 8, None, None, 1, None)
 
 
 def _finish(samples, bit_depth, icc_profile, exif, orientation, path) -> ImageData:
