@@ -16,13 +16,24 @@ denoising call alone (no file I/O), both in this process; the speed ratio compar
 neural-style auto with scikit-image at its oracle weight. scikit-image is needed only here:
 pip install scikit-image.
 
+--speed: the speed at a fixed lambda (scikit-image's oracle weight for both), idle and with
+one CPU-bound competing process (--busy: only with it), per image (min of --repeats, both
+in this process) and for the whole folder through the command line (a new process each:
+start-up and imports included) with --jobs 1 and --jobs auto.
+
     python benchmarks/denoise_vs_skimage.py                 # everything (~25 min on 2 cores)
     python benchmarks/denoise_vs_skimage.py --sets Set12 --sigmas 25 --limit 4
+    python benchmarks/denoise_vs_skimage.py --speed --sets Kodak24 --sigmas 25
 """
 
 import argparse
+import contextlib
 import json
+import multiprocessing
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -106,6 +117,68 @@ def evaluate(set_name: str, sigma: float, args) -> dict:
             "speed_ratio": float(auto_time / sk_time)}
 
 
+def _spin(stop) -> None:
+    x = 0
+    while not stop.is_set():
+        for i in range(100000):
+            x += i
+
+
+@contextlib.contextmanager
+def competing(busy: bool):
+    """One CPU-bound competing process for the block (nothing when not ``busy``)."""
+    if not busy:
+        yield
+        return
+    stop = multiprocessing.Event()
+    process = multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
+    process.start()
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        stop.set()
+        process.join()
+
+
+def per_image_times(noisy, weight: float, repeats: int):
+    """(scikit-image s, neural-style s) per image, the fastest of ``repeats`` each, interleaved."""
+    rows = []
+    for n in noisy:
+        sk = min(skimage_run(n, weight)[1] for _ in range(repeats))
+        ours = min(ours_run(n, tv_weight=weight, sigma=0.1)[1].run.seconds for _ in range(repeats))
+        rows.append((sk, ours))
+    return rows
+
+
+def cli_seconds(folder: Path, weight: float, sigma: float, jobs: str) -> float:
+    """Wall time of `neural-style denoise FOLDER -o OUT --tv-weight W --sigma S --jobs J` in a new process."""
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "neural_style.cli", "denoise", str(folder), "-o", out, "--tv-weight",
+                        str(weight), "--sigma", str(sigma), "--jobs", jobs, "--quiet"], check=True, cwd=ROOT)
+        return time.perf_counter() - start
+
+
+def speed(set_name: str, sigma: float, args) -> None:
+    files = sorted((SHARED / set_name).glob("*.png"))[: args.limit or None]
+    noisy_files = [make_noisy(f, sigma, args.work) for f in files]
+    noisy = [read_image(f).pixels.astype(np.float64) for f in noisy_files]
+    noisy = [n[..., 0] if n.shape[2] == 1 else n for n in noisy]
+    weight = {15: 0.04, 25: 0.07, 50: 0.17}.get(int(sigma), 0.07)  # scikit-image's oracle (PEERS.md)
+    folder = noisy_files[0].parent
+    for busy in ([True] if args.busy else [False, True]):
+        with competing(busy):
+            times = per_image_times(noisy, weight, args.repeats)
+            one, auto = cli_seconds(folder, weight, sigma, "1"), cli_seconds(folder, weight, sigma, "auto")
+        ratios = [ours / sk for sk, ours in times]
+        sk_ms, ours_ms = (np.mean([t[i] for t in times]) * 1000 for i in (0, 1))
+        print(f"{set_name:8} {sigma:5.0f} {'busy' if busy else 'idle':5} | skimage {sk_ms:6.0f} ms  ours {ours_ms:6.0f}"
+              f" ms  ratio mean {np.mean(ratios):.2f} max "
+              f"{max(ratios):.2f} | CLI {len(files)} files: --jobs 1 {one:5.1f} s, --jobs auto {auto:5.1f} s, "
+              f"ratio {auto / one:.2f}", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sets", default="Set12,Kodak24")
@@ -115,9 +188,20 @@ def main():
                    type=lambda s: [float(v) for v in s.split(",")])
     p.add_argument("--work", type=Path, default=Path("/tmp/neural-style-denoise-bench"))
     p.add_argument("--json", type=Path, help="also write the rows here")
+    p.add_argument("--speed", action="store_true", help="only the speed at a fixed lambda, idle and busy")
+    p.add_argument("--busy", action="store_true", help="with --speed: only with a competing process")
+    p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"needs {SHARED} (Set12, Kodak24)")
+    if args.speed:
+        print(f"torch threads {torch.get_num_threads()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+        for set_name in args.sets.split(","):
+            for sigma in (float(s) for s in args.sigmas.split(",")):
+                speed(set_name, sigma, args)
+        print("ratio: neural-style s/image over scikit-image's (target <= 1.0, idle and busy); CLI ratio: "
+              "--jobs auto over --jobs 1 (target <= 0.6)")
+        return
 
     rows = []
     header = (f"{'set':8} {'sigma':>5} {'noisy':>6} | {'skimage (oracle w)':>19} {'ms':>5} | "

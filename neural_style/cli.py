@@ -26,6 +26,7 @@ from .settings import (
     POOLINGS,
     PRECISIONS,
     WEIGHTS_FORMATS,
+    DenoiseBatchSettings,
     DenoiseSettings,
     StylizeOutputs,
     StylizeSettings,
@@ -362,9 +363,11 @@ def _stylize_outcome(result, output, quiet):
 @_device_option
 @click.option("--reference", type=click.Path(path_type=Path), default=None,
               help="Clean image (or folder of them, matched by name): print PSNR and SSIM.")
+@_setting(DenoiseBatchSettings, "--jobs", click.STRING, "Denoise files in N processes, one thread each; auto: one per "
+          "core (README, 'Speed').", callback=_auto_or_count(1), metavar="N|auto")
 @_report_option
 @_quiet_option
-def denoise(inputs, output, reference, report, quiet, sigma, **options):
+def denoise(inputs, output, reference, report, quiet, sigma, jobs, **options):
     """Remove noise from INPUT images by minimising fidelity + lambda * beta-order TV."""
     from .denoising.runner import denoise_files, plan_outputs
     from .io.progress import ProgressBar
@@ -390,7 +393,7 @@ def denoise(inputs, output, reference, report, quiet, sigma, **options):
 
     try:
         batch = denoise_files(pairs, settings, reference=reference, report=report, on_file=on_file,
-                              on_failure=on_failure, warn=_warn,
+                              on_failure=on_failure, warn=_warn, jobs=jobs,
                               callback=lambda step: bar.update(done[0], {"iteration": step.iteration}))
     finally:
         bar.close()

@@ -149,6 +149,18 @@ class DenoiseSettings:
 
 
 @dataclass
+class DenoiseBatchSettings:
+    """How ``denoise`` runs a batch of files (not how each image is solved).
+
+    Attributes:
+        jobs: worker processes, one thread each, or ``"auto"``: one per available core (at most one
+            per file); 1 denoises in the calling process, with per-iteration progress.
+    """
+
+    jobs: Union[int, str] = field(default=1, metadata=rule(count(1, words=("auto",))))
+
+
+@dataclass
 class TrainSettings:
     """Settings of a fast style network's training (``neural-style train``); saved in
     checkpoints and model files.

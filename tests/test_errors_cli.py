@@ -259,7 +259,7 @@ def test_denoise_batch_with_a_corrupt_file_processes_the_rest_and_reports_it(bat
 def test_denoise_interrupted_writes_the_report_and_names_the_unprocessed_files(batch, tmp_path, monkeypatch):
     from neural_style.denoising import runner as denoise_runner
 
-    real, calls = denoise_runner._denoise_one, []
+    real, calls = denoise_runner.denoise_one, []
 
     def stop_on_second(*args, **kwargs):
         calls.append(1)
@@ -267,7 +267,7 @@ def test_denoise_interrupted_writes_the_report_and_names_the_unprocessed_files(b
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(denoise_runner, "_denoise_one", stop_on_second)
+    monkeypatch.setattr(denoise_runner, "denoise_one", stop_on_second)
     inputs = [batch / "a.png", batch / "c.png", batch / "a.png"]
     inputs[2] = tmp_path / "d.png"
     Image.open(batch / "a.png").save(inputs[2])

@@ -166,3 +166,18 @@ def peak_memory(device) -> Optional[int]:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+@contextlib.contextmanager
+def cpu_threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` intra-op CPU threads (``torch.set_num_threads``), then restore
+    the previous number. A count at or above the current one changes nothing."""
+    previous = torch.get_num_threads()
+    if count >= previous:
+        yield
+        return
+    torch.set_num_threads(max(1, count))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -9,7 +9,7 @@ mode (greyscale stays greyscale), bit depth (16-bit stays 16-bit), alpha channel
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -19,7 +19,9 @@ from ..errors import InputError, NeuralStyleError
 from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, to_tensor, write_image
 from ..io.inputs import plan_batch
 from ..io.report import write_report
-from ..settings import DenoiseSettings
+from ..rules import validate
+from ..settings import DenoiseBatchSettings, DenoiseSettings
+from .parallel import resolve_jobs, run_parallel
 from .solver import DenoiseResult, run_denoise, solver_for
 
 Pair = Tuple[Path, Path]
@@ -58,6 +60,7 @@ class DenoiseBatch:
         unprocessed: inputs not reached because the run was interrupted (Ctrl-C, SIGTERM).
         stop_reason: ``"completed"`` or ``"interrupted"``.
         mean_psnr, mean_ssim: over the scored images, in dB and [0, 1]; None without a reference.
+        jobs: the worker processes used (1: this process).
     """
 
     records: List[Dict] = field(default_factory=list)
@@ -66,6 +69,7 @@ class DenoiseBatch:
     stop_reason: str = "completed"
     mean_psnr: Optional[float] = None
     mean_ssim: Optional[float] = None
+    jobs: int = 1
 
 
 def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = None, *,
@@ -73,7 +77,8 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
                   on_file: Optional[Callable[[int, Dict], None]] = None,
                   on_failure: Optional[Callable[[int, Dict], None]] = None,
                   callback: Optional[Callable[[Step], None]] = None,
-                  warn: Optional[Callable[[str], None]] = None) -> DenoiseBatch:
+                  warn: Optional[Callable[[str], None]] = None,
+                  jobs: Union[int, str] = DenoiseBatchSettings.jobs) -> DenoiseBatch:
     """Denoise each input into its output, keeping mode, bit depth, alpha, ICC and EXIF.
 
     A file that cannot be read or denoised is recorded in ``failures`` and the others are still
@@ -87,8 +92,10 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
         report: write the settings, the records, failures, unprocessed files and means as JSON here.
         on_file: called with (1-based index, record) after each file is written.
         on_failure: called with (1-based index, failure) for each file that failed.
-        callback: the solver's progress callback.
+        callback: the solver's progress callback (one process only: workers report per file).
         warn: called with one line for each warning (default: :func:`warnings.warn`).
+        jobs: worker processes, one thread each, or ``"auto"`` (one per available core, at most one
+            per file); 1 denoises in this process (see :mod:`.parallel`).
 
     Returns:
         A :class:`DenoiseBatch`.
@@ -105,12 +112,27 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
     references = _references(reference, pairs)
     for _, out in pairs:  # a reference is an input too: never overwritten
         check_output_path(out, inputs=list(references.values()))
-    batch = DenoiseBatch()
+    jobs = resolve_jobs(validate(DenoiseBatchSettings(jobs=jobs)).jobs, len(pairs))
+    batch = DenoiseBatch(jobs=jobs)
+    if jobs > 1:
+        _denoise_parallel(batch, pairs, settings, references, jobs, on_file, on_failure)
+    else:
+        _denoise_serial(batch, pairs, settings, references, callback, on_file, on_failure)
+    _finish(batch, settings, reference, report)
+    return batch
+
+
+def _failure_message(path: Path, message: str) -> str:
+    return message if str(path) in message else f"'{path}': {message}"  # each failure names its file
+
+
+def _denoise_serial(batch: DenoiseBatch, pairs: Sequence[Pair], settings, references, callback, on_file,
+                    on_failure) -> None:
     for index, (path, out) in enumerate(pairs, start=1):
         try:
-            record = _denoise_one(path, out, settings, references.get(path), callback)
+            record = denoise_one(path, out, settings, references.get(path), callback)
         except NeuralStyleError as exc:
-            message = str(exc) if str(path) in str(exc) else f"'{path}': {exc}"  # each failure names its file
+            message = _failure_message(path, str(exc))
             if len(pairs) == 1:
                 exc.args = (message,)
                 raise  # one file: its error is the run's
@@ -128,13 +150,33 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
             batch.stop_reason = "interrupted"
             batch.unprocessed = [str(p) for p, _ in pairs[index - (record is None):]]
             break
-    _finish(batch, settings, reference, report)
-    return batch
 
 
-def _denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Optional[Path],
+def _denoise_parallel(batch: DenoiseBatch, pairs: Sequence[Pair], settings, references, jobs: int, on_file,
+                      on_failure) -> None:
+    """The batch in ``jobs`` worker processes; outcomes, callbacks and records in input order."""
+    def take(outcome) -> None:
+        index, kind, value = outcome
+        path, out = pairs[index]
+        if kind == "done":
+            batch.records.append(value)
+            if on_file is not None:
+                on_file(index + 1, value)
+        elif kind == "failed":
+            batch.failures.append({"input": str(path), "output": str(out), "error": _failure_message(path, value)})
+            if on_failure is not None:
+                on_failure(index + 1, batch.failures[-1])
+        else:
+            batch.unprocessed.append(str(path))
+
+    work = [(path, out, references.get(path)) for path, out in pairs]
+    if run_parallel(jobs, work, settings, take) or any(r["stop_reason"] == "interrupted" for r in batch.records):
+        batch.stop_reason = "interrupted"
+
+
+def denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Optional[Path],
                  callback) -> Dict:
-    """Read, denoise and write one file; its record."""
+    """Read, denoise and write one file; its record (also what a worker of :mod:`.parallel` runs)."""
     data = read_image(path, what="input image")
     noisy = to_tensor(data, channels=None)
     result = run_denoise(noisy, settings, callback=callback)
@@ -155,7 +197,8 @@ def _finish(batch: DenoiseBatch, settings: DenoiseSettings, reference, report: O
         batch.mean_ssim = sum(r["ssim"] for r in scored) / len(scored)
     if report is not None:
         summary = {} if batch.mean_psnr is None else {"mean_psnr": batch.mean_psnr, "mean_ssim": batch.mean_ssim}
-        write_report(report, {"command": "denoise", "settings": asdict(settings), "images": batch.records,
+        write_report(report, {"command": "denoise", "settings": asdict(settings), "jobs": batch.jobs,
+                              "images": batch.records,
                               "failures": batch.failures, "unprocessed": batch.unprocessed,
                               "stop_reason": batch.stop_reason, **summary})
 

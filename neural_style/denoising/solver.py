@@ -28,7 +28,7 @@ import torch
 from PIL import Image
 
 from ..core import losses
-from ..core.device import require_memory, resolve_device
+from ..core.device import cpu_threads, require_memory, resolve_device
 from ..core.metrics import estimate_sigma
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..errors import InputError
@@ -150,7 +150,8 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     if tv_weight == 0:
         run = OptimizeResult(image=y, stop_reason="converged")
     elif optimizer == "primal-dual":
-        run = _rof_primal_dual(y, tv_weight, s.coupling == "vectorial", iterations, s.tolerance, callback)
+        with cpu_threads(solver_threads(y) if y.device.type == "cpu" else torch.get_num_threads()):
+            run = _rof_primal_dual(y, tv_weight, s.coupling == "vectorial", iterations, s.tolerance, callback)
     else:
         def loss_fn(x):
             return {"total": energy(x, y, tv_weight, s.tv_beta, s.eps, s.fidelity, s.coupling)}
@@ -165,6 +166,18 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
 #: Image-sized float32 tensors each solver holds at its peak (measured: peak RSS of 4 iterations on a
 #: 1024 x 1024 x 3 image, rounded up: L-BFGS 26.4, Adam 23.0, primal-dual 9.8), besides L-BFGS's history.
 SOLVER_TENSORS = {"lbfgs": 28, "adam": 25, "primal-dual": 11}
+
+
+#: Below this many values (C x H x W), the primal-dual solver runs on one CPU thread: its iterations
+#: are a few dozen small elementwise passes, and threads wait for each other (and for a thread the
+#: scheduler took away) longer than they save (README, "Speed", has the measurements).
+SINGLE_THREAD_BELOW = 4 * 2**20
+
+
+def solver_threads(y: torch.Tensor) -> int:
+    """CPU threads for the primal-dual solver on ``y``: 1 below :data:`SINGLE_THREAD_BELOW` values,
+    else torch's current number."""
+    return 1 if y.numel() < SINGLE_THREAD_BELOW else torch.get_num_threads()
 
 
 def _check_memory(y: torch.Tensor, optimizer: str, iterations: int, device) -> None:
