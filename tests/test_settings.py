@@ -8,6 +8,7 @@ import pytest
 from neural_style import settings as settings_module
 from neural_style.cli import cli
 from neural_style.settings import (
+    DenoiseBatchSettings,
     DenoiseSettings,
     StylizeOutputs,
     StylizeSettings,
@@ -19,7 +20,7 @@ from neural_style.settings import (
 #: command -> the dataclasses its options come from
 SOURCES = {
     "stylize": (StylizeSettings, StylizeOutputs),
-    "denoise": (DenoiseSettings,),
+    "denoise": (DenoiseSettings, DenoiseBatchSettings),
     "train": (TrainSettings,),
     "transfer": (TransferSettings,),
 }
