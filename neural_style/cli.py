@@ -225,17 +225,24 @@ def _scales(ctx, param, text):
         raise click.BadParameter(f"expected auto, none or long sides like 256,512, got {text!r}") from exc
 
 
-def _auto_or_float(ctx, param, value):
-    """Click callback: 'auto' or a finite number >= 0."""
-    if value is None or value == "auto":
-        return value
-    try:
-        number = float(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"expected 'auto' or a number, got {value!r}") from exc
-    if not (number >= 0 and math.isfinite(number)):
-        raise click.BadParameter(f"expected 'auto' or a finite number >= 0, got {value!r}")
-    return number
+def _words_or_float(*words):
+    """Click callback: one of ``words`` or a finite number >= 0."""
+    said = " or ".join(f"'{w}'" for w in words)
+
+    def parse(ctx, param, value):
+        if value is None or value in words:
+            return value
+        try:
+            number = float(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"expected {said} or a number, got {value!r}") from exc
+        if not (number >= 0 and math.isfinite(number)):
+            raise click.BadParameter(f"expected {said} or a finite number >= 0, got {value!r}")
+        return number
+    return parse
+
+
+_auto_or_float = _words_or_float("auto")
 
 
 _device_option = click.option("--device", default=DEFAULT_DEVICE, show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
@@ -347,8 +354,9 @@ def _stylize_outcome(result, output, quiet):
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Output file for one input; a folder for several (created if missing, names kept).")
 @_setting(DENOISE, "--tv-beta", None, "Order of the total variation (1: ROF). Below 1 is non-convex.")
-@_setting(DENOISE, "--tv-weight", None, "Lambda; auto: from sigma and beta (README, 'The lambda rule').",
-          callback=_auto_or_float, metavar="auto|FLOAT")
+@_setting(DENOISE, "--tv-weight", None, "Lambda; auto: per image by SURE (primal-dual solver; README, 'Lambda "
+          "per image'), else the rule; rule: the power law in sigma (README, 'The lambda rule').",
+          callback=_words_or_float("auto", "rule"), metavar="auto|rule|FLOAT")
 @_setting(DENOISE, "--sigma", None, "Noise standard deviation on the 0..255 scale; auto: estimated.",
           callback=_auto_or_float, metavar="auto|FLOAT")
 @_setting(DENOISE, "--fidelity", click.Choice(FIDELITIES),
@@ -423,8 +431,10 @@ def _batch_outcome(total: int, written: int, failed, unprocessed, report, interr
 
 
 def _denoised_line(record) -> str:
+    method = {"sure": lambda: f" (SURE, estimated MSE {record['sure']:.3g})",
+              "rule": lambda: " (rule)"}.get(record["tv_weight_method"], lambda: "")()
     line = (f"{record['input']}: sigma {record['sigma'] * 255:.2f}"
-            f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}, "
+            f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}{method}, "
             f"{record['iterations']} iterations, {record['seconds']:.2f} s")
     if "psnr" in record:
         line += f", PSNR {record['psnr']:.2f} dB, SSIM {record['ssim']:.4f}"

@@ -29,3 +29,8 @@ class DownloadError(NeuralStyleError):
 
 class ResourceError(InputError):
     """A requested size that would not fit in the memory of the chosen device (a usage error)."""
+
+
+def format_bytes(count: float) -> str:
+    """A size for a message: ``"1.7 GiB"``, or MiB below 1 GiB (never ``"0.0 GiB"``)."""
+    return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.1f} MiB"

@@ -123,7 +123,9 @@ class DenoiseSettings:
 
     Attributes:
         tv_beta: order of the total variation (1: ROF; below 1 is non-convex).
-        tv_weight: lambda, or ``"auto"`` (from sigma and beta: README, "The lambda rule").
+        tv_weight: lambda; ``"auto"``: chosen per image by SURE (README, "Lambda per image") with
+            the primal-dual solver, else the rule; ``"rule"``: the power law in sigma and beta
+            (README, "The lambda rule").
         sigma: noise standard deviation on the [0, 1] scale, or ``"auto"`` (estimated).
             The command line's ``--sigma`` is on the 0..255 scale.
         fidelity: ``"l2"``, ``"l1"`` (impulse noise) or ``"charbonnier"``.
@@ -137,7 +139,7 @@ class DenoiseSettings:
     """
 
     tv_beta: float = field(default=1.0, metadata=rule(number(0, strict=True)))
-    tv_weight: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto",))))
+    tv_weight: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto", "rule"))))
     sigma: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto",))))
     fidelity: str = field(default="l2", metadata=rule(choice(FIDELITIES)))
     coupling: str = field(default="vectorial", metadata=rule(choice(COUPLINGS)))

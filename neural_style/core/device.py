@@ -10,7 +10,7 @@ from typing import Iterator, Optional
 
 import torch
 
-from ..errors import InputError, NeuralStyleError, ResourceError
+from ..errors import InputError, NeuralStyleError, ResourceError, format_bytes
 from ..settings import PRECISIONS
 
 _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
@@ -95,8 +95,8 @@ def require_memory(need: int, device, what: str, advice: str) -> None:
     """
     have = available_memory(device)
     if need > have * HEADROOM:
-        raise ResourceError(f"{what} needs about {need / 2**30:.1f} GiB on {device} but {have / 2**30:.1f} GiB "
-                            f"are free: {advice}")
+        raise ResourceError(f"{what} needs about {format_bytes(need)} on {device} but {format_bytes(have)} are free: "
+                            f"{advice}")
 
 
 def _cpu_has_native_bf16() -> bool:

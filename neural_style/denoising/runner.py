@@ -52,7 +52,8 @@ class DenoiseBatch:
 
     Attributes:
         records: one dict per image written, in input order: input, output, size, channels,
-            bit_depth, sigma (and sigma_255, sigma_estimated), tv_weight, tv_beta, optimizer,
+            bit_depth, sigma (and sigma_255, sigma_estimated), tv_weight (and tv_weight_method,
+            sure, sure_evaluations), tv_beta, optimizer,
             iterations, stop_reason, seconds; with a reference also psnr, ssim (of the output)
             and psnr_noisy.
         failures: ``{"input", "output", "error"}`` for each file that could not be denoised (the
@@ -223,7 +224,9 @@ def _record(path: Path, out: Path, noisy: torch.Tensor, bit_depth: int, result: 
     return {
         "input": str(path), "output": str(out), "size": list(noisy.shape[-2:]), "channels": noisy.shape[1],
         "bit_depth": bit_depth, "sigma": result.sigma, "sigma_255": result.sigma * 255,
-        "sigma_estimated": result.sigma_estimated, "tv_weight": result.tv_weight, "tv_beta": result.tv_beta,
+        "sigma_estimated": result.sigma_estimated, "tv_weight": result.tv_weight,
+        "tv_weight_method": result.tv_weight_method, "sure": result.sure,
+        "sure_evaluations": result.sure_evaluations, "tv_beta": result.tv_beta,
         "optimizer": result.optimizer, "iterations": run.iterations, "stop_reason": run.stop_reason,
         "seconds": run.seconds,
     }

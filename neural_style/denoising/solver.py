@@ -20,8 +20,8 @@ computed by :func:`neural_style.losses.total_variation`, the function ``stylize`
 
 import math
 import time
-from dataclasses import dataclass
-from typing import Callable, Optional
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -40,6 +40,7 @@ from ..settings import (
     DenoiseSettings,
     with_overrides,
 )
+from .sure import SEARCH_TOLERANCE_FACTOR, choose_tv_weight
 
 DEFAULT_EPS = DenoiseSettings.eps
 
@@ -59,6 +60,11 @@ class DenoiseResult:
         tv_weight: lambda.
         tv_beta: beta.
         optimizer: ``"primal-dual"``, ``"lbfgs"`` or ``"adam"``.
+        tv_weight_method: how lambda was chosen: ``"sure"`` (``tv_weight="auto"`` with the
+            primal-dual solver: :mod:`.sure`), ``"rule"`` (``"rule"``, or ``"auto"`` with another
+            solver: :func:`auto_tv_weight`) or ``"given"``.
+        sure: the SURE estimate of the mean squared error at the chosen lambda ([0, 1] scale), or None.
+        sure_evaluations: ``{"tv_weight", "sure"}`` for each lambda the search evaluated.
     """
 
     run: OptimizeResult
@@ -67,6 +73,9 @@ class DenoiseResult:
     tv_weight: float
     tv_beta: float
     optimizer: str
+    tv_weight_method: str = "given"
+    sure: Optional[float] = None
+    sure_evaluations: List[Dict[str, float]] = field(default_factory=list)
 
     @property
     def image(self) -> torch.Tensor:
@@ -146,12 +155,20 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     optimizer = solver_for(s)
 
     iterations = s.iterations or DENOISE_ITERATIONS[optimizer]
-    _check_memory(y, optimizer, iterations, dev)
+    use_sure = s.tv_weight == "auto" and optimizer == "primal-dual" and sigma > 0 and y.numel() > y.shape[1]
+    _check_memory(y, optimizer, iterations, dev, batch=2 if use_sure else 1)
+    method = "given" if not isinstance(s.tv_weight, str) else "sure" if use_sure else "rule"
+    sure_value, evaluations = None, []
     if tv_weight == 0:
         run = OptimizeResult(image=y, stop_reason="converged")
     elif optimizer == "primal-dual":
+        vectorial = s.coupling == "vectorial"
         with cpu_threads(solver_threads(y) if y.device.type == "cpu" else torch.get_num_threads()):
-            run = _rof_primal_dual(y, tv_weight, s.coupling == "vectorial", iterations, s.tolerance, callback)
+            if use_sure:
+                run, tv_weight, sure_value, evaluations = _sure_run(y, sigma, tv_weight, vectorial, iterations,
+                                                                    s.tolerance, callback)
+            else:
+                run = _rof_primal_dual(y, tv_weight, vectorial, iterations, s.tolerance, callback)
     else:
         def loss_fn(x):
             return {"total": energy(x, y, tv_weight, s.tv_beta, s.eps, s.fidelity, s.coupling)}
@@ -160,7 +177,32 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
                              tolerance=s.tolerance, lr=None if optimizer == "lbfgs" else DENOISE_ADAM_LR,
                              callback=callback, clamp=False)
     return DenoiseResult(run=run, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight,
-                         tv_beta=s.tv_beta, optimizer=optimizer)
+                         tv_beta=s.tv_beta, optimizer=optimizer, tv_weight_method=method, sure=sure_value,
+                         sure_evaluations=evaluations)
+
+
+def _sure_run(y, sigma, start, vectorial, iterations, tolerance, callback):
+    """(run, lambda, SURE, evaluations): the primal-dual solve at the lambda SURE chose (:mod:`.sure`)."""
+    timer = time.perf_counter()
+
+    state = [None]  # the last solve's (x, px, py): the next lambda starts there
+
+    def solve(batch, tv_weight):
+        run, state[0] = _rof_from(batch, tv_weight, vectorial, iterations, tolerance * SEARCH_TOLERANCE_FACTOR,
+                                  callback, state[0])
+        if run.stop_reason == "interrupted":
+            raise KeyboardInterrupt
+        return run.image.clone(), run.iterations
+
+    choice = choose_tv_weight(solve, y, sigma, start)
+    if choice.interrupted:
+        run = OptimizeResult(image=choice.image, iterations=choice.iterations, stop_reason="interrupted",
+                             best_iteration=choice.iterations)
+    else:  # the chosen lambda to the asked tolerance, from the search's last (nearby) solution
+        run, _ = _rof_from(y, choice.tv_weight, vectorial, iterations, tolerance, callback,
+                           tuple(t[:1] for t in state[0]))
+    run.seconds = time.perf_counter() - timer
+    return run, choice.tv_weight, choice.sure, choice.evaluations
 
 
 #: Image-sized float32 tensors each solver holds at its peak (measured: peak RSS of 4 iterations on a
@@ -180,10 +222,11 @@ def solver_threads(y: torch.Tensor) -> int:
     return 1 if y.numel() < SINGLE_THREAD_BELOW else torch.get_num_threads()
 
 
-def _check_memory(y: torch.Tensor, optimizer: str, iterations: int, device) -> None:
-    """Refuse, before any work, an image whose solver would not fit (L-BFGS adds 2 tensors per pair)."""
+def _check_memory(y: torch.Tensor, optimizer: str, iterations: int, device, batch: int = 1) -> None:
+    """Refuse, before any work, an image whose solver would not fit (L-BFGS adds 2 tensors per pair;
+    the SURE search solves a batch of 2)."""
     pairs = min(100, iterations) if optimizer == "lbfgs" else 0
-    need = y.numel() * 4 * (SOLVER_TENSORS[optimizer] + 2 * pairs)
+    need = batch * y.numel() * 4 * (SOLVER_TENSORS[optimizer] + 2 * pairs)
     advice = "use --optimizer adam or a smaller image" if optimizer == "lbfgs" else "use a smaller image"
     require_memory(need, device, f"denoising {y.shape[-1]}x{y.shape[-2]} px with {optimizer}", advice)
 
@@ -235,7 +278,7 @@ def _strip_sigma(y: torch.Tensor) -> float:
 def _tv_weight(tv_weight, sigma: float, beta: float, channels: int, coupling: str) -> float:
     if not isinstance(tv_weight, str):  # a number (validate() checked it)
         return tv_weight
-    try:  # "auto"
+    try:  # "auto" or "rule": the rule (SURE starts its search there)
         weight = auto_tv_weight(sigma, beta, channels, coupling)
     except OverflowError:
         weight = math.inf
@@ -246,7 +289,13 @@ def _tv_weight(tv_weight, sigma: float, beta: float, channels: int, coupling: st
 
 
 def _rof_primal_dual(y, lam, vectorial, iterations, tolerance, callback):
-    """min_x lam * sum_ij |grad x|_ij + 0.5 ||x - y||^2 (isotropic TV, Neumann boundary).
+    """min_x lam * sum_ij |grad x|_ij + 0.5 ||x - y||^2 (isotropic TV, Neumann boundary), from x = y."""
+    return _rof_from(y, lam, vectorial, iterations, tolerance, callback, None)[0]
+
+
+def _rof_from(y, lam, vectorial, iterations, tolerance, callback, start):
+    """(run, (x, px, py)): the ROF problem from ``start`` = (x, px, py) (a warm start, e.g. the solution
+    at a nearby lambda), or from x = y, p = 0 when ``start`` is None.
 
     Accelerated Chambolle-Pock (2011, Algorithm 2): ||grad||^2 <= 8 and the data term is
     1-strongly convex, so tau and sigma adapt each step and the iterates converge as O(1/k^2).
@@ -254,16 +303,17 @@ def _rof_primal_dual(y, lam, vectorial, iterations, tolerance, callback):
     Stops when the RMS change of x per iteration, relative to the RMS of x, averaged over a
     check interval, falls below ``tolerance``.
     """
-    x = y.clone()
-    xbar = y.clone()
-    px = torch.zeros_like(y)
-    py = torch.zeros_like(y)
+    if start is None:
+        x, px, py = y.clone(), torch.zeros_like(y), torch.zeros_like(y)
+    else:
+        x, px, py = (t.clone() for t in start)
+    xbar = x.clone()
     diff = torch.empty_like(y[..., :, 1:])
     diff_y = torch.empty_like(y[..., 1:, :])
     tau, sigma = 0.25, 0.5  # tau * sigma * 8 <= 1
     history, reason, check_every = [], "completed", 10
     x_check = x.clone()
-    start = time.perf_counter()
+    timer = time.perf_counter()
     n = 0
     try:
         for n in range(1, iterations + 1):
@@ -294,15 +344,15 @@ def _rof_primal_dual(y, lam, vectorial, iterations, tolerance, callback):
                 change = ((x - x_check).square().mean().sqrt() / x.square().mean().sqrt().clamp(min=1e-12)).item()
                 history.append({"iteration": n, "change": change / check_every})
                 if callback is not None:
-                    callback(Step(n, iterations, {"change": change / check_every}, x, time.perf_counter() - start))
+                    callback(Step(n, iterations, {"change": change / check_every}, x, time.perf_counter() - timer))
                 if change < tolerance * check_every:
                     reason = "converged"
                     break
                 x_check.copy_(x)
     except KeyboardInterrupt:
         reason = "interrupted"
-    return OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - start,
-                          stop_reason=reason, best_iteration=n)
+    return (OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - timer,
+                           stop_reason=reason, best_iteration=n), (x, px, py))
 
 
 def denoise(image, settings: Optional[DenoiseSettings] = None, **options):

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Union
 
-from ..errors import InputError
+from ..errors import InputError, format_bytes
 
 #: Bytes per pixel of an uncompressed RGBA image at 16 bits per sample: an upper bound for what
 #: an image file of that size takes (PNG of noise is a little larger than raw: hence the margin).
@@ -53,15 +53,11 @@ def require_space(path: Union[str, os.PathLike], need: int, what: str, smaller: 
     advice = "choose another folder" if need > usage.total else "free some space or choose another folder"
     if smaller:
         advice = f"use a smaller {smaller}, {advice}"
-    whole = f" (the whole disk holds {_megabytes(usage.total)})" if need > usage.total else ""
-    raise InputError(f"not enough disk space for {what}: about {_megabytes(need)} needed, {_megabytes(usage.free)} "
+    whole = f" (the whole disk holds {format_bytes(usage.total)})" if need > usage.total else ""
+    raise InputError(f"not enough disk space for {what}: about {format_bytes(need)} needed, {format_bytes(usage.free)} "
                      f"free in '{folder}'{whole}: {advice}")
 
 
 def image_file_bytes(height: int, width: int) -> int:
     """An upper bound on the size of an image file of ``height`` x ``width`` pixels, in bytes."""
     return int(height * width * IMAGE_FILE_BYTES_PER_PIXEL) + 65536  # headers, ICC profile, EXIF
-
-
-def _megabytes(count: float) -> str:
-    return f"{count / 2**20:.1f} MB" if count < 2**30 else f"{count / 2**30:.2f} GB"

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import InputError, NeuralStyleError
+from ..errors import InputError, NeuralStyleError, format_bytes
 from .disk import nearest_existing
 
 OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
@@ -203,8 +203,8 @@ def _decode(image: Image.Image, label: str, reduce_to: Optional[int]) -> Image.I
         need = width * height * max(len(image.getbands()), 3) * DECODE_BYTES
         have = available_memory(torch.device("cpu"))
         if need > have:
-            raise InputError(f"{label} is {width}x{height} px: decoding it needs about {need / 2**30:.1f} GiB but "
-                             f"{have / 2**30:.1f} GiB are free: downscale it first")
+            raise InputError(f"{label} is {width}x{height} px: decoding it needs about {format_bytes(need)} but "
+                             f"{format_bytes(have)} are free: downscale it first")
     image.load()
     factor = max(image.size) // reduce_to if reduce_to else 1
     if factor >= 2:

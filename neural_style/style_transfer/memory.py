@@ -18,7 +18,7 @@ from typing import Optional, Sequence, Tuple, Union
 from ..core.device import HEADROOM, available_memory
 from ..core.features import FeatureExtractor, activation_bytes
 from ..core.tiling import Geometry
-from ..errors import InputError, ResourceError
+from ..errors import InputError, ResourceError, format_bytes
 from ..io.images import long_side_shape
 
 #: Float32 image-sized tensors besides the optimiser's history (see module doc).
@@ -135,5 +135,5 @@ def _smallest_size(source: Tuple[int, int], need: int) -> int:
 def _too_large(content, styles, need: int, have: int, device, advice: str) -> str:
     h, w = content
     return (f"images of {w}x{h} px (content) and {', '.join(f'{x}x{y}' for y, x in styles)} px (style) need "
-            f"about {need / 2**30:.1f} GiB on {device} but {have / HEADROOM / 2**30:.1f} GiB are free: use "
+            f"about {format_bytes(need)} on {device} but {format_bytes(have / HEADROOM)} are free: use "
             f"{advice} or --style-scale")

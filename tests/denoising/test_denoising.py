@@ -129,7 +129,10 @@ def test_memory_is_checked_before_solving(monkeypatch):
 
     monkeypatch.setattr(device, "available_memory", lambda dev: 10 * 2**20)  # 10 MiB free
     noisy = torch.rand(1, 3, 256, 256)  # 0.75 MiB per tensor: L-BFGS with 100 pairs needs ~170 MiB
-    with pytest.raises(ResourceError, match=r"denoising 256x256 px with lbfgs needs about 0\.2 GiB .*"
+    with pytest.raises(ResourceError, match=r"denoising 256x256 px with lbfgs needs about 1\d\d\.\d MiB .*"
                                             r"use --optimizer adam or a smaller image"):
         run_denoise(noisy, optimizer="lbfgs", tv_beta=1.5, sigma=0.1)
-    assert run_denoise(noisy, optimizer="primal-dual", sigma=0.1, iterations=2).image.shape == noisy.shape
+    assert run_denoise(noisy, optimizer="primal-dual", sigma=0.1, iterations=2, tv_weight="rule").image.shape \
+        == noisy.shape
+    with pytest.raises(ResourceError, match=r"with primal-dual needs about 16\.5 MiB on cpu but 10\.0 MiB"):
+        run_denoise(noisy, optimizer="primal-dual", sigma=0.1, iterations=2)  # SURE solves a batch of 2

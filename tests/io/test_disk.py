@@ -34,7 +34,7 @@ def test_image_file_bytes_bounds_a_16_bit_png_of_noise(tmp_path):
 def test_require_space_names_the_need_and_an_existing_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(disk.shutil, "disk_usage", lambda path: Usage(10**9, 10**9 - 2**20, 2**20))
     disk.require_space(tmp_path / "o.png", 2**20, "the output")
-    with pytest.raises(InputError, match=rf"not enough disk space for the output: about 2.0 MB needed, 1.0 MB free "
+    with pytest.raises(InputError, match=rf"not enough disk space for the output: about 2.0 MiB needed, 1.0 MiB free "
                                          rf"in '{tmp_path}': free some space or choose another folder"):
         disk.require_space(tmp_path / "new" / "o.png", 2**21, "the output")
 
@@ -51,7 +51,7 @@ def test_stylize_refuses_to_start_when_its_output_cannot_fit(tmp_path, content_f
             "1", "--quiet"]
     assert_ok(invoke(*args, "--size", "32"))  # 32 px fits in 1 MB
     result = invoke(*args, "--size", "400", "--save-every", "1", "--iterations", "3")
-    assert_error(result, 2, "not enough disk space for the output (400x", "with intermediates", "1.0 MB free",
+    assert_error(result, 2, "not enough disk space for the output (400x", "with intermediates", "1.0 MiB free",
                  "use a smaller --size, free some space")
     assert not list(tmp_path.glob("o-*.png"))  # no intermediate written
     Image.fromarray(np.zeros((600, 800, 3), np.uint8)).save(tmp_path / "big.png")
@@ -66,7 +66,7 @@ def test_train_refuses_to_start_when_its_checkpoints_cannot_fit(tmp_path, style_
     result = invoke("train", style_file, "--dataset", photos, "-o", tmp_path / "m.pth", "--weights", vgg16_file,
                     "--image-size", "32", "--iterations", "2000", "--checkpoint-every", "100", "--keep-checkpoints", "0")
     line = assert_error(result, 2, "not enough disk space for the model and 23 checkpoint files: about ")
-    assert "1.0 MB free" in line and not (tmp_path / "m.pth").exists() and not (tmp_path / "m-checkpoints").exists()
+    assert "1.0 MiB free" in line and not (tmp_path / "m.pth").exists() and not (tmp_path / "m-checkpoints").exists()
     result = invoke("train", style_file, "--dataset", photos, "-o", tmp_path / "m.pth", "--weights", vgg16_file,
                     "--image-size", "32", "--iterations", "2000", "--checkpoint-every", "100")
     assert_error(result, 2, "not enough disk space for the model and 7 checkpoint files")  # 5 kept
