@@ -7,9 +7,14 @@ the whole image, rounded and clipped, kept as 8-bit PNG files (in --work); then
 - scikit-image: denoise_tv_chambolle on float64 input (colour with channel_axis) at its
   best weight on the grid 0.02..0.25 (step 0.01, as ../shared/denoise/PEERS.md), chosen with the
   clean images (an oracle);
-- neural-style auto: --sigma auto, --tv-weight auto, default beta (no oracle);
-- neural-style best: beta 1 with lambda = m * auto lambda, m chosen with the clean images on
-  a grid (the same kind of oracle as scikit-image's).
+- neural-style rule: --sigma auto, --tv-weight rule (the power law), no oracle;
+- neural-style SURE: --sigma auto, --tv-weight auto (the default: lambda per image by SURE);
+- neural-style best: beta 1 with lambda = m * the rule's lambda, m chosen with the clean images
+  on a grid (the same kind of oracle as scikit-image's);
+- with --nlm, scikit-image's denoise_nl_means at its best h (an oracle too).
+
+A set may be sliced: Kodak24[:12] and Kodak24[12:] report the halves (the lambda rule was fitted
+on the first 8 Kodak images and all of Set12; the second half is held out).
 
 PSNR is the mean over the set (outputs not rounded). Times are seconds per image of the
 denoising call alone (no file I/O), both in this process; the speed ratio compares
@@ -24,6 +29,7 @@ start-up and imports included) with --jobs 1 and --jobs auto.
     python benchmarks/denoise_vs_skimage.py                 # everything (~25 min on 2 cores)
     python benchmarks/denoise_vs_skimage.py --sets Set12 --sigmas 25 --limit 4
     python benchmarks/denoise_vs_skimage.py --speed --sets Kodak24 --sigmas 25
+    python benchmarks/denoise_vs_skimage.py --calibrate --sets Set12 --sigmas 25 --limit 4
 """
 
 import argparse
@@ -79,42 +85,97 @@ def ours_run(noisy: np.ndarray, **options):
     return (out if noisy.ndim == 3 else out[..., 0]), result
 
 
-def evaluate(set_name: str, sigma: float, args) -> dict:
-    files = sorted((SHARED / set_name).glob("*.png"))[: args.limit or None]
+def select(spec: str):
+    """``Set12``, ``Kodak24``, or a slice of a set's files in name order: ``Kodak24[12:]``."""
+    name, _, part = spec.partition("[")
+    files = sorted((SHARED / name).glob("*.png"))
+    if part:
+        start, _, stop = part.rstrip("]").partition(":")
+        files = files[int(start or 0): int(stop) if stop else None]
+    return name, files
+
+
+def evaluate(spec: str, sigma: float, args) -> dict:
+    set_name, files = select(spec)
+    files = files[: args.limit or None]
     clean = [read_image(f).pixels.astype(np.float64) for f in files]
     clean = [c[..., 0] if c.shape[2] == 1 else c for c in clean]
     noisy = [read_image(make_noisy(f, sigma, args.work)).pixels.astype(np.float64) for f in files]
     noisy = [n[..., 0] if n.shape[2] == 1 else n for n in noisy]
 
+    def mean_psnr(outputs):
+        return float(np.mean([psnr(o, c) for o, c in zip(outputs, clean)]))
+
     # scikit-image at its oracle weight
     sk = {}
     for weight in np.round(np.arange(0.02, 0.2501, 0.01), 2):
         runs = [skimage_run(n, weight) for n in noisy]
-        sk[float(weight)] = (np.mean([psnr(o, c) for (o, _), c in zip(runs, clean)]),
-                             np.mean([t for _, t in runs]))
+        sk[float(weight)] = (mean_psnr([o for o, _ in runs]), np.mean([t for _, t in runs]))
     sk_weight = max(sk, key=lambda w: sk[w][0])
     sk_psnr, sk_time = sk[sk_weight]
 
-    # neural-style, no oracle
+    # neural-style, no oracle: the power-law rule, and SURE per image (the default)
+    rule = [ours_run(n, tv_weight="rule") for n in noisy]
     auto = [ours_run(n) for n in noisy]
-    auto_psnr = np.mean([psnr(o, c) for (o, _), c in zip(auto, clean)])
-    auto_time = np.mean([r.run.seconds for _, r in auto])
-    sigma_est = np.mean([r.sigma for _, r in auto]) * 255
 
-    # neural-style with the oracle multiplier of the auto lambda (beta 1)
+    # neural-style with the oracle multiplier of the rule's lambda (beta 1)
     best = {}
     for m in args.multipliers:
-        runs = [ours_run(n, tv_weight=m * r.tv_weight, sigma=r.sigma) for n, (_, r) in zip(noisy, auto)]
-        best[m] = np.mean([psnr(o, c) for (o, _), c in zip(runs, clean)])
+        best[m] = mean_psnr([ours_run(n, tv_weight=m * r.tv_weight, sigma=r.sigma)[0] for n, (_, r) in zip(noisy, rule)])
     best_m = max(best, key=best.get)
+    row = {"set": spec, "sigma": sigma, "images": len(files),
+           "noisy_psnr": mean_psnr(noisy),
+           "skimage_weight": sk_weight, "skimage_psnr": sk_psnr, "skimage_s": float(sk_time),
+           "rule_psnr": mean_psnr([o for o, _ in rule]), "rule_s": float(np.mean([r.run.seconds for _, r in rule])),
+           "auto_psnr": mean_psnr([o for o, _ in auto]), "auto_s": float(np.mean([r.run.seconds for _, r in auto])),
+           "sigma_estimate": float(np.mean([r.sigma for _, r in auto]) * 255),
+           "best_multiplier": best_m, "best_psnr": float(best[best_m])}
+    if args.nlm:
+        row.update(nl_means(noisy, clean, sigma, mean_psnr))
+    return row
 
-    return {"set": set_name, "sigma": sigma, "images": len(files),
-            "noisy_psnr": float(np.mean([psnr(n, c) for n, c in zip(noisy, clean)])),
-            "skimage_weight": sk_weight, "skimage_psnr": float(sk_psnr), "skimage_s": float(sk_time),
-            "auto_psnr": float(auto_psnr), "auto_s": float(auto_time), "sigma_estimate": float(sigma_est),
-            "auto_iterations": float(np.mean([r.run.iterations for _, r in auto])),
-            "best_multiplier": best_m, "best_psnr": float(best[best_m]),
-            "speed_ratio": float(auto_time / sk_time)}
+
+def nl_means(noisy, clean, sigma: float, mean_psnr) -> dict:
+    """scikit-image's denoise_nl_means (fast mode, sigma given) at its best h = k * sigma (an oracle)."""
+    from skimage.restoration import denoise_nl_means
+
+    scores = {}
+    for k in (0.4, 0.6, 0.8, 1.0):
+        outputs = [denoise_nl_means(n, h=k * sigma / 255, sigma=sigma / 255, fast_mode=True, patch_size=5,
+                                    patch_distance=6, channel_axis=-1 if n.ndim == 3 else None) for n in noisy]
+        scores[k] = mean_psnr(outputs)
+    k = max(scores, key=scores.get)
+    return {"nlm_h_over_sigma": k, "nlm_psnr": scores[k]}
+
+
+def calibrate_speed(spec: str, sigma: float, args) -> None:
+    """The automatic choice: SURE's search against scikit-image's calibrate_denoiser (J-invariance)
+    choosing denoise_tv_chambolle's weight from the same number of candidates, per image."""
+    from skimage.restoration import calibrate_denoiser, denoise_tv_chambolle
+
+    from neural_style.denoising import sure
+
+    _, files = select(spec)
+    files = files[: args.limit or None]
+    rows = []
+    for f in files:
+        clean = read_image(f).pixels.astype(np.float64)
+        noisy = read_image(make_noisy(f, sigma, args.work)).pixels.astype(np.float64)
+        if clean.shape[2] == 1:
+            clean, noisy = clean[..., 0], noisy[..., 0]
+        axis = {"channel_axis": -1} if noisy.ndim == 3 else {}
+        weights = np.exp(np.linspace(np.log(0.02), np.log(0.25), sure.EVALUATIONS))
+        start = time.perf_counter()
+        calibrated = calibrate_denoiser(noisy, denoise_tv_chambolle, {"weight": list(weights), **axis})
+        theirs = calibrated(noisy)
+        their_s = time.perf_counter() - start
+        out, result = ours_run(noisy)
+        rows.append((their_s, result.run.seconds, psnr(theirs, clean), psnr(out, clean)))
+        print(f"{f.name}: calibrate_denoiser {their_s:6.2f} s {rows[-1][2]:6.2f} dB | SURE {result.run.seconds:6.2f} s "
+              f"{rows[-1][3]:6.2f} dB", flush=True)
+    t = np.mean(rows, axis=0)
+    print(f"{spec} sigma {sigma:g}, {len(rows)} images, {sure.EVALUATIONS} candidates each: calibrate_denoiser "
+          f"{t[0]:.2f} s {t[2]:.2f} dB, SURE {t[1]:.2f} s {t[3]:.2f} dB, time ratio {t[1] / t[0]:.2f} (target <= 0.5)")
 
 
 def _spin(stop) -> None:
@@ -191,6 +252,9 @@ def main():
     p.add_argument("--speed", action="store_true", help="only the speed at a fixed lambda, idle and busy")
     p.add_argument("--busy", action="store_true", help="with --speed: only with a competing process")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--nlm", action="store_true", help="also scikit-image's denoise_nl_means at its oracle h (slow)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="only the SURE search's time against scikit-image's calibrate_denoiser")
     args = p.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"needs {SHARED} (Set12, Kodak24)")
@@ -203,20 +267,30 @@ def main():
               "--jobs auto over --jobs 1 (target <= 0.6)")
         return
 
+    if args.calibrate:
+        for spec in args.sets.split(","):
+            for sigma in (float(s) for s in args.sigmas.split(",")):
+                calibrate_speed(spec, sigma, args)
+        return
     rows = []
-    header = (f"{'set':8} {'sigma':>5} {'noisy':>6} | {'skimage (oracle w)':>19} {'ms':>5} | "
-              f"{'auto':>6} {'d':>6} {'ms':>5} {'ratio':>5} | {'best (m)':>12} {'d':>6}")
-    print(f"torch threads {torch.get_num_threads()}\n{header}\n{'-' * len(header)}")
-    for set_name in args.sets.split(","):
+    header = (f"{'set':14} {'sigma':>5} {'noisy':>6} | {'sk TV (oracle w)':>16} | {'rule':>6} {'d':>6} | "
+              f"{'SURE':>6} {'d':>6} {'ms':>6} | {'best (m)':>12} {'d':>6}" + (f" | {'NLM (h/s)':>12} {'d':>6}"
+                                                                             if args.nlm else ""))
+    print(f"torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.2f}\n{header}\n{'-' * len(header)}")
+    for spec in args.sets.split(","):
         for sigma in (float(s) for s in args.sigmas.split(",")):
-            r = evaluate(set_name, sigma, args)
+            r = evaluate(spec, sigma, args)
             rows.append(r)
-            print(f"{set_name:8} {sigma:5.0f} {r['noisy_psnr']:6.2f} | {r['skimage_psnr']:8.2f} ({r['skimage_weight']:.2f})"
-                  f"      {r['skimage_s'] * 1000:5.0f} | {r['auto_psnr']:6.2f} {r['auto_psnr'] - r['skimage_psnr']:+6.2f} "
-                  f"{r['auto_s'] * 1000:5.0f} {r['speed_ratio']:5.2f} | {r['best_psnr']:6.2f} ({r['best_multiplier']:.1f})"
-                  f" {r['best_psnr'] - r['skimage_psnr']:+6.2f}", flush=True)
-    print("d: dB above scikit-image's oracle; ratio: neural-style auto s/image over scikit-image's "
-          "(targets: auto d >= 0, best d >= 0.3, ratio <= 1.0)")
+            base = r["skimage_psnr"]
+            line = (f"{spec:14} {sigma:5.0f} {r['noisy_psnr']:6.2f} | {base:8.2f} ({r['skimage_weight']:.2f}) | "
+                    f"{r['rule_psnr']:6.2f} {r['rule_psnr'] - base:+6.2f} | {r['auto_psnr']:6.2f} "
+                    f"{r['auto_psnr'] - base:+6.2f} {r['auto_s'] * 1000:6.0f} | {r['best_psnr']:6.2f} "
+                    f"({r['best_multiplier']:.1f}) {r['best_psnr'] - base:+6.2f}")
+            if args.nlm:
+                line += f" | {r['nlm_psnr']:6.2f} ({r['nlm_h_over_sigma']:.1f}) {r['nlm_psnr'] - base:+6.2f}"
+            print(line, flush=True)
+    print("d: dB above scikit-image's oracle TV; rule: --tv-weight rule; SURE: --tv-weight auto (the default); "
+          "best: the rule's lambda times the oracle multiplier m; NLM: denoise_nl_means at its oracle h")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 
