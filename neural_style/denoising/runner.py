@@ -13,6 +13,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
+from ..core.device import resolve_device
 from ..core.metrics import psnr, ssim
 from ..core.optimize import Step
 from ..errors import InputError, NeuralStyleError
@@ -114,6 +115,9 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
     for _, out in pairs:  # a reference is an input too: never overwritten
         check_output_path(out, inputs=list(references.values()))
     jobs = resolve_jobs(validate(DenoiseBatchSettings(jobs=jobs)).jobs, len(pairs))
+    if jobs > 1 and resolve_device(settings.device).type != "cpu":  # one accelerator: one process uses it
+        (warn or _warn)(f"--jobs {jobs} is for denoising on CPUs: one process denoises on {settings.device}")
+        jobs = 1
     batch = DenoiseBatch(jobs=jobs)
     if jobs > 1:
         _denoise_parallel(batch, pairs, settings, references, jobs, on_file, on_failure)

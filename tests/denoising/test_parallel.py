@@ -145,3 +145,16 @@ def test_one_process_is_used_for_one_file(tmp_path, monkeypatch):
     src = noisy_folder(tmp_path / "in", 1)
     monkeypatch.setattr(runner, "run_parallel", lambda *a: pytest.fail("no workers for one file"))
     assert denoise_files(plan_outputs([src], tmp_path / "out"), jobs="auto").jobs == 1
+
+
+def test_jobs_on_an_accelerator_run_in_one_process_with_a_warning(tmp_path, monkeypatch):
+    import torch
+
+    src = noisy_folder(tmp_path / "in", 2)
+    monkeypatch.setattr(runner, "resolve_device", lambda name: torch.device("cuda"))
+    monkeypatch.setattr(runner, "run_parallel", lambda *a: pytest.fail("no workers on an accelerator"))
+    said = []
+    batch = denoise_files(plan_outputs([src], tmp_path / "out"), DenoiseSettings(tv_weight="rule"), jobs=2,
+                          warn=said.append)
+    assert batch.jobs == 1 and len(batch.records) == 2
+    assert said == ["--jobs 2 is for denoising on CPUs: one process denoises on auto"]
