@@ -59,6 +59,8 @@ def plan_transfer(inputs: Sequence[Path], output: Path, protected: Sequence = ()
 def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=False, batch_size=4,
                   on_frame: Optional[Callable[[int, int], None]] = None) -> int:
     """Stylise one image or video file; returns the number of frames written."""
+    if src.suffix.lower() == ".gif":  # through Pillow: each frame's duration and the loop count are kept
+        return _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame)
     if src.suffix.lower() in VIDEO_EXTENSIONS:
         return _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame)
     frames = frame_count(src)
@@ -80,9 +82,14 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=Fal
 
 
 def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
-    frames, fps = read_frames(src)
+    """A GIF, animated WebP or APNG: every frame, with its duration and the file's loop count."""
+    try:
+        frames, timing = read_frames(src)
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # what Pillow raises for damaged files
+        raise InputError(f"animation '{src}' cannot be read ({str(exc).splitlines()[0][:80]}): check the file") \
+            from exc
     out = _stylise_frames(model, np.stack(frames), size, original_colors, batch_size, on_frame)
-    write_animation(dst, out, fps=fps)
+    write_animation(dst, out, timing=timing)
     return len(out)
 
 

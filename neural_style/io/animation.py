@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -44,7 +45,17 @@ def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mappi
     return path
 
 
-def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0) -> Path:
+@dataclass(frozen=True)
+class Timing:
+    """How an animated image plays: each frame's duration in milliseconds, and its loop count (0: forever;
+    N: N more times after the first, as GIF's NETSCAPE extension counts; None: once, the file has no
+    loop setting)."""
+
+    durations: Tuple[int, ...]
+    loop: Optional[int] = 0
+
+
+def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing: Optional[Timing] = None) -> Path:
     """Write frames as a looping GIF or an H.264 MP4, atomically.
 
     MP4 is encoded with libx264 in yuv420p, which needs even sizes: odd widths and
@@ -53,7 +64,9 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0) -> Path
     Args:
         path: the output file, ending in .gif, .mp4, .webp (animated WebP) or .png (APNG).
         frames: tensors (1, 3, H, W) / (3, H, W) in [0, 1] or uint8 arrays (H, W, 3), all the same size.
-        fps: frames per second.
+        fps: frames per second (ignored where ``timing`` is given).
+        timing: per-frame durations and loop count, as :func:`read_frames` gives them (GIF, WebP,
+            APNG; an MP4 takes the mean frame rate): an animation keeps its timing.
 
     Returns:
         The path written.
@@ -75,8 +88,13 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0) -> Path
             raise ValueError(f"all frames must have the same size: {sizes}")
     stack = np.stack(arrays)
     extension = path.suffix.lower()
+    if timing is not None and len(timing.durations) != len(arrays):
+        raise ValueError(f"timing has {len(timing.durations)} durations for {len(arrays)} frames")
+    if timing is None:
+        timing = Timing(tuple([max(1, round(1000 / fps))] * len(arrays)), 0)
     if extension in (".gif", ".webp", ".png"):  # GIF, animated WebP and APNG, through Pillow
-        return images.atomic_write(path, lambda temporary: _save_all(temporary, arrays, fps, extension))
+        return images.atomic_write(path, lambda temporary: _save_all(temporary, arrays, timing, extension))
+    fps = 1000 * len(arrays) / sum(timing.durations)
     # libx264 in yuv420p needs even sizes: repeat the last row / column
     height, width = stack.shape[1:3]
     stack = np.pad(stack, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
@@ -84,23 +102,28 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0) -> Path
     return images.atomic_write(path, lambda temporary: iio.imwrite(temporary, stack, extension=extension, **options))
 
 
-def _save_all(path, arrays: Sequence[np.ndarray], fps: float, extension: str) -> None:
-    """Frames as a GIF, an animated WebP (lossy, quality 95) or an APNG, looping, ``1000 / fps`` ms
-    each; written with Pillow in one call, so a failure leaves no writer behind to fail again."""
+def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str) -> None:
+    """Frames as a GIF, an animated WebP (lossy, quality 95) or an APNG with ``timing``'s durations and
+    loop count; written with Pillow in one call, so a failure leaves no writer behind to fail again."""
     frames = [Image.fromarray(array) for array in arrays]
     options = {"quality": 95} if extension == ".webp" else {}
+    if timing.loop is not None:  # None: no loop setting (a GIF without NETSCAPE extension plays once)
+        options["loop"] = timing.loop
     fmt = {".gif": "GIF", ".webp": "WEBP", ".png": "PNG"}[extension]
-    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:], duration=max(1, round(1000 / fps)),
-                   loop=0, **options)
+    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:], duration=list(timing.durations),
+                   **options)
 
 
-def read_frames(path) -> Tuple[List[np.ndarray], float]:
+def read_frames(path) -> Tuple[List[np.ndarray], Timing]:
     """All frames of an animated image (GIF, WebP, APNG, multi-page TIFF) as (H, W, 3) uint8 arrays, and
-    its frame rate (from the first frame's duration; 10 fps when it has none)."""
+    its :class:`Timing` (a frame without a duration gets 100 ms)."""
+    frames, durations = [], []
     with Image.open(path) as image:
-        duration = image.info.get("duration") or 100
-        frames = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
-    return frames, 1000.0 / duration
+        loop = image.info.get("loop")
+        for frame in ImageSequence.Iterator(image):
+            frames.append(np.asarray(frame.convert("RGB")))
+            durations.append(int(frame.info.get("duration") or 100))
+    return frames, Timing(tuple(durations), loop)
 
 
 def frame_count(path) -> int:

@@ -94,3 +94,51 @@ def test_failed_write_leaves_nothing_behind(tmp_path, tensor_frames, monkeypatch
     with pytest.raises(RuntimeError):
         write_animation(out, tensor_frames)
     assert out.read_bytes() == b"old" and os.listdir(tmp_path) == ["a.gif"]
+
+
+def _played(path):
+    """(loop setting, per-frame durations, frame count) as Pillow reads them back."""
+    from PIL import ImageSequence
+
+    with Image.open(path) as image:
+        durations = [f.load() and f.info.get("duration") for f in ImageSequence.Iterator(image)]  # WebP: after load
+        return image.info.get("loop"), durations, image.n_frames
+
+
+@pytest.mark.parametrize("ext", [".gif", ".webp", ".png"])
+@pytest.mark.parametrize("loop", [0, 1, None])
+def test_per_frame_durations_and_the_loop_count_survive_a_round_trip(tmp_path, tensor_frames, ext, loop):
+    from neural_style.io.animation import Timing, read_frames
+
+    timing = Timing((100, 200, 300), loop)
+    path = write_animation(tmp_path / f"a{ext}", tensor_frames, timing=timing)
+    frames, back = read_frames(path)
+    assert len(frames) == 3 and back.durations == (100, 200, 300)
+    if ext == ".gif" or loop is not None:  # WebP and APNG always store a loop count: 0 when none is asked
+        assert back.loop == loop
+    assert _played(path)[1] == [100, 200, 300]
+
+
+def test_timing_must_match_the_frames(tmp_path, tensor_frames):
+    from neural_style.io.animation import Timing
+
+    with pytest.raises(ValueError, match="timing has 2 durations for 3 frames"):
+        write_animation(tmp_path / "a.gif", tensor_frames, timing=Timing((100, 100)))
+
+
+def test_transfer_keeps_each_gif_s_durations_and_loop_setting(tmp_path):
+    """../shared/cases/transfer: varying durations, play twice (loop 1), play once (no loop extension)."""
+    from neural_style.fast.model_file import save_model
+    from neural_style.fast.transformer import TransformerNet
+    from tests.clitools import assert_ok, invoke
+
+    rng = np.random.default_rng(0)  # textured frames: an untrained network maps flat ones to one image
+    frames = [Image.fromarray(rng.integers(0, 255, (35, 67, 3), dtype=np.uint8)) for _ in range(3)]
+    cases = {"varying": ([100, 200, 300], 0), "play_twice": ([80] * 3, 1), "play_once": ([80] * 3, None)}
+    for name, (durations, loop) in cases.items():
+        extra = {} if loop is None else {"loop": loop}
+        frames[0].save(tmp_path / f"{name}.gif", save_all=True, append_images=frames[1:], duration=durations, **extra)
+    model = save_model(tmp_path / "m.pth", TransformerNet(width=0.25), {"steps": 0})
+    assert_ok(invoke("transfer", model, *[tmp_path / f"{n}.gif" for n in cases], "-o", tmp_path / "out", "--quiet"))
+    for name in cases:
+        assert _played(tmp_path / "out" / f"{name}.gif") == _played(tmp_path / f"{name}.gif")
