@@ -25,6 +25,7 @@ from .settings import (
     OPTIMIZERS,
     POOLINGS,
     PRECISIONS,
+    REGULARIZERS,
     WEIGHTS_FORMATS,
     DenoiseBatchSettings,
     DenoiseSettings,
@@ -353,6 +354,9 @@ def _stylize_outcome(result, output, quiet):
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Output file for one input; a folder for several (created if missing, names kept).")
+@_setting(DENOISE, "--regularizer", click.Choice(REGULARIZERS),
+          "tv: beta-order total variation; tgv: total generalised variation of order 2 (no staircases on "
+          "smooth shading; slower).")
 @_setting(DENOISE, "--tv-beta", None, "Order of the total variation (1: ROF). Below 1 is non-convex.")
 @_setting(DENOISE, "--tv-weight", None, "Lambda; auto: per image by SURE (primal-dual solver; README, 'Lambda "
           "per image'), else the rule; rule: the power law in sigma (README, 'The lambda rule').",

@@ -20,6 +20,7 @@ OPTIMIZERS = ("lbfgs", "adam")  # the image optimisation loop of stylize (and de
 DENOISE_OPTIMIZERS = ("auto", "primal-dual") + OPTIMIZERS
 FIDELITIES = ("l2", "l1", "charbonnier")
 COUPLINGS = ("vectorial", "channel")
+REGULARIZERS = ("tv", "tgv")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 POOLINGS = ("max", "avg")
 WEIGHTS_FORMATS = ("torchvision", "caffe")
@@ -122,6 +123,9 @@ class DenoiseSettings:
     """Settings of beta-order TV denoising (``neural-style denoise``).
 
     Attributes:
+        regularizer: ``"tv"`` (beta-order total variation) or ``"tgv"`` (total generalised
+            variation of order 2, Bredies et al. 2010: no staircases on smooth shading; with
+            alpha1 = lambda, alpha0 = 2 lambda; beta 1 and l2 fidelity only).
         tv_beta: order of the total variation (1: ROF; below 1 is non-convex).
         tv_weight: lambda; ``"auto"``: chosen per image by SURE (README, "Lambda per image") with
             the primal-dual solver, else the rule; ``"rule"``: the power law in sigma and beta
@@ -138,6 +142,7 @@ class DenoiseSettings:
         device: see :data:`DEFAULT_DEVICE`.
     """
 
+    regularizer: str = field(default="tv", metadata=rule(choice(REGULARIZERS)))
     tv_beta: float = field(default=1.0, metadata=rule(number(0, strict=True)))
     tv_weight: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto", "rule"))))
     sigma: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto",))))

@@ -228,7 +228,7 @@ def _record(path: Path, out: Path, noisy: torch.Tensor, bit_depth: int, result: 
     return {
         "input": str(path), "output": str(out), "size": list(noisy.shape[-2:]), "channels": noisy.shape[1],
         "bit_depth": bit_depth, "sigma": result.sigma, "sigma_255": result.sigma * 255,
-        "sigma_estimated": result.sigma_estimated, "tv_weight": result.tv_weight,
+        "sigma_estimated": result.sigma_estimated, "regularizer": result.regularizer, "tv_weight": result.tv_weight,
         "tv_weight_method": result.tv_weight_method, "sure": result.sure,
         "sure_evaluations": result.sure_evaluations, "tv_beta": result.tv_beta,
         "optimizer": result.optimizer, "iterations": run.iterations, "stop_reason": run.stop_reason,

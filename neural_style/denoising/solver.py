@@ -41,6 +41,7 @@ from ..settings import (
     with_overrides,
 )
 from .sure import SEARCH_TOLERANCE_FACTOR, choose_tv_weight
+from .tgv import solve_tgv
 
 DEFAULT_EPS = DenoiseSettings.eps
 
@@ -60,6 +61,7 @@ class DenoiseResult:
         tv_weight: lambda.
         tv_beta: beta.
         optimizer: ``"primal-dual"``, ``"lbfgs"`` or ``"adam"``.
+        regularizer: ``"tv"`` or ``"tgv"`` (lambda is then alpha1; alpha0 = 2 lambda).
         tv_weight_method: how lambda was chosen: ``"sure"`` (``tv_weight="auto"`` with the
             primal-dual solver: :mod:`.sure`), ``"rule"`` (``"rule"``, or ``"auto"`` with another
             solver: :func:`auto_tv_weight`) or ``"given"``.
@@ -74,6 +76,7 @@ class DenoiseResult:
     tv_beta: float
     optimizer: str
     tv_weight_method: str = "given"
+    regularizer: str = "tv"
     sure: Optional[float] = None
     sure_evaluations: List[Dict[str, float]] = field(default_factory=list)
 
@@ -122,6 +125,11 @@ def solver_for(settings: DenoiseSettings) -> str:
     """
     s = validate(settings)
     optimizer = s.optimizer
+    if s.regularizer == "tgv":
+        if s.tv_beta != 1 or s.fidelity != "l2" or optimizer not in ("auto", "primal-dual"):
+            raise InputError("--regularizer tgv is solved by primal-dual with --tv-beta 1 and --fidelity l2: "
+                             "drop the other --tv-beta, --fidelity or --optimizer")
+        return "primal-dual"
     if optimizer == "auto":
         optimizer = "primal-dual" if s.tv_beta == 1 and s.fidelity == "l2" else "lbfgs"
     if optimizer == "primal-dual" and not (s.tv_beta == 1 and s.fidelity == "l2"):
@@ -154,21 +162,23 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     tv_weight = _tv_weight(s.tv_weight, sigma, s.tv_beta, y.shape[1], s.coupling)
     optimizer = solver_for(s)
 
-    iterations = s.iterations or DENOISE_ITERATIONS[optimizer]
+    tgv = s.regularizer == "tgv"
+    iterations = s.iterations or (TGV_ITERATIONS if tgv else DENOISE_ITERATIONS[optimizer])
     use_sure = s.tv_weight == "auto" and optimizer == "primal-dual" and sigma > 0 and y.numel() > y.shape[1]
-    _check_memory(y, optimizer, iterations, dev, batch=2 if use_sure else 1)
+    _check_memory(y, "tgv" if tgv else optimizer, iterations, dev, batch=2 if use_sure else 1)
     method = "given" if not isinstance(s.tv_weight, str) else "sure" if use_sure else "rule"
     sure_value, evaluations = None, []
     if tv_weight == 0:
         run = OptimizeResult(image=y, stop_reason="converged")
     elif optimizer == "primal-dual":
         vectorial = s.coupling == "vectorial"
+        solve, tolerance = (solve_tgv, s.tolerance * TGV_TOLERANCE_FACTOR) if tgv else (_rof_from, s.tolerance)
         with cpu_threads(solver_threads(y) if y.device.type == "cpu" else torch.get_num_threads()):
             if use_sure:
-                run, tv_weight, sure_value, evaluations = _sure_run(y, sigma, tv_weight, vectorial, iterations,
-                                                                    s.tolerance, callback)
+                run, tv_weight, sure_value, evaluations = _sure_run(solve, y, sigma, tv_weight, vectorial,
+                                                                    iterations, tolerance, callback)
             else:
-                run = _rof_primal_dual(y, tv_weight, vectorial, iterations, s.tolerance, callback)
+                run, _ = solve(y, tv_weight, vectorial, iterations, tolerance, callback, None)
     else:
         def loss_fn(x):
             return {"total": energy(x, y, tv_weight, s.tv_beta, s.eps, s.fidelity, s.coupling)}
@@ -177,19 +187,21 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
                              tolerance=s.tolerance, lr=None if optimizer == "lbfgs" else DENOISE_ADAM_LR,
                              callback=callback, clamp=False)
     return DenoiseResult(run=run, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight,
-                         tv_beta=s.tv_beta, optimizer=optimizer, tv_weight_method=method, sure=sure_value,
+                         tv_beta=s.tv_beta, optimizer=optimizer, tv_weight_method=method, regularizer=s.regularizer,
+                         sure=sure_value,
                          sure_evaluations=evaluations)
 
 
-def _sure_run(y, sigma, start, vectorial, iterations, tolerance, callback):
-    """(run, lambda, SURE, evaluations): the primal-dual solve at the lambda SURE chose (:mod:`.sure`)."""
+def _sure_run(solver, y, sigma, start, vectorial, iterations, tolerance, callback):
+    """(run, lambda, SURE, evaluations): the primal-dual ``solver`` (:func:`_rof_from` or
+    :func:`~neural_style.denoising.tgv.solve_tgv`) at the lambda SURE chose (:mod:`.sure`)."""
     timer = time.perf_counter()
 
     state = [None]  # the last solve's (x, px, py): the next lambda starts there
 
     def solve(batch, tv_weight):
-        run, state[0] = _rof_from(batch, tv_weight, vectorial, iterations, tolerance * SEARCH_TOLERANCE_FACTOR,
-                                  callback, state[0])
+        run, state[0] = solver(batch, tv_weight, vectorial, iterations, tolerance * SEARCH_TOLERANCE_FACTOR,
+                               callback, state[0])
         if run.stop_reason == "interrupted":
             raise KeyboardInterrupt
         return run.image.clone(), run.iterations
@@ -199,15 +211,20 @@ def _sure_run(y, sigma, start, vectorial, iterations, tolerance, callback):
         run = OptimizeResult(image=choice.image, iterations=choice.iterations, stop_reason="interrupted",
                              best_iteration=choice.iterations)
     else:  # the chosen lambda to the asked tolerance, from the search's last (nearby) solution
-        run, _ = _rof_from(y, choice.tv_weight, vectorial, iterations, tolerance, callback,
-                           tuple(t[:1] for t in state[0]))
+        run, _ = solver(y, choice.tv_weight, vectorial, iterations, tolerance, callback,
+                        tuple(t[:1] for t in state[0]))
     run.seconds = time.perf_counter() - timer
     return run, choice.tv_weight, choice.sure, choice.evaluations
 
 
 #: Image-sized float32 tensors each solver holds at its peak (measured: peak RSS of 4 iterations on a
 #: 1024 x 1024 x 3 image, rounded up: L-BFGS 26.4, Adam 23.0, primal-dual 9.8), besides L-BFGS's history.
-SOLVER_TENSORS = {"lbfgs": 28, "adam": 25, "primal-dual": 11}
+SOLVER_TENSORS = {"lbfgs": 28, "adam": 25, "primal-dual": 11, "tgv": 36}  # tgv: counted (x 4, w 6, p 2,
+#: q 3, temporaries ~18), not measured
+#: TGV's iteration limit: plain Chambolle-Pock (TGV is strongly convex in x only) needs more than ROF.
+TGV_ITERATIONS = 2000
+#: TGV stops at this multiple of the tolerance: at 1e-4 it was ~0.2 dB short of converged on Set12.
+TGV_TOLERANCE_FACTOR = 0.1
 
 
 #: Below this many values (C x H x W), the primal-dual solver runs on one CPU thread: its iterations
