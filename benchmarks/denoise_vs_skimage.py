@@ -11,6 +11,7 @@ the whole image, rounded and clipped, kept as 8-bit PNG files (in --work); then
 - neural-style SURE: --sigma auto, --tv-weight auto (the default: lambda per image by SURE);
 - neural-style best: beta 1 with lambda = m * the rule's lambda, m chosen with the clean images
   on a grid (the same kind of oracle as scikit-image's);
+- with --tgv, neural-style --regularizer tgv with SURE's lambda (no oracle);
 - with --nlm, scikit-image's denoise_nl_means at its best h (an oracle too).
 
 A set may be sliced: Kodak24[:12] and Kodak24[12:] report the halves (the lambda rule was fitted
@@ -130,6 +131,9 @@ def evaluate(spec: str, sigma: float, args) -> dict:
            "auto_psnr": mean_psnr([o for o, _ in auto]), "auto_s": float(np.mean([r.run.seconds for _, r in auto])),
            "sigma_estimate": float(np.mean([r.sigma for _, r in auto]) * 255),
            "best_multiplier": best_m, "best_psnr": float(best[best_m])}
+    if args.tgv:
+        runs = [ours_run(n, regularizer="tgv") for n in noisy]
+        row.update(tgv_psnr=mean_psnr([o for o, _ in runs]), tgv_s=float(np.mean([r.run.seconds for _, r in runs])))
     if args.nlm:
         row.update(nl_means(noisy, clean, sigma, mean_psnr))
     return row
@@ -252,6 +256,7 @@ def main():
     p.add_argument("--speed", action="store_true", help="only the speed at a fixed lambda, idle and busy")
     p.add_argument("--busy", action="store_true", help="with --speed: only with a competing process")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--tgv", action="store_true", help="also --regularizer tgv (SURE's lambda; slow)")
     p.add_argument("--nlm", action="store_true", help="also scikit-image's denoise_nl_means at its oracle h (slow)")
     p.add_argument("--calibrate", action="store_true",
                    help="only the SURE search's time against scikit-image's calibrate_denoiser")
@@ -274,8 +279,9 @@ def main():
         return
     rows = []
     header = (f"{'set':14} {'sigma':>5} {'noisy':>6} | {'sk TV (oracle w)':>16} | {'rule':>6} {'d':>6} | "
-              f"{'SURE':>6} {'d':>6} {'ms':>6} | {'best (m)':>12} {'d':>6}" + (f" | {'NLM (h/s)':>12} {'d':>6}"
-                                                                             if args.nlm else ""))
+              f"{'SURE':>6} {'d':>6} {'ms':>6} | {'best (m)':>12} {'d':>6}"
+              + (f" | {'TGV':>6} {'d':>6} {'ms':>6}" if args.tgv else "")
+              + (f" | {'NLM (h/s)':>12} {'d':>6}" if args.nlm else ""))
     print(f"torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.2f}\n{header}\n{'-' * len(header)}")
     for spec in args.sets.split(","):
         for sigma in (float(s) for s in args.sigmas.split(",")):
@@ -286,11 +292,14 @@ def main():
                     f"{r['rule_psnr']:6.2f} {r['rule_psnr'] - base:+6.2f} | {r['auto_psnr']:6.2f} "
                     f"{r['auto_psnr'] - base:+6.2f} {r['auto_s'] * 1000:6.0f} | {r['best_psnr']:6.2f} "
                     f"({r['best_multiplier']:.1f}) {r['best_psnr'] - base:+6.2f}")
+            if args.tgv:
+                line += f" | {r['tgv_psnr']:6.2f} {r['tgv_psnr'] - base:+6.2f} {r['tgv_s'] * 1000:6.0f}"
             if args.nlm:
                 line += f" | {r['nlm_psnr']:6.2f} ({r['nlm_h_over_sigma']:.1f}) {r['nlm_psnr'] - base:+6.2f}"
             print(line, flush=True)
     print("d: dB above scikit-image's oracle TV; rule: --tv-weight rule; SURE: --tv-weight auto (the default); "
-          "best: the rule's lambda times the oracle multiplier m; NLM: denoise_nl_means at its oracle h")
+          "best: the rule's lambda times the oracle multiplier m; TGV: --regularizer tgv, SURE; "
+          "NLM: denoise_nl_means at its oracle h")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 
