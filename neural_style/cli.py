@@ -226,8 +226,8 @@ def _scales(ctx, param, text):
         raise click.BadParameter(f"expected auto, none or long sides like 256,512, got {text!r}") from exc
 
 
-def _words_or_float(*words):
-    """Click callback: one of ``words`` or a finite number >= 0."""
+def _words_or_float(*words, most=math.inf, scale=""):
+    """Click callback: one of ``words`` or a finite number >= 0 (and <= ``most``, a number ``scale``)."""
     said = " or ".join(f"'{w}'" for w in words)
 
     def parse(ctx, param, value):
@@ -239,6 +239,8 @@ def _words_or_float(*words):
             raise click.BadParameter(f"expected {said} or a number, got {value!r}") from exc
         if not (number >= 0 and math.isfinite(number)):
             raise click.BadParameter(f"expected {said} or a finite number >= 0, got {value!r}")
+        if number > most:
+            raise click.BadParameter(f"expected {said} or a number {scale} (at most {most:g}), got {value!r}")
         return number
     return parse
 
@@ -362,7 +364,7 @@ def _stylize_outcome(result, output, quiet):
           "per image'), else the rule; rule: the power law in sigma (README, 'The lambda rule').",
           callback=_words_or_float("auto", "rule"), metavar="auto|rule|FLOAT")
 @_setting(DENOISE, "--sigma", None, "Noise standard deviation on the 0..255 scale; auto: estimated.",
-          callback=_auto_or_float, metavar="auto|FLOAT")
+          callback=_words_or_float("auto", most=255, scale="on the 0..255 scale"), metavar="auto|FLOAT")
 @_setting(DENOISE, "--fidelity", click.Choice(FIDELITIES),
           "Data term; l1 for impulse (salt-and-pepper) noise.")
 @_setting(DENOISE, "--coupling", click.Choice(COUPLINGS),

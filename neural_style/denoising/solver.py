@@ -276,20 +276,18 @@ def _sigma(sigma, y: torch.Tensor):
 def _strip_sigma(y: torch.Tensor) -> float:
     """Noise sigma of an image under 3 px on a side, from differences along its pixel lines: Immerkaer's
     estimator in one dimension, the residual of (1, -2, 1) ~ N(0, 6 sigma^2), along lines of 3 px or more;
-    0 for a single pixel (nothing to denoise: its TV is 0 whatever lambda is).
 
     Raises:
-        InputError: an image of 2x2, 1x2 or 2x1 px: its few differences are the image as much as the noise.
+        InputError: an image of at most 2 px on each side (1x1, 2x2, 1x2, 2x1): its few differences are
+        the image as much as the noise (with a given sigma they denoise).
     """
     axis = -1 if y.shape[-1] >= y.shape[-2] else -2
     n = y.shape[axis]
     if n >= 3:
         residual = y.narrow(axis, 0, n - 2) - 2 * y.narrow(axis, 1, n - 2) + y.narrow(axis, 2, n - 2)
         return float(math.sqrt(math.pi / 2) * residual.abs().mean() / math.sqrt(6))
-    if n == 2:
-        raise InputError(f"the image is {y.shape[-1]}x{y.shape[-2]} px: too few pixels to estimate the noise: "
-                         "pass --sigma (0..255)")
-    return 0.0
+    raise InputError(f"the image is {y.shape[-1]}x{y.shape[-2]} px: too few pixels to estimate the noise: "
+                     "pass --sigma (0..255)")
 
 
 def _tv_weight(tv_weight, sigma: float, beta: float, channels: int, coupling: str) -> float:

@@ -63,6 +63,9 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
     else:
         if output.exists() and not output.is_dir():
             raise InputError(f"output '{output}' is a file but there are {len(files)} inputs: pass a folder as -o")
+        if not output.exists() and output.suffix.lower() in extensions:  # a file name, not a folder to create
+            raise InputError(f"output '{output}' looks like a file but there are {len(files)} inputs: pass a folder "
+                             "as -o (it is created)")
         pairs = [(f, output / f.name) for f in files]
     for src, dst in pairs:
         check_output_path(dst, inputs=[*files, *protected], extensions=output_extensions(src))

@@ -22,7 +22,7 @@ def grey_file(path, height, width, seed=0):
     return path
 
 
-@pytest.mark.parametrize("height, width", [(1, 1), (1, 3), (3, 1), (1, 100), (100, 1), (2, 50), (3, 3), (16, 16)])
+@pytest.mark.parametrize("height, width", [(1, 3), (3, 1), (1, 100), (100, 1), (2, 50), (3, 3), (16, 16)])
 def test_sigma_auto_denoises_every_shape_with_three_pixels_in_a_line(tmp_path, height, width):
     src = grey_file(tmp_path / "in.png", height, width)
     assert_ok(invoke("denoise", src, "-o", tmp_path / "out.png", "--quiet"))
@@ -37,13 +37,13 @@ def test_a_strip_estimate_is_the_noise_of_the_strip():
     assert run_denoise(noisy.transpose(-1, -2)).sigma == pytest.approx(result.sigma)
 
 
-def test_a_single_pixel_comes_back_as_it_was():
+def test_a_single_pixel_with_a_given_sigma_comes_back_as_it_was():
     one = torch.full((1, 3, 1, 1), 0.3)
-    result = run_denoise(one)
-    assert result.sigma == 0 and torch.allclose(result.image, one, atol=1e-6)
+    result = run_denoise(one, sigma=0.1)  # its TV is 0 whatever lambda is
+    assert torch.allclose(result.image, one, atol=1e-6)
 
 
-@pytest.mark.parametrize("height, width", [(2, 2), (1, 2), (2, 1)])
+@pytest.mark.parametrize("height, width", [(1, 1), (2, 2), (1, 2), (2, 1)])
 def test_too_few_pixels_for_an_estimate_is_one_line_naming_the_file_and_the_option(tmp_path, height, width):
     src = grey_file(tmp_path / "tiny.png", height, width)
     result = invoke("denoise", src, "-o", tmp_path / "out.png")
@@ -134,3 +134,17 @@ def test_non_finite_values_are_refused(value):
     noisy[3, 4] = value
     with pytest.raises(InputError, match="NaN or infinite"):
         neural_style.denoise(noisy)
+
+
+def test_a_file_name_as_the_output_of_several_inputs_is_refused(tmp_path):
+    a, b = grey_file(tmp_path / "a.png", 8, 8), grey_file(tmp_path / "b.png", 8, 8, seed=1)
+    result = invoke("denoise", a, b, "-o", tmp_path / "x.png")
+    assert_error(result, 2, f"output '{tmp_path / 'x.png'}' looks like a file but there are 2 inputs: pass a folder")
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("sigma", ["256", "1e9"])
+def test_sigma_above_the_0_255_scale_is_refused(tmp_path, sigma):
+    src = grey_file(tmp_path / "a.png", 8, 8)
+    result = invoke("denoise", src, "-o", tmp_path / "o.png", "--sigma", sigma)
+    assert_error(result, 2, "Invalid value for '--sigma'", "0..255", prefix="neural-style denoise: error: ")
