@@ -58,7 +58,7 @@ class _Group(click.Group):
         debug = "--debug" in args or os.environ.get(DEBUG_ENV, "") not in ("", "0")
         args = [a for a in args if a != "--debug"]  # accepted anywhere on the line
         with signals.interrupt_on_termination(), warnings.catch_warnings():
-            warnings.showwarning = _one_line_warning  # a library's multi-line warning becomes one line of ours
+            warnings.showwarning = _one_line_warnings()  # a library's multi-line warning: one line of ours, once
             try:
                 return self._run(args, prog_name, extra)
             except Exception as exc:  # the last resort: one line unless asked for the traceback
@@ -125,10 +125,18 @@ def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
-def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """``warnings.showwarning`` for the command line: ``warning: <first line>`` (no source line)."""
-    text = (str(message).strip().splitlines() or [category.__name__])[0]
-    _warn(text if len(text) <= 200 else text[:200].rsplit(" ", 1)[0] + " ...")
+def _one_line_warnings():
+    """A ``warnings.showwarning`` for the command line: ``warning: <first line>`` (no source line), each
+    text once per run (a library warns again for every file it decodes, as filters change between)."""
+    seen = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = (str(message).strip().splitlines() or [category.__name__])[0]
+        text = text if len(text) <= 200 else text[:200].rsplit(" ", 1)[0] + " ..."
+        if text not in seen:
+            seen.add(text)
+            _warn(text)
+    return show
 
 
 def _setting(source, flag, type=None, help=None, **extra):

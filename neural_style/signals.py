@@ -87,14 +87,15 @@ def received() -> Optional[int]:
 
 
 def exit_code(exc: Optional[BaseException] = None) -> int:
-    """128 + the signal that stopped the run: ``exc``'s, else the one :func:`received`, else SIGINT (130)."""
-    signum = getattr(exc, "signum", None) or received()
+    """128 + the signal that stopped the run: the first one :func:`received` (a second signal while
+    stopping does not change it), else ``exc``'s, else SIGINT (130)."""
+    signum = received() or getattr(exc, "signum", None)
     return 128 + signum if signum else EXIT_INTERRUPTED
 
 
 def stop_word(exc: Optional[BaseException] = None) -> str:
-    """``"interrupted"`` (Ctrl-C) or ``"stopped by SIGTERM"``."""
-    signum = getattr(exc, "signum", None) or received()
+    """``"interrupted"`` (Ctrl-C) or ``"stopped by SIGTERM"``, for the same signal as :func:`exit_code`."""
+    signum = received() or getattr(exc, "signum", None)
     return f"stopped by {signal.Signals(signum).name}" if signum else "interrupted"
 
 

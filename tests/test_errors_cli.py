@@ -373,6 +373,24 @@ def test_resume_says_where_it_continues_and_refuses_a_checkpoint_past_the_end(fi
     assert (tmp_path / "m2.pth").read_bytes() == before
 
 
+def test_a_damaged_checkpoint_is_one_line_naming_it(files, tmp_path, vgg16_file):
+    """Checkpoints edited or half-written by other tools: a missing key, a wrong type, a negative step."""
+    assert invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2", "--quiet")).exit_code == 0
+    good = torch.load(tmp_path / "m2-checkpoints" / "last.ckpt", weights_only=True)
+    damages = {"no param_groups": lambda st: st["optimizer"].pop("param_groups"),
+               "rng state a list": lambda st: st.__setitem__("rng", [1, 2, 3]),
+               "negative step": lambda st: st.__setitem__("step", -5),
+               "short position": lambda st: st.__setitem__("position", [1])}
+    for name, damage in damages.items():
+        state = torch.load(tmp_path / "m2-checkpoints" / "last.ckpt", weights_only=True)
+        damage(state)
+        bad = tmp_path / f"{name.replace(' ', '-')}.ckpt"
+        torch.save(state, bad)
+        result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "10", "--resume", bad))
+        assert_error(result, 2, f"checkpoint '{bad}' is damaged", "resume from another step-*.ckpt")
+    assert good["step"] == 2
+
+
 def test_train_names_the_skipped_files_and_lists_them_in_the_report(files, tmp_path, vgg16_file):
     (files["photos"] / "broken.jpg").write_bytes(b"not an image")
     result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2000", "--epochs", "1",
@@ -692,3 +710,38 @@ def test_a_thin_content_gets_size_advice_from_its_file_shape(tmp_path, style_fil
     Image.fromarray(np.full((1, 100, 3), 128, np.uint8)).save(thin)
     result = invoke("stylize", thin, style_file, "-o", tmp_path / "o.png", "--size", "64", "--weights", vgg16_file)
     assert_error(result, 2, "the content image is 64x1 px as used", "use --size 1550 or more, or crop or pad")
+
+
+def test_a_second_signal_while_stopping_changes_neither_the_word_nor_the_code():
+    """SIGTERM, then SIGHUP 0.1 s later (a scheduler, then a closed terminal): both say SIGTERM, 143."""
+    from neural_style import signals as signals_module
+
+    with signals_module.interrupt_on_termination():
+        with pytest.raises(signals_module.Terminated):
+            signal.raise_signal(signal.SIGTERM)
+        with pytest.raises(signals_module.Terminated) as second:
+            signal.raise_signal(signal.SIGHUP)
+        assert signals_module.exit_code(second.value) == 143
+        assert signals_module.stop_word(second.value) == "stopped by SIGTERM"
+
+
+def test_a_library_warning_repeated_for_every_file_is_shown_once(batch, tmp_path, monkeypatch):
+    """Pillow warns "Corrupt EXIF data" at every decode of such a file (filters change in between)."""
+    import warnings as warnings_module
+
+    from neural_style.denoising import runner as denoise_runner
+
+    real = denoise_runner.denoise_one
+
+    def warn_then_denoise(*args, **kwargs):
+        for _ in range(3):
+            with warnings_module.catch_warnings():  # as read_image's own filters do: the registry resets
+                warnings_module.simplefilter("default")
+                warnings_module.warn("Corrupt EXIF data.  Expecting to read 12 bytes but only got 8.\nsecond line",
+                                     UserWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(denoise_runner, "denoise_one", warn_then_denoise)
+    result = invoke("denoise", batch / "a.png", batch / "c.png", "-o", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["warning: Corrupt EXIF data.  Expecting to read 12 bytes but only got 8."]

@@ -24,7 +24,7 @@ import torch
 
 from ..errors import InputError
 from ..io.images import atomic_torch_save
-from .transformer import TransformerNet
+from .transformer import TransformerNet, parameter_count
 
 FORMAT = "neural-style-transformer"
 VERSION = 1
@@ -147,11 +147,22 @@ def _read(path: Path):
                          "or train it again with `neural-style train`") from exc
 
 
+#: The weights a model config may ask for before the network is built (width 16 is 430 M parameters, 1.7 GB).
+_LARGEST_MODEL_BYTES = 2**31
+
+
 def _build(path: Path, config) -> TransformerNet:
     if not isinstance(config, dict) or set(config) != set(_CONFIG_KEYS):
         got = sorted(map(str, config)) if isinstance(config, dict) else type(config).__name__
         raise InputError(f"model file '{path}' has an invalid config (expected keys {list(_CONFIG_KEYS)}, "
                          f"got {got}): {_ADVICE}")
+    try:
+        need = 4 * parameter_count(float(config["width"]), int(config["residual_blocks"]))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputError(f"model file '{path}' has an invalid config ({exc}): {_ADVICE}") from exc
+    if need > _LARGEST_MODEL_BYTES:  # the file's weights could never be that large: a damaged config
+        raise InputError(f"model file '{path}' has a config for {need / 2**30:.3g} GiB of weights (width "
+                         f"{config['width']}): it is damaged: {_ADVICE}")
     try:
         return TransformerNet(**config)
     except InputError as exc:

@@ -144,7 +144,7 @@ def _check_space(trainer: Trainer, output: Path, checkpoint_dir: Path) -> None:
     model_bytes = 4 * sum(p.numel() for p in trainer.net.parameters()) + 65536
     checkpoint_bytes = 3 * model_bytes  # the weights and Adam's two moments
     left = max(0, trainer.total_steps() - trainer.step)
-    coming = math.ceil(left / s.checkpoint_every) + 1  # every checkpoint_every steps, and at the end
+    coming = math.ceil(left / s.checkpoint_every)  # every checkpoint_every steps and at the end (one of them)
     files = (coming if not s.keep_checkpoints else min(coming, s.keep_checkpoints)) + 2
     if same_disk(checkpoint_dir, output):
         require_space(output, files * checkpoint_bytes + model_bytes, f"the model and {files} checkpoint files")
@@ -313,5 +313,8 @@ def export(model, output, *, check_image=None) -> dict:
     check_output_path(output, inputs=[model] + ([check_image] if check_image else []),
                       extensions=EXPORT_EXTENSIONS, what="export")
     net, _ = load_model(model)
+    weights = 4 * sum(p.numel() for p in net.parameters())
+    require_space(output, 2 * weights + 2**20, "the exported model")  # the weights, the graph: checked
+    # first, as torch's archive writer aborts the process on a full disk
     sample = to_tensor(check_image, what="check image") if check_image else None
     return export_model(net, output, sample=sample)

@@ -234,21 +234,31 @@ class Trainer:
         """Restore a checkpoint; returns the settings that differ from the checkpoint's, as
         ``"name: old -> new"`` (see :func:`neural_style.fast.checkpoints.settings_changes`)."""
         state = checkpoints.read_checkpoint(path)
-        if state["config"].get("width") != self.settings.width:
-            raise InputError(f"checkpoint '{path}' has --width {state['config'].get('width')}, "
-                             f"not {self.settings.width}: resume with the same settings")
-        self.net.load_state_dict(state["net"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if state["scaler"] is not None and self.scaler.is_enabled():
-            self.scaler.load_state_dict(state["scaler"])
-        self.step, self.position = state["step"], tuple(state["position"])
-        # Training itself draws no random numbers (the data order is seeded per epoch); the
-        # generators are restored anyway, for callers' code that does.
-        if state.get("rng") is not None:
-            torch.set_rng_state(state["rng"])
-        if state.get("cuda_rng") is not None and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
-        self.skipped = set(state["skipped"])
+        try:
+            if state["config"].get("width") != self.settings.width:
+                raise InputError(f"checkpoint '{path}' has --width {state['config'].get('width')}, "
+                                 f"not {self.settings.width}: resume with the same settings")
+            step, position = state["step"], tuple(state["position"])
+            if not isinstance(step, int) or step < 0 or len(position) != 2:
+                raise ValueError(f"step {step!r}, position {position!r}")
+            self.net.load_state_dict(state["net"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            if state["scaler"] is not None and self.scaler.is_enabled():
+                self.scaler.load_state_dict(state["scaler"])
+            # Training itself draws no random numbers (the data order is seeded per epoch); the
+            # generators are restored anyway, for callers' code that does.
+            if state.get("rng") is not None:
+                torch.set_rng_state(state["rng"])
+            if state.get("cuda_rng") is not None and self.device.type == "cuda":
+                torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+            self.skipped = set(state["skipped"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:  # a damaged checkpoint
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"checkpoint '{path}' is damaged ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:80] if str(exc) else 'missing data'}): resume from "
+                             "another step-*.ckpt of its folder, or start again") from exc
+        self.step, self.position = step, position
         return checkpoints.settings_changes(state, asdict(self.settings), style_sha256=self.style_sha256,
                                             world_size=self.world_size)
 

@@ -332,3 +332,12 @@ def test_unreadable_file(saved, monkeypatch):
 
 def test_module_constants():
     assert model_file.FORMAT == "neural-style-transformer" and model_file.VERSION == 1
+
+
+@pytest.mark.parametrize("width", [1e9, 64.0])
+def test_a_config_asking_for_more_weights_than_any_model_file_holds_is_refused_before_building(tmp_path, width):
+    """A damaged width would allocate terabytes while building the network: refused from the config."""
+    path = tmp_path / "m.pth"
+    model = small_model()
+    torch.save(payload(model, config={**model.config, "width": width}), path)
+    assert_input_error(path, "GiB of weights", f"width {width}", "it is damaged")

@@ -65,8 +65,20 @@ def test_train_refuses_to_start_when_its_checkpoints_cannot_fit(tmp_path, style_
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (36, 44, 3), dtype=np.uint8)).save(photos / "p.png")
     result = invoke("train", style_file, "--dataset", photos, "-o", tmp_path / "m.pth", "--weights", vgg16_file,
                     "--image-size", "32", "--iterations", "2000", "--checkpoint-every", "100", "--keep-checkpoints", "0")
-    line = assert_error(result, 2, "not enough disk space for the model and 23 checkpoint files: about ")
+    line = assert_error(result, 2, "not enough disk space for the model and 22 checkpoint files: about ")
     assert "1.0 MiB free" in line and not (tmp_path / "m.pth").exists() and not (tmp_path / "m-checkpoints").exists()
     result = invoke("train", style_file, "--dataset", photos, "-o", tmp_path / "m.pth", "--weights", vgg16_file,
                     "--image-size", "32", "--iterations", "2000", "--checkpoint-every", "100")
     assert_error(result, 2, "not enough disk space for the model and 7 checkpoint files")  # 5 kept
+
+
+def test_export_refuses_a_disk_without_room_for_the_model(tmp_path, small_disk):
+    import torch
+
+    from neural_style.fast.model_file import save_model
+    from neural_style.fast.transformer import TransformerNet
+
+    model = save_model(tmp_path / "m.pth", TransformerNet(width=1.0), {"steps": 0})  # 6.7 MB of weights
+    result = invoke("export", model, "-o", tmp_path / "m.pt2")
+    assert_error(result, 2, "not enough disk space for the exported model", "1.0 MiB free")
+    assert not (tmp_path / "m.pt2").exists() and torch.load(model, weights_only=True)
