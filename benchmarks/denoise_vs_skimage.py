@@ -167,7 +167,7 @@ def calibrate_speed(spec: str, sigma: float, args) -> None:
         noisy = read_image(make_noisy(f, sigma, args.work)).pixels.astype(np.float64)
         if clean.shape[2] == 1:
             clean, noisy = clean[..., 0], noisy[..., 0]
-        axis = {"channel_axis": -1} if noisy.ndim == 3 else {}
+        axis = {"channel_axis": [-1]} if noisy.ndim == 3 else {}
         weights = np.exp(np.linspace(np.log(0.02), np.log(0.25), sure.EVALUATIONS))
         start = time.perf_counter()
         calibrated = calibrate_denoiser(noisy, denoise_tv_chambolle, {"weight": list(weights), **axis})

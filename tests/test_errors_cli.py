@@ -738,7 +738,7 @@ def test_a_library_warning_repeated_for_every_file_is_shown_once(batch, tmp_path
             with warnings_module.catch_warnings():  # as read_image's own filters do: the registry resets
                 warnings_module.simplefilter("default")
                 warnings_module.warn("Corrupt EXIF data.  Expecting to read 12 bytes but only got 8.\nsecond line",
-                                     UserWarning)
+                                     UserWarning, stacklevel=1)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(denoise_runner, "denoise_one", warn_then_denoise)

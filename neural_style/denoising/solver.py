@@ -19,6 +19,7 @@ computed by :func:`neural_style.losses.total_variation`, the function ``stylize`
 """
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
@@ -227,16 +228,29 @@ TGV_ITERATIONS = 2000
 TGV_TOLERANCE_FACTOR = 0.1
 
 
-#: Below this many values (C x H x W), the primal-dual solver runs on one CPU thread: its iterations
-#: are a few dozen small elementwise passes, and threads wait for each other (and for a thread the
-#: scheduler took away) longer than they save (README, "Speed", has the measurements).
-SINGLE_THREAD_BELOW = 4 * 2**20
+#: Below this many values (C x H x W) the primal-dual solver runs on one CPU thread: measured
+#: (benchmarks/denoise_threads.py, 2 cores) 2 threads gained nothing at 128 x 128 even when idle.
+SINGLE_THREAD_BELOW = 64 * 1024
+#: Other work on the machine, in runnable processes beyond this one (the 1-minute load average
+#: minus 1), from which the solver runs on one thread: with one competing process, 2 threads took
+#: 1.3-1.9x one thread's time per iteration (0.94x once), while idle they took 0.5-0.6x.
+BUSY_LOAD = 0.5
 
 
 def solver_threads(y: torch.Tensor) -> int:
-    """CPU threads for the primal-dual solver on ``y``: 1 below :data:`SINGLE_THREAD_BELOW` values,
-    else torch's current number."""
-    return 1 if y.numel() < SINGLE_THREAD_BELOW else torch.get_num_threads()
+    """CPU threads for the primal-dual solvers on ``y``: torch's current number, or 1 for a small
+    image or on a machine busy with other work (module constants above; README, "Speed")."""
+    if y.numel() < SINGLE_THREAD_BELOW or _other_load() >= BUSY_LOAD:
+        return 1
+    return torch.get_num_threads()
+
+
+def _other_load() -> float:
+    """The 1-minute load average beyond this process's own (0 where the OS does not say)."""
+    try:
+        return max(0.0, os.getloadavg()[0] - 1.0)
+    except (AttributeError, OSError):  # Windows
+        return 0.0
 
 
 def _check_memory(y: torch.Tensor, optimizer: str, iterations: int, device, batch: int = 1) -> None:
