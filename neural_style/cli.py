@@ -421,31 +421,36 @@ def denoise(inputs, output, reference, report, quiet, sigma, jobs, **options):
         bar.close()
     if batch.mean_psnr is not None:
         click.echo(f"mean PSNR {batch.mean_psnr:.2f} dB, mean SSIM {batch.mean_ssim:.4f} "
-                   f"over {len(batch.records)} images")
+                   f"over {_count(len(batch.records), 'image')}")
     _batch_outcome(len(pairs), len(batch.records), [f["input"] for f in batch.failures], batch.unprocessed, report,
                    batch.stop_reason == "interrupted")
+
+
+def _count(number: int, noun: str) -> str:
+    """``"1 image"``, ``"3 images"``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _batch_outcome(total: int, written: int, failed, unprocessed, report, interrupted: bool = False) -> None:
     """The last line of a batch that did not complete, and its exit code (failures were named as they came)."""
     listed = f" (listed in {report})" if report else ""
     if interrupted and not unprocessed:  # the last file was being denoised: written with its best so far
-        click.echo(f"{signals.stop_word()}: wrote {written} of {total} files (the last with its best image so far)"
+        click.echo(f"{signals.stop_word()}: wrote {written} of {_count(total, 'file')} (the last with its best image so far)"
                    f"{listed}", err=True)
         sys.exit(signals.exit_code())
     if unprocessed:
         names = ", ".join(unprocessed[:3]) + (f" and {len(unprocessed) - 3} more" if len(unprocessed) > 3 else "")
-        click.echo(f"{signals.stop_word()}: wrote {written} of {total} files; not processed: {names}{listed}",
+        click.echo(f"{signals.stop_word()}: wrote {written} of {_count(total, 'file')}; not processed: {names}{listed}",
                    err=True)
         sys.exit(signals.exit_code())
     if failed:
-        click.echo(f"error: {len(failed)} of {total} files failed (named above){listed}; wrote the other {written}",
-                   err=True)
+        click.echo(f"error: {len(failed)} of {_count(total, 'file')} failed (named above){listed}; wrote the other "
+                   f"{written}", err=True)
         sys.exit(1)
 
 
 def _denoised_line(record) -> str:
-    method = {"sure": lambda: f" (SURE, estimated MSE {record['sure']:.3g})",
+    method = {"sure": lambda: "" if record["sure"] is None else f" (SURE {record['sure']:.3g})",
               "rule": lambda: " (rule)"}.get(record["tv_weight_method"], lambda: "")()
     line = (f"{record['input']}: sigma {record['sigma'] * 255:.2f}"
             f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}{method}, "

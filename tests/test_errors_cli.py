@@ -598,10 +598,14 @@ def test_stylize_keeps_16_bits_when_every_input_has_them(tmp_path, vgg16_file, c
 
 # --- found by a fresh user's trial ---------------------------------------------------------------
 
-@pytest.mark.parametrize("option", [["--tv-beta", "1e300"], ["--sigma", "1e300"]])
-def test_huge_finite_values_overflowing_the_lambda_rule_are_one_line(files, option):
-    result = invoke("denoise", files["content"], "-o", files["out"] / "d.png", *option)
+def test_huge_finite_values_overflowing_the_lambda_rule_are_one_line(files):
+    from neural_style.denoising.solver import run_denoise
+    from neural_style.errors import InputError
+
+    result = invoke("denoise", files["content"], "-o", files["out"] / "d.png", "--tv-beta", "1e300")
     assert_error(result, 2, "the lambda rule overflows", "pass --tv-weight")
+    with pytest.raises(InputError, match="the lambda rule overflows"):  # --sigma stops at 255; the API does not
+        run_denoise(torch.rand(1, 1, 8, 8), sigma=1e300)
 
 
 def test_a_full_disk_while_writing_an_animation_is_one_line_and_nothing_more(files, tmp_path, monkeypatch):
@@ -659,7 +663,7 @@ def test_denoise_of_one_file_interrupted_exits_130_not_0(files, monkeypatch):
 
     monkeypatch.setattr("neural_style.denoising.solver.optimize_image", interrupted)
     result = invoke("denoise", files["content"], "-o", files["out"] / "d.png", "--tv-beta", "1.5", "--quiet")
-    assert_error(result, 130, "wrote 1 of 1 files (the last with its best image so far)", prefix="interrupted")
+    assert_error(result, 130, "wrote 1 of 1 file (the last with its best image so far)", prefix="interrupted")
     assert (files["out"] / "d.png").is_file()
 
 

@@ -199,15 +199,25 @@ def _sure_run(solver, y, sigma, start, vectorial, iterations, tolerance, callbac
     timer = time.perf_counter()
 
     state = [None]  # the last solve's (x, px, py): the next lambda starts there
+    partial = []  # an interrupted solve's (lambda, image, iterations): kept if no evaluation finished
 
     def solve(batch, tv_weight):
         run, state[0] = solver(batch, tv_weight, vectorial, iterations, tolerance * SEARCH_TOLERANCE_FACTOR,
                                callback, state[0])
         if run.stop_reason == "interrupted":
+            partial.append((tv_weight, run.image[:1].clone(), run.iterations))
             raise KeyboardInterrupt
         return run.image.clone(), run.iterations
 
-    choice = choose_tv_weight(solve, y, sigma, start)
+    try:
+        choice = choose_tv_weight(solve, y, sigma, start)
+    except KeyboardInterrupt:  # before the first evaluation finished: the first solve's iterate so far
+        if not partial:
+            raise
+        tv_weight, image, done = partial[0]
+        run = OptimizeResult(image=image, iterations=done, stop_reason="interrupted", best_iteration=done,
+                             seconds=time.perf_counter() - timer)
+        return run, tv_weight, None, []
     if choice.interrupted:
         run = OptimizeResult(image=choice.image, iterations=choice.iterations, stop_reason="interrupted",
                              best_iteration=choice.iterations)
