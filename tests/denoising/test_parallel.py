@@ -95,7 +95,7 @@ def test_ctrl_c_in_the_parent_keeps_the_finished_files_and_names_the_rest(tmp_pa
         if len(seen) == 1:
             raise KeyboardInterrupt
 
-    batch = denoise_files(plan_outputs([src], tmp_path / "out"), DenoiseSettings(sigma=0.1, tolerance=0),
+    batch = denoise_files(plan_outputs([src], tmp_path / "out"), DenoiseSettings(sigma=0.1, tolerance=0, tv_weight="rule"),
                           jobs=2, on_file=on_file, report=tmp_path / "r.json")
     assert batch.stop_reason == "interrupted" and seen[0] == 1
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -110,7 +110,7 @@ def test_sigint_to_the_process_group_stops_every_worker_cleanly(tmp_path):
     src = noisy_folder(tmp_path / "in", 12, size=(300, 400))
     out = tmp_path / "out"
     args = [sys.executable, "-m", "neural_style.cli", "denoise", src, "-o", out, "--jobs", "2", "--tolerance", "0",
-            "--iterations", "3000", "--sigma", "20", "--report", tmp_path / "r.json"]
+            "--iterations", "3000", "--sigma", "20", "--tv-weight", "rule", "--report", tmp_path / "r.json"]
     proc = subprocess.Popen([str(a) for a in args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
     deadline = time.time() + 300
