@@ -112,7 +112,8 @@ def test_sigint_to_the_process_group_stops_every_worker_cleanly(tmp_path):
     args = [sys.executable, "-m", "neural_style.cli", "denoise", src, "-o", out, "--jobs", "2", "--tolerance", "0",
             "--iterations", "3000", "--sigma", "20", "--tv-weight", "rule", "--report", tmp_path / "r.json"]
     proc = subprocess.Popen([str(a) for a in args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True,  # SIGINT as a terminal has it (a background
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # job ignores it)
     deadline = time.time() + 300
     while not (out.is_dir() and any(out.iterdir())):
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
