@@ -223,10 +223,13 @@ def test_train_interrupted_before_any_step_writes_no_model_and_names_no_missing_
 
     monkeypatch.setattr(training.Trainer, "train_step", interrupted)
     result = invoke("train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "m2.pth", "--weights",
-                    vgg16_file, "--image-size", "32", "--iterations", "2000", "--width", "0.25", "--quiet")
+                    vgg16_file, "--image-size", "32", "--iterations", "2000", "--width", "0.25", "--quiet",
+                    "--report", tmp_path / "r.json")
     assert_error(result, 130, "no step finished: wrote no model; no checkpoint was written yet",
                  prefix="interrupted at step 0")
     assert not (tmp_path / "m2.pth").exists()
+    report = json.loads((tmp_path / "r.json").read_text())  # the report says so too
+    assert report["stop_reason"] == "interrupted" and report["steps"] == 0 and report["model_written"] is False
 
 
 # --- batches: every readable file processed, failures named, the report written -------------

@@ -126,14 +126,14 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
     run = TrainRun(result, output, checkpoint_dir, dev, rank, world_size, start_step)
     if run.model_written:
         save_model(output, trainer.net, trainer.metadata())
-        if report is not None:
-            write_report(report, {"command": "train",
-                                  "settings": {**asdict(settings), "style": style, "dataset": dataset},
-                                  "device": str(dev), "world_size": world_size, "steps": result.steps,
-                                  "images_per_second": result.images_per_second,
-                                  "skipped_files": result.skipped_files, "skipped": result.skipped,
-                                  "history": result.history,
-                                  "stop_reason": result.stop_reason})
+    if report is not None and rank == 0:  # also when no model was written (stopped at step 0, non-finite)
+        write_report(report, {"command": "train",
+                              "settings": {**asdict(settings), "style": style, "dataset": dataset},
+                              "device": str(dev), "world_size": world_size, "steps": result.steps,
+                              "images_per_second": result.images_per_second,
+                              "skipped_files": result.skipped_files, "skipped": result.skipped,
+                              "history": result.history, "model_written": run.model_written,
+                              "stop_reason": result.stop_reason})
     return run
 
 
