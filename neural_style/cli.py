@@ -92,10 +92,10 @@ class _Group(click.Group):
             exc.show()
             sys.exit(exc.exit_code)
         except NeuralStyleError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except OSError as exc:
-            click.echo(f"error: {signals.describe_os_error(exc)}", err=True)
+            click.echo(f"error: {_one_line(signals.describe_os_error(exc))}", err=True)
             sys.exit(1)
         except _Stopped as stop:
             click.echo(signals.stop_word(stop.interrupt), err=True)
@@ -123,6 +123,11 @@ def cli():
 
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+def _one_line(message: str) -> str:
+    """A message as one line: line breaks (a file name may hold one) written as ``\\n``."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _one_line_warnings():
@@ -411,7 +416,7 @@ def denoise(inputs, output, reference, report, quiet, sigma, jobs, **options):
         done[0] = index
         if bar.drawn:
             bar.stream.write("\r\x1b[K")
-        click.echo(f"error: {failure['error']}", err=True)
+        click.echo(f"error: {_one_line(failure['error'])}", err=True)
 
     try:
         batch = denoise_files(pairs, settings, reference=reference, report=report, on_file=on_file,
@@ -565,7 +570,7 @@ def transfer(model_path, inputs, output, quiet, report, **options):
     def on_failure(path, message):
         if bar.drawn:
             bar.stream.write("\r\x1b[K")
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {_one_line(message)}", err=True)
 
     try:
         batch = run_transfer(model_path, list(inputs), output, TransferSettings(**options), report=report,

@@ -752,3 +752,18 @@ def test_a_library_warning_repeated_for_every_file_is_shown_once(batch, tmp_path
     result = invoke("denoise", batch / "a.png", batch / "c.png", "-o", tmp_path / "out", "--quiet")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == ["warning: Corrupt EXIF data.  Expecting to read 12 bytes but only got 8."]
+
+
+def test_a_file_name_with_a_line_break_stays_one_line(tmp_path):
+    odd = tmp_path / "two\nlines.png"
+    result = invoke("denoise", odd, "-o", tmp_path / "o.png")
+    line = assert_error(result, 2, "does not exist")
+    assert "two\\nlines.png" in line
+
+
+def test_a_missing_init_equal_to_the_output_is_called_missing(tmp_path, content_file, style_file, vgg16_file):
+    out = tmp_path / "r5.png"
+    result = invoke("stylize", content_file, style_file, "-o", out, "--init", out, "--weights", vgg16_file,
+                    "--iterations", "1", "--size", "32")
+    assert result.exit_code == 2 and "refusing to overwrite" not in result.stderr
+    assert "does not exist" in result.stderr and not out.exists()

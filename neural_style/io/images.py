@@ -581,8 +581,8 @@ def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIO
     if suffix not in extensions:
         problem = f"an unsupported extension '{suffix}'" if suffix else "no extension"
         raise InputError(f"{what} '{path}' has {problem}: use one of {', '.join(extensions)}")
-    for source in inputs:
-        if isinstance(source, (str, os.PathLike)) and _same_file(path, Path(source)):
+    for source in inputs:  # a missing input cannot be overwritten (its own error comes when it is read)
+        if isinstance(source, (str, os.PathLike)) and Path(source).exists() and _same_file(path, Path(source)):
             raise InputError(f"refusing to overwrite input '{source}': choose another {what} path")
     if path.is_file() and not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise InputError(f"{what} '{path}' exists and is read-only: make it writable (chmod u+w) to replace it, "
