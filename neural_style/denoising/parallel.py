@@ -69,6 +69,12 @@ def _stop_requested(signum, frame) -> None:
         raise KeyboardInterrupt
 
 
+def _solved() -> None:
+    """The file's solver has finished: a stop asked from now on waits for the next file (its output is
+    written, not cut short)."""
+    _state["busy"] = False
+
+
 def _work(index: int, path: Path, out: Path, settings: DenoiseSettings, reference: Optional[Path]):
     """One file in a worker: ("done", record), ("failed", message) or ("unprocessed", None)."""
     from .runner import denoise_one  # the worker imports the runner (forkserver: already loaded)
@@ -77,7 +83,7 @@ def _work(index: int, path: Path, out: Path, settings: DenoiseSettings, referenc
         return index, "unprocessed", None
     _state["busy"] = True
     try:
-        return index, "done", denoise_one(path, out, settings, reference, None)
+        return index, "done", denoise_one(path, out, settings, reference, None, solved=_solved)
     except NeuralStyleError as exc:
         return index, "failed", str(exc)
     except KeyboardInterrupt:  # stopped before the solver started: nothing written

@@ -180,11 +180,15 @@ def _denoise_parallel(batch: DenoiseBatch, pairs: Sequence[Pair], settings, refe
 
 
 def denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Optional[Path],
-                 callback) -> Dict:
-    """Read, denoise and write one file; its record (also what a worker of :mod:`.parallel` runs)."""
+                 callback, solved: Optional[Callable[[], None]] = None) -> Dict:
+    """Read, denoise and write one file; its record (also what a worker of :mod:`.parallel` runs).
+    ``solved`` is called when the solver has finished, before scoring and writing (a worker stops
+    being interruptible there)."""
     data = read_image(path, what="input image")
     noisy = to_tensor(data, channels=None)
     result = run_denoise(noisy, settings, callback=callback)
+    if solved is not None:
+        solved()
     image = result.image.cpu().clamp(0, 1)  # what the 8- or 16-bit file holds: scored as written
     record = _record(path, out, noisy, data.bit_depth, result)
     if reference is not None:
