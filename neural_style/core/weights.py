@@ -137,11 +137,16 @@ def _read(path: Path) -> dict:
                            f"(or unset ${ENV_VAR})")
     if path.is_dir():
         raise WeightsError(f"weights '{path}' is a directory: pass the .pth file inside it")
+    if path.stat().st_size == 0:
+        raise WeightsError(f"weights file '{path}' is empty (0 bytes): download or copy it again")
     try:
         with warnings.catch_warnings():  # torch's pickle-protocol notice: our one line says it
             warnings.filterwarnings("ignore", message=".*pickle protocol")
             state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "Unsupported operand" in str(exc) and zipfile.is_zipfile(path):  # a torch file, pickle protocol 5
+            raise WeightsError(f"weights '{path}' were saved with a pickle protocol torch's safe loader does not "
+                               "read: save them again with torch.save(state_dict) at its default protocol") from exc
         if zipfile.is_zipfile(path) or "Unsupported global" in str(exc):  # arbitrary Python objects
             raise WeightsError(f"weights '{path}' refused: the file holds Python objects that could run code "
                                "when loaded (torch.load with weights_only=True): pass a plain state dict saved "
@@ -149,7 +154,8 @@ def _read(path: Path) -> dict:
         raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict (not a PyTorch file, or "
                            "corrupt): check the file") from exc
     except Exception as exc:
-        raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict ({_short(exc)})") from exc
+        raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict ({_short(exc)}): the file is "
+                           "damaged or truncated: download or copy it again") from exc
     if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
         raise WeightsError(f"weights '{path}' hold a {type(state).__name__}, not a state dict: "
                            "pass a file saved with torch.save(model.state_dict())")

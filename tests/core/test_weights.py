@@ -296,3 +296,25 @@ def test_torchvision_download_failure(cached, monkeypatch):
     assert "no network" in message
     assert "\n" not in message
     assert not path.exists()
+
+
+def test_an_empty_or_truncated_file_says_to_fetch_it_again(tmp_path):
+    empty = tmp_path / "empty.pth"
+    empty.write_bytes(b"")
+    with pytest.raises(WeightsError, match=r"is empty \(0 bytes\): download or copy it again"):
+        load_weights(empty)
+    whole = tmp_path / "whole.pth"
+    torch.save({"features.0.weight": torch.zeros(64, 3, 3, 3)}, whole)
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(WeightsError, match="download or copy it again"):
+        load_weights(cut)
+
+
+def test_a_plain_state_dict_at_pickle_protocol_5_is_not_called_unsafe(tmp_path):
+    path = tmp_path / "p5.pth"
+    torch.save({"features.0.weight": torch.zeros(64, 3, 3, 3)}, path, pickle_protocol=5)
+    with pytest.raises(WeightsError) as info:
+        load_weights(path)
+    message = str(info.value)
+    assert "pickle protocol" in message and "could run code" not in message and "\n" not in message
