@@ -41,6 +41,7 @@ from ..settings import (
     DenoiseSettings,
     with_overrides,
 )
+from .stopping import converged
 from .sure import SEARCH_TOLERANCE_FACTOR, choose_tv_weight
 from .tgv import solve_tgv
 
@@ -350,7 +351,7 @@ def _rof_from(y, lam, vectorial, iterations, tolerance, callback, start):
     diff = torch.empty_like(y[..., :, 1:])
     diff_y = torch.empty_like(y[..., 1:, :])
     tau, sigma = 0.25, 0.5  # tau * sigma * 8 <= 1
-    history, reason, check_every = [], "completed", 10
+    history, reason = [], "completed"
     x_check = x.clone()
     timer = time.perf_counter()
     n = 0
@@ -379,15 +380,9 @@ def _rof_from(y, lam, vectorial, iterations, tolerance, callback, start):
             # xbar <- x_new + theta * (x_new - x_old), into the old x's buffer
             x, other = new, x
             xbar = other.mul_(-theta).add_(x, alpha=1 + theta)
-            if n % check_every == 0:
-                change = ((x - x_check).square().mean().sqrt() / x.square().mean().sqrt().clamp(min=1e-12)).item()
-                history.append({"iteration": n, "change": change / check_every})
-                if callback is not None:
-                    callback(Step(n, iterations, {"change": change / check_every}, x, time.perf_counter() - timer))
-                if change < tolerance * check_every:
-                    reason = "converged"
-                    break
-                x_check.copy_(x)
+            if converged(n, iterations, x, x_check, tolerance, history, callback, timer):
+                reason = "converged"
+                break
     except KeyboardInterrupt:
         reason = "interrupted"
     return (OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - timer,

@@ -25,7 +25,8 @@ from typing import Optional, Tuple
 
 import torch
 
-from ..core.optimize import OptimizeResult, Step
+from ..core.optimize import OptimizeResult
+from .stopping import converged
 
 #: alpha0 / alpha1: the weight of E w against that of grad x - w (Bredies et al. use 2; here 2).
 ALPHA_RATIO = 2.0
@@ -121,7 +122,7 @@ def solve_tgv(y: torch.Tensor, alpha1: float, vectorial: bool, iterations: int, 
         x, w, p, q = (t.clone() for t in start)
     xbar, wbar = x.clone(), w.clone()
     tau = sigma = STEP
-    history, reason, check_every, n = [], "completed", 10, 0
+    history, reason, n = [], "completed", 0
     x_check, timer = x.clone(), time.perf_counter()
     try:
         for n in range(1, iterations + 1):
@@ -131,15 +132,9 @@ def solve_tgv(y: torch.Tensor, alpha1: float, vectorial: bool, iterations: int, 
             w_new = w + tau * (p - sym_grad_adjoint(q))
             xbar, wbar = 2 * x_new - x, 2 * w_new - w
             x, w = x_new, w_new
-            if n % check_every == 0:
-                change = ((x - x_check).square().mean().sqrt() / x.square().mean().sqrt().clamp(min=1e-12)).item()
-                history.append({"iteration": n, "change": change / check_every})
-                if callback is not None:
-                    callback(Step(n, iterations, {"change": change / check_every}, x, time.perf_counter() - timer))
-                if change < tolerance * check_every:
-                    reason = "converged"
-                    break
-                x_check.copy_(x)
+            if converged(n, iterations, x, x_check, tolerance, history, callback, timer):
+                reason = "converged"
+                break
     except KeyboardInterrupt:
         reason = "interrupted"
     run = OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - timer,
