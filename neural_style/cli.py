@@ -258,8 +258,6 @@ def _words_or_float(*words, most=math.inf, scale=""):
     return parse
 
 
-_auto_or_float = _words_or_float("auto")
-
 
 _device_option = click.option("--device", default=DEFAULT_DEVICE, show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
 _quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")

@@ -18,7 +18,7 @@ from ..core.metrics import psnr, ssim
 from ..core.optimize import Step
 from ..errors import InputError, NeuralStyleError
 from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, to_tensor, write_image
-from ..io.inputs import plan_batch
+from ..io.inputs import name_failure, plan_batch
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import DenoiseBatchSettings, DenoiseSettings
@@ -127,17 +127,13 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
     return batch
 
 
-def _failure_message(path: Path, message: str) -> str:
-    return message if str(path) in message else f"'{path}': {message}"  # each failure names its file
-
-
 def _denoise_serial(batch: DenoiseBatch, pairs: Sequence[Pair], settings, references, callback, on_file,
                     on_failure) -> None:
     for index, (path, out) in enumerate(pairs, start=1):
         try:
             record = denoise_one(path, out, settings, references.get(path), callback)
         except NeuralStyleError as exc:
-            message = _failure_message(path, str(exc))
+            message = name_failure(path, str(exc))
             if len(pairs) == 1:
                 exc.args = (message,)
                 raise  # one file: its error is the run's
@@ -168,7 +164,7 @@ def _denoise_parallel(batch: DenoiseBatch, pairs: Sequence[Pair], settings, refe
             if on_file is not None:
                 on_file(index + 1, value)
         elif kind == "failed":
-            batch.failures.append({"input": str(path), "output": str(out), "error": _failure_message(path, value)})
+            batch.failures.append({"input": str(path), "output": str(out), "error": name_failure(path, value)})
             if on_failure is not None:
                 on_failure(index + 1, batch.failures[-1])
         else:

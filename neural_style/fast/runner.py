@@ -24,6 +24,7 @@ from ..core.optimize import Step
 from ..errors import InputError, NeuralStyleError
 from ..io.disk import require_space, same_disk
 from ..io.images import check_output_path, to_tensor, write_image
+from ..io.inputs import name_failure
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import DEFAULT_DEVICE, TrainSettings, TransferSettings, with_overrides
@@ -137,11 +138,16 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
     return run
 
 
+def _weight_bytes(net: torch.nn.Module) -> int:
+    """Bytes of a network's float32 parameters."""
+    return 4 * sum(p.numel() for p in net.parameters())
+
+
 def _check_space(trainer: Trainer, output: Path, checkpoint_dir: Path) -> None:
     """The checkpoints still to come (as many as are kept, plus ``last.ckpt`` and one being written) and
     the model must fit on their disks: an upper bound from the network's parameter count."""
     s = trainer.settings
-    model_bytes = 4 * sum(p.numel() for p in trainer.net.parameters()) + 65536
+    model_bytes = _weight_bytes(trainer.net) + 65536
     checkpoint_bytes = 3 * model_bytes  # the weights and Adam's two moments
     left = max(0, trainer.total_steps() - trainer.step)
     coming = math.ceil(left / s.checkpoint_every)  # every checkpoint_every steps and at the end (one of them)
@@ -285,7 +291,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         except NeuralStyleError as exc:
             if len(pairs) == 1:
                 raise
-            message = str(exc) if str(src) in str(exc) else f"'{src}': {exc}"  # each failure names its file
+            message = name_failure(src, str(exc))
             batch.failures.append({"input": str(src), "output": str(dst), "error": message})
             if on_failure is not None:
                 on_failure(src, message)
@@ -313,8 +319,7 @@ def export(model, output, *, check_image=None) -> dict:
     check_output_path(output, inputs=[model] + ([check_image] if check_image else []),
                       extensions=EXPORT_EXTENSIONS, what="export")
     net, _ = load_model(model)
-    weights = 4 * sum(p.numel() for p in net.parameters())
-    require_space(output, 2 * weights + 2**20, "the exported model")  # the weights, the graph: checked
+    require_space(output, 2 * _weight_bytes(net) + 2**20, "the exported model")  # the weights, the graph: checked
     # first, as torch's archive writer aborts the process on a full disk
     sample = to_tensor(check_image, what="check image") if check_image else None
     return export_model(net, output, sample=sample)

@@ -70,3 +70,8 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
     for src, dst in pairs:
         check_output_path(dst, inputs=[*files, *protected], extensions=output_extensions(src))
     return pairs
+
+
+def name_failure(path, message: str) -> str:
+    """A batch failure's message naming its file (prefixed with it unless it already names it)."""
+    return message if str(path) in message else f"'{path}': {message}"
