@@ -65,8 +65,7 @@ class _Group(click.Group):
                 if debug:
                     raise
                 first = (str(exc).strip().splitlines() or [""])[0][:200]
-                click.echo(f"internal error: {type(exc).__name__}: {first}; run with --debug for the traceback",
-                           err=True)
+                _echo(f"internal error: {type(exc).__name__}: {first}; run with --debug for the traceback")
                 sys.exit(1)
 
     def invoke(self, ctx):
@@ -86,22 +85,22 @@ class _Group(click.Group):
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "neural-style"
             hint = f" (see '{where} --help')" if exc.ctx else ""
-            click.echo(f"{where}: error: {exc.format_message()}{hint}", err=True)
+            _echo(f"{where}: error: {exc.format_message()}{hint}")
             sys.exit(2)
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
         except NeuralStyleError as exc:
-            click.echo(f"error: {_one_line(str(exc))}", err=True)
+            _echo(f"error: {exc}")
             sys.exit(exc.exit_code)
         except OSError as exc:
-            click.echo(f"error: {_one_line(signals.describe_os_error(exc))}", err=True)
+            _echo(f"error: {signals.describe_os_error(exc)}")
             sys.exit(1)
         except _Stopped as stop:
-            click.echo(signals.stop_word(stop.interrupt), err=True)
+            _echo(signals.stop_word(stop.interrupt))
             sys.exit(signals.exit_code(stop.interrupt))
         except (click.Abort, KeyboardInterrupt) as exc:
-            click.echo(signals.stop_word(exc), err=True)
+            _echo(signals.stop_word(exc))
             sys.exit(signals.exit_code(exc))
 
 
@@ -122,12 +121,19 @@ def cli():
 
 
 def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    _echo(f"warning: {message}")
 
 
 def _one_line(message: str) -> str:
-    """A message as one line: line breaks (a file name may hold one) written as ``\\n``."""
+    """A message as one printable line: line breaks (a file name may hold one) written as ``\\n``,
+    the bytes of a file name that is not UTF-8 (decoded by Python as lone surrogates) as ``\\xNN``."""
+    message = message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _echo(message: str) -> None:
+    """Every line the commands print (on stderr: stdout is left for data), as :func:`_one_line`."""
+    click.echo(_one_line(message), err=True)
 
 
 def _one_line_warnings():
@@ -137,7 +143,7 @@ def _one_line_warnings():
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         text = (str(message).strip().splitlines() or [category.__name__])[0]
-        text = text if len(text) <= 200 else text[:200].rsplit(" ", 1)[0] + " ..."
+        text = text if len(text) <= 400 else text[:400].rsplit(" ", 1)[0] + " ..."  # a path may be long
         if text not in seen:
             seen.add(text)
             _warn(text)
@@ -267,7 +273,7 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
 
 @cli.command()
 @click.argument("content", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("styles", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("styles", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output image (.png, .jpg, .tif, .webp).")
 @click.option("--bit-depth", type=click.Choice(["auto", "8", "16"]), default=str(STYLIZE_OUT.bit_depth),
@@ -314,7 +320,7 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
 @_quiet_option
 def stylize(content, styles, output, bit_depth, save_every, animation, report, quiet, **options):
     """Optimise an image to match CONTENT's features and the STYLE images' Gram statistics
-    (Gatys et al.)."""
+    (Gatys et al.). A STYLE folder gives every image in it (and its subfolders), in name order."""
     from .io.progress import ProgressBar
     from .style_transfer.runner import stylize_file
 
@@ -345,9 +351,9 @@ def _stylize_outcome(result, output, quiet):
     run = result.run
     best = run.best_iteration
     if run.stop_reason == "interrupted":
-        click.echo(f"{signals.stop_word()} at iteration {run.iterations}: wrote the best image so far "
+        _echo(f"{signals.stop_word()} at iteration {run.iterations}: wrote the best image so far "
                    f"(iteration {best}) to {output}" if best else
-                   f"{signals.stop_word()} before the first iteration finished: wrote no image", err=True)
+                   f"{signals.stop_word()} before the first iteration finished: wrote no image")
         sys.exit(signals.exit_code())
     if run.stop_reason == "non-finite":
         if not best:
@@ -358,9 +364,9 @@ def _stylize_outcome(result, output, quiet):
                                f"(iteration {best}) to {output}")
     if not quiet:
         last = run.history[-1]
-        click.echo(f"wrote {output} ({run.iterations} iterations in {run.seconds:.1f} s on "
+        _echo(f"wrote {output} ({run.iterations} iterations in {run.seconds:.1f} s on "
                    f"{result.device}, {result.precision}; style {last['style']:.3g}, "
-                   f"content {last['content']:.3g})", err=True)
+                   f"content {last['content']:.3g})")
 
 
 @cli.command()
@@ -408,13 +414,13 @@ def denoise(inputs, output, reference, report, quiet, sigma, jobs, **options):
         if not quiet:
             if bar.drawn:  # the summary line replaces the bar; the bar redraws below it
                 bar.stream.write("\r\x1b[K")
-            click.echo(_denoised_line(record), err=True)
+            _echo(_denoised_line(record))
 
     def on_failure(index, failure):
         done[0] = index
         if bar.drawn:
             bar.stream.write("\r\x1b[K")
-        click.echo(f"error: {_one_line(failure['error'])}", err=True)
+        _echo(f"error: {failure['error']}")
 
     try:
         batch = denoise_files(pairs, settings, reference=reference, report=report, on_file=on_file,
@@ -438,17 +444,16 @@ def _batch_outcome(total: int, written: int, failed, unprocessed, report, interr
     """The last line of a batch that did not complete, and its exit code (failures were named as they came)."""
     listed = f" (listed in {report})" if report else ""
     if interrupted and not unprocessed:  # the last file was being denoised: written with its best so far
-        click.echo(f"{signals.stop_word()}: wrote {written} of {_count(total, 'file')} (the last with its best image so far)"
-                   f"{listed}", err=True)
+        _echo(f"{signals.stop_word()}: wrote {written} of {_count(total, 'file')} (the last with its best image so far)"
+              f"{listed}")
         sys.exit(signals.exit_code())
     if unprocessed:
         names = ", ".join(unprocessed[:3]) + (f" and {len(unprocessed) - 3} more" if len(unprocessed) > 3 else "")
-        click.echo(f"{signals.stop_word()}: wrote {written} of {_count(total, 'file')}; not processed: {names}{listed}",
-                   err=True)
+        _echo(f"{signals.stop_word()}: wrote {written} of {_count(total, 'file')}; not processed: {names}{listed}")
         sys.exit(signals.exit_code())
     if failed:
-        click.echo(f"error: {len(failed)} of {_count(total, 'file')} failed (named above){listed}; wrote the other "
-                   f"{written}", err=True)
+        _echo(f"error: {len(failed)} of {_count(total, 'file')} failed (named above){listed}; wrote the other "
+                   f"{written}")
         sys.exit(1)
 
 
@@ -516,7 +521,7 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
     try:
         run = run_train(style, dataset, output, TrainSettings(**options), device=device, checkpoint_dir=checkpoint_dir,
                         resume=resume, report=report, callback=on_step, warn=_warn, download_progress=not quiet,
-                        info=None if quiet else (lambda line: click.echo(line, err=True)))
+                        info=None if quiet else _echo)
     finally:
         bar.close()
     result = run.result
@@ -531,14 +536,14 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
         wrote = f"wrote {output}" if run.model_written else "no step finished: wrote no model"
         resume = (f"resume with --resume {run.last_checkpoint}" if run.last_checkpoint.is_file() else
                   "no checkpoint was written yet")
-        click.echo(f"{signals.stop_word()} at step {result.steps}: {wrote}; {resume}", err=True)
+        _echo(f"{signals.stop_word()} at step {result.steps}: {wrote}; {resume}")
         sys.exit(signals.exit_code())
     if not quiet:
         names = ", ".join(Path(p).name for p in result.skipped[:3]) + (", ..." if result.skipped_files > 3 else "")
         where = f"; all listed in {report}" if report else ""
         skipped = f", {result.skipped_files} unreadable files skipped: {names}{where}" if result.skipped_files else ""
-        click.echo(f"wrote {output} ({result.steps} steps, {result.images_per_second:.2f} images/s on "
-                   f"{run.device}{skipped})", err=True)
+        _echo(f"wrote {output} ({result.steps} steps, {result.images_per_second:.2f} images/s on "
+                   f"{run.device}{skipped})")
 
 
 @cli.command()
@@ -568,7 +573,7 @@ def transfer(model_path, inputs, output, quiet, report, **options):
     def on_failure(path, message):
         if bar.drawn:
             bar.stream.write("\r\x1b[K")
-        click.echo(f"error: {_one_line(message)}", err=True)
+        _echo(f"error: {message}")
 
     try:
         batch = run_transfer(model_path, list(inputs), output, TransferSettings(**options), report=report,
@@ -579,7 +584,7 @@ def transfer(model_path, inputs, output, quiet, report, **options):
     _batch_outcome(total, len(batch.records), batch.failures, batch.unprocessed, report,
                    interrupted=batch.stop_reason == "interrupted")
     if not quiet:
-        click.echo(f"wrote {len(batch.records)} file(s) to {output}", err=True)
+        _echo(f"wrote {len(batch.records)} file(s) to {output}")
 
 
 @cli.command()
@@ -600,7 +605,7 @@ def export(model_path, output, check_image, quiet):
     if not quiet:
         check = (f"max difference {result['max_abs_diff']:.3g} ({result['checked_with']})"
                  if result["max_abs_diff"] is not None else "not checked: pip install onnxruntime")
-        click.echo(f"wrote {output}; {check}", err=True)
+        _echo(f"wrote {output}; {check}")
 
 
 def main(argv=None):

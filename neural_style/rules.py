@@ -24,8 +24,9 @@ class Rule:
     Attributes:
         kind: ``"count"`` (an integer), ``"number"`` (a finite real), ``"choice"``, ``"counts"``
             (one integer or a list of them), ``"flag"`` (a bool) or ``"any"`` (checked where used).
-        minimum: the smallest integer (count) or the bound (number).
+        minimum: the smallest integer (count) or the lower bound (number).
         strict: for numbers, whether ``minimum`` itself is refused.
+        maximum: for numbers, the largest accepted (inclusive; default: any finite number).
         choices: the accepted words (choice), or extra words a count or number also takes
             (like ``"auto"``).
         none: whether None is accepted.
@@ -36,6 +37,7 @@ class Rule:
     strict: bool = False
     choices: Tuple = ()
     none: bool = False
+    maximum: float = math.inf
 
     def describe(self) -> str:
         """What the rule accepts, in words: ``'auto' or an integer >= 1``."""
@@ -45,7 +47,8 @@ class Rule:
         if self.kind == "count":
             words.append(f"an integer >= {self.minimum:g}")
         elif self.kind == "number":
-            words.append(f"a finite number {'>' if self.strict else '>='} {self.minimum:g}")
+            most = f" and <= {self.maximum:g}" if math.isfinite(self.maximum) else ""
+            words.append(f"a finite number {'>' if self.strict else '>='} {self.minimum:g}{most}")
         elif self.kind == "counts":
             words.append(f"an integer >= {self.minimum:g} or a list of them")
         elif self.kind == "flag":
@@ -71,7 +74,8 @@ class Rule:
         if self.kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 return False
-            return value > self.minimum if self.strict else value >= self.minimum
+            above = value > self.minimum if self.strict else value >= self.minimum
+            return above and value <= self.maximum
         return self.kind == "any"
 
 
@@ -84,9 +88,10 @@ def count(minimum: int, *, none: bool = False, words: Sequence[str] = ()) -> Rul
     return Rule("count", minimum=minimum, none=none, choices=tuple(words))
 
 
-def number(minimum: float = 0, *, strict: bool = False, none: bool = False, words: Sequence[str] = ()) -> Rule:
-    """A finite real number above ``minimum`` (``strict``) or at least ``minimum``."""
-    return Rule("number", minimum=minimum, strict=strict, none=none, choices=tuple(words))
+def number(minimum: float = 0, *, strict: bool = False, maximum: float = math.inf, none: bool = False,
+           words: Sequence[str] = ()) -> Rule:
+    """A finite real number above ``minimum`` (``strict``) or at least ``minimum``, and at most ``maximum``."""
+    return Rule("number", minimum=minimum, strict=strict, none=none, choices=tuple(words), maximum=maximum)
 
 
 def choice(choices: Sequence, *, none: bool = False) -> Rule:

@@ -31,6 +31,10 @@ MODELS = ("vgg16", "vgg19")
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 #: denoise's iteration limit when ``iterations`` is None, per solver.
 DENOISE_ITERATIONS = {"primal-dual": 300, "lbfgs": 500, "adam": 500}
+#: The largest total variation order accepted: differences of [0, 1] pixels raised to higher powers
+#: vanish in float32 (0.01 ** 23 underflows to 0) and their gradients turn to 0 * inf = NaN; the orders in
+#: use are 1 (ROF) to 2 (Mahendran & Vedaldi's smoothness prior), up to about 3.
+MAX_TV_BETA = 10.0
 #: denoise's Adam learning rate (pixels in [0, 1]; its steps are sums over the image).
 DENOISE_ADAM_LR = 0.01
 
@@ -82,7 +86,7 @@ class StylizeSettings:
     content_weight: float = field(default=1.0, metadata=rule(number(0)))
     style_weight: float = field(default=5.0, metadata=rule(number(0)))
     tv_weight: float = field(default=2.0, metadata=rule(number(0)))
-    tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True)))
+    tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True, maximum=MAX_TV_BETA)))
     content_layers: LayerSpec = "relu4_2"
     style_layers: LayerSpec = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
     style_blend_weights: Optional[Sequence[float]] = None
@@ -143,7 +147,7 @@ class DenoiseSettings:
     """
 
     regularizer: str = field(default="tv", metadata=rule(choice(REGULARIZERS)))
-    tv_beta: float = field(default=1.0, metadata=rule(number(0, strict=True)))
+    tv_beta: float = field(default=1.0, metadata=rule(number(0, strict=True, maximum=MAX_TV_BETA)))
     tv_weight: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto", "rule"))))
     sigma: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto",))))
     fidelity: str = field(default="l2", metadata=rule(choice(FIDELITIES)))
@@ -199,7 +203,7 @@ class TrainSettings:
     content_weight: float = field(default=4.0, metadata=rule(number(0)))
     style_weight: float = field(default=5.0, metadata=rule(number(0)))
     tv_weight: float = field(default=2.0, metadata=rule(number(0)))
-    tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True)))
+    tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True, maximum=MAX_TV_BETA)))
     style_size: Optional[int] = field(default=None, metadata=rule(count(16, none=True)))
     seed: int = field(default=0, metadata=rule(count(0)))
     amp: bool = field(default=False, metadata=rule(flag()))

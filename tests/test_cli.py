@@ -681,7 +681,7 @@ BAD_INPUT = {
         2, [f"weights file '{c.tmp / 'none.pth'}' does not exist"], "error: "),
     "text weights": lambda c: (
         [c.content, c.style, "-o", c.out, "--weights", _write(c.tmp / "w.pth", b"hello\n"), "--size", "32"],
-        2, [f"weights '{c.tmp / 'w.pth'}' are not a readable PyTorch state dict"], "error: "),
+        2, [f"weights '{c.tmp / 'w.pth'}' is not a PyTorch file (or is corrupt)"], "error: "),
     "wrong-shape weights": lambda c: (
         [c.content, c.style, "-o", c.out, "--weights", _wrong_shapes(c), "--size", "32"],
         2, [f"weights '{c.tmp / 'wrong.pth'}' do not match vgg16: 0.weight has shape (64, 3, 5, 5), "
@@ -692,9 +692,9 @@ BAD_INPUT = {
     "report not json": lambda c: (
         [c.content, c.style, "-o", c.out, "--report", c.tmp / "r.txt", *c.fast],
         2, [f"report '{c.tmp / 'r.txt'}' has an unsupported extension '.txt'"], "error: "),
-    "animation avi": lambda c: (
-        [c.content, c.style, "-o", c.out, "--animation", c.tmp / "a.avi", *c.fast],
-        2, [f"animation '{c.tmp / 'a.avi'}' has an unsupported extension '.avi'"], "error: "),
+    "animation flv": lambda c: (
+        [c.content, c.style, "-o", c.out, "--animation", c.tmp / "a.flv", *c.fast],
+        2, [f"animation '{c.tmp / 'a.flv'}' has an unsupported extension '.flv'"], "error: "),
     "too few blend weights": lambda c: (
         [c.content, c.style, c.style2, "-o", c.out, "--style-blend-weights", "1", *c.fast],
         2, ["got 1 style blend weights for 2 style images"], "error: "),
@@ -719,7 +719,8 @@ BAD_INPUT = {
         "neural-style stylize: error: "),
     "infinite tv beta": lambda c: (
         [c.content, c.style, "-o", c.out, "--tv-beta", "inf", *c.fast],
-        2, ["Invalid value for '--tv-beta': must be a finite number > 0, got 'inf'"], "neural-style stylize: error: "),
+        2, ["Invalid value for '--tv-beta': must be a finite number > 0 and <= 10, got 'inf'"],
+        "neural-style stylize: error: "),
     "nan content weight": lambda c: (
         [c.content, c.style, "-o", c.out, "--content-weight", "nan", *c.fast],
         2, ["Invalid value for '--content-weight': must be a finite number >= 0, got 'nan'"],

@@ -89,9 +89,9 @@ def test_the_same_bad_value_gets_the_same_words_in_every_command(files):
     lines = {command: invoke(*command_line(command, files), "--tv-beta", "inf").stderr
              for command in ("stylize", "denoise", "train")}
     for command, line in lines.items():  # word for word, only the command's name differs
-        assert line == (f"neural-style {command}: error: Invalid value for '--tv-beta': must be a finite number > 0, "
-                        f"got 'inf' (see 'neural-style {command} --help')\n"), line
-    assert all("must be a finite number > 0, got 'inf'" in line for line in lines.values()), lines
+        assert line == (f"neural-style {command}: error: Invalid value for '--tv-beta': must be a finite number > 0 "
+                        f"and <= 10, got 'inf' (see 'neural-style {command} --help')\n"), line
+    assert all("must be a finite number > 0 and <= 10, got 'inf'" in line for line in lines.values()), lines
 
 
 # --- the last resort, --debug, OS errors ----------------------------------------------------
@@ -257,6 +257,22 @@ def test_denoise_batch_with_a_corrupt_file_processes_the_rest_and_reports_it(bat
     assert [Path(r["input"]).name for r in report["images"]] == ["a.png", "c.png"]
     assert [Path(f["input"]).name for f in report["failures"]] == ["b.jpg"] and report["failures"][0]["error"]
     assert report["stop_reason"] == "completed" and report["unprocessed"] == []
+
+
+@pytest.mark.parametrize("command", ["stylize", "denoise", "train", "transfer"])
+def test_a_stop_while_the_first_image_is_read_still_writes_the_report(command, files, tmp_path, monkeypatch,
+                                                                       vgg16_file):
+    from neural_style.io import images
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(images, "_read_file", stop)
+    report = tmp_path / "r.json"
+    weights = ["--weights", vgg16_file] if command in ("stylize", "train") else []
+    result = invoke(*command_line(command, files), "--report", report, *weights)
+    assert result.exit_code == 130 and "Traceback" not in result.stderr
+    assert json.loads(report.read_text())["stop_reason"] == "interrupted"
 
 
 def test_denoise_interrupted_writes_the_report_and_names_the_unprocessed_files(batch, tmp_path, monkeypatch):
@@ -443,7 +459,7 @@ def test_keep_checkpoints_rotates_the_step_files(files, tmp_path, vgg16_file, ke
     assert result.exit_code == 0, result.output
     folder = tmp_path / "m2-checkpoints"
     assert sorted(p.name for p in folder.glob("*.ckpt")) == ["last.ckpt"] + [f"step-{s:06d}.ckpt" for s in left]
-    assert len(list(folder.glob("step-*.jpg"))) == 6  # previews stay
+    assert sorted(p.name for p in folder.glob("step-*.jpg")) == [f"step-{s:06d}.jpg" for s in left]  # with theirs
     from neural_style.fast.checkpoints import read_checkpoint
     assert read_checkpoint(folder / "last.ckpt")["step"] == 6
 
@@ -500,10 +516,47 @@ def test_an_animation_into_a_still_format_says_only_the_first_frame_is_used(file
     result = invoke("transfer", files["model"], src, "-o", tmp_path / "out.jpg", "--quiet")
     assert result.exit_code == 0 and result.stderr.splitlines() == [
         "warning: 'anim.webp' has 3 frames but 'out.jpg' holds one: only the first is stylised "
-        "(write to .webp, .png for all)"]
+        "(write to .gif, .webp, .png, .tif or a video for all)"]
     result = invoke("denoise", src, "-o", tmp_path / "d.png", "--quiet")
     assert result.exit_code == 0 and result.stderr.splitlines() == [
         f"warning: input image '{src}' has 3 frames: only the first is used"]
+
+
+@pytest.mark.parametrize("src_ext, dst_ext", [(".gif", ".webp"), (".gif", ".png"), (".webp", ".gif"),
+                                              (".png", ".gif"), (".webp", ".png")])
+def test_transfer_converts_between_animated_formats_keeping_every_frame_and_its_timing(files, tmp_path, src_ext,
+                                                                                        dst_ext):
+    frames = [Image.fromarray(np.random.default_rng(i).integers(0, 255, (20, 24, 3), dtype=np.uint8))
+              for i in range(3)]
+    src = tmp_path / f"anim{src_ext}"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=[100, 200, 300], loop=0)
+    out = tmp_path / f"out{dst_ext}"
+    assert_ok(invoke("transfer", files["model"], src, "-o", out, "--quiet"))
+    from neural_style.io.animation import read_frames
+    written, timing = read_frames(out)
+    assert len(written) == 3 and timing.durations == (100, 200, 300) and written[0].shape == (20, 24, 3)
+
+
+def test_transfer_keeps_every_page_of_a_multi_page_tiff_and_its_16_bits(files, tmp_path):
+    import tifffile
+
+    src = tmp_path / "pages.tif"
+    rng = np.random.default_rng(4)
+    with tifffile.TiffWriter(src) as tiff:
+        tiff.write(rng.integers(0, 65535, (20, 24, 3), dtype=np.uint16), photometric="rgb")
+        tiff.write(rng.integers(0, 65535, (16, 12), dtype=np.uint16), photometric="minisblack")  # its own size
+    out = tmp_path / "out.tif"
+    assert_ok(invoke("transfer", files["model"], src, "-o", out, "--quiet"))
+    with tifffile.TiffFile(out) as tiff:
+        pages = [page.asarray() for page in tiff.pages]
+    assert [p.shape for p in pages] == [(20, 24, 3), (16, 12, 3)] and all(p.dtype == np.uint16 for p in pages)
+    assert (pages[0] % 257 != 0).any()  # not 8-bit values scaled up (v * 257)
+    result = invoke("transfer", files["model"], src, "-o", tmp_path / "first.jpg", "--quiet")
+    assert result.exit_code == 0 and "'pages.tif' has 2 frames but 'first.jpg' holds one" in result.stderr
+    assert_error(invoke("transfer", files["model"], src, "-o", tmp_path / "anim.png"), 2,
+                 "the 2 frames of", "differ in size, which 'anim.png' cannot hold: write them to a .tif")
+    assert_ok(invoke("transfer", files["model"], files["content"], "-o", tmp_path / "still.gif", "--quiet"))
+    assert Image.open(tmp_path / "still.gif").n_frames == 1
 
 
 def test_grey_content_and_grey_styles_give_a_grey_output(grey_content_file, tmp_path, vgg16_file, style_file):
@@ -514,6 +567,47 @@ def test_grey_content_and_grey_styles_give_a_grey_output(grey_content_file, tmp_
     assert Image.open(tmp_path / "g.png").mode == "L"
     assert_ok(invoke("stylize", grey_content_file, style_file, "-o", tmp_path / "c.png", *base))
     assert Image.open(tmp_path / "c.png").mode == "RGB"  # a colour style: colour out
+    assert_ok(invoke("stylize", grey_content_file, style_file, "-o", tmp_path / "k.png", *base, "--original-colors"))
+    assert Image.open(tmp_path / "k.png").mode == "L"  # the content's own colours: grey
+
+
+def test_transfer_with_original_colors_keeps_a_grey_input_grey(files, grey_content_file, tmp_path):
+    assert_ok(invoke("transfer", files["model"], grey_content_file, "-o", tmp_path / "k.png", "--original-colors"))
+    assert Image.open(tmp_path / "k.png").mode == "L"
+    assert_ok(invoke("transfer", files["model"], grey_content_file, "-o", tmp_path / "c.png"))
+    assert Image.open(tmp_path / "c.png").mode == "RGB"
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif"])
+def test_denoise_and_transfer_keep_the_resolution(files, tmp_path, suffix):
+    src = tmp_path / f"dpi{suffix}"
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(src, dpi=(300, 150))
+    for command in (["denoise"], ["transfer", files["model"]]):
+        out = tmp_path / f"{command[0]}{suffix}"
+        assert_ok(invoke(*command, src, "-o", out, "--quiet"))
+        assert [round(v) for v in Image.open(out).info["dpi"]] == [300, 150], command
+        assert [round(v) for v in Image.open(src).info["dpi"]] == [300, 150]
+    result = invoke("denoise", src, "-o", tmp_path / "d.webp", "--quiet")
+    assert result.exit_code == 0 and "cannot hold the resolution (DPI, dropped)" in result.stderr
+
+
+def test_tiff_samples_beyond_8_and_16_bits_are_said_or_refused(tmp_path):
+    """32-bit integers have no standard range: refused (they came out all white); floats are clipped
+    to 0..1 and written with 16 bits, which a warning says; CMYK read as RGB is said."""
+    wide = tmp_path / "wide.tif"
+    Image.fromarray(np.full((12, 12), 100000, np.int32), mode="I").save(wide)
+    assert_error(invoke("denoise", wide, "-o", tmp_path / "w.tif", "--sigma", "10"), 2,
+                 "has 32-bit integer samples (100000..100000) beyond 16 bits", "convert it to 16-bit")
+    floats = tmp_path / "float.tif"
+    Image.fromarray(np.linspace(-0.5, 1.5, 144, dtype=np.float32).reshape(12, 12), mode="F").save(floats)
+    result = invoke("denoise", floats, "-o", tmp_path / "f.tif", "--sigma", "10", "--quiet")
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        f"warning: input image '{floats}' has 32-bit float samples: read as 0..1 (values -0.5..1.5 clipped); "
+        "an output keeps 16 bits of them"]
+    cmyk = tmp_path / "cmyk.jpg"
+    Image.fromarray(np.random.default_rng(3).integers(0, 255, (12, 12, 3), dtype=np.uint8)).convert("CMYK").save(cmyk)
+    result = invoke("denoise", cmyk, "-o", tmp_path / "c.png", "--sigma", "10", "--quiet")
+    assert result.exit_code == 0 and "is CMYK: it is read as RGB" in result.stderr
 
 
 def test_denoise_and_transfer_take_files_and_folders_the_same_way(batch, files, tmp_path):
@@ -527,6 +621,56 @@ def test_denoise_and_transfer_take_files_and_folders_the_same_way(batch, files, 
         twin.mkdir(exist_ok=True)
         (twin / "a.png").write_bytes((batch / "a.png").read_bytes())
         assert_error(invoke(*command, batch, twin, "-o", tmp_path / "x"), 2, "two inputs are named 'a.png'")
+
+
+def test_folders_are_read_as_trees_without_hidden_files_in_every_command(batch, files, tmp_path):
+    """denoise and transfer mirror a folder's tree in -o; hidden files (macOS ._NAME) and folders are
+    skipped by denoise, transfer and train alike."""
+    (batch / "b.jpg").unlink()
+    (batch / "sub").mkdir()
+    (batch / "sub" / "d.png").write_bytes((batch / "a.png").read_bytes())
+    (batch / "sub" / "a.png").write_bytes((batch / "c.png").read_bytes())  # same name, other folder: fine
+    (batch / "._a.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (batch / ".cache").mkdir()
+    (batch / ".cache" / "e.png").write_bytes(b"not an image")
+    for command in (["denoise"], ["transfer", files["model"]]):
+        out = tmp_path / f"out-{command[0]}"
+        assert_ok(invoke(*command, batch, "-o", out, "--quiet"))
+        assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+            "a.png", "c.png", "sub/a.png", "sub/d.png"]
+    from neural_style.fast.training import find_images
+    assert [str(p.relative_to(batch)) for p in find_images(batch)] == ["a.png", "c.png", "sub/a.png", "sub/d.png"]
+
+
+def test_stylize_takes_a_folder_of_style_images(files, tmp_path, vgg16_file):
+    styles = tmp_path / "styles"
+    (styles / "more").mkdir(parents=True)
+    (styles / "a.png").write_bytes(Path(files["style"]).read_bytes())
+    (styles / "more" / "b.png").write_bytes(Path(files["style"]).read_bytes())
+    (styles / "._a.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    base = ["stylize", files["content"], styles, "-o", tmp_path / "o.png", "--size", "32", "--iterations", "1",
+            "--weights", vgg16_file, "--quiet"]
+    assert_ok(invoke(*base, "--report", tmp_path / "r.json"))
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["settings"]["styles"] == [str(styles / "a.png"), str(styles / "more" / "b.png")]
+    assert_error(invoke(*base, "--style-blend-weights", "1,2,3"), 2, "got 3 style blend weights for 2 style images")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_error(invoke(*base[:2], empty, *base[3:]), 2, f"style folder '{empty}' holds no images")
+
+
+def test_train_never_reads_its_own_previews_from_a_dataset_holding_its_output(files, tmp_path, vgg16_file):
+    """-o inside the dataset puts the checkpoint folder (and its previews) there: a second run must
+    not train on them (the short-training warning counts the files read)."""
+    photos = files["photos"]
+    args = ["train", files["style"], "--dataset", photos, "-o", photos / "m.pth", "--weights", vgg16_file,
+            "--image-size", "32", "--batch-size", "1", "--width", "0.25", "--iterations", "2",
+            "--checkpoint-every", "1"]
+    for _ in range(2):
+        result = invoke(*args)
+        assert_ok(result)
+        assert "(2 files, batch 1)" in result.stderr
+    assert len(list((photos / "m-checkpoints").glob("step-*.jpg"))) == 2
 
 
 def test_sigterm_during_training_writes_the_model_and_leaves_consistent_checkpoints(files, tmp_path, vgg16_file):
@@ -582,6 +726,8 @@ def test_train_checks_memory_before_the_first_step(files, tmp_path, vgg16_file):
         assert_error(result, 2, "a training step at --image-size", "needs about",
                      "use a smaller --image-size, --batch-size or --width")
         assert not (tmp_path / "m2.pth").exists()
+    result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2000", "--style-size", "100000"))
+    assert_error(result, 2, "the style image at --style-size 100000", "use a smaller --style-size")
 
 
 def test_stylize_keeps_16_bits_when_every_input_has_them(tmp_path, vgg16_file, content_file, style_file):
@@ -605,8 +751,9 @@ def test_huge_finite_values_overflowing_the_lambda_rule_are_one_line(files):
     from neural_style.denoising.solver import run_denoise
     from neural_style.errors import InputError
 
-    result = invoke("denoise", files["content"], "-o", files["out"] / "d.png", "--tv-beta", "1e300")
-    assert_error(result, 2, "the lambda rule overflows", "pass --tv-weight")
+    for command in ("denoise", "train", "stylize"):  # an order past any use: refused by its rule, not "lower --lr"
+        result = invoke(*command_line(command, files), "--tv-beta", "1e300")
+        assert_error(result, 2, "'--tv-beta': must be a finite number > 0 and <= 10, got '1e300'", prefix="")
     with pytest.raises(InputError, match="the lambda rule overflows"):  # --sigma stops at 255; the API does not
         run_denoise(torch.rand(1, 1, 8, 8), sigma=1e300)
 
@@ -759,6 +906,18 @@ def test_a_file_name_with_a_line_break_stays_one_line(tmp_path):
     result = invoke("denoise", odd, "-o", tmp_path / "o.png")
     line = assert_error(result, 2, "does not exist")
     assert "two\\nlines.png" in line
+
+
+def test_odd_file_names_are_printed_as_one_readable_line_in_every_message(batch, tmp_path):
+    """Success lines too: a line break is written \\n, a name that is not UTF-8 as its bytes \\xNN."""
+    odd = batch / os.fsdecode(b"two\nlines-\xff\xfd.png")
+    (batch / "a.png").rename(odd)
+    result = invoke("denoise", odd, batch / "b.jpg", "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3 and all("\udcff" not in line for line in lines)
+    assert lines[0].startswith(str(batch / "two\\nlines-\\xff\\xfd.png") + ": sigma")
+    assert (tmp_path / "out" / odd.name).is_file()
 
 
 def test_a_missing_init_equal_to_the_output_is_called_missing(tmp_path, content_file, style_file, vgg16_file):

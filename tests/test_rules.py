@@ -32,6 +32,8 @@ def bad_values(check):
         values += [1.5, check.minimum - 1]
     if check.kind == "number" and check.strict:
         values.append(check.minimum)
+    if check.kind == "number" and math.isfinite(check.maximum):
+        values += [check.maximum * 1.01, 1e308]
     if check.kind == "flag":
         values += [1, "yes"]
     if not check.none:
@@ -73,5 +75,5 @@ def test_the_same_field_name_has_the_same_rule_wherever_its_meaning_is_the_same(
         for name, check in ruled_fields(kind):
             if name in ("tv_beta", "content_weight", "style_weight", "lr", "batch_size", "model",
                         "weights_format", "original_colors"):
-                seen.setdefault(name, set()).add((check.kind, check.minimum, check.strict))
+                seen.setdefault(name, set()).add((check.kind, check.minimum, check.strict, check.maximum))
     assert all(len(rules) == 1 for rules in seen.values()), seen

@@ -16,9 +16,6 @@ a silent partial load.
 """
 
 import os
-import pickle
-import warnings
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Union
@@ -27,6 +24,7 @@ import torch
 from torchvision.models import VGG16_Weights, VGG19_Weights
 
 from ..errors import DownloadError, WeightsError
+from ..io.torchfile import load_torch_file
 from ..settings import WEIGHTS_FORMATS  # noqa: F401  (re-exported: the accepted --weights-format values)
 
 ENV_VAR = "NEURAL_STYLE_WEIGHTS"
@@ -139,33 +137,12 @@ def _read(path: Path) -> dict:
         raise WeightsError(f"weights '{path}' is a directory: pass the .pth file inside it")
     if path.stat().st_size == 0:
         raise WeightsError(f"weights file '{path}' is empty (0 bytes): download or copy it again")
-    try:
-        with warnings.catch_warnings():  # torch's pickle-protocol notice: our one line says it
-            warnings.filterwarnings("ignore", message=".*pickle protocol")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "Unsupported operand" in str(exc) and zipfile.is_zipfile(path):  # a torch file, pickle protocol 5
-            raise WeightsError(f"weights '{path}' were saved with a pickle protocol torch's safe loader does not "
-                               "read: save them again with torch.save(state_dict) at its default protocol") from exc
-        if zipfile.is_zipfile(path) or "Unsupported global" in str(exc):  # arbitrary Python objects
-            raise WeightsError(f"weights '{path}' refused: the file holds Python objects that could run code "
-                               "when loaded (torch.load with weights_only=True): pass a plain state dict saved "
-                               "with torch.save(model.state_dict())") from exc
-        raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict (not a PyTorch file, or "
-                           "corrupt): check the file") from exc
-    except Exception as exc:
-        raise WeightsError(f"weights '{path}' are not a readable PyTorch state dict ({_short(exc)}): the file is "
-                           "damaged or truncated: download or copy it again") from exc
+    state = load_torch_file(path, f"weights '{path}'", "pass a plain state dict saved with "
+                            "torch.save(model.state_dict())", error=WeightsError)
     if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
         raise WeightsError(f"weights '{path}' hold a {type(state).__name__}, not a state dict: "
                            "pass a file saved with torch.save(model.state_dict())")
     return state
-
-
-def _short(exc: BaseException, limit: int = 100) -> str:
-    """The first line of ``exc``, cut at a word boundary under ``limit`` characters."""
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
 
 def _strip(state: dict, path: Path) -> dict:
@@ -204,4 +181,10 @@ def _check(state: dict, model: str, source: str) -> dict:
         if got != shape:
             raise WeightsError(f"weights '{source}' do not match {model}: {key} has shape "
                                f"{got}, expected {shape}")
+        if not torch.is_tensor(state[key]) or not state[key].is_floating_point():
+            raise WeightsError(f"weights '{source}' hold {key} as {type(state[key]).__name__}, not floating-point "
+                               "values: pass a torchvision VGG state dict")
+        if not torch.isfinite(state[key]).all():
+            raise WeightsError(f"weights '{source}' hold NaN or infinite values in {key}: the file is damaged: "
+                               "download or copy it again")
     return {k: state[k].float() for k in expected}

@@ -190,7 +190,7 @@ def denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Opt
     if reference is not None:
         record.update(_scores(reference, path, data, noisy, image))
     write_image(out, image, bit_depth=data.bit_depth, alpha=data.alpha, icc_profile=data.icc_profile,
-                exif=data.exif)
+                exif=data.exif, dpi=data.dpi)
     return record
 
 

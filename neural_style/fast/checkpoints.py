@@ -14,17 +14,13 @@ folder (by default ``<output stem>-checkpoints/`` beside the model file); at the
 it writes a checkpoint (and ``last.ckpt``) too.
 """
 
-import pickle
-import warnings
-import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
-
-import torch
 
 from .. import signals
 from ..errors import InputError, NeuralStyleError
 from ..io.images import atomic_torch_save, atomic_write
+from ..io.torchfile import load_torch_file
 
 FORMAT = "neural-style-checkpoint"
 VERSION = 1
@@ -78,12 +74,12 @@ def save_checkpoint(folder, state: Mapping[str, Any], step: int) -> Path:
 
 
 def prune_checkpoints(folder, keep: int) -> List[Path]:
-    """Delete all but the newest ``keep`` ``step-NNNNNN.ckpt`` files of ``folder`` (0: keep all);
-    ``last.ckpt`` and the previews stay. Returns the files deleted."""
+    """Delete all but the newest ``keep`` ``step-NNNNNN.ckpt`` files of ``folder`` (0: keep all),
+    each with its preview ``step-NNNNNN.jpg``; ``last.ckpt`` stays. Returns the files deleted."""
     if keep <= 0:
         return []
     steps = sorted(Path(folder).glob("step-*.ckpt"))  # zero-padded: name order is step order
-    old = steps[:-keep]
+    old = [path for step in steps[:-keep] for path in (step, step.with_suffix(".jpg")) if path.exists()]
     for path in old:
         path.unlink(missing_ok=True)
     return old
@@ -96,22 +92,7 @@ def read_checkpoint(path) -> Dict[str, Any]:
         InputError: an unreadable or foreign file, or a version newer than :data:`VERSION`.
     """
     path = Path(path)
-    try:
-        with warnings.catch_warnings():  # torch's pickle-protocol notice: our one line says it
-            warnings.filterwarnings("ignore", message=".*pickle protocol")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except OSError as exc:
-        raise InputError(f"checkpoint '{path}' cannot be read ({exc.strerror or type(exc).__name__}): "
-                         "check the file and its permissions") from exc
-    except pickle.UnpicklingError as exc:
-        if zipfile.is_zipfile(path) or "Unsupported global" in str(exc):
-            raise InputError(f"checkpoint '{path}' refused: it holds Python objects that could run code when "
-                             f"loaded (weights_only=True): {_ADVICE}") from exc
-        raise InputError(f"checkpoint '{path}' is corrupt or not a checkpoint (torch.load failed): "
-                         f"{_ADVICE}") from exc
-    except Exception as exc:  # RuntimeError, EOFError... from a damaged or foreign file
-        raise InputError(f"checkpoint '{path}' is corrupt or not a checkpoint (torch.load failed): "
-                         f"{_ADVICE}") from exc
+    state = load_torch_file(path, f"checkpoint '{path}'", _ADVICE)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise InputError(f"'{path}' is not a neural-style checkpoint: {_ADVICE}")
     version = state.get("version")

@@ -14,9 +14,6 @@ cannot run code; the state dict is loaded strictly and must match the config exa
 
 import json
 import os
-import pickle
-import warnings
-import zipfile
 from pathlib import Path
 from typing import Mapping, Optional, Tuple, Union
 
@@ -24,6 +21,7 @@ import torch
 
 from ..errors import InputError
 from ..io.images import atomic_torch_save
+from ..io.torchfile import load_torch_file
 from .transformer import TransformerNet, parameter_count
 
 FORMAT = "neural-style-transformer"
@@ -124,27 +122,12 @@ def _read(path: Path):
     if path.is_dir():
         raise InputError(f"model file '{path}' is a directory: pass the .pth file written by `neural-style train`")
     try:
-        if os.path.getsize(path) == 0:
-            raise InputError(f"model file '{path}' is empty (0 bytes): {_ADVICE}")
-        with warnings.catch_warnings():  # torch's pickle-protocol notice: our one line says it
-            warnings.filterwarnings("ignore", message=".*pickle protocol")
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except InputError:
-        raise
-    except OSError as exc:
-        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror or type(exc).__name__
-        raise InputError(f"model file '{path}' cannot be read ({reason}): check the file and its "
-                         "permissions") from exc
-    except pickle.UnpicklingError as exc:
-        if zipfile.is_zipfile(path) or "Unsupported global" in str(exc):
-            raise InputError(f"'{path}' refused: it holds Python objects that could run code when loaded, so it "
-                             f"cannot be loaded safely (weights_only=True); it is not a neural-style model file: "
-                             f"{_ADVICE}") from exc
-        raise InputError(f"'{path}' is not a neural-style model file (not a PyTorch file, or corrupt): "
-                         f"{_ADVICE}") from exc
-    except Exception as exc:  # RuntimeError, EOFError... from a truncated or damaged archive
-        raise InputError(f"model file '{path}' is corrupt or truncated (torch.load failed): copy it again "
-                         "or train it again with `neural-style train`") from exc
+        empty = os.path.getsize(path) == 0
+    except OSError:
+        empty = False  # load_torch_file says why it cannot be read
+    if empty:
+        raise InputError(f"model file '{path}' is empty (0 bytes): {_ADVICE}")
+    return load_torch_file(path, f"model file '{path}'", _ADVICE)
 
 
 #: The weights a model config may ask for before the network is built (width 16 is 430 M parameters, 1.7 GB).

@@ -108,9 +108,15 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
         raise InputError(f"checkpoint '{resume}' does not exist: pass a .ckpt from the checkpoint folder")
     with _process_group(resolve_device(device)) as (dev, rank, world_size):
         say = (warn or _warn) if rank == 0 else (lambda message: None)
-        trainer = Trainer(style, dataset, settings, device=dev, rank=rank, world_size=world_size,
-                          download_progress=download_progress)
-        _resume(trainer, resume, say, (info or (lambda message: None)) if rank == 0 else (lambda message: None))
+        try:
+            trainer = Trainer(style, dataset, settings, device=dev, rank=rank, world_size=world_size,
+                              download_progress=download_progress, exclude=[checkpoint_dir])
+            _resume(trainer, resume, say, (info or (lambda message: None)) if rank == 0 else (lambda message: None))
+        except KeyboardInterrupt:  # while reading the dataset, the style or the weights: the report says so
+            if report is not None and rank == 0:
+                stopped = TrainResult(steps=0, stop_reason="interrupted")
+                _write_report(report, settings, style, dataset, dev, world_size, stopped, model_written=False)
+            raise
         start_step = trainer.step
         if rank == 0:
             _check_space(trainer, output, checkpoint_dir)
@@ -128,14 +134,17 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
     if run.model_written:
         save_model(output, trainer.net, trainer.metadata())
     if report is not None and rank == 0:  # also when no model was written (stopped at step 0, non-finite)
-        write_report(report, {"command": "train",
-                              "settings": {**asdict(settings), "style": style, "dataset": dataset},
-                              "device": str(dev), "world_size": world_size, "steps": result.steps,
-                              "images_per_second": result.images_per_second,
-                              "skipped_files": result.skipped_files, "skipped": result.skipped,
-                              "history": result.history, "model_written": run.model_written,
-                              "stop_reason": result.stop_reason})
+        _write_report(report, settings, style, dataset, dev, world_size, result, run.model_written)
     return run
+
+
+def _write_report(report, settings: TrainSettings, style, dataset, dev, world_size: int, result: TrainResult,
+                  model_written: bool) -> None:
+    write_report(report, {"command": "train", "settings": {**asdict(settings), "style": style, "dataset": dataset},
+                          "device": str(dev), "world_size": world_size, "steps": result.steps,
+                          "images_per_second": result.images_per_second, "skipped_files": result.skipped_files,
+                          "skipped": result.skipped, "history": result.history, "model_written": model_written,
+                          "stop_reason": result.stop_reason})
 
 
 def _weight_bytes(net: torch.nn.Module) -> int:

@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -25,13 +25,12 @@ from ..core.features import activation_bytes
 from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import Step
 from ..errors import InputError
-from ..io.images import resize_long_side, resize_to, to_tensor
+from ..io.images import IMAGE_EXTENSIONS, resize_long_side, resize_to, to_tensor
+from ..io.inputs import folder_files
 from ..rules import validate
 from ..settings import TrainSettings
 from . import checkpoints
 from .transformer import TransformerNet, inference_bytes, parameter_count
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
 
 @dataclass
@@ -54,14 +53,16 @@ class TrainResult:
     stop_reason: str = "completed"
 
 
-def find_images(root) -> List[Path]:
-    """Every image file under ``root`` (any folder tree), sorted."""
+def find_images(root, exclude: Sequence = ()) -> List[Path]:
+    """Every image file under ``root`` (any folder tree), sorted, read as every folder input is
+    (:func:`~neural_style.io.inputs.folder_files`: hidden files skipped); nothing inside ``exclude``
+    (the run's checkpoint folder, where its previews go, when it lies inside the dataset)."""
     root = Path(root)
     if not root.is_dir():
         raise InputError(f"dataset '{root}' is not a folder: pass a folder of photos")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    files = folder_files(root, IMAGE_EXTENSIONS, exclude)
     if not files:
-        raise InputError(f"dataset '{root}' holds no images ({', '.join(IMAGE_EXTENSIONS)}): "
+        raise InputError(f"dataset '{root}' holds no images ({', '.join(IMAGE_EXTENSIONS)}; hidden files skipped): "
                          "pass a folder of photos")
     return files
 
@@ -120,13 +121,16 @@ STEP_MEMORY_FACTOR = 3
 
 
 def _check_memory(extractor, settings: TrainSettings, device) -> None:
-    """Refuse, before anything large is allocated, a batch whose training step would not fit."""
+    """Refuse, before anything large is allocated, a batch whose training step would not fit; the
+    message names what asks for most of the memory (the batch, or the style image's size)."""
     size, batch = settings.image_size, settings.batch_size
     style = settings.style_size or size
-    need = STEP_MEMORY_FACTOR * (activation_bytes(extractor, size, size, batch)
-                                 + inference_bytes(settings.width, batch, size, size)
-                                 + activation_bytes(extractor, style, style))
-    need += 4 * 4 * parameter_count(settings.width)  # weights, gradients and Adam's two moments, float32
+    step = STEP_MEMORY_FACTOR * (activation_bytes(extractor, size, size, batch)
+                                 + inference_bytes(settings.width, batch, size, size))
+    style_targets = STEP_MEMORY_FACTOR * activation_bytes(extractor, style, style)
+    need = step + style_targets + 4 * 4 * parameter_count(settings.width)  # weights, gradients, Adam's moments
+    if settings.style_size and style_targets > step:
+        require_memory(need, device, f"the style image at --style-size {style}", "use a smaller --style-size")
     require_memory(need, device, f"a training step at --image-size {size}, --batch-size {batch}, "
                    f"--width {settings.width:g}", "use a smaller --image-size, --batch-size or --width")
 
@@ -135,10 +139,10 @@ class Trainer:
     """Owns the network, the objective, the optimiser and the data order of one process."""
 
     def __init__(self, style, dataset, settings: TrainSettings, *, device=torch.device("cpu"),
-                 rank: int = 0, world_size: int = 1, download_progress: bool = True):
+                 rank: int = 0, world_size: int = 1, download_progress: bool = True, exclude: Sequence = ()):
         validate(settings)
         self.settings, self.device, self.rank, self.world_size = settings, device, rank, world_size
-        self.files = find_images(dataset)
+        self.files = find_images(dataset, exclude)
         _check_readable(self.files, 16)  # decodable: the crops come later
         self.style_path = Path(style) if isinstance(style, (str, os.PathLike)) else None
         self.objective = training_objective(style, settings, device=device,

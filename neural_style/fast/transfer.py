@@ -11,21 +11,36 @@ import torch
 from ..core.color import transfer_luminance
 from ..core.device import require_memory, resolve_precision
 from ..errors import InputError
-from ..io.animation import frame_count, read_frames, write_animation
+from ..io.animation import (
+    ANIMATION_EXTENSIONS,
+    TIFF_EXTENSIONS,
+    VIDEO_CODECS,
+    frame_count,
+    read_frames,
+    read_pages,
+    write_animation,
+    write_pages,
+)
 from ..io.images import (
     OUTPUT_EXTENSIONS,
     long_side_shape,
     read_image,
     resize_long_side,
+    to_grey,
     to_tensor,
     write_image,
 )
 from ..io.inputs import plan_batch
 from .transformer import TransformerNet
 
-VIDEO_EXTENSIONS = (".gif", ".mp4", ".mov", ".avi", ".mkv", ".webm")
-#: Still-image formats that can also hold an animation (animated WebP, APNG).
-ANIMATED_IMAGE_EXTENSIONS = (".webp", ".png")
+#: Files read as videos, frame by frame at their frame rate (imageio-ffmpeg, the video extra).
+VIDEO_EXTENSIONS = tuple(VIDEO_CODECS)
+#: Image files that may hold several frames or pages: GIF, animated WebP, APNG, multi-page TIFF.
+MULTI_FRAME_EXTENSIONS = (".gif", ".webp", ".png", ".tif", ".tiff")
+#: What an image input may be written as: any still format, or an animation.
+IMAGE_OUTPUTS = tuple(dict.fromkeys(OUTPUT_EXTENSIONS + ANIMATION_EXTENSIONS))
+#: What a video input may be written as: a video or an animated image.
+VIDEO_OUTPUTS = ANIMATION_EXTENSIONS
 
 
 @torch.no_grad()
@@ -49,36 +64,59 @@ def apply_model(model: TransformerNet, images: torch.Tensor, *, size: Optional[i
 
 def plan_transfer(inputs: Sequence[Path], output: Path, protected: Sequence = ()) -> List[Tuple[Path, Path]]:
     """(input, output) pairs: files and folders (their images and videos) as every batch command takes
-    them (:func:`neural_style.io.inputs.plan_batch`); a video's output must be a video format; no output
-    may be one of ``protected`` (the model file)."""
-    return plan_batch(inputs, output, OUTPUT_EXTENSIONS + VIDEO_EXTENSIONS,
-                      lambda src: VIDEO_EXTENSIONS if src.suffix.lower() in VIDEO_EXTENSIONS else OUTPUT_EXTENSIONS,
+    them (:func:`neural_style.io.inputs.plan_batch`); an image may become any image format or an
+    animation (a GIF a WebP, a multi-page TIFF a GIF...), a video a video or an animation; no output may be
+    one of ``protected`` (the model file)."""
+    return plan_batch(inputs, output, tuple(dict.fromkeys(IMAGE_OUTPUTS + VIDEO_OUTPUTS)),
+                      lambda src: VIDEO_OUTPUTS if src.suffix.lower() in VIDEO_EXTENSIONS else IMAGE_OUTPUTS,
                       protected=protected)
 
 
 def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=False, batch_size=4,
                   on_frame: Optional[Callable[[int, int], None]] = None) -> int:
-    """Stylise one image or video file; returns the number of frames written."""
-    if src.suffix.lower() == ".gif":  # through Pillow: each frame's duration and the loop count are kept
-        return _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame)
+    """Stylise one image or video file; returns the number of frames written.
+
+    Every frame of an animation (GIF, animated WebP, APNG) is kept, with its timing, in an
+    animation output; every page of a multi-page file in a TIFF output (its 16 bits kept); a still
+    output of a file with several frames holds the first, which a warning says."""
+    target = dst.suffix.lower()
     if src.suffix.lower() in VIDEO_EXTENSIONS:
         return _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame)
-    frames = frame_count(src)
-    if frames > 1 and dst.suffix.lower() in ANIMATED_IMAGE_EXTENSIONS:  # animated WebP, APNG: every frame
+    frames = frame_count(src) if src.suffix.lower() in MULTI_FRAME_EXTENSIONS else 1
+    if target in (".gif", ".mp4") or (frames > 1 and target in ANIMATION_EXTENSIONS):
         return _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame)
+    if frames > 1 and target in TIFF_EXTENSIONS:
+        return _transfer_pages(model, src, dst, size, original_colors, on_frame)
     if frames > 1:
         warnings.warn(f"'{src.name}' has {frames} frames but '{dst.name}' holds one: only the first is stylised "
-                      f"(write to {', '.join(ANIMATED_IMAGE_EXTENSIONS)} for all)", UserWarning, stacklevel=2)
+                      "(write to .gif, .webp, .png, .tif or a video for all)", UserWarning,
+                      stacklevel=2)
     with warnings.catch_warnings():  # said above, with what to do
         warnings.filterwarnings("ignore", message=".* frames: only the first is used")
         data = read_image(src, what="input image", reduce_to=size)
     y = apply_model(model, to_tensor(data, channels=3, reduce_to=size), size=size, original_colors=original_colors)
-    alpha = data.alpha if size is None else None
-    write_image(dst, y, alpha=alpha, icc_profile=data.icc_profile, exif=data.exif,
+    same_size = size is None  # alpha and resolution belong to the input's pixels
+    grey = original_colors and data.pixels.shape[2] == 1  # its own colours: grey stays grey
+    write_image(dst, to_grey(y) if grey else y, alpha=data.alpha if same_size else None,
+                icc_profile=data.icc_profile, exif=data.exif, dpi=data.dpi if same_size else None,
                 bit_depth=data.bit_depth)  # 16-bit stays 16-bit (or a warning says the format cannot hold it)
     if on_frame:
         on_frame(1, 1)
     return 1
+
+
+def _transfer_pages(model, src, dst, size, original_colors, on_frame) -> int:
+    """Each page of a multi-page file (pages may differ in size) into a multi-page TIFF."""
+    pages, bit_depth = read_pages(src)
+    out = []
+    for page in pages:
+        x = torch.from_numpy(page).permute(2, 0, 1)[None].contiguous()
+        y = apply_model(model, x, size=size, original_colors=original_colors)
+        out.append(y[0].permute(1, 2, 0).numpy())
+        if on_frame:
+            on_frame(len(out), len(pages))
+    write_pages(dst, out, bit_depth)
+    return len(out)
 
 
 def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
@@ -88,6 +126,9 @@ def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_fr
     except (OSError, ValueError, SyntaxError, EOFError) as exc:  # what Pillow raises for damaged files
         raise InputError(f"animation '{src}' cannot be read ({str(exc).splitlines()[0][:80]}): check the file") \
             from exc
+    if len({frame.shape for frame in frames}) > 1:  # pages of a TIFF may differ; an animation's frames may not
+        raise InputError(f"the {len(frames)} frames of '{src}' differ in size, which '{dst.name}' cannot hold: "
+                         "write them to a .tif (one page each), or to a still format for the first")
     out = _stylise_frames(model, np.stack(frames), size, original_colors, batch_size, on_frame)
     write_animation(dst, out, timing=timing)
     return len(out)
@@ -110,7 +151,7 @@ def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame
         meta = iio.immeta(src)
         frames = iio.imread(src, index=None)
     except Exception as exc:  # imageio raises many kinds for unreadable or unsupported videos
-        hint = " (mp4 needs: pip install 'neural-style[video]')" if src.suffix.lower() != ".gif" else ""
+        hint = f" ({src.suffix} needs: pip install 'neural-style[video]')"
         raise InputError(f"video '{src}' cannot be read ({str(exc).splitlines()[0][:80]}){hint}") from exc
     if frames.ndim == 3:  # a single frame
         frames = frames[None]

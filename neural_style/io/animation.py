@@ -1,5 +1,6 @@
 """Animations: of intermediate results, and of animated inputs, written as GIF, animated WebP or APNG
-(Pillow) or MP4 (imageio-ffmpeg); frames of animated images read back."""
+(Pillow) or MP4 (imageio-ffmpeg); frames of animated images read back; the pages of multi-page TIFFs
+read and written with their bit depth (tifffile)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from typing import Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import imageio.v3 as iio
 import numpy as np
+import tifffile
 import torch
 from PIL import Image, ImageSequence
 
 from ..errors import InputError
 from . import images
 
-ANIMATION_EXTENSIONS = (".gif", ".mp4", ".webp", ".png")
+#: Video containers written through imageio-ffmpeg (the video extra), with their codec (yuv420p).
+VIDEO_CODECS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".avi": "libx264", ".webm": "libvpx-vp9"}
+ANIMATION_EXTENSIONS = (".gif", ".webp", ".png") + tuple(VIDEO_CODECS)
 
 Frame = Union[np.ndarray, torch.Tensor]
 
@@ -24,7 +28,8 @@ def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mappi
     """Validate an animation output path before any work is done.
 
     Args:
-        path: the output file, ending in .gif, .mp4, .webp (animated WebP) or .png (APNG).
+        path: the output file, ending in .gif, .webp (animated WebP), .png (APNG) or a video container
+            (.mp4, .mov, .mkv, .avi: H.264; .webm: VP9).
         inputs: paths of input files, which must not be overwritten.
         outputs: the run's other output files, path -> role, none of which may be ``path``.
 
@@ -32,15 +37,15 @@ def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mappi
         The path as a Path.
 
     Raises:
-        InputError: another extension, an input or directory as output, or .mp4 without imageio-ffmpeg.
+        InputError: another extension, an input or directory as output, or a video without imageio-ffmpeg.
     """
     path = images.check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what="animation",
                                     outputs=outputs)
-    if path.suffix.lower() == ".mp4":
+    if path.suffix.lower() in VIDEO_CODECS:
         try:
             import imageio_ffmpeg  # noqa: F401
         except ImportError as exc:
-            hint = "writing .mp4 needs the imageio-ffmpeg plugin: pip install 'neural-style[video]'"
+            hint = f"writing {path.suffix} needs the imageio-ffmpeg plugin: pip install 'neural-style[video]'"
             raise InputError(f"cannot write '{path}': {hint}") from exc
     return path
 
@@ -56,17 +61,17 @@ class Timing:
 
 
 def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing: Optional[Timing] = None) -> Path:
-    """Write frames as a looping GIF or an H.264 MP4, atomically.
+    """Write frames as a GIF, animated WebP, APNG or video, atomically.
 
-    MP4 is encoded with libx264 in yuv420p, which needs even sizes: odd widths and
+    Videos are encoded in yuv420p (H.264, VP9 for .webm), which needs even sizes: odd widths and
     heights are padded by repeating the last column or row.
 
     Args:
-        path: the output file, ending in .gif, .mp4, .webp (animated WebP) or .png (APNG).
+        path: the output file (see :func:`check_animation_path`).
         frames: tensors (1, 3, H, W) / (3, H, W) in [0, 1] or uint8 arrays (H, W, 3), all the same size.
         fps: frames per second (ignored where ``timing`` is given).
         timing: per-frame durations and loop count, as :func:`read_frames` gives them (GIF, WebP,
-            APNG; an MP4 takes the mean frame rate): an animation keeps its timing.
+            APNG; a video takes the mean frame rate): an animation keeps its timing.
 
     Returns:
         The path written.
@@ -98,7 +103,8 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
     # libx264 in yuv420p needs even sizes: repeat the last row / column
     height, width = stack.shape[1:3]
     stack = np.pad(stack, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
-    options = dict(plugin="FFMPEG", fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=1)
+    options = dict(plugin="FFMPEG", fps=fps, codec=VIDEO_CODECS[extension], pixelformat="yuv420p", macro_block_size=1,
+                   ffmpeg_log_level="error")
     return images.atomic_write(path, lambda temporary: iio.imwrite(temporary, stack, extension=extension, **options))
 
 
@@ -133,3 +139,48 @@ def frame_count(path) -> int:
             return int(getattr(image, "n_frames", 1))
     except Exception:  # not an image Pillow reads: reading it reports why
         return 1
+
+
+TIFF_EXTENSIONS = (".tif", ".tiff")
+
+
+def read_pages(path) -> Tuple[List[np.ndarray], int]:
+    """Every page of a multi-page image as float32 (H, W, 3) arrays in [0, 1] (grey pages repeated to
+    3 channels, alpha dropped), and the bit depth to write them back with (16 when a TIFF's pages are
+    16-bit, else 8). TIFFs are read with tifffile (16 bits kept), other formats with Pillow.
+
+    Raises:
+        InputError: an unreadable file, or TIFF pages that are not 8- or 16-bit grey or colour.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in TIFF_EXTENSIONS:
+        frames, _ = read_frames(path)
+        return [frame.astype(np.float32) / 255 for frame in frames], 8
+    try:
+        with tifffile.TiffFile(path) as tiff:
+            arrays = [page.asarray() for page in tiff.pages]
+    except Exception as exc:  # tifffile's many errors for damaged files
+        raise InputError(f"TIFF '{path}' cannot be read ({str(exc).splitlines()[0][:80]}): check the file") from exc
+    pages = []
+    for index, array in enumerate(arrays):
+        array = array[..., None] if array.ndim == 2 else array
+        if array.dtype not in (np.uint8, np.uint16) or array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
+            raise InputError(f"page {index} of '{path}' is {array.dtype} of shape {array.shape}: expected 8- or "
+                             "16-bit grey or colour pages: convert them")
+        colour = array[..., :3] if array.shape[2] >= 3 else np.repeat(array[..., :1], 3, axis=2)
+        pages.append(colour.astype(np.float32) / np.iinfo(array.dtype).max)
+    return pages, 16 if any(a.dtype == np.uint16 for a in arrays) else 8
+
+
+def write_pages(path, pages: Sequence[np.ndarray], bit_depth: int = 8) -> Path:
+    """Write (H, W, 3) float pages in [0, 1] (each its own size) as a multi-page TIFF, zlib-compressed,
+    at ``bit_depth`` 8 or 16, atomically."""
+    path = images.check_output_path(path, extensions=TIFF_EXTENSIONS)
+    dtype = np.uint16 if bit_depth == 16 else np.uint8
+    arrays = [np.round(np.clip(page, 0, 1) * np.iinfo(dtype).max).astype(dtype) for page in pages]
+
+    def write(temporary: Path) -> None:
+        with tifffile.TiffWriter(temporary) as tiff:
+            for array in arrays:
+                tiff.write(array, photometric="rgb", compression="zlib")
+    return images.atomic_write(path, write)

@@ -24,10 +24,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
+from .. import signals
 from ..errors import InputError, NeuralStyleError, format_bytes
 from .disk import nearest_existing
 
 OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
+#: What a folder of images contributes where any still image is read (a style folder, a dataset).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 _8BIT_MODES = {"1": "L", "L": "L", "LA": "LA", "La": "LA", "PA": "RGBA", "RGBA": "RGBA", "RGBa": "RGBA"}  # else RGB
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -51,6 +54,7 @@ class ImageData:
         exif: the EXIF block with its orientation tag reset to 1, or None.
         path: the file the image came from, or None.
         full_size: (H, W) of the file when it was decoded at reduced size (``reduce_to``), else None.
+        dpi: (horizontal, vertical) resolution in pixels per inch, as the file states it, or None.
     """
 
     pixels: np.ndarray
@@ -60,6 +64,7 @@ class ImageData:
     exif: Optional[bytes] = None
     path: Optional[Path] = None
     full_size: Optional[Tuple[int, int]] = None
+    dpi: Optional[Tuple[float, float]] = None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -228,8 +233,7 @@ def _from_pil(image: Image.Image, label: str, path: Optional[Path]) -> ImageData
     mode, bit_depth = image.mode, 8
     icc_profile = image.info.get("icc_profile") or None
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        scale = 1.0 if mode == "F" else 65535.0
-        samples, bit_depth = np.clip(np.asarray(image, np.float32) / scale, 0, 1), 16
+        samples, bit_depth = _wide_samples(image, label), 16
     else:
         target = _8BIT_MODES.get(mode, "RGB")  # RGB, RGBX, CMYK, YCbCr...
         if mode == "P" and ("transparency" in image.info or image.palette.mode == "RGBA"):
@@ -240,7 +244,39 @@ def _from_pil(image: Image.Image, label: str, path: Optional[Path]) -> ImageData
             raise InputError(f"{label} has the unsupported colour mode {mode}: convert it to RGB") from exc
         if mode == "CMYK":
             icc_profile = None  # a CMYK profile does not describe the converted RGB pixels
-    return _finish(samples, bit_depth, icc_profile, image.info.get("exif"), _orientation(image.getexif), path)
+            warnings.warn(f"{label} is CMYK: it is read as RGB (Pillow's conversion, without its colour profile), "
+                          "so the output is RGB", UserWarning, stacklevel=4)
+    return _finish(samples, bit_depth, icc_profile, image.info.get("exif"), _orientation(image.getexif), path,
+                   _pil_dpi(image))
+
+
+def _wide_samples(image: Image.Image, label: str) -> np.ndarray:
+    """Samples of a 16-bit, 32-bit integer or 32-bit float grey image in [0, 1]: integers over
+    0..65535 (refused beyond it: 32-bit integers have no standard range), floats as given (one
+    warning: written with 16 bits, values outside 0..1 clipped)."""
+    samples = np.asarray(image, np.float32 if image.mode == "F" else np.float64)
+    if image.mode == "F":
+        if not np.isfinite(samples).all():
+            raise InputError(f"{label} holds NaN or infinite samples: fix the file")
+        span = f" (values {samples.min():.4g}..{samples.max():.4g} clipped)" \
+            if samples.size and (samples.min() < 0 or samples.max() > 1) else ""
+        warnings.warn(f"{label} has 32-bit float samples: read as 0..1{span}; an output keeps 16 bits of them",
+                      UserWarning, stacklevel=5)
+        return np.clip(samples, 0, 1)
+    if samples.size and (samples.min() < 0 or samples.max() > 65535):
+        raise InputError(f"{label} has 32-bit integer samples ({samples.min():.0f}..{samples.max():.0f}) beyond "
+                         "16 bits, which have no standard range: convert it to 16-bit PNG or TIFF")
+    return (samples / 65535).astype(np.float32)
+
+
+def _pil_dpi(image: Image.Image) -> Optional[Tuple[float, float]]:
+    """The resolution Pillow read (PNG pHYs in metres, JPEG JFIF, TIFF), or None."""
+    dpi = image.info.get("dpi")
+    try:
+        x, y = float(dpi[0]), float(dpi[1])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (x, y) if x > 0 and y > 0 and np.isfinite([x, y]).all() else None
 
 
 def _from_array(array: np.ndarray, what: str, max_pixels: int, clip: bool = True) -> ImageData:
@@ -259,18 +295,19 @@ def _from_array(array: np.ndarray, what: str, max_pixels: int, clip: bool = True
     return _finish(np.clip(array, 0, 1) if clip else array.astype(np.float32), 8, None, None, 1, None)
 
 
-def _finish(samples, bit_depth, icc_profile, exif, orientation, path) -> ImageData:
+def _finish(samples, bit_depth, icc_profile, exif, orientation, path, dpi=None) -> ImageData:
     """Make the ImageData: turn upright, reset the EXIF orientation, split off alpha."""
     samples = samples[..., None] if samples.ndim == 2 else samples
     if orientation in (2, 3, 4, 5, 6, 7, 8):  # EXIF: 5-8 are transposed, then flipped as 1-4
         samples = samples.swapaxes(0, 1) if orientation >= 5 else samples
+        dpi = dpi[::-1] if dpi and orientation >= 5 else dpi
         samples = samples[:, ::-1] if orientation in (2, 3, 6, 7) else samples
         samples = samples[::-1] if orientation in (3, 4, 7, 8) else samples
         exif = _reset_orientation(exif)
     samples = np.ascontiguousarray(samples, np.float32)
     alpha = samples[..., -1].copy() if samples.shape[2] in (2, 4) else None
     pixels = samples[..., :-1].copy() if alpha is not None else samples
-    return ImageData(pixels, alpha, bit_depth, icc_profile, exif or None, path)
+    return ImageData(pixels, alpha, bit_depth, icc_profile, exif or None, path, dpi=dpi)
 
 
 def _parse_exif(exif: bytes) -> Image.Exif:
@@ -327,12 +364,25 @@ def _from_tiff16(data: bytes, path: Path, label: str, max_pixels: int) -> ImageD
         array = page.asarray()
         icc = page.tags.get("InterColorProfile")
         orientation = page.tags.get("Orientation")
+        dpi = _tiff_dpi(page.tags)
     if array.dtype != np.uint16 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] > 4):
         raise InputError(f"'{path}' is a 16-bit TIFF of shape {array.shape}: expected grey or colour samples "
                          "(H, W) or (H, W, C): convert it to PNG")
     icc_profile = bytes(icc.value) if icc is not None else None
     return _finish(array / np.float32(65535), 16, icc_profile, None, int(orientation.value) if orientation else 1,
-                   path)
+                   path, dpi)
+
+
+def _tiff_dpi(tags) -> Optional[Tuple[float, float]]:
+    """X/YResolution in pixels per inch (ResolutionUnit 2: inch, 3: centimetre), or None."""
+    try:
+        unit = int(tags["ResolutionUnit"].value) if "ResolutionUnit" in tags else 2
+        x, y = (tags[name].value for name in ("XResolution", "YResolution"))
+        per_unit = (x[0] / x[1], y[0] / y[1])
+    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError):
+        return None
+    scale = {2: 1.0, 3: 2.54}.get(unit)
+    return (per_unit[0] * scale, per_unit[1] * scale) if scale and min(per_unit) > 0 else None
 
 
 def _is_png16(data: bytes) -> bool:
@@ -359,7 +409,7 @@ def _png_chunks(data: bytes):
 
 def _from_png16(data: bytes, size: Tuple[int, int], path: Path) -> ImageData:
     (width, height), channels = size, {2: 3, 4: 2, 6: 4}[data[25]]
-    idat, icc_profile, exif = [], None, None
+    idat, icc_profile, exif, dpi = [], None, None, None
     for kind, payload in _png_chunks(data):
         if kind == b"IDAT":
             idat.append(payload)
@@ -367,6 +417,9 @@ def _from_png16(data: bytes, size: Tuple[int, int], path: Path) -> ImageData:
             icc_profile = zlib.decompress(payload[payload.index(b"\0") + 2:])
         elif kind == b"eXIf":
             exif = _EXIF_PREFIX + payload
+        elif kind == b"pHYs" and len(payload) == 9 and payload[8] == 1:  # pixels per metre
+            x, y = struct.unpack(">II", payload[:8])
+            dpi = (x * 0.0254, y * 0.0254) if x and y else None
     stride = width * channels * 2
     raw = zlib.decompress(b"".join(idat))
     if len(raw) < height * (stride + 1):
@@ -374,7 +427,7 @@ def _from_png16(data: bytes, size: Tuple[int, int], path: Path) -> ImageData:
     rows = np.frombuffer(raw, np.uint8, height * (stride + 1)).reshape(height, stride + 1)
     scan = _unfilter(rows[:, 1:].reshape(height, width, 2 * channels), rows[:, 0])
     samples = scan.view(">u2").reshape(height, width, channels) / np.float32(65535)
-    return _finish(samples, 16, icc_profile, exif, _orientation(lambda: _parse_exif(exif)), path)
+    return _finish(samples, 16, icc_profile, exif, _orientation(lambda: _parse_exif(exif)), path, dpi)
 
 
 def _unfilter(scan: np.ndarray, filters: np.ndarray) -> np.ndarray:
@@ -413,7 +466,8 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
-def _encode_png16(samples: np.ndarray, icc_profile: Optional[bytes], exif: Optional[bytes]) -> bytes:
+def _encode_png16(samples: np.ndarray, icc_profile: Optional[bytes], exif: Optional[bytes],
+                  dpi: Optional[Tuple[float, float]] = None) -> bytes:
     """Encode uint16 samples (H, W, C), C in 1-4, as a 16-bit PNG with the 'up' filter."""
     height, width, channels = samples.shape
     rows = samples.astype(">u2").reshape(height, -1).view(np.uint8)
@@ -426,6 +480,8 @@ def _encode_png16(samples: np.ndarray, icc_profile: Optional[bytes], exif: Optio
         chunks.append(_png_chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc_profile)))
     if exif:
         chunks.append(_png_chunk(b"eXIf", exif[len(_EXIF_PREFIX):]))
+    if dpi:
+        chunks.append(_png_chunk(b"pHYs", struct.pack(">IIB", round(dpi[0] / 0.0254), round(dpi[1] / 0.0254), 1)))
     chunks += [_png_chunk(b"IDAT", zlib.compress(raw.tobytes())), _png_chunk(b"IEND", b"")]
     return _PNG_SIGNATURE + b"".join(chunks)
 
@@ -623,7 +679,9 @@ def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
     ``write_fn`` writes a temporary file in the same directory (created if missing), which
     is flushed to disk and renamed onto ``path``. On failure the temporary file is removed
     and ``path`` is left untouched; an OSError becomes a NeuralStyleError, other
-    exceptions propagate unchanged.
+    exceptions propagate unchanged. Ctrl-C, SIGTERM and SIGHUP wait until the file is written
+    (or its temporary removed): a signal between creating the temporary and cleaning it up
+    would leave it behind.
 
     Args:
         path: the file to write.
@@ -632,7 +690,11 @@ def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
     Returns:
         ``path`` as a Path.
     """
-    path = Path(path)
+    with signals.deferred():
+        return _write_atomically(Path(path), write_fn)
+
+
+def _write_atomically(path: Path, write_fn: Callable[[Path], None]) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = _create_temporary(path)
@@ -655,7 +717,7 @@ def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
     return path
 
 
-def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None, exif=None) -> Path:
+def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None, exif=None, dpi=None) -> Path:
     """Write an image atomically (see atomic_write) in the format of its extension.
 
     PNG and TIFF hold 8 or 16 bits per sample (grey, grey + alpha, RGB, RGBA; 16-bit TIFF
@@ -672,6 +734,8 @@ def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None
         alpha: optional alpha (H, W), array or tensor, in [0, 1].
         icc_profile: ICC profile bytes to embed, or None.
         exif: EXIF bytes to embed (with or without the "Exif" prefix), or None.
+        dpi: (horizontal, vertical) pixels per inch to record (PNG, JPEG, TIFF; WebP cannot hold it,
+            which a warning says), or None.
 
     Returns:
         The path written.
@@ -688,14 +752,16 @@ def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None
     if exif and not exif.startswith(_EXIF_PREFIX):
         exif = _EXIF_PREFIX + exif
     fmt = _FORMATS[path.suffix.lower()]
-    _say_what_is_lost(path, fmt, samples.shape[2], bit_depth, exif)
-    return atomic_write(path, lambda temporary: _encode(temporary, fmt, samples, bit_depth, icc_profile, exif))
+    _say_what_is_lost(path, fmt, samples.shape[2], bit_depth, exif, dpi)
+    return atomic_write(path, lambda temporary: _encode(temporary, fmt, samples, bit_depth, icc_profile, exif, dpi))
 
 
-def _say_what_is_lost(path: Path, fmt: str, channels: int, bit_depth: int, exif) -> None:
+def _say_what_is_lost(path: Path, fmt: str, channels: int, bit_depth: int, exif, dpi) -> None:
     """One warning line for what the output format cannot hold (alpha in JPEG, 16 bits in JPEG and WebP,
-    EXIF in a 16-bit TIFF)."""
+    EXIF in a 16-bit TIFF, the resolution in WebP)."""
     lost = []
+    if dpi and fmt == "WEBP":
+        lost.append("the resolution (DPI, dropped)")
     if exif and fmt == "TIFF" and bit_depth == 16:
         lost.append("EXIF data at 16 bits (dropped)")
     if fmt == "JPEG" and channels in (2, 4):
@@ -708,23 +774,26 @@ def _say_what_is_lost(path: Path, fmt: str, channels: int, bit_depth: int, exif)
                       f"{'them' if len(lost) > 1 else 'it'}", UserWarning, stacklevel=3)
 
 
-def _encode(temporary: Path, fmt: str, samples: np.ndarray, bit_depth: int, icc_profile, exif) -> None:
+def _encode(temporary: Path, fmt: str, samples: np.ndarray, bit_depth: int, icc_profile, exif, dpi) -> None:
     if fmt == "JPEG" and samples.shape[2] in (2, 4):
         samples = samples[..., :-1]
     if fmt == "PNG" and bit_depth == 16:
-        temporary.write_bytes(_encode_png16(_quantize(samples, 16), icc_profile, exif))
+        temporary.write_bytes(_encode_png16(_quantize(samples, 16), icc_profile, exif, dpi))
         return
     if fmt == "TIFF" and bit_depth == 16:  # Pillow writes only grey 16-bit TIFFs: tifffile for all
         array = _quantize(samples, 16)
         alpha = {2: ["unassalpha"], 4: ["unassalpha"]}.get(array.shape[2])
         tifffile.imwrite(temporary, array[..., 0] if array.shape[2] == 1 else array,
                          photometric="minisblack" if array.shape[2] <= 2 else "rgb", extrasamples=alpha,
-                         iccprofile=icc_profile, compression="zlib")
+                         iccprofile=icc_profile, compression="zlib",
+                         **({"resolution": tuple(dpi), "resolutionunit": "INCH"} if dpi else {}))
         return
     array = _quantize(samples, 8)
     image = Image.fromarray(array[..., 0] if array.shape[2] == 1 else array)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     options.update({key: value for key, value in (("icc_profile", icc_profile), ("exif", exif)) if value})
+    if dpi and fmt != "WEBP":
+        options["dpi"] = tuple(dpi)
     image.save(temporary, format=fmt, **options)
 
 

@@ -1,12 +1,15 @@
 """One input planner for every command that takes several images: files and folders alike.
 
-``denoise`` and ``transfer`` take files and folders the same way: a folder gives the files in it
-(not in its subfolders) whose extension the command reads, sorted by name; outputs keep the
-input names, so two inputs with one name are refused (one would overwrite the other); one input
-file may go to an output file, anything else goes into an output folder. Every output path is
-checked before any work (see :func:`~neural_style.io.images.check_output_path`).
+``denoise``, ``transfer`` and ``train`` read folders the same way (:func:`folder_files`): every file
+in the folder's tree whose extension the command reads, sorted by path, except hidden files and
+folders (names starting with ``.``: macOS's ``._NAME`` AppleDouble files, our own temporary files).
+For ``denoise`` and ``transfer``, outputs keep the input names and a folder's tree is mirrored in
+the output folder, so two inputs with one output path are refused (one would overwrite the other);
+one input file may go to an output file, anything else goes into an output folder. Every output
+path is checked before any work (see :func:`~neural_style.io.images.check_output_path`).
 """
 
+import os
 from pathlib import Path
 from typing import Callable, List, Sequence, Tuple
 
@@ -16,25 +19,66 @@ from .images import check_output_path
 Pair = Tuple[Path, Path]
 
 
-def expand_inputs(inputs: Sequence, extensions: Sequence[str]) -> List[Path]:
-    """The files named by ``inputs``: files as given, folders expanded to their files with one of
-    ``extensions`` (lower case, matched case-insensitively), sorted by name.
+def folder_files(folder, extensions: Sequence[str], exclude: Sequence = ()) -> List[Path]:
+    """Every file in ``folder``'s tree with one of ``extensions`` (lower case, matched
+    case-insensitively), sorted by path; hidden files and folders (a name starting with ``.`` below
+    ``folder``) and anything inside ``exclude`` (folders the run writes into) left out."""
+    folder = Path(folder)
+    skip = [Path(p).absolute() for p in exclude]
+    found = []
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder).parts
+        if any(part.startswith(".") for part in relative) or path.suffix.lower() not in extensions:
+            continue
+        if path.is_file() and not any(_inside(path.absolute(), s) for s in skip):
+            found.append(path)
+    return sorted(found)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return folder == path or folder in path.parents
+
+
+def expand_inputs(inputs: Sequence, extensions: Sequence[str]) -> List[Tuple[Path, Path]]:
+    """The files named by ``inputs`` with their output-relative paths: a file as given (its name),
+    a folder expanded by :func:`folder_files` (paths relative to the folder).
 
     Raises:
         InputError: a path that does not exist, or a folder with no such file.
     """
-    files: List[Path] = []
+    files: List[Tuple[Path, Path]] = []
     for path in map(Path, inputs):
         if not path.exists():
             raise InputError(f"input '{path}' does not exist: check the path")
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in extensions)
+            found = folder_files(path, extensions)
             if not found:
-                raise InputError(f"folder '{path}' holds no files this command reads ({', '.join(extensions)})")
-            files += found
+                raise InputError(f"folder '{path}' holds no files this command reads ({', '.join(extensions)}; "
+                                 "hidden files skipped)")
+            files += [(p, p.relative_to(path)) for p in found]
         else:
-            files.append(path)
+            files.append((path, Path(path.name)))
     return files
+
+
+def expand_folders(paths: Sequence, extensions: Sequence[str], what: str) -> list:
+    """``paths`` with each folder replaced by its files (:func:`folder_files`); anything else
+    (files, tensors) kept as given.
+
+    Raises:
+        InputError: a folder with no such file.
+    """
+    expanded: list = []
+    for path in paths:
+        if isinstance(path, (str, os.PathLike)) and Path(path).is_dir():
+            found = folder_files(path, extensions)
+            if not found:
+                raise InputError(f"{what} folder '{path}' holds no images ({', '.join(extensions)}; hidden files "
+                                 "skipped)")
+            expanded += found
+        else:
+            expanded.append(path)
+    return expanded
 
 
 def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
@@ -42,22 +86,25 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
     """(input, output) pairs for a batch command.
 
     Args:
-        inputs: files and folders (see :func:`expand_inputs`).
+        inputs: files and folders (see :func:`expand_inputs`; a folder's tree is mirrored in ``output``).
         output: the output file for one input file, else a folder (created when missing).
         extensions: what a folder contributes.
         output_extensions: the extensions an output may have, given its input.
         protected: other files the command reads (a model, references), never to be overwritten.
 
     Raises:
-        InputError: see :func:`expand_inputs`; two inputs with one name; several inputs and an
+        InputError: see :func:`expand_inputs`; two inputs with one output path; several inputs and an
             output that is a file; an output path that cannot be written or is an input.
     """
     output = Path(output)
-    files = expand_inputs(inputs, extensions)
-    names = [p.name for p in files]
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate is not None:
-        raise InputError(f"two inputs are named '{duplicate}': outputs keep input names, so rename one")
+    planned = expand_inputs(inputs, extensions)
+    files = [source for source, _ in planned]
+    seen: dict = {}
+    for source, relative in planned:
+        if relative in seen:
+            raise InputError(f"two inputs are named '{relative}' ('{seen[relative]}' and '{source}'): outputs keep "
+                             "input names, so rename one")
+        seen[relative] = source
     if len(files) == 1 and not Path(inputs[0]).is_dir() and not output.is_dir():
         pairs = [(files[0], output)]
     else:
@@ -66,7 +113,7 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
         if not output.exists() and output.suffix.lower() in extensions:  # a file name, not a folder to create
             raise InputError(f"output '{output}' looks like a file but there are {len(files)} inputs: pass a folder "
                              "as -o (it is created)")
-        pairs = [(f, output / f.name) for f in files]
+        pairs = [(source, output / relative) for source, relative in planned]
     for src, dst in pairs:
         check_output_path(dst, inputs=[*files, *protected], extensions=output_extensions(src))
     return pairs

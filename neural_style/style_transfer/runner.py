@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..io.animation import check_animation_path, write_animation
 from ..io.disk import image_file_bytes, require_space
 from ..io.images import (
+    IMAGE_EXTENSIONS,
     ImageData,
     check_output_path,
     is_grey,
@@ -32,6 +33,7 @@ from ..io.images import (
     to_grey,
     write_image,
 )
+from ..io.inputs import expand_folders
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import StylizeOutputs, StylizeSettings, with_overrides
@@ -53,7 +55,9 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     """Stylise ``content`` with ``styles`` and write the result to ``output`` (atomically).
 
     Args:
-        content, styles: image paths (or anything :func:`run_stylize` takes).
+        content, styles: image paths (or anything :func:`run_stylize` takes); a style folder gives
+            every image in its tree (:func:`~neural_style.io.inputs.folder_files`, sorted by path),
+            each a style image of its own.
         output: ``.png``, ``.jpg``/``.jpeg``, ``.tif`` or ``.webp``; never an input.
         settings: a :class:`~neural_style.settings.StylizeSettings`; ``**overrides`` change its fields.
         outputs: a :class:`~neural_style.settings.StylizeOutputs` (bit depth, intermediates,
@@ -71,7 +75,7 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     """
     settings = validate(with_overrides(settings, StylizeSettings, overrides))
     outputs = validate(outputs or StylizeOutputs())
-    output, styles = Path(output), list(styles)
+    output, styles = Path(output), expand_folders(styles, IMAGE_EXTENSIONS, "style")
     total = sum(iterations for _, iterations in plan_scales(settings.size, settings.scales, settings.iterations))
     _check_paths(content, styles, output, settings, outputs, total)
     frames: List[torch.Tensor] = []
@@ -86,7 +90,8 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
                 "iterations": 0, "stop_reason": "interrupted"})
         raise
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
-        grey = all(is_grey(source) for source in [content, *styles])  # grey in, grey out
+        colour_sources = [content] if settings.original_colors else [content, *styles]  # whose colours come out
+        grey = all(is_grey(source) for source in colour_sources)  # grey in, grey out
         alpha, icc_profile, exif = _content_extras(content, tuple(result.image.shape[-2:]))
         write_image(output, to_grey(result.image) if grey else result.image, alpha=alpha, icc_profile=icc_profile,
                     exif=exif, bit_depth=output_bit_depth(outputs.bit_depth, output, [content, *styles]))

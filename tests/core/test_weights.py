@@ -195,7 +195,7 @@ def test_random_bytes(tmp_path):
         load_weights(path)
     message = str(info.value)
     assert str(path) in message
-    assert "not a readable PyTorch state dict" in message
+    assert "is not a PyTorch file (or is corrupt)" in message
     assert "\n" not in message
 
 
@@ -318,3 +318,11 @@ def test_a_plain_state_dict_at_pickle_protocol_5_is_not_called_unsafe(tmp_path):
         load_weights(path)
     message = str(info.value)
     assert "pickle protocol" in message and "could run code" not in message and "\n" not in message
+
+
+def test_weights_holding_nan_are_called_damaged_before_any_work(tmp_path):
+    """Not left to the optimiser, whose non-finite loss would advise a lower --style-weight."""
+    state = random_vgg_state("vgg16")
+    state["features.2.weight"][0, 0, 0, 0] = float("nan")
+    with pytest.raises(WeightsError, match=r"hold NaN or infinite values in 2.weight: the file is damaged"):
+        load_weights(_save(state, tmp_path / "nan.pth"))

@@ -55,7 +55,7 @@ def test_read_refuses_foreign_files_and_other_versions(tmp_path, payload, messag
 def test_read_refuses_an_unreadable_file_keeping_the_cause(tmp_path):
     path = tmp_path / "broken.ckpt"
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(InputError, match="is corrupt or not a checkpoint") as excinfo:
+    with pytest.raises(InputError, match="is not a PyTorch file .or is corrupt.: pass a .ckpt") as excinfo:
         read_checkpoint(path)
     assert excinfo.value.__cause__ is not None and "\n" not in str(excinfo.value)
 

@@ -196,7 +196,7 @@ def test_random_bytes(tmp_path):
     path = tmp_path / "noise.pth"
     path.write_bytes(torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(0),
                                    dtype=torch.uint8).numpy().tobytes())
-    assert_input_error(path, "not a neural-style model file", "neural-style train")
+    assert_input_error(path, "is not a PyTorch file", "neural-style train")
 
 
 def test_truncated_file(saved):
@@ -209,7 +209,25 @@ def test_truncated_file(saved):
 def test_file_with_python_objects_is_refused_without_running_them(tmp_path):
     path = tmp_path / "pickled-module.pth"
     torch.save(small_model(), path)  # a whole pickled module, not loadable with weights_only
-    assert_input_error(path, "not a neural-style model file", "cannot be loaded safely")
+    assert_input_error(path, "could run code", "cannot be loaded safely", "neural-style train")
+
+
+@pytest.mark.parametrize("read", ["model", "checkpoint", "weights"])
+def test_pickle_protocol_5_is_named_for_every_torch_file(tmp_path, read):
+    """One loader for weights, model files and checkpoints: protocol 5 is called that, not unsafe."""
+    from neural_style.core.weights import load_weights
+    from neural_style.fast.checkpoints import read_checkpoint
+
+    path = tmp_path / "p5.pth"
+    torch.save({"w": torch.zeros(2)}, path, pickle_protocol=5)
+    reader = {"model": load_model, "checkpoint": read_checkpoint, "weights": load_weights}[read]
+    try:
+        reader(path)
+    except InputError as exc:
+        message = str(exc)
+    else:
+        pytest.skip("this torch reads protocol-5 pickles safely")
+    assert "pickle protocol 5" in message and "could run code" not in message and str(path) in message
 
 
 def test_vgg_state_dict(tmp_path, vgg16_file):

@@ -61,9 +61,19 @@ def test_mp4_without_ffmpeg_is_refused_before_work(tmp_path, monkeypatch):
 
 
 def test_unsupported_extension(tmp_path, tensor_frames):
-    assert ANIMATION_EXTENSIONS == (".gif", ".mp4", ".webp", ".png")
-    with pytest.raises(InputError, match=r"out\.avi.*\.gif, \.mp4, \.webp, \.png"):
-        write_animation(tmp_path / "out.avi", tensor_frames)
+    assert ANIMATION_EXTENSIONS == (".gif", ".webp", ".png", ".mp4", ".mov", ".mkv", ".avi", ".webm")
+    with pytest.raises(InputError, match=r"out\.flv.*\.gif, \.webp, \.png, \.mp4, \.mov, \.mkv, \.avi, \.webm"):
+        write_animation(tmp_path / "out.flv", tensor_frames)
+
+
+@pytest.mark.parametrize("extension", [".mov", ".mkv", ".avi", ".webm"])
+def test_every_video_container_is_written_and_read_back(tmp_path, tensor_frames, extension):
+    pytest.importorskip("imageio_ffmpeg")
+    import imageio.v3 as iio
+
+    path = write_animation(tmp_path / f"out{extension}", tensor_frames * 3, fps=5)
+    frames = iio.imread(path, index=None)
+    assert frames.shape == (9, 12, 16, 3)
 
 
 def test_refuses_to_overwrite_input(tmp_path):

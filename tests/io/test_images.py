@@ -163,7 +163,8 @@ def test_mode_rgbx():
 
 def test_mode_cmyk_becomes_rgb(tmp_path, icc_profile):
     path = save(Image.new("CMYK", (3, 2), (255, 0, 0, 0)), tmp_path / "a.tif", icc_profile=icc_profile)
-    data = read_image(path)
+    with pytest.warns(UserWarning, match="is CMYK: it is read as RGB"):  # said: the output will be RGB
+        data = read_image(path)
     assert data.pixels.shape == (2, 3, 3) and data.alpha is None
     np.testing.assert_array_equal(data.pixels[1, 2], [0, 1, 1])
     assert data.icc_profile is None  # a CMYK profile would be wrong for the RGB pixels
@@ -195,12 +196,16 @@ def test_mode_i16_variants(rng, mode):
 
 
 def test_mode_i_and_f(tmp_path):
-    ints = np.array([[0, 1000, 65535, 70000]], np.int32)
+    ints = np.array([[0, 1000, 65535, 65535]], np.int32)
     data = read_image(save(Image.fromarray(ints), tmp_path / "i.tif"))
     assert data.bit_depth == 16
     np.testing.assert_allclose(data.pixels[0, :, 0], [0, 1000 / 65535, 1, 1])
+    ints[0, -1] = 70000  # beyond 16 bits: no standard range (2**31 - 1 would make it black, 65535 white)
+    with pytest.raises(InputError, match=r"32-bit integer samples \(0..70000\) beyond 16 bits"):
+        read_image(save(Image.fromarray(ints), tmp_path / "i32.tif"))
     floats = np.array([[-0.5, 0.25, 0.75, 2.0]], np.float32)
-    data = read_image(save(Image.fromarray(floats), tmp_path / "f.tif"))
+    with pytest.warns(UserWarning, match=r"32-bit float samples: read as 0..1 \(values -0.5..2 clipped\)"):
+        data = read_image(save(Image.fromarray(floats), tmp_path / "f.tif"))
     assert data.bit_depth == 16
     np.testing.assert_allclose(data.pixels[0, :, 0], [0, 0.25, 0.75, 1])
 
