@@ -12,6 +12,8 @@ the whole image, rounded and clipped, kept as 8-bit PNG files (in --work); then
 - neural-style best: beta 1 with lambda = m * the rule's lambda, m chosen with the clean images
   on a grid (the same kind of oracle as scikit-image's);
 - with --tgv, neural-style --regularizer tgv with SURE's lambda (no oracle);
+- with --nltv, neural-style --regularizer nltv with SURE's lambda (no oracle; its time is the whole
+  call: the TV guide, the graph and the search);
 - with --nlm, scikit-image's denoise_nl_means at its best h (an oracle too).
 
 A set may be sliced: Kodak24[:12] and Kodak24[12:] report the halves (the lambda rule was fitted
@@ -134,6 +136,13 @@ def evaluate(spec: str, sigma: float, args) -> dict:
     if args.tgv:
         runs = [ours_run(n, regularizer="tgv") for n in noisy]
         row.update(tgv_psnr=mean_psnr([o for o, _ in runs]), tgv_s=float(np.mean([r.run.seconds for _, r in runs])))
+    if args.nltv:
+        runs, seconds = [], []
+        for n in noisy:
+            start = time.perf_counter()
+            runs.append(ours_run(n, regularizer="nltv"))
+            seconds.append(time.perf_counter() - start)
+        row.update(nltv_psnr=mean_psnr([o for o, _ in runs]), nltv_s=float(np.mean(seconds)))
     if args.nlm:
         row.update(nl_means(noisy, clean, sigma, mean_psnr))
     return row
@@ -257,6 +266,7 @@ def main():
     p.add_argument("--busy", action="store_true", help="with --speed: only with a competing process")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--tgv", action="store_true", help="also --regularizer tgv (SURE's lambda; slow)")
+    p.add_argument("--nltv", action="store_true", help="also --regularizer nltv (SURE's lambda; slow)")
     p.add_argument("--nlm", action="store_true", help="also scikit-image's denoise_nl_means at its oracle h (slow)")
     p.add_argument("--calibrate", action="store_true",
                    help="only the SURE search's time against scikit-image's calibrate_denoiser")
@@ -281,6 +291,7 @@ def main():
     header = (f"{'set':14} {'sigma':>5} {'noisy':>6} | {'sk TV (oracle w)':>16} | {'rule':>6} {'d':>6} | "
               f"{'SURE':>6} {'d':>6} {'ms':>6} | {'best (m)':>12} {'d':>6}"
               + (f" | {'TGV':>6} {'d':>6} {'ms':>6}" if args.tgv else "")
+              + (f" | {'NLTV':>6} {'d':>6} {'ms':>6}" if args.nltv else "")
               + (f" | {'NLM (h/s)':>12} {'d':>6}" if args.nlm else ""))
     print(f"torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.2f}\n{header}\n{'-' * len(header)}")
     for spec in args.sets.split(","):
@@ -294,11 +305,14 @@ def main():
                     f"({r['best_multiplier']:.1f}) {r['best_psnr'] - base:+6.2f}")
             if args.tgv:
                 line += f" | {r['tgv_psnr']:6.2f} {r['tgv_psnr'] - base:+6.2f} {r['tgv_s'] * 1000:6.0f}"
+            if args.nltv:
+                line += f" | {r['nltv_psnr']:6.2f} {r['nltv_psnr'] - base:+6.2f} {r['nltv_s'] * 1000:6.0f}"
             if args.nlm:
                 line += f" | {r['nlm_psnr']:6.2f} ({r['nlm_h_over_sigma']:.1f}) {r['nlm_psnr'] - base:+6.2f}"
             print(line, flush=True)
     print("d: dB above scikit-image's oracle TV; rule: --tv-weight rule; SURE: --tv-weight auto (the default); "
-          "best: the rule's lambda times the oracle multiplier m; TGV: --regularizer tgv, SURE; "
+          "best: the rule's lambda times the oracle multiplier m; TGV: --regularizer tgv, SURE; NLTV: --regularizer nltv, "
+          "SURE (ms: the whole call); "
           "NLM: denoise_nl_means at its oracle h")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")

@@ -375,7 +375,7 @@ def _stylize_outcome(result, output, quiet):
               help="Output file for one input; a folder for several (created if missing, names kept).")
 @_setting(DENOISE, "--regularizer", click.Choice(REGULARIZERS),
           "tv: beta-order total variation; tgv: total generalised variation of order 2 (no staircases on "
-          "smooth shading; slower).")
+          "smooth shading; slower); nltv: non-local TV (differences to similar patches: keeps texture; slower).")
 @_setting(DENOISE, "--tv-beta", None, "Order of the total variation (1: ROF). Below 1 is non-convex.")
 @_setting(DENOISE, "--tv-weight", None, "Lambda; auto: per image by SURE (primal-dual solver; README, 'Lambda "
           "per image'), else the rule; rule: the power law in sigma (README, 'The lambda rule').",

@@ -20,7 +20,7 @@ OPTIMIZERS = ("lbfgs", "adam")  # the image optimisation loop of stylize (and de
 DENOISE_OPTIMIZERS = ("auto", "primal-dual") + OPTIMIZERS
 FIDELITIES = ("l2", "l1", "charbonnier")
 COUPLINGS = ("vectorial", "channel")
-REGULARIZERS = ("tv", "tgv")
+REGULARIZERS = ("tv", "tgv", "nltv")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 POOLINGS = ("max", "avg")
 WEIGHTS_FORMATS = ("torchvision", "caffe")
@@ -129,7 +129,9 @@ class DenoiseSettings:
     Attributes:
         regularizer: ``"tv"`` (beta-order total variation) or ``"tgv"`` (total generalised
             variation of order 2, Bredies et al. 2010: no staircases on smooth shading; with
-            alpha1 = lambda, alpha0 = 2 lambda; beta 1 and l2 fidelity only).
+            alpha1 = lambda, alpha0 = 2 lambda; beta 1 and l2 fidelity only) or ``"nltv"`` (non-local
+            TV, Gilboa & Osher 2008: differences to the most similar patches in a window, which
+            keeps texture; beta 1 and l2 fidelity only).
         tv_beta: order of the total variation (1: ROF; below 1 is non-convex).
         tv_weight: lambda; ``"auto"``: chosen per image by SURE (README, "Lambda per image") with
             the primal-dual solver, else the rule; ``"rule"``: the power law in sigma and beta

@@ -18,6 +18,7 @@ converges as O(1/k^2)); otherwise L-BFGS on E through autograd, with the TV term
 computed by :func:`neural_style.losses.total_variation`, the function ``stylize`` uses.
 """
 
+import functools
 import math
 import os
 import time
@@ -41,6 +42,7 @@ from ..settings import (
     DenoiseSettings,
     with_overrides,
 )
+from .nltv import GUIDE_SMOOTHING, NEIGHBOURS, build_graph, solve_nltv
 from .stopping import converged
 from .sure import SEARCH_TOLERANCE_FACTOR, choose_tv_weight
 from .tgv import solve_tgv
@@ -127,10 +129,10 @@ def solver_for(settings: DenoiseSettings) -> str:
     """
     s = validate(settings)
     optimizer = s.optimizer
-    if s.regularizer == "tgv":
+    if s.regularizer in ("tgv", "nltv"):
         if s.tv_beta != 1 or s.fidelity != "l2" or optimizer not in ("auto", "primal-dual"):
-            raise InputError("--regularizer tgv is solved by primal-dual with --tv-beta 1 and --fidelity l2: "
-                             "drop the other --tv-beta, --fidelity or --optimizer")
+            raise InputError(f"--regularizer {s.regularizer} is solved by primal-dual with --tv-beta 1 and --fidelity "
+                             "l2: drop the other --tv-beta, --fidelity or --optimizer")
         return "primal-dual"
     if optimizer == "auto":
         optimizer = "primal-dual" if s.tv_beta == 1 and s.fidelity == "l2" else "lbfgs"
@@ -167,7 +169,8 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     tgv = s.regularizer == "tgv"
     iterations = s.iterations or (TGV_ITERATIONS if tgv else DENOISE_ITERATIONS[optimizer])
     use_sure = s.tv_weight == "auto" and optimizer == "primal-dual" and sigma > 0 and y.numel() > y.shape[1]
-    _check_memory(y, "tgv" if tgv else optimizer, iterations, dev, batch=2 if use_sure else 1)
+    _check_memory(y, s.regularizer if s.regularizer != "tv" else optimizer, iterations, dev,
+                  batch=2 if use_sure else 1)
     method = "given" if not isinstance(s.tv_weight, str) else "sure" if use_sure else "rule"
     sure_value, evaluations = None, []
     if tv_weight == 0:
@@ -176,6 +179,8 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
         vectorial = s.coupling == "vectorial"
         solve, tolerance = (solve_tgv, s.tolerance * TGV_TOLERANCE_FACTOR) if tgv else (_rof_from, s.tolerance)
         with cpu_threads(solver_threads(y) if y.device.type == "cpu" else torch.get_num_threads()):
+            if s.regularizer == "nltv":
+                solve = _nltv_solver(y, sigma, s.coupling, s.tolerance)
             if use_sure:
                 run, tv_weight, sure_value, evaluations = _sure_run(solve, y, sigma, tv_weight, vectorial,
                                                                     iterations, tolerance, callback)
@@ -192,6 +197,21 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
                          tv_beta=s.tv_beta, optimizer=optimizer, tv_weight_method=method, regularizer=s.regularizer,
                          sure=sure_value,
                          sure_evaluations=evaluations)
+
+
+def _nltv_solver(y: torch.Tensor, sigma: float, coupling: str, tolerance: float):
+    """The NLTV solver over the graph of a TV solution of ``y`` (:mod:`.nltv`: its guide, at
+    :data:`~.nltv.GUIDE_SMOOTHING` times the lambda SURE picks for TV: an image with texture, for
+    which SURE picks a small lambda, keeps it in the guide)."""
+    vectorial = coupling == "vectorial"
+    guide = y
+    if sigma > 0:
+        rule = auto_tv_weight(sigma, 1.0, y.shape[1], coupling)
+        iterations = DENOISE_ITERATIONS["primal-dual"]
+        tv_weight = _sure_run(_rof_from, y, sigma, rule, vectorial, iterations, tolerance, None)[1] \
+            if y.numel() > y.shape[1] else rule
+        guide = _rof_from(y, GUIDE_SMOOTHING * tv_weight, vectorial, iterations, tolerance, None, None)[0].image
+    return functools.partial(solve_nltv, graph=build_graph(guide, sigma))
 
 
 def _sure_run(solver, y, sigma, start, vectorial, iterations, tolerance, callback):
@@ -231,8 +251,9 @@ def _sure_run(solver, y, sigma, start, vectorial, iterations, tolerance, callbac
 
 #: Image-sized float32 tensors each solver holds at its peak (measured: peak RSS of 4 iterations on a
 #: 1024 x 1024 x 3 image, rounded up: L-BFGS 26.4, Adam 23.0, primal-dual 9.8), besides L-BFGS's history.
-SOLVER_TENSORS = {"lbfgs": 28, "adam": 25, "primal-dual": 11, "tgv": 36}  # tgv: counted (x 4, w 6, p 2,
-#: q 3, temporaries ~18), not measured
+SOLVER_TENSORS = {"lbfgs": 28, "adam": 25, "primal-dual": 11, "tgv": 36,  # tgv: counted (x 4, w 6, p 2,
+                  "nltv": 9 * NEIGHBOURS + 8}  # q 3, temporaries ~18); nltv: counted for grey (the graph
+#: build's (k + 16) distances and labels ~4k; then index 2k, weights k, dual and temporaries 4k; images 8), not measured
 #: TGV's iteration limit: plain Chambolle-Pock (TGV is strongly convex in x only) needs more than ROF.
 TGV_ITERATIONS = 2000
 #: TGV stops at this multiple of the tolerance: at 1e-4 it was ~0.2 dB short of converged on Set12.
