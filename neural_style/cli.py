@@ -43,6 +43,16 @@ STYLIZE, STYLIZE_OUT, DENOISE, TRAIN, TRANSFER = (StylizeSettings, StylizeOutput
 DEBUG_ENV = "NEURAL_STYLE_DEBUG"
 
 
+class _Command(click.Command):
+    """A command that runs with torch's threads fitted to the machine's other work."""
+
+    def invoke(self, ctx):
+        from .core.device import shared_cpu  # imports torch: only when a command runs (not for --help)
+
+        with shared_cpu():  # fewer threads on a machine busy with other work
+            return super().invoke(ctx)
+
+
 class _Group(click.Group):
     """Every failure as one line, never a traceback (unless ``--debug``):
 
@@ -52,6 +62,8 @@ class _Group(click.Group):
     * Ctrl-C: ``interrupted``, exit 130; SIGTERM and SIGHUP stop the same way, exit 128 + the signal;
     * anything else: ``internal error: ...; run with --debug for the traceback``, exit 1.
     """
+
+    command_class = _Command
 
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
         args = list(sys.argv[1:] if args is None else args)
@@ -371,7 +383,7 @@ def _stylize_outcome(result, output, quiet):
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+@click.option("-o", "--output", required=True, type=click.Path(path_type=str),
               help="Output file for one input; a folder for several (created if missing, names kept).")
 @_setting(DENOISE, "--regularizer", click.Choice(REGULARIZERS),
           "tv: beta-order total variation; tgv: total generalised variation of order 2 (no staircases on "
@@ -549,7 +561,7 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
 @cli.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+@click.option("-o", "--output", required=True, type=click.Path(path_type=str),
               help="Output file for one input, else a folder (names kept).")
 @_setting(TRANSFER, "--size", None, "Long side of the output (>= 16) [input size; inputs of any size, "
           "even 1x1, are taken].")

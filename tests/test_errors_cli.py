@@ -29,7 +29,7 @@ from neural_style.fast.model_file import save_model
 from neural_style.fast.transformer import TransformerNet
 from neural_style.style_transfer import runner as stylize_runner
 
-from .clitools import assert_error, assert_ok, invoke, no_crash
+from .clitools import assert_error, assert_ok, invoke, no_crash, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -193,17 +193,19 @@ def test_train_checks_the_checkpoint_folder_before_the_first_step(files, tmp_pat
 
 
 def test_a_checkpoint_that_cannot_be_written_keeps_the_model(files, tmp_path, vgg16_file, monkeypatch):
-    real_save = torch.save
+    """A full disk under the checkpoint folder: torch serialises in memory and Python writes the bytes
+    (torch's own writers turned ENOSPC into "enforce fail at inline_container.cc")."""
+    real_write = Path.write_bytes
 
-    def full_disk(obj, f, *args, **kwargs):  # as a full disk makes the Python file's write fail
-        if getattr(f, "name", "").endswith(".ckpt"):
+    def full_disk(self, data):
+        if ".ckpt" in self.name:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_save(obj, f, *args, **kwargs)
+        return real_write(self, data)
 
-    monkeypatch.setattr(torch, "save", full_disk)
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
     result = invoke("train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "m2.pth", "--weights",
                     vgg16_file, "--image-size", "32", "--batch-size", "1", "--iterations", "3",
-                    "--checkpoint-every", "2", "--width", "0.25", "--quiet")
+                    "--checkpoint-every", "2", "--width", "0.25", "--quiet", "--report", tmp_path / "r.json")
     assert result.exit_code == 1
     no_crash(result)
     line = result.stderr.splitlines()[-1]  # after the short-training warning
@@ -211,6 +213,8 @@ def test_a_checkpoint_that_cannot_be_written_keeps_the_model(files, tmp_path, vg
                      "wrote the model so far"):
         assert fragment in line, line
     assert str(tmp_path / "m2.pth") in line and (tmp_path / "m2.pth").is_file()
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["stop_reason"] == "checkpoint-failed" and report["model_written"] and report["steps"] == 2
     assert not [p for p in (tmp_path / "m2-checkpoints").iterdir() if p.suffix == ".ckpt"]
 
 
@@ -492,7 +496,7 @@ def test_rgba_to_jpg_says_the_alpha_is_dropped(tmp_path):
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 24, 4), dtype=np.uint8), "RGBA").save(src)
     result = invoke("denoise", src, "-o", tmp_path / "out.jpg", "--quiet")
     assert result.exit_code == 0 and result.stderr.splitlines() == [
-        "warning: 'out.jpg' cannot hold the alpha channel (dropped): use .png or .tif to keep it"]
+        f"warning: '{tmp_path / 'out.jpg'}' cannot hold the alpha channel (dropped): use .png or .tif to keep it"]
     assert invoke("denoise", src, "-o", tmp_path / "out.png", "--quiet").stderr == ""
 
 
@@ -515,7 +519,7 @@ def test_an_animation_into_a_still_format_says_only_the_first_frame_is_used(file
     src = animated(tmp_path / "anim.webp")
     result = invoke("transfer", files["model"], src, "-o", tmp_path / "out.jpg", "--quiet")
     assert result.exit_code == 0 and result.stderr.splitlines() == [
-        "warning: 'anim.webp' has 3 frames but 'out.jpg' holds one: only the first is stylised "
+        f"warning: '{src}' has 3 frames but '{tmp_path / 'out.jpg'}' holds one: only the first is stylised "
         "(write to .gif, .webp, .png, .tif or a video for all)"]
     result = invoke("denoise", src, "-o", tmp_path / "d.png", "--quiet")
     assert result.exit_code == 0 and result.stderr.splitlines() == [
@@ -552,11 +556,19 @@ def test_transfer_keeps_every_page_of_a_multi_page_tiff_and_its_16_bits(files, t
     assert [p.shape for p in pages] == [(20, 24, 3), (16, 12, 3)] and all(p.dtype == np.uint16 for p in pages)
     assert (pages[0] % 257 != 0).any()  # not 8-bit values scaled up (v * 257)
     result = invoke("transfer", files["model"], src, "-o", tmp_path / "first.jpg", "--quiet")
-    assert result.exit_code == 0 and "'pages.tif' has 2 frames but 'first.jpg' holds one" in result.stderr
+    assert result.exit_code == 0 and f"'{src}' has 2 frames but '{tmp_path / 'first.jpg'}' holds one" in result.stderr
     assert_error(invoke("transfer", files["model"], src, "-o", tmp_path / "anim.png"), 2,
                  "the 2 frames of", "differ in size, which 'anim.png' cannot hold: write them to a .tif")
     assert_ok(invoke("transfer", files["model"], files["content"], "-o", tmp_path / "still.gif", "--quiet"))
     assert Image.open(tmp_path / "still.gif").n_frames == 1
+    result = invoke("transfer", files["model"], src, "-o", tmp_path / "pages.gif", "--quiet")  # what GIF cannot hold
+    assert result.exit_code == 2 and "differ in size" in result.stderr
+    rgba = tmp_path / "rgba.png"
+    Image.fromarray(np.random.default_rng(5).integers(0, 255, (20, 24, 4), dtype=np.uint8)).save(rgba)
+    result = invoke("transfer", files["model"], rgba, "-o", tmp_path / "rgba.gif", "--quiet")
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        f"warning: '{tmp_path / 'rgba.gif'}' is written as 8-bit RGB frames, without the alpha channel of '{rgba}' "
+        "(a still .png or .tif keeps it)"]
 
 
 def test_grey_content_and_grey_styles_give_a_grey_output(grey_content_file, tmp_path, vgg16_file, style_file):
@@ -640,6 +652,10 @@ def test_folders_are_read_as_trees_without_hidden_files_in_every_command(batch, 
             "a.png", "c.png", "sub/a.png", "sub/d.png"]
     from neural_style.fast.training import find_images
     assert [str(p.relative_to(batch)) for p in find_images(batch)] == ["a.png", "c.png", "sub/a.png", "sub/d.png"]
+    for command in (["denoise"], ["transfer", files["model"]]):  # an output folder inside the input folder
+        for _ in range(2):  # the rerun does not read the first run's outputs
+            assert_ok(invoke(*command, batch, "-o", batch / "out", "--quiet"))
+        assert len(list((batch / "out").rglob("*.png"))) == 4
 
 
 def test_stylize_takes_a_folder_of_style_images(files, tmp_path, vgg16_file):
@@ -659,18 +675,19 @@ def test_stylize_takes_a_folder_of_style_images(files, tmp_path, vgg16_file):
     assert_error(invoke(*base[:2], empty, *base[3:]), 2, f"style folder '{empty}' holds no images")
 
 
-def test_train_never_reads_its_own_previews_from_a_dataset_holding_its_output(files, tmp_path, vgg16_file):
-    """-o inside the dataset puts the checkpoint folder (and its previews) there: a second run must
-    not train on them (the short-training warning counts the files read)."""
+def test_train_never_reads_previews_from_a_dataset_holding_its_output(files, tmp_path, vgg16_file):
+    """-o inside the dataset puts the checkpoint folder (and its previews) there: a later run, resumed
+    or another, must not train on them (the short-training warning counts the files read)."""
     photos = files["photos"]
-    args = ["train", files["style"], "--dataset", photos, "-o", photos / "m.pth", "--weights", vgg16_file,
-            "--image-size", "32", "--batch-size", "1", "--width", "0.25", "--iterations", "2",
-            "--checkpoint-every", "1"]
-    for _ in range(2):
-        result = invoke(*args)
+    args = ["train", files["style"], "--dataset", photos, "--weights", vgg16_file, "--image-size", "32",
+            "--batch-size", "1", "--width", "0.25", "--iterations", "2", "--checkpoint-every", "1"]
+    for name in ("m.pth", "m.pth", "other.pth"):  # again (resumed), and another run beside it
+        result = invoke(*args, "-o", photos / name, *(["--resume", photos / "m-checkpoints" / "last.ckpt",
+                                                       "--iterations", "4"] if (photos / "m.pth").exists()
+                                                      and name == "m.pth" else []))
         assert_ok(result)
-        assert "(2 files, batch 1)" in result.stderr
-    assert len(list((photos / "m-checkpoints").glob("step-*.jpg"))) == 2
+        assert "(2 files, batch 1)" in result.stderr, result.stderr
+    assert len(list((photos / "m-checkpoints").glob("step-*.jpg"))) == 4
 
 
 def test_sigterm_during_training_writes_the_model_and_leaves_consistent_checkpoints(files, tmp_path, vgg16_file):
@@ -926,3 +943,39 @@ def test_a_missing_init_equal_to_the_output_is_called_missing(tmp_path, content_
                     "--iterations", "1", "--size", "32")
     assert result.exit_code == 2 and "refusing to overwrite" not in result.stderr
     assert "does not exist" in result.stderr and not out.exists()
+
+
+def test_a_fresh_run_never_takes_over_another_run_s_checkpoints(files, tmp_path, vgg16_file):
+    first = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "4", "--checkpoint-every", "2"))
+    assert_ok(first)
+    folder = tmp_path / "m2-checkpoints"
+    before = snapshot(folder)
+    again = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2", "--checkpoint-every", "1"))
+    assert_error(again, 2, f"checkpoint folder '{folder}' holds another run's checkpoints",
+                 f"--resume {folder / 'last.ckpt'}")
+    assert snapshot(folder) == before
+    assert_error(invoke(*train_args(files, tmp_path, vgg16_file, "--checkpoint-dir", files["photos"])), 2,
+                 "is the dataset folder")
+    assert_ok(invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "6", "--checkpoint-every", "2",
+                                 "--resume", folder / "last.ckpt")))
+
+
+def test_export_checks_memory_for_its_check_image_and_says_when_torch_export_fails(files, tmp_path, monkeypatch):
+    from neural_style.core import device
+
+    monkeypatch.setattr(device, "available_memory", lambda dev: 64 * 2**20)
+    image = tmp_path / "big.png"
+    Image.fromarray(np.zeros((600, 800, 3), np.uint8)).save(image)
+    assert_error(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--check-image", image), 2,
+                 "checking the export on a 800x600 px image", "pass a smaller --check-image")
+    monkeypatch.undo()
+    narrow = save_model(tmp_path / "narrow.pth", TransformerNet(width=0.01), {"steps": 0})
+    assert_error(invoke("export", narrow, "-o", tmp_path / "n.pt2"), 1, "torch.export cannot export this network",
+                 "export it to .onnx instead")
+
+
+def test_an_output_ending_in_a_separator_is_a_folder_even_for_one_input(files, tmp_path):
+    for command in (["denoise"], ["transfer", files["model"]]):
+        out = f"{tmp_path / command[0]}{os.sep}"
+        assert_ok(invoke(*command, files["content"], "-o", out, "--quiet"))
+        assert (tmp_path / command[0] / Path(files["content"]).name).is_file()

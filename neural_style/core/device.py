@@ -2,9 +2,11 @@
 from ``--precision``, the memory a device has free, and out-of-memory errors as one line."""
 
 import contextlib
+import math
 import os
 import re
 import sys
+import time
 import warnings
 from typing import Iterator, Optional
 
@@ -166,6 +168,49 @@ def peak_memory(device) -> Optional[int]:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+def other_load(samples: int = 5, interval: float = 0.01) -> float:
+    """How many other threads are runnable now: the mean of a few samples of the kernel's count of
+    runnable threads (``/proc/loadavg``'s 4th field, this one included, so 1 is subtracted); where
+    that is not available, the 1-minute load average minus 1 (which lags: it still counts a run that
+    ended a minute ago); 0 where the OS says neither."""
+    try:
+        counts = []
+        for index in range(samples):
+            with open("/proc/loadavg") as stream:
+                counts.append(int(stream.read().split()[3].split("/")[0]))
+            if index + 1 < samples:
+                time.sleep(interval)
+        return max(0.0, sum(counts) / len(counts) - 1.0)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return max(0.0, os.getloadavg()[0] - 1.0)
+    except (AttributeError, OSError):  # Windows
+        return 0.0
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def shared_cpu() -> Iterator[int]:
+    """Within the block, torch's intra-op threads are the cores left by other work (:func:`other_load`,
+    rounded; at least 1, at most torch's own number), unless ``OMP_NUM_THREADS`` says how many to
+    use; yields the number. With other work on the cores, torch's threads wait for each other
+    (measured: README, "Speed on a busy machine")."""
+    previous = torch.get_num_threads()
+    if os.environ.get("OMP_NUM_THREADS"):
+        yield previous
+        return
+    count = max(1, min(previous, _cores() - math.floor(other_load() + 0.5)))
+    with cpu_threads(count):
+        yield count
 
 
 @contextlib.contextmanager

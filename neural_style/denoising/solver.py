@@ -20,7 +20,6 @@ computed by :func:`neural_style.losses.total_variation`, the function ``stylize`
 
 import functools
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
@@ -30,7 +29,7 @@ import torch
 from PIL import Image
 
 from ..core import losses
-from ..core.device import cpu_threads, require_memory, resolve_device
+from ..core.device import cpu_threads, other_load, require_memory, resolve_device
 from ..core.metrics import estimate_sigma
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..errors import InputError
@@ -263,9 +262,9 @@ TGV_TOLERANCE_FACTOR = 0.1
 #: Below this many values (C x H x W) the primal-dual solver runs on one CPU thread: measured
 #: (benchmarks/denoise_threads.py, 2 cores) 2 threads gained nothing at 128 x 128 even when idle.
 SINGLE_THREAD_BELOW = 64 * 1024
-#: Other work on the machine, in runnable processes beyond this one (the 1-minute load average
-#: minus 1), from which the solver runs on one thread: with one competing process, 2 threads took
-#: 1.3-1.9x one thread's time per iteration (0.94x once), while idle they took 0.5-0.6x.
+#: Other runnable work (:func:`~neural_style.core.device.other_load`) from which the solver runs on
+#: one thread: with one competing process, 2 threads took 1.3-1.9x one thread's time per iteration
+#: (0.94x once), while idle they took 0.5-0.6x.
 BUSY_LOAD = 0.5
 
 
@@ -278,11 +277,8 @@ def solver_threads(y: torch.Tensor) -> int:
 
 
 def _other_load() -> float:
-    """The 1-minute load average beyond this process's own (0 where the OS does not say)."""
-    try:
-        return max(0.0, os.getloadavg()[0] - 1.0)
-    except (AttributeError, OSError):  # Windows
-        return 0.0
+    """Other runnable work on the machine (:func:`~neural_style.core.device.other_load`)."""
+    return other_load()
 
 
 def _check_memory(y: torch.Tensor, optimizer: str, iterations: int, device, batch: int = 1) -> None:

@@ -12,7 +12,8 @@ from typing import Dict, Optional
 import torch
 from torch.export import Dim
 
-from ..errors import InputError
+from ..core.device import require_memory
+from ..errors import InputError, NeuralStyleError
 from ..io.images import atomic_write
 from .transformer import MIN_SIZE, TransformerNet
 
@@ -40,13 +41,21 @@ def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = 
     if min(sample.shape[-2:]) < MIN_SIZE:
         raise InputError(f"the check image is smaller than {MIN_SIZE} px: pass a larger one")
     sample = sample.float().cpu()
+    height, width = sample.shape[-2:]
+    require_memory(2 * net.inference_bytes(1, height, width), torch.device("cpu"),  # the original and the export
+                   f"checking the export on a {width}x{height} px image", "pass a smaller --check-image")
     with torch.no_grad():
         expected = core(sample)
     if fmt == ".pt2":
         shapes = {"image": {0: Dim("batch", min=1, max=1024), 2: Dim("height", min=MIN_SIZE, max=16384),
                             3: Dim("width", min=MIN_SIZE, max=16384)}}
         # A batch of 2 so that the batch size is not specialised to 1.
-        program = torch.export.export(core, (sample.expand(2, -1, -1, -1),), dynamic_shapes=shapes)
+        try:
+            program = torch.export.export(core, (sample.expand(2, -1, -1, -1),), dynamic_shapes=shapes)
+        except Exception as exc:  # torch.export's many errors (constraint violations, unsupported ops)
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+            raise NeuralStyleError(f"torch.export cannot export this network ({type(exc).__name__}: {first}): "
+                                   "export it to .onnx instead") from exc
         def save(tmp):  # through a Python file: a full disk is an OSError, not an abort in torch's C++ writer
             with open(tmp, "wb") as stream:
                 torch.export.save(program, stream)

@@ -19,6 +19,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 import torch
 import torch.distributed as dist
 
+from .. import signals
 from ..core.device import resolve_device
 from ..core.optimize import Step
 from ..errors import InputError, NeuralStyleError
@@ -106,6 +107,7 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
                       what="checkpoint")  # before the first step, not at the first checkpoint
     if resume is not None and not Path(resume).is_file():
         raise InputError(f"checkpoint '{resume}' does not exist: pass a .ckpt from the checkpoint folder")
+    _check_no_other_run(checkpoint_dir, resume, Path(dataset))
     with _process_group(resolve_device(device)) as (dev, rank, world_size):
         say = (warn or _warn) if rank == 0 else (lambda message: None)
         try:
@@ -126,15 +128,23 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
         try:
             result = run_training(trainer, checkpoint_dir=checkpoint_dir,
                                   callback=_with_previews(trainer, checkpoint_dir, callback))
-        except checkpoints.CheckpointWriteError as exc:  # keep the network trained so far
+        except checkpoints.CheckpointWriteError as exc:  # keep the network trained so far, and say so
             if rank == 0:
-                _save_after_failure(output, trainer, exc)
+                error, written = _save_after_failure(output, trainer, exc)
+                if report is not None:
+                    stopped = TrainResult(steps=trainer.step, stop_reason="checkpoint-failed")
+                    try:
+                        _write_report(report, settings, style, dataset, dev, world_size, stopped, written)
+                    except NeuralStyleError as third:
+                        error = NeuralStyleError(f"{error}; the report could not be written either ({third})")
+                raise error from exc
             raise
     run = TrainRun(result, output, checkpoint_dir, dev, rank, world_size, start_step)
-    if run.model_written:
-        save_model(output, trainer.net, trainer.metadata())
-    if report is not None and rank == 0:  # also when no model was written (stopped at step 0, non-finite)
-        _write_report(report, settings, style, dataset, dev, world_size, result, run.model_written)
+    with signals.deferred():  # a second Ctrl-C or SIGTERM while stopping: the model and report are written first
+        if run.model_written:
+            save_model(output, trainer.net, trainer.metadata())
+        if report is not None and rank == 0:  # also when no model was written (stopped at step 0, non-finite)
+            _write_report(report, settings, style, dataset, dev, world_size, result, run.model_written)
     return run
 
 
@@ -168,15 +178,31 @@ def _check_space(trainer: Trainer, output: Path, checkpoint_dir: Path) -> None:
         require_space(output, model_bytes, "the model")
 
 
-def _save_after_failure(output: Path, trainer: Trainer, exc: checkpoints.CheckpointWriteError) -> None:
-    """Write the model of a run stopped by a failed checkpoint, and say so (both in one line)."""
+def _check_no_other_run(checkpoint_dir: Path, resume, dataset: Path) -> None:
+    """Refuse a checkpoint folder that is the dataset, or, for a fresh run, one that holds another run's
+    checkpoints (this run's would replace its ``last.ckpt`` and rotation would delete its steps): only
+    a resumed run may write there."""
+    if checkpoint_dir.exists() and dataset.exists() and os.path.samefile(checkpoint_dir, dataset):
+        raise InputError(f"--checkpoint-dir '{checkpoint_dir}' is the dataset folder: choose another folder")
+    found = sorted(checkpoint_dir.glob("step-*.ckpt")) + [p for p in [checkpoint_dir / checkpoints.LAST] if p.exists()]
+    if not found or resume is not None:
+        return
+    raise InputError(f"checkpoint folder '{checkpoint_dir}' holds another run's checkpoints ({found[-1].name}): "
+                     f"continue that run with --resume {checkpoint_dir / checkpoints.LAST}, or choose another "
+                     "--checkpoint-dir (or -o), or delete them")
+
+
+def _save_after_failure(output: Path, trainer: Trainer,
+                        exc: checkpoints.CheckpointWriteError) -> Tuple[NeuralStyleError, bool]:
+    """Write the model of a run stopped by a failed checkpoint; the error saying both (one line), and
+    whether the model was written."""
     try:
         save_model(output, trainer.net, trainer.metadata())
     except NeuralStyleError as second:
-        raise NeuralStyleError(f"{exc}; the model could not be written either ({second}); "
-                               f"training stopped at step {trainer.step}") from exc
-    raise NeuralStyleError(f"{exc}; training stopped at step {trainer.step} and wrote the model so far to "
-                           f"{output}") from exc
+        return NeuralStyleError(f"{exc}; the model could not be written either ({second}); "
+                                f"training stopped at step {trainer.step}"), False
+    return NeuralStyleError(f"{exc}; training stopped at step {trainer.step} and wrote the model so far to "
+                            f"{output}"), True
 
 
 def _warn(message: str) -> None:
@@ -230,8 +256,11 @@ def _with_previews(trainer: Trainer, folder: Path,
         if then is not None:
             then(step)
         if sample is not None and step.iteration % every == 0:
-            write_image(folder / checkpoints.preview_name(step.iteration),
-                        apply_model(trainer.net.eval(), sample[None]))
+            try:
+                write_image(folder / checkpoints.preview_name(step.iteration),
+                            apply_model(trainer.net.eval(), sample[None]))
+            except NeuralStyleError as exc:  # its disk is the checkpoints': the same stop, the model kept
+                raise checkpoints.CheckpointWriteError(str(exc)) from exc
     return callback
 
 
@@ -271,7 +300,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
     Args:
         model: a model file from :func:`train`.
         inputs: image, video or folder paths.
-        output: the output file for one input, else a folder.
+        output: the output file for one input, else a folder (a path ending in a separator is a folder).
         settings: a :class:`~neural_style.settings.TransferSettings`; ``**overrides`` change its fields.
         report: write the settings, the files written, failures and unprocessed inputs as JSON here
             (in every case, interrupted or not).
@@ -285,7 +314,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         InputError: bad settings, paths or model, before any file; the error of a single input.
     """
     settings = validate(with_overrides(settings, TransferSettings, overrides))
-    pairs = plan_transfer([Path(p) for p in inputs], Path(output), protected=[model])
+    pairs = plan_transfer([Path(p) for p in inputs], output, protected=[model])
     if report is not None:
         check_output_path(report, inputs=[model, *(src for src, _ in pairs)], extensions=(".json",), what="report")
     net, _ = load_model(model, device=resolve_device(settings.device))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
+from PIL import Image
 from torch.nn.parallel import DistributedDataParallel
 
 from ..core.device import require_memory, resolve_precision
@@ -56,11 +57,13 @@ class TrainResult:
 def find_images(root, exclude: Sequence = ()) -> List[Path]:
     """Every image file under ``root`` (any folder tree), sorted, read as every folder input is
     (:func:`~neural_style.io.inputs.folder_files`: hidden files skipped); nothing inside ``exclude``
-    (the run's checkpoint folder, where its previews go, when it lies inside the dataset)."""
+    (the run's checkpoint folder, where its previews go, when it lies inside the dataset) nor in
+    any folder holding a ``last.ckpt`` (another run's checkpoints and previews)."""
     root = Path(root)
     if not root.is_dir():
         raise InputError(f"dataset '{root}' is not a folder: pass a folder of photos")
-    files = folder_files(root, IMAGE_EXTENSIONS, exclude)
+    checkpoint_folders = [ck.parent for ck in root.rglob(checkpoints.LAST)]  # any run's previews live there
+    files = folder_files(root, IMAGE_EXTENSIONS, [*exclude, *checkpoint_folders])
     if not files:
         raise InputError(f"dataset '{root}' holds no images ({', '.join(IMAGE_EXTENSIONS)}; hidden files skipped): "
                          "pass a folder of photos")
@@ -68,9 +71,16 @@ def find_images(root, exclude: Sequence = ()) -> List[Path]:
 
 
 def load_sample(path: Path, size: int) -> Optional[torch.Tensor]:
-    """A (3, size, size) crop: shorter side resized to ``size``, then centre-cropped; None if unreadable."""
+    """A (3, size, size) crop: shorter side resized to ``size``, then centre-cropped; None if unreadable.
+    A large photo is decoded at reduced size (never below what the crop needs)."""
     try:
-        image = to_tensor(path, what="training image")
+        with Image.open(path) as header:  # the size, from the header only
+            width, height = header.size
+        long_side = math.ceil(size * max(width, height) / max(1, min(width, height)))
+    except Exception:  # not an image Pillow opens: reading it says why
+        long_side = None
+    try:
+        image = to_tensor(path, what="training image", reduce_to=long_side)
     except InputError:
         return None
     h, w = image.shape[-2:]

@@ -7,6 +7,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import imageio.v3 as iio
 import numpy as np
 import torch
+from PIL import Image
 
 from ..core.color import transfer_luminance
 from ..core.device import require_memory, resolve_precision
@@ -26,6 +27,7 @@ from ..io.images import (
     long_side_shape,
     read_image,
     resize_long_side,
+    source_bit_depth,
     to_grey,
     to_tensor,
     write_image,
@@ -62,7 +64,7 @@ def apply_model(model: TransformerNet, images: torch.Tensor, *, size: Optional[i
     return transfer_luminance(y, x) if original_colors else y
 
 
-def plan_transfer(inputs: Sequence[Path], output: Path, protected: Sequence = ()) -> List[Tuple[Path, Path]]:
+def plan_transfer(inputs: Sequence[Path], output, protected: Sequence = ()) -> List[Tuple[Path, Path]]:
     """(input, output) pairs: files and folders (their images and videos) as every batch command takes
     them (:func:`neural_style.io.inputs.plan_batch`); an image may become any image format or an
     animation (a GIF a WebP, a multi-page TIFF a GIF...), a video a video or an animation; no output may be
@@ -88,7 +90,7 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=Fal
     if frames > 1 and target in TIFF_EXTENSIONS:
         return _transfer_pages(model, src, dst, size, original_colors, on_frame)
     if frames > 1:
-        warnings.warn(f"'{src.name}' has {frames} frames but '{dst.name}' holds one: only the first is stylised "
+        warnings.warn(f"'{src}' has {frames} frames but '{dst}' holds one: only the first is stylised "
                       "(write to .gif, .webp, .png, .tif or a video for all)", UserWarning,
                       stacklevel=2)
     with warnings.catch_warnings():  # said above, with what to do
@@ -119,6 +121,24 @@ def _transfer_pages(model, src, dst, size, original_colors, on_frame) -> int:
     return len(out)
 
 
+def _say_what_an_animation_loses(src: Path, dst: Path) -> None:
+    """One warning for what the source holds and an animation here is written without (8-bit RGB
+    frames): alpha, 16 bits per sample."""
+    lost = []
+    try:
+        with Image.open(src) as image:
+            if "A" in image.getbands() or "transparency" in image.info:
+                lost.append("the alpha channel")
+    except Exception:  # unreadable: reading it says why
+        return
+    if source_bit_depth(src) == 16:
+        lost.append("16 bits per sample")
+    if lost:
+        them = "them" if len(lost) > 1 else "it"
+        warnings.warn(f"'{dst}' is written as 8-bit RGB frames, without {' or '.join(lost)} of '{src}' (a still "
+                      f".png or .tif keeps {them})", UserWarning, stacklevel=3)
+
+
 def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
     """A GIF, animated WebP or APNG: every frame, with its duration and the file's loop count."""
     try:
@@ -129,6 +149,7 @@ def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_fr
     if len({frame.shape for frame in frames}) > 1:  # pages of a TIFF may differ; an animation's frames may not
         raise InputError(f"the {len(frames)} frames of '{src}' differ in size, which '{dst.name}' cannot hold: "
                          "write them to a .tif (one page each), or to a still format for the first")
+    _say_what_an_animation_loses(src, dst)
     out = _stylise_frames(model, np.stack(frames), size, original_colors, batch_size, on_frame)
     write_animation(dst, out, timing=timing)
     return len(out)

@@ -143,7 +143,7 @@ def source_bit_depth(source) -> int:
         if head.startswith(_PNG_SIGNATURE):
             return 16 if len(head) > 24 and head[24] == 16 else 8
         if head[:4] in (b"II*\0", b"MM\0*"):
-            return 16 if _tiff_bits(Path(source).read_bytes()) == 16 else 8
+            return 16 if _tiff_kind(Path(source).read_bytes()) else 8
     except OSError:
         pass
     return 8
@@ -165,8 +165,8 @@ def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] 
     with warnings.catch_warnings():  # max_pixels replaces Pillow's decompression bomb warning
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            if data[:4] in (b"II*\0", b"MM\0*") and _tiff_bits(data) == 16:  # Pillow would drop 8 bits
-                return _from_tiff16(data, path, label, max_pixels)
+            if data[:4] in (b"II*\0", b"MM\0*") and _tiff_kind(data):  # Pillow would drop bits or refuse
+                return _from_tiff_wide(data, path, label, max_pixels)
             image = Image.open(io.BytesIO(data))
             _check_size(image.size, label, max_pixels)
             if getattr(image, "n_frames", 1) > 1:
@@ -256,17 +256,23 @@ def _wide_samples(image: Image.Image, label: str) -> np.ndarray:
     warning: written with 16 bits, values outside 0..1 clipped)."""
     samples = np.asarray(image, np.float32 if image.mode == "F" else np.float64)
     if image.mode == "F":
-        if not np.isfinite(samples).all():
-            raise InputError(f"{label} holds NaN or infinite samples: fix the file")
-        span = f" (values {samples.min():.4g}..{samples.max():.4g} clipped)" \
-            if samples.size and (samples.min() < 0 or samples.max() > 1) else ""
-        warnings.warn(f"{label} has 32-bit float samples: read as 0..1{span}; an output keeps 16 bits of them",
-                      UserWarning, stacklevel=5)
-        return np.clip(samples, 0, 1)
+        return _float_samples(samples, label)
     if samples.size and (samples.min() < 0 or samples.max() > 65535):
         raise InputError(f"{label} has 32-bit integer samples ({samples.min():.0f}..{samples.max():.0f}) beyond "
                          "16 bits, which have no standard range: convert it to 16-bit PNG or TIFF")
     return (samples / 65535).astype(np.float32)
+
+
+def _float_samples(samples: np.ndarray, label: str) -> np.ndarray:
+    """Floating-point samples as float32 in [0, 1]: NaN refused, values outside clipped, and one warning
+    saying so (an output keeps 16 bits of them)."""
+    if not np.isfinite(samples).all():
+        raise InputError(f"{label} holds NaN or infinite samples: fix the file")
+    span = f" (values {samples.min():.4g}..{samples.max():.4g} clipped)" \
+        if samples.size and (samples.min() < 0 or samples.max() > 1) else ""
+    warnings.warn(f"{label} has {samples.dtype.itemsize * 8}-bit float samples: read as 0..1{span}; an output "
+                  "keeps 16 bits of them", UserWarning, stacklevel=6)
+    return np.clip(samples, 0, 1).astype(np.float32)
 
 
 def _pil_dpi(image: Image.Image) -> Optional[Tuple[float, float]]:
@@ -346,18 +352,21 @@ def _quiet_tifffile():
         logger.setLevel(level)
 
 
-def _tiff_bits(data: bytes) -> int:
-    """Bits per sample of a TIFF's first page (Pillow reads 16-bit colour TIFFs as 8 bit); 0 when
-    tifffile cannot tell (Pillow then reads it, or says what is wrong)."""
+def _tiff_kind(data: bytes) -> str:
+    """``"uint16"`` or ``"float"`` for a TIFF whose first page tifffile reads so (Pillow reads 16-bit
+    colour TIFFs as 8 bit and refuses float colour ones), else ``""`` (Pillow then reads it, or says
+    what is wrong)."""
     try:
         with _quiet_tifffile(), tifffile.TiffFile(io.BytesIO(data)) as tiff:
-            return int(tiff.pages[0].bitspersample)
+            dtype = np.dtype(tiff.pages[0].dtype)
     except Exception:  # tifffile's many errors for damaged files: leave them to Pillow's reader
-        return 0
+        return ""
+    return "uint16" if dtype == np.uint16 else "float" if dtype.kind == "f" else ""
 
 
-def _from_tiff16(data: bytes, path: Path, label: str, max_pixels: int) -> ImageData:
-    """A 16-bit TIFF (grey, grey + alpha, RGB or RGBA) read with tifffile, keeping its 16 bits."""
+def _from_tiff_wide(data: bytes, path: Path, label: str, max_pixels: int) -> ImageData:
+    """A 16-bit or floating-point TIFF (grey, grey + alpha, RGB or RGBA) read with tifffile: 16 bits
+    kept; floats read as 0..1 (see :func:`_float_samples`)."""
     with _quiet_tifffile(), tifffile.TiffFile(io.BytesIO(data)) as tiff:
         page = tiff.pages[0]
         _check_size((page.imagewidth, page.imagelength), label, max_pixels)
@@ -365,12 +374,12 @@ def _from_tiff16(data: bytes, path: Path, label: str, max_pixels: int) -> ImageD
         icc = page.tags.get("InterColorProfile")
         orientation = page.tags.get("Orientation")
         dpi = _tiff_dpi(page.tags)
-    if array.dtype != np.uint16 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] > 4):
-        raise InputError(f"'{path}' is a 16-bit TIFF of shape {array.shape}: expected grey or colour samples "
-                         "(H, W) or (H, W, C): convert it to PNG")
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] > 4):
+        raise InputError(f"'{path}' is a {array.dtype} TIFF of shape {array.shape}: expected grey or colour "
+                         "samples (H, W) or (H, W, C): convert it to PNG")
+    samples = array / np.float32(65535) if array.dtype == np.uint16 else _float_samples(array, label)
     icc_profile = bytes(icc.value) if icc is not None else None
-    return _finish(array / np.float32(65535), 16, icc_profile, None, int(orientation.value) if orientation else 1,
-                   path, dpi)
+    return _finish(samples, 16, icc_profile, None, int(orientation.value) if orientation else 1, path, dpi)
 
 
 def _tiff_dpi(tags) -> Optional[Tuple[float, float]]:
@@ -770,7 +779,7 @@ def _say_what_is_lost(path: Path, fmt: str, channels: int, bit_depth: int, exif,
         lost.append("16 bits per sample (written with 8)")
     if lost:
         keep = ".png" if fmt == "TIFF" else ".png or .tif"
-        warnings.warn(f"'{path.name}' cannot hold {' or '.join(lost)}: use {keep} to keep "
+        warnings.warn(f"'{path}' cannot hold {' or '.join(lost)}: use {keep} to keep "
                       f"{'them' if len(lost) > 1 else 'it'}", UserWarning, stacklevel=3)
 
 
@@ -798,11 +807,10 @@ def _encode(temporary: Path, fmt: str, samples: np.ndarray, bit_depth: int, icc_
 
 
 def atomic_torch_save(path, obj) -> Path:
-    """``torch.save(obj)`` to ``path`` with :func:`atomic_write`. It writes through a Python file,
-    so that a full disk or a lost permission is an OSError, reported as one line naming ``path``
-    (torch's own file writer turns them into a RuntimeError from its C++ code)."""
-    def write(temporary: Path) -> None:
-        with open(temporary, "wb") as stream:
-            torch.save(obj, stream)
-
-    return atomic_write(path, write)
+    """``torch.save(obj)`` to ``path`` with :func:`atomic_write`. The object is serialised in memory
+    first and the bytes written by Python, so that a full disk or a lost permission is an OSError,
+    reported as one line naming ``path`` (torch's own writers, to a path or to a Python file, turn
+    them into a RuntimeError from their C++ code: "enforce fail at inline_container.cc")."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return atomic_write(path, lambda temporary: Path(temporary).write_bytes(buffer.getbuffer()))

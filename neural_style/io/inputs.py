@@ -39,9 +39,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return folder == path or folder in path.parents
 
 
-def expand_inputs(inputs: Sequence, extensions: Sequence[str]) -> List[Tuple[Path, Path]]:
+def expand_inputs(inputs: Sequence, extensions: Sequence[str], exclude: Sequence = ()) -> List[Tuple[Path, Path]]:
     """The files named by ``inputs`` with their output-relative paths: a file as given (its name),
-    a folder expanded by :func:`folder_files` (paths relative to the folder).
+    a folder expanded by :func:`folder_files` (paths relative to the folder; nothing in ``exclude``).
 
     Raises:
         InputError: a path that does not exist, or a folder with no such file.
@@ -51,7 +51,7 @@ def expand_inputs(inputs: Sequence, extensions: Sequence[str]) -> List[Tuple[Pat
         if not path.exists():
             raise InputError(f"input '{path}' does not exist: check the path")
         if path.is_dir():
-            found = folder_files(path, extensions)
+            found = folder_files(path, extensions, exclude)
             if not found:
                 raise InputError(f"folder '{path}' holds no files this command reads ({', '.join(extensions)}; "
                                  "hidden files skipped)")
@@ -87,7 +87,8 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
 
     Args:
         inputs: files and folders (see :func:`expand_inputs`; a folder's tree is mirrored in ``output``).
-        output: the output file for one input file, else a folder (created when missing).
+        output: the output file for one input file, else a folder (created when missing); a path
+            ending in a separator (``out/``) is a folder.
         extensions: what a folder contributes.
         output_extensions: the extensions an output may have, given its input.
         protected: other files the command reads (a model, references), never to be overwritten.
@@ -96,8 +97,9 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
         InputError: see :func:`expand_inputs`; two inputs with one output path; several inputs and an
             output that is a file; an output path that cannot be written or is an input.
     """
+    folder = str(output).endswith(("/", os.sep))  # "out/": a folder to create, even for one input
     output = Path(output)
-    planned = expand_inputs(inputs, extensions)
+    planned = expand_inputs(inputs, extensions, exclude=[output])  # an output folder inside an input folder
     files = [source for source, _ in planned]
     seen: dict = {}
     for source, relative in planned:
@@ -105,7 +107,7 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
             raise InputError(f"two inputs are named '{relative}' ('{seen[relative]}' and '{source}'): outputs keep "
                              "input names, so rename one")
         seen[relative] = source
-    if len(files) == 1 and not Path(inputs[0]).is_dir() and not output.is_dir():
+    if len(files) == 1 and not Path(inputs[0]).is_dir() and not output.is_dir() and not folder:
         pairs = [(files[0], output)]
     else:
         if output.exists() and not output.is_dir():

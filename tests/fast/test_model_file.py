@@ -165,11 +165,13 @@ def test_failed_save_leaves_the_existing_file_intact_and_no_temporary_files(tmp_
 
 
 def test_failed_first_save_creates_nothing(tmp_path, monkeypatch):
-    def failing_save(obj, target, *args, **kwargs):
-        target.write(b"PK\x03\x04 partial")  # target: the open temporary file
+    real_write = Path.write_bytes
+
+    def full_disk(self, data):  # the serialised model, written part way (the temporary file)
+        real_write(self, bytes(data)[:10])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(torch, "save", failing_save)
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
     with pytest.raises(NeuralStyleError, match="No space left on device"):
         save_model(tmp_path / "m.pth", small_model(), {})
     assert list(tmp_path.iterdir()) == []

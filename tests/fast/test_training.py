@@ -288,3 +288,22 @@ def test_settings_no_run_can_use_are_one_line_errors(photos, style_file, vgg16_f
         assert_error(result, 2, f"Invalid value for '--{field.replace('_', '-')}': {message.split(' ', 1)[1]}",
                      prefix="neural-style train: error: ")
         assert not (tmp_path / "m.pth").exists()
+
+
+def test_a_large_photo_is_decoded_at_reduced_size_never_below_the_crop(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from neural_style.fast import training
+
+    path = tmp_path / "wide.png"
+    Image.new("RGB", (1200, 400), (10, 20, 30)).save(path)
+    asked = []
+    real = training.to_tensor
+
+    def spy(source, **kwargs):
+        asked.append(kwargs.get("reduce_to"))
+        return real(source, **kwargs)
+
+    monkeypatch.setattr(training, "to_tensor", spy)
+    sample = training.load_sample(path, 32)
+    assert asked == [96] and sample.shape == (3, 32, 32)  # long side 3 x 32 keeps the short side at 32

@@ -210,6 +210,18 @@ def test_mode_i_and_f(tmp_path):
     np.testing.assert_allclose(data.pixels[0, :, 0], [0, 0.25, 0.75, 1])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_colour_float_tiffs_are_read_as_0_to_1_with_a_warning(tmp_path, dtype):
+    import tifffile
+
+    samples = np.linspace(-0.25, 1.25, 4 * 5 * 3).reshape(4, 5, 3).astype(dtype)
+    tifffile.imwrite(tmp_path / "f.tif", samples)
+    with pytest.warns(UserWarning, match=rf"{np.dtype(dtype).itemsize * 8}-bit float samples: read as 0..1"):
+        data = read_image(tmp_path / "f.tif")
+    assert data.bit_depth == 16 and data.pixels.shape == (4, 5, 3)
+    np.testing.assert_allclose(data.pixels, np.clip(samples, 0, 1), atol=1e-7)
+
+
 # ---------------------------------------------------------------- orientation
 
 
@@ -375,7 +387,7 @@ def test_alpha_passthrough(tmp_path):
     np.testing.assert_allclose(png.alpha, alpha, atol=0.5 / 255)
     webp = read_image(write_image(tmp_path / "a.webp", pixels, alpha=alpha))
     np.testing.assert_allclose(webp.alpha, alpha, atol=0.05)
-    with pytest.warns(UserWarning, match="'a.jpg' cannot hold the alpha channel"):
+    with pytest.warns(UserWarning, match=r"a\.jpg' cannot hold the alpha channel"):
         assert read_image(write_image(tmp_path / "a.jpg", pixels, alpha=alpha)).alpha is None
 
 
@@ -774,6 +786,6 @@ def test_to_tensor_with_reduce_to_keeps_the_exact_shape_of_a_full_resize(tmp_pat
 def test_exif_in_a_16_bit_tiff_is_said_to_be_dropped(tmp_path):
     exif = Image.Exif()
     exif[0x013B] = "tester"
-    with pytest.warns(UserWarning, match=r"'a\.tif' cannot hold EXIF data at 16 bits \(dropped\): use \.png"):
+    with pytest.warns(UserWarning, match=r"a\.tif' cannot hold EXIF data at 16 bits \(dropped\): use \.png"):
         write_image(tmp_path / "a.tif", smooth_image(), bit_depth=16, exif=exif.tobytes())
     assert read_image(tmp_path / "a.tif").bit_depth == 16
