@@ -26,15 +26,13 @@ Reference:
 """
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
-from ..core.optimize import OptimizeResult
-from .stopping import converged
+from .stopping import iterate
 
 #: Side of the square search window, in pixels (odd).
 WINDOW = 11
@@ -189,27 +187,20 @@ def solve_nltv(y: torch.Tensor, lam: float, vectorial: bool, iterations: int, to
                                       dtype=y.dtype, device=y.device)
     else:
         x, p = (t.clone() for t in start)
-    xbar = x.clone()
-    tau = sigma = 1 / math.sqrt(graph.norm2)
-    history, reason, n = [], "completed", 0
-    x_check, timer = x.clone(), time.perf_counter()
-    try:
-        for n in range(1, iterations + 1):
-            p.add_(nl_gradient(xbar, graph), alpha=sigma)
-            norm = p.square().sum(-1, keepdim=True)
-            if vectorial:
-                norm = norm.sum(1, keepdim=True)
-            p.div_(norm.sqrt_().div_(lam).clamp_(min=1.0))
-            x_new = nl_gradient_adjoint(p, graph).mul_(-tau).add_(y, alpha=tau).add_(x).div_(1 + tau)
-            theta = 1 / math.sqrt(1 + 2 * tau)
-            tau, sigma = tau * theta, sigma / theta
-            xbar = x_new + theta * (x_new - x)
-            x = x_new
-            if converged(n, iterations, x, x_check, tolerance, history, callback, timer):
-                reason = "converged"
-                break
-    except KeyboardInterrupt:
-        reason = "interrupted"
-    run = OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - timer,
-                         stop_reason=reason, best_iteration=n)
-    return run, (x, p)
+    state = {"x": x, "xbar": x.clone(), "tau": 1 / math.sqrt(graph.norm2)}
+    state["sigma"] = state["tau"]
+
+    def step() -> torch.Tensor:
+        x, tau, sigma = state["x"], state["tau"], state["sigma"]
+        p.add_(nl_gradient(state["xbar"], graph), alpha=sigma)
+        norm = p.square().sum(-1, keepdim=True)
+        if vectorial:
+            norm = norm.sum(1, keepdim=True)
+        p.div_(norm.sqrt_().div_(lam).clamp_(min=1.0))
+        x_new = nl_gradient_adjoint(p, graph).mul_(-tau).add_(y, alpha=tau).add_(x).div_(1 + tau)
+        theta = 1 / math.sqrt(1 + 2 * tau)
+        state.update(tau=tau * theta, sigma=sigma / theta, xbar=x_new + theta * (x_new - x), x=x_new)
+        return x_new
+
+    run = iterate(step, x, iterations, tolerance, callback)
+    return run, (run.image, p)

@@ -1,11 +1,11 @@
-"""The stopping test the primal-dual solvers share (ROF and TGV)."""
+"""The stopping test the primal-dual solvers share (ROF, TGV and NLTV), and the loop around it."""
 
 import time
 from typing import Callable, List, Optional
 
 import torch
 
-from ..core.optimize import Step
+from ..core.optimize import OptimizeResult, Step
 
 #: Iterations between two tests (and progress callbacks).
 CHECK_EVERY = 10
@@ -26,3 +26,23 @@ def converged(n: int, iterations: int, x: torch.Tensor, x_check: torch.Tensor, t
         return True
     x_check.copy_(x)
     return False
+
+
+def iterate(step: Callable[[], torch.Tensor], x: torch.Tensor, iterations: int, tolerance: float,
+            callback: Optional[Callable[[Step], None]]) -> OptimizeResult:
+    """Call ``step`` (one iteration, returning the new x) up to ``iterations`` times from ``x``,
+    stopping when :func:`converged` says so; on Ctrl-C, the last completed iterate with
+    ``stop_reason="interrupted"``."""
+    history: List[dict] = []
+    reason, n = "completed", 0
+    x_check, timer = x.clone(), time.perf_counter()
+    try:
+        for n in range(1, iterations + 1):
+            x = step()
+            if converged(n, iterations, x, x_check, tolerance, history, callback, timer):
+                reason = "converged"
+                break
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    return OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - timer,
+                          stop_reason=reason, best_iteration=n)

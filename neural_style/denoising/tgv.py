@@ -20,13 +20,11 @@ Reference:
     3(3), 2010.
 """
 
-import time
 from typing import Optional, Tuple
 
 import torch
 
-from ..core.optimize import OptimizeResult
-from .stopping import converged
+from .stopping import iterate
 
 #: alpha0 / alpha1: the weight of E w against that of grad x - w (Bredies et al. use 2; here 2).
 ALPHA_RATIO = 2.0
@@ -120,23 +118,17 @@ def solve_tgv(y: torch.Tensor, alpha1: float, vectorial: bool, iterations: int, 
         p, q = torch.zeros_like(w), torch.zeros(*y.shape[:2], 3, *y.shape[2:], dtype=y.dtype, device=y.device)
     else:
         x, w, p, q = (t.clone() for t in start)
-    xbar, wbar = x.clone(), w.clone()
+    state = {"x": x, "w": w, "xbar": x.clone(), "wbar": w.clone(), "p": p, "q": q}
     tau = sigma = STEP
-    history, reason, n = [], "completed", 0
-    x_check, timer = x.clone(), time.perf_counter()
-    try:
-        for n in range(1, iterations + 1):
-            p = _project(p.add_(grad(xbar) - wbar, alpha=sigma), alpha1, (1.0, 1.0), vectorial)
-            q = _project(q.add_(sym_grad(wbar), alpha=sigma), alpha0, (1.0, 1.0, 2.0), vectorial)
-            x_new = (x - tau * grad_adjoint(p) + tau * y) / (1 + tau)
-            w_new = w + tau * (p - sym_grad_adjoint(q))
-            xbar, wbar = 2 * x_new - x, 2 * w_new - w
-            x, w = x_new, w_new
-            if converged(n, iterations, x, x_check, tolerance, history, callback, timer):
-                reason = "converged"
-                break
-    except KeyboardInterrupt:
-        reason = "interrupted"
-    run = OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - timer,
-                         stop_reason=reason, best_iteration=n)
-    return run, (x, w, p, q)
+
+    def step() -> torch.Tensor:
+        x, w, xbar, wbar = state["x"], state["w"], state["xbar"], state["wbar"]
+        p = _project(state["p"].add_(grad(xbar) - wbar, alpha=sigma), alpha1, (1.0, 1.0), vectorial)
+        q = _project(state["q"].add_(sym_grad(wbar), alpha=sigma), alpha0, (1.0, 1.0, 2.0), vectorial)
+        x_new = (x - tau * grad_adjoint(p) + tau * y) / (1 + tau)
+        w_new = w + tau * (p - sym_grad_adjoint(q))
+        state.update(xbar=2 * x_new - x, wbar=2 * w_new - w, x=x_new, w=w_new, p=p, q=q)
+        return x_new
+
+    run = iterate(step, x, iterations, tolerance, callback)
+    return run, (run.image, state["w"], state["p"], state["q"])
