@@ -979,3 +979,11 @@ def test_an_output_ending_in_a_separator_is_a_folder_even_for_one_input(files, t
         out = f"{tmp_path / command[0]}{os.sep}"
         assert_ok(invoke(*command, files["content"], "-o", out, "--quiet"))
         assert (tmp_path / command[0] / Path(files["content"]).name).is_file()
+
+
+def test_export_writes_a_report(files, tmp_path):
+    assert_ok(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--report", tmp_path / "e.json", "--quiet"))
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["command"] == "export" and report["format"] == "pt2" and report["max_abs_diff"] < 1e-3
+    assert_error(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--report", tmp_path / "m.pt2"), 2,
+                 "is also the export")

@@ -347,17 +347,25 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
     return batch
 
 
-def export(model, output, *, check_image=None) -> dict:
+def export(model, output, *, check_image=None, report=None) -> dict:
     """Export a model file to ONNX (``.onnx``) or torch.export (``.pt2``) and check it.
+
+    Args:
+        report: write the model, the check image and the result as JSON.
 
     Returns:
         ``{"path", "format", "max_abs_diff" (None where onnxruntime is missing), "checked_with"}``.
     """
     output = Path(output)
-    check_output_path(output, inputs=[model] + ([check_image] if check_image else []),
-                      extensions=EXPORT_EXTENSIONS, what="export")
+    reads = [model] + ([check_image] if check_image else [])
+    check_output_path(output, inputs=reads, extensions=EXPORT_EXTENSIONS, what="export")
+    if report is not None:
+        check_output_path(report, inputs=reads, extensions=(".json",), what="report", outputs={output: "export"})
     net, _ = load_model(model)
     require_space(output, 2 * _weight_bytes(net) + 2**20, "the exported model")  # the weights, the graph: checked
     # first, as torch's archive writer aborts the process on a full disk
     sample = to_tensor(check_image, what="check image") if check_image else None
-    return export_model(net, output, sample=sample)
+    result = export_model(net, output, sample=sample)
+    if report is not None:
+        write_report(report, {"command": "export", "model": model, "check_image": check_image, **result})
+    return result

@@ -94,7 +94,8 @@ def read_image(source, *, what: str = "image", max_pixels: int = 2**28, reduce_t
     if isinstance(source, ImageData):
         return source
     if isinstance(source, (str, os.PathLike)):
-        return _read_file(Path(source), what, max_pixels, reduce_to)
+        with _naming_file(f"{what} '{source}'"):
+            return _read_file(Path(source), what, max_pixels, reduce_to)
     if isinstance(source, Image.Image):
         _check_size(source.size, what, max_pixels)
         filename = getattr(source, "filename", "")
@@ -104,6 +105,17 @@ def read_image(source, *, what: str = "image", max_pixels: int = 2**28, reduce_t
     if isinstance(source, np.ndarray):
         return _from_array(source, what, max_pixels, clip)
     raise TypeError(f"expected a path, PIL image, numpy array or tensor, got {type(source).__name__}")
+
+
+@contextlib.contextmanager
+def _naming_file(label: str):
+    """Warnings raised while reading a file (Pillow's "Corrupt EXIF data", ...) re-raised naming it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        text = str(warning.message)
+        warnings.warn(text if label in text else f"{label}: {text}", warning.category, stacklevel=4)
 
 
 _GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")

@@ -2,7 +2,9 @@
 
 import errno
 import os
+import re
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -789,3 +791,16 @@ def test_exif_in_a_16_bit_tiff_is_said_to_be_dropped(tmp_path):
     with pytest.warns(UserWarning, match=r"a\.tif' cannot hold EXIF data at 16 bits \(dropped\): use \.png"):
         write_image(tmp_path / "a.tif", smooth_image(), bit_depth=16, exif=exif.tobytes())
     assert read_image(tmp_path / "a.tif").bit_depth == 16
+
+
+def test_a_library_warning_while_reading_names_the_file(tmp_path, monkeypatch):
+    path = save(Image.new("RGB", (4, 3)), tmp_path / "a.png")
+    real = images._read_file
+
+    def corrupt_exif(*args, **kwargs):
+        warnings.warn("Corrupt EXIF data.  Expecting to read 12 bytes but only got 6.", UserWarning, stacklevel=2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(images, "_read_file", corrupt_exif)
+    with pytest.warns(UserWarning, match=rf"^content image '{re.escape(str(path))}': Corrupt EXIF data"):
+        read_image(path, what="content image")
