@@ -987,3 +987,19 @@ def test_export_writes_a_report(files, tmp_path):
     assert report["command"] == "export" and report["format"] == "pt2" and report["max_abs_diff"] < 1e-3
     assert_error(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--report", tmp_path / "m.pt2"), 2,
                  "is also the export")
+
+
+def test_a_report_that_cannot_be_written_still_says_what_was_kept(files, tmp_path, monkeypatch, vgg16_file):
+    from neural_style.errors import NeuralStyleError
+    from neural_style.io import report as report_module
+
+    def full_disk(path, write):
+        raise NeuralStyleError(f"could not write '{path}': No space left on device: check the permissions and "
+                               "free space")
+
+    monkeypatch.setattr(report_module, "atomic_write", full_disk)
+    out = tmp_path / "o.png"
+    result = invoke("stylize", files["content"], files["style"], "-o", out, "--size", "32", "--iterations", "2",
+                    "--weights", vgg16_file, "--report", tmp_path / "r.json")
+    assert_error(result, 1, "could not write", "r.json", f"; wrote {out}")
+    assert out.is_file()

@@ -205,7 +205,8 @@ def _finish(batch: DenoiseBatch, settings: DenoiseSettings, reference, report: O
         write_report(report, {"command": "denoise", "settings": asdict(settings), "jobs": batch.jobs,
                               "images": batch.records,
                               "failures": batch.failures, "unprocessed": batch.unprocessed,
-                              "stop_reason": batch.stop_reason, **summary})
+                              "stop_reason": batch.stop_reason, **summary},
+                     kept=f"wrote {len(batch.records)} denoised file(s)" if batch.records else None)
 
 
 def _warn(message: str) -> None:

@@ -144,17 +144,18 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
         if run.model_written:
             save_model(output, trainer.net, trainer.metadata())
         if report is not None and rank == 0:  # also when no model was written (stopped at step 0, non-finite)
-            _write_report(report, settings, style, dataset, dev, world_size, result, run.model_written)
+            _write_report(report, settings, style, dataset, dev, world_size, result, run.model_written,
+                          kept=f"wrote {output}" if run.model_written else None)
     return run
 
 
 def _write_report(report, settings: TrainSettings, style, dataset, dev, world_size: int, result: TrainResult,
-                  model_written: bool) -> None:
+                  model_written: bool, kept: Optional[str] = None) -> None:
     write_report(report, {"command": "train", "settings": {**asdict(settings), "style": style, "dataset": dataset},
                           "device": str(dev), "world_size": world_size, "steps": result.steps,
                           "images_per_second": result.images_per_second, "skipped_files": result.skipped_files,
                           "skipped": result.skipped, "history": result.history, "model_written": model_written,
-                          "stop_reason": result.stop_reason})
+                          "stop_reason": result.stop_reason}, kept=kept)
 
 
 def _weight_bytes(net: torch.nn.Module) -> int:
@@ -343,7 +344,8 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
     if report is not None:
         write_report(report, {"command": "transfer", "model": str(model), "settings": asdict(settings),
                               "files": batch.records, "failures": batch.failures,
-                              "unprocessed": batch.unprocessed, "stop_reason": batch.stop_reason})
+                              "unprocessed": batch.unprocessed, "stop_reason": batch.stop_reason},
+                     kept=f"wrote {len(batch.records)} stylised file(s)" if batch.records else None)
     return batch
 
 
@@ -367,5 +369,6 @@ def export(model, output, *, check_image=None, report=None) -> dict:
     sample = to_tensor(check_image, what="check image") if check_image else None
     result = export_model(net, output, sample=sample)
     if report is not None:
-        write_report(report, {"command": "export", "model": model, "check_image": check_image, **result})
+        write_report(report, {"command": "export", "model": model, "check_image": check_image, **result},
+                     kept=f"wrote {output}")
     return result

@@ -4,11 +4,12 @@ import json
 import math
 import platform
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import torch
 
 from .. import __version__
+from ..errors import NeuralStyleError
 from .images import atomic_write
 
 
@@ -31,12 +32,25 @@ def environment() -> Dict[str, str]:
             "platform": platform.platform()}
 
 
-def write_report(path, data: Dict[str, Any]) -> Path:
-    """Write ``data`` (plus the environment) as indented JSON to ``path``, atomically."""
+def write_report(path, data: Dict[str, Any], *, kept: Optional[str] = None) -> Path:
+    """Write ``data`` (plus the environment) as indented JSON to ``path``, atomically.
+
+    Args:
+        kept: what the run wrote before its report (``"wrote out.png"``): when the report cannot be
+            written, the error says it too, so that a user knows the work was kept.
+
+    Raises:
+        NeuralStyleError: the report could not be written (no space, permissions).
+    """
     text = json.dumps(_clean({**data, "environment": environment()}), indent=2, allow_nan=False,
                       default=lambda value: f"<{type(value).__name__}>")  # an image given as a PIL image, tensor...
 
     def write(tmp):
         Path(tmp).write_text(text + "\n", encoding="utf-8")
 
-    return atomic_write(path, write)
+    try:
+        return atomic_write(path, write)
+    except NeuralStyleError as exc:
+        if kept:
+            raise NeuralStyleError(f"{exc}; {kept}") from exc
+        raise

@@ -99,7 +99,8 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
             frames.append((result.image * 255).round().to(torch.uint8))
             write_animation(outputs.animation, [_frame(f, result.content_size) for f in frames])
     if outputs.report:
-        write_report(outputs.report, stylize_report(content, styles, output, settings, outputs, result))
+        write_report(outputs.report, stylize_report(content, styles, output, settings, outputs, result),
+                     kept=f"wrote {output}" if result.run.best_iteration else None)
     return result
 
 

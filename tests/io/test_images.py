@@ -217,7 +217,7 @@ def test_colour_float_tiffs_are_read_as_0_to_1_with_a_warning(tmp_path, dtype):
     import tifffile
 
     samples = np.linspace(-0.25, 1.25, 4 * 5 * 3).reshape(4, 5, 3).astype(dtype)
-    tifffile.imwrite(tmp_path / "f.tif", samples)
+    tifffile.imwrite(tmp_path / "f.tif", samples, photometric="rgb")
     with pytest.warns(UserWarning, match=rf"{np.dtype(dtype).itemsize * 8}-bit float samples: read as 0..1"):
         data = read_image(tmp_path / "f.tif")
     assert data.bit_depth == 16 and data.pixels.shape == (4, 5, 3)
