@@ -614,8 +614,8 @@ def test_tiff_samples_beyond_8_and_16_bits_are_said_or_refused(tmp_path):
     Image.fromarray(np.linspace(-0.5, 1.5, 144, dtype=np.float32).reshape(12, 12), mode="F").save(floats)
     result = invoke("denoise", floats, "-o", tmp_path / "f.tif", "--sigma", "10", "--quiet")
     assert result.exit_code == 0 and result.stderr.splitlines() == [
-        f"warning: input image '{floats}' has 32-bit float samples: read as 0..1 (values -0.5..1.5 clipped); "
-        "an output keeps 16 bits of them"]
+        f"warning: input image '{floats}' has 32-bit float samples: read as 0..1 at 16-bit precision "
+        "(values -0.5..1.5 clipped)"]
     cmyk = tmp_path / "cmyk.jpg"
     Image.fromarray(np.random.default_rng(3).integers(0, 255, (12, 12, 3), dtype=np.uint8)).convert("CMYK").save(cmyk)
     result = invoke("denoise", cmyk, "-o", tmp_path / "c.png", "--sigma", "10", "--quiet")
@@ -1003,3 +1003,52 @@ def test_a_report_that_cannot_be_written_still_says_what_was_kept(files, tmp_pat
                     "--weights", vgg16_file, "--report", tmp_path / "r.json")
     assert_error(result, 1, "could not write", "r.json", f"; wrote {out}")
     assert out.is_file()
+
+
+def test_second_trial_cases(files, tmp_path, monkeypatch):
+    """transfer --size keeps alpha (resized); animated RGBA to .tif says alpha and durations go; a
+    16-bit multi-page TIFF read as one image says so; a checkpoint given as a model is named; -o equal
+    to the input folder is named; --bit-depth 16 names the output as given."""
+    import tifffile
+
+    rgba = tmp_path / "rgba.png"
+    Image.fromarray(np.random.default_rng(6).integers(0, 255, (40, 48, 4), dtype=np.uint8)).save(rgba)
+    assert_ok(invoke("transfer", files["model"], rgba, "-o", tmp_path / "a32.png", "--size", "32", "--quiet"))
+    with Image.open(tmp_path / "a32.png") as out:
+        assert out.mode == "RGBA" and out.size == (32, 27)
+    frames = [Image.fromarray(np.random.default_rng(i).integers(0, 255, (20, 24, 4), dtype=np.uint8))
+              for i in range(3)]
+    anim = tmp_path / "anim.png"
+    frames[0].save(anim, save_all=True, append_images=frames[1:], duration=[100, 200, 300])
+    result = invoke("transfer", files["model"], anim, "-o", tmp_path / "pages.tif", "--quiet")
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        f"warning: '{tmp_path / 'pages.tif'}' is written as RGB pages, without the alpha channel or the frame "
+        f"durations of '{anim}'"]
+    multi16 = tmp_path / "multi16.tif"
+    tifffile.imwrite(multi16, np.random.default_rng(7).integers(0, 65535, (3, 20, 24, 3), dtype=np.uint16),
+                     photometric="rgb")
+    result = invoke("denoise", multi16, "-o", tmp_path / "d.tif", "--sigma", "10", "--quiet")
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        f"warning: input image '{multi16}' has 3 frames: only the first is used"]
+    checkpoint = tmp_path / "x.ckpt"
+    from neural_style.fast.checkpoints import write_checkpoint
+    write_checkpoint(checkpoint, {"step": 1})
+    assert_error(invoke("transfer", checkpoint, rgba, "-o", tmp_path / "t.png"), 2, "is a training checkpoint, not a model")
+    folder = tmp_path / "same"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(rgba.read_bytes())
+    assert_error(invoke("denoise", folder, "-o", folder), 2, f"output folder '{folder}' is also an input folder")
+    assert_error(invoke("stylize", files["content"], files["style"], "-o", tmp_path / "k" / "s.jpg", "--bit-depth",
+                        "16"), 2, f"got '{tmp_path / 'k' / 's.jpg'}'")
+
+
+def test_export_refuses_a_huge_check_image_from_its_header(files, tmp_path, monkeypatch):
+    from neural_style.core import device
+    from neural_style.io import images
+
+    monkeypatch.setattr(device, "available_memory", lambda dev: 64 * 2**20)
+    image = tmp_path / "big.png"
+    Image.fromarray(np.zeros((600, 800, 3), np.uint8)).save(image)
+    monkeypatch.setattr(images, "_read_file", lambda *a, **k: pytest.fail("decoded before the memory check"))
+    assert_error(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--check-image", image), 2,
+                 "checking the export on a 800x600 px image")

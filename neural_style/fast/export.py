@@ -20,6 +20,12 @@ from .transformer import MIN_SIZE, TransformerNet
 EXPORT_EXTENSIONS = (".onnx", ".pt2")
 
 
+def check_memory(net: TransformerNet, height: int, width: int) -> None:
+    """Refuse a check image whose run through the original and the exported network would not fit."""
+    require_memory(2 * net.inference_bytes(1, height, width), torch.device("cpu"),
+                   f"checking the export on a {width}x{height} px image", "pass a smaller --check-image")
+
+
 def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = None) -> Dict:
     """Write ``net`` to ``path`` (.onnx or .pt2) and compare the exported model with ``net``.
 
@@ -41,9 +47,7 @@ def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = 
     if min(sample.shape[-2:]) < MIN_SIZE:
         raise InputError(f"the check image is smaller than {MIN_SIZE} px: pass a larger one")
     sample = sample.float().cpu()
-    height, width = sample.shape[-2:]
-    require_memory(2 * net.inference_bytes(1, height, width), torch.device("cpu"),  # the original and the export
-                   f"checking the export on a {width}x{height} px image", "pass a smaller --check-image")
+    check_memory(net, *sample.shape[-2:])
     with torch.no_grad():
         expected = core(sample)
     if fmt == ".pt2":

@@ -22,6 +22,7 @@ import torch
 from ..errors import InputError
 from ..io.images import atomic_torch_save
 from ..io.torchfile import load_torch_file
+from .checkpoints import FORMAT as CHECKPOINT_FORMAT
 from .transformer import TransformerNet, parameter_count
 
 FORMAT = "neural-style-transformer"
@@ -94,6 +95,9 @@ def load_model(path, *, device: Optional[Union[str, torch.device]] = None) -> Tu
         looks = " and looks like a bare state dict" if payload and all(
             isinstance(v, torch.Tensor) for v in payload.values()) else ""
         raise InputError(f"{not_model} (it has no 'format' key{looks}): {_ADVICE}")
+    if payload["format"] == CHECKPOINT_FORMAT:
+        raise InputError(f"'{path}' is a training checkpoint, not a model: pass the model file (.pth) written by "
+                         "`neural-style train`, or continue training with --resume")
     if payload["format"] != FORMAT:
         raise InputError(f"{not_model} (its format is {_short(payload['format'])}, expected {FORMAT!r}): {_ADVICE}")
     version = payload.get("version")

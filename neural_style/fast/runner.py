@@ -24,13 +24,14 @@ from ..core.device import resolve_device
 from ..core.optimize import Step
 from ..errors import InputError, NeuralStyleError
 from ..io.disk import require_space, same_disk
-from ..io.images import check_output_path, to_tensor, write_image
+from ..io.images import check_output_path, image_shape, to_tensor, write_image
 from ..io.inputs import name_failure
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import DEFAULT_DEVICE, TrainSettings, TransferSettings, with_overrides
 from . import checkpoints
 from .export import EXPORT_EXTENSIONS, export_model
+from .export import check_memory as check_export_memory
 from .model_file import load_model, save_model
 from .training import Trainer, TrainResult, load_sample, run_training
 from .transfer import apply_model, plan_transfer, transfer_file
@@ -366,6 +367,10 @@ def export(model, output, *, check_image=None, report=None) -> dict:
     net, _ = load_model(model)
     require_space(output, 2 * _weight_bytes(net) + 2**20, "the exported model")  # the weights, the graph: checked
     # first, as torch's archive writer aborts the process on a full disk
+    if check_image:
+        shape = image_shape(check_image)
+        if shape is not None:  # before decoding: a huge image is refused from its header
+            check_export_memory(net, *shape)
     sample = to_tensor(check_image, what="check image") if check_image else None
     result = export_model(net, output, sample=sample)
     if report is not None:

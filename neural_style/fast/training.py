@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
-from PIL import Image
 from torch.nn.parallel import DistributedDataParallel
 
 from ..core.device import require_memory, resolve_precision
@@ -26,7 +25,7 @@ from ..core.features import activation_bytes
 from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import Step
 from ..errors import InputError
-from ..io.images import IMAGE_EXTENSIONS, resize_long_side, resize_to, to_tensor
+from ..io.images import IMAGE_EXTENSIONS, image_shape, resize_long_side, resize_to, to_tensor
 from ..io.inputs import folder_files
 from ..rules import validate
 from ..settings import TrainSettings
@@ -73,12 +72,8 @@ def find_images(root, exclude: Sequence = ()) -> List[Path]:
 def load_sample(path: Path, size: int) -> Optional[torch.Tensor]:
     """A (3, size, size) crop: shorter side resized to ``size``, then centre-cropped; None if unreadable.
     A large photo is decoded at reduced size (never below what the crop needs)."""
-    try:
-        with Image.open(path) as header:  # the size, from the header only
-            width, height = header.size
-        long_side = math.ceil(size * max(width, height) / max(1, min(width, height)))
-    except Exception:  # not an image Pillow opens: reading it says why
-        long_side = None
+    shape = image_shape(path)  # from the header only
+    long_side = math.ceil(size * max(shape) / max(1, min(shape))) if shape else None
     try:
         image = to_tensor(path, what="training image", reduce_to=long_side)
     except InputError:

@@ -27,6 +27,7 @@ from ..io.images import (
     long_side_shape,
     read_image,
     resize_long_side,
+    resize_to,
     source_bit_depth,
     to_grey,
     to_tensor,
@@ -97,9 +98,12 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=Fal
         warnings.filterwarnings("ignore", message=".* frames: only the first is used")
         data = read_image(src, what="input image", reduce_to=size)
     y = apply_model(model, to_tensor(data, channels=3, reduce_to=size), size=size, original_colors=original_colors)
-    same_size = size is None  # alpha and resolution belong to the input's pixels
+    same_size = size is None  # the resolution belongs to the input's pixels; alpha is resized with them
     grey = original_colors and data.pixels.shape[2] == 1  # its own colours: grey stays grey
-    write_image(dst, to_grey(y) if grey else y, alpha=data.alpha if same_size else None,
+    alpha = data.alpha
+    if alpha is not None and not same_size:
+        alpha = resize_to(torch.from_numpy(alpha)[None, None], tuple(y.shape[-2:]))[0, 0].clamp(0, 1).numpy()
+    write_image(dst, to_grey(y) if grey else y, alpha=alpha,
                 icc_profile=data.icc_profile, exif=data.exif, dpi=data.dpi if same_size else None,
                 bit_depth=data.bit_depth)  # 16-bit stays 16-bit (or a warning says the format cannot hold it)
     if on_frame:
@@ -108,8 +112,10 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=Fal
 
 
 def _transfer_pages(model, src, dst, size, original_colors, on_frame) -> int:
-    """Each page of a multi-page file (pages may differ in size) into a multi-page TIFF."""
+    """Each page of a multi-page file (pages may differ in size) into a multi-page TIFF (RGB pages,
+    without alpha or frame durations, which a warning says)."""
     pages, bit_depth = read_pages(src)
+    _say_what_pages_lose(src, dst)
     out = []
     for page in pages:
         x = torch.from_numpy(page).permute(2, 0, 1)[None].contiguous()
@@ -137,6 +143,21 @@ def _say_what_an_animation_loses(src: Path, dst: Path) -> None:
         them = "them" if len(lost) > 1 else "it"
         warnings.warn(f"'{dst}' is written as 8-bit RGB frames, without {' or '.join(lost)} of '{src}' (a still "
                       f".png or .tif keeps {them})", UserWarning, stacklevel=3)
+
+
+def _say_what_pages_lose(src: Path, dst: Path) -> None:
+    lost = []
+    try:
+        with Image.open(src) as image:
+            if "A" in image.getbands() or "transparency" in image.info:
+                lost.append("the alpha channel")
+            if src.suffix.lower() not in TIFF_EXTENSIONS and image.info.get("duration"):
+                lost.append("the frame durations")
+    except Exception:  # tifffile reads what Pillow cannot: no alpha or timing to say
+        return
+    if lost:
+        warnings.warn(f"'{dst}' is written as RGB pages, without {' or '.join(lost)} of '{src}'", UserWarning,
+                      stacklevel=3)
 
 
 def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame) -> int:

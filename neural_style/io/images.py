@@ -139,6 +139,19 @@ def is_grey(source) -> bool:
         return False
 
 
+def image_shape(path) -> Optional[Tuple[int, int]]:
+    """(H, W) of an image file from its header, without decoding it (as stored: before EXIF
+    orientation); None when Pillow cannot open it (reading it says why)."""
+    try:
+        with warnings.catch_warnings():  # a size past Pillow's bomb limit: the callers judge it
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except Exception:  # unreadable here: the real read reports it
+        return None
+    return height, width
+
+
 def source_bit_depth(source) -> int:
     """16 for a 16-bit source (PNG or TIFF file judged from its header, ImageData, uint16 array), else 8."""
     if isinstance(source, ImageData):
@@ -277,13 +290,13 @@ def _wide_samples(image: Image.Image, label: str) -> np.ndarray:
 
 def _float_samples(samples: np.ndarray, label: str) -> np.ndarray:
     """Floating-point samples as float32 in [0, 1]: NaN refused, values outside clipped, and one warning
-    saying so (an output keeps 16 bits of them)."""
+    saying so (the image counts as 16-bit: what an output can keep)."""
     if not np.isfinite(samples).all():
         raise InputError(f"{label} holds NaN or infinite samples: fix the file")
     span = f" (values {samples.min():.4g}..{samples.max():.4g} clipped)" \
         if samples.size and (samples.min() < 0 or samples.max() > 1) else ""
-    warnings.warn(f"{label} has {samples.dtype.itemsize * 8}-bit float samples: read as 0..1{span}; an output "
-                  "keeps 16 bits of them", UserWarning, stacklevel=6)
+    warnings.warn(f"{label} has {samples.dtype.itemsize * 8}-bit float samples: read as 0..1 at 16-bit "
+                  f"precision{span}", UserWarning, stacklevel=6)
     return np.clip(samples, 0, 1).astype(np.float32)
 
 
@@ -382,6 +395,8 @@ def _from_tiff_wide(data: bytes, path: Path, label: str, max_pixels: int) -> Ima
     with _quiet_tifffile(), tifffile.TiffFile(io.BytesIO(data)) as tiff:
         page = tiff.pages[0]
         _check_size((page.imagewidth, page.imagelength), label, max_pixels)
+        if len(tiff.pages) > 1:
+            warnings.warn(f"{label} has {len(tiff.pages)} frames: only the first is used", UserWarning, stacklevel=5)
         array = page.asarray()
         icc = page.tags.get("InterColorProfile")
         orientation = page.tags.get("Orientation")

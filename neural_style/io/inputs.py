@@ -50,6 +50,9 @@ def expand_inputs(inputs: Sequence, extensions: Sequence[str], exclude: Sequence
     for path in map(Path, inputs):
         if not path.exists():
             raise InputError(f"input '{path}' does not exist: check the path")
+        if path.is_dir() and any(Path(e).exists() and os.path.samefile(path, e) for e in exclude):
+            raise InputError(f"output folder '{path}' is also an input folder: choose another -o (a folder inside "
+                             "it is fine)")
         if path.is_dir():
             found = folder_files(path, extensions, exclude)
             if not found:

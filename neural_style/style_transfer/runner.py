@@ -147,7 +147,7 @@ def _check_paths(content, styles: List, output: Path, settings: StylizeSettings,
     if outputs.animation:
         check_animation_path(outputs.animation, inputs=inputs, outputs={output: "output"})
     if outputs.bit_depth == 16 and output.suffix.lower() not in SIXTEEN_BIT_EXTENSIONS:
-        raise InputError(f"--bit-depth 16 needs a .png or .tif output, got '{output.name}': use one of them "
+        raise InputError(f"--bit-depth 16 needs a .png or .tif output, got '{output}': use one of them "
                          "or --bit-depth 8")
     if outputs.save_every:
         for iteration in range(outputs.save_every, total, outputs.save_every):

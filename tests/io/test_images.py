@@ -206,7 +206,8 @@ def test_mode_i_and_f(tmp_path):
     with pytest.raises(InputError, match=r"32-bit integer samples \(0..70000\) beyond 16 bits"):
         read_image(save(Image.fromarray(ints), tmp_path / "i32.tif"))
     floats = np.array([[-0.5, 0.25, 0.75, 2.0]], np.float32)
-    with pytest.warns(UserWarning, match=r"32-bit float samples: read as 0..1 \(values -0.5..2 clipped\)"):
+    with pytest.warns(UserWarning, match=r"32-bit float samples: read as 0..1 at 16-bit precision "
+                                          r"\(values -0.5..2 clipped\)"):
         data = read_image(save(Image.fromarray(floats), tmp_path / "f.tif"))
     assert data.bit_depth == 16
     np.testing.assert_allclose(data.pixels[0, :, 0], [0, 0.25, 0.75, 1])
