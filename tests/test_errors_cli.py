@@ -1052,3 +1052,16 @@ def test_export_refuses_a_huge_check_image_from_its_header(files, tmp_path, monk
     monkeypatch.setattr(images, "_read_file", lambda *a, **k: pytest.fail("decoded before the memory check"))
     assert_error(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--check-image", image), 2,
                  "checking the export on a 800x600 px image")
+
+
+def test_a_video_s_audio_track_is_said_to_be_dropped(files, tmp_path, monkeypatch):
+    from neural_style.fast import transfer as transfer_module
+
+    monkeypatch.setattr(transfer_module.iio, "immeta", lambda src: {"fps": 10.0, "audio_codec": "aac"})
+    monkeypatch.setattr(transfer_module.iio, "imread",
+                        lambda src, index=None: np.random.default_rng(0).integers(0, 255, (2, 16, 20, 3), np.uint8))
+    src = tmp_path / "clip.mp4"
+    src.write_bytes(b"not read: imageio is replaced")
+    result = invoke("transfer", files["model"], src, "-o", tmp_path / "out.gif", "--quiet")
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        f"warning: '{src}' has an audio track (aac), which '{tmp_path / 'out.gif'}' is written without (frames only)"]

@@ -197,6 +197,9 @@ def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame
         raise InputError(f"video '{src}' cannot be read ({str(exc).splitlines()[0][:80]}){hint}") from exc
     if frames.ndim == 3:  # a single frame
         frames = frames[None]
+    if meta.get("audio_codec"):
+        warnings.warn(f"'{src}' has an audio track ({meta['audio_codec']}), which '{dst}' is written without "
+                      "(frames only)", UserWarning, stacklevel=3)
     fps = meta.get("fps") or (1000.0 / meta["duration"] if meta.get("duration") else 10.0)
     out = _stylise_frames(model, frames, size, original_colors, batch_size, on_frame)
     write_animation(dst, out, fps=fps)
