@@ -1065,3 +1065,11 @@ def test_a_video_s_audio_track_is_said_to_be_dropped(files, tmp_path, monkeypatc
     result = invoke("transfer", files["model"], src, "-o", tmp_path / "out.gif", "--quiet")
     assert result.exit_code == 0 and result.stderr.splitlines() == [
         f"warning: '{src}' has an audio track (aac), which '{tmp_path / 'out.gif'}' is written without (frames only)"]
+
+
+def test_resuming_on_another_dataset_is_said(files, tmp_path, vgg16_file):
+    assert_ok(invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2", "--checkpoint-every", "2")))
+    (files["photos"] / "p2.png").write_bytes((files["photos"] / "p0.png").read_bytes())
+    result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "4", "--resume",
+                                tmp_path / "m2-checkpoints" / "last.ckpt"))
+    assert result.exit_code == 0 and "dataset: 2 -> 3 files (another data order)" in result.stderr

@@ -105,13 +105,15 @@ def read_checkpoint(path) -> Dict[str, Any]:
 
 
 def settings_changes(state: Mapping[str, Any], settings: Mapping[str, Any], *,
-                     style_sha256: Optional[str], world_size: int) -> List[str]:
+                     style_sha256: Optional[str], world_size: int, dataset_files: Optional[int] = None) -> List[str]:
     """What differs between a checkpoint and the run resuming it, as ``"name: old -> new"``
     (the run length and the logging cadence are not counted)."""
     changed = [f"{k}: {v} -> {settings[k]}" for k, v in state["config"].items()
                if k not in RUN_LENGTH_SETTINGS and k in settings and v != settings[k]]
     if state.get("style_sha256") and style_sha256 and state["style_sha256"] != style_sha256:
         changed.append("style image: a different file than the checkpoint's")
+    if dataset_files is not None and state.get("dataset_files", dataset_files) != dataset_files:
+        changed.append(f"dataset: {state['dataset_files']} -> {dataset_files} files (another data order)")
     if state.get("world_size", world_size) != world_size:
         changed.append(f"processes: {state['world_size']} -> {world_size} (another data split)")
     return changed

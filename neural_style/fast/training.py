@@ -234,6 +234,7 @@ class Trainer:
                 "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
                 "step": self.step, "position": list(self.position), "skipped": sorted(self.skipped),
                 "style_sha256": self.style_sha256, "world_size": self.world_size, "rng": torch.get_rng_state(),
+                "dataset_files": len(self.files),
                 "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
 
     def save_checkpoint(self, path) -> Path:
@@ -269,7 +270,7 @@ class Trainer:
                              "another step-*.ckpt of its folder, or start again") from exc
         self.step, self.position = step, position
         return checkpoints.settings_changes(state, asdict(self.settings), style_sha256=self.style_sha256,
-                                            world_size=self.world_size)
+                                            world_size=self.world_size, dataset_files=len(self.files))
 
     def metadata(self) -> dict:
         return {"style_sha256": self.style_sha256,
