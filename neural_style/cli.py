@@ -470,8 +470,11 @@ def _batch_outcome(total: int, written: int, failed, unprocessed, report, interr
 
 
 def _denoised_line(record) -> str:
-    method = {"sure": lambda: "" if record["sure"] is None else f" (SURE {record['sure']:.3g})",
-              "rule": lambda: " (rule)"}.get(record["tv_weight_method"], lambda: "")()
+    method = ""
+    if record["tv_weight_method"] == "rule":
+        method = " (rule)"
+    elif record["tv_weight_method"] == "sure" and record["sure"] is not None:
+        method = f" (SURE {record['sure']:.3g})"
     line = (f"{record['input']}: sigma {record['sigma'] * 255:.2f}"
             f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}{method}, "
             f"{record['iterations']} iterations, {record['seconds']:.2f} s")

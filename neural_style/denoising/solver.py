@@ -271,14 +271,9 @@ BUSY_LOAD = 0.5
 def solver_threads(y: torch.Tensor) -> int:
     """CPU threads for the primal-dual solvers on ``y``: torch's current number, or 1 for a small
     image or on a machine busy with other work (module constants above; README, "Speed")."""
-    if y.numel() < SINGLE_THREAD_BELOW or _other_load() >= BUSY_LOAD:
+    if y.numel() < SINGLE_THREAD_BELOW or other_load(samples=1) >= BUSY_LOAD:  # one sample: no wait per image
         return 1
     return torch.get_num_threads()
-
-
-def _other_load() -> float:
-    """Other runnable work on the machine (:func:`~neural_style.core.device.other_load`)."""
-    return other_load()
 
 
 def _check_memory(y: torch.Tensor, optimizer: str, iterations: int, device, batch: int = 1) -> None:

@@ -115,7 +115,7 @@ def _transfer_pages(model, src, dst, size, original_colors, on_frame) -> int:
     """Each page of a multi-page file (pages may differ in size) into a multi-page TIFF (RGB pages,
     without alpha or frame durations, which a warning says)."""
     pages, bit_depth = read_pages(src)
-    _say_what_pages_lose(src, dst)
+    _say_what_is_dropped(src, dst, "RGB pages", bits=False, durations=True)
     out = []
     for page in pages:
         x = torch.from_numpy(page).permute(2, 0, 1)[None].contiguous()
@@ -127,37 +127,25 @@ def _transfer_pages(model, src, dst, size, original_colors, on_frame) -> int:
     return len(out)
 
 
-def _say_what_an_animation_loses(src: Path, dst: Path) -> None:
-    """One warning for what the source holds and an animation here is written without (8-bit RGB
-    frames): alpha, 16 bits per sample."""
+def _say_what_is_dropped(src: Path, dst: Path, written_as: str, *, bits: bool, durations: bool) -> None:
+    """One warning for what ``src`` holds and ``dst`` is written without: alpha; with ``bits``, 16 bits
+    per sample (animations are 8-bit frames; TIFF pages keep them); with ``durations``, a
+    non-TIFF's frame durations (TIFF pages have none)."""
     lost = []
     try:
         with Image.open(src) as image:
             if "A" in image.getbands() or "transparency" in image.info:
                 lost.append("the alpha channel")
-    except Exception:  # unreadable: reading it says why
+            if durations and src.suffix.lower() not in TIFF_EXTENSIONS and image.info.get("duration"):
+                lost.append("the frame durations")
+    except Exception:  # unreadable by Pillow: reading it says why (tifffile reads what Pillow cannot)
         return
-    if source_bit_depth(src) == 16:
+    if bits and source_bit_depth(src) == 16:
         lost.append("16 bits per sample")
     if lost:
-        them = "them" if len(lost) > 1 else "it"
-        warnings.warn(f"'{dst}' is written as 8-bit RGB frames, without {' or '.join(lost)} of '{src}' (a still "
-                      f".png or .tif keeps {them})", UserWarning, stacklevel=3)
-
-
-def _say_what_pages_lose(src: Path, dst: Path) -> None:
-    lost = []
-    try:
-        with Image.open(src) as image:
-            if "A" in image.getbands() or "transparency" in image.info:
-                lost.append("the alpha channel")
-            if src.suffix.lower() not in TIFF_EXTENSIONS and image.info.get("duration"):
-                lost.append("the frame durations")
-    except Exception:  # tifffile reads what Pillow cannot: no alpha or timing to say
-        return
-    if lost:
-        warnings.warn(f"'{dst}' is written as RGB pages, without {' or '.join(lost)} of '{src}'", UserWarning,
-                      stacklevel=3)
+        keeps = f" (a still .png or .tif keeps {'them' if len(lost) > 1 else 'it'})" if bits else ""
+        warnings.warn(f"'{dst}' is written as {written_as}, without {' or '.join(lost)} of '{src}'{keeps}",
+                      UserWarning, stacklevel=3)
 
 
 def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
@@ -170,7 +158,7 @@ def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_fr
     if len({frame.shape for frame in frames}) > 1:  # pages of a TIFF may differ; an animation's frames may not
         raise InputError(f"the {len(frames)} frames of '{src}' differ in size, which '{dst.name}' cannot hold: "
                          "write them to a .tif (one page each), or to a still format for the first")
-    _say_what_an_animation_loses(src, dst)
+    _say_what_is_dropped(src, dst, "8-bit RGB frames", bits=True, durations=False)
     out = _stylise_frames(model, np.stack(frames), size, original_colors, batch_size, on_frame)
     write_animation(dst, out, timing=timing)
     return len(out)

@@ -176,8 +176,7 @@ def write_pages(path, pages: Sequence[np.ndarray], bit_depth: int = 8) -> Path:
     """Write (H, W, 3) float pages in [0, 1] (each its own size) as a multi-page TIFF, zlib-compressed,
     at ``bit_depth`` 8 or 16, atomically."""
     path = images.check_output_path(path, extensions=TIFF_EXTENSIONS)
-    dtype = np.uint16 if bit_depth == 16 else np.uint8
-    arrays = [np.round(np.clip(page, 0, 1) * np.iinfo(dtype).max).astype(dtype) for page in pages]
+    arrays = [images._quantize(page, bit_depth) for page in pages]
 
     def write(temporary: Path) -> None:
         with tifffile.TiffWriter(temporary) as tiff:

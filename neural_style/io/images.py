@@ -277,8 +277,8 @@ def _from_pil(image: Image.Image, label: str, path: Optional[Path]) -> ImageData
 
 def _wide_samples(image: Image.Image, label: str) -> np.ndarray:
     """Samples of a 16-bit, 32-bit integer or 32-bit float grey image in [0, 1]: integers over
-    0..65535 (refused beyond it: 32-bit integers have no standard range), floats as given (one
-    warning: written with 16 bits, values outside 0..1 clipped)."""
+    0..65535 (refused beyond it: 32-bit integers have no standard range), floats by
+    :func:`_float_samples`."""
     samples = np.asarray(image, np.float32 if image.mode == "F" else np.float64)
     if image.mode == "F":
         return _float_samples(samples, label)

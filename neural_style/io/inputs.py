@@ -39,6 +39,14 @@ def _inside(path: Path, folder: Path) -> bool:
     return folder == path or folder in path.parents
 
 
+def _some_files(folder, extensions: Sequence[str], exclude: Sequence, what: str, noun: str) -> List[Path]:
+    """:func:`folder_files`, refusing a folder that gives none."""
+    found = folder_files(folder, extensions, exclude)
+    if not found:
+        raise InputError(f"{what} '{folder}' holds no {noun} ({', '.join(extensions)}; hidden files skipped)")
+    return found
+
+
 def expand_inputs(inputs: Sequence, extensions: Sequence[str], exclude: Sequence = ()) -> List[Tuple[Path, Path]]:
     """The files named by ``inputs`` with their output-relative paths: a file as given (its name),
     a folder expanded by :func:`folder_files` (paths relative to the folder; nothing in ``exclude``).
@@ -54,10 +62,7 @@ def expand_inputs(inputs: Sequence, extensions: Sequence[str], exclude: Sequence
             raise InputError(f"output folder '{path}' is also an input folder: choose another -o (a folder inside "
                              "it is fine)")
         if path.is_dir():
-            found = folder_files(path, extensions, exclude)
-            if not found:
-                raise InputError(f"folder '{path}' holds no files this command reads ({', '.join(extensions)}; "
-                                 "hidden files skipped)")
+            found = _some_files(path, extensions, exclude, "folder", "files this command reads")
             files += [(p, p.relative_to(path)) for p in found]
         else:
             files.append((path, Path(path.name)))
@@ -74,11 +79,7 @@ def expand_folders(paths: Sequence, extensions: Sequence[str], what: str) -> lis
     expanded: list = []
     for path in paths:
         if isinstance(path, (str, os.PathLike)) and Path(path).is_dir():
-            found = folder_files(path, extensions)
-            if not found:
-                raise InputError(f"{what} folder '{path}' holds no images ({', '.join(extensions)}; hidden files "
-                                 "skipped)")
-            expanded += found
+            expanded += _some_files(path, extensions, (), f"{what} folder", "images")
         else:
             expanded.append(path)
     return expanded

@@ -25,6 +25,7 @@ from ..io.images import (
     IMAGE_EXTENSIONS,
     ImageData,
     check_output_path,
+    image_shape,
     is_grey,
     long_side_shape,
     read_image,
@@ -171,11 +172,10 @@ def _check_space(content, output: Path, settings: StylizeSettings, outputs: Styl
 def _output_shape(content, size: Optional[int]):
     """(H, W) of the output, from the content file's header (no decoding), or None when it cannot be read."""
     if isinstance(content, (str, os.PathLike)):
-        try:
-            with Image.open(content) as image:
-                width, height = image.size
-        except (OSError, ValueError, Image.DecompressionBombError):
+        shape = image_shape(content)
+        if shape is None:
             return None
+        height, width = shape
     elif isinstance(content, Image.Image):
         width, height = content.size
     elif isinstance(content, ImageData):

@@ -167,7 +167,7 @@ def test_the_solver_takes_one_thread_for_small_images_or_a_busy_machine(monkeypa
     from neural_style.denoising import solver
 
     small, large = torch.zeros(1, 1, 128, 128), torch.zeros(1, 3, 512, 512)
-    monkeypatch.setattr(solver, "_other_load", lambda: 0.0)
+    monkeypatch.setattr(solver, "other_load", lambda samples: 0.0)
     assert solver.solver_threads(small) == 1 and solver.solver_threads(large) == torch.get_num_threads()
-    monkeypatch.setattr(solver, "_other_load", lambda: 1.0)  # one other busy process
+    monkeypatch.setattr(solver, "other_load", lambda samples: 1.0)  # one other busy process
     assert solver.solver_threads(large) == 1
