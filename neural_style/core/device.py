@@ -171,24 +171,38 @@ def peak_memory(device) -> Optional[int]:
 
 
 def other_load(samples: int = 5, interval: float = 0.01) -> float:
-    """How many other threads are runnable now: the mean of a few samples of the kernel's count of
-    runnable threads (``/proc/loadavg``'s 4th field, this one included, so 1 is subtracted); where
-    that is not available, the 1-minute load average minus 1 (which lags: it still counts a run that
-    ended a minute ago); 0 where the OS says neither."""
+    """How many threads of other processes are runnable now: the mean over a few samples of the
+    kernel's count of runnable threads (``/proc/loadavg``'s 4th field) less this process's own
+    (``/proc/self/task/*/stat`` in state R: torch's threads spin for a while after each operation);
+    where that is not available, the 1-minute load average minus 1 (which lags: it still counts a
+    run that ended a minute ago); 0 where the OS says neither."""
     try:
-        counts = []
+        others = []
         for index in range(samples):
             with open("/proc/loadavg") as stream:
-                counts.append(int(stream.read().split()[3].split("/")[0]))
+                running = int(stream.read().split()[3].split("/")[0])
+            others.append(running - _own_running())
             if index + 1 < samples:
                 time.sleep(interval)
-        return max(0.0, sum(counts) / len(counts) - 1.0)
+        return max(0.0, sum(others) / len(others))
     except (OSError, ValueError, IndexError):
         pass
     try:
         return max(0.0, os.getloadavg()[0] - 1.0)
     except (AttributeError, OSError):  # Windows
         return 0.0
+
+
+def _own_running() -> int:
+    """This process's threads in state R (running or runnable); at least 1, the one asking."""
+    count = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat") as stream:
+                count += stream.read().rsplit(")", 1)[1].split()[0] == "R"
+        except OSError:  # the thread ended meanwhile
+            continue
+    return max(1, count)
 
 
 def _cores() -> int:
