@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Dict, Optional, Union
 
 import torch
-from torchvision.models import VGG16_Weights, VGG19_Weights
 
 from ..errors import DownloadError, WeightsError
 from ..io.torchfile import load_torch_file
@@ -67,6 +66,8 @@ def features_keys(model: str) -> Dict[str, tuple]:
 
 def torchvision_url(model: str) -> str:
     """URL of torchvision's ImageNet weights for ``model``."""
+    from torchvision.models import VGG16_Weights, VGG19_Weights  # here: torchvision's import costs ~1.4 s
+
     return {"vgg16": VGG16_Weights, "vgg19": VGG19_Weights}[model].IMAGENET1K_V1.url
 
 

@@ -159,7 +159,8 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
         raise TypeError(f"expected a (1, C, H, W) tensor, got {type(noisy).__name__}")
     validate(s)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
-    y = noisy.to(dev, torch.float32)
+    # one contiguous (C, H, W) layout: a permuted (H, W, C) array's strides made every pass ~2x slower
+    y = noisy.to(dev, torch.float32).contiguous()
     _check_range(y)
     sigma, estimated = _sigma(s.sigma, y)
     tv_weight = _tv_weight(s.tv_weight, sigma, s.tv_beta, y.shape[1], s.coupling)
@@ -351,17 +352,19 @@ def _rof_from(y, lam, vectorial, iterations, tolerance, callback, start):
 
     Accelerated Chambolle-Pock (2011, Algorithm 2): ||grad||^2 <= 8 and the data term is
     1-strongly convex, so tau and sigma adapt each step and the iterates converge as O(1/k^2).
-    Every update is in place (about 20 passes over the image per iteration, no allocation).
+    The dual variable is kept scaled, q = p / lam, so that its projection is onto the unit ball.
+    Every update is in place (about 16 passes over the image per iteration, no allocation).
     Stops when the RMS change of x per iteration, relative to the RMS of x, averaged over a
     check interval, falls below ``tolerance``.
     """
     if start is None:
-        x, px, py = y.clone(), torch.zeros_like(y), torch.zeros_like(y)
+        x, qx, qy = y.clone(), torch.zeros_like(y), torch.zeros_like(y)
     else:
-        x, px, py = (t.clone() for t in start)
+        x, qx, qy = start[0].clone(), start[1] / lam, start[2] / lam
     xbar = x.clone()
     diff = torch.empty_like(y[..., :, 1:])
     diff_y = torch.empty_like(y[..., 1:, :])
+    norm = torch.empty_like(y)
     tau, sigma = 0.25, 0.5  # tau * sigma * 8 <= 1
     history, reason = [], "completed"
     x_check = x.clone()
@@ -369,36 +372,37 @@ def _rof_from(y, lam, vectorial, iterations, tolerance, callback, start):
     n = 0
     try:
         for n in range(1, iterations + 1):
-            # dual ascent, p <- proj_{|p| <= lam}(p + sigma * grad xbar); p's last column/row stay 0
+            # dual ascent, q <- proj_{|q| <= 1}(q + sigma / lam * grad xbar); q's last column/row stay 0
             torch.sub(xbar[..., :, 1:], xbar[..., :, :-1], out=diff)
-            px[..., :, :-1].add_(diff, alpha=sigma)
+            qx[..., :, :-1].add_(diff, alpha=sigma / lam)
             torch.sub(xbar[..., 1:, :], xbar[..., :-1, :], out=diff_y)
-            py[..., :-1, :].add_(diff_y, alpha=sigma)
-            norm = px * px
-            norm.addcmul_(py, py)
+            qy[..., :-1, :].add_(diff_y, alpha=sigma / lam)
             if vectorial:
-                norm = norm.sum(1, keepdim=True)
-            norm.sqrt_().mul_(1 / lam).clamp_(min=1.0)
-            px.div_(norm)
-            py.div_(norm)
-            # primal descent, x <- (x + tau * (div p + y)) / (1 + tau), into xbar's buffer
+                torch.mul(qx, qx, out=norm)
+                scale = norm.addcmul_(qy, qy).sum(1, keepdim=True).sqrt_().clamp_(min=1.0)
+            else:
+                scale = torch.hypot(qx, qy, out=norm).clamp_(min=1.0)
+            qx.div_(scale)
+            qy.div_(scale)
+            # primal descent, x <- (x + tau * (lam div q + y)) / (1 + tau), into xbar's buffer
             new = xbar
-            torch.add(px, py, out=new)
-            new[..., :, 1:].sub_(px[..., :, :-1])
-            new[..., 1:, :].sub_(py[..., :-1, :])
-            new.add_(y).mul_(tau).add_(x).div_(1 + tau)
+            torch.add(qx, qy, out=new)
+            new[..., :, 1:].sub_(qx[..., :, :-1])
+            new[..., 1:, :].sub_(qy[..., :-1, :])
+            torch.add(y, new, alpha=lam, out=new)
+            new.lerp_(x, 1 / (1 + tau))
             theta = 1 / math.sqrt(1 + 2 * tau)
             tau, sigma = tau * theta, sigma / theta
             # xbar <- x_new + theta * (x_new - x_old), into the old x's buffer
             x, other = new, x
-            xbar = other.mul_(-theta).add_(x, alpha=1 + theta)
+            xbar = other.lerp_(x, 1 + theta)
             if converged(n, iterations, x, x_check, tolerance, history, callback, timer):
                 reason = "converged"
                 break
     except KeyboardInterrupt:
         reason = "interrupted"
     return (OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - timer,
-                           stop_reason=reason, best_iteration=n), (x, px, py))
+                           stop_reason=reason, best_iteration=n), (x, qx * lam, qy * lam))
 
 
 def denoise(image, settings: Optional[DenoiseSettings] = None, **options):
