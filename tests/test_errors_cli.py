@@ -1054,17 +1054,15 @@ def test_export_refuses_a_huge_check_image_from_its_header(files, tmp_path, monk
                  "checking the export on a 800x600 px image")
 
 
-def test_a_video_s_audio_track_is_said_to_be_dropped(files, tmp_path, monkeypatch):
-    from neural_style.fast import transfer as transfer_module
+def test_a_video_s_audio_track_is_said_to_be_dropped(files, tmp_path):
+    pytest.importorskip("av")
+    from tests.media import clip_with_tone
 
-    monkeypatch.setattr(transfer_module.iio, "immeta", lambda src: {"fps": 10.0, "audio_codec": "aac"})
-    monkeypatch.setattr(transfer_module.iio, "imread",
-                        lambda src, index=None: np.random.default_rng(0).integers(0, 255, (2, 16, 20, 3), np.uint8))
-    src = tmp_path / "clip.mp4"
-    src.write_bytes(b"not read: imageio is replaced")
+    src = clip_with_tone(tmp_path / "clip.mp4", n=3)
     result = invoke("transfer", files["model"], src, "-o", tmp_path / "out.gif", "--quiet")
     assert result.exit_code == 0 and result.stderr.splitlines() == [
-        f"warning: '{src}' has an audio track (aac), which '{tmp_path / 'out.gif'}' is written without (frames only)"]
+        f"warning: '{src}' has an audio track (aac), which '{tmp_path / 'out.gif'}' cannot hold (write a video to "
+        "keep it)"]
 
 
 def test_resuming_on_another_dataset_is_said(files, tmp_path, vgg16_file):

@@ -4,7 +4,6 @@ import warnings
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
-import imageio.v3 as iio
 import numpy as np
 import torch
 from PIL import Image
@@ -15,7 +14,7 @@ from ..errors import InputError
 from ..io.animation import (
     ANIMATION_EXTENSIONS,
     TIFF_EXTENSIONS,
-    VIDEO_CODECS,
+    Timing,
     frame_count,
     read_frames,
     read_pages,
@@ -34,10 +33,9 @@ from ..io.images import (
     write_image,
 )
 from ..io.inputs import plan_batch
+from ..io.video import VIDEO_EXTENSIONS, read_video
 from .transformer import TransformerNet
 
-#: Files read as videos, frame by frame at their frame rate (imageio-ffmpeg, the video extra).
-VIDEO_EXTENSIONS = tuple(VIDEO_CODECS)
 #: Image files that may hold several frames or pages: GIF, animated WebP, APNG, multi-page TIFF.
 MULTI_FRAME_EXTENSIONS = (".gif", ".webp", ".png", ".tif", ".tiff")
 #: What an image input may be written as: any still format, or an animation.
@@ -177,18 +175,13 @@ def _stylise_frames(model, frames: np.ndarray, size, original_colors, batch_size
 
 
 def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
-    try:
-        meta = iio.immeta(src)
-        frames = iio.imread(src, index=None)
-    except Exception as exc:  # imageio raises many kinds for unreadable or unsupported videos
-        hint = f" ({src.suffix} needs: pip install 'neural-style[video]')"
-        raise InputError(f"video '{src}' cannot be read ({str(exc).splitlines()[0][:80]}){hint}") from exc
-    if frames.ndim == 3:  # a single frame
-        frames = frames[None]
-    if meta.get("audio_codec"):
-        warnings.warn(f"'{src}' has an audio track ({meta['audio_codec']}), which '{dst}' is written without "
-                      "(frames only)", UserWarning, stacklevel=3)
-    fps = meta.get("fps") or (1000.0 / meta["duration"] if meta.get("duration") else 10.0)
-    out = _stylise_frames(model, frames, size, original_colors, batch_size, on_frame)
-    write_animation(dst, out, fps=fps)
+    """A video: every frame, each at its time; into a video the audio track comes along
+    (:func:`~neural_style.io.video.write_video`), into an animated image the frame durations."""
+    clip = read_video(src)
+    if clip.audio and dst.suffix.lower() not in VIDEO_EXTENSIONS:
+        warnings.warn(f"'{src}' has an audio track ({clip.audio}), which '{dst}' cannot hold (write a video "
+                      "to keep it)", UserWarning, stacklevel=3)
+    out = _stylise_frames(model, np.stack(clip.frames), size, original_colors, batch_size, on_frame)
+    timing = Timing(tuple(clip.durations_ms), 0, tuple(clip.timestamps))
+    write_animation(dst, out, timing=timing, audio_from=src)
     return len(out)

@@ -1,5 +1,5 @@
 """Animations: of intermediate results, and of animated inputs, written as GIF, animated WebP or APNG
-(Pillow) or MP4 (imageio-ffmpeg); frames of animated images read back; the pages of multi-page TIFFs
+(Pillow) or a video (PyAV, :mod:`.video`); frames of animated images read back; the pages of multi-page TIFFs
 read and written with their bit depth (tifffile)."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-import imageio.v3 as iio
 import numpy as np
 import tifffile
 import torch
@@ -16,9 +15,8 @@ from PIL import Image, ImageSequence
 
 from ..errors import InputError
 from . import images
+from .video import VIDEO_CODECS, require_av, timestamps_from_durations, write_video
 
-#: Video containers written through imageio-ffmpeg (the video extra), with their codec (yuv420p).
-VIDEO_CODECS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".avi": "libx264", ".webm": "libvpx-vp9"}
 ANIMATION_EXTENSIONS = (".gif", ".webp", ".png") + tuple(VIDEO_CODECS)
 
 Frame = Union[np.ndarray, torch.Tensor]
@@ -37,16 +35,12 @@ def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mappi
         The path as a Path.
 
     Raises:
-        InputError: another extension, an input or directory as output, or a video without imageio-ffmpeg.
+        InputError: another extension, an input or directory as output, or a video without PyAV.
     """
     path = images.check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what="animation",
                                     outputs=outputs)
     if path.suffix.lower() in VIDEO_CODECS:
-        try:
-            import imageio_ffmpeg  # noqa: F401
-        except ImportError as exc:
-            hint = f"writing {path.suffix} needs the imageio-ffmpeg plugin: pip install 'neural-style[video]'"
-            raise InputError(f"cannot write '{path}': {hint}") from exc
+        require_av(f"writing '{path}'")
     return path
 
 
@@ -58,9 +52,12 @@ class Timing:
 
     durations: Tuple[int, ...]
     loop: Optional[int] = 0
+    #: exact presentation times in seconds, where the source is a video (durations round to ms)
+    timestamps: Optional[Tuple[float, ...]] = None
 
 
-def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing: Optional[Timing] = None) -> Path:
+def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing: Optional[Timing] = None,
+                    audio_from=None) -> Path:
     """Write frames as a GIF, animated WebP, APNG or video, atomically.
 
     Videos are encoded in yuv420p (H.264, VP9 for .webm), which needs even sizes: odd widths and
@@ -71,7 +68,9 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
         frames: tensors (1, 3, H, W) / (3, H, W) in [0, 1] or uint8 arrays (H, W, 3), all the same size.
         fps: frames per second (ignored where ``timing`` is given).
         timing: per-frame durations and loop count, as :func:`read_frames` gives them (GIF, WebP,
-            APNG; a video takes the mean frame rate): an animation keeps its timing.
+            APNG; a video keeps the durations as timestamps): an animation keeps its timing.
+        audio_from: for a video output, a file whose audio track is written alongside
+            (:func:`~neural_style.io.video.write_video`).
 
     Returns:
         The path written.
@@ -91,7 +90,6 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
         if array.shape != arrays[0].shape:
             sizes = f"frame 0 is {arrays[0].shape[:2]}, frame {index} is {array.shape[:2]}"
             raise ValueError(f"all frames must have the same size: {sizes}")
-    stack = np.stack(arrays)
     extension = path.suffix.lower()
     if timing is not None and len(timing.durations) != len(arrays):
         raise ValueError(f"timing has {len(timing.durations)} durations for {len(arrays)} frames")
@@ -99,13 +97,9 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
         timing = Timing(tuple([max(1, round(1000 / fps))] * len(arrays)), 0)
     if extension in (".gif", ".webp", ".png"):  # GIF, animated WebP and APNG, through Pillow
         return images.atomic_write(path, lambda temporary: _save_all(temporary, arrays, timing, extension))
-    fps = 1000 * len(arrays) / sum(timing.durations)
-    # libx264 in yuv420p needs even sizes: repeat the last row / column
-    height, width = stack.shape[1:3]
-    stack = np.pad(stack, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
-    options = dict(plugin="FFMPEG", fps=fps, codec=VIDEO_CODECS[extension], pixelformat="yuv420p", macro_block_size=1,
-                   ffmpeg_log_level="error")
-    return images.atomic_write(path, lambda temporary: iio.imwrite(temporary, stack, extension=extension, **options))
+    times = timing.timestamps if timing.timestamps is not None else timestamps_from_durations(timing.durations)
+    return write_video(path, arrays, timestamps=times,
+                       fps=1000 * len(arrays) / sum(timing.durations), audio_from=audio_from)
 
 
 def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str) -> None:

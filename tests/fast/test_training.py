@@ -254,17 +254,34 @@ def test_export_errors(tmp_path):
 
 
 def test_transfer_mp4_keeps_frames_and_rate(tmp_path):
-    pytest.importorskip("imageio_ffmpeg")
+    pytest.importorskip("av")
+    from neural_style.io.video import read_video, write_video
+
     model = _tiny_model(tmp_path)
     clip = tmp_path / "clip.mp4"
     rng = np.random.default_rng(2)
     frames = [rng.integers(0, 256, (32, 48, 3), dtype=np.uint8) for _ in range(5)]
-    iio.imwrite(clip, np.stack(frames), extension=".mp4", fps=12)
+    write_video(clip, frames, fps=12)
     out = tmp_path / "clip-out.mp4"
     assert_ok(invoke("transfer", model, clip, "-o", out, "-q"))
-    got = iio.imread(out, index=None)
-    assert got.shape[0] == 5 and got.shape[1:3] == (32, 48)
-    assert iio.immeta(out)["fps"] == pytest.approx(12, rel=0.01)
+    got = read_video(out)
+    assert len(got.frames) == 5 and got.frames[0].shape == (32, 48, 3)
+    assert got.fps == pytest.approx(12, rel=0.01)
+
+
+def test_transfer_video_keeps_audio_and_variable_timestamps(tmp_path):
+    pytest.importorskip("av")
+    from neural_style.io.video import read_video, write_video
+    from tests.media import clip_with_tone, frames
+
+    model = _tiny_model(tmp_path)
+    tone = clip_with_tone(tmp_path / "tone.mp4", n=10)
+    times = [0.0, 0.1, 0.15, 0.4, 0.5, 0.9]
+    clip = write_video(tmp_path / "clip.mkv", frames(6), timestamps=times, audio_from=tone)
+    out = tmp_path / "clip-out.mkv"
+    assert_ok(invoke("transfer", model, clip, "-o", out, "-q"))
+    got = read_video(out)
+    assert got.audio == "aac" and got.timestamps == pytest.approx(times, abs=1e-3)
 
 
 @pytest.mark.parametrize("field, value, message", [

@@ -13,7 +13,7 @@ from PIL import Image
 from neural_style.errors import InputError
 from neural_style.io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
 
-HAS_FFMPEG = importlib.util.find_spec("imageio_ffmpeg") is not None
+HAS_AV = importlib.util.find_spec("av") is not None
 
 
 @pytest.fixture
@@ -40,19 +40,21 @@ def test_gif_from_uint8_arrays(tmp_path):
         np.testing.assert_array_equal(frame[2, 3, :3], colour)
 
 
-@pytest.mark.skipif(not HAS_FFMPEG, reason="imageio-ffmpeg is not installed")
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # imageio's ffmpeg reader leaks pipes
+@pytest.mark.skipif(not HAS_AV, reason="PyAV is not installed")
 def test_mp4_odd_size(tmp_path):
+    from neural_style.io.video import read_video
+
     frames = [np.full((21, 33, 3), 40 * i, np.uint8) for i in range(3)]
     path = write_animation(tmp_path / "progress.mp4", frames, fps=8)
-    back = list(iio.imiter(path, plugin="FFMPEG"))
-    assert len(back) == 3
+    clip = read_video(path)
+    back = clip.frames
+    assert len(back) == 3 and clip.fps == pytest.approx(8)
     assert back[0].shape == (22, 34, 3)  # padded to even, not rescaled
     assert os.listdir(tmp_path) == ["progress.mp4"]
 
 
-def test_mp4_without_ffmpeg_is_refused_before_work(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # makes the import fail
+def test_mp4_without_pyav_is_refused_before_work(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "av", None)  # makes the import fail
     with pytest.raises(InputError) as excinfo:
         check_animation_path(tmp_path / "out.mp4")
     message = str(excinfo.value)
@@ -68,12 +70,13 @@ def test_unsupported_extension(tmp_path, tensor_frames):
 
 @pytest.mark.parametrize("extension", [".mov", ".mkv", ".avi", ".webm"])
 def test_every_video_container_is_written_and_read_back(tmp_path, tensor_frames, extension):
-    pytest.importorskip("imageio_ffmpeg")
-    import imageio.v3 as iio
+    pytest.importorskip("av")
+    from neural_style.io.video import read_video
 
     path = write_animation(tmp_path / f"out{extension}", tensor_frames * 3, fps=5)
-    frames = iio.imread(path, index=None)
-    assert frames.shape == (9, 12, 16, 3)
+    clip = read_video(path)
+    assert len(clip.frames) == 9 and clip.frames[0].shape == (12, 16, 3)
+    assert clip.timestamps == pytest.approx([i / 5 for i in range(9)], abs=1e-3)
 
 
 def test_refuses_to_overwrite_input(tmp_path):

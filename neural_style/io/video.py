@@ -1,0 +1,246 @@
+"""Video files through PyAV (FFmpeg's libraries, the ``video`` extra): frames with their presentation
+timestamps (a variable-frame-rate clip keeps them), the frame rate, and the audio track carried into
+the output.
+
+PyAV rather than imageio-ffmpeg: imageio-ffmpeg pipes raw frames through an ffmpeg process and
+cannot carry an audio track or per-frame timestamps; PyAV reads and writes the container itself,
+so audio packets are copied unchanged (re-encoded only where the output container cannot hold the
+codec, e.g. AAC into WebM) and each frame keeps its time.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from ..errors import InputError, NeuralStyleError
+from . import images
+
+#: Video containers and the video codec each is written with (yuv420p).
+VIDEO_CODECS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".avi": "libx264", ".webm": "libvpx-vp9"}
+VIDEO_EXTENSIONS = tuple(VIDEO_CODECS)
+#: Audio codecs each container takes as they are (None: any); others are re-encoded to AUDIO_ENCODER.
+AUDIO_COPY = {".mp4": {"aac", "mp3", "alac", "opus", "ac3", "eac3", "flac"}, ".mov": {"aac", "mp3", "alac", "ac3"},
+              ".mkv": None, ".avi": {"mp3", "ac3", "aac"}, ".webm": {"opus", "vorbis"}}
+AUDIO_ENCODER = {".webm": "libopus"}  # elsewhere "aac"
+#: Timestamps are written in this time base (the MPEG 90 kHz clock).
+TIME_BASE = Fraction(1, 90000)
+#: Containers that count frames at one rate (no per-frame timestamps).
+CONSTANT_RATE = (".avi",)
+INSTALL = "pip install 'neural-style[video]'"
+
+
+def require_av(what: str):
+    """The ``av`` module, or InputError naming ``what`` needs it and how to install it."""
+    try:
+        import av
+    except ImportError as exc:
+        raise InputError(f"{what} needs PyAV: {INSTALL}") from exc
+    return av
+
+
+@dataclass
+class VideoClip:
+    """A decoded video.
+
+    Attributes:
+        frames: (H, W, 3) uint8 RGB frames, in presentation order.
+        timestamps: each frame's presentation time in seconds, the first at 0.
+        fps: the stream's average frame rate (frames per second).
+        audio: the audio track's codec name, or None when the file has none.
+        source: the file read.
+    """
+
+    frames: List[np.ndarray]
+    timestamps: List[float]
+    fps: float
+    audio: Optional[str] = None
+    source: Optional[Path] = None
+    durations_ms: List[int] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.durations_ms:
+            self.durations_ms = durations_from_timestamps(self.timestamps, self.fps)
+
+
+def durations_from_timestamps(timestamps: Sequence[float], fps: float) -> List[int]:
+    """Per-frame durations in milliseconds (at least 1): the gaps between timestamps, the last 1/fps."""
+    last = 1.0 / fps if fps > 0 else 0.1
+    gaps = [b - a for a, b in zip(timestamps, timestamps[1:])] + [last]
+    return [max(1, round(1000 * gap)) for gap in gaps]
+
+
+def timestamps_from_durations(durations_ms: Sequence[int]) -> List[float]:
+    """Presentation times in seconds of frames lasting ``durations_ms`` (the first at 0)."""
+    return [float(t) / 1000 for t in np.concatenate([[0], np.cumsum(durations_ms)[:-1]])] if len(durations_ms) else []
+
+
+def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
+    """Decode a video's first video stream.
+
+    Args:
+        path: a video file (.mp4, .mov, .mkv, .avi, .webm or anything FFmpeg reads).
+        max_frames: stop after this many frames (None: all).
+
+    Returns:
+        A :class:`VideoClip`.
+
+    Raises:
+        InputError: PyAV missing, an unreadable or damaged file, no video stream, or no frames.
+    """
+    av = require_av(f"reading '{path}'")
+    path = Path(path)
+    frames: List[np.ndarray] = []
+    times: List[float] = []
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InputError(f"'{path}' has no video stream: pass a video")
+            stream = container.streams.video[0]
+            audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+            rate = stream.average_rate or stream.guessed_rate
+            for frame in container.decode(stream):
+                frames.append(frame.to_ndarray(format="rgb24"))
+                times.append(float(frame.pts * frame.time_base) if frame.pts is not None else math.nan)
+                if max_frames and len(frames) >= max_frames:
+                    break
+    except InputError:
+        raise
+    except Exception as exc:  # av.error.* for damaged or foreign files; OSError for unreadable ones
+        raise InputError(f"video '{path}' cannot be read ({_first_line(exc)}): check the file") from exc
+    if not frames:
+        raise InputError(f"video '{path}' has no frames: pass a video with at least one frame")
+    fps = float(rate) if rate else 25.0
+    if any(math.isnan(t) for t in times) or any(b <= a for a, b in zip(times, times[1:])):
+        times = [i / fps for i in range(len(frames))]  # no usable timestamps: a constant rate
+    return VideoClip(frames, [t - times[0] for t in times], fps, audio, path)
+
+
+def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequence[float]] = None,
+                fps: float = 25.0, audio_from=None) -> Path:
+    """Encode (H, W, 3) uint8 frames as a video, atomically.
+
+    Args:
+        path: the output, by extension: .mp4, .mov, .mkv, .avi (H.264) or .webm (VP9), in yuv420p
+            (odd widths and heights are padded by repeating the last column or row).
+        frames: at least one frame, all the same size.
+        timestamps: each frame's time in seconds (increasing; a variable rate is kept); None: ``fps``.
+        fps: the nominal frame rate (with ``timestamps``, the rate the container announces).
+        audio_from: a file whose first audio track is written alongside, up to the last frame's end:
+            copied as it is where the container takes its codec, else re-encoded (Opus for WebM, AAC).
+
+    Raises:
+        ValueError: no frames, frames of different sizes, timestamps that do not increase.
+        InputError: PyAV missing; NeuralStyleError: the file could not be written.
+    """
+    av = require_av(f"writing '{path}'")
+    path = Path(path)
+    if not len(frames):
+        raise ValueError("write_video needs at least one frame, got none")
+    shapes = {tuple(f.shape) for f in frames}
+    if len(shapes) > 1:
+        raise ValueError(f"all frames must have the same size, got {sorted(shapes)[:2]}")
+    times = list(timestamps) if timestamps is not None else [i / fps for i in range(len(frames))]
+    if len(times) != len(frames) or any(b <= a for a, b in zip(times, times[1:])):
+        raise ValueError(f"expected {len(frames)} increasing timestamps, got {times[:4]}...")
+    end = times[-1] + (times[-1] - times[-2] if len(times) > 1 else 1.0 / fps)
+    constant = path.suffix.lower() in CONSTANT_RATE
+    if constant:  # AVI counts frames: a variable rate becomes the mean rate
+        fps = len(times) / end if end > 0 else fps
+        if max(abs(t - i / fps) for i, t in enumerate(times)) > 0.5 / fps:
+            warnings.warn(f"'{path}' holds a constant frame rate: the variable frame timing is written at "
+                          f"{fps:.3g} fps (.mp4, .mov, .mkv or .webm keep it)", UserWarning, stacklevel=2)
+    time_base = Fraction(fps).limit_denominator(100000) ** -1 if constant else TIME_BASE
+
+    def write(temporary: Path) -> None:
+        with av.open(str(temporary), "w", format=_format(path)) as container:
+            stream = _video_stream(container, path, frames[0].shape, fps, time_base)
+            audio = _AudioCarrier(av, container, audio_from, path.suffix.lower(), end) if audio_from else None
+            for index, (array, t) in enumerate(zip(frames, times)):
+                frame = av.VideoFrame.from_ndarray(_even(array), format="rgb24")
+                frame.pts, frame.time_base = index if constant else round(t / time_base), time_base
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+            if audio is not None:
+                audio.copy()
+    try:
+        return images.atomic_write(path, write)
+    except NeuralStyleError:
+        raise
+    except Exception as exc:  # av.error.* from the encoder or muxer
+        raise NeuralStyleError(f"'{path}' could not be written ({_first_line(exc)})") from exc
+
+
+def _format(path: Path) -> str:
+    return {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".avi": "avi", ".webm": "webm"}[path.suffix.lower()]
+
+
+def _video_stream(container, path: Path, shape, fps: float, time_base: Fraction):
+    stream = container.add_stream(VIDEO_CODECS[path.suffix.lower()], rate=Fraction(fps).limit_denominator(100000))
+    stream.height, stream.width = shape[0] + shape[0] % 2, shape[1] + shape[1] % 2
+    stream.pix_fmt = "yuv420p"
+    stream.codec_context.time_base = time_base
+    return stream
+
+
+def _even(array: np.ndarray) -> np.ndarray:
+    """yuv420p needs even sizes: repeat the last row / column."""
+    h, w = array.shape[:2]
+    if h % 2 or w % 2:
+        array = np.pad(array, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    return np.ascontiguousarray(array[..., :3])
+
+
+class _AudioCarrier:
+    """The first audio track of ``source``, into ``container`` up to ``end`` seconds: packets copied
+    where the container takes the codec, else decoded and re-encoded."""
+
+    def __init__(self, av, container, source, extension: str, end: float):
+        self.av, self.container, self.end = av, container, end
+        self.input = av.open(str(source))
+        self.track = self.input.streams.audio[0] if self.input.streams.audio else None
+        if self.track is None:
+            self.input.close()
+            return
+        allowed = AUDIO_COPY[extension]
+        self.copying = allowed is None or self.track.codec_context.name in allowed
+        if self.copying:
+            self.output = container.add_stream_from_template(self.track)
+        else:
+            self.output = container.add_stream(AUDIO_ENCODER.get(extension, "aac"), rate=48000)
+
+    def copy(self) -> None:
+        if self.track is None:
+            return
+        try:
+            if self.copying:
+                for packet in self.input.demux(self.track):
+                    if packet.dts is None:
+                        continue
+                    if packet.pts is not None and packet.pts * packet.time_base >= self.end:
+                        break
+                    packet.stream = self.output
+                    self.container.mux(packet)
+            else:
+                for frame in self.input.decode(self.track):
+                    if frame.pts is not None and frame.pts * frame.time_base >= self.end:
+                        break
+                    frame.pts = None
+                    for packet in self.output.encode(frame):
+                        self.container.mux(packet)
+                for packet in self.output.encode():
+                    self.container.mux(packet)
+        finally:
+            self.input.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:100]

@@ -1,0 +1,122 @@
+"""Tests for neural_style.io.video: frames, timestamps (variable rates too) and the audio track."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neural_style.errors import InputError
+
+av = pytest.importorskip("av")
+
+from tests.media import clip_with_tone, frames  # noqa: E402
+from neural_style.io.video import (  # noqa: E402  (needs av)
+    durations_from_timestamps,
+    read_video,
+    timestamps_from_durations,
+    write_video,
+)
+
+BUNNY = Path(__file__).resolve().parents[3] / "shared" / "video" / "bigbuckbunny.mp4"
+
+
+def audio_of(path: Path):
+    """(codec, seconds of decoded samples, dominant frequency in Hz) of the first audio track, or None."""
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        chunks = [f.to_ndarray().astype(np.float64).mean(0) for f in container.decode(stream)]
+        rate = stream.codec_context.sample_rate
+    samples = np.concatenate(chunks)
+    spectrum = np.abs(np.fft.rfft(samples[rate // 10:]))  # past the encoder's priming
+    return stream.codec_context.name, len(samples) / rate, np.fft.rfftfreq(len(samples) - rate // 10, 1 / rate)[
+        int(spectrum.argmax())]
+
+
+@pytest.mark.parametrize("extension", [".mp4", ".mov", ".mkv", ".webm"])
+def test_audio_track_is_kept(tmp_path, extension):
+    source = clip_with_tone(tmp_path / "tone.mp4")
+    out = write_video(tmp_path / f"out{extension}", frames(10), fps=10, audio_from=source)
+    codec, seconds, frequency = audio_of(out)
+    assert codec == ("opus" if extension == ".webm" else "aac")  # AAC copied; WebM takes Opus: re-encoded
+    assert seconds == pytest.approx(1.0, abs=0.1)
+    assert frequency == pytest.approx(440, abs=5)
+
+
+def test_audio_is_cut_at_the_last_frame(tmp_path):
+    source = clip_with_tone(tmp_path / "tone.mp4", seconds=3.0)
+    out = write_video(tmp_path / "out.mp4", frames(10), fps=10, audio_from=source)
+    assert audio_of(out)[1] == pytest.approx(1.0, abs=0.1)
+
+
+def test_variable_frame_rate_keeps_its_timestamps(tmp_path):
+    times = [0.0, 0.04, 0.12, 0.13, 0.5, 0.54]
+    out = write_video(tmp_path / "vfr.mkv", frames(6), timestamps=times, fps=25)
+    clip = read_video(out)
+    assert clip.timestamps == pytest.approx(times, abs=1e-3)
+    assert clip.durations_ms[:5] == [40, 80, 10, 370, 40]
+
+
+def test_avi_holds_a_constant_rate_and_says_so(tmp_path):
+    with pytest.warns(UserWarning, match="constant frame rate"):
+        out = write_video(tmp_path / "vfr.avi", frames(6), timestamps=[0.0, 0.04, 0.12, 0.13, 0.5, 0.54], fps=25)
+    clip = read_video(out)
+    assert len(clip.frames) == 6 and np.allclose(np.diff(clip.timestamps), clip.timestamps[1])
+
+
+def test_frames_round_trip_at_their_size(tmp_path):
+    source = frames(4, 21, 33)  # odd: padded to even by repeating the last row/column
+    clip = read_video(write_video(tmp_path / "a.mp4", source, fps=8))
+    assert len(clip.frames) == 4 and clip.frames[0].shape == (22, 34, 3) and clip.fps == pytest.approx(8)
+    assert clip.audio is None
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "cannot be read"),
+    (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100, "cannot be read"),
+    (b"not a video at all" * 10, "cannot be read"),
+])
+def test_damaged_files_are_one_line(tmp_path, content, message):
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as excinfo:
+        read_video(path)
+    assert "\n" not in str(excinfo.value) and "bad.mp4" in str(excinfo.value)
+
+
+def test_a_file_without_video_or_frames_is_one_line(tmp_path):
+    audio_only = tmp_path / "tone.m4a"
+    with av.open(str(audio_only), "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=48000)
+        chunk = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        chunk.sample_rate = 48000
+        for packet in list(stream.encode(chunk)) + list(stream.encode()):
+            container.mux(packet)
+    with pytest.raises(InputError, match="no video stream"):
+        read_video(audio_only)
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="at least one frame"):
+        write_video(tmp_path / "a.mp4", [])
+    with pytest.raises(ValueError, match="same size"):
+        write_video(tmp_path / "a.mp4", frames(2) + frames(1, 10, 10))
+    with pytest.raises(ValueError, match="increasing timestamps"):
+        write_video(tmp_path / "a.mp4", frames(3), timestamps=[0, 0.1, 0.1])
+    assert not list(tmp_path.iterdir())
+
+
+def test_durations_and_timestamps_convert():
+    assert durations_from_timestamps([0, 0.1, 0.3], 10) == [100, 200, 100]
+    assert timestamps_from_durations([100, 200, 100]) == [0.0, 0.1, 0.3]
+
+
+@pytest.mark.skipif(not BUNNY.is_file(), reason="needs ../shared/video/bigbuckbunny.mp4")
+def test_real_clip_keeps_rate_and_audio(tmp_path):
+    clip = read_video(BUNNY, max_frames=12)
+    assert clip.fps == pytest.approx(25) and clip.audio == "aac" and clip.frames[0].shape == (720, 1280, 3)
+    small = [f[::8, ::8] for f in clip.frames]
+    out = read_video(write_video(tmp_path / "b.mp4", small, timestamps=clip.timestamps, fps=clip.fps,
+                                 audio_from=BUNNY))
+    assert out.audio == "aac" and out.timestamps == pytest.approx(clip.timestamps, abs=1e-3)
