@@ -26,6 +26,7 @@ from .settings import (
     POOLINGS,
     PRECISIONS,
     REGULARIZERS,
+    VIDEO_ITERATIONS,
     WEIGHTS_FORMATS,
     DenoiseBatchSettings,
     DenoiseSettings,
@@ -33,11 +34,12 @@ from .settings import (
     StylizeSettings,
     TrainSettings,
     TransferSettings,
+    VideoSettings,
 )
 
 EXIT_INTERRUPTED = signals.EXIT_INTERRUPTED
-STYLIZE, STYLIZE_OUT, DENOISE, TRAIN, TRANSFER = (StylizeSettings, StylizeOutputs, DenoiseSettings, TrainSettings,
-                                                  TransferSettings)
+STYLIZE, STYLIZE_OUT, DENOISE, TRAIN, TRANSFER, VIDEO = (StylizeSettings, StylizeOutputs, DenoiseSettings,
+                                                         TrainSettings, TransferSettings, VideoSettings)
 
 
 DEBUG_ENV = "NEURAL_STYLE_DEBUG"
@@ -286,8 +288,9 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
 @cli.command()
 @click.argument("content", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("styles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Output image (.png, .jpg, .tif, .webp).")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=str),
+              help="Output image (.png, .jpg, .tif, .webp); for a video or animated CONTENT a video (.mp4, .mov, "
+              ".mkv, .avi, .webm), an animation (.gif, .webp, .png) or DIR/ for numbered PNG frames.")
 @click.option("--bit-depth", type=click.Choice(["auto", "8", "16"]), default=str(STYLIZE_OUT.bit_depth),
               show_default=True, help="Bits per sample of the output (16: .png or .tif); auto: 16 when the content "
               "and every style image are 16-bit and the format holds it, else 8.")
@@ -328,17 +331,30 @@ _report_option = click.option("--report", type=click.Path(dir_okay=False, path_t
           metavar="N")
 @_setting(STYLIZE_OUT, "--animation", click.Path(dir_okay=False, path_type=Path),
           "Write the optimisation as an animation (.gif, or .mp4 with neural-style[video]).")
+@_setting(VIDEO, "--temporal-weight", None, "Video: weight of the temporal loss tying each frame to the previous "
+          "one warped by the optical flow (0: every frame on its own).")
+@_setting(VIDEO, "--first-frame-iterations", None, "Video: loss evaluations of the first frame [--iterations, "
+          f"else 500]; later frames take --iterations [{VIDEO_ITERATIONS}].")
 @_report_option
 @_quiet_option
-def stylize(content, styles, output, bit_depth, save_every, animation, report, quiet, **options):
+def stylize(content, styles, output, bit_depth, save_every, animation, report, quiet, temporal_weight,
+            first_frame_iterations, **options):
     """Optimise an image to match CONTENT's features and the STYLE images' Gram statistics
-    (Gatys et al.). A STYLE folder gives every image in it (and its subfolders), in name order."""
+    (Gatys et al.). A STYLE folder gives every image in it (and its subfolders), in name order.
+    A video or animated CONTENT is stylised frame by frame, each frame tied to the previous one
+    (Ruder et al.); running the same command again continues an interrupted clip."""
     from .io.progress import ProgressBar
     from .style_transfer.runner import stylize_file
+    from .video.stylize import is_clip
 
     if options["init"] not in ("content", "random"):
         options["init"] = Path(options["init"])
     settings = StylizeSettings(**options)
+    if is_clip(content):
+        video = VideoSettings(temporal_weight=temporal_weight, first_frame_iterations=first_frame_iterations)
+        return _stylize_video(content, styles, output, settings, video, report, quiet,
+                              bit_depth=bit_depth, save_every=save_every, animation=animation)
+    output = Path(output)
     outputs = StylizeOutputs(bit_depth=bit_depth if bit_depth == "auto" else int(bit_depth), save_every=save_every,
                              animation=animation, report=report)
     bar = ProgressBar(0, enabled=not quiet)
@@ -355,6 +371,50 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
     finally:
         bar.close()
     _stylize_outcome(result, output, quiet)
+
+
+def _stylize_video(content, styles, output, settings, video, report, quiet, **still_only):
+    """``stylize`` on a clip: per-frame progress, then one line for the clip."""
+    from .errors import InputError, NeuralStyleError
+    from .io.progress import ProgressBar, format_duration
+    from .video.stylize import stylize_clip
+
+    given = [f"--{k.replace('_', '-')}" for k, v in still_only.items() if v not in (None, 0, "auto")]
+    if given:
+        raise InputError(f"{', '.join(given)} applies to an image content, not a clip: leave it out (a clip's "
+                         "frames are 8-bit, and -o DIR/ keeps every frame)")
+    bar = ProgressBar(0, enabled=not quiet)
+    times = []
+
+    def on_step(index, count, step):
+        bar.total = step.iterations
+        eta = f", clip ETA {format_duration(sum(times) / len(times) * (count - index))}" if times else ""
+        bar.label = f"frame {index + 1}/{count}{eta} "
+        bar.update(step.iteration, {k: step.losses[k] for k in ("content", "style", "extra") if k in step.losses})
+
+    def on_frame(index, count, record):
+        times.append(record.seconds)
+
+    try:
+        result = stylize_clip(content, list(styles), output, settings, video, report=report, on_step=on_step,
+                              on_frame=on_frame)
+    finally:
+        bar.close()
+    where = result.output or result.frame_dir
+    if result.stop_reason == "interrupted":
+        kept = (f"wrote the {result.finished} finished frames to {where}; " if result.finished else "")
+        _echo(f"{signals.stop_word()} at frame {result.finished + 1}/{result.total}: {kept}run the same command "
+              f"again to continue (frames kept in {result.frame_dir})")
+        sys.exit(signals.exit_code())
+    if result.stop_reason == "non-finite":
+        raise NeuralStyleError(f"the loss became non-finite at frame {result.finished + 1}/{result.total} (try a "
+                               f"lower --lr, --style-weight or --temporal-weight): wrote the {result.finished} "
+                               f"finished frames to {where}")
+    if not quiet:
+        made = [r for r in result.frames if r.index > 0]
+        later = f", {sum(r.seconds for r in made) / len(made):.1f} s per frame after the first" if made else ""
+        resumed = f"; continued after frame {result.resumed}" if result.resumed else ""
+        _echo(f"wrote {where} ({result.total} frames in {result.seconds:.1f} s on {result.device}{later}{resumed})")
 
 
 def _stylize_outcome(result, output, quiet):

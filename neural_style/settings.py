@@ -122,6 +122,28 @@ class StylizeOutputs:
     report: Optional[Path] = None
 
 
+#: Video stylize defaults (README, "Video"): the temporal loss weight, and loss evaluations of every
+#: frame after the first (which starts from the previous result warped, so it needs fewer).
+TEMPORAL_WEIGHT = 50.0
+VIDEO_ITERATIONS = 150
+
+
+@dataclass
+class VideoSettings:
+    """How ``stylize`` treats a video or an animated image as content (Ruder, Dosovitskiy & Brox 2016).
+
+    Attributes:
+        temporal_weight: weight of the short-term temporal loss ``mean(c * (x - warp(prev))^2)``, where
+            ``warp(prev)`` is the previous output frame warped by the input's optical flow and c is 0 at
+            disocclusions and motion boundaries (0: every frame on its own, from its content).
+        first_frame_iterations: loss evaluations of the first frame (None: a still image's default);
+            later frames take ``StylizeSettings.iterations`` (None: :data:`VIDEO_ITERATIONS`).
+    """
+
+    temporal_weight: float = field(default=TEMPORAL_WEIGHT, metadata=rule(number(0)))
+    first_frame_iterations: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
+
+
 @dataclass
 class DenoiseSettings:
     """Settings of beta-order TV denoising (``neural-style denoise``).

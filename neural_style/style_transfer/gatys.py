@@ -14,7 +14,7 @@ import torch
 
 from ..core.color import transfer_luminance
 from ..core.device import resolve_device, resolve_precision
-from ..core.objective import PerceptualObjective, load_loss_network
+from ..core.objective import LossNetwork, PerceptualObjective, load_loss_network
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.tiling import plan_tiles
 from ..errors import InputError
@@ -100,7 +100,8 @@ def stylize(content, styles, settings: Optional[StylizeSettings] = None, **optio
 
 def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
                 callback: Optional[Callable[[Step], None]] = None, download_progress: bool = True,
-                **overrides) -> StylizeResult:
+                network: Optional[LossNetwork] = None, start: Optional[torch.Tensor] = None,
+                extra_loss: Optional[Callable[[torch.Tensor], torch.Tensor]] = None, **overrides) -> StylizeResult:
     """Gatys et al. style transfer, at one scale or coarse to fine.
 
     Args:
@@ -110,6 +111,12 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
         callback: called after each evaluation with a :class:`neural_style.core.optimize.Step`
             (over several scales: iterations counted on from scale to scale, ``step.scale`` set).
         download_progress: show a progress bar while downloading weights.
+        network: a loss network already loaded for these settings' layers and weights (a video
+            loads it once for all frames); None: loaded here.
+        start: the image to start from, (1, 3, H, W) in [0, 1] at any size (resized to each first
+            scale), instead of ``settings.init`` (a video's frame starts from the previous one, warped).
+        extra_loss: a term added to the objective at the output scale, a function of the image
+            (1, 3, H, W) returning a 0-dim tensor (a video's temporal loss), reported as ``"extra"``.
         **overrides: fields of ``settings`` to change, e.g. ``size=256, style_weight=10``.
 
     Returns:
@@ -134,13 +141,14 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     content_img = to_tensor(content_data, channels=3, reduce_to=s.size)
     source_shape = content_data.full_size or content_data.pixels.shape[:2]
     style_imgs = [to_tensor(style, channels=3, what="style image", reduce_to=style_long) for style in style_list]
-    network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
-                                weights_format=s.weights_format, pooling=s.pooling, device=dev,
-                                autocast=autocast, download_progress=download_progress)
+    if network is None:
+        network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
+                                    weights_format=s.weights_format, pooling=s.pooling, device=dev,
+                                    autocast=autocast, download_progress=download_progress)
     stages = [_Stage(network, s, content_img, style_imgs, side, dev, several=len(schedule) > 1,
                      source_shape=source_shape)
               for side, _ in schedule]  # every memory check before any large allocation
-    run, image, scales = _run_scales(stages, schedule, s, blend, callback)
+    run, image, scales = _run_scales(stages, schedule, s, blend, callback, start, extra_loss)
     final = stages[-1]
     if tuple(image.shape[-2:]) != final.content_shape:
         image = _upsample(image, final.content_shape)
@@ -186,15 +194,22 @@ class _Stage:
         return content, lambda x: objective(x, targets)
 
 
-def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, callback):
-    """Optimise at each scale, each starting from the previous one's best image upsampled."""
+def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, callback, first=None, extra=None):
+    """Optimise at each scale, each starting from the previous one's best image upsampled (the first from
+    ``first`` resized, or ``s.init``); ``extra`` is added to the last scale's objective."""
     runs, scales, image, offset = [], [], None, 0
     total = sum(iterations for _, iterations in schedule)
     for index, (stage, (_, iterations)) in enumerate(zip(stages, schedule)):
         try:  # the targets of a large scale take a while: Ctrl-C here keeps the previous scale's best
             content, loss_fn = stage.objective(blend)
-            start = _init_image(s.init, content.cpu(), s.seed).to(stage.device) if image is None else \
-                _upsample(image, stage.content_shape)
+            if image is not None:
+                start = _upsample(image, stage.content_shape)
+            elif first is not None:
+                start = resize_to(first, stage.content_shape).clamp(0, 1).to(stage.device)
+            else:
+                start = _init_image(s.init, content.cpu(), s.seed).to(stage.device)
+            if extra is not None and index == len(stages) - 1:
+                loss_fn = _with_extra(loss_fn, extra)
         except KeyboardInterrupt:
             if not runs:
                 raise
@@ -216,6 +231,19 @@ def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, c
         if run.stop_reason in ("interrupted", "non-finite"):
             break
     return (runs[0] if len(stages) == 1 else _merge(runs, image)), image, scales
+
+
+def _with_extra(loss_fn, extra):
+    """``loss_fn`` with ``extra(x)`` added to its total (as ``"extra"``); where ``loss_fn`` accumulated
+    its gradient itself (a tiled evaluation: a total without a graph), so does the extra term."""
+    def evaluate(x):
+        terms = loss_fn(x)
+        term = extra(x)
+        if terms["total"].requires_grad:
+            return {**terms, "extra": term, "total": terms["total"] + term}
+        term.backward()
+        return {**terms, "extra": term.detach(), "total": terms["total"] + term.detach()}
+    return evaluate
 
 
 def _merge(runs: Sequence[OptimizeResult], image: torch.Tensor) -> OptimizeResult:

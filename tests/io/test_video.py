@@ -9,13 +9,13 @@ from neural_style.errors import InputError
 
 av = pytest.importorskip("av")
 
-from tests.media import clip_with_tone, frames  # noqa: E402
 from neural_style.io.video import (  # noqa: E402  (needs av)
     durations_from_timestamps,
     read_video,
     timestamps_from_durations,
     write_video,
 )
+from tests.media import clip_with_tone, frames  # noqa: E402
 
 BUNNY = Path(__file__).resolve().parents[3] / "shared" / "video" / "bigbuckbunny.mp4"
 

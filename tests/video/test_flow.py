@@ -59,3 +59,38 @@ def test_the_warping_error_is_zero_when_frames_follow_the_flow():
         warping_error([previous, current], [], [])
     with pytest.raises(ValueError, match="expected image"):
         warp(previous, torch.zeros(1, 3, 16, 20))
+
+
+def _textured(h=120, w=140, seed=0):
+    """A smooth random texture (blurred noise), uint8 (H, W, 3): what optical flow can track."""
+    import numpy as np
+
+    g = torch.Generator().manual_seed(seed)
+    noise = torch.rand(1, 3, h // 4, w // 4, generator=g)
+    smooth = torch.nn.functional.interpolate(noise, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
+    return (smooth[0].permute(1, 2, 0) * 255).round().to(torch.uint8).numpy().astype(np.uint8)
+
+
+def test_dis_recovers_a_known_translation():
+    pytest.importorskip("cv2")
+    from neural_style.video.flow import optical_flow
+
+    big = _textured()
+    source, target = big[10:90, 10:110], big[13:93, 8:108]  # source(p) = target(p + (2, -3))
+    flow = optical_flow(source, target)
+    assert flow.shape == (1, 2, 80, 100) and flow.dtype == torch.float32
+    inner = flow[0, :, 15:-15, 15:-15].reshape(2, -1)
+    assert inner[0].median().item() == pytest.approx(2, abs=0.1)
+    assert inner[1].median().item() == pytest.approx(-3, abs=0.1)
+    predicted, inside = warp(torch.from_numpy(target).permute(2, 0, 1)[None].float(), flow)
+    error = (predicted - torch.from_numpy(source).permute(2, 0, 1)[None].float()).abs()[..., 15:-15, 15:-15]
+    assert error.mean() < 2.0  # of 255
+
+
+def test_optical_flow_refuses_frames_of_two_sizes():
+    pytest.importorskip("cv2")
+    from neural_style.video.flow import optical_flow
+
+    big = _textured()
+    with pytest.raises(ValueError, match="one size"):
+        optical_flow(big[:50, :60], big[:52, :60])

@@ -1,0 +1,332 @@
+"""``stylize`` on a video or an animated image: Ruder, Dosovitskiy & Brox (2016), frame by frame.
+
+Every frame after the first starts from the previous output frame warped by the optical flow of the
+input frames (OpenCV's DIS, :mod:`.flow`), and its objective adds the short-term temporal loss
+
+    temporal_weight * mean(c * (x - warp(prev, b))^2)
+
+with b the backward flow from frame t to frame t-1 and c Ruder et al.'s consistency weight (0 at
+disocclusions and motion boundaries, where the previous frame says nothing, and outside the frame;
+1 elsewhere). With ``temporal_weight`` 0 every frame is stylised on its own from its content.
+
+Finished frames are kept as they are done, as numbered lossless PNGs in a frame folder (``-o DIR/``:
+DIR itself; else ``OUT.frames/`` beside the output, removed once the output is written). Running the
+same command again continues after the last finished frame; the folder's ``run.json`` records the
+settings, and a folder of another run is refused. The previous frame is always taken as written
+(8 bits), so a resumed run makes the same frames as an uninterrupted one.
+
+Reference: M. Ruder, A. Dosovitskiy and T. Brox, "Artistic style transfer for videos", GCPR 2016.
+"""
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from ..core.device import resolve_device, resolve_precision
+from ..core.objective import load_loss_network
+from ..core.optimize import Step
+from ..errors import InputError
+from ..io.animation import Timing, check_animation_path, frame_count, read_frames, write_animation
+from ..io.images import atomic_write, long_side_shape, read_image, resize_to, to_tensor, write_image
+from ..io.report import write_report
+from ..io.video import VIDEO_EXTENSIONS, read_video
+from ..rules import validate
+from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
+from ..style_transfer.gatys import run_stylize
+from .flow import consistency_mask, optical_flow, warp
+
+#: Animated image formats read as clips (a multi-page TIFF is pages, not a clip).
+ANIMATED_EXTENSIONS = (".gif", ".webp", ".png")
+RUN_FILE = "run.json"
+
+
+def is_clip(path) -> bool:
+    """Whether ``path`` is stylised as a clip: a video container, or a GIF/WebP/APNG of several frames."""
+    if not isinstance(path, (str, os.PathLike)):
+        return False
+    suffix = Path(path).suffix.lower()
+    return suffix in VIDEO_EXTENSIONS or (suffix in ANIMATED_EXTENSIONS and frame_count(path) > 1)
+
+
+@dataclass
+class Clip:
+    """Decoded frames, (H, W, 3) uint8, with their :class:`~neural_style.io.animation.Timing`, and the
+    file whose audio track goes into a video output (None: no audio)."""
+
+    frames: List[np.ndarray]
+    timing: Timing
+    audio_from: Optional[Path] = None
+
+
+def read_clip(path) -> Clip:
+    """Read a video or animated image as a clip.
+
+    Raises:
+        InputError: unreadable, fewer than 2 frames (one frame is an image: stylize it as one), or
+        frames of different sizes.
+    """
+    path = Path(path)
+    if path.suffix.lower() in VIDEO_EXTENSIONS:
+        video = read_video(path)
+        frames, timing = video.frames, Timing(tuple(video.durations_ms), 0, tuple(video.timestamps))
+        audio = path if video.audio else None
+    else:
+        try:
+            frames, timing = read_frames(path)
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:  # what Pillow raises for damaged files
+            raise InputError(f"animation '{path}' cannot be read ({str(exc).splitlines()[0][:80]}): check the "
+                             "file") from exc
+        audio = None
+    if len(frames) < 2:
+        raise InputError(f"'{path}' holds {len(frames)} frame: there is no motion to keep coherent; stylize "
+                         "it as an image (write the frame to a .png first)")
+    sizes = sorted({f.shape[:2] for f in frames})
+    if len(sizes) > 1:
+        raise InputError(f"the frames of '{path}' differ in size ({sizes[0][1]}x{sizes[0][0]} and "
+                         f"{sizes[1][1]}x{sizes[1][0]}): re-encode the clip at one size")
+    return Clip(frames, timing, audio)
+
+
+@dataclass
+class FrameRecord:
+    """One stylised frame: its index, loss evaluations, seconds (flow included), how it stopped, the
+    losses of the kept image (``extra`` is the temporal term) and the share of pixels the temporal
+    term weighs (c = 1)."""
+
+    index: int
+    iterations: int
+    seconds: float
+    stop_reason: str
+    losses: Dict[str, float] = field(default_factory=dict)
+    consistent: float = 0.0
+
+
+@dataclass
+class VideoResult:
+    """What :func:`stylize_clip` did: per-frame records (those made in this run), how many frames the
+    clip has, how many were already finished in the frame folder, the files written, why it stopped
+    (``"completed"``, ``"interrupted"``, ``"non-finite"``), and the device and precision used."""
+
+    frames: List[FrameRecord]
+    total: int
+    resumed: int
+    frame_dir: Path
+    output: Optional[Path]
+    stop_reason: str = "completed"
+    device: str = "cpu"
+    precision: str = "fp32"
+    seconds: float = 0.0
+
+    @property
+    def finished(self) -> int:
+        """Frames finished, this run's and earlier ones'."""
+        return self.resumed + sum(r.stop_reason not in ("interrupted", "non-finite") for r in self.frames)
+
+
+def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSettings] = None,
+                 video: Optional[VideoSettings] = None, *, report=None,
+                 on_step: Optional[Callable[[int, int, Step], None]] = None,
+                 on_frame: Optional[Callable[[int, int, FrameRecord], None]] = None) -> VideoResult:
+    """Stylise every frame of ``content`` (a video or animated image) and write the clip.
+
+    Args:
+        content: the clip (:func:`is_clip`).
+        styles: style image paths (or anything :func:`~neural_style.style_transfer.gatys.run_stylize` takes).
+        output: a video (.mp4, .mov, .mkv, .avi, .webm) or animation (.gif, .webp, .png) written with the
+            input's timing (and a video input's audio track), or a folder (a ``str`` ending in a
+            separator, or an existing folder) of numbered PNG frames.
+        settings: a :class:`~neural_style.settings.StylizeSettings` (``size``: each frame's long side).
+        video: a :class:`~neural_style.settings.VideoSettings`.
+        report: write what the run did there (JSON).
+        on_step: called as ``on_step(frame index, frame count, step)`` after each loss evaluation.
+        on_frame: called as ``on_frame(frame index, frame count, record)`` when a frame is done.
+
+    Returns:
+        A :class:`VideoResult`; after Ctrl-C/SIGTERM or a non-finite loss the finished frames are kept
+        (in the frame folder, and as a playable output of them), ``stop_reason`` says why.
+
+    Raises:
+        InputError: a bad clip, output, option, or a frame folder of another run, before any work.
+    """
+    s, v = validate(settings or StylizeSettings()), validate(video or VideoSettings())
+    styles = list(styles)
+    output_file, frame_dir = plan_output(output, content, styles)
+    clip = read_clip(content)
+    shape = clip.frames[0].shape[:2] if s.size is None else long_side_shape(clip.frames[0].shape[:2], s.size)
+    frames = [_resized(frame, shape) for frame in clip.frames]
+    run_info = _run_info(content, styles, s, v, len(frames), shape)
+    done = resume_point(frame_dir, run_info)
+    dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
+    autocast = resolve_precision(s.precision, dev)
+    network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
+                                weights_format=s.weights_format, pooling=s.pooling, device=dev, autocast=autocast)
+    frame_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(frame_dir / RUN_FILE, lambda p: p.write_text(json.dumps(run_info, indent=2)))
+    result = VideoResult([], len(frames), done, frame_dir, output_file, device=str(dev),
+                         precision={None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[autocast])
+    state = _State(frames, read_frame(frame_dir, done - 1) if done else None)
+    started = time.perf_counter()
+    for index in range(done, len(frames)):
+        try:
+            record, image = _stylize_frame(index, state, styles, s, v, network, on_step)
+        except KeyboardInterrupt:
+            record, image = FrameRecord(index, 0, 0.0, "interrupted"), None
+        result.frames.append(record)
+        if record.stop_reason in ("interrupted", "non-finite"):
+            result.stop_reason = record.stop_reason
+            break
+        write_image(frame_path(frame_dir, index), image)
+        state.previous = (image * 255).round().to(torch.uint8)  # as written: a resumed run continues the same
+        if on_frame:
+            on_frame(index, len(frames), record)
+    _finish(result, clip, frame_dir, output_file, time.perf_counter() - started)
+    if report:
+        write_report(report, _report(content, styles, s, v, result, shape))
+    return result
+
+
+def plan_output(output, content, styles: Sequence):
+    """(output file or None, frame folder), checked before any work (see :func:`stylize_clip`)."""
+    text = str(output)
+    inputs = [p for p in [content, *styles] if isinstance(p, (str, os.PathLike))]
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        folder = Path(text)
+        if any(Path(p).resolve() == folder.resolve() for p in inputs):
+            raise InputError(f"output folder '{folder}' is an input: choose another folder")
+        return None, folder
+    path = check_animation_path(Path(text), inputs=inputs)
+    return path, path.with_name(path.name + ".frames")
+
+
+def frame_path(folder: Path, index: int) -> Path:
+    """The PNG of frame ``index`` (0-based) in a frame folder: ``000001.png`` for the first."""
+    return folder / f"{index + 1:06d}.png"
+
+
+def read_frame(folder: Path, index: int) -> torch.Tensor:
+    """A finished frame as written, (1, 3, H, W) uint8."""
+    return to_tensor(read_image(frame_path(folder, index), what="finished frame")).mul(255).round().to(torch.uint8)
+
+
+def resume_point(folder: Path, run_info: dict) -> int:
+    """How many frames ``folder`` already holds for this run (0 for a new or empty folder).
+
+    Raises:
+        InputError: the folder holds another run's frames (other settings or clip), or PNGs of no run.
+    """
+    if not folder.is_dir():
+        return 0
+    info = folder / RUN_FILE
+    pngs = sorted(folder.glob("[0-9][0-9][0-9][0-9][0-9][0-9].png"))
+    if not info.is_file():
+        if pngs:
+            raise InputError(f"'{folder}' holds numbered frames of no stylize run (no {RUN_FILE}): choose another "
+                             "output, or move them away")
+        return 0
+    try:
+        earlier = json.loads(info.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"'{info}' cannot be read ({exc}): remove the folder '{folder}' to start over") from exc
+    changed = sorted(k for k in set(earlier) | set(run_info) if earlier.get(k) != run_info.get(k))
+    if changed:
+        raise InputError(f"'{folder}' holds frames of another run ({', '.join(changed[:4])} differ): run with the "
+                         "same settings to continue it, or remove the folder to start over")
+    done = 0
+    while done < run_info["frames"] and frame_path(folder, done).is_file():
+        done += 1
+    return done
+
+
+@dataclass
+class _State:
+    """The run's frames at the working size, and the previous output as written (uint8)."""
+
+    frames: List[np.ndarray]
+    previous: Optional[torch.Tensor]
+
+
+def _stylize_frame(index: int, state: _State, styles, s: StylizeSettings, v: VideoSettings, network, on_step):
+    """(record, image (1, 3, H, W) float in [0, 1]) of frame ``index``."""
+    timer = time.perf_counter()
+    content = torch.from_numpy(np.array(state.frames[index])).permute(2, 0, 1)[None].float() / 255
+    start = extra = None
+    consistent = 0.0
+    if index and v.temporal_weight > 0 and state.previous is not None:
+        start, target, weight = _temporal_target(index, state, content)
+        consistent = float(weight.mean())
+        extra = _temporal_loss(target, weight, v.temporal_weight)
+    iterations = (v.first_frame_iterations or s.iterations) if index == 0 else (s.iterations or VIDEO_ITERATIONS)
+    settings = replace(s, size=max(content.shape[-2:]), iterations=iterations)  # frames are at the working size
+    step = (lambda st: on_step(index, len(state.frames), st)) if on_step else None
+    result = run_stylize(content, styles, settings, network=network, start=start, extra_loss=extra, callback=step,
+                         download_progress=False)
+    run = result.run
+    best = run.history[run.best_iteration - 1] if run.best_iteration else {}
+    reason = run.stop_reason if run.stop_reason in ("interrupted", "non-finite") else "completed"
+    record = FrameRecord(index, run.iterations, time.perf_counter() - timer, reason,
+                         {k: val for k, val in best.items() if k != "iteration"}, consistent)
+    return record, result.image.clamp(0, 1)
+
+
+def _temporal_target(index: int, state: _State, content: torch.Tensor):
+    """(start, warped previous output, per-pixel weight c) for frame ``index`` (Ruder et al.)."""
+    now, before = state.frames[index], state.frames[index - 1]
+    backward = optical_flow(now, before)  # frame t -> t-1: warp(prev, backward) predicts frame t
+    forward = optical_flow(before, now)
+    warped, inside = warp(state.previous.float() / 255, backward)
+    weight = consistency_mask(forward, backward) * inside
+    start = warped * inside + content * (1 - inside)  # outside the previous frame: the content
+    return start, warped, weight
+
+
+def _temporal_loss(target: torch.Tensor, weight: torch.Tensor, temporal_weight: float):
+    """``x -> temporal_weight * mean(c * (x - target)^2)`` over pixels and channels."""
+    def loss(x: torch.Tensor) -> torch.Tensor:
+        return temporal_weight * (weight.to(x.device) * (x - target.to(x.device)).square()).mean()
+    return loss
+
+
+def _resized(frame: np.ndarray, shape) -> np.ndarray:
+    if tuple(frame.shape[:2]) == tuple(shape):
+        return frame
+    tensor = torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
+    return (resize_to(tensor, tuple(shape)).clamp(0, 1)[0].permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+
+
+def _finish(result: VideoResult, clip: Clip, frame_dir: Path, output: Optional[Path], seconds: float) -> None:
+    """Write the output of the finished frames (all of them, or those before a stop: a playable file),
+    and remove the frame folder once a file output holds every frame."""
+    result.seconds = seconds
+    count = result.finished
+    if output is None or count == 0:
+        return
+    frames = [read_frame(frame_dir, i)[0].permute(1, 2, 0).numpy() for i in range(count)]
+    timing = clip.timing
+    timing = Timing(timing.durations[:count], timing.loop,
+                    timing.timestamps[:count] if timing.timestamps is not None else None)
+    write_animation(output, frames, timing=timing, audio_from=clip.audio_from)
+    if count == result.total:
+        shutil.rmtree(frame_dir, ignore_errors=True)
+
+
+def _run_info(content, styles, s: StylizeSettings, v: VideoSettings, count: int, shape) -> dict:
+    """What makes a run's frames: the clip, the styles and every setting that changes a frame."""
+    settings = {k: val for k, val in asdict(s).items() if k not in ("device",)}
+    return json.loads(json.dumps({"content": str(content), "styles": [str(p) for p in styles], "frames": count,
+                                  "size": list(shape), "settings": settings, "video": asdict(v)}, default=str))
+
+
+def _report(content, styles, s: StylizeSettings, v: VideoSettings, result: VideoResult, shape) -> dict:
+    return {"command": "stylize", "content": content, "styles": styles, "settings": asdict(s), "video": asdict(v),
+            "frame_size": list(shape), "frames_total": result.total, "frames_resumed": result.resumed,
+            "frames_finished": result.finished, "stop_reason": result.stop_reason, "device": result.device,
+            "precision": result.precision, "output": result.output, "frame_folder": result.frame_dir,
+            "seconds": result.seconds,
+            "frames": [asdict(r) for r in result.frames]}
