@@ -572,6 +572,8 @@ def _denoised_line(record) -> str:
 @_setting(TRAIN, "--checkpoint-every", None, metavar="N")
 @_setting(TRAIN, "--keep-checkpoints", None, "Keep the newest N step-*.ckpt files (0: all); last.ckpt always stays.",
           metavar="N")
+@_setting(TRAIN, "--temporal-weight", None, "Weight of a temporal stability term against flicker in videos: the "
+          "output of a randomly moved photo against the moved output (0: none; each step runs the network twice).")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="[<output stem>-checkpoints/ beside the output]")
 @click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Checkpoint to resume.")

@@ -217,6 +217,9 @@ class TrainSettings:
         model, weights, weights_format: the loss network, as for stylize.
         content_layers, style_layers: see :data:`LayerSpec`.
         log_every: steps between the entries of the loss history.
+        temporal_weight: weight of the temporal stability term (:mod:`neural_style.fast.temporal`: the
+            network's output of a randomly moved photo against its moved output; 0: none). Each step
+            then runs the network twice.
     """
 
     image_size: int = field(default=256, metadata=rule(count(16)))
@@ -240,6 +243,7 @@ class TrainSettings:
     content_layers: str = "relu2_2"
     style_layers: str = "relu1_2,relu2_2,relu3_3,relu4_3"
     log_every: int = field(default=10, metadata=rule(count(1)))
+    temporal_weight: float = field(default=0.0, metadata=rule(number(0)))
 
 
 @dataclass

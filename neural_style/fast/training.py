@@ -30,6 +30,7 @@ from ..io.inputs import folder_files
 from ..rules import validate
 from ..settings import TrainSettings
 from . import checkpoints
+from .temporal import move, random_motion, temporal_loss
 from .transformer import TransformerNet, inference_bytes, parameter_count
 
 
@@ -130,8 +131,9 @@ def _check_memory(extractor, settings: TrainSettings, device) -> None:
     message names what asks for most of the memory (the batch, or the style image's size)."""
     size, batch = settings.image_size, settings.batch_size
     style = settings.style_size or size
+    runs = 2 if settings.temporal_weight else 1  # the temporal term runs the network on moved photos too
     step = STEP_MEMORY_FACTOR * (activation_bytes(extractor, size, size, batch)
-                                 + inference_bytes(settings.width, batch, size, size))
+                                 + runs * inference_bytes(settings.width, batch, size, size))
     style_targets = STEP_MEMORY_FACTOR * activation_bytes(extractor, style, style)
     need = step + style_targets + 4 * 4 * parameter_count(settings.width)  # weights, gradients, Adam's moments
     if settings.style_size and style_targets > step:
@@ -220,12 +222,25 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.settings.amp):
             y = self.model(x)
         terms = self.losses(x, y.float())
+        if self.settings.temporal_weight:
+            terms = self._with_temporal(x, y.float(), terms)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(terms["total"]).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.step += 1
         return {k: float(v.detach()) for k, v in terms.items()}
+
+    def _with_temporal(self, x: torch.Tensor, y: torch.Tensor, terms: Dict[str, torch.Tensor]):
+        """``terms`` with the temporal stability term (:mod:`.temporal`) added: the motions are drawn
+        from the seed and the step, so a resumed run draws the same ones."""
+        generator = torch.Generator().manual_seed(self.settings.seed * 1_000_003 + self.step * self.world_size
+                                                  + self.rank)
+        grid, mask = random_motion(x, generator)
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.settings.amp):
+            moved = self.model(move(x, grid))
+        term = self.settings.temporal_weight * temporal_loss(moved.float(), y, grid, mask)
+        return {**terms, "temporal": term, "total": terms["total"] + term}
 
     # -- checkpoints (format and file names: neural_style.fast.checkpoints) --------------------
     def state(self) -> dict:
