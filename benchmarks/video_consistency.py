@@ -18,6 +18,11 @@ the mean style loss per frame and its ratio, and the mean seconds of later frame
     python benchmarks/video_consistency.py                       # all clips, 128 px, 10 frames
     python benchmarks/video_consistency.py --clips pan --frames 6 --size 96 --weights 10,50,200
 
+--models PLAIN.pth,TEMPORAL.pth: instead of stylize, two fast networks of the same training, without
+and with ``train --temporal-weight``, applied frame by frame (``transfer``); the same metric, and the
+style loss of each output frame under the networks' own training objective (style from the model
+file, VGG16 from ../shared/weights).
+
 Needs ../shared/weights/vgg16-hed.pth (real VGG features), PyAV and OpenCV (the video extra).
 """
 
@@ -167,6 +172,7 @@ def main():
     p.add_argument("--weights", default=str(TEMPORAL_WEIGHT), help="temporal weights to compare (comma-separated)")
     p.add_argument("--iterations", type=int, default=None, help="later frames' iterations [the default]")
     p.add_argument("--first-iterations", type=int, default=300)
+    p.add_argument("--models", default=None, help="PLAIN.pth,TEMPORAL.pth: compare two fast networks instead")
     args = p.parse_args()
     if not WEIGHTS.is_file():
         sys.exit(f"needs {WEIGHTS}")
@@ -191,6 +197,9 @@ def main():
                 frames, flows, masks = read_real({"bikes": "bikes.mp4", "bunny": "bigbuckbunny.mp4"}[name],
                                                  args.frames, args.size)
             flows, masks = flows_and_masks(frames, flows, masks)
+            if args.models:
+                summary += compare_models(name, frames, flows, masks, args.models.split(","))
+                continue
             clip_file = _lossless(work, name, frames)
             base = None
             for weight in [0.0] + [float(w) for w in args.weights.split(",")]:
@@ -203,12 +212,42 @@ def main():
                 print(f"{name:8} {label:16} {error:9.5f} {error / base[0]:6.2f} {style:8.4f} {style / base[1]:6.2f} "
                       f"{later:13.2f} {seconds:8.1f}", flush=True)
                 summary.append((name, weight, error / base[0], style / base[1], later))
+    if args.models:
+        rows = [r for r in summary if r[1] == "temporal"]
+        print(f"temporal network: warping error {np.mean([r[2] for r in rows]):.2f}x the plain network's (max "
+              f"{max(r[2] for r in rows):.2f}), style loss {np.mean([r[3] for r in rows]):.2f}x (max "
+              f"{max(r[3] for r in rows):.2f}) [targets: <= 0.5x, within 10%]", flush=True)
+        return
     for weight in sorted({w for _, w, *_ in summary if w}):
         rows = [r for r in summary if r[1] == weight]
         print(f"temporal {weight:g}: warping error {np.mean([r[2] for r in rows]):.2f}x independent (max "
               f"{max(r[2] for r in rows):.2f}), style loss {np.mean([r[3] for r in rows]):.2f}x (max "
               f"{max(r[3] for r in rows):.2f}), later frames {np.mean([r[4] for r in rows]):.2f}x the first's time "
               f"(max {max(r[4] for r in rows):.2f}) [targets: <= 0.3x, <= 1.1x, <= 0.6x]", flush=True)
+
+
+def compare_models(name, frames, flows, masks, paths):
+    """Warping error and style loss of two networks' outputs on ``frames``: rows (clip, label, ratios)."""
+    from neural_style.fast.model_file import load_model
+    from neural_style.fast.training import training_objective
+    from neural_style.settings import TrainSettings
+
+    rows, base = [], None
+    for label, path in zip(("plain", "temporal"), paths):
+        net, meta = load_model(path)
+        settings = TrainSettings(**{**meta["settings"], "weights": str(WEIGHTS)})
+        objective = training_objective(meta["style"], settings, download_progress=False)
+        with torch.no_grad():
+            outputs = [net(f).clamp(0, 1) for f in frames]
+            style = float(np.mean([objective(y, objective.content_targets(x))["style"].item()
+                                   for x, y in zip(frames, outputs)]))
+        outputs = [torch.from_numpy(_uint8(y).copy()).permute(2, 0, 1)[None].float() / 255 for y in outputs]
+        error = warping_error(outputs, flows, masks)
+        base = base or (error, style)
+        print(f"{name:8} {label + ' network':16} {error:9.5f} {error / base[0]:6.2f} {style:8.4f} "
+              f"{style / base[1]:6.2f}", flush=True)
+        rows.append((name, label, error / base[0], style / base[1], 0.0))
+    return rows
 
 
 def _lossless(work: Path, name: str, frames) -> Path:

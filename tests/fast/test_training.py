@@ -284,6 +284,25 @@ def test_transfer_video_keeps_audio_and_variable_timestamps(tmp_path):
     assert got.audio == "aac" and got.timestamps == pytest.approx(times, abs=1e-3)
 
 
+def test_transfer_bad_videos_are_one_line_and_the_others_are_written(tmp_path):
+    pytest.importorskip("av")
+    from neural_style.io.video import read_video, write_video
+    from tests.media import frames
+
+    model = _tiny_model(tmp_path)
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "a-corrupt.mp4").write_bytes(b"not a video" * 20)
+    (folder / "b-empty.mkv").write_bytes(b"")
+    write_video(folder / "c-good.mp4", frames(3), fps=10)
+    result = invoke("transfer", model, folder, "-o", tmp_path / "out", "-q")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "a-corrupt.mp4" in result.stderr and "b-empty.mkv" in result.stderr
+    assert all(len(line) < 400 for line in result.stderr.splitlines())
+    assert len(read_video(tmp_path / "out" / "c-good.mp4").frames) == 3
+    assert not (tmp_path / "out" / "a-corrupt.mp4").exists()
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("image_size", 8, "--image-size must be an integer >= 16"),
     ("batch_size", 0, "--batch-size must be an integer >= 1"),
