@@ -34,6 +34,7 @@ from ..core.objective import load_loss_network
 from ..core.optimize import Step
 from ..errors import InputError
 from ..io.animation import Timing, check_animation_path, frame_count, read_frames, write_animation
+from ..io.disk import image_file_bytes, require_space
 from ..io.images import atomic_write, long_side_shape, read_image, resize_to, to_tensor, write_image
 from ..io.report import write_report
 from ..io.video import VIDEO_EXTENSIONS, read_video
@@ -163,6 +164,9 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
     frames = [_resized(frame, shape) for frame in clip.frames]
     run_info = _run_info(content, styles, s, v, len(frames), shape)
     done = resume_point(frame_dir, run_info)
+    need = (len(frames) - done) * image_file_bytes(*shape) + (len(frames) * shape[0] * shape[1] * 3 if output_file else 0)
+    require_space(frame_dir, need, f"the frames ({len(frames) - done} of {shape[1]}x{shape[0]} px) and the output",
+                  smaller="--size")
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
     network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
@@ -174,22 +178,35 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
     state = _State(frames, read_frame(frame_dir, done - 1) if done else None)
     started = time.perf_counter()
     for index in range(done, len(frames)):
-        try:
-            record, image = _stylize_frame(index, state, styles, s, v, network, on_step)
-        except KeyboardInterrupt:
-            record, image = FrameRecord(index, 0, 0.0, "interrupted"), None
-        result.frames.append(record)
-        if record.stop_reason in ("interrupted", "non-finite"):
-            result.stop_reason = record.stop_reason
+        if not _next_frame(index, state, result, styles, s, v, network, on_step, on_frame):
             break
-        write_image(frame_path(frame_dir, index), image)
-        state.previous = (image * 255).round().to(torch.uint8)  # as written: a resumed run continues the same
-        if on_frame:
-            on_frame(index, len(frames), record)
     _finish(result, clip, frame_dir, output_file, time.perf_counter() - started)
     if report:
         write_report(report, _report(content, styles, s, v, result, shape))
     return result
+
+
+def _next_frame(index: int, state: "_State", result: VideoResult, styles, s, v, network, on_step, on_frame) -> bool:
+    """Stylise and write frame ``index``; False when the run stops there (Ctrl-C/SIGTERM, even while the
+    frame is written: the atomic write finishes first; or a non-finite loss)."""
+    record = None
+    try:
+        record, image = _stylize_frame(index, state, styles, s, v, network, on_step)
+        if record.stop_reason in ("interrupted", "non-finite"):
+            result.frames.append(record)
+            result.stop_reason = record.stop_reason
+            return False
+        write_image(frame_path(result.frame_dir, index), image)
+        result.frames.append(record)
+        state.previous = (image * 255).round().to(torch.uint8)  # as written: a resumed run continues the same
+        if on_frame:
+            on_frame(index, len(state.frames), record)
+        return True
+    except KeyboardInterrupt:
+        if record is None or record not in result.frames:  # not finished: named as the frame stopped at
+            result.frames.append(FrameRecord(index, 0, 0.0, "interrupted"))
+        result.stop_reason = "interrupted"
+        return False
 
 
 def plan_output(output, content, styles: Sequence):
