@@ -190,3 +190,28 @@ def test_tiled_run_matches_the_whole_image_run(content_file, style_file, vgg16_f
         style_transfer.run_stylize(content_file, style_file, tile_size=-1, **options)
     with pytest.raises(InputError, match="--lbfgs-history must be 'auto' or an integer >= 1"):
         style_transfer.run_stylize(content_file, style_file, lbfgs_history=0, **options)
+
+
+def test_a_start_image_and_an_extra_term_whole_tiled_and_over_scales(content_file, style_file, vgg16_file):
+    """run_stylize(start=, extra_loss=) as a video frame uses them: the extra term is reported and weighs on
+    the result alike whether the objective is evaluated whole or in tiles (which accumulate their own
+    gradient), and over several scales it applies at the last one only."""
+    options = dict(weights=vgg16_file, size=48, iterations=4, precision="fp32", content_layers="relu2_2",
+                   style_layers="relu1_1,relu2_1,relu3_1")
+    start = torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(2))
+
+    def extra(x):
+        return 1e5 * (x - start.to(x.device)).square().mean()
+
+    runs = {tile: style_transfer.run_stylize(content_file, style_file, tile_size=tile, start=start,
+                                             extra_loss=extra, **options) for tile in (0, 16)}
+    for a, b in zip(runs[0].run.history[:3], runs[16].run.history[:3]):
+        assert b["total"] == pytest.approx(a["total"], rel=1e-5) and b["extra"] == pytest.approx(a["extra"], rel=1e-5)
+    first = runs[0].run.history[0]
+    assert first["extra"] == pytest.approx(0, abs=1e-9)  # it starts at ``start`` (resized: the same size here)
+    free = style_transfer.run_stylize(content_file, style_file, tile_size=0, start=start, **options)
+    assert "extra" not in free.run.history[0]
+    assert extra(runs[0].image) < extra(free.image)  # the term held the result near ``start``
+    scaled = style_transfer.run_stylize(content_file, style_file, start=start, extra_loss=extra,
+                                        **{**options, "scales": [24, 48], "iterations": 3})
+    assert ["extra" in h for h in scaled.run.history] == [False] * 3 + [True] * 3
