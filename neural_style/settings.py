@@ -124,7 +124,7 @@ class StylizeOutputs:
 
 #: Video stylize defaults (README, "Video"): the temporal loss weight, and loss evaluations of every
 #: frame after the first (which starts from the previous result warped, so it needs fewer).
-TEMPORAL_WEIGHT = 50.0
+TEMPORAL_WEIGHT = 20.0
 VIDEO_ITERATIONS = 150
 
 
