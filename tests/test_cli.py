@@ -643,7 +643,7 @@ BAD_INPUT = {
         2, [f"output '{c.tmp / 'out.bmp'}' has an unsupported extension '.bmp'"], "error: "),
     "output is a folder": lambda c: (
         [c.content, c.style, "-o", c.tmp, *c.fast],
-        2, ["Invalid value for '-o' / '--output'", "is a directory"], USAGE),
+        2, [f"output '{c.tmp}' is a directory: give a file name such as '{c.tmp / 'output.png'}'"], "error: "),
     "no output": lambda c: (
         [c.content, c.style, *c.fast], 2, ["Missing option '-o' / '--output'"], USAGE),
     "no style": lambda c: (

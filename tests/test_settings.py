@@ -14,12 +14,13 @@ from neural_style.settings import (
     StylizeSettings,
     TrainSettings,
     TransferSettings,
+    VideoSettings,
     with_overrides,
 )
 
 #: command -> the dataclasses its options come from
 SOURCES = {
-    "stylize": (StylizeSettings, StylizeOutputs),
+    "stylize": (StylizeSettings, StylizeOutputs, VideoSettings),
     "denoise": (DenoiseSettings, DenoiseBatchSettings),
     "train": (TrainSettings,),
     "transfer": (TransferSettings,),
