@@ -33,7 +33,7 @@ from ..io.images import (
     write_image,
 )
 from ..io.inputs import plan_batch
-from ..io.video import VIDEO_EXTENSIONS, read_video
+from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
 from .transformer import TransformerNet
 
 #: Image files that may hold several frames or pages: GIF, animated WebP, APNG, multi-page TIFF.
@@ -178,6 +178,7 @@ def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame
     """A video: every frame, each at its time; into a video the audio track comes along
     (:func:`~neural_style.io.video.write_video`), into an animated image the frame durations."""
     clip = read_video(src)
+    check_frame_sizes(clip.frames, src)
     if clip.audio and dst.suffix.lower() not in VIDEO_EXTENSIONS:
         warnings.warn(f"'{src}' has an audio track ({clip.audio}), which '{dst}' cannot hold (write a video "
                       "to keep it)", UserWarning, stacklevel=3)

@@ -22,7 +22,8 @@ ANIMATION_EXTENSIONS = (".gif", ".webp", ".png") + tuple(VIDEO_CODECS)
 Frame = Union[np.ndarray, torch.Tensor]
 
 
-def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mapping] = None) -> Path:
+def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mapping] = None,
+                         what: str = "animation") -> Path:
     """Validate an animation output path before any work is done.
 
     Args:
@@ -30,6 +31,7 @@ def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mappi
             (.mp4, .mov, .mkv, .avi: H.264; .webm: VP9).
         inputs: paths of input files, which must not be overwritten.
         outputs: the run's other output files, path -> role, none of which may be ``path``.
+        what: the file's role in messages.
 
     Returns:
         The path as a Path.
@@ -37,7 +39,7 @@ def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mappi
     Raises:
         InputError: another extension, an input or directory as output, or a video without PyAV.
     """
-    path = images.check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what="animation",
+    path = images.check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what=what,
                                     outputs=outputs)
     if path.suffix.lower() in VIDEO_CODECS:
         require_av(f"writing '{path}'")
@@ -107,7 +109,9 @@ def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str
     loop count; written with Pillow in one call, so a failure leaves no writer behind to fail again."""
     frames = [Image.fromarray(array) for array in arrays]
     options = {"quality": 95} if extension == ".webp" else {}
-    if timing.loop is not None:  # None: no loop setting (a GIF without NETSCAPE extension plays once)
+    if extension != ".gif":  # WebP and APNG count every play (0: forever); one play is 1
+        options["loop"] = 1 if timing.loop is None else timing.loop + 1 if timing.loop else 0
+    elif timing.loop is not None:  # None: no loop setting (a GIF without NETSCAPE extension plays once)
         options["loop"] = timing.loop
     fmt = {".gif": "GIF", ".webp": "WEBP", ".png": "PNG"}[extension]
     frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:], duration=list(timing.durations),
@@ -119,11 +123,19 @@ def read_frames(path) -> Tuple[List[np.ndarray], Timing]:
     its :class:`Timing` (a frame without a duration gets 100 ms)."""
     frames, durations = [], []
     with Image.open(path) as image:
-        loop = image.info.get("loop")
+        loop = _loop_from(image.format, image.info.get("loop"))
         for frame in ImageSequence.Iterator(image):
             frames.append(np.asarray(frame.convert("RGB")))
             durations.append(int(frame.info.get("duration") or 100))
     return frames, Timing(tuple(durations), loop)
+
+
+def _loop_from(fmt: Optional[str], loop) -> Optional[int]:
+    """A file's loop setting as :class:`Timing` counts it (GIF's NETSCAPE count): WebP and APNG store the
+    number of plays (0: forever), so one play is None and N plays N - 1 repeats."""
+    if fmt == "GIF" or loop is None:
+        return loop
+    return 0 if loop == 0 else None if loop == 1 else int(loop) - 1
 
 
 def frame_count(path) -> int:

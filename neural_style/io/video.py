@@ -122,6 +122,15 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
     return VideoClip(frames, [t - times[0] for t in times], fps, audio, path)
 
 
+def check_frame_sizes(frames: Sequence[np.ndarray], path) -> None:
+    """InputError when the frames of ``path`` differ in size (a stream that changes resolution): an
+    output holds one size."""
+    sizes = sorted({tuple(f.shape[:2]) for f in frames})
+    if len(sizes) > 1:
+        raise InputError(f"the frames of '{path}' differ in size ({sizes[0][1]}x{sizes[0][0]} and "
+                         f"{sizes[1][1]}x{sizes[1][0]}): re-encode the clip at one size")
+
+
 def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequence[float]] = None,
                 fps: float = 25.0, audio_from=None) -> Path:
     """Encode (H, W, 3) uint8 frames as a video, atomically.
@@ -184,7 +193,10 @@ def _format(path: Path) -> str:
 
 
 def _video_stream(container, path: Path, shape, fps: float, time_base: Fraction):
-    stream = container.add_stream(VIDEO_CODECS[path.suffix.lower()], rate=Fraction(fps).limit_denominator(100000))
+    # AVI stores no presentation times: B-frames would play out of order, one frame late
+    options = {"bf": "0"} if path.suffix.lower() in CONSTANT_RATE else {}
+    stream = container.add_stream(VIDEO_CODECS[path.suffix.lower()], rate=Fraction(fps).limit_denominator(100000),
+                                  options=options)
     stream.height, stream.width = shape[0] + shape[0] % 2, shape[1] + shape[1] % 2
     stream.pix_fmt = "yuv420p"
     stream.codec_context.time_base = time_base

@@ -18,10 +18,13 @@ settings, and a folder of another run is refused. The previous frame is always t
 Reference: M. Ruder, A. Dosovitskiy and T. Brox, "Artistic style transfer for videos", GCPR 2016.
 """
 
+import hashlib
 import json
+import math
 import os
 import shutil
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
@@ -35,9 +38,10 @@ from ..core.optimize import Step
 from ..errors import InputError
 from ..io.animation import Timing, check_animation_path, frame_count, read_frames, write_animation
 from ..io.disk import image_file_bytes, require_space
-from ..io.images import atomic_write, long_side_shape, read_image, resize_to, to_tensor, write_image
+from ..io.images import IMAGE_EXTENSIONS, atomic_write, long_side_shape, read_image, resize_to, to_tensor, write_image
+from ..io.inputs import expand_folders
 from ..io.report import write_report
-from ..io.video import VIDEO_EXTENSIONS, read_video
+from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
 from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
 from ..style_transfer.gatys import run_stylize
@@ -88,11 +92,8 @@ def read_clip(path) -> Clip:
     if len(frames) < 2:
         raise InputError(f"'{path}' holds {len(frames)} frame: there is no motion to keep coherent; stylize "
                          "it as an image (write the frame to a .png first)")
-    sizes = sorted({f.shape[:2] for f in frames})
-    if len(sizes) > 1:
-        raise InputError(f"the frames of '{path}' differ in size ({sizes[0][1]}x{sizes[0][0]} and "
-                         f"{sizes[1][1]}x{sizes[1][0]}): re-encode the clip at one size")
-    return Clip(frames, timing, audio)
+    check_frame_sizes(frames, path)
+    return Clip([np.array(f) for f in frames], timing, audio)  # writable copies (Pillow's arrays are read-only)
 
 
 @dataclass
@@ -124,6 +125,8 @@ class VideoResult:
     device: str = "cpu"
     precision: str = "fp32"
     seconds: float = 0.0
+    #: the records of the frames finished by earlier runs (from the frame folder's frames.json)
+    earlier: List[dict] = field(default_factory=list)
 
     @property
     def finished(self) -> int:
@@ -157,12 +160,17 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
         InputError: a bad clip, output, option, or a frame folder of another run, before any work.
     """
     s, v = validate(settings or StylizeSettings()), validate(video or VideoSettings())
-    styles = list(styles)
+    styles = expand_folders(styles, IMAGE_EXTENSIONS, "style")
     output_file, frame_dir = plan_output(output, content, styles)
     clip = read_clip(content)
+    if clip.audio_from and (output_file is None or output_file.suffix.lower() not in VIDEO_EXTENSIONS):
+        held = "numbered frames" if output_file is None else f"'{output_file}'"
+        warnings.warn(f"'{content}' has an audio track, which {held} cannot hold (write a video to keep it)",
+                      UserWarning, stacklevel=2)
+    styles = _read_styles(styles, s)
     shape = clip.frames[0].shape[:2] if s.size is None else long_side_shape(clip.frames[0].shape[:2], s.size)
     frames = [_resized(frame, shape) for frame in clip.frames]
-    run_info = _run_info(content, styles, s, v, len(frames), shape)
+    run_info = _run_info(frames, styles, s, v)
     done = resume_point(frame_dir, run_info)
     need = (len(frames) - done) * image_file_bytes(*shape) + (len(frames) * shape[0] * shape[1] * 3 if output_file else 0)
     require_space(frame_dir, need, f"the frames ({len(frames) - done} of {shape[1]}x{shape[0]} px) and the output",
@@ -175,6 +183,7 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
     atomic_write(frame_dir / RUN_FILE, lambda p: p.write_text(json.dumps(run_info, indent=2)))
     result = VideoResult([], len(frames), done, frame_dir, output_file, device=str(dev),
                          precision={None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[autocast])
+    result.earlier = _earlier_records(frame_dir, done)
     state = _State(frames, read_frame(frame_dir, done - 1) if done else None)
     started = time.perf_counter()
     for index in range(done, len(frames)):
@@ -198,6 +207,7 @@ def _next_frame(index: int, state: "_State", result: VideoResult, styles, s, v, 
             return False
         write_image(frame_path(result.frame_dir, index), image)
         result.frames.append(record)
+        _save_records(result)
         state.previous = (image * 255).round().to(torch.uint8)  # as written: a resumed run continues the same
         if on_frame:
             on_frame(index, len(state.frames), record)
@@ -215,10 +225,12 @@ def plan_output(output, content, styles: Sequence):
     inputs = [p for p in [content, *styles] if isinstance(p, (str, os.PathLike))]
     if text.endswith(("/", os.sep)) or Path(text).is_dir():
         folder = Path(text)
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"output folder '{text}' is a file: choose a folder for the frames, or a video file")
         if any(Path(p).resolve() == folder.resolve() for p in inputs):
             raise InputError(f"output folder '{folder}' is an input: choose another folder")
         return None, folder
-    path = check_animation_path(Path(text), inputs=inputs)
+    path = check_animation_path(Path(text), inputs=inputs, what="output")
     return path, path.with_name(path.name + ".frames")
 
 
@@ -252,11 +264,11 @@ def resume_point(folder: Path, run_info: dict) -> int:
     except (OSError, ValueError) as exc:
         raise InputError(f"'{info}' cannot be read ({exc}): remove the folder '{folder}' to start over") from exc
     changed = sorted(k for k in set(earlier) | set(run_info) if earlier.get(k) != run_info.get(k))
-    if changed:
+    if changed and frame_path(folder, 0).is_file():  # a run that finished no frame holds nothing to keep
         raise InputError(f"'{folder}' holds frames of another run ({', '.join(changed[:4])} differ): run with the "
                          "same settings to continue it, or remove the folder to start over")
     done = 0
-    while done < run_info["frames"] and frame_path(folder, done).is_file():
+    while not changed and done < run_info["frames"] and frame_path(folder, done).is_file():
         done += 1
     return done
 
@@ -333,11 +345,44 @@ def _finish(result: VideoResult, clip: Clip, frame_dir: Path, output: Optional[P
         shutil.rmtree(frame_dir, ignore_errors=True)
 
 
-def _run_info(content, styles, s: StylizeSettings, v: VideoSettings, count: int, shape) -> dict:
-    """What makes a run's frames: the clip, the styles and every setting that changes a frame."""
+RECORDS_FILE = "frames.json"
+
+
+def _save_records(result: VideoResult) -> None:
+    """Every finished frame's record, earlier runs' too, into the frame folder (for a resumed run's report)."""
+    done = result.earlier + [asdict(r) for r in result.frames if r.stop_reason == "completed"]
+    atomic_write(result.frame_dir / RECORDS_FILE, lambda p: p.write_text(json.dumps(done, indent=1)))
+
+
+def _earlier_records(folder: Path, done: int) -> List[dict]:
+    """The records of the ``done`` frames an earlier run finished ([] when none or unreadable)."""
+    try:
+        records = json.loads((folder / RECORDS_FILE).read_text()) if done else []
+    except (OSError, ValueError):
+        return []
+    return [r for r in records if isinstance(r, dict) and r.get("index", done) < done]
+
+
+def _run_info(frames: Sequence[np.ndarray], styles: Sequence[torch.Tensor], s: StylizeSettings,
+              v: VideoSettings) -> dict:
+    """What makes a run's frames: the clip's and the styles' pixels (SHA-256: the same file under another
+    path resumes, another file under the same path does not), and every setting that changes a frame."""
     settings = {k: val for k, val in asdict(s).items() if k not in ("device",)}
-    return json.loads(json.dumps({"content": str(content), "styles": [str(p) for p in styles], "frames": count,
-                                  "size": list(shape), "settings": settings, "video": asdict(v)}, default=str))
+    clip = hashlib.sha256()
+    for frame in frames:
+        clip.update(np.ascontiguousarray(frame).tobytes())
+    style_hashes = [hashlib.sha256(style.numpy().tobytes()).hexdigest() for style in styles]
+    return json.loads(json.dumps({"content": clip.hexdigest(), "styles": style_hashes, "frames": len(frames),
+                                  "size": list(frames[0].shape[:2]), "settings": settings, "video": asdict(v)},
+                                 default=str))
+
+
+def _read_styles(styles: Sequence, s: StylizeSettings) -> List[torch.Tensor]:
+    """The style images as tensors, read once, before anything is written (a bad path is one line and
+    leaves nothing behind); each frame's run takes them as they are."""
+    if s.size is None:
+        return [to_tensor(style, what="style image") for style in styles]
+    return [to_tensor(style, what="style image", reduce_to=math.ceil(s.size * s.style_scale)) for style in styles]
 
 
 def _report(content, styles, s: StylizeSettings, v: VideoSettings, result: VideoResult, shape) -> dict:
@@ -346,4 +391,4 @@ def _report(content, styles, s: StylizeSettings, v: VideoSettings, result: Video
             "frames_finished": result.finished, "stop_reason": result.stop_reason, "device": result.device,
             "precision": result.precision, "output": result.output, "frame_folder": result.frame_dir,
             "seconds": result.seconds,
-            "frames": [asdict(r) for r in result.frames]}
+            "frames": result.earlier + [asdict(r) for r in result.frames]}

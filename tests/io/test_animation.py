@@ -126,10 +126,11 @@ def test_per_frame_durations_and_the_loop_count_survive_a_round_trip(tmp_path, t
     timing = Timing((100, 200, 300), loop)
     path = write_animation(tmp_path / f"a{ext}", tensor_frames, timing=timing)
     frames, back = read_frames(path)
-    assert len(frames) == 3 and back.durations == (100, 200, 300)
-    if ext == ".gif" or loop is not None:  # WebP and APNG always store a loop count: 0 when none is asked
-        assert back.loop == loop
-    assert _played(path)[1] == [100, 200, 300]
+    assert len(frames) == 3 and back.durations == (100, 200, 300) and back.loop == loop
+    stored = _played(path)
+    assert stored[1] == [100, 200, 300]
+    # GIF stores repeats after the first play (none: once); WebP and APNG store plays (0: forever)
+    assert stored[0] == (loop if ext == ".gif" else {0: 0, 1: 2, None: 1}[loop])
 
 
 def test_timing_must_match_the_frames(tmp_path, tensor_frames):

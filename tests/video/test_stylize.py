@@ -243,3 +243,84 @@ def test_still_only_options_are_refused_for_a_clip(tmp_path, style, vgg16_file):
     assert_error(invoke("stylize", clip, style, "-o", tmp_path / "o.gif", "--animation", tmp_path / "a.gif",
                         "--weights", vgg16_file), 2, "--animation applies to an image content, not a clip")
     assert not (tmp_path / "o.gif").exists()
+
+
+def test_a_bad_style_leaves_nothing_behind_and_the_fixed_command_runs(tmp_path, style, vgg16_file):
+    clip = gif(tmp_path / "pan.gif", panning(2))
+    out = tmp_path / "o.gif"
+    args = ["--weights", vgg16_file, "--iterations", "2", "--size", "40", "-q"]
+    assert_error(invoke("stylize", clip, tmp_path / "missing.jpg", "-o", out, *args), 2, "missing.jpg")
+    assert not (tmp_path / "o.gif.frames").exists() and not out.exists()
+    assert_ok(invoke("stylize", clip, style, "-o", out, *args))
+    assert out.is_file()
+
+
+def test_resume_follows_the_pixels_not_the_path(tmp_path, style, vgg16_file, monkeypatch):
+    original = video_module._stylize_frame
+
+    def stop_at_one(index, *args):
+        if index == 1:
+            raise KeyboardInterrupt
+        return original(index, *args)
+
+    clip = gif(tmp_path / "pan.gif", panning(3))
+    monkeypatch.setattr(video_module, "_stylize_frame", stop_at_one)
+    out = str(tmp_path / "o") + "/"
+    assert stylize_clip(clip, [style], out, settings(vgg16_file)).finished == 1
+    monkeypatch.setattr(video_module, "_stylize_frame", original)
+    moved = tmp_path / "elsewhere" / "renamed.gif"
+    moved.parent.mkdir()
+    moved.write_bytes(clip.read_bytes())
+    resumed = stylize_clip(moved, [style], out, settings(vgg16_file))  # the same clip under another path
+    assert resumed.resumed == 1 and resumed.finished == 3
+    gif(clip, panning(3, step=3))  # another clip under the first name
+    with pytest.raises(InputError, match=r"another run \(content differ\)"):
+        stylize_clip(clip, [style], out, settings(vgg16_file))
+
+
+def test_the_report_of_a_resumed_run_has_every_frame(tmp_path, style, vgg16_file, monkeypatch):
+    original = video_module._stylize_frame
+
+    def stop_at_two(index, *args):
+        if index == 2:
+            raise KeyboardInterrupt
+        return original(index, *args)
+
+    clip = gif(tmp_path / "pan.gif", panning(4))
+    monkeypatch.setattr(video_module, "_stylize_frame", stop_at_two)
+    stylize_clip(clip, [style], tmp_path / "o.gif", settings(vgg16_file))
+    monkeypatch.setattr(video_module, "_stylize_frame", original)
+    report = tmp_path / "r.json"
+    stylize_clip(clip, [style], tmp_path / "o.gif", settings(vgg16_file), report=report)
+    data = json.loads(report.read_text())
+    assert [f["index"] for f in data["frames"]] == [0, 1, 2, 3] and data["frames_resumed"] == 2
+
+
+def test_audio_that_the_output_cannot_hold_is_said_and_gif_input_is_quiet(tmp_path, style, vgg16_file):
+    from tests.media import clip_with_tone
+
+    tone = clip_with_tone(tmp_path / "tone.mp4", n=10)
+    source = write_video(tmp_path / "clip.mp4", panning(2), fps=10, audio_from=tone)
+    args = ["--weights", vgg16_file, "--iterations", "2", "--size", "40", "-q"]
+    result = invoke("stylize", source, style, "-o", tmp_path / "o.gif", *args)
+    assert_ok(result)
+    assert result.stderr.splitlines() == [f"warning: '{source}' has an audio track, which '{tmp_path / 'o.gif'}' "
+                                          "cannot hold (write a video to keep it)"]
+    quiet = invoke("stylize", gif(tmp_path / "pan.gif", panning(2)), style, "-o", tmp_path / "p.gif", *args)
+    assert_ok(quiet)
+    assert quiet.stderr == ""  # no library warning leaks (Pillow's frames are read-only arrays)
+
+
+def test_transfer_refuses_a_video_whose_frames_change_size(tmp_path, monkeypatch):
+    from neural_style.fast import transfer as transfer_module
+    from neural_style.io.video import VideoClip
+    from tests.fast.test_training import _tiny_model
+
+    model = _tiny_model(tmp_path)
+    clip = tmp_path / "mixed.mkv"
+    clip.write_bytes(b"read by the stand-in below")
+    monkeypatch.setattr(transfer_module, "read_video", lambda path: VideoClip(
+        [np.zeros((16, 24, 3), np.uint8), np.zeros((24, 16, 3), np.uint8)], [0.0, 0.1], 10.0))
+    result = invoke("transfer", model, clip, "-o", tmp_path / "out.mp4", "-q")
+    assert result.exit_code == 2 and "differ in size (24x16 and 16x24)" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr and not (tmp_path / "out.mp4").exists()
