@@ -63,6 +63,19 @@ def frames_of(folder: Path, count: int):
     return [np.asarray(Image.open(frame_path(folder, i))) for i in range(count)]
 
 
+def stop_at(monkeypatch, frame: int):
+    """Make the run stop (as Ctrl-C does) when it comes to ``frame``; returns the real frame function."""
+    original = video_module._stylize_frame
+
+    def stop(index, *args):
+        if index == frame:
+            raise KeyboardInterrupt
+        return original(index, *args)
+
+    monkeypatch.setattr(video_module, "_stylize_frame", stop)
+    return original
+
+
 def test_a_static_clip_has_no_temporal_term_at_convergence(tmp_path, style, vgg16_file):
     """Identical frames: zero flow, so each frame starts exactly at the previous output, where the temporal
     term is 0; what moves it is only the rest of the optimisation (the first frame's written output is
@@ -114,14 +127,7 @@ def test_an_interrupted_clip_keeps_a_playable_file_and_resumes_to_the_same_frame
     clip = gif(tmp_path / "pan.gif", panning(4), durations=[100, 200, 300, 400], loop=1)
     whole = stylize_clip(clip, [style], str(tmp_path / "whole") + "/", settings(vgg16_file))
     assert whole.finished == 4
-    original = video_module._stylize_frame
-
-    def stop_at_two(index, *args):
-        if index == 2:
-            raise KeyboardInterrupt
-        return original(index, *args)
-
-    monkeypatch.setattr(video_module, "_stylize_frame", stop_at_two)
+    original = stop_at(monkeypatch, 2)
     out = tmp_path / "out.gif"
     first = stylize_clip(clip, [style], out, settings(vgg16_file))
     assert first.stop_reason == "interrupted" and first.finished == 2
@@ -256,15 +262,8 @@ def test_a_bad_style_leaves_nothing_behind_and_the_fixed_command_runs(tmp_path, 
 
 
 def test_resume_follows_the_pixels_not_the_path(tmp_path, style, vgg16_file, monkeypatch):
-    original = video_module._stylize_frame
-
-    def stop_at_one(index, *args):
-        if index == 1:
-            raise KeyboardInterrupt
-        return original(index, *args)
-
     clip = gif(tmp_path / "pan.gif", panning(3))
-    monkeypatch.setattr(video_module, "_stylize_frame", stop_at_one)
+    original = stop_at(monkeypatch, 1)
     out = str(tmp_path / "o") + "/"
     assert stylize_clip(clip, [style], out, settings(vgg16_file)).finished == 1
     monkeypatch.setattr(video_module, "_stylize_frame", original)
@@ -279,15 +278,8 @@ def test_resume_follows_the_pixels_not_the_path(tmp_path, style, vgg16_file, mon
 
 
 def test_the_report_of_a_resumed_run_has_every_frame(tmp_path, style, vgg16_file, monkeypatch):
-    original = video_module._stylize_frame
-
-    def stop_at_two(index, *args):
-        if index == 2:
-            raise KeyboardInterrupt
-        return original(index, *args)
-
     clip = gif(tmp_path / "pan.gif", panning(4))
-    monkeypatch.setattr(video_module, "_stylize_frame", stop_at_two)
+    original = stop_at(monkeypatch, 2)
     stylize_clip(clip, [style], tmp_path / "o.gif", settings(vgg16_file))
     monkeypatch.setattr(video_module, "_stylize_frame", original)
     report = tmp_path / "r.json"
