@@ -44,7 +44,7 @@ from ..io.report import write_report
 from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
 from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
-from ..style_transfer.gatys import run_stylize
+from ..style_transfer.gatys import PRECISION_NAMES, run_stylize
 from .flow import consistency_mask, optical_flow, warp
 
 #: Animated image formats read as clips (a multi-page TIFF is pages, not a clip).
@@ -182,7 +182,7 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
     frame_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(frame_dir / RUN_FILE, lambda p: p.write_text(json.dumps(run_info, indent=2)))
     result = VideoResult([], len(frames), done, frame_dir, output_file, device=str(dev),
-                         precision={None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[autocast])
+                         precision=PRECISION_NAMES[autocast])
     result.earlier = _earlier_records(frame_dir, done)
     state = _State(frames, read_frame(frame_dir, done - 1) if done else None)
     started = time.perf_counter()
