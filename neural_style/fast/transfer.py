@@ -14,10 +14,10 @@ from ..errors import InputError
 from ..io.animation import (
     ANIMATION_EXTENSIONS,
     TIFF_EXTENSIONS,
-    Timing,
     frame_count,
     read_frames,
     read_pages,
+    video_timing,
     write_animation,
     write_pages,
 )
@@ -148,11 +148,7 @@ def _say_what_is_dropped(src: Path, dst: Path, written_as: str, *, bits: bool, d
 
 def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
     """A GIF, animated WebP or APNG: every frame, with its duration and the file's loop count."""
-    try:
-        frames, timing = read_frames(src)
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # what Pillow raises for damaged files
-        raise InputError(f"animation '{src}' cannot be read ({str(exc).splitlines()[0][:80]}): check the file") \
-            from exc
+    frames, timing = read_frames(src)
     if len({frame.shape for frame in frames}) > 1:  # pages of a TIFF may differ; an animation's frames may not
         raise InputError(f"the {len(frames)} frames of '{src}' differ in size, which '{dst.name}' cannot hold: "
                          "write them to a .tif (one page each), or to a still format for the first")
@@ -183,6 +179,5 @@ def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame
         warnings.warn(f"'{src}' has an audio track ({clip.audio}), which '{dst}' cannot hold (write a video "
                       "to keep it)", UserWarning, stacklevel=3)
     out = _stylise_frames(model, np.stack(clip.frames), size, original_colors, batch_size, on_frame)
-    timing = Timing(tuple(clip.durations_ms), 0, tuple(clip.timestamps))
-    write_animation(dst, out, timing=timing, audio_from=src)
+    write_animation(dst, out, timing=video_timing(clip), audio_from=src)
     return len(out)

@@ -15,7 +15,7 @@ from PIL import Image, ImageSequence
 
 from ..errors import InputError
 from . import images
-from .video import VIDEO_CODECS, require_av, timestamps_from_durations, write_video
+from .video import VIDEO_CODECS, VideoClip, require_av, timestamps_from_durations, write_video
 
 ANIMATION_EXTENSIONS = (".gif", ".webp", ".png") + tuple(VIDEO_CODECS)
 
@@ -119,15 +119,29 @@ def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str
 
 
 def read_frames(path) -> Tuple[List[np.ndarray], Timing]:
-    """All frames of an animated image (GIF, WebP, APNG, multi-page TIFF) as (H, W, 3) uint8 arrays, and
-    its :class:`Timing` (a frame without a duration gets 100 ms)."""
+    """All frames of an animated image (GIF, WebP, APNG, multi-page TIFF) as writable (H, W, 3) uint8
+    arrays, and its :class:`Timing` (a frame without a duration gets 100 ms).
+
+    Raises:
+        InputError: a damaged or unreadable file (one line naming it).
+    """
     frames, durations = [], []
-    with Image.open(path) as image:
-        loop = _loop_from(image.format, image.info.get("loop"))
-        for frame in ImageSequence.Iterator(image):
-            frames.append(np.asarray(frame.convert("RGB")))
-            durations.append(int(frame.info.get("duration") or 100))
+    try:
+        with Image.open(path) as image:
+            loop = _loop_from(image.format, image.info.get("loop"))
+            for frame in ImageSequence.Iterator(image):
+                frames.append(np.array(frame.convert("RGB")))
+                durations.append(int(frame.info.get("duration") or 100))
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # what Pillow raises for damaged files
+        raise InputError(f"animation '{path}' cannot be read ({str(exc).splitlines()[0][:80]}): check the file") \
+            from exc
     return frames, Timing(tuple(durations), loop)
+
+
+def video_timing(clip: VideoClip) -> Timing:
+    """A video's :class:`Timing`: its frame durations and exact timestamps, played once through (loop 0
+    for an animated image made of it)."""
+    return Timing(tuple(clip.durations_ms), 0, tuple(clip.timestamps))
 
 
 def _loop_from(fmt: Optional[str], loop) -> Optional[int]:

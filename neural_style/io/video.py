@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -62,11 +62,11 @@ class VideoClip:
     fps: float
     audio: Optional[str] = None
     source: Optional[Path] = None
-    durations_ms: List[int] = field(default_factory=list)
 
-    def __post_init__(self):
-        if not self.durations_ms:
-            self.durations_ms = durations_from_timestamps(self.timestamps, self.fps)
+    @property
+    def durations_ms(self) -> List[int]:
+        """Each frame's duration in milliseconds (:func:`durations_from_timestamps`)."""
+        return durations_from_timestamps(self.timestamps, self.fps)
 
 
 def durations_from_timestamps(timestamps: Sequence[float], fps: float) -> List[int]:

@@ -36,7 +36,7 @@ from ..core.device import resolve_device, resolve_precision
 from ..core.objective import load_loss_network
 from ..core.optimize import Step
 from ..errors import InputError
-from ..io.animation import Timing, check_animation_path, frame_count, read_frames, write_animation
+from ..io.animation import Timing, check_animation_path, frame_count, read_frames, video_timing, write_animation
 from ..io.disk import image_file_bytes, require_space
 from ..io.images import IMAGE_EXTENSIONS, atomic_write, long_side_shape, read_image, resize_to, to_tensor, write_image
 from ..io.inputs import expand_folders
@@ -80,20 +80,14 @@ def read_clip(path) -> Clip:
     path = Path(path)
     if path.suffix.lower() in VIDEO_EXTENSIONS:
         video = read_video(path)
-        frames, timing = video.frames, Timing(tuple(video.durations_ms), 0, tuple(video.timestamps))
-        audio = path if video.audio else None
+        frames, timing, audio = video.frames, video_timing(video), path if video.audio else None
     else:
-        try:
-            frames, timing = read_frames(path)
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:  # what Pillow raises for damaged files
-            raise InputError(f"animation '{path}' cannot be read ({str(exc).splitlines()[0][:80]}): check the "
-                             "file") from exc
-        audio = None
+        (frames, timing), audio = read_frames(path), None
     if len(frames) < 2:
         raise InputError(f"'{path}' holds {len(frames)} frame: there is no motion to keep coherent; stylize "
                          "it as an image (write the frame to a .png first)")
     check_frame_sizes(frames, path)
-    return Clip([np.array(f) for f in frames], timing, audio)  # writable copies (Pillow's arrays are read-only)
+    return Clip(frames, timing, audio)
 
 
 @dataclass
@@ -198,7 +192,7 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
 def _next_frame(index: int, state: "_State", result: VideoResult, styles, s, v, network, on_step, on_frame) -> bool:
     """Stylise and write frame ``index``; False when the run stops there (Ctrl-C/SIGTERM, even while the
     frame is written: the atomic write finishes first; or a non-finite loss)."""
-    record = None
+    recorded = len(result.frames)
     try:
         record, image = _stylize_frame(index, state, styles, s, v, network, on_step)
         if record.stop_reason in ("interrupted", "non-finite"):
@@ -213,7 +207,7 @@ def _next_frame(index: int, state: "_State", result: VideoResult, styles, s, v, 
             on_frame(index, len(state.frames), record)
         return True
     except KeyboardInterrupt:
-        if record is None or record not in result.frames:  # not finished: named as the frame stopped at
+        if len(result.frames) == recorded:  # stopped before the frame was recorded: named as interrupted
             result.frames.append(FrameRecord(index, 0, 0.0, "interrupted"))
         result.stop_reason = "interrupted"
         return False
@@ -284,7 +278,7 @@ class _State:
 def _stylize_frame(index: int, state: _State, styles, s: StylizeSettings, v: VideoSettings, network, on_step):
     """(record, image (1, 3, H, W) float in [0, 1]) of frame ``index``."""
     timer = time.perf_counter()
-    content = torch.from_numpy(np.array(state.frames[index])).permute(2, 0, 1)[None].float() / 255
+    content = torch.from_numpy(state.frames[index]).permute(2, 0, 1)[None].float() / 255
     start = extra = None
     consistent = 0.0
     if index and v.temporal_weight > 0 and state.previous is not None:

@@ -219,10 +219,15 @@ def _one_frame_mp4(path):
     return write_video(path, panning(1))
 
 
+def _file(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda p: _one_frame_mp4(p / "one.mp4"), "holds 1 frame"),
-    (lambda p: (p / "empty.mp4").write_bytes(b"") and p / "empty.mp4" or p / "empty.mp4", "cannot be read"),
-    (lambda p: (p / "bad.mkv").write_bytes(b"\x1aE\xdf\xa3" + b"\x00" * 64) and p / "bad.mkv", "cannot be read"),
+    (lambda p: _file(p / "empty.mp4", b""), "cannot be read"),
+    (lambda p: _file(p / "bad.mkv", b"\x1aE\xdf\xa3" + b"\x00" * 64), "cannot be read"),
 ])
 def test_bad_clips_are_one_line_and_nothing_is_written(tmp_path, style, vgg16_file, make, message):
     clip = make(tmp_path)
