@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -219,11 +219,15 @@ class Trainer:
     def train_step(self) -> Dict[str, float]:
         x = self.next_batch()
         self.model.train()
+        motion = self._motion(x) if self.settings.temporal_weight else None
+        inputs = x if motion is None else torch.cat([x, move(x, motion[0])])  # one forward (and DDP sync)
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.settings.amp):
-            y = self.model(x)
-        terms = self.losses(x, y.float())
-        if self.settings.temporal_weight:
-            terms = self._with_temporal(x, y.float(), terms)
+            outputs = self.model(inputs).float()
+        y = outputs[:len(x)]
+        terms = self.losses(x, y)
+        if motion is not None:  # InstanceNorm: each image is normalised on its own, so batching them is exact
+            term = self.settings.temporal_weight * temporal_loss(outputs[len(x):], y, *motion)
+            terms = {**terms, "temporal": term, "total": terms["total"] + term}
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(terms["total"]).backward()
         self.scaler.step(self.optimizer)
@@ -231,16 +235,12 @@ class Trainer:
         self.step += 1
         return {k: float(v.detach()) for k, v in terms.items()}
 
-    def _with_temporal(self, x: torch.Tensor, y: torch.Tensor, terms: Dict[str, torch.Tensor]):
-        """``terms`` with the temporal stability term (:mod:`.temporal`) added: the motions are drawn
-        from the seed and the step, so a resumed run draws the same ones."""
+    def _motion(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The random motions ``(grid, mask)`` of the temporal stability term (:mod:`.temporal`) for
+        batch ``x``: drawn from the seed, the step and the rank, so a resumed run draws the same ones."""
         generator = torch.Generator().manual_seed(self.settings.seed * 1_000_003 + self.step * self.world_size
                                                   + self.rank)
-        grid, mask = random_motion(x, generator)
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.settings.amp):
-            moved = self.model(move(x, grid))
-        term = self.settings.temporal_weight * temporal_loss(moved.float(), y, grid, mask)
-        return {**terms, "temporal": term, "total": terms["total"] + term}
+        return random_motion(x, generator)
 
     # -- checkpoints (format and file names: neural_style.fast.checkpoints) --------------------
     def state(self) -> dict:
