@@ -219,7 +219,8 @@ class TrainSettings:
         log_every: steps between the entries of the loss history.
         temporal_weight: weight of the temporal stability term (:mod:`neural_style.fast.temporal`: the
             network's output of a randomly moved photo against its moved output; 0: none). Each step
-            then runs the network twice.
+            then runs the network on twice the batch (the photos and their moved copies). README,
+            "Networks that do not flicker": 250 measured.
     """
 
     image_size: int = field(default=256, metadata=rule(count(16)))

@@ -100,8 +100,8 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
     if extension in (".gif", ".webp", ".png"):  # GIF, animated WebP and APNG, through Pillow
         return images.atomic_write(path, lambda temporary: _save_all(temporary, arrays, timing, extension))
     times = timing.timestamps if timing.timestamps is not None else timestamps_from_durations(timing.durations)
-    return write_video(path, arrays, timestamps=times,
-                       fps=1000 * len(arrays) / sum(timing.durations), audio_from=audio_from)
+    return write_video(path, arrays, timestamps=times, fps=1000 * len(arrays) / sum(timing.durations),
+                       end=times[-1] + timing.durations[-1] / 1000, audio_from=audio_from)
 
 
 def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str) -> None:

@@ -55,6 +55,8 @@ class VideoClip:
         fps: the stream's average frame rate (frames per second).
         audio: the audio track's codec name, or None when the file has none.
         source: the file read.
+        last_duration: the last frame's duration in seconds, as the file records it (None: not
+            recorded; 1/fps is assumed).
     """
 
     frames: List[np.ndarray]
@@ -62,16 +64,23 @@ class VideoClip:
     fps: float
     audio: Optional[str] = None
     source: Optional[Path] = None
+    last_duration: Optional[float] = None
 
     @property
     def durations_ms(self) -> List[int]:
         """Each frame's duration in milliseconds (:func:`durations_from_timestamps`)."""
-        return durations_from_timestamps(self.timestamps, self.fps)
+        return durations_from_timestamps(self.timestamps, self.fps, self.last_duration)
+
+    @property
+    def end(self) -> float:
+        """When the last frame ends, in seconds from the first frame's start."""
+        return self.timestamps[-1] + (self.last_duration or (1.0 / self.fps if self.fps > 0 else 0.1))
 
 
-def durations_from_timestamps(timestamps: Sequence[float], fps: float) -> List[int]:
-    """Per-frame durations in milliseconds (at least 1): the gaps between timestamps, the last 1/fps."""
-    last = 1.0 / fps if fps > 0 else 0.1
+def durations_from_timestamps(timestamps: Sequence[float], fps: float, last: Optional[float] = None) -> List[int]:
+    """Per-frame durations in milliseconds (at least 1): the gaps between timestamps, the last ``last``
+    seconds (None: 1/fps)."""
+    last = last or (1.0 / fps if fps > 0 else 0.1)
     gaps = [b - a for a, b in zip(timestamps, timestamps[1:])] + [last]
     return [max(1, round(1000 * gap)) for gap in gaps]
 
@@ -98,6 +107,7 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
     path = Path(path)
     frames: List[np.ndarray] = []
     times: List[float] = []
+    last = None
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
@@ -108,6 +118,7 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
             for frame in container.decode(stream):
                 frames.append(frame.to_ndarray(format="rgb24"))
                 times.append(float(frame.pts * frame.time_base) if frame.pts is not None else math.nan)
+                last = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else None
                 if max_frames and len(frames) >= max_frames:
                     break
     except InputError:
@@ -118,8 +129,8 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
         raise InputError(f"video '{path}' has no frames: pass a video with at least one frame")
     fps = float(rate) if rate else 25.0
     if any(math.isnan(t) for t in times) or any(b <= a for a, b in zip(times, times[1:])):
-        times = [i / fps for i in range(len(frames))]  # no usable timestamps: a constant rate
-    return VideoClip(frames, [t - times[0] for t in times], fps, audio, path)
+        times, last = [i / fps for i in range(len(frames))], None  # no usable timestamps: a constant rate
+    return VideoClip(frames, [t - times[0] for t in times], fps, audio, path, last)
 
 
 def check_frame_sizes(frames: Sequence[np.ndarray], path) -> None:
@@ -132,7 +143,7 @@ def check_frame_sizes(frames: Sequence[np.ndarray], path) -> None:
 
 
 def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequence[float]] = None,
-                fps: float = 25.0, audio_from=None) -> Path:
+                fps: float = 25.0, end: Optional[float] = None, audio_from=None) -> Path:
     """Encode (H, W, 3) uint8 frames as a video, atomically.
 
     Args:
@@ -141,6 +152,8 @@ def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequ
         frames: at least one frame, all the same size.
         timestamps: each frame's time in seconds (increasing; a variable rate is kept); None: ``fps``.
         fps: the nominal frame rate (with ``timestamps``, the rate the container announces).
+        end: when the last frame ends, in seconds (after its timestamp); None: one more gap like the
+            one before it (1/fps for a single frame). Written as the last packet's duration.
         audio_from: a file whose first audio track is written alongside, up to the last frame's end:
             copied as it is where the container takes its codec, else re-encoded (Opus for WebM, AAC).
 
@@ -158,26 +171,30 @@ def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequ
     times = list(timestamps) if timestamps is not None else [i / fps for i in range(len(frames))]
     if len(times) != len(frames) or any(b <= a for a, b in zip(times, times[1:])):
         raise ValueError(f"expected {len(frames)} increasing timestamps, got {times[:4]}...")
-    end = times[-1] + (times[-1] - times[-2] if len(times) > 1 else 1.0 / fps)
+    if end is None:
+        end = times[-1] + (times[-1] - times[-2] if len(times) > 1 else 1.0 / fps)
+    if end <= times[-1]:
+        raise ValueError(f"end must come after the last timestamp ({times[-1]}), got {end}")
     constant = path.suffix.lower() in CONSTANT_RATE
     if constant:  # AVI counts frames: a variable rate becomes the mean rate
-        fps = len(times) / end if end > 0 else fps
-        if max(abs(t - i / fps) for i, t in enumerate(times)) > 0.5 / fps:
+        fps = len(times) / end
+        if not _constant_rate(times, end):
             warnings.warn(f"'{path}' holds a constant frame rate: the variable frame timing is written at "
                           f"{fps:.3g} fps (.mp4, .mov, .mkv or .webm keep it)", UserWarning, stacklevel=2)
     time_base = Fraction(fps).limit_denominator(100000) ** -1 if constant else TIME_BASE
+    ticks = [round(t / time_base) for t in times] if not constant else list(range(len(times)))
+    ticks.append(round(end / time_base) if not constant else len(times))
 
     def write(temporary: Path) -> None:
         with av.open(str(temporary), "w", format=_format(path)) as container:
             stream = _video_stream(container, path, frames[0].shape, fps, time_base)
             audio = _AudioCarrier(av, container, audio_from, path.suffix.lower(), end) if audio_from else None
-            for index, (array, t) in enumerate(zip(frames, times)):
+            durations = {start: stop - start for start, stop in zip(ticks, ticks[1:])}
+            for index, array in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(_even(array), format="rgb24")
-                frame.pts, frame.time_base = index if constant else round(t / time_base), time_base
-                for packet in stream.encode(frame):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
+                frame.pts, frame.time_base = ticks[index], time_base
+                _mux(container, stream.encode(frame), durations)
+            _mux(container, stream.encode(), durations)
             if audio is not None:
                 audio.copy()
     try:
@@ -186,6 +203,22 @@ def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequ
         raise
     except Exception as exc:  # av.error.* from the encoder or muxer
         raise NeuralStyleError(f"'{path}' could not be written ({_first_line(exc)})") from exc
+
+
+def _constant_rate(times: Sequence[float], end: float) -> bool:
+    """Whether frames at ``times`` ending at ``end`` all last the same (within 5%: timestamps on a
+    container's clock round)."""
+    gaps = np.diff([*times, end])
+    return bool(np.all(np.abs(gaps - gaps.mean()) <= 0.05 * gaps.mean()))
+
+
+def _mux(container, packets, durations: dict) -> None:
+    """Mux encoded packets, each with its frame's duration (found by its presentation time): the
+    muxer otherwise gives the last frame 1/fps."""
+    for packet in packets:
+        if packet.pts in durations:
+            packet.duration = durations[packet.pts]
+        container.mux(packet)
 
 
 def _format(path: Path) -> str:

@@ -37,11 +37,11 @@ from ..core.objective import load_loss_network
 from ..core.optimize import Step
 from ..errors import InputError
 from ..io.animation import Timing, check_animation_path, frame_count, read_frames, video_timing, write_animation
-from ..io.disk import image_file_bytes, require_space
+from ..io.disk import image_file_bytes, nearest_existing, require_space
 from ..io.images import IMAGE_EXTENSIONS, atomic_write, long_side_shape, read_image, resize_to, to_tensor, write_image
 from ..io.inputs import expand_folders
 from ..io.report import write_report
-from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
+from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video, timestamps_from_durations
 from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
 from ..style_transfer.gatys import PRECISION_NAMES, run_stylize
@@ -50,6 +50,8 @@ from .flow import consistency_mask, optical_flow, warp
 #: Animated image formats read as clips (a multi-page TIFF is pages, not a clip).
 ANIMATED_EXTENSIONS = (".gif", ".webp", ".png")
 RUN_FILE = "run.json"
+#: the clip's timing in a frame folder, for encoding the frames (:func:`timing_record`)
+TIMING_FILE = "timing.json"
 
 
 def is_clip(path) -> bool:
@@ -161,10 +163,10 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
         held = "numbered frames" if output_file is None else f"'{output_file}'"
         warnings.warn(f"'{content}' has an audio track, which {held} cannot hold (write a video to keep it)",
                       UserWarning, stacklevel=2)
-    styles = _read_styles(styles, s)
+    style_images = _read_styles(styles, s)
     shape = clip.frames[0].shape[:2] if s.size is None else long_side_shape(clip.frames[0].shape[:2], s.size)
     frames = [_resized(frame, shape) for frame in clip.frames]
-    run_info = _run_info(frames, styles, s, v)
+    run_info = _run_info(frames, style_images, s, v)
     done = resume_point(frame_dir, run_info)
     need = (len(frames) - done) * image_file_bytes(*shape) + (len(frames) * shape[0] * shape[1] * 3 if output_file else 0)
     require_space(frame_dir, need, f"the frames ({len(frames) - done} of {shape[1]}x{shape[0]} px) and the output",
@@ -175,13 +177,14 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
                                 weights_format=s.weights_format, pooling=s.pooling, device=dev, autocast=autocast)
     frame_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(frame_dir / RUN_FILE, lambda p: p.write_text(json.dumps(run_info, indent=2)))
+    atomic_write(frame_dir / TIMING_FILE, lambda p: p.write_text(json.dumps(timing_record(clip.timing), indent=1)))
     result = VideoResult([], len(frames), done, frame_dir, output_file, device=str(dev),
                          precision=PRECISION_NAMES[autocast])
     result.earlier = _earlier_records(frame_dir, done)
     state = _State(frames, read_frame(frame_dir, done - 1) if done else None)
     started = time.perf_counter()
     for index in range(done, len(frames)):
-        if not _next_frame(index, state, result, styles, s, v, network, on_step, on_frame):
+        if not _next_frame(index, state, result, style_images, s, v, network, on_step, on_frame):
             break
     _finish(result, clip, frame_dir, output_file, time.perf_counter() - started)
     if report:
@@ -223,9 +226,22 @@ def plan_output(output, content, styles: Sequence):
             raise InputError(f"output folder '{text}' is a file: choose a folder for the frames, or a video file")
         if any(Path(p).resolve() == folder.resolve() for p in inputs):
             raise InputError(f"output folder '{folder}' is an input: choose another folder")
+        parent = nearest_existing(folder.absolute())
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise InputError(f"cannot write the frames to '{text}': '{parent}' is not a writable folder: choose "
+                             "another output folder")
         return None, folder
     path = check_animation_path(Path(text), inputs=inputs, what="output")
     return path, path.with_name(path.name + ".frames")
+
+
+def timing_record(timing: Timing) -> dict:
+    """How the clip plays, as a frame folder's ``timing.json`` holds it: ``frame_rate`` (frames per
+    second over the clip's length), ``durations_ms`` (each frame's), ``timestamps`` (each frame's start
+    in seconds) and ``loop`` (an animation's loop count as GIF counts it: 0 forever, None once)."""
+    times = timing.timestamps if timing.timestamps is not None else timestamps_from_durations(timing.durations)
+    return {"frame_rate": 1000 * len(timing.durations) / sum(timing.durations),
+            "durations_ms": list(timing.durations), "timestamps": [round(t, 6) for t in times], "loop": timing.loop}
 
 
 def frame_path(folder: Path, index: int) -> Path:

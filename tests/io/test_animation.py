@@ -133,6 +133,16 @@ def test_per_frame_durations_and_the_loop_count_survive_a_round_trip(tmp_path, t
     assert stored[0] == (loop if ext == ".gif" else {0: 0, 1: 2, None: 1}[loop])
 
 
+@pytest.mark.skipif(not HAS_AV, reason="needs PyAV (the video extra)")
+@pytest.mark.parametrize("ext", [".mp4", ".mkv"])
+def test_a_video_made_of_an_animation_keeps_every_duration(tmp_path, tensor_frames, ext):
+    from neural_style.io.animation import Timing
+    from neural_style.io.video import read_video
+
+    clip = read_video(write_animation(tmp_path / f"a{ext}", tensor_frames, timing=Timing((100, 200, 300), 1)))
+    assert clip.durations_ms == [100, 200, 300]
+
+
 def test_timing_must_match_the_frames(tmp_path, tensor_frames):
     from neural_style.io.animation import Timing
 

@@ -65,6 +65,30 @@ def test_avi_holds_a_constant_rate_and_says_so(tmp_path):
     assert len(clip.frames) == 6 and np.allclose(np.diff(clip.timestamps), clip.timestamps[1])
 
 
+def test_avi_warns_of_frame_durations_it_cannot_keep(tmp_path):
+    """100/200/300 ms frames land within half a frame of a 5 fps grid: their durations are lost all the same."""
+    with pytest.warns(UserWarning, match="constant frame rate"):
+        write_video(tmp_path / "a.avi", frames(3), timestamps=[0.0, 0.1, 0.3], end=0.6)
+
+
+def test_a_constant_rate_into_avi_gives_no_warning(tmp_path, recwarn):
+    write_video(tmp_path / "a.avi", frames(4), timestamps=[0.0, 0.04, 0.08, 0.12], fps=25)
+    assert not [w for w in recwarn if "constant frame rate" in str(w.message)]
+
+
+@pytest.mark.parametrize("extension", [".mp4", ".mov", ".mkv", ".webm"])
+def test_the_last_frame_keeps_its_duration(tmp_path, extension):
+    out = write_video(tmp_path / f"a{extension}", frames(3), timestamps=[0.0, 0.1, 0.3], end=0.6, fps=5)
+    clip = read_video(out)
+    assert clip.durations_ms == [100, 200, 300] and clip.end == pytest.approx(0.6, abs=1e-3)
+
+
+def test_end_must_follow_the_last_frame(tmp_path):
+    with pytest.raises(ValueError, match="end must come after the last timestamp"):
+        write_video(tmp_path / "a.mp4", frames(2), timestamps=[0.0, 0.1], end=0.1)
+    assert not list(tmp_path.iterdir())
+
+
 def test_frames_round_trip_at_their_size(tmp_path):
     source = frames(4, 21, 33)  # odd: padded to even by repeating the last row/column
     clip = read_video(write_video(tmp_path / "a.mp4", source, fps=8))
@@ -109,6 +133,7 @@ def test_bad_arguments(tmp_path):
 
 def test_durations_and_timestamps_convert():
     assert durations_from_timestamps([0, 0.1, 0.3], 10) == [100, 200, 100]
+    assert durations_from_timestamps([0, 0.1, 0.3], 10, 0.3) == [100, 200, 300]
     assert timestamps_from_durations([100, 200, 100]) == [0.0, 0.1, 0.3]
 
 

@@ -176,6 +176,34 @@ def test_a_killed_run_continues_at_the_right_frame(tmp_path, style, vgg16_file):
                                       np.asarray(Image.open(frame_path(tmp_path / "whole", i))))
 
 
+def test_a_frame_folder_records_the_clip_s_timing(tmp_path, style, vgg16_file):
+    clip = gif(tmp_path / "pan.gif", panning(3), durations=[100, 200, 300], loop=1)
+    result = invoke("stylize", clip, style, "-o", str(tmp_path / "o") + "/", "--weights", vgg16_file,
+                    "--iterations", "2", "--size", "32")
+    assert_ok(result)
+    assert "o/timing.json" in result.output
+    timing = json.loads((tmp_path / "o" / "timing.json").read_text())
+    assert timing == {"frame_rate": 5.0, "durations_ms": [100, 200, 300], "timestamps": [0.0, 0.1, 0.3], "loop": 1}
+
+
+def test_a_frame_folder_under_a_read_only_folder_is_a_usage_error(tmp_path, style, vgg16_file, monkeypatch):
+    clip = gif(tmp_path / "pan.gif", panning(2))
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked)  # as chmod 555 (root writes anyway)
+    result = invoke("stylize", clip, style, "-o", str(locked / "frames") + "/", "--weights", vgg16_file,
+                    "--iterations", "2")
+    assert_error(result, 2, "is not a writable folder")
+    assert not list(locked.iterdir())
+
+
+def test_an_interruption_after_one_frame_says_frame_not_frames(tmp_path, style, vgg16_file, monkeypatch):
+    stop_at(monkeypatch, 1)
+    result = invoke("stylize", gif(tmp_path / "pan.gif", panning(3)), style, "-o", tmp_path / "o.gif",
+                    "--weights", vgg16_file, "--iterations", "2", "--size", "32")
+    assert "wrote the 1 finished frame to" in result.output
+
+
 def test_a_folder_of_another_run_is_refused(tmp_path, style, vgg16_file):
     clip = gif(tmp_path / "pan.gif", panning(3))
     stylize_clip(clip, [style], str(tmp_path / "o") + "/", settings(vgg16_file))
@@ -212,6 +240,7 @@ def test_report_has_every_frame(tmp_path, style, vgg16_file):
     assert data["frames_total"] == data["frames_finished"] == 3 and data["stop_reason"] == "completed"
     assert [f["iterations"] for f in data["frames"]] == [5, 3, 3]
     assert data["video"] == {"temporal_weight": 20.0, "first_frame_iterations": 5}
+    assert data["content"] == str(clip) and data["styles"] == [str(style)]
     assert all(f["seconds"] > 0 and "style" in f["losses"] for f in data["frames"])
 
 
