@@ -226,8 +226,10 @@ def _format(path: Path) -> str:
 
 
 def _video_stream(container, path: Path, shape, fps: float, time_base: Fraction):
-    # AVI stores no presentation times: B-frames would play out of order, one frame late
-    options = {"bf": "0"} if path.suffix.lower() in CONSTANT_RATE else {}
+    # no B-frames in H.264: AVI stores no presentation times (they would play out of order), and MP4/MOV
+    # take the last sample's duration from the last packet in decode order, which B-frames make another
+    # frame than the last one shown (its duration would be lost)
+    options = {"bf": "0"} if VIDEO_CODECS[path.suffix.lower()] == "libx264" else {}
     stream = container.add_stream(VIDEO_CODECS[path.suffix.lower()], rate=Fraction(fps).limit_denominator(100000),
                                   options=options)
     stream.height, stream.width = shape[0] + shape[0] % 2, shape[1] + shape[1] % 2
