@@ -402,14 +402,14 @@ def _stylize_video(content, styles, output, settings, video, report, quiet, **st
         bar.close()
     where = result.output or result.frame_dir
     if result.stop_reason == "interrupted":
-        kept = (f"wrote {_frames(result.finished, 'finished ')} to {where}; " if result.finished else "")
+        kept = (f"wrote {_finished_frames(result.finished)} to {where}; " if result.finished else "")
         _echo(f"{signals.stop_word()} at frame {result.finished + 1}/{result.total}: {kept}run the same command "
               f"again to continue (frames kept in {result.frame_dir})")
         sys.exit(signals.exit_code())
     if result.stop_reason == "non-finite":
         raise NeuralStyleError(f"the loss became non-finite at frame {result.finished + 1}/{result.total} (try a "
                                f"lower --lr, --style-weight or --temporal-weight): wrote "
-                               f"{_frames(result.finished, 'finished ')} to {where}")
+                               f"{_finished_frames(result.finished)} to {where}")
     if not quiet:
         made = [r for r in result.frames if r.index > 0]
         later = f", {sum(r.seconds for r in made) / len(made):.1f} s per frame after the first" if made else ""
@@ -419,9 +419,9 @@ def _stylize_video(content, styles, output, settings, video, report, quiet, **st
               f"{timing})")
 
 
-def _frames(count: int, kind: str = "") -> str:
+def _finished_frames(count: int) -> str:
     """'the 1 finished frame', 'the 3 finished frames'."""
-    return f"the {count} {kind}frame{'' if count == 1 else 's'}"
+    return f"the {count} finished frame{'' if count == 1 else 's'}"
 
 
 def _stylize_outcome(result, output, quiet):

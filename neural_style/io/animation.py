@@ -57,6 +57,26 @@ class Timing:
     #: exact presentation times in seconds, where the source is a video (durations round to ms)
     timestamps: Optional[Tuple[float, ...]] = None
 
+    @property
+    def times(self) -> List[float]:
+        """Each frame's start in seconds: the exact ``timestamps``, else summed from the durations."""
+        return list(self.timestamps) if self.timestamps is not None else timestamps_from_durations(self.durations)
+
+    @property
+    def frame_rate(self) -> float:
+        """Frames per second over the clip's length."""
+        return 1000 * len(self.durations) / sum(self.durations)
+
+    @property
+    def end(self) -> float:
+        """When the last frame ends, in seconds."""
+        return self.times[-1] + self.durations[-1] / 1000
+
+    def head(self, count: int) -> "Timing":
+        """The timing of the first ``count`` frames."""
+        stamps = self.timestamps[:count] if self.timestamps is not None else None
+        return Timing(self.durations[:count], self.loop, stamps)
+
 
 def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing: Optional[Timing] = None,
                     audio_from=None) -> Path:
@@ -99,9 +119,8 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
         timing = Timing(tuple([max(1, round(1000 / fps))] * len(arrays)), 0)
     if extension in (".gif", ".webp", ".png"):  # GIF, animated WebP and APNG, through Pillow
         return images.atomic_write(path, lambda temporary: _save_all(temporary, arrays, timing, extension))
-    times = timing.timestamps if timing.timestamps is not None else timestamps_from_durations(timing.durations)
-    return write_video(path, arrays, timestamps=times, fps=1000 * len(arrays) / sum(timing.durations),
-                       end=times[-1] + timing.durations[-1] / 1000, audio_from=audio_from)
+    return write_video(path, arrays, timestamps=timing.times, fps=timing.frame_rate, end=timing.end,
+                       audio_from=audio_from)
 
 
 def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str) -> None:

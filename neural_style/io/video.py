@@ -74,15 +74,19 @@ class VideoClip:
     @property
     def end(self) -> float:
         """When the last frame ends, in seconds from the first frame's start."""
-        return self.timestamps[-1] + (self.last_duration or (1.0 / self.fps if self.fps > 0 else 0.1))
+        return self.timestamps[-1] + _last_duration(self.fps, self.last_duration)
 
 
 def durations_from_timestamps(timestamps: Sequence[float], fps: float, last: Optional[float] = None) -> List[int]:
     """Per-frame durations in milliseconds (at least 1): the gaps between timestamps, the last ``last``
     seconds (None: 1/fps)."""
-    last = last or (1.0 / fps if fps > 0 else 0.1)
-    gaps = [b - a for a, b in zip(timestamps, timestamps[1:])] + [last]
+    gaps = [b - a for a, b in zip(timestamps, timestamps[1:])] + [_last_duration(fps, last)]
     return [max(1, round(1000 * gap)) for gap in gaps]
+
+
+def _last_duration(fps: float, recorded: Optional[float]) -> float:
+    """The last frame's duration in seconds: as recorded, else 1/fps (0.1 s without a rate)."""
+    return recorded or (1.0 / fps if fps > 0 else 0.1)
 
 
 def timestamps_from_durations(durations_ms: Sequence[int]) -> List[float]:
@@ -182,8 +186,8 @@ def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequ
             warnings.warn(f"'{path}' holds a constant frame rate: the variable frame timing is written at "
                           f"{fps:.3g} fps (.mp4, .mov, .mkv or .webm keep it)", UserWarning, stacklevel=2)
     time_base = Fraction(fps).limit_denominator(100000) ** -1 if constant else TIME_BASE
-    ticks = [round(t / time_base) for t in times] if not constant else list(range(len(times)))
-    ticks.append(round(end / time_base) if not constant else len(times))
+    # each frame's start and the last one's end, in time-base ticks (AVI: frame counts)
+    ticks = list(range(len(times) + 1)) if constant else [round(t / time_base) for t in (*times, end)]
 
     def write(temporary: Path) -> None:
         with av.open(str(temporary), "w", format=_format(path)) as container:

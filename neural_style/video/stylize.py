@@ -41,7 +41,7 @@ from ..io.disk import image_file_bytes, nearest_existing, require_space
 from ..io.images import IMAGE_EXTENSIONS, atomic_write, long_side_shape, read_image, resize_to, to_tensor, write_image
 from ..io.inputs import expand_folders
 from ..io.report import write_report
-from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video, timestamps_from_durations
+from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
 from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
 from ..style_transfer.gatys import PRECISION_NAMES, run_stylize
@@ -239,9 +239,8 @@ def timing_record(timing: Timing) -> dict:
     """How the clip plays, as a frame folder's ``timing.json`` holds it: ``frame_rate`` (frames per
     second over the clip's length), ``durations_ms`` (each frame's), ``timestamps`` (each frame's start
     in seconds) and ``loop`` (an animation's loop count as GIF counts it: 0 forever, None once)."""
-    times = timing.timestamps if timing.timestamps is not None else timestamps_from_durations(timing.durations)
-    return {"frame_rate": 1000 * len(timing.durations) / sum(timing.durations),
-            "durations_ms": list(timing.durations), "timestamps": [round(t, 6) for t in times], "loop": timing.loop}
+    return {"frame_rate": timing.frame_rate, "durations_ms": list(timing.durations),
+            "timestamps": [round(t, 6) for t in timing.times], "loop": timing.loop}
 
 
 def frame_path(folder: Path, index: int) -> Path:
@@ -347,10 +346,7 @@ def _finish(result: VideoResult, clip: Clip, frame_dir: Path, output: Optional[P
     if output is None or count == 0:
         return
     frames = [read_frame(frame_dir, i)[0].permute(1, 2, 0).numpy() for i in range(count)]
-    timing = clip.timing
-    timing = Timing(timing.durations[:count], timing.loop,
-                    timing.timestamps[:count] if timing.timestamps is not None else None)
-    write_animation(output, frames, timing=timing, audio_from=clip.audio_from)
+    write_animation(output, frames, timing=clip.timing.head(count), audio_from=clip.audio_from)
     if count == result.total:
         shutil.rmtree(frame_dir, ignore_errors=True)
 
