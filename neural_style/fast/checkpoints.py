@@ -14,6 +14,7 @@ folder (by default ``<output stem>-checkpoints/`` beside the model file); at the
 it writes a checkpoint (and ``last.ckpt``) too.
 """
 
+import os
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
@@ -27,6 +28,8 @@ VERSION = 1
 LAST = "last.ckpt"
 #: Settings whose change on resume does not make a run differ from an uninterrupted one.
 RUN_LENGTH_SETTINGS = ("iterations", "epochs", "checkpoint_every", "log_every", "keep_checkpoints")
+#: Settings that name a file: the same file under another spelling of its path is no change.
+PATH_SETTINGS = ("weights",)
 _ADVICE = "pass a .ckpt written by neural-style train"
 
 
@@ -109,7 +112,7 @@ def settings_changes(state: Mapping[str, Any], settings: Mapping[str, Any], *,
     """What differs between a checkpoint and the run resuming it, as ``"name: old -> new"``
     (the run length and the logging cadence are not counted)."""
     changed = [f"{k}: {v} -> {settings[k]}" for k, v in state["config"].items()
-               if k not in RUN_LENGTH_SETTINGS and k in settings and v != settings[k]]
+               if k not in RUN_LENGTH_SETTINGS and k in settings and not _same_setting(k, v, settings[k])]
     if state.get("style_sha256") and style_sha256 and state["style_sha256"] != style_sha256:
         changed.append("style image: a different file than the checkpoint's")
     if dataset_files is not None and state.get("dataset_files", dataset_files) != dataset_files:
@@ -117,3 +120,16 @@ def settings_changes(state: Mapping[str, Any], settings: Mapping[str, Any], *,
     if state.get("world_size", world_size) != world_size:
         changed.append(f"processes: {state['world_size']} -> {world_size} (another data split)")
     return changed
+
+
+def _same_setting(name: str, old: Any, new: Any) -> bool:
+    """``old == new``, or for a :data:`PATH_SETTINGS` entry, two paths to the same file
+    (``../shared/w.pth`` and ``/work/shared/w.pth``)."""
+    if old == new:
+        return True
+    if name not in PATH_SETTINGS or not (isinstance(old, str) and isinstance(new, str)):
+        return False
+    try:
+        return os.path.samefile(old, new)
+    except OSError:  # the checkpoint's file is gone or moved: compare the spellings
+        return os.path.realpath(old) == os.path.realpath(new)

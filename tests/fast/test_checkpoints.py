@@ -75,3 +75,17 @@ def test_settings_changes_ignore_the_run_length():
     assert settings_changes(state, {**now, "lr": 1e-3}, style_sha256="a", world_size=2) == []
     assert set(checkpoints.RUN_LENGTH_SETTINGS) == {"iterations", "epochs", "checkpoint_every", "log_every",
                                                   "keep_checkpoints"}
+
+
+def test_settings_changes_count_a_weights_file_by_what_it_names(tmp_path, monkeypatch):
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "vgg.pth").write_bytes(b"x")
+    (tmp_path / "other.pth").write_bytes(b"y")
+    monkeypatch.chdir(tmp_path / "w")
+    state = {"config": {"weights": str(tmp_path / "w" / "vgg.pth")}}
+    assert settings_changes(state, {"weights": "../w/vgg.pth"}, style_sha256=None, world_size=1) == []
+    assert settings_changes(state, {"weights": "../other.pth"}, style_sha256=None, world_size=1) == [
+        f"weights: {tmp_path / 'w' / 'vgg.pth'} -> ../other.pth"]
+    gone = {"config": {"weights": str(tmp_path / "gone.pth")}}
+    assert settings_changes(gone, {"weights": "../gone.pth"}, style_sha256=None, world_size=1) == []
+    assert settings_changes(gone, {"weights": "vgg.pth"}, style_sha256=None, world_size=1) != []
