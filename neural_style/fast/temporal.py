@@ -42,7 +42,9 @@ def random_motion(images: torch.Tensor, generator: torch.Generator) -> Tuple[tor
     theta[:, 1, 0], theta[:, 1, 1] = torch.sin(angle) * scale * w / h, torch.cos(angle) * scale
     theta[:, :, 2] = u[:, 2:] * 2 * MAX_SHIFT
     grid = F.affine_grid(theta, [b, 1, h, w], align_corners=False).to(images.device, images.dtype)
-    inside = (grid.abs() <= 1 - 1 / max(h, w)).all(-1)[:, None]  # a bilinear sample from inside pixels only
+    # a bilinear sample from inside pixels only: within the outer pixel centres, +-(1 - 1/W) across, +-(1 - 1/H) down
+    bound = torch.tensor([1 - 1 / w, 1 - 1 / h], device=grid.device, dtype=grid.dtype)
+    inside = (grid.abs() <= bound).all(-1)[:, None]
     return grid, inside.to(images.dtype)
 
 

@@ -1,8 +1,11 @@
 """The temporal stability term of training: random motions, their mask, the loss, and training with it."""
 
+import math
+
+import pytest
 import torch
 
-from neural_style.fast.temporal import MAX_SHIFT, move, random_motion, temporal_loss
+from neural_style.fast.temporal import MAX_ROTATION, MAX_SHIFT, MAX_ZOOM, move, random_motion, temporal_loss
 from neural_style.fast.training import Trainer
 from neural_style.fast.training import run_training as train
 
@@ -25,6 +28,39 @@ def test_motions_are_small_reproducible_and_masked_at_the_border():
     assert 0.6 < mask.mean() < 1.0  # the uncovered border is left out, most pixels are in
     ones = move(torch.ones_like(x), grid)
     assert torch.allclose(ones[mask.expand_as(ones) > 0], torch.tensor(1.0), atol=1e-6)
+
+
+@pytest.mark.parametrize("h, w", [(16, 64), (64, 16), (33, 20)])
+def test_the_mask_holds_only_samples_from_inside_on_any_aspect(h, w):
+    """Inside the mask a moved image of ones is 1 (no blend with the zero padding), across and down alike."""
+    x = batch(b=8, h=h, w=w)
+    grid, mask = random_motion(x, torch.Generator().manual_seed(5))
+    ones = move(torch.ones_like(x), grid)
+    assert torch.allclose(ones[mask.expand_as(ones) > 0], torch.tensor(1.0), atol=1e-6)
+    assert mask.mean() > 0.5
+
+
+@pytest.mark.parametrize("h, w", [(32, 32), (24, 48)])
+def test_each_motion_is_a_small_rotation_zoom_and_shift_in_pixels(h, w):
+    """The flow is known exactly: in pixel units the grid is p -> s R(a) p + t with |a| <= MAX_ROTATION degrees,
+    |s - 1| <= MAX_ZOOM and |t| within MAX_SHIFT of the side (the aspect ratio does not shear the motion)."""
+    grid, _ = random_motion(batch(b=16, h=h, w=w), torch.Generator().manual_seed(6))
+    px = (grid[..., 0] + 1) * w / 2 - 0.5  # the sampled point in input pixels (align_corners=False)
+    py = (grid[..., 1] + 1) * h / 2 - 0.5
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=grid.dtype), torch.arange(w, dtype=grid.dtype), indexing="ij")
+    for i in range(16):
+        # the exact affine map of pixel coordinates: least squares on every pixel, then its residual
+        a = torch.stack([xs.flatten(), ys.flatten(), torch.ones(h * w, dtype=grid.dtype)], 1).double()
+        coef = torch.linalg.lstsq(a, torch.stack([px[i].flatten(), py[i].flatten()], 1).double()).solution
+        assert (a @ coef - torch.stack([px[i].flatten(), py[i].flatten()], 1).double()).abs().max() < 1e-3
+        m = coef[:2].T  # [[dpx/dx, dpx/dy], [dpy/dx, dpy/dy]]
+        assert torch.allclose(m[0, 0], m[1, 1], atol=1e-5) and torch.allclose(m[0, 1], -m[1, 0], atol=1e-5)
+        scale = torch.hypot(m[0, 0], m[1, 0]).item()
+        angle = math.degrees(math.atan2(m[1, 0].item(), m[0, 0].item()))
+        assert abs(scale - 1) <= MAX_ZOOM + 1e-5 and abs(angle) <= MAX_ROTATION + 1e-4
+        centre = coef.T @ torch.tensor([(w - 1) / 2, (h - 1) / 2, 1.0], dtype=torch.float64)
+        assert abs(centre[0] - (w - 1) / 2) <= MAX_SHIFT * w + 1e-3
+        assert abs(centre[1] - (h - 1) / 2) <= MAX_SHIFT * h + 1e-3
 
 
 def test_a_network_that_commutes_with_motion_has_no_temporal_loss():
