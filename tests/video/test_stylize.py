@@ -253,17 +253,52 @@ def _file(path, data: bytes):
     return path
 
 
+def _no_frames_mp4(path):
+    """An MP4 whose video stream was opened and closed without a frame (what an encoder killed at once leaves)."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width = stream.height = 16
+        container.start_encoding()
+    return path
+
+
+def _two_sizes_mkv(path):
+    """Motion JPEG frames of 16x16, 16x16 and 32x24 in one stream (a stream that changes resolution)."""
+    import io
+    from fractions import Fraction
+
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mjpeg", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 16, 16, "yuvj420p"
+        for i, (h, w) in enumerate([(16, 16), (16, 16), (24, 32)]):
+            jpeg = io.BytesIO()
+            Image.fromarray(np.full((h, w, 3), 100 + 40 * i, np.uint8)).save(jpeg, "JPEG")
+            packet = av.Packet(jpeg.getvalue())
+            packet.stream, packet.pts, packet.dts, packet.duration = stream, i, i, 1
+            packet.time_base = Fraction(1, 10)
+            container.mux(packet)
+    return path
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda p: _one_frame_mp4(p / "one.mp4"), "holds 1 frame"),
     (lambda p: _file(p / "empty.mp4", b""), "cannot be read"),
     (lambda p: _file(p / "bad.mkv", b"\x1aE\xdf\xa3" + b"\x00" * 64), "cannot be read"),
+    (lambda p: _no_frames_mp4(p / "none.mp4"), "has no video stream"),
+    (lambda p: _two_sizes_mkv(p / "sizes.mkv"), "differ in size (16x16 and 32x24)"),
 ])
 def test_bad_clips_are_one_line_and_nothing_is_written(tmp_path, style, vgg16_file, make, message):
     clip = make(tmp_path)
+    before = clip.read_bytes()
     out = tmp_path / "out.mp4"
     result = invoke("stylize", clip, style, "-o", out, "--weights", vgg16_file, "--size", "40", "-q")
     assert_error(result, 2, message)
     assert not out.exists() and not (tmp_path / "out.mp4.frames").exists()
+    assert clip.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [clip.name, style.name]
 
 
 def test_frames_of_two_sizes_are_refused(tmp_path, monkeypatch):
