@@ -627,8 +627,9 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
         names = ", ".join(Path(p).name for p in result.skipped[:3]) + (", ..." if result.skipped_files > 3 else "")
         where = f"; all listed in {report}" if report else ""
         skipped = f", {result.skipped_files} unreadable files skipped: {names}{where}" if result.skipped_files else ""
-        _echo(f"wrote {output} ({result.steps} steps, {result.images_per_second:.2f} images/s on "
-                   f"{run.device}{skipped})")
+        speed = (f"{result.images_per_second:.2f} images/s on {run.device}" if result.steps > run.start_step else
+                 "no step trained")
+        _echo(f"wrote {output} ({result.steps} steps, {speed}{skipped})")
 
 
 @cli.command()

@@ -396,6 +396,26 @@ def test_resume_says_where_it_continues_and_refuses_a_checkpoint_past_the_end(fi
     assert (tmp_path / "m2.pth").read_bytes() == before
 
 
+def test_resuming_at_the_last_step_writes_the_checkpoint_s_network(files, tmp_path, vgg16_file):
+    """How a network of an earlier step is taken out of a longer training: resume its checkpoint with
+    --iterations at its step; no step is trained and the model is that network (the same as a run to that step)."""
+    longer = train_args(files, tmp_path, vgg16_file, "--iterations", "4", "--checkpoint-every", "2", "--quiet")
+    assert_ok(invoke(*longer))
+    shorter = ["train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "at2.pth", "--weights",
+               vgg16_file, "--image-size", "32", "--batch-size", "1", "--width", "0.25", "--iterations", "2",
+               "--checkpoint-dir", tmp_path / "short"]
+    assert_ok(invoke(*shorter, "--quiet"))
+    step2 = tmp_path / "m2-checkpoints" / "step-000002.ckpt"
+    taken = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2", "--resume", step2))
+    assert taken.exit_code == 0, taken.output
+    assert f"checkpoint '{step2}' is at the last step (2): its network is written as the model" in taken.stderr
+    assert "(2 steps, no step trained)" in taken.stderr
+    got, straight = torch.load(tmp_path / "m2.pth", weights_only=True), torch.load(tmp_path / "at2.pth", weights_only=True)
+    assert got["metadata"]["steps"] == 2
+    for name, value in straight["state_dict"].items():
+        assert torch.equal(got["state_dict"][name], value), name
+
+
 def test_a_damaged_checkpoint_is_one_line_naming_it(files, tmp_path, vgg16_file):
     """Checkpoints edited or half-written by other tools: a missing key, a wrong type, a negative step."""
     assert invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2", "--quiet")).exit_code == 0

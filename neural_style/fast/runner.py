@@ -63,8 +63,11 @@ class TrainRun:
 
     @property
     def model_written(self) -> bool:
-        """Rank 0 writes the model unless the loss became non-finite or no step was taken."""
-        return self.rank == 0 and self.result.stop_reason != "non-finite" and self.result.steps > self.start_step
+        """Rank 0 writes the model unless the loss became non-finite or it was stopped before a step (a run
+        resumed at its last step completes without one: the checkpoint's network is the model)."""
+        completed = self.result.stop_reason == "completed"
+        return self.rank == 0 and (completed or self.result.stop_reason != "non-finite"
+                                   and self.result.steps > self.start_step)
 
     @property
     def last_checkpoint(self) -> Path:
@@ -231,15 +234,20 @@ def _process_group(device: torch.device) -> Iterator[Tuple[torch.device, int, in
 
 def _resume(trainer: Trainer, resume, say: Callable[[str], None], tell: Callable[[str], None]) -> None:
     """Load ``resume`` into ``trainer``: say where it continues from, warn about changed settings, and
-    refuse a checkpoint already at or past the last step asked for."""
+    refuse a checkpoint past the last step asked for. A checkpoint at the last step trains no further: the run
+    writes its network as the model (how a network of an earlier step is taken out of a longer training)."""
     if resume is None:
         return
     changed = trainer.load_checkpoint(resume)
     total = trainer.total_steps()
-    if trainer.step >= total:
+    if trainer.step > total:
         raise InputError(f"checkpoint '{resume}' is at step {trainer.step}, and this run ends at step {total}: "
-                         f"ask for more (--iterations {trainer.step + 1000}, say) to continue training")
-    tell(f"resumed from step {trainer.step} of {total} ({resume})")
+                         f"ask for {trainer.step} (the checkpoint's network as the model) or more "
+                         f"(--iterations {trainer.step + 1000}, say) to continue training")
+    if trainer.step == total:
+        tell(f"checkpoint '{resume}' is at the last step ({total}): its network is written as the model")
+    else:
+        tell(f"resumed from step {trainer.step} of {total} ({resume})")
     if changed:
         say(f"resuming with settings that differ from the checkpoint's ({'; '.join(changed)}): "
             "the run will not match an uninterrupted one")
