@@ -377,8 +377,8 @@ def test_a_content_too_small_at_its_size_names_the_size_that_works(tmp_path, sty
 
 # --- kind 5: what users reported -------------------------------------------------------------
 
-def train_args(files, tmp_path, vgg16_file, *extra):
-    return ["train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "m2.pth", "--weights", vgg16_file,
+def train_args(files, tmp_path, vgg16_file, *extra, output="m2.pth"):
+    return ["train", files["style"], "--dataset", files["photos"], "-o", tmp_path / output, "--weights", vgg16_file,
             "--image-size", "32", "--batch-size", "1", "--width", "0.25", *extra]
 
 
@@ -401,10 +401,7 @@ def test_resuming_at_the_last_step_writes_the_checkpoint_s_network(files, tmp_pa
     --iterations at its step; no step is trained and the model is that network (the same as a run to that step)."""
     longer = train_args(files, tmp_path, vgg16_file, "--iterations", "4", "--checkpoint-every", "2", "--quiet")
     assert_ok(invoke(*longer))
-    shorter = ["train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "at2.pth", "--weights",
-               vgg16_file, "--image-size", "32", "--batch-size", "1", "--width", "0.25", "--iterations", "2",
-               "--checkpoint-dir", tmp_path / "short"]
-    assert_ok(invoke(*shorter, "--quiet"))
+    assert_ok(invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2", "--quiet", output="at2.pth")))
     step2 = tmp_path / "m2-checkpoints" / "step-000002.ckpt"
     taken = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2", "--resume", step2))
     assert taken.exit_code == 0, taken.output

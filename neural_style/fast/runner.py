@@ -65,9 +65,9 @@ class TrainRun:
     def model_written(self) -> bool:
         """Rank 0 writes the model unless the loss became non-finite or it was stopped before a step (a run
         resumed at its last step completes without one: the checkpoint's network is the model)."""
-        completed = self.result.stop_reason == "completed"
-        return self.rank == 0 and (completed or self.result.stop_reason != "non-finite"
-                                   and self.result.steps > self.start_step)
+        if self.rank != 0 or self.result.stop_reason == "non-finite":
+            return False
+        return self.result.stop_reason == "completed" or self.result.steps > self.start_step
 
     @property
     def last_checkpoint(self) -> Path:

@@ -47,12 +47,13 @@ def test_each_motion_is_a_small_rotation_zoom_and_shift_in_pixels(h, w):
     grid, _ = random_motion(batch(b=16, h=h, w=w), torch.Generator().manual_seed(6))
     px = (grid[..., 0] + 1) * w / 2 - 0.5  # the sampled point in input pixels (align_corners=False)
     py = (grid[..., 1] + 1) * h / 2 - 0.5
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=grid.dtype), torch.arange(w, dtype=grid.dtype), indexing="ij")
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64), indexing="ij")
+    a = torch.stack([xs.flatten(), ys.flatten(), torch.ones(h * w, dtype=torch.float64)], 1)
     for i in range(16):
         # the exact affine map of pixel coordinates: least squares on every pixel, then its residual
-        a = torch.stack([xs.flatten(), ys.flatten(), torch.ones(h * w, dtype=grid.dtype)], 1).double()
-        coef = torch.linalg.lstsq(a, torch.stack([px[i].flatten(), py[i].flatten()], 1).double()).solution
-        assert (a @ coef - torch.stack([px[i].flatten(), py[i].flatten()], 1).double()).abs().max() < 1e-3
+        sampled = torch.stack([px[i].flatten(), py[i].flatten()], 1).double()
+        coef = torch.linalg.lstsq(a, sampled).solution
+        assert (a @ coef - sampled).abs().max() < 1e-3
         m = coef[:2].T  # [[dpx/dx, dpx/dy], [dpy/dx, dpy/dy]]
         assert torch.allclose(m[0, 0], m[1, 1], atol=1e-5) and torch.allclose(m[0, 1], -m[1, 0], atol=1e-5)
         scale = torch.hypot(m[0, 0], m[1, 0]).item()

@@ -254,7 +254,7 @@ def _file(path, data: bytes):
 
 
 def _no_frames_mp4(path):
-    """An MP4 whose video stream was opened and closed without a frame (what an encoder killed at once leaves)."""
+    """An MP4 whose video stream was opened and closed without a frame (the muxer drops the empty track)."""
     import av
 
     with av.open(str(path), "w") as container:
