@@ -146,7 +146,7 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
     run = TrainRun(result, output, checkpoint_dir, dev, rank, world_size, start_step)
     with signals.deferred():  # a second Ctrl-C or SIGTERM while stopping: the model and report are written first
         if run.model_written:
-            save_model(output, trainer.net, trainer.metadata())
+            save_model(output, trainer.output_net, trainer.metadata())
         if report is not None and rank == 0:  # also when no model was written (stopped at step 0, non-finite)
             _write_report(report, settings, style, dataset, dev, world_size, result, run.model_written,
                           kept=f"wrote {output}" if run.model_written else None)
@@ -172,7 +172,7 @@ def _check_space(trainer: Trainer, output: Path, checkpoint_dir: Path) -> None:
     the model must fit on their disks: an upper bound from the network's parameter count."""
     s = trainer.settings
     model_bytes = _weight_bytes(trainer.net) + 65536
-    checkpoint_bytes = 3 * model_bytes  # the weights and Adam's two moments
+    checkpoint_bytes = (4 if s.ema_decay else 3) * model_bytes  # the weights, Adam's two moments (and their average)
     left = max(0, trainer.total_steps() - trainer.step)
     coming = math.ceil(left / s.checkpoint_every)  # every checkpoint_every steps and at the end (one of them)
     files = (coming if not s.keep_checkpoints else min(coming, s.keep_checkpoints)) + 2
@@ -202,7 +202,7 @@ def _save_after_failure(output: Path, trainer: Trainer,
     """Write the model of a run stopped by a failed checkpoint; the error saying both (one line), and
     whether the model was written."""
     try:
-        save_model(output, trainer.net, trainer.metadata())
+        save_model(output, trainer.output_net, trainer.metadata())
     except NeuralStyleError as second:
         return NeuralStyleError(f"{exc}; the model could not be written either ({second}); "
                                 f"training stopped at step {trainer.step}"), False
@@ -268,7 +268,7 @@ def _with_previews(trainer: Trainer, folder: Path,
         if sample is not None and step.iteration % every == 0:
             try:
                 write_image(folder / checkpoints.preview_name(step.iteration),
-                            apply_model(trainer.net.eval(), sample[None]))
+                            apply_model(trainer.output_net.eval(), sample[None]))
             except NeuralStyleError as exc:  # its disk is the checkpoints': the same stop, the model kept
                 raise checkpoints.CheckpointWriteError(str(exc)) from exc
     return callback

@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from ..core.device import require_memory, resolve_precision
 from ..core.features import activation_bytes
@@ -164,10 +165,18 @@ class Trainer:
         if world_size > 1:
             self.model = DistributedDataParallel(self.net, device_ids=[device.index] if device.type == "cuda" else None)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=settings.lr)
+        self.average = (AveragedModel(self.net, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay))
+                        if settings.ema_decay else None)
         self.scaler = torch.amp.GradScaler("cuda", enabled=settings.amp and device.type == "cuda")
         self.step = 0
         self.position = (0, 0)  # (epoch, batch within the epoch)
         self.skipped = set()
+
+    @property
+    def output_net(self) -> TransformerNet:
+        """The network a model file gets: the exponential moving average of the weights under
+        ``ema_decay``, else the trained network itself."""
+        return self.net if self.average is None else self.average.module
 
     # -- data order ------------------------------------------------------------------------
     @property
@@ -232,6 +241,8 @@ class Trainer:
         self.scaler.scale(terms["total"]).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if self.average is not None:
+            self.average.update_parameters(self.net)
         self.step += 1
         return {k: float(v.detach()) for k, v in terms.items()}
 
@@ -250,6 +261,7 @@ class Trainer:
                 "step": self.step, "position": list(self.position), "skipped": sorted(self.skipped),
                 "style_sha256": self.style_sha256, "world_size": self.world_size, "rng": torch.get_rng_state(),
                 "dataset_files": len(self.files),
+                "net_average": self.average.state_dict() if self.average is not None else None,
                 "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
 
     def save_checkpoint(self, path) -> Path:
@@ -268,6 +280,7 @@ class Trainer:
                 raise ValueError(f"step {step!r}, position {position!r}")
             self.net.load_state_dict(state["net"])
             self.optimizer.load_state_dict(state["optimizer"])
+            started_average = self._load_average(state.get("net_average"))
             if state["scaler"] is not None and self.scaler.is_enabled():
                 self.scaler.load_state_dict(state["scaler"])
             # Training itself draws no random numbers (the data order is seeded per epoch); the
@@ -284,8 +297,24 @@ class Trainer:
                              f"{str(exc).splitlines()[0][:80] if str(exc) else 'missing data'}): resume from "
                              "another step-*.ckpt of its folder, or start again") from exc
         self.step, self.position = step, position
-        return checkpoints.settings_changes(state, asdict(self.settings), style_sha256=self.style_sha256,
-                                            world_size=self.world_size, dataset_files=len(self.files))
+        changed = checkpoints.settings_changes(state, asdict(self.settings), style_sha256=self.style_sha256,
+                                               world_size=self.world_size, dataset_files=len(self.files))
+        if started_average and "ema_decay" not in state["config"]:  # a checkpoint of a version before the setting
+            changed.append(f"ema_decay: none -> {self.settings.ema_decay} (the average starts from the checkpoint's "
+                           "network)")
+        return changed
+
+    def _load_average(self, average: Optional[dict]) -> bool:
+        """Restore the moving average of a checkpoint; True when this run averages and the checkpoint
+        has none (the average then starts from the checkpoint's network)."""
+        if self.average is None:
+            return False
+        if average is None:
+            self.average.module.load_state_dict(self.net.state_dict())
+            self.average.n_averaged.fill_(1)  # the next step averages into it, as into any average
+            return True
+        self.average.load_state_dict(average)
+        return False
 
     def metadata(self) -> dict:
         return {"style_sha256": self.style_sha256,
