@@ -698,8 +698,28 @@ def export(model_path, output, check_image, quiet, report):
 
 
 def main(argv=None):
-    """Console-script entry point."""
-    cli.main(args=argv, prog_name="neural-style")
+    """Console-script entry point.
+
+    A torchrun worker (``WORLD_SIZE`` > 1, as :mod:`neural_style.fast.runner` reads it) ends with
+    ``os._exit`` once its output is flushed: DistributedDataParallel keeps the gloo process group alive
+    after ``destroy_process_group`` (torch 2.x), and its threads still running while the interpreter
+    and C++ statics are torn down abort the process now and then (SIGABRT, "terminate called without
+    an active exception"; pytorch/pytorch#179291), which fails the whole run after its model was written.
+    """
+    world_size = os.environ.get("WORLD_SIZE", "1")
+    if not world_size.isdigit() or int(world_size) <= 1:
+        cli.main(args=argv, prog_name="neural-style")
+        return
+    code = 0
+    try:
+        cli.main(args=argv, prog_name="neural-style")
+    except SystemExit as exc:  # what sys.exit would do with it
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        if code == 1 and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

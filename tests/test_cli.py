@@ -12,6 +12,7 @@ import errno
 import importlib.metadata
 import inspect
 import json
+import os
 import subprocess
 import sys
 import urllib.error
@@ -195,6 +196,20 @@ def test_installed_entry_point_usage_error(tmp_path):
     assert line.startswith("neural-style stylize: error: Invalid value for '--size': must be an integer >= 16, "
                            "got 'abc'")
     assert line.endswith("(see 'neural-style stylize --help')")
+
+
+@pytest.mark.parametrize("args, code, stream, text", [
+    (["--version"], 0, "stdout", f"neural-style, version {__version__}"),
+    (["stylize", "c.png", "s.png", "-o", "out.png", "--size", "abc"], 2, "stderr",
+     "neural-style stylize: error: Invalid value for '--size'"),
+])
+def test_a_torchrun_worker_keeps_its_exit_code_and_output(tmp_path, args, code, stream, text):
+    """Under WORLD_SIZE > 1 the process ends with os._exit: its code and its buffered output (a pipe) are kept."""
+    env = {**os.environ, "WORLD_SIZE": "2"}
+    done = subprocess.run([sys.executable, "-m", "neural_style", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == code, done.stderr
+    assert getattr(done, stream).startswith(text), (done.stdout, done.stderr)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -143,13 +143,13 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, *, d
                         error = NeuralStyleError(f"{error}; the report could not be written either ({third})")
                 raise error from exc
             raise
-    run = TrainRun(result, output, checkpoint_dir, dev, rank, world_size, start_step)
-    with signals.deferred():  # a second Ctrl-C or SIGTERM while stopping: the model and report are written first
-        if run.model_written:
-            save_model(output, trainer.output_net, trainer.metadata())
-        if report is not None and rank == 0:  # also when no model was written (stopped at step 0, non-finite)
-            _write_report(report, settings, style, dataset, dev, world_size, result, run.model_written,
-                          kept=f"wrote {output}" if run.model_written else None)
+        run = TrainRun(result, output, checkpoint_dir, dev, rank, world_size, start_step)
+        with signals.deferred():  # a second Ctrl-C or SIGTERM while stopping: the model and report are written first
+            if run.model_written:
+                save_model(output, trainer.output_net, trainer.metadata())
+            if report is not None and rank == 0:  # also when no model was written (stopped at step 0, non-finite)
+                _write_report(report, settings, style, dataset, dev, world_size, result, run.model_written,
+                              kept=f"wrote {output}" if run.model_written else None)
     return run
 
 
@@ -216,7 +216,8 @@ def _warn(message: str) -> None:
 
 @contextlib.contextmanager
 def _process_group(device: torch.device) -> Iterator[Tuple[torch.device, int, int]]:
-    """(device, rank, world size); under torchrun, joins the process group for the block."""
+    """(device, rank, world size); under torchrun, joins the process group for the block, and at its end
+    waits for the other processes before leaving the group (after a failure, leaves at once)."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     if world_size <= 1:
@@ -228,8 +229,11 @@ def _process_group(device: torch.device) -> Iterator[Tuple[torch.device, int, in
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
         yield device, rank, world_size
-    finally:
+    except BaseException:  # the others may be stopped or gone: no barrier
         dist.destroy_process_group()
+        raise
+    dist.barrier()  # all leave together, once rank 0 has written the model: none exits while another still works
+    dist.destroy_process_group()
 
 
 def _resume(trainer: Trainer, resume, say: Callable[[str], None], tell: Callable[[str], None]) -> None:
