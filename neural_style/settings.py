@@ -221,10 +221,11 @@ class TrainSettings:
             network's output of a randomly moved photo against its moved output; 0: none). Each step
             then runs the network on twice the batch (the photos and their moved copies). README,
             "Networks that do not flicker": 250 measured.
-        ema_decay: decay of an exponential moving average of the weights (Polyak averaging; 0: none),
-            updated after every step and written as the model instead of the last step's weights:
-            ``avg = decay * avg + (1 - decay) * w``, about ``1 / (1 - decay)`` steps averaged. With a
-            constant learning rate the last weights wander with the step's noise; their average does not.
+        ema_decay: decay of an exponential moving average of the weights (0: none), updated after every
+            step and written as the model instead of the last step's weights:
+            ``avg = decay * avg + (1 - decay) * w``, about ``1 / (1 - decay)`` steps averaged (Polyak &
+            Juditsky 1992, in its exponential form; ``torch.optim.swa_utils.AveragedModel``). With a
+            constant learning rate the last weights move with each step's noise; their average less.
             The first step's weights start it. README, "Networks that do not flicker": 0.995 measured.
     """
 
