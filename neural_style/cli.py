@@ -583,7 +583,7 @@ def _denoised_line(record) -> str:
           "output of a randomly moved photo against the moved output (0: none; 250 measured: README; each step "
           "runs the network on twice the batch).")
 @_setting(TRAIN, "--ema-decay", None, "Write the exponential moving average of the weights, about 1/(1-decay) "
-          "steps, instead of the last step's (0: off; README: 0.995 measured).", metavar="DECAY")
+          "steps, instead of the last step's (0: off; at most 0.9999; README: 0.995 measured).", metavar="DECAY")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="[<output stem>-checkpoints/ beside the output]")
 @click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Checkpoint to resume.")
