@@ -713,10 +713,8 @@ def main(argv=None):
     code = 0
     try:
         cli.main(args=argv, prog_name="neural-style")
-    except SystemExit as exc:  # what sys.exit would do with it
-        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
-        if code == 1 and not isinstance(exc.code, int):
-            print(exc.code, file=sys.stderr)
+    except SystemExit as exc:  # the commands exit with an int (or None: 0)
+        code = exc.code or 0
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -196,6 +196,7 @@ def test_installed_entry_point_usage_error(tmp_path):
     assert line.startswith("neural-style stylize: error: Invalid value for '--size': must be an integer >= 16, "
                            "got 'abc'")
     assert line.endswith("(see 'neural-style stylize --help')")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("args, code, stream, text", [
@@ -210,7 +211,6 @@ def test_a_torchrun_worker_keeps_its_exit_code_and_output(tmp_path, args, code, 
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == code, done.stderr
     assert getattr(done, stream).startswith(text), (done.stdout, done.stderr)
-    assert list(tmp_path.iterdir()) == []
 
 
 # --- options reach the API ------------------------------------------------------------------
