@@ -568,6 +568,8 @@ def _denoised_line(record) -> str:
 @_setting(TRAIN, "--tv-beta", None)
 @_setting(TRAIN, "--style-size", None, "Long side of the style image [image size].")
 @_setting(TRAIN, "--width", None, "Channel multiplier of the network (0.5: 4x smaller).")
+@_setting(TRAIN, "--antialias", None, "Anti-aliased network: blur before its stride-2 convolutions, bilinear "
+          "upsampling (less flicker on video: README).", is_flag=True)
 @_layers(TRAIN, "--content-layers", "Content")
 @_layers(TRAIN, "--style-layers", "Style")
 @_setting(TRAIN, "--model", click.Choice(["vgg16", "vgg19"]))

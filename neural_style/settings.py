@@ -214,6 +214,9 @@ class TrainSettings:
         checkpoint_every: steps between checkpoints.
         keep_checkpoints: how many ``step-*.ckpt`` files to keep, the newest (0: all); ``last.ckpt`` stays.
         width: channel multiplier of the network (0.5: 4x fewer parameters).
+        antialias: an anti-aliased network (:class:`neural_style.fast.transformer.TransformerNet`: blur
+            before its stride-2 convolutions, bilinear upsampling), whose output moves with its input
+            instead of changing texture under small motions. README, "Networks that do not flicker".
         model, weights, weights_format: the loss network, as for stylize.
         content_layers, style_layers: see :data:`LayerSpec`.
         log_every: steps between the entries of the loss history.
@@ -244,6 +247,7 @@ class TrainSettings:
     checkpoint_every: int = field(default=1000, metadata=rule(count(1)))
     keep_checkpoints: int = field(default=5, metadata=rule(count(0)))
     width: float = field(default=1.0, metadata=rule(number(0, strict=True)))
+    antialias: bool = field(default=False, metadata=rule(flag()))
     model: Optional[str] = field(default="vgg16", metadata=rule(choice(MODELS, none=True)))
     weights: Optional[str] = None
     weights_format: str = field(default="torchvision", metadata=rule(choice(WEIGHTS_FORMATS)))

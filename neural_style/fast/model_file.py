@@ -3,13 +3,15 @@
 A model file is a ``torch.save`` of one dict::
 
     {"format": "neural-style-transformer", "version": 1,
-     "config": {"width": 1.0, "residual_blocks": 5},
+     "config": {"width": 1.0, "residual_blocks": 5, "antialias": false},
      "state_dict": {name: tensor, ...},
      "metadata": {...}}
 
 ``metadata`` holds plain JSON values (style image sha256, settings, steps...) chosen by the
-caller. Files are written atomically and read with ``weights_only=True``, so a model file
-cannot run code; the state dict is loaded strictly and must match the config exactly.
+caller. Files of versions before ``antialias`` existed have no such key: they are read as
+``antialias=False`` (the network they were trained as). Files are written atomically and read
+with ``weights_only=True``, so a model file cannot run code; the state dict is loaded strictly
+and must match the config exactly.
 """
 
 import json
@@ -28,6 +30,7 @@ from .transformer import TransformerNet, parameter_count
 FORMAT = "neural-style-transformer"
 VERSION = 1
 _CONFIG_KEYS = ("width", "residual_blocks")
+_OPTIONAL_KEYS = ("antialias",)  # absent in files written before it existed
 _ADVICE = "pass a file written by `neural-style train`"
 
 
@@ -139,7 +142,7 @@ _LARGEST_MODEL_BYTES = 2**31
 
 
 def _build(path: Path, config) -> TransformerNet:
-    if not isinstance(config, dict) or set(config) != set(_CONFIG_KEYS):
+    if not isinstance(config, dict) or not set(_CONFIG_KEYS) <= set(config) <= {*_CONFIG_KEYS, *_OPTIONAL_KEYS}:
         got = sorted(map(str, config)) if isinstance(config, dict) else type(config).__name__
         raise InputError(f"model file '{path}' has an invalid config (expected keys {list(_CONFIG_KEYS)}, "
                          f"got {got}): {_ADVICE}")

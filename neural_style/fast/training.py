@@ -160,7 +160,7 @@ class Trainer:
             raise InputError("--amp is mixed precision on a GPU: drop it on the CPU")
         with torch.random.fork_rng(devices=[]):  # identical initial weights in every process,
             torch.manual_seed(settings.seed)     # without touching the caller's RNG
-            self.net = TransformerNet(width=settings.width).to(device)
+            self.net = TransformerNet(width=settings.width, antialias=settings.antialias).to(device)
         self.model = self.net
         if world_size > 1:
             self.model = DistributedDataParallel(self.net, device_ids=[device.index] if device.type == "cuda" else None)
@@ -275,6 +275,10 @@ class Trainer:
             if state["config"].get("width") != self.settings.width:
                 raise InputError(f"checkpoint '{path}' has --width {state['config'].get('width')}, "
                                  f"not {self.settings.width}: resume with the same settings")
+            if state["config"].get("antialias", False) != self.settings.antialias:  # absent: before it existed
+                said = "with" if state["config"].get("antialias", False) else "without"
+                raise InputError(f"checkpoint '{path}' is of a network trained {said} --antialias: resume "
+                                 "with the same settings")
             step, position = state["step"], tuple(state["position"])
             if not isinstance(step, int) or step < 0 or len(position) != 2:
                 raise ValueError(f"step {step!r}, position {position!r}")

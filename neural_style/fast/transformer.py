@@ -18,6 +18,11 @@ by a 3x3 convolution (no transposed convolutions, so no checkerboard artefacts),
   it), so every parameter receives a gradient.
 * ``width`` scales the channel counts (32, 64, 128 at width 1) and ``residual_blocks`` sets
   the depth (5 in the paper).
+* ``antialias=True`` (``train --antialias``): a 3x3 binomial blur before each stride-2
+  convolution and bilinear instead of nearest-neighbour upsampling, after Zhang (2019), "Making
+  Convolutional Networks Shift-Invariant Again" (ICML). Plain stride-2 convolutions alias: a
+  shift of the input by 1-3 px changes the texture of the output, not only its place, which is
+  flicker on video. The blur has no parameters, so the state dict is the same in both kinds.
 """
 
 import math
@@ -31,6 +36,8 @@ from torch import Tensor, nn
 from ..errors import InputError
 
 BASE_CHANNELS = (32, 64, 128)
+#: Zhang's "Tri-3" low-pass filter, [1, 2, 1] x [1, 2, 1] / 16.
+_BINOMIAL = (1.0, 2.0, 1.0)
 MIN_SIZE = 8  # smaller images are padded (reflection padding needs >= 5 px at the input)
 
 
@@ -55,6 +62,23 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.body(x)
+
+
+class Blur(nn.Module):
+    """The 3x3 binomial low-pass filter applied to each of ``channels`` channels, reflection-padded.
+
+    Shape: (B, channels, H, W) -> (B, channels, H, W), H and W >= 2. The kernel is a buffer that is
+    not saved (no parameters, the same state dict as without it); it follows the module's dtype and device.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        taps = torch.tensor(_BINOMIAL)
+        kernel = taps[:, None] * taps[None] / taps.sum() ** 2
+        self.register_buffer("kernel", kernel.expand(channels, 1, 3, 3).clone(), persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), self.kernel.to(x.dtype), groups=x.shape[1])
 
 
 def channels_for(width: float) -> Tuple[int, int, int]:
@@ -84,6 +108,8 @@ class TransformerNet(nn.Module):
             ``round(64 * width)`` and ``round(128 * width)`` channels (at least 1 each).
             Width 0.5 has about 4x fewer parameters than width 1.
         residual_blocks: number of residual blocks at the lowest resolution (>= 0).
+        antialias: blur before the stride-2 convolutions and upsample bilinearly (see the
+            module's docstring): outputs that move with their input instead of flickering.
 
     Shape:
         - Input: (B, 3, H, W), RGB in [0, 1], any floating dtype, any H, W >= 1. It is
@@ -95,7 +121,7 @@ class TransformerNet(nn.Module):
     alike, so an image's output does not depend on the rest of its batch.
     """
 
-    def __init__(self, width: float = 1.0, residual_blocks: int = 5):
+    def __init__(self, width: float = 1.0, residual_blocks: int = 5, antialias: bool = False):
         super().__init__()
         if (isinstance(width, bool) or not isinstance(width, numbers.Real)
                 or not math.isfinite(width) or width <= 0):
@@ -104,27 +130,33 @@ class TransformerNet(nn.Module):
                 or residual_blocks < 0:
             raise InputError(f"number of residual blocks must be an integer >= 0, expected e.g. 5, "
                              f"got {residual_blocks!r}")
+        if not isinstance(antialias, bool):
+            raise InputError(f"antialias must be True or False, expected a bool, got {antialias!r}")
         self.width = float(width)
         self.residual_blocks = int(residual_blocks)
+        self.antialias = antialias
         c1, c2, c3 = self.channels = channels_for(self.width)
+        self.blur1, self.blur2 = (Blur(c1), Blur(c2)) if antialias else (nn.Identity(), nn.Identity())
+        upsample = "bilinear" if antialias else "nearest"
         self.encoder = nn.Sequential(_conv_norm_relu(3, c1, 9), _conv_norm_relu(c1, c2, 3, stride=2),
                                      _conv_norm_relu(c2, c3, 3, stride=2))
         self.residuals = nn.Sequential(*(ResidualBlock(c3) for _ in range(self.residual_blocks)))
-        self.decoder = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(c3, c2, 3),
-                                     nn.Upsample(scale_factor=2, mode="nearest"), _conv_norm_relu(c2, c1, 3),
+        self.decoder = nn.Sequential(nn.Upsample(scale_factor=2, mode=upsample), _conv_norm_relu(c3, c2, 3),
+                                     nn.Upsample(scale_factor=2, mode=upsample), _conv_norm_relu(c2, c1, 3),
                                      _conv(c1, 3, 9, bias=True))
 
     @property
     def config(self) -> Dict[str, object]:
-        """The constructor arguments, ``{"width": float, "residual_blocks": int}``."""
-        return {"width": self.width, "residual_blocks": self.residual_blocks}
+        """The constructor arguments, ``{"width": float, "residual_blocks": int, "antialias": bool}``."""
+        return {"width": self.width, "residual_blocks": self.residual_blocks, "antialias": self.antialias}
 
     def inference_bytes(self, batch: int, height: int, width: int) -> int:
         """Peak memory, in bytes, of a no-grad forward pass: see :func:`inference_bytes`."""
         return inference_bytes(self.width, batch, height, width)
 
     def extra_repr(self) -> str:
-        return f"width={self.width}, residual_blocks={self.residual_blocks}, channels={self.channels}"
+        return (f"width={self.width}, residual_blocks={self.residual_blocks}, antialias={self.antialias}, "
+                f"channels={self.channels}")
 
     def forward(self, image: Tensor) -> Tensor:
         if not isinstance(image, Tensor):
@@ -139,14 +171,19 @@ class TransformerNet(nn.Module):
         x = image.to(next(self.parameters()).dtype) * 2 - 1
         x, (top, left) = _pad(x)
         full = self.encoder[0](x)
-        half = self.encoder[1](full)
-        y = self.residuals(self.encoder[2](half))
+        half = self.encoder[1](self.blur1(full))
+        y = self.residuals(self.encoder[2](self.blur2(half)))
         up1, conv1, up2, conv2, out = self.decoder
-        y = conv1(F.interpolate(y, size=half.shape[-2:], mode=up1.mode))
-        y = out(conv2(F.interpolate(y, size=full.shape[-2:], mode=up2.mode)))
+        y = conv1(_upsample(y, half.shape[-2:], up1.mode))
+        y = out(conv2(_upsample(y, full.shape[-2:], up2.mode)))
         if top or left or y.shape[-2:] != image.shape[-2:]:  # only for images under 8 px
             y = y[..., top:top + height, left:left + width]
         return torch.sigmoid(y).to(image.dtype)
+
+
+def _upsample(x: Tensor, size, mode: str) -> Tensor:
+    """``x`` resized to ``size`` (nearest, or bilinear with pixel-centre alignment)."""
+    return F.interpolate(x, size=size, mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
 
 
 def _pad(x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:

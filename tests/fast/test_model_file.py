@@ -81,7 +81,7 @@ def test_file_holds_the_documented_dict(saved):
     data = torch.load(path, map_location="cpu", weights_only=True)
     assert set(data) == {"format", "version", "config", "state_dict", "metadata"}
     assert data["format"] == "neural-style-transformer" and data["version"] == 1
-    assert data["config"] == {"width": 0.25, "residual_blocks": 1}
+    assert data["config"] == {"width": 0.25, "residual_blocks": 1, "antialias": False}
     assert set(data["state_dict"]) == set(model.state_dict())
 
 
@@ -103,7 +103,25 @@ def test_empty_metadata_and_other_configs(tmp_path):
     model = small_model(width=0.125, residual_blocks=0)
     path = save_model(tmp_path / "sub" / "dir" / "m.pth", model, {})
     loaded, metadata = load_model(path)
-    assert metadata == {} and loaded.config == {"width": 0.125, "residual_blocks": 0}
+    assert metadata == {} and loaded.config == {"width": 0.125, "residual_blocks": 0, "antialias": False}
+
+
+def test_antialiased_network_round_trips(tmp_path):
+    model = small_model(antialias=True)
+    loaded, _ = load_model(save_model(tmp_path / "m.pth", model, {}))
+    x = torch.rand(1, 3, 21, 30)
+    with torch.no_grad():
+        assert loaded.antialias and torch.equal(loaded(x), model(x))
+
+
+def test_a_file_written_before_antialias_existed_loads_as_the_plain_network(tmp_path):
+    model = small_model()
+    path = tmp_path / "old.pth"
+    torch.save(payload(model, config={"width": 0.25, "residual_blocks": 1}), path)
+    loaded, _ = load_model(path)
+    x = torch.rand(1, 3, 21, 30)
+    with torch.no_grad():
+        assert not loaded.antialias and torch.equal(loaded(x), model(x))
 
 
 def test_model_in_training_mode_is_saved_and_loaded_in_eval_mode(tmp_path):
@@ -282,6 +300,7 @@ def test_incomplete_file(tmp_path, key):
 @pytest.mark.parametrize("config, fragment", [
     ({"width": 0.25}, "invalid config"),
     ({"width": 0.25, "residual_blocks": 1, "extra": 1}, "invalid config"),
+    ({"width": 0.25, "residual_blocks": 1, "antialias": "yes"}, "antialias must be True or False"),
     ({"width": -1.0, "residual_blocks": 1}, "width"),
     ({"width": 0.25, "residual_blocks": -2}, "residual blocks"),
     ([0.25, 1], "invalid config"),

@@ -201,18 +201,19 @@ def test_sigkill_during_training_leaves_every_checkpoint_whole(photos, style_fil
     assert load_model(tmp_path / "resumed.pth")[1]["steps"] == last + 1
 
 
-def _tiny_model(tmp_path):
+def _tiny_model(tmp_path, antialias=False):
     from neural_style.fast.model_file import save_model
     from neural_style.fast.transformer import TransformerNet
 
     torch.manual_seed(0)
     path = tmp_path / "tiny.pth"
-    save_model(path, TransformerNet(width=0.25), {"steps": 0})
+    save_model(path, TransformerNet(width=0.25, antialias=antialias), {"steps": 0})
     return path
 
 
-def test_export_pt2_round_trip_with_dynamic_sizes(tmp_path):
-    model = _tiny_model(tmp_path)
+@pytest.mark.parametrize("antialias", [False, True])
+def test_export_pt2_round_trip_with_dynamic_sizes(tmp_path, antialias):
+    model = _tiny_model(tmp_path, antialias)
     out = tmp_path / "tiny.pt2"
     result = invoke("export", model, "-o", out)
     assert_ok(result)
@@ -234,10 +235,11 @@ def test_export_to_an_upper_case_extension_prints_no_torch_log_line(tmp_path, ca
     assert "Unable to load" not in capfd.readouterr().err
 
 
-def test_export_onnx(tmp_path):
+@pytest.mark.parametrize("antialias", [False, True])
+def test_export_onnx(tmp_path, antialias):
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
-    model = _tiny_model(tmp_path)
+    model = _tiny_model(tmp_path, antialias)
     out = tmp_path / "tiny.onnx"
     result = invoke("export", model, "-o", out)
     assert_ok(result)
