@@ -94,18 +94,23 @@ def test_training_with_the_temporal_term_reports_it_and_resumes_exactly(photos, 
         assert torch.equal(a, b), name
 
 
-def test_the_temporal_term_lowers_the_network_s_temporal_loss(photos, style_file, vgg16_file):  # noqa: F811
+@pytest.mark.parametrize("antialias", [False, True])
+def test_the_temporal_term_lowers_the_network_s_temporal_loss(photos, style_file, vgg16_file, antialias):  # noqa: F811
     """The same short training with and without the term: with it, moved photos give moved outputs more
-    closely (measured on motions the training did not draw)."""
-    def temporal_of(trainer):
-        x = torch.stack([trainer.next_batch() for _ in range(2)]).flatten(0, 1)
-        grid, mask = random_motion(x, torch.Generator().manual_seed(999))
-        with torch.no_grad():
-            return temporal_loss(trainer.net(move(x, grid)), trainer.net(x), grid, mask).item()
+    closely (measured on motions the training did not draw; 0.09-0.19x here at 1 and 2 threads, both networks)."""
+    def temporal_of(trainer):  # the 8 photos, 4 motions each
+        x = torch.stack([trainer.next_batch() for _ in range(4)]).flatten(0, 1)
+        losses = []
+        for seed in range(4):
+            grid, mask = random_motion(x, torch.Generator().manual_seed(999 + seed))
+            with torch.no_grad():
+                losses.append(temporal_loss(trainer.net(move(x, grid)), trainer.net(x), grid, mask).item())
+        return sum(losses) / len(losses)
 
     losses = {}
-    for weight in (0.0, 200.0):
-        trainer = Trainer(style_file, photos, config(weights=str(vgg16_file), iterations=40, temporal_weight=weight))
+    for weight in (0.0, 1000.0):
+        trainer = Trainer(style_file, photos, config(weights=str(vgg16_file), iterations=40, temporal_weight=weight,
+                                                     antialias=antialias))
         train(trainer)
         losses[weight] = temporal_of(trainer)
-    assert losses[200.0] < 0.7 * losses[0.0], losses
+    assert losses[1000.0] < 0.5 * losses[0.0], losses
