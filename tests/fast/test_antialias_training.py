@@ -1,5 +1,6 @@
 """train --antialias: the anti-aliased network is trained, written, and resumed only as such."""
 
+import pytest
 import torch
 
 from neural_style.errors import InputError
@@ -27,19 +28,11 @@ def test_resume_refuses_a_checkpoint_of_the_other_kind(photos, style_file, vgg16
     plain.train_step()
     plain.save_checkpoint(tmp_path / "plain.ckpt")
     antialiased = Trainer(style_file, photos, config(weights=str(vgg16_file), antialias=True))
-    try:
+    with pytest.raises(InputError, match="trained without --antialias: resume with the same settings"):
         antialiased.load_checkpoint(tmp_path / "plain.ckpt")
-    except InputError as exc:
-        assert "trained without --antialias: resume with the same settings" in str(exc)
-    else:
-        raise AssertionError("a plain network's checkpoint was loaded into an anti-aliased one")
     antialiased.save_checkpoint(tmp_path / "aa.ckpt")
-    try:
+    with pytest.raises(InputError, match="trained with --antialias: resume with the same settings"):
         plain.load_checkpoint(tmp_path / "aa.ckpt")
-    except InputError as exc:
-        assert "trained with --antialias" in str(exc)
-    else:
-        raise AssertionError("an anti-aliased network's checkpoint was loaded into a plain one")
 
 
 def test_a_checkpoint_written_before_the_setting_existed_resumes_a_plain_network(
