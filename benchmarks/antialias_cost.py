@@ -1,5 +1,7 @@
-"""The cost of train --antialias at transfer time: seconds per forward pass of the plain and the
-anti-aliased transform network (same weights), interleaved in one process, and their ratio.
+"""The cost of train --antialias at transfer time, as a ratio to the plain network's.
+
+Seconds per forward pass of the plain and the anti-aliased transform network (same weights),
+interleaved in one process, and their ratio.
 
     python benchmarks/antialias_cost.py --size 720x1280 --rounds 5
 """

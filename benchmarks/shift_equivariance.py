@@ -1,6 +1,7 @@
-"""How much a fast style network's output changes, beyond moving, when its input moves: the mean squared
-difference between f(T x) and T f(x) (the moved output) for integer shifts of 1, 2, 3 and 4 px and for the
-random small motions of train --temporal-weight, on photos of ../shared/train/photos (128 px crops).
+"""How much a fast style network's output changes, beyond moving, when its input moves.
+
+The mean squared difference between f(T x) and T f(x) (the moved output) for integer shifts of 1, 2, 3 and
+4 px and for the random small motions of train --temporal-weight, on photos of ../shared/train/photos.
 
 A network that follows its input exactly scores 0. Stride-2 convolutions alias, so a plain network
 changes its texture under shifts that are not a multiple of 4 px (its two stride-2 stages); the
@@ -49,9 +50,11 @@ def shift_change(net, x: torch.Tensor, shift: int, margin: int = 8) -> float:
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("models", nargs="+", type=Path)
-    p.add_argument("--photos", type=int, default=16)
-    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--photos", type=int, default=16, help="how many photos of ../shared/train/photos")
+    p.add_argument("--size", type=int, default=128, help="side of the square crops in px (at least 32)")
     args = p.parse_args()
+    if args.size < 32 or args.photos < 1:
+        p.error(f"expected --size >= 32 and --photos >= 1, got {args.size} and {args.photos}")
     x = photos(args.photos, args.size)
     print(f"{args.photos} photos, {args.size} px; mean squared change of the output beyond moving it")
     print(f"{'model':40} {'1 px':>8} {'2 px':>8} {'3 px':>8} {'4 px':>8} {'motions':>8} {'texture':>8}")

@@ -275,8 +275,11 @@ class Trainer:
             if state["config"].get("width") != self.settings.width:
                 raise InputError(f"checkpoint '{path}' has --width {state['config'].get('width')}, "
                                  f"not {self.settings.width}: resume with the same settings")
-            if state["config"].get("antialias", False) != self.settings.antialias:  # absent: before it existed
-                said = "with" if state["config"].get("antialias", False) else "without"
+            antialias = state["config"].get("antialias", False)  # absent: written before it existed
+            if not isinstance(antialias, bool):
+                raise ValueError(f"antialias {antialias!r}")
+            if antialias != self.settings.antialias:
+                said = "with" if antialias else "without"
                 raise InputError(f"checkpoint '{path}' is of a network trained {said} --antialias: resume "
                                  "with the same settings")
             step, position = state["step"], tuple(state["position"])

@@ -47,6 +47,18 @@ def test_a_checkpoint_written_before_the_setting_existed_resumes_a_plain_network
     assert again.step == 1 and not again.net.antialias
 
 
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_a_checkpoint_with_a_damaged_setting_is_called_damaged(photos, style_file, vgg16_file, tmp_path,  # noqa: F811
+                                                                value):
+    trainer = Trainer(style_file, photos, config(weights=str(vgg16_file), antialias=True))
+    state = trainer.state()
+    state["config"]["antialias"] = value
+    checkpoints.write_checkpoint(tmp_path / "bad.ckpt", state)
+    with pytest.raises(InputError, match=r"bad.ckpt' is damaged \(ValueError: antialias"):
+        Trainer(style_file, photos, config(weights=str(vgg16_file), antialias=True)).load_checkpoint(
+            tmp_path / "bad.ckpt")
+
+
 def test_cli_resume_of_the_other_kind_is_one_line(photos, style_file, vgg16_file, tmp_path):  # noqa: F811
     common = ["--dataset", photos, "--image-size", "32", "--batch-size", "2", "--width", "0.25",
               "--weights", vgg16_file, "-q"]
