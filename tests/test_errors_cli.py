@@ -314,6 +314,7 @@ def test_transfer_folder_with_a_corrupt_file_processes_the_rest_and_reports_it(b
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
     report = json.loads((tmp_path / "r.json").read_text())
     assert [Path(r["input"]).name for r in report["files"]] == ["a.png", "c.png"]
+    assert report["network"] == {"width": 0.25, "residual_blocks": 5, "antialias": False}
     assert all(r["frames"] == 1 and r["seconds"] > 0 for r in report["files"])
     assert [Path(f["input"]).name for f in report["failures"]] == ["b.jpg"] and report["failures"][0]["error"]
     assert report["stop_reason"] == "completed" and report["unprocessed"] == []
@@ -1002,6 +1003,7 @@ def test_export_writes_a_report(files, tmp_path):
     assert_ok(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--report", tmp_path / "e.json", "--quiet"))
     report = json.loads((tmp_path / "e.json").read_text())
     assert report["command"] == "export" and report["format"] == "pt2" and report["max_abs_diff"] < 1e-3
+    assert report["network"] == {"width": 0.25, "residual_blocks": 5, "antialias": False}
     assert_error(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--report", tmp_path / "m.pt2"), 2,
                  "is also the export")
 

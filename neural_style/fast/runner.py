@@ -355,7 +355,8 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         batch.records.append({"input": str(src), "output": str(dst), "frames": frames,
                               "seconds": time.perf_counter() - started})
     if report is not None:
-        write_report(report, {"command": "transfer", "model": str(model), "settings": asdict(settings),
+        write_report(report, {"command": "transfer", "model": str(model), "network": net.config,
+                              "settings": asdict(settings),
                               "files": batch.records, "failures": batch.failures,
                               "unprocessed": batch.unprocessed, "stop_reason": batch.stop_reason},
                      kept=f"wrote {len(batch.records)} stylised file(s)" if batch.records else None)
@@ -386,6 +387,7 @@ def export(model, output, *, check_image=None, report=None) -> dict:
     sample = to_tensor(check_image, what="check image") if check_image else None
     result = export_model(net, output, sample=sample)
     if report is not None:
-        write_report(report, {"command": "export", "model": model, "check_image": check_image, **result},
+        write_report(report, {"command": "export", "model": model, "network": net.config, "check_image": check_image,
+                              **result},
                      kept=f"wrote {output}")
     return result
