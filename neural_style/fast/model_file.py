@@ -144,7 +144,8 @@ _LARGEST_MODEL_BYTES = 2**31
 def _build(path: Path, config) -> TransformerNet:
     if not isinstance(config, dict) or not set(_CONFIG_KEYS) <= set(config) <= {*_CONFIG_KEYS, *_OPTIONAL_KEYS}:
         got = sorted(map(str, config)) if isinstance(config, dict) else type(config).__name__
-        raise InputError(f"model file '{path}' has an invalid config (expected keys {list(_CONFIG_KEYS)}, "
+        raise InputError(f"model file '{path}' has an invalid config (expected keys {list(_CONFIG_KEYS)} and "
+                         f"optionally {list(_OPTIONAL_KEYS)}, "
                          f"got {got}): {_ADVICE}")
     try:
         need = 4 * parameter_count(float(config["width"]), int(config["residual_blocks"]))
