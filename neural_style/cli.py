@@ -674,7 +674,9 @@ def transfer(model_path, inputs, output, quiet, report, **options):
     _batch_outcome(total, len(batch.records), batch.failures, batch.unprocessed, report,
                    interrupted=batch.stop_reason == "interrupted")
     if not quiet:
-        _echo(f"wrote {len(batch.records)} file(s) to {output}")
+        count = len(batch.records)
+        _echo(f"wrote {output}" if count == 1 and Path(output) == Path(batch.records[0]["output"])
+              else f"wrote {count} file{'' if count == 1 else 's'} to {output}")
 
 
 @cli.command()

@@ -1090,3 +1090,12 @@ def test_resuming_on_another_dataset_is_said(files, tmp_path, vgg16_file):
     result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "4", "--resume",
                                 tmp_path / "m2-checkpoints" / "last.ckpt"))
     assert result.exit_code == 0 and "dataset: 2 -> 3 files (another data order)" in result.stderr
+
+
+def test_transfer_says_what_it_wrote_in_words_that_fit_the_count(files, tmp_path):
+    one = invoke("transfer", files["model"], files["content"], "-o", tmp_path / "t.png")
+    assert_ok(one)
+    assert one.stderr.strip().splitlines()[-1] == f"wrote {tmp_path / 't.png'}"
+    many = invoke("transfer", files["model"], files["photos"], "-o", tmp_path / "out")
+    assert_ok(many)
+    assert many.stderr.strip().splitlines()[-1] == f"wrote 2 files to {tmp_path / 'out'}"

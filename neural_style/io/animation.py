@@ -15,7 +15,7 @@ from PIL import Image, ImageSequence
 
 from ..errors import InputError
 from . import images
-from .video import VIDEO_CODECS, VideoClip, require_av, timestamps_from_durations, write_video
+from .video import VIDEO_CODECS, VideoClip, quantise_durations, require_av, timestamps_from_durations, write_video
 
 ANIMATION_EXTENSIONS = (".gif", ".webp", ".png") + tuple(VIDEO_CODECS)
 
@@ -124,17 +124,19 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
 
 
 def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str) -> None:
-    """Frames as a GIF, an animated WebP (lossy, quality 95) or an APNG with ``timing``'s durations and
-    loop count; written with Pillow in one call, so a failure leaves no writer behind to fail again."""
+    """Frames as a GIF, an animated WebP (lossy, quality 95) or an APNG with ``timing``'s durations (a
+    GIF's in its 10 ms unit, :func:`~neural_style.io.video.quantise_durations`) and loop count; written with
+    Pillow in one call, so a failure leaves no writer behind to fail again."""
     frames = [Image.fromarray(array) for array in arrays]
     options = {"quality": 95} if extension == ".webp" else {}
     if extension != ".gif":  # WebP and APNG count every play (0: forever); one play is 1
         options["loop"] = 1 if timing.loop is None else timing.loop + 1 if timing.loop else 0
     elif timing.loop is not None:  # None: no loop setting (a GIF without NETSCAPE extension plays once)
         options["loop"] = timing.loop
+    # GIF counts in 10 ms (Pillow truncates): round where each frame ends, so the total keeps the length
+    durations = quantise_durations(timing.durations, 10) if extension == ".gif" else list(timing.durations)
     fmt = {".gif": "GIF", ".webp": "WEBP", ".png": "PNG"}[extension]
-    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:], duration=list(timing.durations),
-                   **options)
+    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:], duration=durations, **options)
 
 
 def read_frames(path) -> Tuple[List[np.ndarray], Timing]:

@@ -78,10 +78,29 @@ class VideoClip:
 
 
 def durations_from_timestamps(timestamps: Sequence[float], fps: float, last: Optional[float] = None) -> List[int]:
-    """Per-frame durations in milliseconds (at least 1): the gaps between timestamps, the last ``last``
-    seconds (None: 1/fps)."""
+    """Per-frame durations in milliseconds: the gaps between timestamps, the last ``last`` seconds
+    (None: 1/fps), rounded as :func:`quantise_durations` rounds them (30 fps: 33, 34, 33 ms, which add up
+    to the clip's length, not 33 ms each)."""
     gaps = [b - a for a, b in zip(timestamps, timestamps[1:])] + [_last_duration(fps, last)]
-    return [max(1, round(1000 * gap)) for gap in gaps]
+    return quantise_durations([1000 * gap for gap in gaps], 1)
+
+
+def quantise_durations(durations_ms: Sequence[float], step_ms: int) -> List[int]:
+    """Frame durations as whole multiples of a file format's time unit (1 ms; GIF: 10 ms), rounding the
+    time where each frame ends rather than each duration, so the total stays within half a unit of the
+    true length (a GIF of 30 fps: 30, 40, 30 ms, not 30 ms each, which plays 10% fast).
+
+    Args:
+        durations_ms: each frame's duration in milliseconds, >= 0.
+        step_ms: the unit, in milliseconds, > 0.
+
+    Returns:
+        One duration per frame in milliseconds, a multiple of ``step_ms`` and at least ``step_ms`` (a
+        frame shorter than half a unit gets one unit; the frames after it keep their own ends).
+    """
+    ends = np.round(np.cumsum(np.asarray(durations_ms, dtype=np.float64)) / step_ms)
+    starts = np.concatenate([[0.0], ends[:-1]])
+    return [step_ms * max(1, int(end - start)) for start, end in zip(starts, ends)]
 
 
 def _last_duration(fps: float, recorded: Optional[float]) -> float:
@@ -105,10 +124,14 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
         A :class:`VideoClip`.
 
     Raises:
-        InputError: PyAV missing, an unreadable or damaged file, no video stream, or no frames.
+        InputError: PyAV missing, a missing, unreadable or damaged file, no video stream, or no frames.
     """
     av = require_av(f"reading '{path}'")
     path = Path(path)
+    if not path.exists():
+        raise InputError(f"video '{path}' does not exist: check the path")
+    if path.is_dir():
+        raise InputError(f"video '{path}' is a directory: give the path of a video file")
     frames: List[np.ndarray] = []
     times: List[float] = []
     last = None
@@ -294,4 +317,7 @@ class _AudioCarrier:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:100]
+    """An exception's message in one line, without the "[Errno N]" of an OSError or a PyAV error (FFmpeg's
+    error codes mean nothing to a user; both keep the text alone in ``strerror``)."""
+    text = getattr(exc, "strerror", None) or str(exc)
+    return (text.splitlines() or [type(exc).__name__])[0][:100]

@@ -19,10 +19,11 @@ from PIL import Image
 from ..core.device import out_of_memory_errors, peak_memory
 from ..core.optimize import Step
 from ..errors import InputError
-from ..io.animation import check_animation_path, write_animation
+from ..io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
 from ..io.disk import image_file_bytes, require_space
 from ..io.images import (
     IMAGE_EXTENSIONS,
+    OUTPUT_EXTENSIONS,
     ImageData,
     check_output_path,
     image_shape,
@@ -139,6 +140,7 @@ def _frame(frame: torch.Tensor, size) -> np.ndarray:
 def _check_paths(content, styles: List, output: Path, settings: StylizeSettings, outputs: StylizeOutputs,
                  total: int) -> None:
     """Every file the run will write, before any work: none may be an input or unwritable."""
+    _check_still_content(content, output)
     inputs = [p for p in [content, *styles, settings.init, settings.weights]
               if isinstance(p, (str, Path)) and p not in ("content", "random", "torchvision")]
     check_output_path(output, inputs=inputs)
@@ -155,6 +157,20 @@ def _check_paths(content, styles: List, output: Path, settings: StylizeSettings,
             check_output_path(intermediate_path(output, iteration), inputs=inputs, what="intermediate output",
                               outputs={outputs.animation: "animation"} if outputs.animation else None)
     _check_space(content, output, settings, outputs, total)
+
+
+def _check_still_content(content, output: Path) -> None:
+    """A missing content, or one frame of an animation or video asked for as a clip (``-o out.gif`` or a
+    video), is named before the output's extension is judged: a GIF output is for clips only."""
+    if not isinstance(content, (str, os.PathLike)):
+        return
+    content = Path(content)
+    if not content.exists():
+        raise InputError(f"content '{content}' does not exist: check the path")
+    clip_only = output.suffix.lower() in set(ANIMATION_EXTENSIONS) - set(OUTPUT_EXTENSIONS)
+    if clip_only and content.suffix.lower() in ANIMATION_EXTENSIONS:
+        raise InputError(f"content '{content}' holds 1 frame: there is no motion to keep coherent; stylize it "
+                         f"as an image (-o {output.with_suffix('.png').name})")
 
 
 def _check_space(content, output: Path, settings: StylizeSettings, outputs: StylizeOutputs, total: int) -> None:

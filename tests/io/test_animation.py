@@ -143,6 +143,18 @@ def test_a_video_made_of_an_animation_keeps_every_duration(tmp_path, tensor_fram
     assert clip.durations_ms == [100, 200, 300]
 
 
+@pytest.mark.parametrize("ext", [".gif", ".webp", ".png"])
+def test_a_30_fps_clip_keeps_its_length_in_every_animated_format(tmp_path, ext):
+    from neural_style.io.animation import Timing, read_frames
+    from neural_style.io.video import durations_from_timestamps
+
+    # distinct frames (identical neighbours are merged by Pillow), 30 fps: 33/34 ms, GIF's unit is 10 ms
+    frames = [np.full((8, 8, 3), 8 * i, np.uint8) for i in range(30)]
+    timing = Timing(tuple(durations_from_timestamps([i / 30 for i in range(30)], 30)), 0)
+    durations = read_frames(write_animation(tmp_path / f"a{ext}", frames, timing=timing))[1].durations
+    assert len(durations) == 30 and sum(durations) == 1000  # 900 ms when GIF cut each 33 ms to 30
+
+
 def test_timing_must_match_the_frames(tmp_path, tensor_frames):
     from neural_style.io.animation import Timing
 

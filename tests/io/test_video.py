@@ -11,6 +11,7 @@ av = pytest.importorskip("av")
 
 from neural_style.io.video import (  # noqa: E402  (needs av)
     durations_from_timestamps,
+    quantise_durations,
     read_video,
     timestamps_from_durations,
     write_video,
@@ -115,6 +116,14 @@ def test_damaged_files_are_one_line(tmp_path, content, message):
     with pytest.raises(InputError, match=message) as excinfo:
         read_video(path)
     assert "\n" not in str(excinfo.value) and "bad.mp4" in str(excinfo.value)
+    assert "Errno" not in str(excinfo.value)  # FFmpeg's error codes mean nothing to a user
+
+
+def test_a_missing_video_is_named_as_missing(tmp_path):
+    with pytest.raises(InputError, match="video '.*gone.mp4' does not exist: check the path"):
+        read_video(tmp_path / "gone.mp4")
+    with pytest.raises(InputError, match="is a directory"):
+        read_video(tmp_path)
 
 
 def test_a_file_without_video_or_frames_is_one_line(tmp_path):
@@ -143,6 +152,14 @@ def test_durations_and_timestamps_convert():
     assert durations_from_timestamps([0, 0.1, 0.3], 10) == [100, 200, 100]
     assert durations_from_timestamps([0, 0.1, 0.3], 10, 0.3) == [100, 200, 300]
     assert timestamps_from_durations([100, 200, 100]) == [0.0, 0.1, 0.3]
+
+
+def test_durations_round_where_frames_end_so_the_length_is_kept():
+    thirty = durations_from_timestamps([i / 30 for i in range(30)], 30)
+    assert thirty[:3] == [33, 34, 33] and sum(thirty) == 1000  # rounding each gap would give 33 x 30 = 990
+    assert quantise_durations(thirty, 10)[:3] == [30, 40, 30] and sum(quantise_durations(thirty, 10)) == 1000
+    assert quantise_durations([100, 200, 300], 10) == [100, 200, 300]
+    assert quantise_durations([2, 2, 50], 10) == [10, 10, 50]  # a frame under half a unit still gets one
 
 
 @pytest.mark.skipif(not BUNNY.is_file(), reason="needs ../shared/video/bigbuckbunny.mp4")

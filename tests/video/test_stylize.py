@@ -301,6 +301,17 @@ def test_bad_clips_are_one_line_and_nothing_is_written(tmp_path, style, vgg16_fi
     assert clip.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [clip.name, style.name]
 
 
+@pytest.mark.parametrize("output", ["out.gif", "out.mp4"])
+def test_a_missing_or_one_frame_animation_is_named_before_the_output_s_extension(tmp_path, style, output):
+    one = tmp_path / "one.gif"
+    Image.new("RGB", (16, 16), "red").save(one)
+    assert_error(invoke("stylize", one, style, "-o", tmp_path / output), 2,
+                 "content '", "one.gif' holds 1 frame: there is no motion to keep coherent", "(-o out.png)")
+    assert_error(invoke("stylize", tmp_path / "gone.gif", style, "-o", tmp_path / output), 2,
+                 "gone.gif' does not exist: check the path")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["one.gif", style.name])
+
+
 def test_frames_of_two_sizes_are_refused(tmp_path, monkeypatch):
     from neural_style.io.video import VideoClip
 
