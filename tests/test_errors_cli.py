@@ -315,6 +315,7 @@ def test_transfer_folder_with_a_corrupt_file_processes_the_rest_and_reports_it(b
     report = json.loads((tmp_path / "r.json").read_text())
     assert [Path(r["input"]).name for r in report["files"]] == ["a.png", "c.png"]
     assert report["network"] == {"width": 0.25, "residual_blocks": 5, "antialias": False}
+    assert report["trained"] == {"steps": 0} and report["device"] == "cpu"  # the model file's record; not "auto"
     assert all(r["frames"] == 1 and r["seconds"] > 0 for r in report["files"])
     assert [Path(f["input"]).name for f in report["failures"]] == ["b.jpg"] and report["failures"][0]["error"]
     assert report["stop_reason"] == "completed" and report["unprocessed"] == []

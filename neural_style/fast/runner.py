@@ -316,8 +316,9 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         inputs: image, video or folder paths.
         output: the output file for one input, else a folder (a path ending in a separator is a folder).
         settings: a :class:`~neural_style.settings.TransferSettings`; ``**overrides`` change its fields.
-        report: write the settings, the files written, failures and unprocessed inputs as JSON here
-            (in every case, interrupted or not).
+        report: write the settings, the device used, the network's settings and training record (the
+            model file's metadata: style, training settings such as the temporal weight, steps), the files
+            written, failures and unprocessed inputs as JSON here (in every case, interrupted or not).
         on_frame: called with (file index from 0, number of files, frames done, frames in the file).
         on_failure: called with (input, one-line message) for each file that failed.
 
@@ -331,7 +332,8 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
     pairs = plan_transfer([Path(p) for p in inputs], output, protected=[model])
     if report is not None:
         check_output_path(report, inputs=[model, *(src for src, _ in pairs)], extensions=(".json",), what="report")
-    net, _ = load_model(model, device=resolve_device(settings.device))
+    device = resolve_device(settings.device)
+    net, trained = load_model(model, device=device)
     batch = TransferBatch()
     for index, (src, dst) in enumerate(pairs):
         started = time.perf_counter()
@@ -356,7 +358,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
                               "seconds": time.perf_counter() - started})
     if report is not None:
         write_report(report, {"command": "transfer", "model": str(model), "network": net.config,
-                              "settings": asdict(settings),
+                              "trained": trained, "device": str(device), "settings": asdict(settings),
                               "files": batch.records, "failures": batch.failures,
                               "unprocessed": batch.unprocessed, "stop_reason": batch.stop_reason},
                      kept=f"wrote {len(batch.records)} stylised file(s)" if batch.records else None)
