@@ -166,7 +166,7 @@ def _check_still_content(content, output: Path) -> None:
         return
     content = Path(content)
     if not content.exists():
-        raise InputError(f"content '{content}' does not exist: check the path")
+        raise InputError(f"content image '{content}' does not exist: check the path")
     clip_only = output.suffix.lower() in set(ANIMATION_EXTENSIONS) - set(OUTPUT_EXTENSIONS)
     if clip_only and content.suffix.lower() in ANIMATION_EXTENSIONS:
         raise InputError(f"content '{content}' holds 1 frame: there is no motion to keep coherent; stylize it "
