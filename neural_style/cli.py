@@ -582,8 +582,8 @@ def _denoised_line(record) -> str:
 @_setting(TRAIN, "--keep-checkpoints", None, "Keep the newest N step-*.ckpt files (0: all); last.ckpt always stays.",
           metavar="N")
 @_setting(TRAIN, "--temporal-weight", None, "Weight of a temporal stability term against flicker in videos: the "
-          "output of a randomly moved photo against the moved output (0: none; 250 measured: README; each step "
-          "runs the network on twice the batch).")
+          "output of a randomly moved photo against the moved output (0: none; measured in README: 400 with "
+          "--antialias, 250 without; each step runs the network on twice the batch).")
 @_setting(TRAIN, "--ema-decay", None, "Write the exponential moving average of the weights, about 1/(1-decay) "
           "steps, instead of the last step's (0: off; at most 0.9999; README: 0.995 measured).", metavar="DECAY")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
