@@ -675,7 +675,7 @@ def transfer(model_path, inputs, output, quiet, report, **options):
                    interrupted=batch.stop_reason == "interrupted")
     if not quiet:
         count = len(batch.records)
-        _echo(f"wrote {output}" if count == 1 and Path(output) == Path(batch.records[0]["output"])
+        _echo(f"wrote {output}" if count == 1 and batch.written[0][1] == Path(output)
               else f"wrote {count} file{'' if count == 1 else 's'} to {output}")
 
 

@@ -174,12 +174,22 @@ def source_bit_depth(source) -> int:
     return 8
 
 
-def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] = None) -> ImageData:
-    label = f"{what} '{path}'"
+def require_file(path: Path, label: str, kind: str = "an image file") -> None:
+    """Refuse a ``path`` that does not exist or is a directory, naming it by ``label`` (e.g.
+    "content image 'a.png'") and saying what to give instead (``kind``, e.g. "a video file").
+
+    Raises:
+        InputError: one line, as above.
+    """
     if not path.exists():
         raise InputError(f"{label} does not exist: check the path")
     if path.is_dir():
-        raise InputError(f"{label} is a directory: give the path of an image file")
+        raise InputError(f"{label} is a directory: give the path of {kind}")
+
+
+def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] = None) -> ImageData:
+    label = f"{what} '{path}'"
+    require_file(path, label)
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -128,10 +128,7 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
     """
     av = require_av(f"reading '{path}'")
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"video '{path}' does not exist: check the path")
-    if path.is_dir():
-        raise InputError(f"video '{path}' is a directory: give the path of a video file")
+    images.require_file(path, f"video '{path}'", "a video file")
     frames: List[np.ndarray] = []
     times: List[float] = []
     last = None

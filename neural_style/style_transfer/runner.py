@@ -30,6 +30,7 @@ from ..io.images import (
     is_grey,
     long_side_shape,
     read_image,
+    require_file,
     resize_to,
     source_bit_depth,
     to_grey,
@@ -165,8 +166,7 @@ def _check_still_content(content, output: Path) -> None:
     if not isinstance(content, (str, os.PathLike)):
         return
     content = Path(content)
-    if not content.exists():
-        raise InputError(f"content image '{content}' does not exist: check the path")
+    require_file(content, f"content image '{content}'")
     clip_only = output.suffix.lower() in set(ANIMATION_EXTENSIONS) - set(OUTPUT_EXTENSIONS)
     if clip_only and content.suffix.lower() in ANIMATION_EXTENSIONS:
         raise InputError(f"content '{content}' holds 1 frame: there is no motion to keep coherent; stylize it "
