@@ -145,9 +145,17 @@ def _one_line(message: str) -> str:
     return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
-def _echo(message: str) -> None:
-    """Every line the commands print (on stderr: stdout is left for data), as :func:`_one_line`."""
-    click.echo(_one_line(message), err=True)
+def _flag(name: str) -> str:
+    """The option of a setting named in a library message (:func:`neural_style.errors.setting`)."""
+    return "--" + name.replace("_", "-")
+
+
+def _echo(message) -> None:
+    """Every line the commands print (on stderr: stdout is left for data), as :func:`_one_line`, the
+    settings a library message names spelled as options (``tv_beta`` -> ``--tv-beta``)."""
+    from .errors import spelled
+
+    click.echo(_one_line(spelled(message, _flag)), err=True)
 
 
 def _one_line_warnings():
@@ -156,7 +164,9 @@ def _one_line_warnings():
     seen = set()
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
-        text = (str(message).strip().splitlines() or [category.__name__])[0]
+        from .errors import spelled
+
+        text = (spelled(message, _flag).strip().splitlines() or [category.__name__])[0]
         text = text if len(text) <= 400 else text[:400].rsplit(" ", 1)[0] + " ..."  # a path may be long
         if text not in seen:
             seen.add(text)

@@ -4,13 +4,59 @@ Every error a user can cause is a :class:`NeuralStyleError` whose message is one
 line naming the problem and what to do about it. The command line prints that
 line and exits with :attr:`NeuralStyleError.exit_code` (2 for usage errors, 1
 for runtime errors); Python callers catch the classes below.
+
+A message names a setting with :func:`setting`, never with a command-line flag: read from
+Python it says ``tv_beta``; the command line renders the same message with ``--tv-beta``
+(:func:`spelled`), so each interface names settings as its user spells them.
 """
+
+import re
+from typing import Callable, Optional
+
+#: Brackets a setting's name inside a message (ASCII unit separator: not typed in messages or options).
+_MARK = "\x1f"
+_NAMED = re.compile(_MARK + r"([A-Za-z_][A-Za-z0-9_]*)" + _MARK)
+
+
+def setting(name: str) -> str:
+    """A setting named in a message: ``f"raise {setting('tv_beta')}"`` reads ``raise tv_beta`` from
+    Python and ``raise --tv-beta`` on the command line (:func:`spelled`).
+
+    Args:
+        name: the field of a settings dataclass or keyword argument (``"tv_beta"``).
+    """
+    return f"{_MARK}{name}{_MARK}"
+
+
+def spelled(message, spell: Optional[Callable[[str], str]] = None) -> str:
+    """``message`` (a str, a :class:`Message`, an exception or a warning) with every :func:`setting`
+    in it written by ``spell`` (default: the Python name itself)."""
+    if isinstance(message, BaseException):
+        message = message.args[0] if len(message.args) == 1 else Exception.__str__(message)
+    raw = getattr(message, "raw", str(message))
+    return _NAMED.sub(lambda m: (spell or str)(m.group(1)), raw)
+
+
+class Message(str):
+    """A one-line message that may name settings (:func:`setting`): as a str it reads with their Python
+    names; :func:`spelled` renders it for another interface. Warnings passed to ``warn`` callbacks and
+    :func:`warnings.warn` are Messages."""
+
+    raw: str
+
+    def __new__(cls, raw: str) -> "Message":
+        text = super().__new__(cls, _NAMED.sub(lambda m: m.group(1), raw))
+        text.raw = raw
+        return text
 
 
 class NeuralStyleError(Exception):
     """Base class of the errors neural-style reports to its users."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        return spelled(self)
 
 
 class InputError(NeuralStyleError, ValueError):

@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Mapping, Optional, Sequence, Tuple
 
-from .errors import InputError
+from .errors import InputError, setting
 
-__all__ = ["Rule", "count", "number", "choice", "counts", "flag", "rule", "validate", "option_name"]
+__all__ = ["Rule", "count", "number", "choice", "counts", "flag", "rule", "validate"]
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,6 @@ def rule(check: Rule) -> Mapping[str, Rule]:
     return {"rule": check}
 
 
-def option_name(name: str) -> str:
-    """The command-line spelling of a settings field: ``tv_beta`` -> ``--tv-beta``."""
-    return "--" + name.replace("_", "-")
-
-
 def validate(settings: Any, names: Optional[Sequence[str]] = None) -> Any:
     """Check every field of a settings dataclass that carries a rule; return ``settings``.
 
@@ -127,8 +122,9 @@ def validate(settings: Any, names: Optional[Sequence[str]] = None) -> Any:
         names: only these fields (default: all).
 
     Raises:
-        InputError: the first field that breaks its rule, as one line:
-            ``--tv-beta must be a finite number > 0, got inf``.
+        InputError: the first field that breaks its rule, as one line naming the field
+            (:func:`~neural_style.errors.setting`): ``tv_beta must be a finite number > 0, got inf``
+            (``--tv-beta ...`` on the command line).
     """
     for f in fields(settings):
         check = f.metadata.get("rule")
@@ -136,5 +132,5 @@ def validate(settings: Any, names: Optional[Sequence[str]] = None) -> Any:
             continue
         value = getattr(settings, f.name)
         if not check.accepts(value):
-            raise InputError(f"{option_name(f.name)} must be {check.describe()}, got {value!r}")
+            raise InputError(f"{setting(f.name)} must be {check.describe()}, got {value!r}")
     return settings

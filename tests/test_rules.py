@@ -7,7 +7,7 @@ import pytest
 
 from neural_style import settings as settings_module
 from neural_style.errors import InputError
-from neural_style.rules import choice, count, counts, flag, number, option_name, validate
+from neural_style.rules import choice, count, counts, flag, number, validate
 
 SETTINGS = [settings_module.StylizeSettings, settings_module.StylizeOutputs, settings_module.DenoiseSettings,
             settings_module.TrainSettings, settings_module.TransferSettings]
@@ -51,7 +51,7 @@ def test_every_ruled_field_refuses_bad_values_in_one_line(kind, name, check, val
     with pytest.raises(InputError) as info:
         validate(dataclasses.replace(kind(), **{name: value}))
     message = str(info.value)
-    assert message.startswith(f"{option_name(name)} must be ") and "\n" not in message
+    assert message.startswith(f"{name} must be ") and "\n" not in message
     assert message.endswith(f"got {value!r}")
 
 
