@@ -10,31 +10,31 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, TypeVar, Union
 
+# The values each choice accepts and the bounds (also the command line's choices and core's checks).
+from .core.choices import (  # noqa: F401  (re-exported: settings.OPTIMIZERS is public)
+    COUPLINGS,
+    DEFAULT_LR,
+    DENOISE_OPTIMIZERS,
+    FIDELITIES,
+    MAX_EMA_DECAY,
+    MAX_SEED,
+    MAX_SIGMA,
+    MAX_TV_BETA,
+    MIN_SIZE,
+    MODELS,
+    OPTIMIZERS,
+    POOLINGS,
+    PRECISIONS,
+    REGULARIZERS,
+    WEIGHTS_FORMATS,
+)
 from .rules import choice, count, counts, flag, number, rule
 
 #: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
 DEFAULT_DEVICE = "auto"
 
-# The values each choice accepts (the command line's choices and the API's checks).
-OPTIMIZERS = ("lbfgs", "adam")  # the image optimisation loop of stylize (and denoise)
-DENOISE_OPTIMIZERS = ("auto", "primal-dual") + OPTIMIZERS
-FIDELITIES = ("l2", "l1", "charbonnier")
-COUPLINGS = ("vectorial", "channel")
-REGULARIZERS = ("tv", "tgv", "nltv")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-POOLINGS = ("max", "avg")
-WEIGHTS_FORMATS = ("torchvision", "caffe")
-MODELS = ("vgg16", "vgg19")
-
-#: The learning rate when ``lr`` is None: L-BFGS takes whole quasi-Newton steps; Adam moves
-#: pixels in [0, 1].
-DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 #: denoise's iteration limit when ``iterations`` is None, per solver.
 DENOISE_ITERATIONS = {"primal-dual": 300, "lbfgs": 500, "adam": 500}
-#: The largest total variation order accepted: differences of [0, 1] pixels raised to higher powers
-#: vanish in float32 (0.01 ** 23 underflows to 0) and their gradients turn to 0 * inf = NaN; the orders in
-#: use are 1 (ROF) to 2 (Mahendran & Vedaldi's smoothness prior), up to about 3.
-MAX_TV_BETA = 10.0
 #: denoise's Adam learning rate (pixels in [0, 1]; its steps are sums over the image).
 DENOISE_ADAM_LR = 0.01
 

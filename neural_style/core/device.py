@@ -13,7 +13,7 @@ from typing import Iterator, Optional
 import torch
 
 from ..errors import InputError, NeuralStyleError, ResourceError, format_bytes
-from ..settings import PRECISIONS
+from .choices import PRECISIONS
 
 _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 

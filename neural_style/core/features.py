@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from ..settings import POOLINGS
+from .choices import POOLINGS
 from .weights import MODELS, VGG_BLOCKS, LoadedWeights
 
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 
 from ..errors import InputError
-from ..settings import DEFAULT_LR, OPTIMIZERS
+from .choices import DEFAULT_LR, OPTIMIZERS
 
 #: Convergence (``tolerance``) needs this many small changes in a row, after WARMUP evaluations.
 PATIENCE, WARMUP = 3, 10

@@ -24,7 +24,7 @@ import torch
 
 from ..errors import DownloadError, WeightsError
 from ..io.torchfile import load_torch_file
-from ..settings import WEIGHTS_FORMATS  # noqa: F401  (re-exported: the accepted --weights-format values)
+from .choices import WEIGHTS_FORMATS  # noqa: F401  (re-exported: the accepted weights formats)
 
 ENV_VAR = "NEURAL_STYLE_WEIGHTS"
 
