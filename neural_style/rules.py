@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from .errors import InputError, setting
 
-__all__ = ["Rule", "count", "number", "choice", "counts", "flag", "rule", "validate"]
+__all__ = ["Rule", "count", "number", "numbers", "choice", "counts", "flag", "rule", "validate", "shown", "failure"]
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,11 @@ class Rule:
 
     Attributes:
         kind: ``"count"`` (an integer), ``"number"`` (a finite real), ``"choice"``, ``"counts"``
-            (one integer or a list of them), ``"flag"`` (a bool) or ``"any"`` (checked where used).
-        minimum: the smallest integer (count) or the lower bound (number).
+            (one integer or a list of them), ``"numbers"`` (a non-empty list of finite reals),
+            ``"flag"`` (a bool) or ``"any"`` (checked where used).
+        minimum: the smallest integer (count, counts) or the lower bound (number, numbers).
         strict: for numbers, whether ``minimum`` itself is refused.
-        maximum: for numbers, the largest accepted (inclusive; default: any finite number).
+        maximum: the largest accepted (inclusive; default: no bound).
         choices: the accepted words (choice), or extra words a count or number also takes
             (like ``"auto"``).
         none: whether None is accepted.
@@ -39,18 +40,23 @@ class Rule:
     none: bool = False
     maximum: float = math.inf
 
-    def describe(self) -> str:
-        """What the rule accepts, in words: ``'auto' or an integer >= 1``."""
+    def describe(self, scale: float = 1) -> str:
+        """What the rule accepts, in words: ``'auto' or an integer >= 1``; ``scale`` multiplies the
+        bounds of a number (the command line's ``--sigma`` is on the 0..255 scale)."""
         words = [f"'{c}'" for c in self.choices]
         if self.kind == "choice":
             return "one of " + ", ".join(map(str, self.choices))
+        most = ""
+        if math.isfinite(self.maximum):
+            most = f" and <= {int(self.maximum)}" if self.kind == "count" else f" and <= {self.maximum * scale:g}"
         if self.kind == "count":
-            words.append(f"an integer >= {self.minimum:g}")
+            words.append(f"an integer >= {self.minimum:g}{most}")
         elif self.kind == "number":
-            most = f" and <= {self.maximum:g}" if math.isfinite(self.maximum) else ""
-            words.append(f"a finite number {'>' if self.strict else '>='} {self.minimum:g}{most}")
+            words.append(f"a finite number {'>' if self.strict else '>='} {self.minimum * scale:g}{most}")
         elif self.kind == "counts":
             words.append(f"an integer >= {self.minimum:g} or a list of them")
+        elif self.kind == "numbers":
+            words.append(f"a list of finite numbers >= {self.minimum:g}")
         elif self.kind == "flag":
             words.append("true or false")
         return " or ".join(words)
@@ -66,7 +72,11 @@ class Rule:
         if self.kind == "flag":
             return isinstance(value, bool)
         if self.kind == "count":
-            return _is_count(value, self.minimum)
+            return _is_count(value, self.minimum) and value <= self.maximum
+        if self.kind == "numbers":
+            return isinstance(value, (list, tuple)) and len(value) > 0 and all(
+                not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v >= self.minimum
+                for v in value)
         if self.kind == "counts":
             if isinstance(value, (list, tuple)):
                 return len(value) > 0 and all(_is_count(v, self.minimum) for v in value)
@@ -83,9 +93,9 @@ def _is_count(value: Any, minimum: float) -> bool:
     return not isinstance(value, bool) and isinstance(value, int) and value >= minimum
 
 
-def count(minimum: int, *, none: bool = False, words: Sequence[str] = ()) -> Rule:
-    """An integer >= ``minimum`` (or None, or one of ``words``)."""
-    return Rule("count", minimum=minimum, none=none, choices=tuple(words))
+def count(minimum: int, *, maximum: float = math.inf, none: bool = False, words: Sequence[str] = ()) -> Rule:
+    """An integer >= ``minimum`` and <= ``maximum`` (or None, or one of ``words``)."""
+    return Rule("count", minimum=minimum, none=none, choices=tuple(words), maximum=maximum)
 
 
 def number(minimum: float = 0, *, strict: bool = False, maximum: float = math.inf, none: bool = False,
@@ -99,9 +109,14 @@ def choice(choices: Sequence, *, none: bool = False) -> Rule:
     return Rule("choice", choices=tuple(choices), none=none)
 
 
-def counts(minimum: int, *, none: bool = False) -> Rule:
-    """One integer >= ``minimum`` or a non-empty list of them."""
-    return Rule("counts", minimum=minimum, none=none)
+def counts(minimum: int, *, none: bool = False, words: Sequence[str] = ()) -> Rule:
+    """One integer >= ``minimum`` or a non-empty list of them (or None, or one of ``words``)."""
+    return Rule("counts", minimum=minimum, none=none, choices=tuple(words))
+
+
+def numbers(minimum: float = 0, *, none: bool = False) -> Rule:
+    """A non-empty list of finite real numbers >= ``minimum`` (or None)."""
+    return Rule("numbers", minimum=minimum, none=none)
 
 
 def flag() -> Rule:
@@ -132,5 +147,21 @@ def validate(settings: Any, names: Optional[Sequence[str]] = None) -> Any:
             continue
         value = getattr(settings, f.name)
         if not check.accepts(value):
-            raise InputError(f"{setting(f.name)} must be {check.describe()}, got {value!r}")
+            raise InputError(f"{setting(f.name)} {failure(check, value)}")
     return settings
+
+
+def shown(value: Any) -> str:
+    """A value as a message shows it: text quoted (``'bogus'``), a whole float as an integer (``-1``, as
+    the command line's ``-1`` parsed), other numbers and lists as Python writes them."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(shown, value)) + "]"
+    return repr(value)
+
+
+def failure(check: Rule, value: Any, scale: float = 1) -> str:
+    """The body of every message about a value that breaks ``check``, in the API and on the command line:
+    ``must be a finite number > 0, got inf`` (``scale``: as :meth:`Rule.describe`)."""
+    return f"must be {check.describe(scale)}, got {shown(value)}"

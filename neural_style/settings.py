@@ -16,6 +16,7 @@ from .core.choices import (  # noqa: F401  (re-exported: settings.OPTIMIZERS is 
     DEFAULT_LR,
     DENOISE_OPTIMIZERS,
     FIDELITIES,
+    LBFGS_HISTORY,
     MAX_EMA_DECAY,
     MAX_SEED,
     MAX_SIGMA,
@@ -28,10 +29,17 @@ from .core.choices import (  # noqa: F401  (re-exported: settings.OPTIMIZERS is 
     REGULARIZERS,
     WEIGHTS_FORMATS,
 )
-from .rules import choice, count, counts, flag, number, rule
+from .rules import choice, count, counts, flag, number, numbers, rule
 
 #: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
 DEFAULT_DEVICE = "auto"
+
+#: stylize's loss evaluations of a single scale when ``iterations`` is None (jcjohnson's
+#: -num_iterations 1000 halved).
+STYLIZE_ITERATIONS = 500
+#: The default schedule of several scales: the first, the middle ones and the last. The last
+#: scale costs the most per iteration and starts from an upsampled, nearly finished image.
+SCALE_ITERATIONS = (300, 150, 80)
 
 #: denoise's iteration limit when ``iterations`` is None, per solver.
 DENOISE_ITERATIONS = {"primal-dual": 300, "lbfgs": 500, "adam": 500}
@@ -78,9 +86,9 @@ class StylizeSettings:
         lbfgs_history: L-BFGS correction pairs; ``"auto"``: up to 100, as memory allows.
     """
 
-    size: Optional[int] = field(default=512, metadata=rule(count(16, none=True)))
+    size: Optional[int] = field(default=512, metadata=rule(count(MIN_SIZE, none=True)))
     iterations: Union[None, int, Sequence[int]] = field(default=None, metadata=rule(counts(1, none=True)))
-    scales: Union[str, Sequence[int]] = "none"
+    scales: Union[str, Sequence[int]] = field(default="none", metadata=rule(counts(MIN_SIZE, words=("none", "auto"))))
     optimizer: str = field(default="lbfgs", metadata=rule(choice(OPTIMIZERS)))
     lr: Optional[float] = field(default=None, metadata=rule(number(0, strict=True, none=True)))
     content_weight: float = field(default=1.0, metadata=rule(number(0)))
@@ -89,7 +97,7 @@ class StylizeSettings:
     tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True, maximum=MAX_TV_BETA)))
     content_layers: LayerSpec = "relu4_2"
     style_layers: LayerSpec = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
-    style_blend_weights: Optional[Sequence[float]] = None
+    style_blend_weights: Optional[Sequence[float]] = field(default=None, metadata=rule(numbers(0, none=True)))
     style_scale: float = field(default=1.0, metadata=rule(number(0, strict=True)))
     init: Any = "content"
     original_colors: bool = field(default=False, metadata=rule(flag()))
@@ -97,7 +105,7 @@ class StylizeSettings:
     weights: Optional[str] = None
     weights_format: str = field(default="torchvision", metadata=rule(choice(WEIGHTS_FORMATS)))
     pooling: str = field(default="max", metadata=rule(choice(POOLINGS)))
-    seed: Optional[int] = field(default=None, metadata=rule(count(0, none=True)))
+    seed: Optional[int] = field(default=None, metadata=rule(count(0, maximum=MAX_SEED, none=True)))
     device: str = DEFAULT_DEVICE
     precision: str = field(default="auto", metadata=rule(choice(PRECISIONS)))
     tile_size: Union[int, str] = field(default="auto", metadata=rule(count(0, words=("auto",))))
@@ -173,7 +181,7 @@ class DenoiseSettings:
     regularizer: str = field(default="tv", metadata=rule(choice(REGULARIZERS)))
     tv_beta: float = field(default=1.0, metadata=rule(number(0, strict=True, maximum=MAX_TV_BETA)))
     tv_weight: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto", "rule"))))
-    sigma: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto",))))
+    sigma: Union[str, float] = field(default="auto", metadata=rule(number(0, maximum=MAX_SIGMA, words=("auto",))))
     fidelity: str = field(default="l2", metadata=rule(choice(FIDELITIES)))
     coupling: str = field(default="vectorial", metadata=rule(choice(COUPLINGS)))
     optimizer: str = field(default="auto", metadata=rule(choice(DENOISE_OPTIMIZERS)))
@@ -233,7 +241,7 @@ class TrainSettings:
             The first step's weights start it. README, "Networks that do not flicker": 0.995 measured.
     """
 
-    image_size: int = field(default=256, metadata=rule(count(16)))
+    image_size: int = field(default=256, metadata=rule(count(MIN_SIZE)))
     batch_size: int = field(default=4, metadata=rule(count(1)))
     epochs: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
     iterations: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
@@ -242,8 +250,8 @@ class TrainSettings:
     style_weight: float = field(default=5.0, metadata=rule(number(0)))
     tv_weight: float = field(default=2.0, metadata=rule(number(0)))
     tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True, maximum=MAX_TV_BETA)))
-    style_size: Optional[int] = field(default=None, metadata=rule(count(16, none=True)))
-    seed: int = field(default=0, metadata=rule(count(0)))
+    style_size: Optional[int] = field(default=None, metadata=rule(count(MIN_SIZE, none=True)))
+    seed: int = field(default=0, metadata=rule(count(0, maximum=MAX_SEED)))
     amp: bool = field(default=False, metadata=rule(flag()))
     checkpoint_every: int = field(default=1000, metadata=rule(count(1)))
     keep_checkpoints: int = field(default=5, metadata=rule(count(0)))
@@ -256,7 +264,7 @@ class TrainSettings:
     style_layers: str = "relu1_2,relu2_2,relu3_3,relu4_3"
     log_every: int = field(default=10, metadata=rule(count(1)))
     temporal_weight: float = field(default=0.0, metadata=rule(number(0)))
-    ema_decay: float = field(default=0.0, metadata=rule(number(0, maximum=0.9999)))
+    ema_decay: float = field(default=0.0, metadata=rule(number(0, maximum=MAX_EMA_DECAY)))
 
 
 @dataclass
@@ -270,7 +278,7 @@ class TransferSettings:
         device: see :data:`DEFAULT_DEVICE`.
     """
 
-    size: Optional[int] = field(default=None, metadata=rule(count(16, none=True)))
+    size: Optional[int] = field(default=None, metadata=rule(count(MIN_SIZE, none=True)))
     original_colors: bool = field(default=False, metadata=rule(flag()))
     batch_size: int = field(default=4, metadata=rule(count(1)))
     device: str = DEFAULT_DEVICE

@@ -46,6 +46,7 @@ def check_number(
     *,
     minimum: float,
     strict: bool,
+    maximum: float = math.inf,
     condition: Optional[str] = None,
 ) -> float:
     """Return ``value`` as a float, raising unless it is a finite real number above ``minimum``.
@@ -55,6 +56,7 @@ def check_number(
         name: its name in the message.
         minimum: the bound it must exceed (``strict``) or reach (not ``strict``).
         strict: whether ``value == minimum`` is rejected.
+        maximum: the largest value accepted (inclusive).
         condition: words appended to the message, e.g. ``"for the 'charbonnier' criterion"``.
 
     Raises:
@@ -64,9 +66,9 @@ def check_number(
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected {name} to be a real number, got {type(value).__name__}")
     value = float(value)
-    ok = value > minimum if strict else value >= minimum
+    ok = (value > minimum if strict else value >= minimum) and value <= maximum
     if not ok or not math.isfinite(value):
-        bound = f"{'>' if strict else '>='} {minimum:g}"
+        bound = f"{'>' if strict else '>='} {minimum:g}" + (f" and <= {maximum:g}" if math.isfinite(maximum) else "")
         where = f" {condition}" if condition else ""
         raise ValueError(f"expected {name} {bound}{where}, got {value!r}")
     return value

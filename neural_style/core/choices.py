@@ -6,7 +6,8 @@ functions) and by the command line (its choices), so the three always agree. Imp
 
 __all__ = [
     "OPTIMIZERS", "DENOISE_OPTIMIZERS", "FIDELITIES", "COUPLINGS", "REGULARIZERS", "PRECISIONS", "POOLINGS",
-    "WEIGHTS_FORMATS", "MODELS", "DEFAULT_LR", "MAX_TV_BETA", "MAX_SIGMA", "MAX_EMA_DECAY", "MIN_SIZE", "MAX_SEED",
+    "WEIGHTS_FORMATS", "MODELS", "DEFAULT_LR", "LBFGS_HISTORY", "MAX_TV_BETA", "MAX_SIGMA", "MAX_EMA_DECAY",
+    "MIN_SIZE", "MAX_SEED",
 ]
 
 OPTIMIZERS = ("lbfgs", "adam")  # the image optimisation loop of stylize (and denoise)
@@ -22,6 +23,9 @@ MODELS = ("vgg16", "vgg19")
 #: Each optimiser's own step when no learning rate is given: L-BFGS takes whole quasi-Newton steps;
 #: Adam moves pixels in [0, 1].
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
+#: L-BFGS correction pairs: the optimisation loop's default, and the most ``lbfgs_history="auto"`` keeps
+#: (fewer when memory is short); torch's and jcjohnson/neural-style's default.
+LBFGS_HISTORY = 100
 #: The largest total variation order accepted: differences of [0, 1] pixels raised to higher powers
 #: vanish in float32 (0.01 ** 23 underflows to 0) and their gradients turn to 0 * inf = NaN; the orders in
 #: use are 1 (ROF) to 2 (Mahendran & Vedaldi's smoothness prior), up to about 3.

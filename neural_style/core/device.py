@@ -12,7 +12,7 @@ from typing import Iterator, Optional
 
 import torch
 
-from ..errors import InputError, NeuralStyleError, ResourceError, format_bytes
+from ..errors import InputError, Message, NeuralStyleError, ResourceError, format_bytes, setting
 from .choices import PRECISIONS
 
 _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
@@ -33,14 +33,14 @@ def resolve_device(name: str = "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise InputError(f"device {name!r} asked for, but CUDA is not available here: use --device cpu or auto")
+            raise InputError(f"device {name!r} asked for, but CUDA is not available here: use {setting('device')} cpu or auto")
         index = int(name.split(":")[1]) if ":" in name else 0
         if index >= torch.cuda.device_count():
             raise InputError(f"device {name!r} asked for, but this machine has "
                              f"{torch.cuda.device_count()} CUDA device(s): use cuda:0 .. cuda:"
                              f"{torch.cuda.device_count() - 1}")
     if name == "mps" and not has_mps:
-        raise InputError("device 'mps' asked for, but MPS is not available here: use --device cpu or auto")
+        raise InputError(f"device 'mps' asked for, but MPS is not available here: use {setting('device')} cpu or auto")
     return torch.device(name)
 
 
@@ -90,7 +90,7 @@ def require_memory(need: int, device, what: str, advice: str) -> None:
         need: bytes the work will allocate.
         device: the torch device it runs on.
         what: the work, for the message (``"4096x3072 px"``).
-        advice: what the user can change (``"use a smaller --size"``).
+        advice: what the user can change (``f"use a smaller {setting('size')}"``).
 
     Raises:
         ResourceError: one line naming the need, what is free, and ``advice``.
@@ -135,20 +135,22 @@ def resolve_precision(precision: str, device):
     if precision == "fp16" and device.type == "cpu":
         raise InputError("precision fp16 is for GPUs: use bf16 or fp32 on the CPU")
     if precision == "bf16" and device.type == "cpu" and not _cpu_has_native_bf16():
-        warnings.warn("--precision bf16 on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated and can be "
-                      "several times slower than fp32: use --precision auto or fp32", UserWarning, stacklevel=2)
+        precision_ = setting("precision")
+        warnings.warn(Message(f"{precision_} bf16 on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated and "
+                              f"can be several times slower than fp32: use {precision_} auto or fp32"), UserWarning,
+                      stacklevel=2)
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
 @contextlib.contextmanager
-def out_of_memory_errors(where: str, advice: str = "use a smaller --size") -> Iterator[None]:
+def out_of_memory_errors(where: str, advice: str = f"use a smaller {setting('size')}") -> Iterator[None]:
     """Turn the allocators' out-of-memory errors in the block into a one-line NeuralStyleError
-    (``out of GPU memory at <where>: <advice> or --device cpu``; ``out of memory at ...`` on the
+    (``out of GPU memory at <where>: <advice> or device cpu``; ``out of memory at ...`` on the
     CPU), keeping the original as its cause. Other errors pass through unchanged."""
     try:
         yield
     except torch.cuda.OutOfMemoryError as exc:
-        raise NeuralStyleError(f"out of GPU memory at {where}: {advice} or --device cpu") from exc
+        raise NeuralStyleError(f"out of GPU memory at {where}: {advice} or {setting('device')} cpu") from exc
     except RuntimeError as exc:  # the CPU allocator's (and other backends') out-of-memory errors
         text = str(exc).lower()
         if "out of memory" in text or "can't allocate memory" in text:

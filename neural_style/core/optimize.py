@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 
 from ..errors import InputError
-from .choices import DEFAULT_LR, OPTIMIZERS
+from .choices import DEFAULT_LR, LBFGS_HISTORY, OPTIMIZERS
 
 #: Convergence (``tolerance``) needs this many small changes in a row, after WARMUP evaluations.
 PATIENCE, WARMUP = 3, 10
@@ -77,7 +77,7 @@ class _Stop(Exception):
 
 def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbfgs",
                    lr: Optional[float] = None, iterations: int = 500, tolerance: float = 0.0,
-                   clamp: bool = True, history_size: int = 100,
+                   clamp: bool = True, history_size: int = LBFGS_HISTORY,
                    callback: Optional[Callable[[Step], None]] = None) -> OptimizeResult:
     """Minimise ``loss_fn(x)["total"]`` over the pixels of ``x``, starting from ``init``.
 

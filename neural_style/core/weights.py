@@ -22,7 +22,7 @@ from typing import Dict, Optional, Union
 
 import torch
 
-from ..errors import DownloadError, WeightsError
+from ..errors import DownloadError, WeightsError, setting
 from ..io.torchfile import load_torch_file
 from .choices import WEIGHTS_FORMATS  # noqa: F401  (re-exported: the accepted weights formats)
 
@@ -111,7 +111,7 @@ def load_weights(weights: Optional[Union[str, os.PathLike]] = None, model: Optio
                            f"(found {_count_convs(state)} convolutions): pass a torchvision VGG state dict")
     if model is not None and found != model:
         raise WeightsError(f"weights '{path}' are for {found} ({_count_convs(state)} convolutions), "
-                           f"not {model}: pass --model {found} or other weights")
+                           f"not {model}: pass {setting('model')} {found} or other weights")
     return LoadedWeights(_check(state, found, str(path)), found, str(path))
 
 
@@ -126,7 +126,7 @@ def _download(url: str, model: str, progress: bool) -> Path:
     except Exception as exc:  # URLError, timeouts, hash mismatch, no space left
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DownloadError(f"could not download {model} weights from {url} ({reason}): "
-                            f"put that file at {path} or pass --weights PATH") from exc
+                            f"put that file at {path} or pass {setting('weights')} PATH") from exc
     return path
 
 

@@ -18,15 +18,16 @@ from typing import Optional, Sequence, Tuple, Union
 from ..core.device import HEADROOM, available_memory
 from ..core.features import FeatureExtractor, activation_bytes
 from ..core.tiling import Geometry
-from ..errors import InputError, ResourceError, format_bytes
+from ..errors import InputError, ResourceError, format_bytes, setting
 from ..io.images import long_side_shape
+from ..settings import LBFGS_HISTORY
 
 #: Float32 image-sized tensors besides the optimiser's history (see module doc).
 IMAGE_COPIES = 12
 #: Forward activations, their gradients and workspace, in forward passes.
 ACTIVATION_FACTOR = 3
-#: L-BFGS correction pairs when memory allows (torch's and jcjohnson's default).
-MAX_HISTORY = 100
+#: L-BFGS correction pairs when memory allows (:data:`neural_style.settings.LBFGS_HISTORY`).
+MAX_HISTORY = LBFGS_HISTORY
 #: Fewer pairs than this make L-BFGS little better than gradient descent: refuse instead.
 MIN_HISTORY = 5
 #: Tile cores tried by ``tile_size="auto"``, largest first (pixels; rounded to the stride).
@@ -74,10 +75,11 @@ def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, 
             return MemoryPlan(tile, fit if per_pair else 0, need)
         smallest = base + max(fit, MIN_HISTORY if lbfgs_history == "auto" else fit) * per_pair
         least = smallest if least is None else min(least, smallest)
-    advice = "a smaller --size, --tile-size auto" if tile_size == 0 else "a smaller --size"
+    size_ = setting("size")
+    advice = f"a smaller {size_}, {setting('tile_size')} auto" if tile_size == 0 else f"a smaller {size_}"
     room = (have - least_base) // per_pair if per_pair else 0
     if lbfgs_history != "auto" and per_pair and room >= MIN_HISTORY:  # only the asked history does not fit
-        advice = f"--lbfgs-history {room} or less (or auto), a smaller --size"
+        advice = f"{setting('lbfgs_history')} {room} or less (or auto), a smaller {size_}"
     raise ResourceError(_too_large(content, styles, least, have, device, advice))
 
 
@@ -113,7 +115,7 @@ def _check_min_size(extractor: FeatureExtractor, content, styles, source) -> Non
     need = extractor.min_size
     if min(h, w) < need:
         size = _smallest_size(source, need)
-        advice = f"use --size {size} or more"
+        advice = f"use {setting('size')} {size} or more"
         if size > 64 * need:  # a thin strip, where a huge --size is rarely what is wanted
             advice += ", or crop or pad the image to a less extreme shape"
         raise InputError(f"the content image is {w}x{h} px as used, but layer {list(extractor.net._modules)[-1]} "
@@ -121,7 +123,7 @@ def _check_min_size(extractor: FeatureExtractor, content, styles, source) -> Non
     for h, w in styles:
         if min(h, w) < need:
             raise InputError(f"a style image is {w}x{h} px as used, but the network needs at least {need} px "
-                             "per side: raise --style-scale")
+                             f"per side: raise {setting('style_scale')}")
 
 
 def _smallest_size(source: Tuple[int, int], need: int) -> int:
@@ -136,4 +138,4 @@ def _too_large(content, styles, need: int, have: int, device, advice: str) -> st
     h, w = content
     return (f"images of {w}x{h} px (content) and {', '.join(f'{x}x{y}' for y, x in styles)} px (style) need "
             f"about {format_bytes(need)} on {device} but {format_bytes(have / HEADROOM)} are free: use "
-            f"{advice} or --style-scale")
+            f"{advice} or {setting('style_scale')}")

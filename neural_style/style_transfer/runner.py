@@ -18,7 +18,7 @@ from PIL import Image
 
 from ..core.device import out_of_memory_errors, peak_memory
 from ..core.optimize import Step
-from ..errors import InputError
+from ..errors import InputError, setting
 from ..io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
 from ..io.disk import image_file_bytes, require_space
 from ..io.images import (
@@ -84,7 +84,7 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     frames: List[torch.Tensor] = []
     writer = _writer(output, total, outputs, frames, callback)
     try:
-        with out_of_memory_errors(f"--size {settings.size}"):
+        with out_of_memory_errors(f"{setting('size')} {settings.size}"):
             result = run_stylize(content, styles, settings, callback=writer, download_progress=download_progress)
     except KeyboardInterrupt:  # before the first iteration (loading, targets): no image, but the report
         if outputs.report:
@@ -151,8 +151,8 @@ def _check_paths(content, styles: List, output: Path, settings: StylizeSettings,
     if outputs.animation:
         check_animation_path(outputs.animation, inputs=inputs, outputs={output: "output"})
     if outputs.bit_depth == 16 and output.suffix.lower() not in SIXTEEN_BIT_EXTENSIONS:
-        raise InputError(f"--bit-depth 16 needs a .png or .tif output, got '{output}': use one of them "
-                         "or --bit-depth 8")
+        raise InputError(f"{setting('bit_depth')} 16 needs a .png or .tif output, got '{output}': use one of them "
+                         f"or {setting('bit_depth')} 8")
     if outputs.save_every:
         for iteration in range(outputs.save_every, total, outputs.save_every):
             check_output_path(intermediate_path(output, iteration), inputs=inputs, what="intermediate output",
@@ -170,7 +170,7 @@ def _check_still_content(content, output: Path) -> None:
     clip_only = output.suffix.lower() in set(ANIMATION_EXTENSIONS) - set(OUTPUT_EXTENSIONS)
     if clip_only and content.suffix.lower() in ANIMATION_EXTENSIONS:
         raise InputError(f"content '{content}' holds 1 frame: there is no motion to keep coherent; stylize it "
-                         f"as an image (-o {output.with_suffix('.png').name})")
+                         f"as an image ({setting('output')} {output.with_suffix('.png').name})")
 
 
 def _check_space(content, output: Path, settings: StylizeSettings, outputs: StylizeOutputs, total: int) -> None:
@@ -182,7 +182,7 @@ def _check_space(content, output: Path, settings: StylizeSettings, outputs: Styl
     frames = min(total, MAX_FRAMES) + 2 if outputs.animation else 0
     need = images * image_file_bytes(*shape) + frames * shape[0] * shape[1] * 3
     require_space(output, need, f"the output ({shape[1]}x{shape[0]} px{', with intermediates' if images > 1 else ''}"
-                                f"{', and the animation' if frames else ''})", smaller="--size")
+                                f"{', and the animation' if frames else ''})", smaller=setting("size"))
 
 
 def _output_shape(content, size: Optional[int]):

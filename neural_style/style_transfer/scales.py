@@ -8,17 +8,17 @@ the style's large structures fit in the network's receptive field, then upsample
 import math
 from typing import List, Optional, Sequence, Tuple, Union
 
-from ..errors import InputError
+from ..errors import InputError, setting
+from ..settings import SCALE_ITERATIONS, STYLIZE_ITERATIONS
 
 #: ``scales="auto"`` starts at this long side (or the output size, if smaller) ...
 AUTO_START = 256
 #: ... and grows by this factor per scale (crowsonkb/style-transfer-pytorch's sqrt(2)).
 AUTO_FACTOR = math.sqrt(2)
-#: Iterations of a single scale when none are given (jcjohnson's -num_iterations 1000 halved).
-SINGLE_SCALE_ITERATIONS = 500
-#: The default schedule of several scales: the first, the middle ones and the last. The last
-#: scale costs the most per iteration and starts from an upsampled, nearly finished image.
-SCHEDULE_FIRST, SCHEDULE_MIDDLE, SCHEDULE_LAST = 300, 150, 80
+#: Iterations of a single scale, and of the first, middle and last of several, when none are given
+#: (:data:`neural_style.settings.STYLIZE_ITERATIONS`, :data:`neural_style.settings.SCALE_ITERATIONS`).
+SINGLE_SCALE_ITERATIONS = STYLIZE_ITERATIONS
+SCHEDULE_FIRST, SCHEDULE_MIDDLE, SCHEDULE_LAST = SCALE_ITERATIONS
 
 Scales = Union[str, Sequence[int]]
 Iterations = Union[None, int, Sequence[int]]
@@ -49,16 +49,19 @@ def plan_scales(size: Optional[int], scales: Scales = "none", iterations: Iterat
         scales: ``"none"`` (one scale), ``"auto"`` (:func:`auto_sides`) or increasing long sides;
             ``size`` is appended when the list stops below it.
         iterations: None (:func:`default_iterations`), one number (every scale), or one per scale.
+        A single long side may be given as an int (``512`` as ``[512]``).
 
     Raises:
         InputError: a bad list of scales or iterations (one line saying what to pass).
     """
+    if isinstance(scales, int) and not isinstance(scales, bool):
+        scales = [scales]
     if isinstance(scales, str):
         if scales not in ("none", "auto"):
             raise InputError(f"scales must be 'none', 'auto' or long sides like 256,512; got {scales!r}")
         sides = [size] if scales == "none" or size is None else auto_sides(size)
         if scales == "auto" and size is None:
-            raise InputError("scales 'auto' needs an output size: pass --size")
+            raise InputError(f"scales 'auto' needs an output size: pass {setting('size')}")
     else:
         sides = _explicit(size, scales)
     added = not isinstance(scales, str) and len(sides) > len(list(scales))
@@ -72,9 +75,9 @@ def _explicit(size: Optional[int], scales: Sequence[int]) -> List[int]:
     if any(b <= a for a, b in zip(sides, sides[1:])):
         raise InputError(f"scales must grow from the first to the last, got {sides}")
     if size is None:
-        raise InputError("a list of scales needs an output size: pass --size")
+        raise InputError(f"a list of scales needs an output size: pass {setting('size')}")
     if sides[-1] > size:
-        raise InputError(f"scale {sides[-1]} is larger than the output size {size}: raise --size or drop it")
+        raise InputError(f"scale {sides[-1]} is larger than the output size {size}: raise {setting('size')} or drop it")
     return sides + ([size] if sides[-1] < size else [])
 
 
@@ -87,6 +90,6 @@ def _iterations(iterations: Iterations, count: int, size_added: bool = False) ->
     if len(values) == 1:
         return values * count
     if len(values) != count:
-        what = f"{count} scale{'s' if count > 1 else ''}" + (" (--size is added as the last)" if size_added else "")
+        what = f"{count} scale{'s' if count > 1 else ''}" + (f" ({setting('size')} is added as the last)" if size_added else "")
         raise InputError(f"got {len(values)} iteration counts for {what}: give one number, or one per scale")
     return values

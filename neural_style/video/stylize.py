@@ -35,7 +35,7 @@ import torch
 from ..core.device import resolve_device, resolve_precision
 from ..core.objective import load_loss_network
 from ..core.optimize import Step
-from ..errors import InputError
+from ..errors import InputError, setting
 from ..io.animation import Timing, check_animation_path, frame_count, read_frames, video_timing, write_animation
 from ..io.disk import image_file_bytes, nearest_existing, require_space
 from ..io.images import IMAGE_EXTENSIONS, atomic_write, long_side_shape, read_image, resize_to, to_tensor, write_image
@@ -170,7 +170,7 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
     done = resume_point(frame_dir, run_info)
     need = (len(frames) - done) * image_file_bytes(*shape) + (len(frames) * shape[0] * shape[1] * 3 if output_file else 0)
     require_space(frame_dir, need, f"the frames ({len(frames) - done} of {shape[1]}x{shape[0]} px) and the output",
-                  smaller="--size")
+                  smaller=setting("size"))
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
     network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,

@@ -7,15 +7,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..checks import check_ndim, check_number, check_tensor
+from ..choices import COUPLINGS, MAX_TV_BETA
 from ._reduction import check_reduction, reduce_loss
 
 __all__ = ["total_variation", "TotalVariation"]
 
-_COUPLINGS = ("vectorial", "channel")
+_COUPLINGS = COUPLINGS
 
 
 def _check_options(beta: float, eps: float, coupling: str, reduction: str):
-    beta = check_number(beta, "beta", minimum=0.0, strict=True)
+    beta = check_number(beta, "beta", minimum=0.0, strict=True, maximum=MAX_TV_BETA)
     eps = check_number(eps, "eps", minimum=0.0, strict=False)
     if not isinstance(coupling, str) or coupling not in _COUPLINGS:
         raise ValueError(f"expected coupling to be one of 'vectorial', 'channel', got {coupling!r}")
@@ -91,7 +92,8 @@ def total_variation(
     Raises:
         TypeError: ``image`` is not a floating-point tensor, or ``beta`` or
             ``eps`` is not a number.
-        ValueError: ``image`` is not 4-D, ``beta <= 0``, ``eps < 0``, or an
+        ValueError: ``image`` is not 4-D, ``beta <= 0`` or above
+            :data:`~neural_style.core.choices.MAX_TV_BETA` (10), ``eps < 0``, or an
             unknown ``coupling`` or ``reduction``.
 
     Example:

@@ -1,0 +1,88 @@
+"""``neural-style denoise``: fidelity + lambda * a TV-family prior, file by file."""
+
+from pathlib import Path
+
+import click
+
+from ..settings import DENOISE_ITERATIONS, DenoiseBatchSettings, DenoiseSettings
+from . import options as opt
+from .app import cli, echo, error, warn
+from .output import batch_outcome, clear_bar, count
+
+DENOISE = DenoiseSettings
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=str),
+              help="Output file for one input; a folder for several (created if missing, names kept).")
+@opt.setting(DENOISE, "--regularizer",
+             "tv: beta-order total variation; tgv: total generalised variation of order 2 (no staircases on "
+             "smooth shading; slower); nltv: non-local TV (differences to similar patches: keeps texture; slower).")
+@opt.setting(DENOISE, "--tv-beta", "Order of the total variation (1: ROF). Below 1 is non-convex.")
+@opt.setting(DENOISE, "--tv-weight", "Lambda; auto: per image by SURE (primal-dual solver; README, 'Lambda "
+             "per image'), else the rule; rule: the power law in sigma (README, 'The lambda rule').",
+             metavar="auto|rule|FLOAT")
+@opt.setting(DENOISE, "--sigma", "Noise standard deviation on the 0..255 scale; auto: estimated.", scale=255,
+             metavar="auto|FLOAT")
+@opt.setting(DENOISE, "--fidelity", "Data term; l1 for impulse (salt-and-pepper) noise.")
+@opt.setting(DENOISE, "--coupling", "Colour TV: all channels under one root, or per channel.")
+@opt.setting(DENOISE, "--optimizer", "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.")
+@opt.setting(DENOISE, "--iterations",
+             "Iteration limit [" + ", ".join(f"{k} {v}" for k, v in DENOISE_ITERATIONS.items()) + "].")
+@opt.setting(DENOISE, "--tolerance", "Stop when the relative change per iteration falls below this.")
+@opt.device
+@click.option("--reference", type=click.Path(path_type=Path), default=None,
+              help="Clean image (or folder of them, matched by name): print PSNR and SSIM.")
+@opt.setting(DenoiseBatchSettings, "--jobs", "Denoise files in N processes, one thread each; auto: one per core "
+             "(README, 'Speed').", metavar="N|auto")
+@opt.report
+@opt.quiet
+def denoise(inputs, output, reference, report, quiet, jobs, **options):
+    """Remove noise from INPUT images by minimising fidelity + lambda * beta-order TV."""
+    from ..core.stop import StopReason
+    from ..denoising.runner import denoise_files, plan_outputs
+    from ..io.progress import ProgressBar
+
+    pairs = plan_outputs(list(inputs), output)
+    settings = DenoiseSettings(**options)
+    bar = ProgressBar(len(pairs), label="files ", enabled=not quiet)
+    done = [0]
+
+    def on_file(index, record):
+        done[0] = index
+        bar.update(index, force=True)
+        if not quiet:
+            clear_bar(bar)
+            echo(_denoised_line(record))
+
+    def on_failure(index, failure):
+        done[0] = index
+        clear_bar(bar)
+        error(failure["error"])
+
+    try:
+        batch = denoise_files(pairs, settings, reference=reference, report=report, on_file=on_file,
+                              on_failure=on_failure, warn=warn, jobs=jobs,
+                              callback=lambda step: bar.update(done[0], {"iteration": step.iteration}))
+    finally:
+        bar.close()
+    if batch.mean_psnr is not None:
+        click.echo(f"mean PSNR {batch.mean_psnr:.2f} dB, mean SSIM {batch.mean_ssim:.4f} "
+                   f"over {count(len(batch.records), 'image')}")
+    batch_outcome(len(pairs), len(batch.records), [f["input"] for f in batch.failures], batch.unprocessed, report,
+                  batch.stop_reason == StopReason.INTERRUPTED)
+
+
+def _denoised_line(record) -> str:
+    method = ""
+    if record["tv_weight_method"] == "rule":
+        method = " (rule)"
+    elif record["tv_weight_method"] == "sure" and record["sure"] is not None:
+        method = f" (SURE {record['sure']:.3g})"
+    line = (f"{record['input']}: sigma {record['sigma'] * 255:.2f}"
+            f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}{method}, "
+            f"{record['iterations']} iterations, {record['seconds']:.2f} s")
+    if "psnr" in record:
+        line += f", PSNR {record['psnr']:.2f} dB, SSIM {record['ssim']:.4f}"
+    return line

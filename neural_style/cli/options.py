@@ -1,0 +1,99 @@
+"""Options built from the settings: each option's default is its field's default and its type is
+its field's rule (:mod:`neural_style.rules`), so the command line and the Python API accept the
+same values and refuse a bad one with the same words (``must be a finite number > 0, got inf``)."""
+
+from dataclasses import fields
+from pathlib import Path
+
+import click
+
+from ..rules import Rule, failure
+from ..settings import DEFAULT_DEVICE
+
+
+def rule_of(source, name: str):
+    """The rule of the field ``name`` of the settings dataclass ``source`` (None: no rule)."""
+    return next((f.metadata.get("rule") for f in fields(source) if f.name == name), None)
+
+
+class RuleType(click.ParamType):
+    """An option parsed and checked by its settings field's rule.
+
+    Text becomes the rule's kind of value (an int, a float, or a list of them from ``N,N,...``);
+    a word of the rule (``auto``) stays a word; ``scale`` divides a number given on another scale
+    (``--sigma`` on 0..255 for a field on 0..1); ``listed``: ``N`` of a list kind is ``[N]`` (else
+    ``N``). A value the rule refuses fails as ``must be <what the rule accepts>, got <value>``.
+    """
+
+    def __init__(self, check: Rule, scale: float = 1, listed: bool = False):
+        self.check, self.scale, self.listed = check, scale, listed
+        self.name = {"count": "integer", "counts": "integers", "numbers": "floats"}.get(check.kind, "float")
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value not in self.check.choices:
+            value = self._parse(value)
+        scaled = value / self.scale if self.scale != 1 and isinstance(value, (int, float)) else value
+        if not self.check.accepts(scaled):
+            self.fail(failure(self.check, value, self.scale), param, ctx)
+        return scaled
+
+    def _parse(self, text: str):
+        kind = self.check.kind
+        try:
+            if kind in ("counts", "numbers"):
+                values = [int(t) if kind == "counts" else float(t) for t in text.split(",") if t.strip()]
+                one = kind == "counts" and len(values) == 1 and "," not in text and not self.listed
+                return values[0] if one else values
+            return int(text) if kind == "count" else float(text)
+        except ValueError:
+            return text
+
+
+class RuleChoice(click.Choice):
+    """A choice option from its settings field's rule: the rule's choices, shown as ``[a|b]``; a
+    choice that is not text (``--bit-depth 8``) is given as its text and becomes its value."""
+
+    def __init__(self, check: Rule):
+        self.check = check
+        super().__init__([str(c) for c in check.choices])
+
+    def convert(self, value, param, ctx):
+        for choice in self.check.choices:
+            if value == choice or value == str(choice):
+                return choice
+        self.fail(failure(self.check, _number_or_text(value)), param, ctx)
+
+
+def _number_or_text(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def setting(source, name_or_flag: str, help=None, *, scale: float = 1, listed: bool = False, **extra):
+    """An option for the field of ``source`` (a settings dataclass) named like ``name_or_flag``
+    (``--tv-beta``): its default the field's, its type (unless ``type`` is given) the field's rule
+    (``scale``, ``listed``: as :class:`RuleType`)."""
+    name = name_or_flag.lstrip("-").replace("-", "_")
+    flag = "--" + name.replace("_", "-")
+    default = getattr(source, name)
+    check = rule_of(source, name)
+    if "type" not in extra and not extra.get("is_flag") and check is not None and check.kind != "any":
+        extra["type"] = RuleChoice(check) if check.kind == "choice" else RuleType(check, scale, listed)
+    if isinstance(extra.get("type"), RuleChoice) and default is not None:
+        default = str(default)
+    shown = default is not None and not extra.get("is_flag")
+    return click.option(flag, default=default, show_default=shown, help=help, **extra)
+
+
+def layers(source, flag: str, what: str):
+    """A layers option (``NAME[:W],...``)."""
+    return setting(source, flag, f"{what} layers by name (conv*_* or relu*_*), each with an optional weight.",
+                   metavar="NAME[:W],...")
+
+
+device = click.option("--device", default=DEFAULT_DEVICE, show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
+quiet = click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
+report = click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                      help="Write what the run did as JSON.")

@@ -1,0 +1,34 @@
+"""Lines shared by the commands' summaries: counts and the last line of a batch that did not complete."""
+
+import sys
+
+from .. import signals
+from .app import echo
+
+
+def count(number: int, noun: str) -> str:
+    """``"1 image"``, ``"3 images"``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def clear_bar(bar) -> None:
+    """Clear a drawn progress bar's line, so that a line printed next replaces it (the bar redraws below)."""
+    if bar.drawn:
+        bar.stream.write("\r\x1b[K")
+
+
+def batch_outcome(total: int, written: int, failed, unprocessed, report, interrupted: bool = False) -> None:
+    """The last line of a batch that did not complete, and its exit code (failures were named as they came)."""
+    listed = f" (listed in {report})" if report else ""
+    if interrupted and not unprocessed:  # the last file was being denoised: written with its best so far
+        echo(f"{signals.stop_word()}: wrote {written} of {count(total, 'file')} (the last with its best image so far)"
+             f"{listed}")
+        sys.exit(signals.exit_code())
+    if unprocessed:
+        names = ", ".join(unprocessed[:3]) + (f" and {len(unprocessed) - 3} more" if len(unprocessed) > 3 else "")
+        echo(f"{signals.stop_word()}: wrote {written} of {count(total, 'file')}; not processed: {names}{listed}")
+        sys.exit(signals.exit_code())
+    if failed:
+        echo(f"error: {len(failed)} of {count(total, 'file')} failed (named above){listed}; wrote the other "
+             f"{written}")
+        sys.exit(1)

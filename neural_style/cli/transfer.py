@@ -1,0 +1,55 @@
+"""``neural-style transfer``: apply a trained network to images, folders, GIFs and videos."""
+
+from pathlib import Path
+
+import click
+
+from ..settings import TransferSettings
+from . import options as opt
+from .app import cli, echo, error
+from .output import batch_outcome, clear_bar
+
+TRANSFER = TransferSettings
+
+
+@cli.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=str),
+              help="Output file for one input, else a folder (names kept).")
+@opt.setting(TRANSFER, "--size", "Long side of the output (>= 16) [input size; inputs of any size, even 1x1, are "
+             "taken].")
+@click.option("--original-colors", "--preserve-colors", "original_colors", is_flag=True,
+              default=TRANSFER.original_colors, help="Keep the input's colours (luminance transfer).")
+@opt.setting(TRANSFER, "--batch-size", "Video frames per batch.")
+@opt.device
+@opt.report
+@opt.quiet
+def transfer(model_path, inputs, output, quiet, report, **options):
+    """Stylise images, folders, GIFs and videos with a model from `neural-style train`."""
+    from ..core.stop import StopReason
+    from ..fast.runner import transfer as run_transfer
+    from ..io.progress import ProgressBar
+
+    bar = ProgressBar(0, label="files ", enabled=not quiet)
+
+    def on_frame(index, files, done, total):
+        bar.total = files
+        bar.update(index + (done == total), {"frame": done}, force=done == total)
+
+    def on_failure(path, message):
+        clear_bar(bar)
+        error(message)
+
+    try:
+        batch = run_transfer(model_path, list(inputs), output, TransferSettings(**options), report=report,
+                             on_frame=on_frame, on_failure=on_failure)
+    finally:
+        bar.close()
+    total = len(batch.records) + len(batch.failures) + len(batch.unprocessed)
+    batch_outcome(total, len(batch.records), batch.failures, batch.unprocessed, report,
+                  interrupted=batch.stop_reason == StopReason.INTERRUPTED)
+    if not quiet:
+        count = len(batch.records)
+        echo(f"wrote {output}" if count == 1 and batch.written[0][1] == Path(output)
+             else f"wrote {count} file{'' if count == 1 else 's'} to {output}")
