@@ -33,7 +33,8 @@ def resolve_device(name: str = "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise InputError(f"device {name!r} asked for, but CUDA is not available here: use {setting('device')} cpu or auto")
+            raise InputError(f"device {name!r} asked for, but CUDA is not available here: use {setting('device')} cpu "
+                             "or auto")
         index = int(name.split(":")[1]) if ":" in name else 0
         if index >= torch.cuda.device_count():
             raise InputError(f"device {name!r} asked for, but this machine has "

@@ -90,6 +90,7 @@ def _iterations(iterations: Iterations, count: int, size_added: bool = False) ->
     if len(values) == 1:
         return values * count
     if len(values) != count:
-        what = f"{count} scale{'s' if count > 1 else ''}" + (f" ({setting('size')} is added as the last)" if size_added else "")
+        added = f" ({setting('size')} is added as the last)" if size_added else ""
+        what = f"{count} scale{'s' if count > 1 else ''}{added}"
         raise InputError(f"got {len(values)} iteration counts for {what}: give one number, or one per scale")
     return values
