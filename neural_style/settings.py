@@ -130,7 +130,7 @@ class StylizeOutputs:
     report: Optional[Path] = None
 
 
-#: Video stylize defaults (README, "Video"): the temporal loss weight, and loss evaluations of every
+#: Video stylize defaults (docs/video.md): the temporal loss weight, and loss evaluations of every
 #: frame after the first (which starts from the previous result warped, so it needs fewer).
 TEMPORAL_WEIGHT = 20.0
 VIDEO_ITERATIONS = 150
@@ -163,9 +163,9 @@ class DenoiseSettings:
             TV, Gilboa & Osher 2008: differences to the most similar patches in a window, which
             keeps texture; beta 1 and l2 fidelity only).
         tv_beta: order of the total variation (1: ROF; below 1 is non-convex).
-        tv_weight: lambda; ``"auto"``: chosen per image by SURE (README, "Lambda per image") with
+        tv_weight: lambda; ``"auto"``: chosen per image by SURE (docs/denoise.md, "Lambda per image") with
             the primal-dual solver, else the rule; ``"rule"``: the power law in sigma and beta
-            (README, "The lambda rule").
+            (docs/denoise.md, "The lambda rule").
         sigma: noise standard deviation on the [0, 1] scale, or ``"auto"`` (estimated).
             The command line's ``--sigma`` is on the 0..255 scale.
         fidelity: ``"l2"``, ``"l1"`` (impulse noise) or ``"charbonnier"``.
@@ -224,13 +224,13 @@ class TrainSettings:
         width: channel multiplier of the network (0.5: 4x fewer parameters).
         antialias: an anti-aliased network (:class:`neural_style.fast.transformer.TransformerNet`: blur
             before its stride-2 convolutions, bilinear upsampling), whose output moves with its input
-            instead of changing texture under small motions. README, "Networks that do not flicker".
+            instead of changing texture under small motions. docs/fast.md, "Networks that do not flicker".
         model, weights, weights_format: the loss network, as for stylize.
         content_layers, style_layers: see :data:`LayerSpec`.
         log_every: steps between the entries of the loss history.
         temporal_weight: weight of the temporal stability term (:mod:`neural_style.fast.temporal`: the
             network's output of a randomly moved photo against its moved output; 0: none). Each step
-            then runs the network on twice the batch (the photos and their moved copies). README,
+            then runs the network on twice the batch (the photos and their moved copies). docs/fast.md,
             "Networks that do not flicker" and "An anti-aliased network": 400 with ``antialias`` met the
             target on three seeds, 250 without it on some.
         ema_decay: decay of an exponential moving average of the weights (0: none), updated after every
@@ -238,7 +238,7 @@ class TrainSettings:
             ``avg = decay * avg + (1 - decay) * w``, about ``1 / (1 - decay)`` steps averaged (Polyak &
             Juditsky 1992, in its exponential form; ``torch.optim.swa_utils.AveragedModel``). With a
             constant learning rate the last weights move with each step's noise; their average less.
-            The first step's weights start it. README, "Networks that do not flicker": 0.995 measured.
+            The first step's weights start it. docs/fast.md, "Averaging the weights": 0.995 measured.
     """
 
     image_size: int = field(default=256, metadata=rule(count(MIN_SIZE)))

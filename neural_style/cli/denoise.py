@@ -20,8 +20,8 @@ DENOISE = DenoiseSettings
              "tv: beta-order total variation; tgv: total generalised variation of order 2 (no staircases on "
              "smooth shading; slower); nltv: non-local TV (differences to similar patches: keeps texture; slower).")
 @opt.setting(DENOISE, "--tv-beta", "Order of the total variation (1: ROF). Below 1 is non-convex.")
-@opt.setting(DENOISE, "--tv-weight", "Lambda; auto: per image by SURE (primal-dual solver; README, 'Lambda "
-             "per image'), else the rule; rule: the power law in sigma (README, 'The lambda rule').",
+@opt.setting(DENOISE, "--tv-weight", "Lambda; auto: per image by SURE (primal-dual solver; docs/denoise.md, "
+             "'Lambda per image'), else the rule; rule: the power law in sigma (docs/denoise.md, 'The lambda rule').",
              metavar="auto|rule|FLOAT")
 @opt.setting(DENOISE, "--sigma", "Noise standard deviation on the 0..255 scale; auto: estimated.", scale=255,
              metavar="auto|FLOAT")
@@ -35,7 +35,7 @@ DENOISE = DenoiseSettings
 @click.option("--reference", type=click.Path(path_type=Path), default=None,
               help="Clean image (or folder of them, matched by name): print PSNR and SSIM.")
 @opt.setting(DenoiseBatchSettings, "--jobs", "Denoise files in N processes, one thread each; auto: one per core "
-             "(README, 'Speed').", metavar="N|auto")
+             "(docs/denoise.md, 'Threads and worker processes').", metavar="N|auto")
 @opt.report
 @opt.quiet
 def denoise(inputs, output, reference, report, quiet, jobs, **options):

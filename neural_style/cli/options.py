@@ -25,6 +25,9 @@ class RuleType(click.ParamType):
     ``N``). A value the rule refuses fails as ``must be <what the rule accepts>, got <value>``.
     """
 
+    #: (settings dataclass, field name) whose rule this is (set by :func:`setting`).
+    field = None
+
     def __init__(self, check: Rule, scale: float = 1, listed: bool = False):
         self.check, self.scale, self.listed = check, scale, listed
         self.name = {"count": "integer", "counts": "integers", "numbers": "floats"}.get(check.kind, "float")
@@ -52,6 +55,9 @@ class RuleType(click.ParamType):
 class RuleChoice(click.Choice):
     """A choice option from its settings field's rule: the rule's choices, shown as ``[a|b]``; a
     choice that is not text (``--bit-depth 8``) is given as its text and becomes its value."""
+
+    #: (settings dataclass, field name) whose rule this is (set by :func:`setting`).
+    field = None
 
     def __init__(self, check: Rule):
         self.check = check
@@ -81,6 +87,7 @@ def setting(source, name_or_flag: str, help=None, *, scale: float = 1, listed: b
     check = rule_of(source, name)
     if "type" not in extra and not extra.get("is_flag") and check is not None and check.kind != "any":
         extra["type"] = RuleChoice(check) if check.kind == "choice" else RuleType(check, scale, listed)
+        extra["type"].field = (source, name)
     if isinstance(extra.get("type"), RuleChoice) and default is not None:
         default = str(default)
     shown = default is not None and not extra.get("is_flag")

@@ -32,7 +32,7 @@ TRAIN = TrainSettings
 @opt.setting(TRAIN, "--style-size", "Long side of the style image [image size].")
 @opt.setting(TRAIN, "--width", "Channel multiplier of the network (0.5: 4x smaller).")
 @opt.setting(TRAIN, "--antialias", "Anti-aliased network: blur before its stride-2 convolutions, bilinear "
-             "upsampling (less flicker on video: README).", is_flag=True)
+             "upsampling (less flicker on video: docs/fast.md).", is_flag=True)
 @opt.layers(TRAIN, "--content-layers", "Content")
 @opt.layers(TRAIN, "--style-layers", "Style")
 @opt.setting(TRAIN, "--model")
@@ -45,10 +45,10 @@ TRAIN = TrainSettings
 @opt.setting(TRAIN, "--keep-checkpoints", "Keep the newest N step-*.ckpt files (0: all); last.ckpt always stays.",
              metavar="N")
 @opt.setting(TRAIN, "--temporal-weight", "Weight of a temporal stability term against flicker in videos: the "
-             "output of a randomly moved photo against the moved output (0: none; measured in README: 400 with "
+             "output of a randomly moved photo against the moved output (0: none; measured in docs/fast.md: 400 with "
              "--antialias, 250 without; each step runs the network on twice the batch).")
 @opt.setting(TRAIN, "--ema-decay", "Write the exponential moving average of the weights, about 1/(1-decay) "
-             "steps, instead of the last step's (0: off; at most 0.9999; README: 0.995 measured).", metavar="DECAY")
+             "steps, instead of the last step's (0: off; at most 0.9999; docs/fast.md: 0.995 measured).", metavar="DECAY")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="[<output stem>-checkpoints/ beside the output]")
 @click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Checkpoint to resume.")

@@ -220,7 +220,7 @@ def shared_cpu() -> Iterator[int]:
     """Within the block, torch's intra-op threads are the cores left by other work (:func:`other_load`,
     rounded; at least 1, at most torch's own number), unless ``OMP_NUM_THREADS`` says how many to
     use; yields the number. With other work on the cores, torch's threads wait for each other
-    (measured: README, "Speed on a busy machine")."""
+    (measured: docs/measurements.md, "Speed on a busy machine")."""
     previous = torch.get_num_threads()
     if os.environ.get("OMP_NUM_THREADS"):
         yield previous

@@ -15,6 +15,7 @@ import torch
 
 from ..errors import InputError
 from .choices import DEFAULT_LR, LBFGS_HISTORY, OPTIMIZERS
+from .stop import StopReason
 
 #: Convergence (``tolerance``) needs this many small changes in a row, after WARMUP evaluations.
 PATIENCE, WARMUP = 3, 10
@@ -65,12 +66,12 @@ class OptimizeResult:
     history: List[Dict[str, float]] = field(default_factory=list)
     iterations: int = 0
     seconds: float = 0.0
-    stop_reason: str = "completed"
+    stop_reason: StopReason = StopReason.COMPLETED
     best_iteration: int = 0
 
 
 class _Stop(Exception):
-    def __init__(self, reason: str):
+    def __init__(self, reason: StopReason):
         super().__init__(reason)
         self.reason = reason
 
@@ -126,7 +127,7 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         result.iterations += 1
         result.history.append({"iteration": result.iterations, **losses})
         if not math.isfinite(losses["total"]):
-            raise _Stop("non-finite")
+            raise _Stop(StopReason.NON_FINITE)
         if losses["total"] < best:
             best = losses["total"]
             result.image = x.detach().clone()
@@ -134,14 +135,14 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         if callback is not None:
             callback(Step(result.iterations, iterations, losses, x.detach(), time.perf_counter() - start))
         if result.iterations >= iterations:  # a line search may ask for more
-            raise _Stop("completed")
+            raise _Stop(StopReason.COMPLETED)
         if tolerance > 0 and previous is not None:
             small = abs(previous - losses["total"]) <= tolerance * max(abs(previous), 1e-30)
             calm = calm + 1 if small else 0
             # L-BFGS's first step is tiny (1 / |g|_1) and a line search may make small
             # probes: converged only after PATIENCE small changes in a row, past warm-up.
             if calm >= PATIENCE and result.iterations >= WARMUP:
-                raise _Stop("converged")
+                raise _Stop(StopReason.CONVERGED)
         previous = losses["total"]
         if total.requires_grad:  # else loss_fn has accumulated the gradient itself (tiled evaluation)
             total.backward()
@@ -163,7 +164,7 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
     except _Stop as stop:
         result.stop_reason = stop.reason
     except KeyboardInterrupt:
-        result.stop_reason = "interrupted"
+        result.stop_reason = StopReason.INTERRUPTED
     result.seconds = time.perf_counter() - start
     if clamp:
         result.image = result.image.clamp_(0, 1)

@@ -7,7 +7,7 @@ Imports nothing heavy.
 
 from enum import Enum
 
-__all__ = ["StopReason"]
+__all__ = ["StopReason", "STOPPED_EARLY"]
 
 
 class StopReason(str, Enum):
@@ -27,3 +27,8 @@ class StopReason(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The reasons a run stopped before its end, keeping its best result so far (a word from an older
+#: record, ``"interrupted"``, is found in it too: the enum's values hash as their words).
+STOPPED_EARLY = frozenset({StopReason.INTERRUPTED, StopReason.NON_FINITE})

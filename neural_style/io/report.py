@@ -1,10 +1,11 @@
 """``--report out.json``: what a run did, written atomically."""
 
+import dataclasses
 import json
 import math
 import platform
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, ClassVar, Dict, Optional, Union
 
 import torch
 
@@ -26,14 +27,28 @@ def _clean(value: Any) -> Any:
     return value
 
 
+@dataclasses.dataclass
+class Report:
+    """Base of each command's typed report: a dataclass whose fields are the report's fields, in order
+    (docs/reports.md lists them; ``tests/io/test_report.py`` checks that the two agree). Subclasses set
+    :attr:`command`; :meth:`to_dict` gives the JSON object, ``command`` first."""
+
+    command: ClassVar[str] = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """``{"command": ..., <field>: <value>, ...}`` (nested dataclasses as dicts)."""
+        return {"command": self.command, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
+
+
 def environment() -> Dict[str, str]:
     """Versions that explain a run's speed and results."""
     return {"neural_style": __version__, "torch": torch.__version__, "python": platform.python_version(),
             "platform": platform.platform()}
 
 
-def write_report(path, data: Dict[str, Any], *, kept: Optional[str] = None) -> Path:
-    """Write ``data`` (plus the environment) as indented JSON to ``path``, atomically.
+def write_report(path, data: Union[Report, Dict[str, Any]], *, kept: Optional[str] = None) -> Path:
+    """Write ``data`` (a :class:`Report`, or its dict) plus the environment as indented JSON to ``path``,
+    atomically.
 
     Args:
         kept: what the run wrote before its report (``"wrote out.png"``): when the report cannot be
@@ -42,6 +57,7 @@ def write_report(path, data: Dict[str, Any], *, kept: Optional[str] = None) -> P
     Raises:
         NeuralStyleError: the report could not be written (no space, permissions).
     """
+    data = data.to_dict() if isinstance(data, Report) else data
     text = json.dumps(_clean({**data, "environment": environment()}), indent=2, allow_nan=False,
                       default=lambda value: f"<{type(value).__name__}>")  # an image given as a PIL image, tensor...
 

@@ -16,6 +16,7 @@ from ..core.color import transfer_luminance
 from ..core.device import resolve_device, resolve_precision
 from ..core.objective import LossNetwork, PerceptualObjective, load_loss_network
 from ..core.optimize import OptimizeResult, Step, optimize_image
+from ..core.stop import STOPPED_EARLY, StopReason
 from ..core.tiling import plan_tiles
 from ..errors import InputError
 from ..io.images import long_side_shape, read_image, resize_to, to_tensor
@@ -213,7 +214,7 @@ def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, c
         except KeyboardInterrupt:
             if not runs:
                 raise
-            runs[-1].stop_reason = "interrupted"
+            runs[-1].stop_reason = StopReason.INTERRUPTED
             break
         step_callback = _scale_callback(callback, s.original_colors, content, offset, total,
                                         (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None)
@@ -228,7 +229,7 @@ def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, c
                                   stage.plan.lbfgs_history,
                                   {k: v for k, v in best.items() if k != "iteration"}))
         offset += run.iterations
-        if run.stop_reason in ("interrupted", "non-finite"):
+        if run.stop_reason in STOPPED_EARLY:
             break
     return (runs[0] if len(stages) == 1 else _merge(runs, image)), image, scales
 

@@ -8,7 +8,6 @@ result; what to say about an interruption or a non-finite loss is the caller's.
 
 import math
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
@@ -16,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..core.device import out_of_memory_errors, peak_memory
+from ..core.device import out_of_memory_errors
 from ..core.optimize import Step
 from ..errors import InputError, setting
 from ..io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
@@ -41,6 +40,7 @@ from ..io.report import write_report
 from ..rules import validate
 from ..settings import StylizeOutputs, StylizeSettings, with_overrides
 from .gatys import StylizeResult, run_stylize
+from .report import StylizeReport
 from .scales import plan_scales
 
 #: An animation holds at most about this many frames.
@@ -88,9 +88,7 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
             result = run_stylize(content, styles, settings, callback=writer, download_progress=download_progress)
     except KeyboardInterrupt:  # before the first iteration (loading, targets): no image, but the report
         if outputs.report:
-            write_report(outputs.report, {"command": "stylize", "settings": {
-                **asdict(settings), "content": content, "styles": styles, "output": output, **asdict(outputs)},
-                "iterations": 0, "stop_reason": "interrupted"})
+            write_report(outputs.report, StylizeReport.of(content, styles, output, settings, outputs))
         raise
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
         colour_sources = [content] if settings.original_colors else [content, *styles]  # whose colours come out
@@ -102,7 +100,7 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
             frames.append((result.image * 255).round().to(torch.uint8))
             write_animation(outputs.animation, [_frame(f, result.content_size) for f in frames])
     if outputs.report:
-        write_report(outputs.report, stylize_report(content, styles, output, settings, outputs, result),
+        write_report(outputs.report, StylizeReport.of(content, styles, output, settings, outputs, result),
                      kept=f"wrote {output}" if result.run.best_iteration else None)
     return result
 
@@ -220,26 +218,3 @@ def _writer(output: Path, iterations: int, outputs: StylizeOutputs, frames: List
         if outputs.animation and (step.iteration % frame_every == 0 or step.iteration == 1):
             frames.append((step.image.clamp(0, 1) * 255).round().to(torch.uint8).cpu())
     return callback
-
-
-def stylize_report(content, styles: List, output: Path, settings: StylizeSettings, outputs: StylizeOutputs,
-                   result: StylizeResult) -> dict:
-    """The ``--report`` JSON of a stylize run."""
-    run = result.run
-    return {
-        "command": "stylize",
-        "settings": {**asdict(settings), "content": content, "styles": styles, "output": output,
-                     **asdict(outputs)},
-        "device": result.device, "precision": result.precision, "model": result.model, "weights": result.weights,
-        "image_sizes": {"output": list(result.content_size), "styles": result.style_sizes},
-        "iterations": run.iterations, "stop_reason": run.stop_reason, "best_iteration": run.best_iteration,
-        "seconds": run.seconds, "seconds_per_iteration": run.seconds / max(run.iterations, 1),
-        "tile_size": result.tile_size, "lbfgs_history": result.lbfgs_history,
-        "scales": [{"long_side": sc.long_side, "size": list(sc.size), "style_sizes": [list(x) for x in sc.style_sizes],
-                    "iterations": sc.iterations, "seconds": sc.seconds, "stop_reason": sc.stop_reason,
-                    "tile_size": sc.tile_size, "tiles": sc.tiles, "lbfgs_history": sc.lbfgs_history,
-                    "losses": sc.losses} for sc in result.scales],
-        "final_losses": result.final_losses, "peak_memory_bytes": peak_memory(result.device),
-        "history": run.history,
-    }
-

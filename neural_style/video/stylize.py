@@ -35,6 +35,7 @@ import torch
 from ..core.device import resolve_device, resolve_precision
 from ..core.objective import load_loss_network
 from ..core.optimize import Step
+from ..core.stop import STOPPED_EARLY, StopReason
 from ..errors import InputError, setting
 from ..io.animation import Timing, check_animation_path, frame_count, read_frames, video_timing, write_animation
 from ..io.disk import image_file_bytes, nearest_existing, require_space
@@ -46,6 +47,7 @@ from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
 from ..style_transfer.gatys import PRECISION_NAMES, run_stylize
 from .flow import consistency_mask, optical_flow, warp
+from .report import ClipReport
 
 #: Animated image formats read as clips (a multi-page TIFF is pages, not a clip).
 ANIMATED_EXTENSIONS = (".gif", ".webp", ".png")
@@ -117,7 +119,7 @@ class VideoResult:
     resumed: int
     frame_dir: Path
     output: Optional[Path]
-    stop_reason: str = "completed"
+    stop_reason: StopReason = StopReason.COMPLETED
     device: str = "cpu"
     precision: str = "fp32"
     seconds: float = 0.0
@@ -127,7 +129,7 @@ class VideoResult:
     @property
     def finished(self) -> int:
         """Frames finished, this run's and earlier ones'."""
-        return self.resumed + sum(r.stop_reason not in ("interrupted", "non-finite") for r in self.frames)
+        return self.resumed + sum(r.stop_reason not in STOPPED_EARLY for r in self.frames)
 
 
 def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSettings] = None,
@@ -188,7 +190,7 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
             break
     _finish(result, clip, frame_dir, output_file, time.perf_counter() - started)
     if report:
-        write_report(report, _report(content, styles, s, v, result, shape))
+        write_report(report, ClipReport.of(content, styles, s, v, result, shape))
     return result
 
 
@@ -198,7 +200,7 @@ def _next_frame(index: int, state: "_State", result: VideoResult, styles, s, v, 
     recorded = len(result.frames)
     try:
         record, image = _stylize_frame(index, state, styles, s, v, network, on_step)
-        if record.stop_reason in ("interrupted", "non-finite"):
+        if record.stop_reason in STOPPED_EARLY:
             result.frames.append(record)
             result.stop_reason = record.stop_reason
             return False
@@ -211,8 +213,8 @@ def _next_frame(index: int, state: "_State", result: VideoResult, styles, s, v, 
         return True
     except KeyboardInterrupt:
         if len(result.frames) == recorded:  # stopped before the frame was recorded: named as interrupted
-            result.frames.append(FrameRecord(index, 0, 0.0, "interrupted"))
-        result.stop_reason = "interrupted"
+            result.frames.append(FrameRecord(index, 0, 0.0, StopReason.INTERRUPTED))
+        result.stop_reason = StopReason.INTERRUPTED
         return False
 
 
@@ -307,7 +309,7 @@ def _stylize_frame(index: int, state: _State, styles, s: StylizeSettings, v: Vid
                          download_progress=False)
     run = result.run
     best = run.history[run.best_iteration - 1] if run.best_iteration else {}
-    reason = run.stop_reason if run.stop_reason in ("interrupted", "non-finite") else "completed"
+    reason = run.stop_reason if run.stop_reason in STOPPED_EARLY else StopReason.COMPLETED
     record = FrameRecord(index, run.iterations, time.perf_counter() - timer, reason,
                          {k: val for k, val in best.items() if k != "iteration"}, consistent)
     return record, result.image.clamp(0, 1)
@@ -356,7 +358,7 @@ RECORDS_FILE = "frames.json"
 
 def _save_records(result: VideoResult) -> None:
     """Every finished frame's record, earlier runs' too, into the frame folder (for a resumed run's report)."""
-    done = result.earlier + [asdict(r) for r in result.frames if r.stop_reason == "completed"]
+    done = result.earlier + [asdict(r) for r in result.frames if r.stop_reason == StopReason.COMPLETED]
     atomic_write(result.frame_dir / RECORDS_FILE, lambda p: p.write_text(json.dumps(done, indent=1)))
 
 
@@ -389,12 +391,3 @@ def _read_styles(styles: Sequence, s: StylizeSettings) -> List[torch.Tensor]:
     if s.size is None:
         return [to_tensor(style, what="style image") for style in styles]
     return [to_tensor(style, what="style image", reduce_to=math.ceil(s.size * s.style_scale)) for style in styles]
-
-
-def _report(content, styles, s: StylizeSettings, v: VideoSettings, result: VideoResult, shape) -> dict:
-    return {"command": "stylize", "content": content, "styles": styles, "settings": asdict(s), "video": asdict(v),
-            "frame_size": list(shape), "frames_total": result.total, "frames_resumed": result.resumed,
-            "frames_finished": result.finished, "stop_reason": result.stop_reason, "device": result.device,
-            "precision": result.precision, "output": result.output, "frame_folder": result.frame_dir,
-            "seconds": result.seconds,
-            "frames": result.earlier + [asdict(r) for r in result.frames]}
