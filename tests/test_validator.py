@@ -37,7 +37,7 @@ def test_every_ruled_setting_of_every_command_is_an_option_typed_by_its_rule():
     names = {(c, p.name) for c, p in ruled_options()}
     assert {("stylize", "tv_beta"), ("denoise", "sigma"), ("denoise", "jobs"), ("train", "ema_decay"),
             ("transfer", "batch_size"), ("stylize", "bit_depth"), ("stylize", "model")} <= names
-    for command, param in ruled_options():  # the type knows its field, and the field its rule
+    for _command, param in ruled_options():  # the type knows its field, and the field its rule
         source, name = param.type.field
         assert name == param.name and any(f.name == name for f in dataclasses.fields(source))
     for command in COMMANDS:  # no option re-checks a value in a callback of its own
