@@ -8,7 +8,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-__all__ = ["check_tensor", "check_ndim", "check_number", "format_shape"]
+__all__ = ["check_tensor", "check_ndim", "check_image", "check_number", "format_shape", "working_dtype"]
 
 
 def format_shape(shape) -> str:
@@ -72,3 +72,26 @@ def check_number(
         where = f" {condition}" if condition else ""
         raise ValueError(f"expected {name} {bound}{where}, got {value!r}")
     return value
+
+
+def check_image(image: object, name: str) -> None:
+    """Raise unless ``image`` is a non-empty floating-point ``(B, C, H, W)`` tensor.
+
+    Raises:
+        TypeError: not a floating-point tensor.
+        ValueError: not 4-D, or a dimension of size 0.
+    """
+    check_tensor(image, name)
+    check_ndim(image, name, 4, "(B, C, H, W)")
+    if image.numel() == 0:
+        raise ValueError(
+            f"expected {name} with no empty dimension, got shape {format_shape(image.shape)}"
+        )
+
+
+def working_dtype(*tensors: Tensor) -> torch.dtype:
+    """The promoted floating dtype of ``tensors``, at least ``float32``."""
+    dtype = tensors[0].dtype
+    for x in tensors[1:]:
+        dtype = torch.promote_types(dtype, x.dtype)
+    return torch.promote_types(dtype, torch.float32)
