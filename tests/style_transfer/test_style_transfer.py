@@ -129,22 +129,22 @@ def test_adam_and_avg_pooling(content_file, style_file, vgg16_file):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"size": 4}, "size"),
-    ({"style_weight": -1.0}, "--style-weight must be a finite number >= 0"),
+    ({"style_weight": -1.0}, "style_weight must be a finite number >= 0"),
     ({"tv_beta": 0.0}, "beta"),
-    ({"tv_beta": float("inf")}, "--tv-beta must be a finite number"),
-    ({"style_scale": float("inf")}, "--style-scale must be a finite number"),
-    ({"style_scale": float("nan")}, "--style-scale must be a finite number"),
-    ({"content_weight": float("nan")}, "--content-weight must be a finite number"),
-    ({"lr": float("inf")}, "--lr must be a finite number"),
-    ({"lr": float("nan")}, "--lr must be a finite number"),
-    ({"style_blend_weights": [float("inf")]}, "blend weights must be finite"),
+    ({"tv_beta": float("inf")}, "tv_beta must be a finite number"),
+    ({"style_scale": float("inf")}, "style_scale must be a finite number"),
+    ({"style_scale": float("nan")}, "style_scale must be a finite number"),
+    ({"content_weight": float("nan")}, "content_weight must be a finite number"),
+    ({"lr": float("inf")}, "lr must be a finite number"),
+    ({"lr": float("nan")}, "lr must be a finite number"),
+    ({"style_blend_weights": [float("inf")]}, "style_blend_weights must be a list of finite numbers"),
     ({"iterations": 0}, "iterations"),
     ({"optimizer": "sgd"}, "optimizer"),
     ({"style_layers": "relu9_9"}, "relu9_9"),
     ({"content_layers": "relu5_4"}, "relu5_4"),  # vgg16 has no relu5_4
     ({"init": "nowhere.png"}, "nowhere.png"),
     ({"device": "tpu"}, "device"),
-    ({"size": 16}, "needs at least 16 px per side: use --size 19 or more"),  # 16x13: relu5_1 is 4 poolings deep
+    ({"size": 16}, "needs at least 16 px per side: use size 19 or more"),  # 16x13: relu5_1 is 4 poolings deep
 ])
 def test_bad_options(kwargs, message, content_file, style_file, vgg16_file):
     options = dict(FAST, weights=vgg16_file)
@@ -155,7 +155,7 @@ def test_bad_options(kwargs, message, content_file, style_file, vgg16_file):
 
 def test_a_size_that_does_not_fit_is_refused_before_work(content_file, style_file, vgg16_file, monkeypatch):
     monkeypatch.setattr(memory_module, "available_memory", lambda device: 10 * 2**20)
-    with pytest.raises(ResourceError, match="smaller --size"):
+    with pytest.raises(ResourceError, match="smaller size"):
         style_transfer.run_stylize(content_file, style_file, weights=vgg16_file, size=1024, iterations=1)
 
 
@@ -186,7 +186,7 @@ def test_tiled_run_matches_the_whole_image_run(content_file, style_file, vgg16_f
     assert (whole.tile_size, tiled.tile_size) == (0, 16) and whole.lbfgs_history == 100
     for a, b in zip(whole.run.history[:3], tiled.run.history[:3]):
         assert b["total"] == pytest.approx(a["total"], rel=1e-5)
-    with pytest.raises(InputError, match="--tile-size must be 'auto' or an integer >= 0"):
+    with pytest.raises(InputError, match="tile_size must be 'auto' or an integer >= 0"):
         style_transfer.run_stylize(content_file, style_file, tile_size=-1, **options)
     with pytest.raises(InputError, match="--lbfgs-history must be 'auto' or an integer >= 1"):
         style_transfer.run_stylize(content_file, style_file, lbfgs_history=0, **options)
