@@ -78,7 +78,9 @@ class _Group(click.Group):
             except Exception as exc:  # the last resort: one line unless asked for the traceback
                 if debug:
                     raise
-                first = (str(exc).strip().splitlines() or [""])[0][:200]
+                from .errors import one_line
+
+                first = one_line(exc, 200, fallback="")
                 _echo(f"internal error: {type(exc).__name__}: {first}; run with --debug for the traceback")
                 sys.exit(1)
 

@@ -22,9 +22,9 @@ from typing import Dict, Optional, Union
 
 import torch
 
-from ..errors import DownloadError, WeightsError
-from ..io.torchfile import load_torch_file
+from ..errors import DownloadError, WeightsError, one_line
 from .choices import WEIGHTS_FORMATS  # noqa: F401  (re-exported: the accepted weights formats)
+from .torchfile import load_torch_file
 
 ENV_VAR = "NEURAL_STYLE_WEIGHTS"
 
@@ -124,7 +124,7 @@ def _download(url: str, model: str, progress: bool) -> Path:
         hash_prefix = os.path.basename(url).rsplit("-", 1)[-1].split(".")[0]
         torch.hub.download_url_to_file(url, str(path), hash_prefix=hash_prefix, progress=progress)
     except Exception as exc:  # URLError, timeouts, hash mismatch, no space left
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = one_line(exc)
         raise DownloadError(f"could not download {model} weights from {url} ({reason}): "
                             f"put that file at {path} or pass --weights PATH") from exc
     return path

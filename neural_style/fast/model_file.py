@@ -21,9 +21,9 @@ from typing import Mapping, Optional, Tuple, Union
 
 import torch
 
-from ..errors import InputError
+from ..core.torchfile import load_torch_file
+from ..errors import InputError, one_line
 from ..io.images import atomic_torch_save
-from ..io.torchfile import load_torch_file
 from .checkpoints import FORMAT as CHECKPOINT_FORMAT
 from .transformer import TransformerNet, parameter_count
 
@@ -188,7 +188,7 @@ def _load_state(path: Path, model: TransformerNet, state) -> None:
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:  # pragma: no cover - the checks above should catch everything
-        raise _mismatch(path, model, " ".join(str(exc).split())[:160]) from exc
+        raise _mismatch(path, model, one_line(exc, 160, whole=True)) from exc
 
 
 def _mismatch(path: Path, model: TransformerNet, what: str) -> InputError:

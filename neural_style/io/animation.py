@@ -13,7 +13,7 @@ import tifffile
 import torch
 from PIL import Image, ImageSequence
 
-from ..errors import InputError
+from ..errors import InputError, one_line
 from . import images
 from .video import VIDEO_CODECS, VideoClip, quantise_durations, require_av, timestamps_from_durations, write_video
 
@@ -154,7 +154,7 @@ def read_frames(path) -> Tuple[List[np.ndarray], Timing]:
                 frames.append(np.array(frame.convert("RGB")))
                 durations.append(int(frame.info.get("duration") or 100))
     except (OSError, ValueError, SyntaxError, EOFError) as exc:  # what Pillow raises for damaged files
-        raise InputError(f"animation '{path}' cannot be read ({str(exc).splitlines()[0][:80]}): check the file") \
+        raise InputError(f"animation '{path}' cannot be read ({one_line(exc, 80)}): check the file") \
             from exc
     return frames, Timing(tuple(durations), loop)
 
@@ -201,7 +201,7 @@ def read_pages(path) -> Tuple[List[np.ndarray], int]:
         with tifffile.TiffFile(path) as tiff:
             arrays = [page.asarray() for page in tiff.pages]
     except Exception as exc:  # tifffile's many errors for damaged files
-        raise InputError(f"TIFF '{path}' cannot be read ({str(exc).splitlines()[0][:80]}): check the file") from exc
+        raise InputError(f"TIFF '{path}' cannot be read ({one_line(exc, 80)}): check the file") from exc
     pages = []
     for index, array in enumerate(arrays):
         array = array[..., None] if array.ndim == 2 else array
