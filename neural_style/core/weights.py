@@ -24,6 +24,7 @@ import torch
 
 from ..errors import DownloadError, WeightsError, one_line
 from .choices import WEIGHTS_FORMATS  # noqa: F401  (re-exported: the accepted weights formats)
+from .files import require_exists
 from .torchfile import load_torch_file
 
 ENV_VAR = "NEURAL_STYLE_WEIGHTS"
@@ -131,9 +132,7 @@ def _download(url: str, model: str, progress: bool) -> Path:
 
 
 def _read(path: Path) -> dict:
-    if not path.exists():
-        raise WeightsError(f"weights file '{path}' does not exist: check the path "
-                           f"(or unset ${ENV_VAR})")
+    require_exists(path, f"weights file '{path}'", f"check the path (or unset ${ENV_VAR})", error=WeightsError)
     if path.is_dir():
         raise WeightsError(f"weights '{path}' is a directory: pass the .pth file inside it")
     if path.stat().st_size == 0:

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from .. import signals
 from ..core.torchfile import load_torch_file
 from ..errors import InputError, NeuralStyleError
-from ..io.images import atomic_torch_save, atomic_write
+from ..io.atomic import atomic_torch_save, atomic_write
 
 FORMAT = "neural-style-checkpoint"
 VERSION = 1

@@ -14,7 +14,7 @@ from torch.export import Dim
 
 from ..core.device import require_memory
 from ..errors import InputError, NeuralStyleError, one_line
-from ..io.images import atomic_write
+from ..io.atomic import atomic_write
 from .transformer import MIN_SIZE, TransformerNet
 
 EXPORT_EXTENSIONS = (".onnx", ".pt2")

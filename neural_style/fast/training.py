@@ -25,8 +25,9 @@ from ..core.device import require_memory, resolve_precision
 from ..core.features import activation_bytes
 from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import Step
+from ..core.tensors import resize_long_side, resize_to
 from ..errors import InputError, one_line
-from ..io.images import IMAGE_EXTENSIONS, image_shape, resize_long_side, resize_to, to_tensor
+from ..io.decode import IMAGE_EXTENSIONS, image_shape, to_tensor
 from ..io.inputs import folder_files
 from ..rules import validate
 from ..settings import TrainSettings

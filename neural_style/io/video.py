@@ -19,8 +19,9 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from ..core.files import require_file
 from ..errors import InputError, NeuralStyleError, one_line
-from . import images
+from .atomic import atomic_write
 
 #: Video containers and the video codec each is written with (yuv420p).
 VIDEO_CODECS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".avi": "libx264", ".webm": "libvpx-vp9"}
@@ -128,7 +129,7 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
     """
     av = require_av(f"reading '{path}'")
     path = Path(path)
-    images.require_file(path, f"video '{path}'", "a video file")
+    require_file(path, f"video '{path}'", "a video file")
     frames: List[np.ndarray] = []
     times: List[float] = []
     last = None
@@ -222,7 +223,7 @@ def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequ
             if audio is not None:
                 audio.copy()
     try:
-        return images.atomic_write(path, write)
+        return atomic_write(path, write)
     except NeuralStyleError:
         raise
     except Exception as exc:  # av.error.* from the encoder or muxer
