@@ -55,7 +55,7 @@ def _write_atomically(path: Path, write_fn: Callable[[Path], None]) -> Path:
         temporary = _create_temporary(path)
     except OSError as exc:
         folder = path.parent
-        reason = f"'{folder}' is not a folder" if folder.exists() and not folder.is_dir() else exc.strerror or exc
+        reason = f"'{folder}' is not a folder" if folder.exists() and not folder.is_dir() else one_line(exc, strerror=True)
         raise NeuralStyleError(f"could not write '{path}': {reason}: choose another output folder") from exc
     try:
         write_fn(temporary)
