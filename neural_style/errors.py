@@ -80,3 +80,29 @@ class ResourceError(InputError):
 def format_bytes(count: float) -> str:
     """A size for a message: ``"1.7 GiB"``, or MiB below 1 GiB (never ``"0.0 GiB"``)."""
     return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.1f} MiB"
+
+
+def one_line(exc: BaseException, limit: Optional[int] = None, *, whole: bool = False, words: bool = False,
+             strerror: bool = False, fallback: Optional[str] = None) -> str:
+    """An exception's message as one line, to quote inside a message of ours (e.g. ``f"... ({one_line(exc)})"``).
+
+    Args:
+        exc: the exception.
+        limit: the most characters kept (None: all of them).
+        whole: all its lines joined by single spaces, a final full stop dropped (default: its first
+            line, surrounding white space stripped).
+        words: cut at the last word boundary before ``limit`` and add ``" ..."`` (default: cut at ``limit``).
+        strerror: the OS's text alone when ``exc`` has one (``strerror`` of an OSError or a PyAV error,
+            without their ``[Errno N]``).
+        fallback: what to say for an exception without text (default: the name of its type).
+
+    Returns:
+        One line, without line breaks.
+    """
+    text = (getattr(exc, "strerror", None) if strerror else None) or str(exc).strip()
+    text = " ".join(text.split()).rstrip(".") if whole else (text.splitlines() or [""])[0]
+    if not text:
+        return type(exc).__name__ if fallback is None else fallback
+    if limit is None or len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " ..." if words else text[:limit]

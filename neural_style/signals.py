@@ -13,6 +13,8 @@ import errno
 import signal
 from typing import Iterator, Optional
 
+from .errors import one_line
+
 __all__ = ["Terminated", "interrupt_on_termination", "deferred", "received", "exit_code", "stop_word", "describe_os_error"]
 
 #: The signals stopped like Ctrl-C (those that exist on this platform).
@@ -113,7 +115,7 @@ _ADVICE = {
 
 def describe_os_error(exc: OSError) -> str:
     """One line for an OS error: what failed, on which path, and what to do."""
-    reason = exc.strerror or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    reason = one_line(exc, strerror=True)
     where = f" '{exc.filename}'" if exc.filename is not None else ""
     advice = _ADVICE.get(exc.errno)
     return f"cannot use{where}: {reason}" + (f" ({advice})" if advice else "")

@@ -30,9 +30,10 @@ from neural_style.core import device as device_module
 from neural_style.core import objective as objective_module
 from neural_style.core import weights as weights_module
 from neural_style.core.optimize import OptimizeResult
+from neural_style.core.tensors import resize_long_side, tensor_to_array
 from neural_style.core.weights import ENV_VAR, torchvision_url
-from neural_style.io import images
-from neural_style.io.images import read_image, resize_long_side, tensor_to_array, to_tensor
+from neural_style.io import encode as encode_module
+from neural_style.io.decode import read_image, to_tensor
 from neural_style.io.progress import ProgressBar
 from neural_style.settings import StylizeSettings
 from neural_style.style_transfer import memory as memory_module
@@ -605,7 +606,7 @@ def test_failed_write_leaves_the_old_output(monkeypatch, fake_run, content_file,
         Path(temporary).write_bytes(out.read_bytes()[:20])  # a partial file, then the disk fills up
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(images, "_encode", encode_half)
+    monkeypatch.setattr(encode_module, "_encode", encode_half)
     before = snapshot(tmp_path)
     result = invoke("stylize", content_file, style_file, "-o", out)
     assert_error(result, 1, f"could not write '{out}'", "No space left on device")

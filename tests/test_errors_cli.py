@@ -267,12 +267,12 @@ def test_denoise_batch_with_a_corrupt_file_processes_the_rest_and_reports_it(bat
 @pytest.mark.parametrize("command", ["stylize", "denoise", "train", "transfer"])
 def test_a_stop_while_the_first_image_is_read_still_writes_the_report(command, files, tmp_path, monkeypatch,
                                                                        vgg16_file):
-    from neural_style.io import images
+    from neural_style.io import decode
 
     def stop(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(images, "_read_file", stop)
+    monkeypatch.setattr(decode, "_read_file", stop)
     report = tmp_path / "r.json"
     weights = ["--weights", vgg16_file] if command in ("stylize", "train") else []
     result = invoke(*command_line(command, files), "--report", report, *weights)
@@ -501,7 +501,7 @@ def test_a_16_bit_rgb_image_denoised_to_tif_stays_16_bit(tmp_path):
 
     src = tmp_path / "in16.png"
     pixels = (np.random.default_rng(0).random((24, 20, 3)) * 65535).astype(np.uint16)
-    from neural_style.io.images import write_image
+    from neural_style.io.encode import write_image
     write_image(src, pixels.astype(np.float32) / 65535, bit_depth=16)
     assert_ok(invoke("denoise", src, "-o", tmp_path / "out.tif", "--tv-weight", "0.01", "--quiet"))  # keeps detail
     out = tifffile.imread(tmp_path / "out.tif")
@@ -768,7 +768,8 @@ def test_train_checks_memory_before_the_first_step(files, tmp_path, vgg16_file):
 
 
 def test_stylize_keeps_16_bits_when_every_input_has_them(tmp_path, vgg16_file, content_file, style_file):
-    from neural_style.io.images import read_image, write_image
+    from neural_style.io.decode import read_image
+    from neural_style.io.encode import write_image
 
     content16, style16 = tmp_path / "c16.png", tmp_path / "s16.png"
     write_image(content16, read_image(content_file).pixels, bit_depth=16)
@@ -855,7 +856,8 @@ def test_denoise_of_one_file_interrupted_exits_130_not_0(files, monkeypatch):
 
 
 def test_transfer_keeps_16_bits(files, tmp_path):
-    from neural_style.io.images import read_image, write_image
+    from neural_style.io.decode import read_image
+    from neural_style.io.encode import write_image
 
     src = tmp_path / "c16.png"
     write_image(src, read_image(files["content"]).pixels, bit_depth=16)
@@ -873,7 +875,7 @@ def test_a_denoise_batch_failure_names_its_file(batch, tmp_path):
 
 
 def test_stylize_carries_the_content_alpha_icc_and_exif(tmp_path, vgg16_file, style_file):
-    from neural_style.io.images import read_image
+    from neural_style.io.decode import read_image
 
     src = tmp_path / "rgba.png"
     rgba = np.random.default_rng(0).integers(0, 255, (40, 48, 4), dtype=np.uint8)
@@ -1065,12 +1067,12 @@ def test_second_trial_cases(files, tmp_path, monkeypatch):
 
 def test_export_refuses_a_huge_check_image_from_its_header(files, tmp_path, monkeypatch):
     from neural_style.core import device
-    from neural_style.io import images
+    from neural_style.io import decode
 
     monkeypatch.setattr(device, "available_memory", lambda dev: 64 * 2**20)
     image = tmp_path / "big.png"
     Image.fromarray(np.zeros((600, 800, 3), np.uint8)).save(image)
-    monkeypatch.setattr(images, "_read_file", lambda *a, **k: pytest.fail("decoded before the memory check"))
+    monkeypatch.setattr(decode, "_read_file", lambda *a, **k: pytest.fail("decoded before the memory check"))
     assert_error(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--check-image", image), 2,
                  "checking the export on a 800x600 px image")
 

@@ -12,7 +12,7 @@ import warnings
 import click
 
 from .. import __version__, signals
-from ..errors import spelled
+from ..errors import one_line, spelled
 
 DEBUG_ENV = "NEURAL_STYLE_DEBUG"
 #: Settings whose option is not ``--`` + the name with dashes.
@@ -24,7 +24,7 @@ def flag(name: str) -> str:
     return FLAGS.get(name, "--" + name.replace("_", "-"))
 
 
-def one_line(message: str) -> str:
+def printable(message: str) -> str:
     """A message as one printable line: line breaks (a file name may hold one) written as ``\\n``,
     the bytes of a file name that is not UTF-8 (decoded by Python as lone surrogates) as ``\\xNN``."""
     message = message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
@@ -32,9 +32,9 @@ def one_line(message: str) -> str:
 
 
 def echo(message) -> None:
-    """Every line the commands print (on stderr: stdout is left for data), as :func:`one_line`, the
+    """Every line the commands print (on stderr: stdout is left for data), as :func:`printable`, the
     settings a library message names (a :class:`~neural_style.errors.Message`) spelled as options."""
-    click.echo(one_line(spelled(message, flag)), err=True)
+    click.echo(printable(spelled(message, flag)), err=True)
 
 
 def warn(message) -> None:
@@ -102,7 +102,7 @@ class _Group(click.Group):
             except Exception as exc:  # the last resort: one line unless asked for the traceback
                 if debug:
                     raise
-                first = (str(exc).strip().splitlines() or [""])[0][:200]
+                first = one_line(exc, 200, fallback="")
                 echo(f"internal error: {type(exc).__name__}: {first}; run with --debug for the traceback")
                 sys.exit(1)
 

@@ -22,9 +22,10 @@ from typing import Dict, Optional, Union
 
 import torch
 
-from ..errors import DownloadError, WeightsError, setting
-from ..io.torchfile import load_torch_file
+from ..errors import DownloadError, WeightsError, one_line, setting
 from .choices import WEIGHTS_FORMATS  # noqa: F401  (re-exported: the accepted weights formats)
+from .files import require_exists
+from .torchfile import load_torch_file
 
 ENV_VAR = "NEURAL_STYLE_WEIGHTS"
 
@@ -124,16 +125,14 @@ def _download(url: str, model: str, progress: bool) -> Path:
         hash_prefix = os.path.basename(url).rsplit("-", 1)[-1].split(".")[0]
         torch.hub.download_url_to_file(url, str(path), hash_prefix=hash_prefix, progress=progress)
     except Exception as exc:  # URLError, timeouts, hash mismatch, no space left
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = one_line(exc)
         raise DownloadError(f"could not download {model} weights from {url} ({reason}): "
                             f"put that file at {path} or pass {setting('weights')} PATH") from exc
     return path
 
 
 def _read(path: Path) -> dict:
-    if not path.exists():
-        raise WeightsError(f"weights file '{path}' does not exist: check the path "
-                           f"(or unset ${ENV_VAR})")
+    require_exists(path, f"weights file '{path}'", f"check the path (or unset ${ENV_VAR})", error=WeightsError)
     if path.is_dir():
         raise WeightsError(f"weights '{path}' is a directory: pass the .pth file inside it")
     if path.stat().st_size == 0:

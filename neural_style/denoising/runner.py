@@ -14,11 +14,14 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 
 from ..core.device import resolve_device
+from ..core.files import require_exists
 from ..core.metrics import psnr, ssim
 from ..core.optimize import Step
 from ..errors import InputError, NeuralStyleError
-from ..io.images import OUTPUT_EXTENSIONS, check_output_path, read_image, to_tensor, write_image
+from ..io.decode import read_image, to_tensor
+from ..io.encode import write_image
 from ..io.inputs import name_failure, plan_batch
+from ..io.outputs import OUTPUT_EXTENSIONS, check_output_path
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import DenoiseBatchSettings, DenoiseSettings
@@ -216,8 +219,7 @@ def _warn(message: str) -> None:
 def _references(reference: Optional[Path], pairs: Sequence[Pair]) -> Dict[Path, Path]:
     if reference is None:
         return {}
-    if not reference.exists():
-        raise InputError(f"reference '{reference}' does not exist: pass the clean image or a folder of them")
+    require_exists(reference, f"reference '{reference}'", "pass the clean image or a folder of them")
     if len(pairs) > 1 and not reference.is_dir():
         raise InputError(f"reference '{reference}' is one file but there are {len(pairs)} inputs: "
                          "pass a folder of clean images named like the inputs")

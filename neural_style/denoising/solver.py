@@ -32,8 +32,9 @@ from ..core import losses
 from ..core.device import cpu_threads, other_load, require_memory, resolve_device
 from ..core.metrics import estimate_sigma
 from ..core.optimize import OptimizeResult, Step, optimize_image
+from ..core.tensors import to_pil
 from ..errors import InputError
-from ..io.images import read_image, to_pil, to_tensor
+from ..io.decode import read_image, to_tensor
 from ..rules import validate
 from ..settings import (
     DENOISE_ADAM_LR,

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 from .. import signals
+from ..core.torchfile import load_torch_file
 from ..errors import InputError, NeuralStyleError
-from ..io.images import atomic_torch_save, atomic_write
-from ..io.torchfile import load_torch_file
+from ..io.atomic import atomic_torch_save, atomic_write
 
 FORMAT = "neural-style-checkpoint"
 VERSION = 1

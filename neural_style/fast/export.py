@@ -13,8 +13,8 @@ import torch
 from torch.export import Dim
 
 from ..core.device import require_memory
-from ..errors import InputError, NeuralStyleError
-from ..io.images import atomic_write
+from ..errors import InputError, NeuralStyleError, one_line
+from ..io.atomic import atomic_write
 from .transformer import MIN_SIZE, TransformerNet
 
 EXPORT_EXTENSIONS = (".onnx", ".pt2")
@@ -57,7 +57,7 @@ def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = 
         try:
             program = torch.export.export(core, (sample.expand(2, -1, -1, -1),), dynamic_shapes=shapes)
         except Exception as exc:  # torch.export's many errors (constraint violations, unsupported ops)
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+            first = one_line(exc, 120)
             raise NeuralStyleError(f"torch.export cannot export this network ({type(exc).__name__}: {first}): "
                                    "export it to .onnx instead") from exc
         def save(tmp):  # through a Python file: a full disk is an OSError, not an abort in torch's C++ writer

@@ -21,9 +21,10 @@ from typing import Mapping, Optional, Tuple, Union
 
 import torch
 
-from ..errors import InputError
-from ..io.images import atomic_torch_save
-from ..io.torchfile import load_torch_file
+from ..core.files import require_file
+from ..core.torchfile import load_torch_file
+from ..errors import InputError, one_line
+from ..io.atomic import atomic_torch_save
 from .checkpoints import FORMAT as CHECKPOINT_FORMAT
 from .transformer import TransformerNet, parameter_count
 
@@ -123,11 +124,8 @@ def load_model(path, *, device: Optional[Union[str, torch.device]] = None) -> Tu
 
 
 def _read(path: Path):
-    if not path.exists():
-        raise InputError(f"model file '{path}' does not exist: check the path, or train one with "
-                         "`neural-style train`")
-    if path.is_dir():
-        raise InputError(f"model file '{path}' is a directory: pass the .pth file written by `neural-style train`")
+    require_file(path, f"model file '{path}'", advice="check the path, or train one with `neural-style train`",
+                 directory="pass the .pth file written by `neural-style train`")
     try:
         empty = os.path.getsize(path) == 0
     except OSError:
@@ -188,7 +186,7 @@ def _load_state(path: Path, model: TransformerNet, state) -> None:
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:  # pragma: no cover - the checks above should catch everything
-        raise _mismatch(path, model, " ".join(str(exc).split())[:160]) from exc
+        raise _mismatch(path, model, one_line(exc, 160, whole=True)) from exc
 
 
 def _mismatch(path: Path, model: TransformerNet, what: str) -> InputError:

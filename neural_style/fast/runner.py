@@ -23,9 +23,11 @@ from .. import signals
 from ..core.device import resolve_device
 from ..core.optimize import Step
 from ..errors import InputError, NeuralStyleError
+from ..io.decode import image_shape, to_tensor
 from ..io.disk import require_space, same_disk
-from ..io.images import check_output_path, image_shape, to_tensor, write_image
+from ..io.encode import write_image
 from ..io.inputs import name_failure
+from ..io.outputs import check_output_path
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import DEFAULT_DEVICE, TrainSettings, TransferSettings, with_overrides

@@ -25,8 +25,9 @@ from ..core.device import require_memory, resolve_precision
 from ..core.features import activation_bytes
 from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import Step
-from ..errors import InputError
-from ..io.images import IMAGE_EXTENSIONS, image_shape, resize_long_side, resize_to, to_tensor
+from ..core.tensors import resize_long_side, resize_to
+from ..errors import InputError, one_line
+from ..io.decode import IMAGE_EXTENSIONS, image_shape, to_tensor
 from ..io.inputs import folder_files
 from ..rules import validate
 from ..settings import TrainSettings
@@ -301,7 +302,7 @@ class Trainer:
             if isinstance(exc, InputError):
                 raise
             raise InputError(f"checkpoint '{path}' is damaged ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0][:80] if str(exc) else 'missing data'}): resume from "
+                             f"{one_line(exc, 80, fallback='missing data')}): resume from "
                              "another step-*.ckpt of its folder, or start again") from exc
         self.step, self.position = step, position
         changed = checkpoints.settings_changes(state, asdict(self.settings), style_sha256=self.style_sha256,

@@ -10,6 +10,7 @@ from PIL import Image
 
 from ..core.color import transfer_luminance
 from ..core.device import require_memory, resolve_precision
+from ..core.tensors import long_side_shape, resize_long_side, resize_to, to_grey
 from ..errors import InputError
 from ..io.animation import (
     ANIMATION_EXTENSIONS,
@@ -21,18 +22,10 @@ from ..io.animation import (
     write_animation,
     write_pages,
 )
-from ..io.images import (
-    OUTPUT_EXTENSIONS,
-    long_side_shape,
-    read_image,
-    resize_long_side,
-    resize_to,
-    source_bit_depth,
-    to_grey,
-    to_tensor,
-    write_image,
-)
+from ..io.decode import read_image, source_bit_depth, to_tensor
+from ..io.encode import write_image
 from ..io.inputs import plan_batch
+from ..io.outputs import OUTPUT_EXTENSIONS
 from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
 from .transformer import TransformerNet
 

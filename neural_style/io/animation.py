@@ -13,8 +13,10 @@ import tifffile
 import torch
 from PIL import Image, ImageSequence
 
-from ..errors import InputError
-from . import images
+from ..core.tensors import quantize, to_pil
+from ..errors import InputError, one_line
+from .atomic import atomic_write
+from .outputs import check_output_path
 from .video import VIDEO_CODECS, VideoClip, quantise_durations, require_av, timestamps_from_durations, write_video
 
 ANIMATION_EXTENSIONS = (".gif", ".webp", ".png") + tuple(VIDEO_CODECS)
@@ -39,7 +41,7 @@ def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mappi
     Raises:
         InputError: another extension, an input or directory as output, or a video without PyAV.
     """
-    path = images.check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what=what,
+    path = check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what=what,
                                     outputs=outputs)
     if path.suffix.lower() in VIDEO_CODECS:
         require_av(f"writing '{path}'")
@@ -105,7 +107,7 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
     path = check_animation_path(path)
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
-    arrays = [np.asarray(images.to_pil(frame).convert("RGB")) for frame in frames]
+    arrays = [np.asarray(to_pil(frame).convert("RGB")) for frame in frames]
     if not arrays:
         raise ValueError("write_animation needs at least one frame, got none")
     for index, array in enumerate(arrays):
@@ -118,7 +120,7 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
     if timing is None:
         timing = Timing(tuple([max(1, round(1000 / fps))] * len(arrays)), 0)
     if extension in (".gif", ".webp", ".png"):  # GIF, animated WebP and APNG, through Pillow
-        return images.atomic_write(path, lambda temporary: _save_all(temporary, arrays, timing, extension))
+        return atomic_write(path, lambda temporary: _save_all(temporary, arrays, timing, extension))
     return write_video(path, arrays, timestamps=timing.times, fps=timing.frame_rate, end=timing.end,
                        audio_from=audio_from)
 
@@ -154,7 +156,7 @@ def read_frames(path) -> Tuple[List[np.ndarray], Timing]:
                 frames.append(np.array(frame.convert("RGB")))
                 durations.append(int(frame.info.get("duration") or 100))
     except (OSError, ValueError, SyntaxError, EOFError) as exc:  # what Pillow raises for damaged files
-        raise InputError(f"animation '{path}' cannot be read ({str(exc).splitlines()[0][:80]}): check the file") \
+        raise InputError(f"animation '{path}' cannot be read ({one_line(exc, 80)}): check the file") \
             from exc
     return frames, Timing(tuple(durations), loop)
 
@@ -201,7 +203,7 @@ def read_pages(path) -> Tuple[List[np.ndarray], int]:
         with tifffile.TiffFile(path) as tiff:
             arrays = [page.asarray() for page in tiff.pages]
     except Exception as exc:  # tifffile's many errors for damaged files
-        raise InputError(f"TIFF '{path}' cannot be read ({str(exc).splitlines()[0][:80]}): check the file") from exc
+        raise InputError(f"TIFF '{path}' cannot be read ({one_line(exc, 80)}): check the file") from exc
     pages = []
     for index, array in enumerate(arrays):
         array = array[..., None] if array.ndim == 2 else array
@@ -216,11 +218,11 @@ def read_pages(path) -> Tuple[List[np.ndarray], int]:
 def write_pages(path, pages: Sequence[np.ndarray], bit_depth: int = 8) -> Path:
     """Write (H, W, 3) float pages in [0, 1] (each its own size) as a multi-page TIFF, zlib-compressed,
     at ``bit_depth`` 8 or 16, atomically."""
-    path = images.check_output_path(path, extensions=TIFF_EXTENSIONS)
-    arrays = [images._quantize(page, bit_depth) for page in pages]
+    path = check_output_path(path, extensions=TIFF_EXTENSIONS)
+    arrays = [quantize(page, bit_depth) for page in pages]
 
     def write(temporary: Path) -> None:
         with tifffile.TiffWriter(temporary) as tiff:
             for array in arrays:
                 tiff.write(array, photometric="rgb", compression="zlib")
-    return images.atomic_write(path, write)
+    return atomic_write(path, write)

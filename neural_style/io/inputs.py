@@ -6,15 +6,16 @@ folders (names starting with ``.``: macOS's ``._NAME`` AppleDouble files, our ow
 For ``denoise`` and ``transfer``, outputs keep the input names and a folder's tree is mirrored in
 the output folder, so two inputs with one output path are refused (one would overwrite the other);
 one input file may go to an output file, anything else goes into an output folder. Every output
-path is checked before any work (see :func:`~neural_style.io.images.check_output_path`).
+path is checked before any work (see :func:`~neural_style.io.outputs.check_output_path`).
 """
 
 import os
 from pathlib import Path
 from typing import Callable, List, Sequence, Tuple
 
+from ..core.files import require_exists
 from ..errors import InputError
-from .images import check_output_path
+from .outputs import check_output_path
 
 Pair = Tuple[Path, Path]
 
@@ -56,8 +57,7 @@ def expand_inputs(inputs: Sequence, extensions: Sequence[str], exclude: Sequence
     """
     files: List[Tuple[Path, Path]] = []
     for path in map(Path, inputs):
-        if not path.exists():
-            raise InputError(f"input '{path}' does not exist: check the path")
+        require_exists(path, f"input '{path}'")
         if path.is_dir() and any(Path(e).exists() and os.path.samefile(path, e) for e in exclude):
             raise InputError(f"output folder '{path}' is also an input folder: choose another -o (a folder inside "
                              "it is fine)")

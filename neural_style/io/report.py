@@ -11,7 +11,7 @@ import torch
 
 from .. import __version__
 from ..errors import NeuralStyleError
-from .images import atomic_write
+from .atomic import atomic_write
 
 
 def _clean(value: Any) -> Any:

@@ -19,8 +19,9 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ..errors import InputError, NeuralStyleError
-from . import images
+from ..core.files import require_file
+from ..errors import InputError, NeuralStyleError, one_line
+from .atomic import atomic_write
 
 #: Video containers and the video codec each is written with (yuv420p).
 VIDEO_CODECS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".avi": "libx264", ".webm": "libvpx-vp9"}
@@ -128,7 +129,7 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
     """
     av = require_av(f"reading '{path}'")
     path = Path(path)
-    images.require_file(path, f"video '{path}'", "a video file")
+    require_file(path, f"video '{path}'", "a video file")
     frames: List[np.ndarray] = []
     times: List[float] = []
     last = None
@@ -148,7 +149,7 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
     except InputError:
         raise
     except Exception as exc:  # av.error.* for damaged or foreign files; OSError for unreadable ones
-        raise InputError(f"video '{path}' cannot be read ({_first_line(exc)}): check the file") from exc
+        raise InputError(f"video '{path}' cannot be read ({one_line(exc, 100, strerror=True)}): check the file") from exc
     if not frames:
         raise InputError(f"video '{path}' has no frames: pass a video with at least one frame")
     fps = float(rate) if rate else 25.0
@@ -222,11 +223,11 @@ def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequ
             if audio is not None:
                 audio.copy()
     try:
-        return images.atomic_write(path, write)
+        return atomic_write(path, write)
     except NeuralStyleError:
         raise
     except Exception as exc:  # av.error.* from the encoder or muxer
-        raise NeuralStyleError(f"'{path}' could not be written ({_first_line(exc)})") from exc
+        raise NeuralStyleError(f"'{path}' could not be written ({one_line(exc, 100, strerror=True)})") from exc
 
 
 def _constant_rate(times: Sequence[float], end: float) -> bool:
@@ -312,9 +313,3 @@ class _AudioCarrier:
         finally:
             self.input.close()
 
-
-def _first_line(exc: BaseException) -> str:
-    """An exception's message in one line, without the "[Errno N]" of an OSError or a PyAV error (FFmpeg's
-    error codes mean nothing to a user; both keep the text alone in ``strerror``)."""
-    text = getattr(exc, "strerror", None) or str(exc)
-    return (text.splitlines() or [type(exc).__name__])[0][:100]

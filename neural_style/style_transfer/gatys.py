@@ -17,9 +17,10 @@ from ..core.device import resolve_device, resolve_precision
 from ..core.objective import LossNetwork, PerceptualObjective, load_loss_network
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.stop import STOPPED_EARLY, StopReason
+from ..core.tensors import long_side_shape, resize_to
 from ..core.tiling import plan_tiles
 from ..errors import InputError
-from ..io.images import long_side_shape, read_image, resize_to, to_tensor
+from ..io.decode import read_image, to_tensor
 from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
 from .memory import plan_memory

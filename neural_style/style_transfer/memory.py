@@ -17,9 +17,9 @@ from typing import Optional, Sequence, Tuple, Union
 
 from ..core.device import HEADROOM, available_memory
 from ..core.features import FeatureExtractor, activation_bytes
+from ..core.tensors import long_side_shape
 from ..core.tiling import Geometry
 from ..errors import InputError, ResourceError, format_bytes, setting
-from ..io.images import long_side_shape
 from ..settings import LBFGS_HISTORY
 
 #: Float32 image-sized tensors besides the optimiser's history (see module doc).

@@ -16,26 +16,17 @@ import torch
 from PIL import Image
 
 from ..core.device import out_of_memory_errors
+from ..core.files import require_file
 from ..core.optimize import Step
+from ..core.tensors import long_side_shape, resize_to, to_grey
 from ..errors import InputError, setting
 from ..io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
+from ..io.decode import IMAGE_EXTENSIONS, image_shape, is_grey, read_image, source_bit_depth
 from ..io.disk import image_file_bytes, require_space
-from ..io.images import (
-    IMAGE_EXTENSIONS,
-    OUTPUT_EXTENSIONS,
-    ImageData,
-    check_output_path,
-    image_shape,
-    is_grey,
-    long_side_shape,
-    read_image,
-    require_file,
-    resize_to,
-    source_bit_depth,
-    to_grey,
-    write_image,
-)
+from ..io.encode import write_image
+from ..io.imagedata import ImageData
 from ..io.inputs import expand_folders
+from ..io.outputs import OUTPUT_EXTENSIONS, check_output_path
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import StylizeOutputs, StylizeSettings, with_overrides

@@ -36,10 +36,13 @@ from ..core.device import resolve_device, resolve_precision
 from ..core.objective import load_loss_network
 from ..core.optimize import Step
 from ..core.stop import STOPPED_EARLY, StopReason
+from ..core.tensors import long_side_shape, resize_to
 from ..errors import InputError, setting
 from ..io.animation import Timing, check_animation_path, frame_count, read_frames, video_timing, write_animation
+from ..io.atomic import atomic_write
+from ..io.decode import IMAGE_EXTENSIONS, read_image, to_tensor
 from ..io.disk import image_file_bytes, nearest_existing, require_space
-from ..io.images import IMAGE_EXTENSIONS, atomic_write, long_side_shape, read_image, resize_to, to_tensor, write_image
+from ..io.encode import write_image
 from ..io.inputs import expand_folders
 from ..io.report import write_report
 from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from neural_style.denoising import runner as denoise_runner
-from neural_style.io.images import read_image, write_image
+from neural_style.io.decode import read_image
+from neural_style.io.encode import write_image
 
 from ..clitools import assert_error, assert_ok, invoke, snapshot
 

@@ -23,7 +23,7 @@ def test_nearest_existing_and_same_disk(tmp_path):
 def test_image_file_bytes_bounds_a_16_bit_png_of_noise(tmp_path):
     """The bound holds for the least compressible image: RGBA noise at 16 bits per sample."""
     noise = np.random.default_rng(0).integers(0, 2**16, (64, 96, 4), dtype=np.uint16)
-    from neural_style.io.images import write_image
+    from neural_style.io.encode import write_image
 
     write_image(tmp_path / "n.png", noise[..., :3].astype(np.float32) / 65535, bit_depth=16,
                 alpha=noise[..., 3].astype(np.float32) / 65535)

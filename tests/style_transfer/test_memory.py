@@ -64,7 +64,7 @@ def test_the_size_advice_for_a_thin_content_uses_the_file_aspect(net, monkeypatc
     with pytest.raises(InputError, match="use size 1550 or more, or crop or pad the image") as caught:
         plan(net, monkeypatch, 64 * 2**30, content=(1, 64), source_shape=(1, 100))
     assert "as used" in str(caught.value)
-    from neural_style.io.images import long_side_shape
+    from neural_style.core.tensors import long_side_shape
     assert min(long_side_shape((1, 100), 1550)) == 16 and min(long_side_shape((1, 100), 1549)) == 15
     with pytest.raises(InputError, match=r"use size 78 or more$"):  # a mild shape: no crop advice
         plan(net, monkeypatch, 64 * 2**30, content=(4, 20), source_shape=(10, 50))

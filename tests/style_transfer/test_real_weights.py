@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from neural_style.core.color import rgb_to_yuv
-from neural_style.io.images import resize_long_side, to_tensor
+from neural_style.core.tensors import resize_long_side
+from neural_style.io.decode import to_tensor
 from neural_style.style_transfer.gatys import run_stylize
 
 from ..conftest import shared_dir

@@ -6,7 +6,7 @@ from PIL import Image
 
 import neural_style
 from neural_style.errors import InputError, ResourceError
-from neural_style.io.images import to_tensor
+from neural_style.io.decode import to_tensor
 from neural_style.style_transfer import gatys as style_transfer
 from neural_style.style_transfer import memory as memory_module
 

@@ -14,15 +14,9 @@ from typing import Any, Type
 
 import torch
 
-from ..errors import InputError
+from ..errors import InputError, one_line
 
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save's archives are zip files
-
-
-def _short(exc: BaseException, limit: int = 100) -> str:
-    """The first line of ``exc``, cut at a word boundary under ``limit`` characters."""
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
 
 def load_torch_file(path, label: str, advice: str, *, error: Type[Exception] = InputError) -> Any:
@@ -48,7 +42,7 @@ def load_torch_file(path, label: str, advice: str, *, error: Type[Exception] = I
         with open(path, "rb") as stream:
             head = stream.read(4)
     except OSError as exc:
-        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror or type(exc).__name__
+        reason = "permission denied" if isinstance(exc, PermissionError) else one_line(exc, strerror=True)
         raise error(f"{label} cannot be read ({reason}): check the file and its permissions") from exc
     try:
         with warnings.catch_warnings():  # torch's pickle-protocol notice: our own line says it
@@ -67,6 +61,7 @@ def load_torch_file(path, label: str, advice: str, *, error: Type[Exception] = I
         raise error(f"{label} is not a PyTorch file (or is corrupt): {advice}") from exc
     except Exception as exc:  # RuntimeError, OSError, EOFError... from a damaged, truncated or foreign file
         if head == _ZIP_MAGIC:  # a torch archive, cut short or damaged
-            raise error(f"{label} is corrupt or truncated (torch.load: {_short(exc)}): download or copy it again, "
+            reason = one_line(exc, 100, words=True)
+            raise error(f"{label} is corrupt or truncated (torch.load: {reason}): download or copy it again, "
                         f"or {advice}") from exc
         raise error(f"{label} is not a PyTorch file (or is corrupt): {advice}") from exc

@@ -1,0 +1,82 @@
+"""Atomic writes: a file is written to a temporary beside it, flushed to disk and renamed onto its
+path, so that a crash, a full disk or Ctrl-C never leaves a half-written output or checkpoint."""
+
+import errno
+import io
+import os
+import secrets
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .. import signals
+from ..errors import NeuralStyleError, one_line
+
+
+def _create_temporary(path: Path) -> Path:
+    """A new empty file ``.NAME.XXXXXXXX.ext`` beside ``path``, created with mode 0666 so that the
+    kernel applies the process umask (the usual permissions of a new file; the umask itself is
+    never changed, which would affect other threads)."""
+    for _ in range(100):
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}{path.suffix}")
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
+
+
+def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
+    """Create or replace ``path`` atomically with a file written by ``write_fn``.
+
+    ``write_fn`` writes a temporary file in the same directory (created if missing), which
+    is flushed to disk and renamed onto ``path``. On failure the temporary file is removed
+    and ``path`` is left untouched; an OSError becomes a NeuralStyleError, other
+    exceptions propagate unchanged. Ctrl-C, SIGTERM and SIGHUP wait until the file is written
+    (or its temporary removed): a signal between creating the temporary and cleaning it up
+    would leave it behind.
+
+    Args:
+        path: the file to write.
+        write_fn: called with the temporary path; must write the whole file there.
+
+    Returns:
+        ``path`` as a Path.
+    """
+    with signals.deferred():
+        return _write_atomically(Path(path), write_fn)
+
+
+def _write_atomically(path: Path, write_fn: Callable[[Path], None]) -> Path:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = _create_temporary(path)
+    except OSError as exc:
+        folder = path.parent
+        reason = f"'{folder}' is not a folder" if folder.exists() and not folder.is_dir() else one_line(exc, strerror=True)
+        raise NeuralStyleError(f"could not write '{path}': {reason}: choose another output folder") from exc
+    try:
+        write_fn(temporary)
+        with open(temporary, "rb+") as stream:
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            reason = one_line(exc, whole=True, strerror=True)
+            message = f"could not write '{path}': {reason}: check the permissions and free space"
+            raise NeuralStyleError(message) from exc
+        raise
+    return path
+
+
+def atomic_torch_save(path, obj) -> Path:
+    """``torch.save(obj)`` to ``path`` with :func:`atomic_write`. The object is serialised in memory
+    first and the bytes written by Python, so that a full disk or a lost permission is an OSError,
+    reported as one line naming ``path`` (torch's own writers, to a path or to a Python file, turn
+    them into a RuntimeError from their C++ code: "enforce fail at inline_container.cc")."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return atomic_write(path, lambda temporary: Path(temporary).write_bytes(buffer.getbuffer()))
