@@ -80,8 +80,8 @@ def test_transfer_and_export_from_python(photos, style_file, vgg16_file, tmp_pat
     assert program(torch.rand(1, 3, 16, 20)).shape == (1, 3, 16, 20)
 
 
-@pytest.mark.parametrize("overrides, message", [({"size": 4}, "--size must be an integer >= 16"),
-                                                ({"batch_size": 0}, "--batch-size must be an integer >= 1")])
+@pytest.mark.parametrize("overrides, message", [({"size": 4}, "size must be an integer >= 16"),
+                                                ({"batch_size": 0}, "batch_size must be an integer >= 1")])
 def test_transfer_refuses_settings_it_cannot_use(tmp_path, overrides, message):
     from neural_style.errors import InputError
 

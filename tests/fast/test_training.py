@@ -309,16 +309,16 @@ def test_transfer_bad_videos_are_one_line_and_the_others_are_written(tmp_path):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("image_size", 8, "--image-size must be an integer >= 16"),
-    ("batch_size", 0, "--batch-size must be an integer >= 1"),
-    ("checkpoint_every", 0, "--checkpoint-every must be an integer >= 1"),
-    ("iterations", 0, "--iterations must be an integer >= 1"),
-    ("lr", float("nan"), "--lr must be a finite number > 0"),
-    ("lr", -1.0, "--lr must be a finite number > 0"),
-    ("tv_beta", float("inf"), "--tv-beta must be a finite number > 0"),
-    ("content_weight", float("inf"), "--content-weight must be a finite number >= 0"),
-    ("tv_weight", float("nan"), "--tv-weight must be a finite number >= 0"),
-    ("width", 0.0, "--width must be a finite number > 0"),
+    ("image_size", 8, "image_size must be an integer >= 16"),
+    ("batch_size", 0, "batch_size must be an integer >= 1"),
+    ("checkpoint_every", 0, "checkpoint_every must be an integer >= 1"),
+    ("iterations", 0, "iterations must be an integer >= 1"),
+    ("lr", float("nan"), "lr must be a finite number > 0"),
+    ("lr", -1.0, "lr must be a finite number > 0"),
+    ("tv_beta", float("inf"), "tv_beta must be a finite number > 0"),
+    ("content_weight", float("inf"), "content_weight must be a finite number >= 0"),
+    ("tv_weight", float("nan"), "tv_weight must be a finite number >= 0"),
+    ("width", 0.0, "width must be a finite number > 0"),
 ])
 def test_settings_no_run_can_use_are_one_line_errors(photos, style_file, vgg16_file, tmp_path, field, value, message):
     with pytest.raises(InputError, match=message):
