@@ -2,7 +2,7 @@
 
 Thin by design: it declares the options (their defaults come from :mod:`neural_style.settings`),
 calls a runner (:mod:`~neural_style.style_transfer.runner`, :mod:`~neural_style.denoising.runner`,
-:mod:`~neural_style.fast.runner`), and formats progress, summaries and one-line errors. The
+:mod:`~neural_style.fast.train_run`, ...), and formats progress, summaries and one-line errors. The
 runners, and torch with them, are imported inside the commands, so ``--help`` answers at once.
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__, signals
+from .errors import Message, spelled
 from .settings import (
     COUPLINGS,
     DEFAULT_DEVICE,
@@ -32,6 +33,7 @@ from .settings import (
     DenoiseSettings,
     StylizeOutputs,
     StylizeSettings,
+    TrainOutputs,
     TrainSettings,
     TransferSettings,
     VideoSettings,
@@ -105,7 +107,7 @@ class _Group(click.Group):
             exc.show()
             sys.exit(exc.exit_code)
         except NeuralStyleError as exc:
-            _echo(f"error: {exc}")
+            _echo("error: " + spelled(exc, _flag))  # the settings it names, spelled as options
             sys.exit(exc.exit_code)
         except OSError as exc:
             _echo(f"error: {signals.describe_os_error(exc)}")
@@ -135,7 +137,7 @@ def cli():
 
 
 def _warn(message: str) -> None:
-    _echo(f"warning: {message}")
+    _echo(Message("warning: " + getattr(message, "raw", message)))  # keeps the settings a Message names
 
 
 def _one_line(message: str) -> str:
@@ -604,7 +606,8 @@ def _denoised_line(record) -> str:
 def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet, **options):
     """Train a fast style network for STYLE on the photos in --dataset (Johnson et al.)."""
     from .errors import NeuralStyleError
-    from .fast.runner import train as run_train
+    from .fast.train_run import TrainCallbacks
+    from .fast.train_run import train as run_train
     from .io.progress import ProgressBar
 
     bar = ProgressBar(0, enabled=not quiet)
@@ -618,9 +621,10 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
                                                "img/s": step.images_per_second})
 
     try:
-        run = run_train(style, dataset, output, TrainSettings(**options), device=device, checkpoint_dir=checkpoint_dir,
-                        resume=resume, report=report, callback=on_step, warn=_warn, download_progress=not quiet,
-                        info=None if quiet else _echo)
+        run = run_train(style, dataset, output, TrainSettings(**options),
+                        TrainOutputs(checkpoint_dir=checkpoint_dir, resume=resume, report=report), device=device,
+                        callbacks=TrainCallbacks(on_step=on_step, warn=_warn, info=None if quiet else _echo),
+                        download_progress=not quiet)
     finally:
         bar.close()
     result = run.result
@@ -661,7 +665,7 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
 @_quiet_option
 def transfer(model_path, inputs, output, quiet, report, **options):
     """Stylise images, folders, GIFs and videos with a model from `neural-style train`."""
-    from .fast.runner import transfer as run_transfer
+    from .fast.transfer_run import transfer as run_transfer
     from .io.progress import ProgressBar
 
     bar = ProgressBar(0, label="files ", enabled=not quiet)
@@ -702,7 +706,7 @@ def export(model_path, output, check_image, quiet, report):
     """Export a model from `neural-style train` to ONNX or torch.export, and check it.
 
     The exported model takes (B, 3, H, W) images in [0, 1] of any size from 8x8 up."""
-    from .fast.runner import export as run_export
+    from .fast.export_run import export as run_export
 
     result = run_export(model_path, output, check_image=check_image, report=report)
     if not quiet:
@@ -714,7 +718,7 @@ def export(model_path, output, check_image, quiet, report):
 def main(argv=None):
     """Console-script entry point.
 
-    A torchrun worker (``WORLD_SIZE`` > 1, as :mod:`neural_style.fast.runner` reads it) ends with
+    A torchrun worker (``WORLD_SIZE`` > 1, as :mod:`neural_style.fast.distributed` reads it) ends with
     ``os._exit`` once its output is flushed: DistributedDataParallel keeps the gloo process group alive
     after ``destroy_process_group`` (torch 2.x), and its threads still running while the interpreter
     and C++ statics are torn down abort the process now and then (SIGABRT, "terminate called without

@@ -21,7 +21,7 @@ from typing import Mapping, Optional, Tuple, Union
 
 import torch
 
-from ..errors import InputError
+from ..errors import InputError, setting
 from ..io.images import atomic_torch_save
 from ..io.torchfile import load_torch_file
 from .checkpoints import FORMAT as CHECKPOINT_FORMAT
@@ -100,7 +100,7 @@ def load_model(path, *, device: Optional[Union[str, torch.device]] = None) -> Tu
         raise InputError(f"{not_model} (it has no 'format' key{looks}): {_ADVICE}")
     if payload["format"] == CHECKPOINT_FORMAT:
         raise InputError(f"'{path}' is a training checkpoint, not a model: pass the model file (.pth) written by "
-                         "`neural-style train`, or continue training with --resume")
+                         f"`neural-style train`, or continue training with {setting('resume')}")
     if payload["format"] != FORMAT:
         raise InputError(f"{not_model} (its format is {_short(payload['format'])}, expected {FORMAT!r}): {_ADVICE}")
     version = payload.get("version")

@@ -108,6 +108,7 @@ def test_cli_train_then_transfer_image_folder_and_gif(photos, style_file, vgg16_
     assert checkpoints == ["last.ckpt", "step-000001.ckpt", "step-000001.jpg", "step-000002.ckpt",
                            "step-000002.jpg"]
     assert result.stderr.startswith("warning: 2 training steps (9 files, batch 2) give a weakly stylised network")
+    assert "ask for --iterations 2000 or more (or more --epochs)" in result.stderr  # the CLI spells the options
 
     resumed = invoke("train", style_file, "--dataset", photos, "-o", tmp_path / "again.pth", "--image-size", "32",
                      "--batch-size", "2", "--iterations", "3", "--width", "0.25", "--weights", vgg16_file,
