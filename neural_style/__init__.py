@@ -5,9 +5,10 @@ and ``neural-style --help`` stay fast):
 
 * ``stylize`` / ``run_stylize`` (images in memory) and ``stylize_file`` (files, as the CLI);
 * ``denoise`` / ``run_denoise`` and ``denoise_files``;
-* ``train`` (writes a model file, checkpoints and previews, as the CLI), ``transfer``, ``export``;
+* ``train`` (writes a model file, checkpoints and previews, as the CLI; progress through
+  ``TrainCallbacks``), ``transfer``, ``export``;
 * the settings dataclasses, the single source of every default: ``StylizeSettings``,
-  ``StylizeOutputs``, ``DenoiseSettings``, ``TrainSettings``, ``TransferSettings``.
+  ``StylizeOutputs``, ``DenoiseSettings``, ``TrainSettings``, ``TrainOutputs``, ``TransferSettings``.
 """
 
 __version__ = "0.1.0"
@@ -21,13 +22,15 @@ _LAZY = {
     "run_denoise": ("denoising.solver", "run_denoise"),
     "DenoiseResult": ("denoising.solver", "DenoiseResult"),
     "denoise_files": ("denoising.runner", "denoise_files"),
-    "train": ("fast.runner", "train"),
-    "transfer": ("fast.runner", "transfer"),
-    "export": ("fast.runner", "export"),
+    "train": ("fast.train_run", "train"),
+    "TrainCallbacks": ("fast.train_run", "TrainCallbacks"),
+    "transfer": ("fast.transfer_run", "transfer"),
+    "export": ("fast.export_run", "export"),
     "StylizeSettings": ("settings", "StylizeSettings"),
     "StylizeOutputs": ("settings", "StylizeOutputs"),
     "DenoiseSettings": ("settings", "DenoiseSettings"),
     "TrainSettings": ("settings", "TrainSettings"),
+    "TrainOutputs": ("settings", "TrainOutputs"),
     "TransferSettings": ("settings", "TransferSettings"),
     "NeuralStyleError": ("errors", "NeuralStyleError"),
     "InputError": ("errors", "InputError"),

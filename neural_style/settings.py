@@ -268,6 +268,22 @@ class TrainSettings:
 
 
 @dataclass
+class TrainOutputs:
+    """Where ``train`` keeps its checkpoints and report, and the checkpoint it continues from.
+
+    Attributes:
+        checkpoint_dir: the folder of checkpoints and previews (``None``: ``<output stem>-checkpoints/``
+            beside the model file); a fresh run refuses one that holds another run's checkpoints.
+        resume: a checkpoint (``.ckpt``) to continue from (``None``: start afresh).
+        report: write settings, per-logged-step losses and images per second as JSON.
+    """
+
+    checkpoint_dir: Optional[Path] = None
+    resume: Optional[Path] = None
+    report: Optional[Path] = None
+
+
+@dataclass
 class TransferSettings:
     """Settings of applying a trained network (``neural-style transfer``).
 

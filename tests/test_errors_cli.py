@@ -25,7 +25,7 @@ from PIL import Image
 
 from neural_style.cli import cli
 from neural_style.cli.options import RuleType as _RuleType
-from neural_style.fast import runner as fast_runner
+from neural_style.fast import train_run
 from neural_style.fast.model_file import save_model
 from neural_style.fast.transformer import TransformerNet
 from neural_style.style_transfer import runner as stylize_runner
@@ -186,7 +186,7 @@ def test_train_on_a_dataset_of_unreadable_files_stops_with_one_line(files, tmp_p
 def test_train_checks_the_checkpoint_folder_before_the_first_step(files, tmp_path, vgg16_file, monkeypatch):
     (tmp_path / "afile").write_text("x")
     steps = []
-    monkeypatch.setattr(fast_runner, "run_training", lambda *a, **k: steps.append(1))
+    monkeypatch.setattr(train_run, "run_training", lambda *a, **k: steps.append(1))
     result = invoke("train", files["style"], "--dataset", files["photos"], "-o", tmp_path / "m2.pth",
                     "--weights", vgg16_file, "--checkpoint-dir", tmp_path / "afile" / "ck")
     assert_error(result, 2, "checkpoint", "is a file, not a folder")
@@ -324,9 +324,9 @@ def test_transfer_folder_with_a_corrupt_file_processes_the_rest_and_reports_it(b
 
 def test_transfer_interrupted_writes_the_report_and_names_the_unprocessed_files(batch, files, tmp_path,
                                                                                 monkeypatch):
-    from neural_style.fast import runner as fast_runner
+    from neural_style.fast import transfer_run
 
-    real, calls = fast_runner.transfer_file, []
+    real, calls = transfer_run.transfer_file, []
 
     def stop_on_second(*args, **kwargs):
         calls.append(1)
@@ -334,7 +334,7 @@ def test_transfer_interrupted_writes_the_report_and_names_the_unprocessed_files(
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(fast_runner, "transfer_file", stop_on_second)
+    monkeypatch.setattr(transfer_run, "transfer_file", stop_on_second)
     (batch / "b.jpg").unlink()
     Image.open(batch / "a.png").save(batch / "d.png")
     result = invoke("transfer", files["model"], batch, "-o", tmp_path / "out", "--report", tmp_path / "r.json",

@@ -2,10 +2,10 @@
 
 Thin by design: each command (one module here) declares its options, whose defaults and checks
 come from :mod:`neural_style.settings` and its rules (:mod:`.options`), calls one runner
-(:mod:`~neural_style.style_transfer.runner`, :mod:`~neural_style.denoising.runner`,
-:mod:`~neural_style.fast.runner`, :mod:`~neural_style.video.stylize`), and formats progress,
-summaries and one-line errors (:mod:`.app`). The runners, and torch with them, are imported
-inside the commands, so ``--help`` answers at once.
+(``style_transfer.runner``, ``video.stylize``, ``denoising.runner``, ``fast.train_run``,
+``fast.transfer_run``, ``fast.export_run``), and formats progress, summaries and one-line errors
+(:mod:`.app`). The runners, and torch with them, are imported inside the commands, so ``--help``
+answers at once.
 """
 
 from . import denoise, export, stylize, train, transfer  # noqa: F401  (each registers its command)

@@ -153,7 +153,7 @@ def cli():
 def main(argv=None):
     """Console-script entry point.
 
-    A torchrun worker (``WORLD_SIZE`` > 1, as :mod:`neural_style.fast.runner` reads it) ends with
+    A torchrun worker (``WORLD_SIZE`` > 1, as :mod:`neural_style.fast.distributed` reads it) ends with
     ``os._exit`` once its output is flushed: DistributedDataParallel keeps the gloo process group alive
     after ``destroy_process_group`` (torch 2.x), and its threads still running while the interpreter
     and C++ statics are torn down abort the process now and then (SIGABRT, "terminate called without

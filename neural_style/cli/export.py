@@ -21,7 +21,7 @@ def export(model_path, output, check_image, quiet, report):
     """Export a model from `neural-style train` to ONNX or torch.export, and check it.
 
     The exported model takes (B, 3, H, W) images in [0, 1] of any size from 8x8 up."""
-    from ..fast.runner import export as run_export
+    from ..fast.export_run import export as run_export
 
     result = run_export(model_path, output, check_image=check_image, report=report)
     if not quiet:

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from .. import signals
-from ..settings import TrainSettings
+from ..settings import TrainOutputs, TrainSettings
 from . import options as opt
 from .app import cli, echo, warn
 
@@ -56,7 +56,8 @@ TRAIN = TrainSettings
 @opt.quiet
 def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet, **options):
     """Train a fast style network for STYLE on the photos in --dataset (Johnson et al.)."""
-    from ..fast.runner import train as run_train
+    from ..fast.train_run import TrainCallbacks
+    from ..fast.train_run import train as run_train
     from ..io.progress import ProgressBar
 
     bar = ProgressBar(0, enabled=not quiet)
@@ -70,9 +71,10 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
                                                "img/s": step.images_per_second})
 
     try:
-        run = run_train(style, dataset, output, TrainSettings(**options), device=device, checkpoint_dir=checkpoint_dir,
-                        resume=resume, report=report, callback=on_step, warn=warn, download_progress=not quiet,
-                        info=None if quiet else echo)
+        run = run_train(style, dataset, output, TrainSettings(**options),
+                        TrainOutputs(checkpoint_dir=checkpoint_dir, resume=resume, report=report), device=device,
+                        callbacks=TrainCallbacks(on_step=on_step, warn=warn, info=None if quiet else echo),
+                        download_progress=not quiet)
     finally:
         bar.close()
     if run.rank == 0:

@@ -28,7 +28,7 @@ TRANSFER = TransferSettings
 def transfer(model_path, inputs, output, quiet, report, **options):
     """Stylise images, folders, GIFs and videos with a model from `neural-style train`."""
     from ..core.stop import StopReason
-    from ..fast.runner import transfer as run_transfer
+    from ..fast.transfer_run import transfer as run_transfer
     from ..io.progress import ProgressBar
 
     bar = ProgressBar(0, label="files ", enabled=not quiet)

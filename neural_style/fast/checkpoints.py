@@ -1,12 +1,10 @@
-"""Training checkpoints: the file format, its version check, and the file-naming rules.
+"""Training checkpoints: the schema, the file format, its version check, and the file-naming rules.
 
-A checkpoint is a ``torch.save`` of one dict, read back with ``weights_only=True``::
-
-    {"format": "neural-style-checkpoint", "version": 1,
-     "config": {TrainSettings fields}, "net": state dict, "optimizer": Adam state,
-     "scaler": GradScaler state or None, "step": int, "position": [epoch, batch],
-     "skipped": [unreadable files], "style_sha256": str, "world_size": int,
-     "rng": CPU RNG state, "cuda_rng": CUDA RNG state or None}
+A checkpoint is a ``torch.save`` of one dict, read back with ``weights_only=True``:
+``{"format": "neural-style-checkpoint", "version": 1, **CheckpointState.as_dict()}``, its keys
+those of :class:`CheckpointState` (which documents each one), in that order. This module owns the
+schema: the trainer builds its state with :class:`CheckpointState` and reads it back with
+:func:`read_checkpoint`.
 
 Every ``checkpoint_every`` steps ``train`` writes ``step-NNNNNN.ckpt``, a copy named
 ``last.ckpt`` and a sample image ``step-NNNNNN.jpg``, all atomically, into the checkpoint
@@ -15,8 +13,9 @@ it writes a checkpoint (and ``last.ckpt``) too.
 """
 
 import os
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from .. import signals
 from ..core.torchfile import load_torch_file
@@ -31,6 +30,51 @@ RUN_LENGTH_SETTINGS = ("iterations", "epochs", "checkpoint_every", "log_every", 
 #: Settings that name a file: the same file under another spelling of its path is no change.
 PATH_SETTINGS = ("weights",)
 _ADVICE = "pass a .ckpt written by neural-style train"
+
+
+@dataclass
+class CheckpointState:
+    """Everything a checkpoint holds besides its format and version: the keys of the file's dict.
+
+    A resumed run restores all of it and ends with the weights of an uninterrupted one.
+    Checkpoints of earlier releases lack some keys; a reader takes them as noted.
+
+    Attributes:
+        config: the :class:`~neural_style.settings.TrainSettings` fields (``dataclasses.asdict``); of
+            earlier releases, without ``antialias`` (read: False) or ``ema_decay``.
+        net: the transform network's state dict.
+        optimizer: Adam's state dict.
+        scaler: the ``torch.amp.GradScaler`` state dict under ``amp`` on a GPU, else None.
+        step: the steps done (int >= 0).
+        position: ``[epoch, batch within the epoch]`` of the next batch.
+        skipped: the unreadable dataset files skipped so far (paths, sorted).
+        style_sha256: SHA-256 of the style image file (hex), or None for a style not given as a file.
+        world_size: the processes that trained (torchrun; 1 without).
+        rng: the CPU RNG state (``torch.get_rng_state()``); earlier releases: absent (not restored).
+        dataset_files: the images found in the dataset (another count means another data order);
+            earlier releases: absent (not compared).
+        net_average: the state dict of the moving average of the weights (``ema_decay``), or None;
+            earlier releases: absent (the average then starts from ``net``).
+        cuda_rng: the CUDA RNG state of the run's device, or None on a CPU; earlier releases: absent.
+    """
+
+    config: Dict[str, Any]
+    net: Mapping[str, Any]
+    optimizer: Mapping[str, Any]
+    scaler: Optional[Mapping[str, Any]]
+    step: int
+    position: List[int]
+    skipped: List[str]
+    style_sha256: Optional[str]
+    world_size: int
+    rng: Any
+    dataset_files: int
+    net_average: Optional[Mapping[str, Any]]
+    cuda_rng: Any
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The checkpoint's dict without format and version, in field order (no copies of the tensors)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def checkpoint_name(step: int) -> str:
@@ -49,8 +93,11 @@ def default_checkpoint_dir(model_path) -> Path:
     return model_path.with_name(model_path.stem + "-checkpoints")
 
 
-def write_checkpoint(path, state: Mapping[str, Any]) -> Path:
-    """Write ``state`` (without format and version, which are added) to ``path`` atomically."""
+def write_checkpoint(path, state: Union[CheckpointState, Mapping[str, Any]]) -> Path:
+    """Write ``state`` (a :class:`CheckpointState` or its dict, without format and version, which are
+    added) to ``path`` atomically."""
+    if isinstance(state, CheckpointState):
+        state = state.as_dict()
     payload = {"format": FORMAT, "version": VERSION, **state}
     return atomic_torch_save(path, payload)
 
@@ -59,7 +106,7 @@ class CheckpointWriteError(NeuralStyleError):
     """A checkpoint could not be written (no space, permissions); the earlier ones are intact."""
 
 
-def save_checkpoint(folder, state: Mapping[str, Any], step: int) -> Path:
+def save_checkpoint(folder, state: Union[CheckpointState, Mapping[str, Any]], step: int) -> Path:
     """Write ``step-NNNNNN.ckpt`` into ``folder`` and copy it to ``last.ckpt``; returns the step file.
 
     Raises:
@@ -89,7 +136,8 @@ def prune_checkpoints(folder, keep: int) -> List[Path]:
 
 
 def read_checkpoint(path) -> Dict[str, Any]:
-    """Read and check a checkpoint.
+    """Read and check a checkpoint: its dict, with the keys of :class:`CheckpointState` (of a checkpoint
+    of an earlier release, some absent: see there) and ``format`` and ``version``.
 
     Raises:
         InputError: an unreadable or foreign file, or a version newer than :data:`VERSION`.

@@ -13,7 +13,7 @@ import torch
 from torch.export import Dim
 
 from ..core.device import require_memory
-from ..errors import InputError, NeuralStyleError, one_line
+from ..errors import InputError, NeuralStyleError, one_line, setting
 from ..io.atomic import atomic_write
 from .transformer import MIN_SIZE, TransformerNet
 
@@ -23,7 +23,7 @@ EXPORT_EXTENSIONS = (".onnx", ".pt2")
 def check_memory(net: TransformerNet, height: int, width: int) -> None:
     """Refuse a check image whose run through the original and the exported network would not fit."""
     require_memory(2 * net.inference_bytes(1, height, width), torch.device("cpu"),
-                   f"checking the export on a {width}x{height} px image", "pass a smaller --check-image")
+                   f"checking the export on a {width}x{height} px image", f"pass a smaller {setting('check_image')}")
 
 
 def export_model(net: TransformerNet, path, *, sample: Optional[torch.Tensor] = None) -> Dict:

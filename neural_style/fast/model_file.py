@@ -23,7 +23,7 @@ import torch
 
 from ..core.files import require_file
 from ..core.torchfile import load_torch_file
-from ..errors import InputError, one_line
+from ..errors import InputError, one_line, setting
 from ..io.atomic import atomic_torch_save
 from .checkpoints import FORMAT as CHECKPOINT_FORMAT
 from .transformer import TransformerNet, parameter_count
@@ -101,7 +101,7 @@ def load_model(path, *, device: Optional[Union[str, torch.device]] = None) -> Tu
         raise InputError(f"{not_model} (it has no 'format' key{looks}): {_ADVICE}")
     if payload["format"] == CHECKPOINT_FORMAT:
         raise InputError(f"'{path}' is a training checkpoint, not a model: pass the model file (.pth) written by "
-                         "`neural-style train`, or continue training with --resume")
+                         f"`neural-style train`, or continue training with {setting('resume')}")
     if payload["format"] != FORMAT:
         raise InputError(f"{not_model} (its format is {_short(payload['format'])}, expected {FORMAT!r}): {_ADVICE}")
     version = payload.get("version")

@@ -25,8 +25,9 @@ from ..core.device import require_memory, resolve_precision
 from ..core.features import activation_bytes
 from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import Step
+from ..core.stop import StopReason
 from ..core.tensors import resize_long_side, resize_to
-from ..errors import InputError, one_line
+from ..errors import InputError, one_line, setting
 from ..io.decode import IMAGE_EXTENSIONS, image_shape, to_tensor
 from ..io.inputs import folder_files
 from ..rules import validate
@@ -45,7 +46,8 @@ class TrainResult:
         history: every ``log_every`` steps ``{"step", "content", "style", "tv", "total"}``.
         images_per_second: throughput of this run over all processes.
         skipped_files: unreadable dataset files skipped so far; skipped: their paths, sorted.
-        stop_reason: ``"completed"``, ``"interrupted"`` (Ctrl-C) or ``"non-finite"``.
+        stop_reason: :class:`~neural_style.core.stop.StopReason` ``COMPLETED``, ``INTERRUPTED`` (Ctrl-C)
+            or ``NON_FINITE``; the train run also reports ``"checkpoint-failed"``.
     """
 
     steps: int
@@ -53,7 +55,7 @@ class TrainResult:
     images_per_second: float = 0.0
     skipped_files: int = 0
     skipped: List[str] = field(default_factory=list)
-    stop_reason: str = "completed"
+    stop_reason: str = StopReason.COMPLETED
 
 
 def find_images(root, exclude: Sequence = ()) -> List[Path]:
@@ -139,9 +141,11 @@ def _check_memory(extractor, settings: TrainSettings, device) -> None:
     style_targets = STEP_MEMORY_FACTOR * activation_bytes(extractor, style, style)
     need = step + style_targets + 4 * 4 * parameter_count(settings.width)  # weights, gradients, Adam's moments
     if settings.style_size and style_targets > step:
-        require_memory(need, device, f"the style image at --style-size {style}", "use a smaller --style-size")
-    require_memory(need, device, f"a training step at --image-size {size}, --batch-size {batch}, "
-                   f"--width {settings.width:g}", "use a smaller --image-size, --batch-size or --width")
+        require_memory(need, device, f"the style image at {setting('style_size')} {style}",
+                       f"use a smaller {setting('style_size')}")
+    require_memory(need, device, f"a training step at {setting('image_size')} {size}, {setting('batch_size')} "
+                   f"{batch}, {setting('width')} {settings.width:g}",
+                   f"use a smaller {setting('image_size')}, {setting('batch_size')} or {setting('width')}")
 
 
 class Trainer:
@@ -158,7 +162,7 @@ class Trainer:
                                             download_progress=download_progress and rank == 0)
         self.style_sha256 = file_sha256(self.style_path) if self.style_path else None  # once, after the checks
         if settings.amp and device.type != "cuda":
-            raise InputError("--amp is mixed precision on a GPU: drop it on the CPU")
+            raise InputError(f"{setting('amp')} is mixed precision on a GPU: drop it on the CPU")
         with torch.random.fork_rng(devices=[]):  # identical initial weights in every process,
             torch.manual_seed(settings.seed)     # without touching the caller's RNG
             self.net = TransformerNet(width=settings.width, antialias=settings.antialias).to(device)
@@ -256,14 +260,14 @@ class Trainer:
 
     # -- checkpoints (format and file names: neural_style.fast.checkpoints) --------------------
     def state(self) -> dict:
-        # "config" is the checkpoint format's (version 1) name for the TrainSettings
-        return {"config": asdict(self.settings), "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
-                "step": self.step, "position": list(self.position), "skipped": sorted(self.skipped),
-                "style_sha256": self.style_sha256, "world_size": self.world_size, "rng": torch.get_rng_state(),
-                "dataset_files": len(self.files),
-                "net_average": self.average.state_dict() if self.average is not None else None,
-                "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
+        """This process's checkpoint dict (:class:`~neural_style.fast.checkpoints.CheckpointState`)."""
+        return checkpoints.CheckpointState(
+            config=asdict(self.settings), net=self.net.state_dict(), optimizer=self.optimizer.state_dict(),
+            scaler=self.scaler.state_dict() if self.scaler.is_enabled() else None, step=self.step,
+            position=list(self.position), skipped=sorted(self.skipped), style_sha256=self.style_sha256,
+            world_size=self.world_size, rng=torch.get_rng_state(), dataset_files=len(self.files),
+            net_average=self.average.state_dict() if self.average is not None else None,
+            cuda_rng=torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None).as_dict()
 
     def save_checkpoint(self, path) -> Path:
         return checkpoints.write_checkpoint(path, self.state())
@@ -274,14 +278,14 @@ class Trainer:
         state = checkpoints.read_checkpoint(path)
         try:
             if state["config"].get("width") != self.settings.width:
-                raise InputError(f"checkpoint '{path}' has --width {state['config'].get('width')}, "
+                raise InputError(f"checkpoint '{path}' has {setting('width')} {state['config'].get('width')}, "
                                  f"not {self.settings.width}: resume with the same settings")
             antialias = state["config"].get("antialias", False)  # absent: written before it existed
             if not isinstance(antialias, bool):
                 raise ValueError(f"antialias {antialias!r}")
             if antialias != self.settings.antialias:
                 said = "with" if antialias else "without"
-                raise InputError(f"checkpoint '{path}' is of a network trained {said} --antialias: resume "
+                raise InputError(f"checkpoint '{path}' is of a network trained {said} {setting('antialias')}: resume "
                                  "with the same settings")
             step, position = state["step"], tuple(state["position"])
             if not isinstance(step, int) or step < 0 or len(position) != 2:
@@ -349,14 +353,14 @@ def run_training(trainer: Trainer, *, checkpoint_dir: Optional[Path] = None,
             if callback is not None:
                 callback(Step(trainer.step, steps, terms, None, elapsed, images_per_second=ips))
             if not all(math.isfinite(v) for v in terms.values()):
-                result.stop_reason = "non-finite"
+                result.stop_reason = StopReason.NON_FINITE
                 break
             if checkpoint_dir is not None and trainer.rank == 0 and (
                     trainer.step % settings.checkpoint_every == 0 or trainer.step == steps):
                 checkpoints.save_checkpoint(checkpoint_dir, trainer.state(), trainer.step)
                 checkpoints.prune_checkpoints(checkpoint_dir, settings.keep_checkpoints)
     except KeyboardInterrupt:
-        result.stop_reason = "interrupted"
+        result.stop_reason = StopReason.INTERRUPTED
     result.steps = trainer.step
     elapsed = time.perf_counter() - start
     result.images_per_second = (trainer.step - start_step) * settings.batch_size * trainer.world_size / max(elapsed, 1e-9)

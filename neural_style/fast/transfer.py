@@ -11,7 +11,7 @@ from PIL import Image
 from ..core.color import transfer_luminance
 from ..core.device import require_memory, resolve_precision
 from ..core.tensors import long_side_shape, resize_long_side, resize_to, to_grey
-from ..errors import InputError
+from ..errors import InputError, setting
 from ..io.animation import (
     ANIMATION_EXTENSIONS,
     TIFF_EXTENSIONS,
@@ -49,7 +49,7 @@ def apply_model(model: TransformerNet, images: torch.Tensor, *, size: Optional[i
     shape = tuple(images.shape[-2:]) if size is None else long_side_shape(tuple(images.shape[-2:]), size)
     require_memory(model.inference_bytes(images.shape[0], *shape), device,
                    f"{shape[1]}x{shape[0]} px" + (f" ({images.shape[0]} frames)" if images.shape[0] > 1 else ""),
-                   "use a smaller --size" + (" or --batch-size" if images.shape[0] > 1 else ""))
+                   f"use a smaller {setting('size')}" + (f" or {setting('batch_size')}" if images.shape[0] > 1 else ""))
     x = images if size is None else resize_long_side(images, size)
     with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
         y = model(x.to(device)).float().cpu()

@@ -100,6 +100,11 @@ def parameter_count(width: float, residual_blocks: int = 5) -> int:
     return 81 * 3 * c1 * 2 + 9 * (c1 * c2 + c2 * c3) * 2 + residual_blocks * 2 * 9 * c3 * c3
 
 
+def weight_bytes(net: nn.Module) -> int:
+    """Bytes of a network's parameters in float32 (4 per parameter, normalisation included)."""
+    return 4 * sum(p.numel() for p in net.parameters())
+
+
 class TransformerNet(nn.Module):
     """The fast style transfer network of Johnson et al. (2016).
 

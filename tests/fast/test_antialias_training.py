@@ -28,10 +28,10 @@ def test_resume_refuses_a_checkpoint_of_the_other_kind(photos, style_file, vgg16
     plain.train_step()
     plain.save_checkpoint(tmp_path / "plain.ckpt")
     antialiased = Trainer(style_file, photos, config(weights=str(vgg16_file), antialias=True))
-    with pytest.raises(InputError, match="trained without --antialias: resume with the same settings"):
+    with pytest.raises(InputError, match="trained without antialias: resume with the same settings"):
         antialiased.load_checkpoint(tmp_path / "plain.ckpt")
     antialiased.save_checkpoint(tmp_path / "aa.ckpt")
-    with pytest.raises(InputError, match="trained with --antialias: resume with the same settings"):
+    with pytest.raises(InputError, match="trained with antialias: resume with the same settings"):
         plain.load_checkpoint(tmp_path / "aa.ckpt")
 
 

@@ -89,3 +89,20 @@ def test_settings_changes_count_a_weights_file_by_what_it_names(tmp_path, monkey
     gone = {"config": {"weights": str(tmp_path / "gone.pth")}}
     assert settings_changes(gone, {"weights": "../gone.pth"}, style_sha256=None, world_size=1) == []
     assert settings_changes(gone, {"weights": "vgg.pth"}, style_sha256=None, world_size=1) != []
+
+
+def test_the_checkpoint_schema_is_owned_and_documented_by_checkpoint_state(tmp_path):
+    """Every key a trainer writes is a CheckpointState field, in its order, and its docstring names each."""
+    import dataclasses
+
+    from neural_style.fast.checkpoints import CheckpointState
+
+    names = [f.name for f in dataclasses.fields(CheckpointState)]
+    assert names == ["config", "net", "optimizer", "scaler", "step", "position", "skipped", "style_sha256",
+                     "world_size", "rng", "dataset_files", "net_average", "cuda_rng"]  # version 1's order
+    for name in names:
+        assert f"\n        {name}: " in CheckpointState.__doc__, name
+    state = CheckpointState(**{name: index for index, name in enumerate(names)})
+    write_checkpoint(tmp_path / "a.ckpt", state)
+    assert list(read_checkpoint(tmp_path / "a.ckpt")) == ["format", "version", *names]
+    assert read_checkpoint(tmp_path / "a.ckpt")["step"] == names.index("step")

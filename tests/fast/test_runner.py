@@ -35,8 +35,9 @@ def test_train_from_python_writes_the_model_checkpoints_previews_and_report(phot
     settings = TrainSettings(image_size=32, batch_size=2, iterations=4, checkpoint_every=2, width=0.25,
                              weights=str(vgg16_file))
     with pytest.warns(UserWarning, match="weakly stylised network"):
-        run = neural_style.train(style_file, photos, tmp_path / "m.pth", settings, device="cpu",
-                                 report=tmp_path / "r.json", callback=steps.append, download_progress=False)
+        run = neural_style.train(style_file, photos, tmp_path / "m.pth", settings,
+                                 neural_style.TrainOutputs(report=tmp_path / "r.json"), device="cpu",
+                                 callbacks=neural_style.TrainCallbacks(on_step=steps.append), download_progress=False)
     assert run.result.stop_reason == "completed" and run.result.steps == 4 and run.model_written
     assert [s.iteration for s in steps] == [1, 2, 3, 4] and steps[0].images_per_second > 0
     assert steps[0].image is None and set(steps[0].losses) == {"content", "style", "tv", "total"}
@@ -48,6 +49,8 @@ def test_train_from_python_writes_the_model_checkpoints_previews_and_report(phot
                                                          "step-000004.ckpt", "step-000004.jpg"]
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["command"] == "train" and report["steps"] == 4 and report["settings"]["iterations"] == 4
+    assert list(report) == ["command", "settings", "device", "world_size", "steps", "images_per_second",
+                            "skipped_files", "skipped", "history", "model_written", "stop_reason", "environment"]
 
 
 def test_train_keyword_overrides_and_the_warn_callback(photos, style_file, vgg16_file, tmp_path):
@@ -55,35 +58,58 @@ def test_train_keyword_overrides_and_the_warn_callback(photos, style_file, vgg16
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the warning goes to the callback, not to warnings
         run = neural_style.train(style_file, photos, tmp_path / "m.pth", image_size=32, batch_size=2, iterations=2,
-                                 width=0.25, weights=str(vgg16_file), checkpoint_dir=tmp_path / "ck", warn=said.append,
-                                 device="cpu", download_progress=False)
+                                 width=0.25, weights=str(vgg16_file),
+                                 outputs=neural_style.TrainOutputs(checkpoint_dir=tmp_path / "ck"),
+                                 callbacks=neural_style.TrainCallbacks(warn=said.append), device="cpu",
+                                 download_progress=False)
     assert run.checkpoint_dir == tmp_path / "ck" and (tmp_path / "ck" / LAST).is_file()
-    assert len(said) == 1 and said[0].startswith("2 training steps")
+    assert len(said) == 1 and said[0].startswith("2 training steps") and "ask for iterations 2000" in said[0]
     with pytest.raises(TypeError, match="unknown TrainSettings field 'image_sise'"):
         neural_style.train(style_file, photos, tmp_path / "n.pth", image_sise=32)
 
 
 def test_transfer_and_export_from_python(photos, style_file, vgg16_file, tmp_path):
     neural_style.train(style_file, photos, tmp_path / "m.pth", image_size=32, batch_size=2, iterations=1,
-                       width=0.25, weights=str(vgg16_file), warn=lambda message: None, device="cpu")
+                       width=0.25, weights=str(vgg16_file), callbacks=neural_style.TrainCallbacks(warn=lambda m: None),
+                       device="cpu")
     frames = []
     batch = neural_style.transfer(tmp_path / "m.pth", [photos / "p0.png", photos / "p1.png"], tmp_path / "out",
                                   size=24, original_colors=True, on_frame=lambda *a: frames.append(a),
                                   report=tmp_path / "r.json")
     assert [dst.name for _, dst in batch.written] == ["p0.png", "p1.png"] and batch.stop_reason == "completed"
-    assert json.loads((tmp_path / "r.json").read_text())["settings"]["size"] == 24
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["settings"]["size"] == 24 and report["stop_reason"] == "completed"
+    assert list(report) == ["command", "model", "network", "trained", "device", "settings", "files", "failures",
+                            "unprocessed", "stop_reason", "environment"]
     assert image_attr(tmp_path / "out" / "p0.png", 'size') == (24, 20)
     assert frames == [(0, 2, 1, 1), (1, 2, 1, 1)]
-    result = neural_style.export(tmp_path / "m.pth", tmp_path / "m.pt2")
+    result = neural_style.export(tmp_path / "m.pth", tmp_path / "m.pt2", report=tmp_path / "e.json")
     assert result["format"] == "pt2" and result["max_abs_diff"] < 1e-5
+    assert list(json.loads((tmp_path / "e.json").read_text())) == [
+        "command", "model", "network", "check_image", "path", "format", "max_abs_diff", "checked_with", "environment"]
     program = torch.export.load(str(tmp_path / "m.pt2")).module()
     assert program(torch.rand(1, 3, 16, 20)).shape == (1, 3, 16, 20)
 
 
-@pytest.mark.parametrize("overrides, message", [({"size": 4}, "--size must be an integer >= 16"),
-                                                ({"batch_size": 0}, "--batch-size must be an integer >= 1")])
+@pytest.mark.parametrize("overrides, message", [({"size": 4}, "size must be an integer >= 16"),
+                                                ({"batch_size": 0}, "batch_size must be an integer >= 1")])
 def test_transfer_refuses_settings_it_cannot_use(tmp_path, overrides, message):
     from neural_style.errors import InputError
 
     with pytest.raises(InputError, match=message):
         neural_style.transfer(tmp_path / "m.pth", [tmp_path / "a.png"], tmp_path / "out", **overrides)
+
+
+def test_each_report_is_command_then_its_fields_in_order(tmp_path):
+    import dataclasses
+
+    from neural_style.core.stop import StopReason
+    from neural_style.fast.reports import ExportReport, TrainReport, TransferReport
+
+    for kind, command in ((TrainReport, "train"), (TransferReport, "transfer"), (ExportReport, "export")):
+        names = [f.name for f in dataclasses.fields(kind)]
+        values = {name: StopReason.INTERRUPTED if name == "stop_reason" else None for name in names}
+        path = kind(**values).write(tmp_path / f"{command}.json")
+        written = json.loads(path.read_text())
+        assert list(written) == ["command", *names, "environment"] and written["command"] == command
+        assert written.get("stop_reason", "interrupted") == "interrupted"

@@ -108,6 +108,7 @@ def test_cli_train_then_transfer_image_folder_and_gif(photos, style_file, vgg16_
     assert checkpoints == ["last.ckpt", "step-000001.ckpt", "step-000001.jpg", "step-000002.ckpt",
                            "step-000002.jpg"]
     assert result.stderr.startswith("warning: 2 training steps (9 files, batch 2) give a weakly stylised network")
+    assert "ask for --iterations 2000 or more (or more --epochs)" in result.stderr  # the CLI spells the options
 
     resumed = invoke("train", style_file, "--dataset", photos, "-o", tmp_path / "again.pth", "--image-size", "32",
                      "--batch-size", "2", "--iterations", "3", "--width", "0.25", "--weights", vgg16_file,
@@ -309,16 +310,16 @@ def test_transfer_bad_videos_are_one_line_and_the_others_are_written(tmp_path):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("image_size", 8, "--image-size must be an integer >= 16"),
-    ("batch_size", 0, "--batch-size must be an integer >= 1"),
-    ("checkpoint_every", 0, "--checkpoint-every must be an integer >= 1"),
-    ("iterations", 0, "--iterations must be an integer >= 1"),
-    ("lr", float("nan"), "--lr must be a finite number > 0"),
-    ("lr", -1.0, "--lr must be a finite number > 0"),
-    ("tv_beta", float("inf"), "--tv-beta must be a finite number > 0"),
-    ("content_weight", float("inf"), "--content-weight must be a finite number >= 0"),
-    ("tv_weight", float("nan"), "--tv-weight must be a finite number >= 0"),
-    ("width", 0.0, "--width must be a finite number > 0"),
+    ("image_size", 8, "image_size must be an integer >= 16"),
+    ("batch_size", 0, "batch_size must be an integer >= 1"),
+    ("checkpoint_every", 0, "checkpoint_every must be an integer >= 1"),
+    ("iterations", 0, "iterations must be an integer >= 1"),
+    ("lr", float("nan"), "lr must be a finite number > 0"),
+    ("lr", -1.0, "lr must be a finite number > 0"),
+    ("tv_beta", float("inf"), "tv_beta must be a finite number > 0"),
+    ("content_weight", float("inf"), "content_weight must be a finite number >= 0"),
+    ("tv_weight", float("nan"), "tv_weight must be a finite number >= 0"),
+    ("width", 0.0, "width must be a finite number > 0"),
 ])
 def test_settings_no_run_can_use_are_one_line_errors(photos, style_file, vgg16_file, tmp_path, field, value, message):
     with pytest.raises(InputError, match=message):

@@ -1,0 +1,111 @@
+"""The ``transfer`` command as a Python function, with files.
+
+:func:`transfer` checks every output location before any work, stylises each input with a
+model file (:mod:`.transfer`), and writes the report
+(:class:`~neural_style.fast.reports.TransferReport`) in every case, interrupted or not.
+"""
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence, Tuple
+
+from ..core.device import resolve_device
+from ..core.stop import StopReason
+from ..errors import NeuralStyleError
+from ..io.inputs import name_failure
+from ..io.outputs import check_output_path
+from ..rules import validate
+from ..settings import TransferSettings, with_overrides
+from .model_file import load_model
+from .reports import TransferReport
+from .transfer import plan_transfer, transfer_file
+
+__all__ = ["transfer", "TransferBatch"]
+
+
+@dataclass
+class TransferBatch:
+    """What :func:`transfer` did.
+
+    Attributes:
+        records: ``{"input", "output", "frames", "seconds"}`` for each file written, in input order.
+        failures: ``{"input", "output", "error"}`` for each file that could not be stylised (the
+            others were still processed).
+        unprocessed: inputs not finished because the run was interrupted (Ctrl-C, SIGTERM, SIGHUP);
+            the file being stylised then is not written.
+        stop_reason: :class:`~neural_style.core.stop.StopReason` ``COMPLETED`` or ``INTERRUPTED``.
+    """
+
+    records: List[dict] = field(default_factory=list)
+    failures: List[dict] = field(default_factory=list)
+    unprocessed: List[str] = field(default_factory=list)
+    stop_reason: str = StopReason.COMPLETED
+
+    @property
+    def written(self) -> List[Tuple[Path, Path]]:
+        """The (input, output) pairs written, in order."""
+        return [(Path(r["input"]), Path(r["output"])) for r in self.records]
+
+
+def transfer(model, inputs: Sequence, output, settings: Optional[TransferSettings] = None, *,
+             report=None, on_frame: Optional[Callable[[int, int, int, int], None]] = None,
+             on_failure: Optional[Callable[[Path, str], None]] = None, **overrides) -> TransferBatch:
+    """Stylise images, folders (their images and videos, names kept), GIFs and videos with a model file.
+
+    With several inputs, a file that cannot be read or written is passed to ``on_failure`` and
+    listed in the result; the others are still processed. Ctrl-C (or SIGTERM, SIGHUP under
+    :func:`~neural_style.signals.interrupt_on_termination`) stops after the files finished so far.
+
+    Args:
+        model: a model file from :func:`~neural_style.fast.train_run.train`.
+        inputs: image, video or folder paths.
+        output: the output file for one input, else a folder (a path ending in a separator is a folder).
+        settings: a :class:`~neural_style.settings.TransferSettings`; ``**overrides`` change its fields.
+        report: write the settings, the device used, the network's settings and training record (the
+            model file's metadata: style, training settings such as the temporal weight, steps), the files
+            written, failures and unprocessed inputs as JSON here (in every case, interrupted or not):
+            a :class:`~neural_style.fast.reports.TransferReport`.
+        on_frame: called with (file index from 0, number of files, frames done, frames in the file).
+        on_failure: called with (input, one-line message) for each file that failed.
+
+    Returns:
+        A :class:`TransferBatch`.
+
+    Raises:
+        InputError: bad settings, paths or model, before any file; the error of a single input.
+    """
+    settings = validate(with_overrides(settings, TransferSettings, overrides))
+    pairs = plan_transfer([Path(p) for p in inputs], output, protected=[model])
+    if report is not None:
+        check_output_path(report, inputs=[model, *(src for src, _ in pairs)], extensions=(".json",), what="report")
+    device = resolve_device(settings.device)
+    net, trained = load_model(model, device=device)
+    batch = TransferBatch()
+    for index, (src, dst) in enumerate(pairs):
+        started = time.perf_counter()
+        try:
+            frames = transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
+                                   batch_size=settings.batch_size,
+                                   on_frame=None if on_frame is None else (
+                                       lambda done, total, i=index: on_frame(i, len(pairs), done, total)))
+        except NeuralStyleError as exc:
+            if len(pairs) == 1:
+                raise
+            message = name_failure(src, str(exc))
+            batch.failures.append({"input": str(src), "output": str(dst), "error": message})
+            if on_failure is not None:
+                on_failure(src, message)
+            continue
+        except KeyboardInterrupt:
+            batch.stop_reason = StopReason.INTERRUPTED
+            batch.unprocessed = [str(p) for p, _ in pairs[index:]]
+            break
+        batch.records.append({"input": str(src), "output": str(dst), "frames": frames,
+                              "seconds": time.perf_counter() - started})
+    if report is not None:
+        TransferReport(model=str(model), network=net.config, trained=trained, device=str(device),
+                       settings=asdict(settings), files=batch.records, failures=batch.failures,
+                       unprocessed=batch.unprocessed, stop_reason=batch.stop_reason).write(
+            report, kept=f"wrote {len(batch.records)} stylised file(s)" if batch.records else None)
+    return batch
