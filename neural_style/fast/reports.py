@@ -1,43 +1,19 @@
 """The ``--report`` JSON of ``train``, ``transfer`` and ``export``: one typed record per command.
 
-Each report is a dataclass whose fields are the JSON's keys, in order, after ``"command"``;
-:meth:`Report.write` adds the environment (:func:`neural_style.io.report.write_report`) and
-writes the file atomically. Paths become strings, non-finite floats the strings ``"nan"``,
-``"inf"``.
+Each report is a :class:`neural_style.io.report.Report`: a dataclass whose fields are the JSON's
+keys, in order, after ``"command"``; :meth:`~neural_style.io.report.Report.write` adds the
+environment and writes the file atomically.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
-from ..io.report import write_report
+from ..io.report import Report
 
-__all__ = ["Report", "TrainReport", "TransferReport", "ExportReport"]
+__all__ = ["TrainReport", "TransferReport", "ExportReport"]
 
 PathLike = Union[str, Path]
-
-
-@dataclass
-class Report:
-    """A command's report: :data:`COMMAND` and the fields of the subclass."""
-
-    COMMAND: ClassVar[str] = ""
-
-    def as_json(self) -> Dict[str, Any]:
-        """``{"command": COMMAND, <field>: <value>, ...}`` in field order (the environment is added on writing)."""
-        return {"command": self.COMMAND, **{f.name: getattr(self, f.name) for f in fields(self)}}
-
-    def write(self, path, *, kept: Optional[str] = None) -> Path:
-        """Write the report to ``path`` (``.json``) atomically.
-
-        Args:
-            kept: what the run wrote before (``"wrote m.pth"``), named in the error when the report
-                cannot be written.
-
-        Raises:
-            NeuralStyleError: the report could not be written (no space, permissions).
-        """
-        return write_report(path, self.as_json(), kept=kept)
 
 
 @dataclass
@@ -60,7 +36,7 @@ class TrainReport(Report):
             be written).
     """
 
-    COMMAND: ClassVar[str] = "train"
+    command = "train"
     settings: Dict[str, Any]
     device: str
     world_size: int
@@ -89,7 +65,7 @@ class TransferReport(Report):
         stop_reason: ``"completed"`` or ``"interrupted"`` (:class:`~neural_style.core.stop.StopReason`).
     """
 
-    COMMAND: ClassVar[str] = "transfer"
+    command = "transfer"
     model: str
     network: Dict[str, Any]
     trained: Dict[str, Any]
@@ -115,7 +91,7 @@ class ExportReport(Report):
         checked_with: ``"torch.export.load"``, ``"onnxruntime <version>"`` or None.
     """
 
-    COMMAND: ClassVar[str] = "export"
+    command = "export"
     model: Optional[PathLike]
     network: Dict[str, Any]
     check_image: Optional[PathLike]

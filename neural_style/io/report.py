@@ -39,6 +39,10 @@ class Report:
         """``{"command": ..., <field>: <value>, ...}`` (nested dataclasses as dicts)."""
         return {"command": self.command, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
 
+    def write(self, path, *, kept: Optional[str] = None) -> Path:
+        """:func:`write_report` of this report to ``path`` (``kept``: as there)."""
+        return write_report(path, self, kept=kept)
+
 
 def environment() -> Dict[str, str]:
     """Versions that explain a run's speed and results."""
