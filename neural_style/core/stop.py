@@ -18,12 +18,15 @@ class StopReason(str, Enum):
         CONVERGED: the relative change per iteration fell below the tolerance.
         INTERRUPTED: Ctrl-C, SIGTERM or SIGHUP; the best result so far was kept.
         NON_FINITE: the loss became NaN or infinite; the best finite result was kept.
+        CHECKPOINT_FAILED: a training's checkpoint could not be written (no space, permissions); the
+            model of the last step was written.
     """
 
     COMPLETED = "completed"
     CONVERGED = "converged"
     INTERRUPTED = "interrupted"
     NON_FINITE = "non-finite"
+    CHECKPOINT_FAILED = "checkpoint-failed"
 
     def __str__(self) -> str:
         return self.value

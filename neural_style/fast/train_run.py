@@ -34,13 +34,11 @@ from .training import Trainer, TrainResult, load_sample, run_training
 from .transfer import apply_model
 from .transformer import weight_bytes
 
-__all__ = ["train", "TrainRun", "TrainCallbacks", "SHORT_TRAINING", "CHECKPOINT_FAILED"]
+__all__ = ["train", "TrainRun", "TrainCallbacks", "SHORT_TRAINING"]
 
 #: Fewer steps than this leave a weakly stylised network (README: 400 steps left a style ratio
 #: of 0.31, 2400 gave 0.21 at 128 px, batch 4), so :func:`train` warns.
 SHORT_TRAINING = 2000
-#: The report's ``stop_reason`` when a checkpoint could not be written (the model so far is kept).
-CHECKPOINT_FAILED = "checkpoint-failed"
 
 
 @dataclass
@@ -150,7 +148,7 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, outp
             if rank == 0:
                 error, written = _save_after_failure(output, trainer, exc)
                 if report is not None:
-                    stopped = TrainResult(steps=trainer.step, stop_reason=CHECKPOINT_FAILED)
+                    stopped = TrainResult(steps=trainer.step, stop_reason=StopReason.CHECKPOINT_FAILED)
                     try:
                         _report(settings, style, dataset, dev, world_size, stopped, written).write(report)
                     except NeuralStyleError as third:
