@@ -104,8 +104,8 @@ def test_zero_weight_returns_the_input():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"tv_beta": 0.0}, "beta"), ({"fidelity": "l3"}, "fidelity"), ({"coupling": "x"}, "coupling"),
-    ({"optimizer": "sgd"}, "optimizer"), ({"iterations": 0}, "iterations"), ({"tv_weight": -1.0}, "--tv-weight"),
-    ({"sigma": float("nan")}, "sigma"), ({"tv_weight": "big"}, "--tv-weight"),
+    ({"optimizer": "sgd"}, "optimizer"), ({"iterations": 0}, "iterations"), ({"tv_weight": -1.0}, "tv_weight"),
+    ({"sigma": float("nan")}, "sigma"), ({"tv_weight": "big"}, "tv_weight"),
     ({"optimizer": "primal-dual", "tv_beta": 1.5}, "primal-dual"),
 ])
 def test_bad_options(kwargs, message):

@@ -80,7 +80,7 @@ def test_bad_jobs_are_one_line(tmp_path, jobs):
     src = noisy_folder(tmp_path / "in", 1)
     result = invoke("denoise", src, "-o", tmp_path / "out", "--jobs", jobs)
     assert result.exit_code == 2 and "'--jobs'" in result.stderr and "Traceback" not in result.stderr
-    with pytest.raises(InputError, match="--jobs must be 'auto' or an integer >= 1"):
+    with pytest.raises(InputError, match="jobs must be 'auto' or an integer >= 1"):
         denoise_files(plan_outputs([src], tmp_path / "o2"), jobs=0)
 
 
