@@ -89,7 +89,7 @@ class _Group(click.Group):
             raise _Stopped(exc) from exc
 
     def _run(self, args, prog_name, extra):
-        from .errors import NeuralStyleError
+        from .errors import NeuralStyleError, spelled
 
         try:
             return super().main(args=args, prog_name=prog_name or "neural-style", standalone_mode=False, **extra)
@@ -105,7 +105,7 @@ class _Group(click.Group):
             exc.show()
             sys.exit(exc.exit_code)
         except NeuralStyleError as exc:
-            _echo(f"error: {exc}")
+            _echo("error: " + spelled(exc, _flag))  # an f-string would read the settings' Python names
             sys.exit(exc.exit_code)
         except OSError as exc:
             _echo(f"error: {signals.describe_os_error(exc)}")
@@ -135,7 +135,9 @@ def cli():
 
 
 def _warn(message: str) -> None:
-    _echo(f"warning: {message}")
+    from .errors import spelled
+
+    _echo("warning: " + spelled(message, _flag))
 
 
 def _one_line(message: str) -> str:
@@ -490,6 +492,7 @@ def _stylize_outcome(result, output, quiet):
 def denoise(inputs, output, reference, report, quiet, sigma, jobs, **options):
     """Remove noise from INPUT images by minimising fidelity + lambda * beta-order TV."""
     from .denoising.runner import denoise_files, plan_outputs
+    from .errors import spelled
     from .io.progress import ProgressBar
 
     pairs = plan_outputs(list(inputs), output)
@@ -509,7 +512,7 @@ def denoise(inputs, output, reference, report, quiet, sigma, jobs, **options):
         done[0] = index
         if bar.drawn:
             bar.stream.write("\r\x1b[K")
-        _echo(f"error: {failure['error']}")
+        _echo("error: " + spelled(failure["error"], _flag))
 
     try:
         batch = denoise_files(pairs, settings, reference=reference, report=report, on_file=on_file,
