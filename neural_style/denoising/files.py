@@ -19,7 +19,7 @@ Pair = Tuple[Path, Path]
 
 def denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Optional[Path],
                 callback: Optional[Callable[[Step], None]], solved: Optional[Callable[[], None]] = None) -> Dict:
-    """Read, denoise and write one file; its record (see :class:`~.runner.DenoiseBatch`).
+    """Read, denoise and write one file; its record (see :class:`~.report.DenoiseBatch`).
 
     Args:
         path, out: the input and the output file.

@@ -1,12 +1,34 @@
-"""The ``--report`` JSON of a ``denoise`` run, built in one place."""
+"""What a ``denoise`` run did (:class:`DenoiseBatch`), and its ``--report`` JSON, built in one place
+(:class:`DenoiseReport`)."""
 
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional
 
+from ..io.batch import BatchResult
 from ..settings import DenoiseSettings
 
-if TYPE_CHECKING:  # the runner imports this module
-    from .runner import DenoiseBatch
+
+@dataclass
+class DenoiseBatch(BatchResult):
+    """What :func:`~.runner.denoise_files` did (a :class:`~neural_style.io.batch.BatchResult`).
+
+    Attributes:
+        records: one dict per image written, in input order: input, output, size, channels,
+            bit_depth, sigma (and sigma_255, sigma_estimated), regularizer, tv_weight (and
+            tv_weight_method, sure, sure_evaluations), tv_beta, optimizer,
+            iterations, stop_reason, seconds; with a reference also reference, psnr, ssim (of the
+            output) and psnr_noisy.
+        failures: ``{"input", "output", "error"}`` for each file that could not be denoised (the
+            others were still processed).
+        unprocessed: inputs not reached because the run was interrupted (Ctrl-C, SIGTERM).
+        stop_reason: ``"completed"`` or ``"interrupted"``.
+        mean_psnr, mean_ssim: over the scored images, in dB and [0, 1]; None without a reference.
+        jobs: the worker processes used (1: this process).
+    """
+
+    mean_psnr: Optional[float] = None
+    mean_ssim: Optional[float] = None
+    jobs: int = 1
 
 
 @dataclass
@@ -18,7 +40,7 @@ class DenoiseReport:
     Attributes:
         settings: the :class:`~neural_style.settings.DenoiseSettings` as a dict.
         jobs: the worker processes used (1: one process).
-        images: one record per image written, in input order (see :class:`~.runner.DenoiseBatch`).
+        images: one record per image written, in input order (see :class:`DenoiseBatch`).
         failures: ``{"input", "output", "error"}`` per file that failed.
         unprocessed: inputs not reached (interrupted).
         stop_reason: ``"completed"`` or ``"interrupted"``.
@@ -37,7 +59,7 @@ class DenoiseReport:
     mean_ssim: Optional[float] = None
 
     @classmethod
-    def of(cls, batch: "DenoiseBatch", settings: DenoiseSettings) -> "DenoiseReport":
+    def of(cls, batch: DenoiseBatch, settings: DenoiseSettings) -> "DenoiseReport":
         """The report of ``batch``, run with ``settings``."""
         return cls(asdict(settings), batch.jobs, batch.records, batch.failures, batch.unprocessed,
                    batch.stop_reason, batch.mean_psnr, batch.mean_ssim)

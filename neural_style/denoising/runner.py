@@ -8,7 +8,6 @@ mode (greyscale stays greyscale), bit depth (16-bit stays 16-bit), alpha channel
 """
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
@@ -16,7 +15,7 @@ from ..core.device import resolve_device
 from ..core.optimize import Step
 from ..core.stop import StopReason
 from ..errors import Message, NeuralStyleError, setting
-from ..io.batch import BatchResult, ItemCallback, failure_message, run_batch
+from ..io.batch import ItemCallback, failure_message, run_batch
 from ..io.images import OUTPUT_EXTENSIONS, check_output_path
 from ..io.inputs import plan_batch
 from ..io.report import write_report
@@ -24,7 +23,7 @@ from ..rules import validate
 from ..settings import DenoiseBatchSettings, DenoiseSettings
 from .files import Pair, denoise_one, match_reference, references
 from .parallel import Outcome, resolve_jobs, run_parallel
-from .report import DenoiseReport
+from .report import DenoiseBatch, DenoiseReport
 from .solver import solver_for
 
 __all__ = ["DenoiseBatch", "denoise_files", "denoise_one", "match_reference", "plan_outputs"]
@@ -34,29 +33,6 @@ def plan_outputs(inputs: Sequence[Path], output: Path) -> List[Pair]:
     """(input, output) pairs: files and folders (their images) as every batch command takes them
     (:func:`neural_style.io.inputs.plan_batch`); every path checked before any work."""
     return plan_batch(inputs, output, OUTPUT_EXTENSIONS, lambda src: OUTPUT_EXTENSIONS)
-
-
-@dataclass
-class DenoiseBatch(BatchResult):
-    """What :func:`denoise_files` did (a :class:`~neural_style.io.batch.BatchResult`).
-
-    Attributes:
-        records: one dict per image written, in input order: input, output, size, channels,
-            bit_depth, sigma (and sigma_255, sigma_estimated), regularizer, tv_weight (and
-            tv_weight_method, sure, sure_evaluations), tv_beta, optimizer,
-            iterations, stop_reason, seconds; with a reference also reference, psnr, ssim (of the
-            output) and psnr_noisy.
-        failures: ``{"input", "output", "error"}`` for each file that could not be denoised (the
-            others were still processed).
-        unprocessed: inputs not reached because the run was interrupted (Ctrl-C, SIGTERM).
-        stop_reason: ``"completed"`` or ``"interrupted"``.
-        mean_psnr, mean_ssim: over the scored images, in dB and [0, 1]; None without a reference.
-        jobs: the worker processes used (1: this process).
-    """
-
-    mean_psnr: Optional[float] = None
-    mean_ssim: Optional[float] = None
-    jobs: int = 1
 
 
 def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = None, *,

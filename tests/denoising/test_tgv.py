@@ -83,3 +83,15 @@ def test_run_denoise_and_the_cli_take_the_regularizer(tmp_path):
                         "--fidelity", "l1"), 2, "--regularizer tgv is solved by primal-dual")
     assert_error(invoke("denoise", tmp_path / "n.png", "-o", tmp_path / "o.png", "--regularizer", "nlm"), 2,
                  "Invalid value for '--regularizer'", prefix="neural-style denoise: error: ")
+
+
+def test_the_iteration_limit_of_tgv_comes_from_settings():
+    """TGV's default limit (2000) is settings', as the help shows it; ROF's is 300."""
+    from neural_style.settings import DENOISE_ITERATIONS, denoise_iterations
+
+    assert denoise_iterations("tgv", "primal-dual") == 2000
+    assert denoise_iterations("tv", "primal-dual") == DENOISE_ITERATIONS["primal-dual"] == 300
+    assert denoise_iterations("nltv", "primal-dual") == 300 and denoise_iterations("tv", "lbfgs") == 500
+    y = rand(1, 1, 8, 8).float() * 0.1 + 0.5
+    assert run_denoise(y, regularizer="tgv", sigma=0.1, tv_weight=0.05, tolerance=0).run.iterations == 2000
+    assert run_denoise(y, sigma=0.1, tv_weight=0.05, tolerance=0).run.iterations == 300
