@@ -6,7 +6,8 @@ or :class:`OSError` of one item becomes a failure record and the other items are
 (with one item, its error is the run's: raised); Ctrl-C or SIGTERM (a KeyboardInterrupt, see
 :mod:`neural_style.signals`) stops the batch, and the items not finished are listed as
 unprocessed. An item that stops itself (its record's ``stop_reason`` interrupted: its best so far
-was written) stops the batch after it. Callbacks take ``(index from 1, record)`` and
+was written; or another reason the caller names, such as non-finite) stops the batch after it, for
+that reason. Callbacks take ``(index from 1, record)`` and
 ``(index from 1, failure)``.
 
 Work done elsewhere (worker processes) reports through the same :class:`BatchResult` methods, so
@@ -15,7 +16,7 @@ a record, a failure and an unprocessed item read the same whichever way they wer
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from ..core.stop import StopReason
 from ..errors import Message, NeuralStyleError
@@ -40,7 +41,8 @@ class BatchResult:
             others were still processed); ``error`` is one line naming the file
             (a :class:`~neural_style.errors.Message`).
         unprocessed: inputs not reached because the run was interrupted (Ctrl-C, SIGTERM).
-        stop_reason: :attr:`~neural_style.core.stop.StopReason.COMPLETED` or ``INTERRUPTED``.
+        stop_reason: :attr:`~neural_style.core.stop.StopReason.COMPLETED`, ``INTERRUPTED``, or the
+            reason of the item that stopped the batch (:func:`run_batch`'s ``stop_on``).
     """
 
     records: List[Dict] = field(default_factory=list)
@@ -78,9 +80,9 @@ class BatchResult:
         """List ``sources`` as unprocessed."""
         self.unprocessed.extend(str(source) for source in sources)
 
-    def stop(self, rest: Iterable = ()) -> None:
-        """The batch was interrupted; ``rest`` are the inputs it did not reach."""
-        self.stop_reason = StopReason.INTERRUPTED
+    def stop(self, rest: Iterable = (), reason: StopReason = StopReason.INTERRUPTED) -> None:
+        """The batch stopped before its end (interrupted); ``rest`` are the inputs it did not reach."""
+        self.stop_reason = reason
         self.skip(rest)
 
 
@@ -96,7 +98,8 @@ def failure_message(source, error: Union[BaseException, str]) -> Message:
 
 
 def run_batch(batch: B, pairs: Sequence[Pair], process: Callable[[int, Any, Any], Dict], *,
-              on_item: Optional[ItemCallback] = None, on_failure: Optional[ItemCallback] = None) -> B:
+              on_item: Optional[ItemCallback] = None, on_failure: Optional[ItemCallback] = None,
+              stop_on: Collection[StopReason] = (StopReason.INTERRUPTED,)) -> B:
     """Process every pair in order into ``batch`` (see the module doc).
 
     Args:
@@ -105,6 +108,7 @@ def run_batch(batch: B, pairs: Sequence[Pair], process: Callable[[int, Any, Any]
         process: ``process(index from 1, input, output)`` does one item and returns its record.
         on_item: called with (index, record) after each item is recorded.
         on_failure: called with (index, failure) for each item that failed (:data:`ITEM_ERRORS`).
+        stop_on: the ``stop_reason`` values of a record that stop the batch after that item.
 
     Returns:
         ``batch``.
@@ -124,7 +128,8 @@ def run_batch(batch: B, pairs: Sequence[Pair], process: Callable[[int, Any, Any]
             batch.stop(src for src, _ in pairs[index - 1:])
             break
         batch.add(index, record, on_item)
-        if record.get("stop_reason") == StopReason.INTERRUPTED:  # written with its best so far
-            batch.stop(src for src, _ in pairs[index:])
+        reason = record.get("stop_reason")
+        if reason in stop_on:  # e.g. interrupted: written with its best so far
+            batch.stop((src for src, _ in pairs[index:]), StopReason(reason))
             break
     return batch

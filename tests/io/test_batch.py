@@ -71,3 +71,12 @@ def test_failure_message_names_the_file_once_and_keeps_settings():
     assert failure_message("y.png", "internal error: boom") == "'y.png': internal error: boom"
     assert failure_message("z.png", OSError(28, "No space left on device")) == \
         "'z.png': [Errno 28] No space left on device"
+
+
+def test_a_caller_may_stop_on_other_reasons():
+    def process(index, src, dst):
+        return record(src, dst, stop_reason=StopReason.NON_FINITE if index == 3 else StopReason.COMPLETED)
+
+    assert run_batch(BatchResult(), PAIRS, process).stop_reason == StopReason.COMPLETED  # by default: only Ctrl-C
+    batch = run_batch(BatchResult(), PAIRS, process, stop_on=(StopReason.INTERRUPTED, StopReason.NON_FINITE))
+    assert batch.stop_reason == "non-finite" and not batch.interrupted and batch.unprocessed == ["in/d.png"]
