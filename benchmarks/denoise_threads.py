@@ -1,6 +1,6 @@
 """One thread against torch's default for the primal-dual ROF solver, idle and with a competing process.
 
-The basis of neural_style.denoising.solver.SINGLE_THREAD_BELOW: for each image shape, the time
+The basis of neural_style.denoising.resources.SINGLE_THREAD_BELOW: for each image shape, the time
 per iteration (100 iterations, tolerance 0, best of --repeats) with 1 thread and with torch's
 default number of threads, both in this process, first with nothing else started by this script
 (check `uptime`: other users' work counts) and then with one CPU-bound competing process.
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from denoise_vs_skimage import competing  # noqa: E402
 
-from neural_style.denoising.solver import _rof_primal_dual  # noqa: E402
+from neural_style.denoising.rof import rof_primal_dual  # noqa: E402
 
 SHAPES = [(1, 128, 128), (1, 321, 481), (3, 256, 256), (3, 512, 768), (1, 1024, 1024), (3, 1024, 1024),
           (3, 2048, 2048)]
@@ -30,7 +30,7 @@ SHAPES = [(1, 128, 128), (1, 321, 481), (3, 256, 256), (3, 512, 768), (1, 1024, 
 
 def per_iteration(y: torch.Tensor, threads: int, repeats: int) -> float:
     torch.set_num_threads(threads)
-    return min(_rof_primal_dual(y, 0.08, True, 100, 0.0, None).seconds for _ in range(repeats)) / 100
+    return min(rof_primal_dual(y, 0.08, True, 100, 0.0, None).seconds for _ in range(repeats)) / 100
 
 
 def main():

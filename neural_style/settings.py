@@ -41,8 +41,30 @@ STYLIZE_ITERATIONS = 500
 #: scale costs the most per iteration and starts from an upsampled, nearly finished image.
 SCALE_ITERATIONS = (300, 150, 80)
 
-#: denoise's iteration limit when ``iterations`` is None, per solver.
-DENOISE_ITERATIONS = {"primal-dual": 300, "lbfgs": 500, "adam": 500}
+#: denoise's iteration limit when ``iterations`` is None, by regularizer, then solver (tgv and nltv are
+#: solved by primal-dual only). TGV needs more than ROF: its plain Chambolle-Pock is strongly convex in x only.
+DENOISE_ITERATIONS_BY_REGULARIZER = {
+    "tv": {"primal-dual": 300, "lbfgs": 500, "adam": 500},
+    "tgv": {"primal-dual": 2000},
+    "nltv": {"primal-dual": 300},
+}
+#: denoise's iteration limit when ``iterations`` is None, per solver, for ``regularizer="tv"``.
+DENOISE_ITERATIONS = DENOISE_ITERATIONS_BY_REGULARIZER["tv"]
+
+
+def denoise_iterations(regularizer: str = "tv", optimizer: str = "primal-dual") -> int:
+    """denoise's iteration limit when ``iterations`` is None (:data:`DENOISE_ITERATIONS_BY_REGULARIZER`).
+
+    Args:
+        regularizer: ``"tv"``, ``"tgv"`` or ``"nltv"``.
+        optimizer: the solver that runs: ``"primal-dual"``, ``"lbfgs"`` or ``"adam"`` (not ``"auto"``).
+
+    Raises:
+        KeyError: a regularizer or solver without a limit (tgv and nltv run primal-dual only).
+    """
+    return DENOISE_ITERATIONS_BY_REGULARIZER[regularizer][optimizer]
+
+
 #: denoise's Adam learning rate (pixels in [0, 1]; its steps are sums over the image).
 DENOISE_ADAM_LR = 0.01
 
@@ -172,7 +194,8 @@ class DenoiseSettings:
         coupling: ``"vectorial"`` (colour channels under one root) or ``"channel"``.
         optimizer: ``"auto"`` (primal-dual for beta 1 with l2, else L-BFGS), ``"primal-dual"``,
             ``"lbfgs"`` or ``"adam"``.
-        iterations: iteration limit; ``None``: 300 (primal-dual) or 500 (L-BFGS, Adam).
+        iterations: iteration limit; ``None``: :func:`denoise_iterations` (primal-dual 300, 2000 with
+            ``regularizer="tgv"``; L-BFGS and Adam 500).
         tolerance: stop when the relative change per iteration falls below this.
         eps: smoothing of the TV (and of the Charbonnier fidelity).
         device: see :data:`DEFAULT_DEVICE`.

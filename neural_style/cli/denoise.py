@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from ..settings import DENOISE_ITERATIONS, DenoiseBatchSettings, DenoiseSettings
+from ..settings import DENOISE_ITERATIONS_BY_REGULARIZER, DenoiseBatchSettings, DenoiseSettings
 from . import options as opt
 from .app import cli, echo, error, warn
 from .output import batch_outcome, clear_bar, count
@@ -28,8 +28,9 @@ DENOISE = DenoiseSettings
 @opt.setting(DENOISE, "--fidelity", "Data term; l1 for impulse (salt-and-pepper) noise.")
 @opt.setting(DENOISE, "--coupling", "Colour TV: all channels under one root, or per channel.")
 @opt.setting(DENOISE, "--optimizer", "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.")
-@opt.setting(DENOISE, "--iterations",
-             "Iteration limit [" + ", ".join(f"{k} {v}" for k, v in DENOISE_ITERATIONS.items()) + "].")
+@opt.setting(DENOISE, "--iterations", "Iteration limit [" + "; ".join(
+    f"{regularizer}: " + ", ".join(f"{solver} {n}" for solver, n in limits.items())
+    for regularizer, limits in DENOISE_ITERATIONS_BY_REGULARIZER.items()) + "].")
 @opt.setting(DENOISE, "--tolerance", "Stop when the relative change per iteration falls below this.")
 @opt.device
 @click.option("--reference", type=click.Path(path_type=Path), default=None,

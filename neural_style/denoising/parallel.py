@@ -4,8 +4,13 @@ Each primal-dual iteration is a few dozen small tensor operations: on a few hund
 pixels, threads inside one solve spend more time waiting for each other (and for a thread the
 scheduler took away) than they save, while separate files are independent. So a batch runs
 ``jobs`` single-threaded processes, each solving whole files (README, "Speed", has the
-measurements). The workers start from a ``forkserver`` (``spawn`` where there is none), which
-imports torch once, never from a fork of a process that has started OpenMP threads.
+measurements). On Linux the workers are forked from this process (:func:`_context`): they start
+at once, with torch and the solver already imported, and set one thread before any work, so they
+never enter an OpenMP parallel region the parent may have set up. Elsewhere they are spawned (fork
+is unsafe on macOS) and import the package afresh.
+
+Each worker runs :func:`~.files.denoise_one`; the parent collects the outcomes into the batch
+(:mod:`.runner`), so this module does not import the runner.
 
 Results come back in input order. On Ctrl-C, SIGTERM or SIGHUP in the parent, files not yet
 started are cancelled, each worker busy with a file stops its solver and writes that file with
@@ -24,8 +29,9 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 
-from ..errors import NeuralStyleError
+from ..io.batch import ITEM_ERRORS, failure_message
 from ..settings import DenoiseSettings
+from .files import denoise_one
 
 #: In a worker process only: whether it is inside a file, and whether the parent asked it to stop.
 _state = {"busy": False, "stop": False}
@@ -77,15 +83,13 @@ def _solved() -> None:
 
 def _work(index: int, path: Path, out: Path, settings: DenoiseSettings, reference: Optional[Path]):
     """One file in a worker: ("done", record), ("failed", message) or ("unprocessed", None)."""
-    from .runner import denoise_one  # the worker imports the runner (forkserver: already loaded)
-
     if _state["stop"]:
         return index, "unprocessed", None
     _state["busy"] = True
     try:
         return index, "done", denoise_one(path, out, settings, reference, None, solved=_solved)
-    except NeuralStyleError as exc:
-        return index, "failed", str(exc)
+    except ITEM_ERRORS as exc:  # as in one process (:func:`~neural_style.io.batch.run_batch`)
+        return index, "failed", failure_message(path, exc)
     except KeyboardInterrupt:  # stopped before the solver started: nothing written
         return index, "unprocessed", None
     finally:
@@ -101,7 +105,7 @@ def run_parallel(jobs: int, work: Sequence[Tuple[Path, Path, Optional[Path]]], s
     """Denoise ``work`` ((input, output, reference) triples) in ``jobs`` processes.
 
     ``on_outcome`` is called in input order with (index, kind, value) for every file: kind
-    ``"done"`` (value: the record), ``"failed"`` (value: the one-line message) or
+    ``"done"`` (value: the record), ``"failed"`` (value: the one-line message naming the file) or
     ``"unprocessed"``. Returns whether the run was interrupted (KeyboardInterrupt or SIGTERM/SIGHUP
     in this process, after the workers have finished or stopped).
     """

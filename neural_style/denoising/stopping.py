@@ -6,6 +6,7 @@ from typing import Callable, List, Optional
 import torch
 
 from ..core.optimize import OptimizeResult, Step
+from ..core.stop import StopReason
 
 #: Iterations between two tests (and progress callbacks).
 CHECK_EVERY = 10
@@ -34,15 +35,15 @@ def iterate(step: Callable[[], torch.Tensor], x: torch.Tensor, iterations: int, 
     stopping when :func:`converged` says so; on Ctrl-C, the last completed iterate with
     ``stop_reason="interrupted"``."""
     history: List[dict] = []
-    reason, n = "completed", 0
+    reason, n = StopReason.COMPLETED, 0
     x_check, timer = x.clone(), time.perf_counter()
     try:
         for n in range(1, iterations + 1):
             x = step()
             if converged(n, iterations, x, x_check, tolerance, history, callback, timer):
-                reason = "converged"
+                reason = StopReason.CONVERGED
                 break
     except KeyboardInterrupt:
-        reason = "interrupted"
+        reason = StopReason.INTERRUPTED
     return OptimizeResult(image=x, history=history, iterations=n, seconds=time.perf_counter() - timer,
                           stop_reason=reason, best_iteration=n)

@@ -30,6 +30,8 @@ from .stopping import iterate
 ALPHA_RATIO = 2.0
 #: tau = sigma = 1 / sqrt(L^2) with the bound L^2 = 16 (module doc).
 STEP = 0.25
+#: TGV stops at this multiple of the tolerance asked for: at 1e-4 it was ~0.2 dB short of converged on Set12.
+TOLERANCE_FACTOR = 0.1
 
 
 def _dx(u: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,7 @@ import torch
 
 from .. import signals
 from ..core.device import resolve_device
+from ..core.files import require_file
 from ..core.optimize import Step
 from ..core.stop import StopReason
 from ..errors import InputError, Message, NeuralStyleError, setting
@@ -184,8 +185,9 @@ def _check_paths(style, dataset, output: Path, settings: TrainSettings, outputs:
         check_output_path(outputs.report, inputs=[*reads, output], extensions=(".json",), what="report")
     check_output_path(checkpoint_dir / checkpoints.LAST, inputs=[style, settings.weights, output], extensions=(".ckpt",),
                       what="checkpoint")  # before the first step, not at the first checkpoint
-    if outputs.resume is not None and not Path(outputs.resume).is_file():
-        raise InputError(f"checkpoint '{outputs.resume}' does not exist: pass a .ckpt from the checkpoint folder")
+    if outputs.resume is not None:
+        require_file(outputs.resume, f"checkpoint '{outputs.resume}'", "a .ckpt file",
+                     advice="pass a .ckpt from the checkpoint folder")
     _check_no_other_run(checkpoint_dir, outputs.resume, Path(dataset))
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neural_style.denoising import runner as denoise_runner
+from neural_style.denoising import files as denoise_files_module
 from neural_style.io.decode import read_image
 from neural_style.io.encode import write_image
 
@@ -68,13 +68,13 @@ def test_several_inputs_go_into_a_folder_keeping_names(pair, tmp_path):
 
 def test_options_reach_the_solver(pair, tmp_path, monkeypatch):
     calls = []
-    original = denoise_runner.run_denoise
+    original = denoise_files_module.run_denoise
 
     def spy(noisy, settings, **kwargs):
         calls.append(dataclasses.asdict(settings))
         return original(noisy, settings, **kwargs)
 
-    monkeypatch.setattr(denoise_runner, "run_denoise", spy)
+    monkeypatch.setattr(denoise_files_module, "run_denoise", spy)
     noisy, _ = pair
     assert_ok(invoke("denoise", noisy, "-o", tmp_path / "o.png", "--tv-beta", "1.5", "--tv-weight", "0.05",
                      "--sigma", "20", "--fidelity", "charbonnier", "--coupling", "channel", "--optimizer", "adam",

@@ -57,13 +57,13 @@ def test_a_permuted_input_is_solved_in_one_contiguous_layout(monkeypatch):
     permuted = noisy[0].permute(1, 2, 0).contiguous().permute(2, 0, 1)[None]
     assert not permuted.is_contiguous()
     seen = []
-    original = solver._rof_from
+    original = solver.solve_rof
 
-    def spy(y, *args):
+    def spy(y, *args, **kwargs):
         seen.append(y.is_contiguous())
-        return original(y, *args)
+        return original(y, *args, **kwargs)
 
-    monkeypatch.setattr(solver, "_rof_from", spy)
+    monkeypatch.setattr(solver, "solve_rof", spy)
     a = run_denoise(permuted, tv_weight=0.08, sigma=0.1).image
     b = run_denoise(noisy, tv_weight=0.08, sigma=0.1).image
     assert seen == [True, True]
@@ -104,8 +104,8 @@ def test_zero_weight_returns_the_input():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"tv_beta": 0.0}, "beta"), ({"fidelity": "l3"}, "fidelity"), ({"coupling": "x"}, "coupling"),
-    ({"optimizer": "sgd"}, "optimizer"), ({"iterations": 0}, "iterations"), ({"tv_weight": -1.0}, "--tv-weight"),
-    ({"sigma": float("nan")}, "sigma"), ({"tv_weight": "big"}, "--tv-weight"),
+    ({"optimizer": "sgd"}, "optimizer"), ({"iterations": 0}, "iterations"), ({"tv_weight": -1.0}, "tv_weight"),
+    ({"sigma": float("nan")}, "sigma"), ({"tv_weight": "big"}, "tv_weight"),
     ({"optimizer": "primal-dual", "tv_beta": 1.5}, "primal-dual"),
 ])
 def test_bad_options(kwargs, message):
@@ -153,7 +153,7 @@ def test_memory_is_checked_before_solving(monkeypatch):
     monkeypatch.setattr(device, "available_memory", lambda dev: 10 * 2**20)  # 10 MiB free
     noisy = torch.rand(1, 3, 256, 256)  # 0.75 MiB per tensor: L-BFGS with 100 pairs needs ~170 MiB
     with pytest.raises(ResourceError, match=r"denoising 256x256 px with lbfgs needs about 1\d\d\.\d MiB .*"
-                                            r"use --optimizer adam or a smaller image"):
+                                            r"use optimizer adam or a smaller image"):
         run_denoise(noisy, optimizer="lbfgs", tv_beta=1.5, sigma=0.1)
     assert run_denoise(noisy, optimizer="primal-dual", sigma=0.1, iterations=2, tv_weight="rule").image.shape \
         == noisy.shape

@@ -91,7 +91,7 @@ def test_run_denoise_and_the_cli_take_nltv(tmp_path):
     result = run_denoise(y, regularizer="nltv", sigma=0.1)
     assert result.regularizer == "nltv" and result.tv_weight_method == "sure" and result.image.shape == y.shape
     assert run_denoise(y, regularizer="nltv", sigma=0.1, tv_weight=0.05).tv_weight == 0.05
-    with pytest.raises(InputError, match="--regularizer nltv is solved by primal-dual with --tv-beta 1"):
+    with pytest.raises(InputError, match="regularizer nltv is solved by primal-dual with tv_beta 1"):
         run_denoise(y, regularizer="nltv", tv_beta=1.5)
     Image.fromarray((y[0].permute(1, 2, 0).clamp(0, 1).numpy() * 255).astype("uint8")).save(tmp_path / "n.png")
     assert_ok(invoke("denoise", tmp_path / "n.png", "-o", tmp_path / "o.png", "--regularizer", "nltv", "--quiet",

@@ -80,7 +80,7 @@ def test_bad_jobs_are_one_line(tmp_path, jobs):
     src = noisy_folder(tmp_path / "in", 1)
     result = invoke("denoise", src, "-o", tmp_path / "out", "--jobs", jobs)
     assert result.exit_code == 2 and "'--jobs'" in result.stderr and "Traceback" not in result.stderr
-    with pytest.raises(InputError, match="--jobs must be 'auto' or an integer >= 1"):
+    with pytest.raises(InputError, match="jobs must be 'auto' or an integer >= 1"):
         denoise_files(plan_outputs([src], tmp_path / "o2"), jobs=0)
 
 
@@ -158,16 +158,16 @@ def test_jobs_on_an_accelerator_run_in_one_process_with_a_warning(tmp_path, monk
     batch = denoise_files(plan_outputs([src], tmp_path / "out"), DenoiseSettings(tv_weight="rule"), jobs=2,
                           warn=said.append)
     assert batch.jobs == 1 and len(batch.records) == 2
-    assert said == ["--jobs 2 is for denoising on CPUs: one process denoises on auto"]
+    assert said == ["jobs 2 is for denoising on CPUs: one process denoises on auto"]
 
 
 def test_the_solver_takes_one_thread_for_small_images_or_a_busy_machine(monkeypatch):
     import torch
 
-    from neural_style.denoising import solver
+    from neural_style.denoising import resources
 
     small, large = torch.zeros(1, 1, 128, 128), torch.zeros(1, 3, 512, 512)
-    monkeypatch.setattr(solver, "other_load", lambda samples: 0.0)
-    assert solver.solver_threads(small) == 1 and solver.solver_threads(large) == torch.get_num_threads()
-    monkeypatch.setattr(solver, "other_load", lambda samples: 1.0)  # one other busy process
-    assert solver.solver_threads(large) == 1
+    monkeypatch.setattr(resources, "other_load", lambda samples: 0.0)
+    assert resources.solver_threads(small) == 1 and resources.solver_threads(large) == torch.get_num_threads()
+    monkeypatch.setattr(resources, "other_load", lambda samples: 1.0)  # one other busy process
+    assert resources.solver_threads(large) == 1

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from neural_style.denoising import sure
-from neural_style.denoising.solver import _rof_from, run_denoise
+from neural_style.denoising.rof import solve_rof
+from neural_style.denoising.solver import run_denoise
 
 from ..clitools import assert_ok, invoke
 
@@ -24,7 +25,7 @@ def synthetic(sigma=0.1, seed=0, size=96):
 
 def solver(tolerance=1e-5):
     def solve(batch, tv_weight):
-        run, _ = _rof_from(batch, tv_weight, True, 2000, tolerance, None, None)
+        run, _ = solve_rof(batch, tv_weight, True, 2000, tolerance, None, None)
         return run.image, run.iterations
     return solve
 
@@ -52,7 +53,7 @@ def test_the_search_reaches_near_oracle_mse():
     clean, noisy = synthetic(seed=2)
     choice = sure.choose_tv_weight(solver(1e-4), noisy, 0.1, start=0.08)
     chosen = float((choice.image - clean).square().mean())
-    oracle = min(float((_rof_from(noisy, lam, True, 2000, 1e-4, None, None)[0].image - clean).square().mean())
+    oracle = min(float((solve_rof(noisy, lam, True, 2000, 1e-4, None, None)[0].image - clean).square().mean())
                  for lam in np.exp(np.linspace(math.log(0.03), math.log(0.3), 20)))
     assert chosen <= oracle * 1.03
     assert len(choice.evaluations) == sure.EVALUATIONS
@@ -128,14 +129,14 @@ def test_an_interrupt_before_the_first_evaluation_keeps_the_first_solve_so_far(m
     from neural_style.denoising import solver as solver_module
 
     _, noisy = synthetic()
-    real = solver_module._rof_from
+    real = solver_module.solve_rof
 
-    def interrupted_first(batch, tv_weight, vectorial, iterations, tolerance, callback, start):
-        run, state = real(batch, tv_weight, vectorial, 5, tolerance, callback, start)
+    def interrupted_first(batch, tv_weight, **options):
+        run, state = real(batch, tv_weight, **dict(options, iterations=5))
         run.stop_reason = "interrupted"
         return run, state
 
-    monkeypatch.setattr(solver_module, "_rof_from", interrupted_first)
+    monkeypatch.setattr(solver_module, "solve_rof", interrupted_first)
     result = run_denoise(noisy, sigma=0.1)
     assert result.run.stop_reason == "interrupted" and result.run.iterations == 5 and result.sure is None
     assert result.image.shape == noisy.shape and not torch.equal(result.image, noisy)

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from neural_style.denoising import tgv
-from neural_style.denoising.solver import _rof_primal_dual, run_denoise
+from neural_style.denoising.rof import rof_primal_dual
+from neural_style.denoising.solver import run_denoise
 from neural_style.errors import InputError
 
 from ..clitools import assert_error, assert_ok, invoke
@@ -63,7 +64,7 @@ def test_no_staircases_on_a_ramp():
     clean = (0.2 + 0.6 * xx)[None, None]
     noisy = clean + 0.1 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
     for lam in (0.1, 0.2):
-        tv_error = float((_rof_primal_dual(noisy, lam, True, 3000, 1e-5, None).image - clean).square().mean())
+        tv_error = float((rof_primal_dual(noisy, lam, True, 3000, 1e-5, None).image - clean).square().mean())
         tgv_error = float((tgv.solve_tgv(noisy, lam, True, 3000, 1e-5)[0].image - clean).square().mean())
         assert tgv_error < 0.5 * tv_error
 
@@ -74,7 +75,7 @@ def test_run_denoise_and_the_cli_take_the_regularizer(tmp_path):
     y = rand(1, 1, 24, 24).float() * 0.1 + 0.5
     result = run_denoise(y, regularizer="tgv", sigma=0.1, tv_weight="rule")
     assert result.regularizer == "tgv" and result.optimizer == "primal-dual"
-    with pytest.raises(InputError, match="--regularizer tgv is solved by primal-dual with --tv-beta 1"):
+    with pytest.raises(InputError, match="regularizer tgv is solved by primal-dual with tv_beta 1"):
         run_denoise(y, regularizer="tgv", tv_beta=1.5)
     Image.fromarray((y[0, 0].clamp(0, 1).numpy() * 255).astype("uint8")).save(tmp_path / "n.png")
     assert_ok(invoke("denoise", tmp_path / "n.png", "-o", tmp_path / "o.png", "--regularizer", "tgv", "--quiet"))
@@ -82,3 +83,15 @@ def test_run_denoise_and_the_cli_take_the_regularizer(tmp_path):
                         "--fidelity", "l1"), 2, "--regularizer tgv is solved by primal-dual")
     assert_error(invoke("denoise", tmp_path / "n.png", "-o", tmp_path / "o.png", "--regularizer", "nlm"), 2,
                  "Invalid value for '--regularizer'", prefix="neural-style denoise: error: ")
+
+
+def test_the_iteration_limit_of_tgv_comes_from_settings():
+    """TGV's default limit (2000) is settings', as the help shows it; ROF's is 300."""
+    from neural_style.settings import DENOISE_ITERATIONS, denoise_iterations
+
+    assert denoise_iterations("tgv", "primal-dual") == 2000
+    assert denoise_iterations("tv", "primal-dual") == DENOISE_ITERATIONS["primal-dual"] == 300
+    assert denoise_iterations("nltv", "primal-dual") == 300 and denoise_iterations("tv", "lbfgs") == 500
+    y = rand(1, 1, 8, 8).float() * 0.1 + 0.5
+    assert run_denoise(y, regularizer="tgv", sigma=0.1, tv_weight=0.05, tolerance=0).run.iterations == 2000
+    assert run_denoise(y, sigma=0.1, tv_weight=0.05, tolerance=0).run.iterations == 300

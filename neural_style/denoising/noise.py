@@ -1,0 +1,67 @@
+"""The data a denoiser is given: its scale checked, and its noise level (given, or estimated)."""
+
+import math
+from typing import Tuple, Union
+
+import torch
+
+from ..core.metrics import estimate_sigma
+from ..errors import InputError, setting
+
+#: Values may stray this far outside [0, 1] (noise of sigma up to ~255/255 does); a wider spread is
+#: data on another scale (0..255), refused rather than denoised with a lambda meant for [0, 1].
+RANGE_MARGIN = 4.0
+
+
+def check_range(y: torch.Tensor) -> None:
+    """Refuse an empty image, NaN or infinite values, and data on another scale than [0, 1].
+
+    Args:
+        y: (1, C, H, W) float.
+
+    Raises:
+        InputError: one line saying which, and what to pass instead.
+    """
+    if y.numel() == 0:
+        raise InputError(f"the image is empty ({y.shape[-1]}x{y.shape[-2]} px): pass an image")
+    low, high = float(y.min()), float(y.max())
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise InputError("the image contains NaN or infinite values: fix the values")
+    if low < -RANGE_MARGIN or high > 1 + RANGE_MARGIN:
+        raise InputError(f"the image's values span [{low:.4g}, {high:.4g}]: expected the [0, 1] scale (noise "
+                         f"may stray outside it): divide 0..255 data by 255, or pass uint8/uint16 arrays")
+
+
+def noise_sigma(sigma: Union[str, float], y: torch.Tensor) -> Tuple[float, bool]:
+    """(sigma, estimated): ``"auto"`` estimates it from ``y`` (:func:`~neural_style.core.metrics.estimate_sigma`,
+    or along pixel lines for an image under 3 px on a side); a number (checked by the settings' rule) is kept.
+
+    Args:
+        sigma: the noise standard deviation on the [0, 1] scale, or ``"auto"``.
+        y: the noisy image, (1, C, H, W) float on the [0, 1] scale.
+
+    Raises:
+        InputError: ``"auto"`` for an image of at most 2 px on each side.
+    """
+    if isinstance(sigma, str):  # "auto" (validate() refused other words)
+        if min(y.shape[-2:]) < 3:
+            return _strip_sigma(y), True
+        return float(estimate_sigma(y)[0]), True
+    return sigma, False
+
+
+def _strip_sigma(y: torch.Tensor) -> float:
+    """Noise sigma of an image under 3 px on a side, from differences along its pixel lines: Immerkaer's
+    estimator in one dimension, the residual of (1, -2, 1) ~ N(0, 6 sigma^2), along lines of 3 px or more;
+
+    Raises:
+        InputError: an image of at most 2 px on each side (1x1, 2x2, 1x2, 2x1): its few differences are
+        the image as much as the noise (with a given sigma they denoise).
+    """
+    axis = -1 if y.shape[-1] >= y.shape[-2] else -2
+    n = y.shape[axis]
+    if n >= 3:
+        residual = y.narrow(axis, 0, n - 2) - 2 * y.narrow(axis, 1, n - 2) + y.narrow(axis, 2, n - 2)
+        return float(math.sqrt(math.pi / 2) * residual.abs().mean() / math.sqrt(6))
+    raise InputError(f"the image is {y.shape[-1]}x{y.shape[-2]} px: too few pixels to estimate the noise: "
+                     f"pass {setting('sigma')} (0..255)")
