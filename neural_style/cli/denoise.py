@@ -41,7 +41,6 @@ DENOISE = DenoiseSettings
 @opt.quiet
 def denoise(inputs, output, reference, report, quiet, jobs, **options):
     """Remove noise from INPUT images by minimising fidelity + lambda * beta-order TV."""
-    from ..core.stop import StopReason
     from ..denoising.runner import denoise_files, plan_outputs
     from ..io.progress import ProgressBar
 
@@ -71,8 +70,7 @@ def denoise(inputs, output, reference, report, quiet, jobs, **options):
     if batch.mean_psnr is not None:
         click.echo(f"mean PSNR {batch.mean_psnr:.2f} dB, mean SSIM {batch.mean_ssim:.4f} "
                    f"over {count(len(batch.records), 'image')}")
-    batch_outcome(len(pairs), len(batch.records), [f["input"] for f in batch.failures], batch.unprocessed, report,
-                  batch.stop_reason == StopReason.INTERRUPTED)
+    batch_outcome(batch, report)
 
 
 def _denoised_line(record) -> str:

@@ -17,8 +17,12 @@ def clear_bar(bar) -> None:
         bar.stream.write("\r\x1b[K")
 
 
-def batch_outcome(total: int, written: int, failed, unprocessed, report, interrupted: bool = False) -> None:
-    """The last line of a batch that did not complete, and its exit code (failures were named as they came)."""
+def batch_outcome(batch, report) -> None:
+    """The last line of a batch (a :class:`~neural_style.io.batch.BatchResult`) that did not complete, and
+    its exit code (failures were named as they came)."""
+    written, failed, unprocessed = len(batch.records), batch.failures, batch.unprocessed
+    total = written + len(failed) + len(unprocessed)
+    interrupted = batch.interrupted
     listed = f" (listed in {report})" if report else ""
     if interrupted and not unprocessed:  # the last file was being denoised: written with its best so far
         echo(f"{signals.stop_word()}: wrote {written} of {count(total, 'file')} (the last with its best image so far)"

@@ -27,7 +27,6 @@ TRANSFER = TransferSettings
 @opt.quiet
 def transfer(model_path, inputs, output, quiet, report, **options):
     """Stylise images, folders, GIFs and videos with a model from `neural-style train`."""
-    from ..core.stop import StopReason
     from ..fast.transfer_run import transfer as run_transfer
     from ..io.progress import ProgressBar
 
@@ -37,18 +36,16 @@ def transfer(model_path, inputs, output, quiet, report, **options):
         bar.total = files
         bar.update(index + (done == total), {"frame": done}, force=done == total)
 
-    def on_failure(path, message):
+    def on_failure(index, failure):
         clear_bar(bar)
-        error(message)
+        error(failure["error"])
 
     try:
         batch = run_transfer(model_path, list(inputs), output, TransferSettings(**options), report=report,
                              on_frame=on_frame, on_failure=on_failure)
     finally:
         bar.close()
-    total = len(batch.records) + len(batch.failures) + len(batch.unprocessed)
-    batch_outcome(total, len(batch.records), batch.failures, batch.unprocessed, report,
-                  interrupted=batch.stop_reason == StopReason.INTERRUPTED)
+    batch_outcome(batch, report)
     if not quiet:
         count = len(batch.records)
         echo(f"wrote {output}" if count == 1 and batch.written[0][1] == Path(output)

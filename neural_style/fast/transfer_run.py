@@ -6,14 +6,12 @@ model file (:mod:`.transfer`), and writes the report
 """
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence
 
 from ..core.device import resolve_device
-from ..core.stop import StopReason
-from ..errors import NeuralStyleError
-from ..io.inputs import name_failure
+from ..io.batch import BatchResult, ItemCallback, run_batch
 from ..io.outputs import check_output_path
 from ..rules import validate
 from ..settings import TransferSettings, with_overrides
@@ -25,8 +23,8 @@ __all__ = ["transfer", "TransferBatch"]
 
 
 @dataclass
-class TransferBatch:
-    """What :func:`transfer` did.
+class TransferBatch(BatchResult):
+    """What :func:`transfer` did (a :class:`~neural_style.io.batch.BatchResult`).
 
     Attributes:
         records: ``{"input", "output", "frames", "seconds"}`` for each file written, in input order.
@@ -37,20 +35,10 @@ class TransferBatch:
         stop_reason: :class:`~neural_style.core.stop.StopReason` ``COMPLETED`` or ``INTERRUPTED``.
     """
 
-    records: List[dict] = field(default_factory=list)
-    failures: List[dict] = field(default_factory=list)
-    unprocessed: List[str] = field(default_factory=list)
-    stop_reason: str = StopReason.COMPLETED
-
-    @property
-    def written(self) -> List[Tuple[Path, Path]]:
-        """The (input, output) pairs written, in order."""
-        return [(Path(r["input"]), Path(r["output"])) for r in self.records]
-
 
 def transfer(model, inputs: Sequence, output, settings: Optional[TransferSettings] = None, *,
              report=None, on_frame: Optional[Callable[[int, int, int, int], None]] = None,
-             on_failure: Optional[Callable[[Path, str], None]] = None, **overrides) -> TransferBatch:
+             on_failure: Optional[ItemCallback] = None, **overrides) -> TransferBatch:
     """Stylise images, folders (their images and videos, names kept), GIFs and videos with a model file.
 
     With several inputs, a file that cannot be read or written is passed to ``on_failure`` and
@@ -67,7 +55,8 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
             written, failures and unprocessed inputs as JSON here (in every case, interrupted or not):
             a :class:`~neural_style.fast.reports.TransferReport`.
         on_frame: called with (file index from 0, number of files, frames done, frames in the file).
-        on_failure: called with (input, one-line message) for each file that failed.
+        on_failure: called with (index from 1, failure) for each file that failed: the failure is
+            ``{"input", "output", "error"}``, its error one line (:class:`~neural_style.errors.Message`).
 
     Returns:
         A :class:`TransferBatch`.
@@ -81,28 +70,16 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         check_output_path(report, inputs=[model, *(src for src, _ in pairs)], extensions=(".json",), what="report")
     device = resolve_device(settings.device)
     net, trained = load_model(model, device=device)
-    batch = TransferBatch()
-    for index, (src, dst) in enumerate(pairs):
+
+    def process(index: int, src: Path, dst: Path) -> dict:
         started = time.perf_counter()
-        try:
-            frames = transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
-                                   batch_size=settings.batch_size,
-                                   on_frame=None if on_frame is None else (
-                                       lambda done, total, i=index: on_frame(i, len(pairs), done, total)))
-        except NeuralStyleError as exc:
-            if len(pairs) == 1:
-                raise
-            message = name_failure(src, str(exc))
-            batch.failures.append({"input": str(src), "output": str(dst), "error": message})
-            if on_failure is not None:
-                on_failure(src, message)
-            continue
-        except KeyboardInterrupt:
-            batch.stop_reason = StopReason.INTERRUPTED
-            batch.unprocessed = [str(p) for p, _ in pairs[index:]]
-            break
-        batch.records.append({"input": str(src), "output": str(dst), "frames": frames,
-                              "seconds": time.perf_counter() - started})
+        frames = transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
+                               batch_size=settings.batch_size,
+                               on_frame=None if on_frame is None else (
+                                   lambda done, total: on_frame(index - 1, len(pairs), done, total)))
+        return {"input": str(src), "output": str(dst), "frames": frames, "seconds": time.perf_counter() - started}
+
+    batch = run_batch(TransferBatch(), pairs, process, on_failure=on_failure)
     if report is not None:
         TransferReport(model=str(model), network=net.config, trained=trained, device=str(device),
                        settings=asdict(settings), files=batch.records, failures=batch.failures,
