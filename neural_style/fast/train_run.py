@@ -218,7 +218,7 @@ def _check_no_other_run(checkpoint_dir: Path, resume, dataset: Path) -> None:
         return
     raise InputError(f"checkpoint folder '{checkpoint_dir}' holds another run's checkpoints ({found[-1].name}): "
                      f"continue that run with {setting('resume')} {checkpoint_dir / checkpoints.LAST}, or choose "
-                     f"another {setting('checkpoint_dir')} (or -o), or delete them")
+                     f"another {setting('checkpoint_dir')} (or {setting('output')}), or delete them")
 
 
 def _save_after_failure(output: Path, trainer: Trainer,

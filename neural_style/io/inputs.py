@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, List, Sequence, Tuple
 
 from ..core.files import require_exists
-from ..errors import InputError
+from ..errors import InputError, setting
 from .outputs import check_output_path
 
 Pair = Tuple[Path, Path]
@@ -59,8 +59,8 @@ def expand_inputs(inputs: Sequence, extensions: Sequence[str], exclude: Sequence
     for path in map(Path, inputs):
         require_exists(path, f"input '{path}'")
         if path.is_dir() and any(Path(e).exists() and os.path.samefile(path, e) for e in exclude):
-            raise InputError(f"output folder '{path}' is also an input folder: choose another -o (a folder inside "
-                             "it is fine)")
+            raise InputError(f"output folder '{path}' is also an input folder: choose another {setting('output')} "
+                             "(a folder inside it is fine)")
         if path.is_dir():
             found = _some_files(path, extensions, exclude, "folder", "files this command reads")
             files += [(p, p.relative_to(path)) for p in found]
@@ -115,10 +115,11 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
         pairs = [(files[0], output)]
     else:
         if output.exists() and not output.is_dir():
-            raise InputError(f"output '{output}' is a file but there are {len(files)} inputs: pass a folder as -o")
+            raise InputError(f"output '{output}' is a file but there are {len(files)} inputs: pass a folder as "
+                             f"{setting('output')}")
         if not output.exists() and output.suffix.lower() in extensions:  # a file name, not a folder to create
             raise InputError(f"output '{output}' looks like a file but there are {len(files)} inputs: pass a folder "
-                             "as -o (it is created)")
+                             f"as {setting('output')} (it is created)")
         pairs = [(source, output / relative) for source, relative in planned]
     for src, dst in pairs:
         check_output_path(dst, inputs=[*files, *protected], extensions=output_extensions(src))
