@@ -6,6 +6,7 @@ import torch
 
 from ..core.device import cpu_threads, other_load, require_memory
 from ..errors import setting
+from ..settings import LBFGS_HISTORY
 from .nltv import NEIGHBOURS
 
 #: Image-sized float32 tensors each solver holds at its peak (measured: peak RSS of 4 iterations on a
@@ -44,7 +45,7 @@ def check_memory(y: torch.Tensor, solver: str, iterations: int, device, batch: i
         y: the image, (1, C, H, W).
         solver: ``"lbfgs"``, ``"adam"``, ``"primal-dual"``, ``"tgv"`` or ``"nltv"`` (:data:`SOLVER_TENSORS`;
             L-BFGS adds 2 tensors per correction pair,
-            at most :func:`~neural_style.core.optimize.optimize_image`'s 100).
+            at most :data:`~neural_style.settings.LBFGS_HISTORY`, the loop's default).
         iterations: the iteration limit (L-BFGS keeps at most that many pairs).
         device: the torch device it runs on.
         batch: images solved at once (the SURE search solves 2).
@@ -52,7 +53,7 @@ def check_memory(y: torch.Tensor, solver: str, iterations: int, device, batch: i
     Raises:
         ResourceError: one line naming the need, what is free and what to change.
     """
-    pairs = min(100, iterations) if solver == "lbfgs" else 0
+    pairs = min(LBFGS_HISTORY, iterations) if solver == "lbfgs" else 0
     need = batch * y.numel() * 4 * (SOLVER_TENSORS[solver] + 2 * pairs)
     advice = f"use {setting('optimizer')} adam or a smaller image" if solver == "lbfgs" else "use a smaller image"
     require_memory(need, device, f"denoising {y.shape[-1]}x{y.shape[-2]} px with {solver}", advice)
