@@ -63,12 +63,7 @@ def _check_reduction(reduction: object) -> None:
 # --------------------------------------------------------------------- PSNR
 
 
-def psnr(
-    image: Tensor,
-    reference: Tensor,
-    data_range: float = 1.0,
-    reduction: str = "mean",
-) -> Tensor:
+def psnr(image: Tensor, reference: Tensor, data_range: float = 1.0, reduction: str = "mean") -> Tensor:
     r"""Peak signal-to-noise ratio of each image against its reference, in dB.
 
     .. math::
