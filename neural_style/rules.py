@@ -163,5 +163,6 @@ def shown(value: Any) -> str:
 
 def failure(check: Rule, value: Any, scale: float = 1) -> str:
     """The body of every message about a value that breaks ``check``, in the API and on the command line:
-    ``must be a finite number > 0, got inf`` (``scale``: as :meth:`Rule.describe`)."""
-    return f"must be {check.describe(scale)}, got {shown(value)}"
+    ``must be a finite number > 0, got inf`` (``scale``: as :meth:`Rule.describe`, and said)."""
+    on = f" (on the 0..{scale:g} scale)" if scale != 1 else ""
+    return f"must be {check.describe(scale)}{on}, got {shown(value)}"

@@ -72,6 +72,8 @@ def test_the_cli_and_the_api_refuse_the_same_values_with_the_same_words(command,
     assert api is not None, cli_body
     if getattr(param.type, "scale", 1) == 1:
         assert cli_body == api
-    else:  # --sigma on 0..255: the API's bound, times the scale
+    else:  # --sigma on 0..255: the API's bound times the scale, and the scale said
+        scale = param.type.scale
         bound = re.search(r"<= (\S+),", api).group(1)
-        assert f"<= {float(bound) * param.type.scale:g}," in cli_body, (cli_body, api)
+        expected = api.replace(f"<= {bound},", f"<= {float(bound) * scale:g} (on the 0..{scale:g} scale),")
+        assert cli_body == expected, (cli_body, api)

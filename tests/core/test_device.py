@@ -121,7 +121,7 @@ def test_bf16_on_a_cpu_without_native_bf16_warns_once_in_one_line(monkeypatch):
     from neural_style.core import device as device_module
 
     monkeypatch.setattr(device_module, "_cpu_has_native_bf16", lambda: False)
-    with pytest.warns(UserWarning, match="without native bf16 .* slower than fp32: use --precision auto or fp32"):
+    with pytest.warns(UserWarning, match="without native bf16 .* slower than fp32: use precision auto or fp32"):
         assert device_module.resolve_precision("bf16", torch.device("cpu")) is torch.bfloat16
     with warnings.catch_warnings():
         warnings.simplefilter("error")

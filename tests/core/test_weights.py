@@ -126,7 +126,7 @@ def test_explicit_model_mismatch(vgg16_file):
     message = str(info.value)
     assert str(vgg16_file) in message
     assert "vgg16" in message and "vgg19" in message
-    assert "--model vgg16" in message
+    assert "pass model vgg16" in message
 
 
 def test_unknown_model(vgg16_file):

@@ -188,7 +188,7 @@ def test_tiled_run_matches_the_whole_image_run(content_file, style_file, vgg16_f
         assert b["total"] == pytest.approx(a["total"], rel=1e-5)
     with pytest.raises(InputError, match="tile_size must be 'auto' or an integer >= 0"):
         style_transfer.run_stylize(content_file, style_file, tile_size=-1, **options)
-    with pytest.raises(InputError, match="--lbfgs-history must be 'auto' or an integer >= 1"):
+    with pytest.raises(InputError, match="lbfgs_history must be 'auto' or an integer >= 1"):
         style_transfer.run_stylize(content_file, style_file, lbfgs_history=0, **options)
 
 
