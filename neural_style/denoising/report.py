@@ -1,10 +1,11 @@
 """What a ``denoise`` run did (:class:`DenoiseBatch`), and its ``--report`` JSON, built in one place
 (:class:`DenoiseReport`)."""
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, Dict, List, Optional
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, List, Optional
 
 from ..io.batch import BatchResult
+from ..io.report import Report
 from ..settings import DenoiseSettings
 
 
@@ -32,7 +33,7 @@ class DenoiseBatch(BatchResult):
 
 
 @dataclass
-class DenoiseReport:
+class DenoiseReport(Report):
     """What :func:`~.runner.denoise_files` writes to ``report`` (with the ``environment`` that
     :func:`~neural_style.io.report.write_report` adds), keys in this order: ``command``
     (``"denoise"``), then the fields below.
@@ -47,7 +48,7 @@ class DenoiseReport:
         mean_psnr, mean_ssim: over the scored images (dB, [0, 1]); present only when scored.
     """
 
-    command: ClassVar[str] = "denoise"
+    command = "denoise"
 
     settings: Dict[str, Any]
     jobs: int
@@ -64,9 +65,9 @@ class DenoiseReport:
         return cls(asdict(settings), batch.jobs, batch.records, batch.failures, batch.unprocessed,
                    batch.stop_reason, batch.mean_psnr, batch.mean_ssim)
 
-    def as_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> Dict[str, Any]:
         """The JSON object (before :func:`~neural_style.io.report.write_report` adds the environment)."""
-        data = {"command": self.command, **{f.name: getattr(self, f.name) for f in fields(self)}}
+        data = super().to_dict()
         if self.mean_psnr is None:  # no image was scored
             del data["mean_psnr"], data["mean_ssim"]
         return data

@@ -130,7 +130,7 @@ def _finish(batch: DenoiseBatch, settings: DenoiseSettings, reference, report: O
         batch.mean_psnr = sum(r["psnr"] for r in scored) / len(scored)
         batch.mean_ssim = sum(r["ssim"] for r in scored) / len(scored)
     if report is not None:
-        write_report(report, DenoiseReport.of(batch, settings).as_dict(),
+        write_report(report, DenoiseReport.of(batch, settings),
                      kept=f"wrote {len(batch.records)} denoised file(s)" if batch.records else None)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from neural_style.denoising.report import DenoiseReport
 from neural_style.fast.reports import ExportReport, TrainReport, TransferReport
 from neural_style.io.report import Report, write_report
 from neural_style.style_transfer.report import StylizeReport
@@ -17,6 +18,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "reports.md"
 SECTIONS = {
     "stylize (an image)": StylizeReport,
     "stylize (a video or an animated image)": ClipReport,
+    "denoise": DenoiseReport,
     "train": TrainReport,
     "transfer": TransferReport,
     "export": ExportReport,
