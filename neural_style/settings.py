@@ -68,6 +68,18 @@ def denoise_iterations(regularizer: str = "tv", optimizer: str = "primal-dual") 
 #: denoise's Adam learning rate (pixels in [0, 1]; its steps are sums over the image).
 DENOISE_ADAM_LR = 0.01
 
+# The rules several settings share, each written once.
+#: A loss weight (content, style, TV, temporal): any finite number >= 0.
+WEIGHT = rule(number(0))
+#: The order beta of a total variation: > 0 and at most :data:`MAX_TV_BETA`.
+TV_BETA = rule(number(0, strict=True, maximum=MAX_TV_BETA))
+#: A long side in pixels, or None (the input's own size).
+SIZE = rule(count(MIN_SIZE, none=True))
+#: The loss network, or None (what the weights file holds).
+MODEL = rule(choice(MODELS, none=True))
+#: How a weights file expects its input.
+WEIGHTS_FORMAT = rule(choice(WEIGHTS_FORMATS))
+
 #: Layers by name with optional weights: ``"relu4_2"``, ``"relu1_1:0.5,relu2_1"``, a list of
 #: names or a ``{name: weight}`` mapping.
 LayerSpec = Union[str, Sequence[str], Mapping[str, float]]
@@ -108,24 +120,24 @@ class StylizeSettings:
         lbfgs_history: L-BFGS correction pairs; ``"auto"``: up to 100, as memory allows.
     """
 
-    size: Optional[int] = field(default=512, metadata=rule(count(MIN_SIZE, none=True)))
+    size: Optional[int] = field(default=512, metadata=SIZE)
     iterations: Union[None, int, Sequence[int]] = field(default=None, metadata=rule(counts(1, none=True)))
     scales: Union[str, Sequence[int]] = field(default="none", metadata=rule(counts(MIN_SIZE, words=("none", "auto"))))
     optimizer: str = field(default="lbfgs", metadata=rule(choice(OPTIMIZERS)))
     lr: Optional[float] = field(default=None, metadata=rule(number(0, strict=True, none=True)))
-    content_weight: float = field(default=1.0, metadata=rule(number(0)))
-    style_weight: float = field(default=5.0, metadata=rule(number(0)))
-    tv_weight: float = field(default=2.0, metadata=rule(number(0)))
-    tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True, maximum=MAX_TV_BETA)))
+    content_weight: float = field(default=1.0, metadata=WEIGHT)
+    style_weight: float = field(default=5.0, metadata=WEIGHT)
+    tv_weight: float = field(default=2.0, metadata=WEIGHT)
+    tv_beta: float = field(default=2.0, metadata=TV_BETA)
     content_layers: LayerSpec = "relu4_2"
     style_layers: LayerSpec = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
     style_blend_weights: Optional[Sequence[float]] = field(default=None, metadata=rule(numbers(0, none=True)))
     style_scale: float = field(default=1.0, metadata=rule(number(0, strict=True)))
     init: Any = "content"
     original_colors: bool = field(default=False, metadata=rule(flag()))
-    model: Optional[str] = field(default=None, metadata=rule(choice(MODELS, none=True)))
+    model: Optional[str] = field(default=None, metadata=MODEL)
     weights: Optional[str] = None
-    weights_format: str = field(default="torchvision", metadata=rule(choice(WEIGHTS_FORMATS)))
+    weights_format: str = field(default="torchvision", metadata=WEIGHTS_FORMAT)
     pooling: str = field(default="max", metadata=rule(choice(POOLINGS)))
     seed: Optional[int] = field(default=None, metadata=rule(count(0, maximum=MAX_SEED, none=True)))
     device: str = DEFAULT_DEVICE
@@ -170,7 +182,7 @@ class VideoSettings:
             later frames take ``StylizeSettings.iterations`` (None: :data:`VIDEO_ITERATIONS`).
     """
 
-    temporal_weight: float = field(default=TEMPORAL_WEIGHT, metadata=rule(number(0)))
+    temporal_weight: float = field(default=TEMPORAL_WEIGHT, metadata=WEIGHT)
     first_frame_iterations: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
 
 
@@ -202,7 +214,7 @@ class DenoiseSettings:
     """
 
     regularizer: str = field(default="tv", metadata=rule(choice(REGULARIZERS)))
-    tv_beta: float = field(default=1.0, metadata=rule(number(0, strict=True, maximum=MAX_TV_BETA)))
+    tv_beta: float = field(default=1.0, metadata=TV_BETA)
     tv_weight: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto", "rule"))))
     sigma: Union[str, float] = field(default="auto", metadata=rule(number(0, maximum=MAX_SIGMA, words=("auto",))))
     fidelity: str = field(default="l2", metadata=rule(choice(FIDELITIES)))
@@ -269,24 +281,24 @@ class TrainSettings:
     epochs: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
     iterations: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
     lr: float = field(default=1e-3, metadata=rule(number(0, strict=True)))
-    content_weight: float = field(default=4.0, metadata=rule(number(0)))
-    style_weight: float = field(default=5.0, metadata=rule(number(0)))
-    tv_weight: float = field(default=2.0, metadata=rule(number(0)))
-    tv_beta: float = field(default=2.0, metadata=rule(number(0, strict=True, maximum=MAX_TV_BETA)))
-    style_size: Optional[int] = field(default=None, metadata=rule(count(MIN_SIZE, none=True)))
+    content_weight: float = field(default=4.0, metadata=WEIGHT)
+    style_weight: float = field(default=5.0, metadata=WEIGHT)
+    tv_weight: float = field(default=2.0, metadata=WEIGHT)
+    tv_beta: float = field(default=2.0, metadata=TV_BETA)
+    style_size: Optional[int] = field(default=None, metadata=SIZE)
     seed: int = field(default=0, metadata=rule(count(0, maximum=MAX_SEED)))
     amp: bool = field(default=False, metadata=rule(flag()))
     checkpoint_every: int = field(default=1000, metadata=rule(count(1)))
     keep_checkpoints: int = field(default=5, metadata=rule(count(0)))
     width: float = field(default=1.0, metadata=rule(number(0, strict=True)))
     antialias: bool = field(default=False, metadata=rule(flag()))
-    model: Optional[str] = field(default="vgg16", metadata=rule(choice(MODELS, none=True)))
+    model: Optional[str] = field(default="vgg16", metadata=MODEL)
     weights: Optional[str] = None
-    weights_format: str = field(default="torchvision", metadata=rule(choice(WEIGHTS_FORMATS)))
+    weights_format: str = field(default="torchvision", metadata=WEIGHTS_FORMAT)
     content_layers: str = "relu2_2"
     style_layers: str = "relu1_2,relu2_2,relu3_3,relu4_3"
     log_every: int = field(default=10, metadata=rule(count(1)))
-    temporal_weight: float = field(default=0.0, metadata=rule(number(0)))
+    temporal_weight: float = field(default=0.0, metadata=WEIGHT)
     ema_decay: float = field(default=0.0, metadata=rule(number(0, maximum=MAX_EMA_DECAY)))
 
 
@@ -317,7 +329,7 @@ class TransferSettings:
         device: see :data:`DEFAULT_DEVICE`.
     """
 
-    size: Optional[int] = field(default=None, metadata=rule(count(MIN_SIZE, none=True)))
+    size: Optional[int] = field(default=None, metadata=SIZE)
     original_colors: bool = field(default=False, metadata=rule(flag()))
     batch_size: int = field(default=4, metadata=rule(count(1)))
     device: str = DEFAULT_DEVICE
