@@ -9,6 +9,7 @@ from .. import signals
 from ..settings import TrainOutputs, TrainSettings
 from . import options as opt
 from .app import cli, echo, warn
+from .output import count
 
 TRAIN = TrainSettings
 
@@ -100,7 +101,8 @@ def _outcome(run, output, report, quiet):
     if not quiet:
         names = ", ".join(Path(p).name for p in result.skipped[:3]) + (", ..." if result.skipped_files > 3 else "")
         where = f"; all listed in {report}" if report else ""
-        skipped = f", {result.skipped_files} unreadable files skipped: {names}{where}" if result.skipped_files else ""
+        skipped = (f", {count(result.skipped_files, 'unreadable file')} skipped: {names}{where}"
+                   if result.skipped_files else "")
         speed = (f"{result.images_per_second:.2f} images/s on {run.device}" if result.steps > run.start_step else
                  "no step trained")
         echo(f"wrote {output} ({result.steps} steps, {speed}{skipped})")

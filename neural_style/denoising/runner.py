@@ -20,7 +20,7 @@ from ..io.inputs import plan_batch
 from ..io.outputs import OUTPUT_EXTENSIONS, check_output_path
 from ..io.report import write_report
 from ..rules import validate
-from ..settings import DenoiseBatchSettings, DenoiseSettings
+from ..settings import DenoiseBatchSettings, DenoiseSettings, with_overrides
 from .files import Pair, denoise_one, match_reference, references
 from .parallel import Outcome, resolve_jobs, run_parallel
 from .report import DenoiseBatch, DenoiseReport
@@ -41,7 +41,7 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
                   on_failure: Optional[ItemCallback] = None,
                   callback: Optional[Callable[[Step], None]] = None,
                   warn: Optional[Callable[[str], None]] = None,
-                  jobs: Union[int, str] = DenoiseBatchSettings.jobs) -> DenoiseBatch:
+                  jobs: Union[int, str] = DenoiseBatchSettings.jobs, **overrides) -> DenoiseBatch:
     """Denoise each input into its output, keeping mode, bit depth, alpha, ICC and EXIF.
 
     A file that cannot be read or denoised is recorded in ``failures`` and the others are still
@@ -50,7 +50,8 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
 
     Args:
         pairs: (input, output) paths, from :func:`plan_outputs`.
-        settings: the :class:`~neural_style.settings.DenoiseSettings` for every image.
+        settings: the :class:`~neural_style.settings.DenoiseSettings` for every image; ``**overrides``
+            change its fields (``tv_beta=1.5``).
         reference: the clean image, or a folder of them matched by name (see :func:`~.files.match_reference`).
         report: write the settings, the records, failures, unprocessed files and means as JSON here
             (:class:`~.report.DenoiseReport`).
@@ -68,8 +69,9 @@ def denoise_files(pairs: Sequence[Pair], settings: Optional[DenoiseSettings] = N
     Raises:
         InputError: bad settings or paths, before any file is processed; with one input, its error.
     """
-    settings = settings or DenoiseSettings()
+    settings = with_overrides(settings, DenoiseSettings, overrides)
     solver_for(settings)  # every setting checked before the first file
+    resolve_device(settings.device)  # an unknown or absent device: one usage error, not a failure per file
     say = warn or _warn
     if settings.tv_beta < 1:
         say(Message(f"{setting('tv_beta')} {settings.tv_beta:g} < 1 is non-convex and gives spike artefacts"))

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 from .. import signals
 from ..core.torchfile import load_torch_file
-from ..errors import InputError, NeuralStyleError
+from ..errors import InputError, Message, NeuralStyleError, setting
 from ..io.atomic import atomic_torch_save, atomic_write
 
 FORMAT = "neural-style-checkpoint"
@@ -158,8 +158,9 @@ def read_checkpoint(path) -> Dict[str, Any]:
 def settings_changes(state: Mapping[str, Any], settings: Mapping[str, Any], *,
                      style_sha256: Optional[str], world_size: int, dataset_files: Optional[int] = None) -> List[str]:
     """What differs between a checkpoint and the run resuming it, as ``"name: old -> new"``
-    (the run length and the logging cadence are not counted)."""
-    changed = [f"{k}: {v} -> {settings[k]}" for k, v in state["config"].items()
+    (the run length and the logging cadence are not counted; each a :class:`~neural_style.errors.Message`
+    naming its setting)."""
+    changed = [Message(f"{setting(k)}: {v} -> {settings[k]}") for k, v in state["config"].items()
                if k not in RUN_LENGTH_SETTINGS and k in settings and not _same_setting(k, v, settings[k])]
     if state.get("style_sha256") and style_sha256 and state["style_sha256"] != style_sha256:
         changed.append("style image: a different file than the checkpoint's")

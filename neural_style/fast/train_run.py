@@ -21,7 +21,7 @@ from ..core.device import resolve_device
 from ..core.files import require_file
 from ..core.optimize import Step
 from ..core.stop import StopReason
-from ..errors import InputError, Message, NeuralStyleError, setting
+from ..errors import InputError, Message, NeuralStyleError, setting, spelled
 from ..io.disk import require_space, same_disk
 from ..io.encode import write_image
 from ..io.outputs import check_output_path
@@ -259,8 +259,9 @@ def _resume(trainer: Trainer, resume, say: Callable[[str], None], tell: Callable
     else:
         tell(f"resumed from step {trainer.step} of {total} ({resume})")
     if changed:
-        say(f"resuming with settings that differ from the checkpoint's ({'; '.join(changed)}): "
-            "the run will not match an uninterrupted one")
+        listed = "; ".join(spelled(change, setting) for change in changed)  # keeps the settings named
+        say(Message(f"resuming with settings that differ from the checkpoint's ({listed}): "
+                    "the run will not match an uninterrupted one"))
 
 
 def _with_previews(trainer: Trainer, folder: Path,

@@ -27,7 +27,7 @@ from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import Step
 from ..core.stop import StopReason
 from ..core.tensors import resize_long_side, resize_to
-from ..errors import InputError, one_line, setting
+from ..errors import InputError, Message, one_line, setting
 from ..io.decode import IMAGE_EXTENSIONS, image_shape, to_tensor
 from ..io.inputs import folder_files
 from ..rules import validate
@@ -312,8 +312,8 @@ class Trainer:
         changed = checkpoints.settings_changes(state, asdict(self.settings), style_sha256=self.style_sha256,
                                                world_size=self.world_size, dataset_files=len(self.files))
         if started_average and "ema_decay" not in state["config"]:  # a checkpoint of a version before the setting
-            changed.append(f"ema_decay: none -> {self.settings.ema_decay} (the average starts from the checkpoint's "
-                           "network)")
+            changed.append(Message(f"{setting('ema_decay')}: none -> {self.settings.ema_decay} (the average starts "
+                                   "from the checkpoint's network)"))
         return changed
 
     def _load_average(self, average: Optional[dict]) -> bool:

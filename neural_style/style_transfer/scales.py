@@ -58,7 +58,7 @@ def plan_scales(size: Optional[int], scales: Scales = "none", iterations: Iterat
         scales = [scales]
     if isinstance(scales, str):
         if scales not in ("none", "auto"):
-            raise InputError(f"scales must be 'none', 'auto' or long sides like 256,512; got {scales!r}")
+            raise InputError(f"{setting('scales')} must be 'none', 'auto' or long sides like 256,512; got {scales!r}")
         sides = [size] if scales == "none" or size is None else auto_sides(size)
         if scales == "auto" and size is None:
             raise InputError(f"scales 'auto' needs an output size: pass {setting('size')}")
@@ -71,9 +71,9 @@ def plan_scales(size: Optional[int], scales: Scales = "none", iterations: Iterat
 def _explicit(size: Optional[int], scales: Sequence[int]) -> List[int]:
     sides = list(scales)
     if not sides or any(isinstance(s, bool) or not isinstance(s, int) or s < 16 for s in sides):
-        raise InputError(f"scales must be long sides of at least 16 px, like 256,512; got {sides}")
+        raise InputError(f"{setting('scales')} must be long sides of at least 16 px, like 256,512; got {sides}")
     if any(b <= a for a, b in zip(sides, sides[1:])):
-        raise InputError(f"scales must grow from the first to the last, got {sides}")
+        raise InputError(f"{setting('scales')} must grow from the first to the last, got {sides}")
     if size is None:
         raise InputError(f"a list of scales needs an output size: pass {setting('size')}")
     if sides[-1] > size:

@@ -148,3 +148,25 @@ def test_sigma_above_the_0_255_scale_is_refused(tmp_path, sigma):
     src = grey_file(tmp_path / "a.png", 8, 8)
     result = invoke("denoise", src, "-o", tmp_path / "o.png", "--sigma", sigma)
     assert_error(result, 2, "Invalid value for '--sigma'", "0..255", prefix="neural-style denoise: error: ")
+
+
+def test_an_unknown_device_is_one_usage_error_before_any_file(tmp_path):
+    """Not a failure per file (exit 1): the device is a setting of the whole run."""
+    files = [grey_file(tmp_path / f"n{i}.png", 16, 16, seed=i) for i in range(2)]
+    result = invoke("denoise", *files, "-o", tmp_path / "out", "--device", "bogus")
+    assert_error(result, 2, "unknown device 'bogus'")
+    assert not (tmp_path / "out").exists()
+    from neural_style.denoising.runner import denoise_files
+
+    with pytest.raises(InputError, match="unknown device 'bogus'"):
+        denoise_files([(f, tmp_path / "out" / f.name) for f in files], device="bogus")
+
+
+def test_denoise_files_takes_settings_as_keyword_arguments(tmp_path):
+    from neural_style.denoising.runner import denoise_files
+
+    source = grey_file(tmp_path / "n.png", 16, 16)
+    with pytest.raises(InputError, match="tv_beta must be a finite number > 0"):
+        denoise_files([(source, tmp_path / "o.png")], tv_beta=float("inf"))
+    batch = denoise_files([(source, tmp_path / "o.png")], tv_beta=1.5, sigma=20 / 255)
+    assert batch.records[0]["tv_beta"] == 1.5 and (tmp_path / "o.png").is_file()

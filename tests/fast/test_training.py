@@ -114,7 +114,7 @@ def test_cli_train_then_transfer_image_folder_and_gif(photos, style_file, vgg16_
                      "--batch-size", "2", "--iterations", "3", "--width", "0.25", "--weights", vgg16_file,
                      "--content-weight", "9", "--resume", tmp_path / "style-checkpoints" / "step-000001.ckpt", "-q")
     assert_ok(resumed)
-    assert "differ from the checkpoint's (content_weight: 4.0 -> 9.0)" in resumed.stderr
+    assert "differ from the checkpoint's (--content-weight: 4.0 -> 9.0)" in resumed.stderr  # spelled as options
     assert load_model(tmp_path / "again.pth")[1]["steps"] == 3
 
     photo = next(photos.glob("p0.jpg"))
