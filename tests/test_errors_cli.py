@@ -439,7 +439,7 @@ def test_train_names_the_skipped_files_and_lists_them_in_the_report(files, tmp_p
     result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2000", "--epochs", "1",
                                 "--report", tmp_path / "r.json"), "--iterations", "3")
     assert result.exit_code == 0, result.output
-    assert "1 unreadable files skipped: broken.jpg; all listed in" in result.stderr
+    assert "1 unreadable file skipped: broken.jpg; all listed in" in result.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     assert [Path(p).name for p in report["skipped"]] == ["broken.jpg"]
 
