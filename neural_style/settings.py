@@ -12,6 +12,7 @@ from typing import Any, Mapping, Optional, Sequence, TypeVar, Union
 
 # The values each choice accepts and the bounds (also the command line's choices and core's checks).
 from .core.choices import (  # noqa: F401  (re-exported: settings.OPTIMIZERS is public)
+    BOUNDS,
     COUPLINGS,
     DEFAULT_LR,
     DENOISE_OPTIMIZERS,
@@ -118,6 +119,10 @@ class StylizeSettings:
             (peak memory follows the tile, not the image); ``"auto"``: only when the whole image
             would not fit; 0: never.
         lbfgs_history: L-BFGS correction pairs; ``"auto"``: up to 100, as memory allows.
+        bounds: how the image is kept in [0, 1] while it is optimised (:mod:`neural_style.core.bounds`):
+            ``"project"`` (every evaluation sees the image as it will be written, so the losses reported
+            are the written image's), ``"sigmoid"``, ``"penalty"`` or ``"clamp-result"`` (jcjohnson's:
+            unconstrained, only the result clamped). docs/measurements.md, "Bounds".
     """
 
     size: Optional[int] = field(default=512, metadata=SIZE)
@@ -144,6 +149,7 @@ class StylizeSettings:
     precision: str = field(default="auto", metadata=rule(choice(PRECISIONS)))
     tile_size: Union[int, str] = field(default="auto", metadata=rule(count(0, words=("auto",))))
     lbfgs_history: Union[int, str] = field(default="auto", metadata=rule(count(1, words=("auto",))))
+    bounds: str = field(default="project", metadata=rule(choice(BOUNDS)))
 
 
 @dataclass

@@ -62,7 +62,7 @@ API_DEFAULTS = dict(
     tv_weight=2.0, tv_beta=2.0, content_layers="relu4_2",
     style_layers="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", style_blend_weights=None, style_scale=1.0,
     init="content", original_colors=False, model=None, weights=None, weights_format="torchvision",
-    pooling="max", seed=None, device="auto", precision="auto", tile_size="auto", lbfgs_history="auto",
+    pooling="max", seed=None, device="auto", precision="auto", tile_size="auto", lbfgs_history="auto", bounds="project",
     download_progress=True,
 )
 
@@ -490,10 +490,11 @@ def test_original_colors_keep_a_grey_content_grey(grey_content_file, style_file,
 
 
 def test_non_finite_loss(content_file, style_file, tmp_path, vgg16_file):
-    """--lr 1e30: the first L-BFGS step overflows. The last finite image (the initial content) is written."""
+    """--lr 1e30 unconstrained: the first L-BFGS step overflows. The last finite image (the initial
+    content) is written. (Within bounds, the default, the same step lands on the bounds: finite.)"""
     out, report_path = tmp_path / "out.png", tmp_path / "r.json"
-    result = invoke(*stylize_args(content_file, style_file, out, vgg16_file, "--lr", "1e30",
-                                  "--report", report_path))
+    result = invoke(*stylize_args(content_file, style_file, out, vgg16_file, "--lr", "1e30", "--bounds",
+                                  "clamp-result", "--report", report_path))
     assert_error(result, 1, "the loss became non-finite at iteration 2",
                  f"wrote the best finite image (iteration 1) to {out}")
     expected = tensor_to_array(resize_long_side(to_tensor(content_file), 32))

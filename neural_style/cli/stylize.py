@@ -61,6 +61,8 @@ _FIRST, _MIDDLE, _LAST = SCALE_ITERATIONS
              "auto: only when the whole image would not fit; 0: never.", metavar="N|auto")
 @opt.setting(STYLIZE, "--lbfgs-history", "L-BFGS correction pairs; auto: up to 100, as memory allows.",
              metavar="N|auto")
+@opt.setting(STYLIZE, "--bounds", "How pixels stay in [0, 1] while optimised: project (each evaluation sees the "
+             "image as written), sigmoid, penalty, or clamp-result (jcjohnson's: unconstrained, the result clamped).")
 @opt.setting(STYLIZE_OUT, "--save-every", "Also write OUT-NNNN.ext every N iterations.", metavar="N")
 @opt.setting(STYLIZE_OUT, "--animation", "Write the optimisation as an animation (.gif, or .mp4 with "
              "neural-style[video]).", type=click.Path(dir_okay=False, path_type=Path))

@@ -6,7 +6,7 @@ functions) and by the command line (its choices), so the three always agree. Imp
 
 __all__ = [
     "OPTIMIZERS", "DENOISE_OPTIMIZERS", "FIDELITIES", "COUPLINGS", "REGULARIZERS", "PRECISIONS", "POOLINGS",
-    "WEIGHTS_FORMATS", "MODELS", "DEFAULT_LR", "LBFGS_HISTORY", "MAX_TV_BETA", "MAX_SIGMA", "MAX_EMA_DECAY",
+    "WEIGHTS_FORMATS", "MODELS", "BOUNDS", "DEFAULT_LR", "LBFGS_HISTORY", "MAX_TV_BETA", "MAX_SIGMA", "MAX_EMA_DECAY",
     "MIN_SIZE", "MAX_SEED",
 ]
 
@@ -19,6 +19,8 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 POOLINGS = ("max", "avg")
 WEIGHTS_FORMATS = ("torchvision", "caffe")
 MODELS = ("vgg16", "vgg19")
+#: How stylize keeps its image in [0, 1] while optimising (:mod:`neural_style.core.bounds`).
+BOUNDS = ("project", "sigmoid", "penalty", "clamp-result")
 
 #: Each optimiser's own step when no learning rate is given: L-BFGS takes whole quasi-Newton steps;
 #: Adam moves pixels in [0, 1].

@@ -14,6 +14,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 
 from ..errors import InputError
+from .bounds import Bounds
 from .choices import DEFAULT_LR, LBFGS_HISTORY, OPTIMIZERS
 from .stop import StopReason
 
@@ -52,8 +53,8 @@ class OptimizeResult:
     """What :func:`optimize_image` did.
 
     Attributes:
-        image: the evaluated image with the lowest total loss, clamped to [0, 1] (unless
-            ``clamp=False`` was asked).
+        image: the evaluated image with the lowest total loss: the image the loss saw
+            (:meth:`~neural_style.core.bounds.Bounds.image`), in [0, 1] unless ``bounds=None``.
         history: per evaluation ``{"iteration": i, <term>: value, ...}``.
         iterations: evaluations run.
         seconds: wall time of the loop.
@@ -78,7 +79,7 @@ class _Stop(Exception):
 
 def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbfgs",
                    lr: Optional[float] = None, iterations: int = 500, tolerance: float = 0.0,
-                   clamp: bool = True, history_size: int = LBFGS_HISTORY,
+                   bounds: Optional[str] = "project", history_size: int = LBFGS_HISTORY,
                    callback: Optional[Callable[[Step], None]] = None) -> OptimizeResult:
     """Minimise ``loss_fn(x)["total"]`` over the pixels of ``x``, starting from ``init``.
 
@@ -93,9 +94,10 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         iterations: loss evaluations to run.
         tolerance: stop when the relative change of the total loss between evaluations
             stays below this for PATIENCE evaluations in a row (0 never stops early).
-        clamp: keep Adam's iterate in [0, 1] after each step (L-BFGS runs
-            unconstrained; its result is clamped); False: no clamping at all (denoising
-            data on its own range).
+        bounds: how the image is kept in [0, 1] (:mod:`neural_style.core.bounds`): ``"project"``
+            (each evaluation sees the image clamped, as it will be delivered), ``"sigmoid"``,
+            ``"penalty"``, ``"clamp-result"`` (unconstrained, the result clamped), or None (no
+            bounds: denoising data on its own range).
         history_size: L-BFGS correction pairs.
         callback: called after every evaluation with a :class:`Step`.
 
@@ -110,7 +112,8 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
     if not (lr > 0 and math.isfinite(lr)):
         raise InputError(f"learning rate must be a finite number > 0, got {lr}")
 
-    x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+    keep = Bounds(bounds)
+    x = keep.variable(init)
     result = OptimizeResult(image=init.detach().clone())
     best = math.inf
     previous, calm = None, 0
@@ -119,7 +122,7 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
     def closure():
         nonlocal best, previous, calm
         opt.zero_grad(set_to_none=True)
-        terms = loss_fn(x)
+        terms = keep.evaluate(x, loss_fn)  # the gradient is in x.grad
         total = terms["total"]
         names = list(terms)
         values = torch.stack([terms[n].detach().float() for n in names]).tolist()
@@ -128,12 +131,13 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         result.history.append({"iteration": result.iterations, **losses})
         if not math.isfinite(losses["total"]):
             raise _Stop(StopReason.NON_FINITE)
+        image = keep.image(x)
         if losses["total"] < best:
             best = losses["total"]
-            result.image = x.detach().clone()
+            result.image = image
             result.best_iteration = result.iterations
         if callback is not None:
-            callback(Step(result.iterations, iterations, losses, x.detach(), time.perf_counter() - start))
+            callback(Step(result.iterations, iterations, losses, image, time.perf_counter() - start))
         if result.iterations >= iterations:  # a line search may ask for more
             raise _Stop(StopReason.COMPLETED)
         if tolerance > 0 and previous is not None:
@@ -144,8 +148,6 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
             if calm >= PATIENCE and result.iterations >= WARMUP:
                 raise _Stop(StopReason.CONVERGED)
         previous = losses["total"]
-        if total.requires_grad:  # else loss_fn has accumulated the gradient itself (tiled evaluation)
-            total.backward()
         return total
 
     try:
@@ -158,14 +160,12 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
             opt = torch.optim.Adam([x], lr=lr)
             for _ in range(iterations):
                 opt.step(closure)
-                if clamp:
-                    with torch.no_grad():
-                        x.clamp_(0, 1)
+                keep.step_done(x)
     except _Stop as stop:
         result.stop_reason = stop.reason
     except KeyboardInterrupt:
         result.stop_reason = StopReason.INTERRUPTED
     result.seconds = time.perf_counter() - start
-    if clamp:
+    if bounds is not None and result.best_iteration == 0:  # no evaluation: the start, as delivered
         result.image = result.image.clamp_(0, 1)
     return result

@@ -188,7 +188,7 @@ def _descent(y: torch.Tensor, s: DenoiseSettings, optimizer: str, tv_weight: flo
 
     return optimize_image(y, loss_fn, optimizer=optimizer, iterations=iterations,
                           tolerance=s.tolerance, lr=None if optimizer == "lbfgs" else DENOISE_ADAM_LR,
-                          callback=callback, clamp=False)
+                          callback=callback, bounds=None)
 
 
 def denoise(image, settings: Optional[DenoiseSettings] = None, **options):

@@ -219,7 +219,7 @@ def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, c
             break
         step_callback = _scale_callback(callback, s.original_colors, content, offset, total,
                                         (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None)
-        run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations,
+        run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations, bounds=s.bounds,
                              history_size=stage.plan.lbfgs_history or 1, callback=step_callback)
         content = loss_fn = step_callback = None  # this scale's targets go before the next scale's are made
         runs.append(run)
