@@ -5,10 +5,13 @@ neural-style-pt, and this package before ``bounds`` existed) spends part of its 
 can hold, and the image clamped afterwards is not the one whose loss was minimised. The ways here keep
 the optimiser's variable ``p`` and the image ``x`` the loss sees apart:
 
-* ``"project"``: ``x = clamp(p, 0, 1)``, the gradient passed where ``0 <= p <= 1`` and zero outside
-  (the projection inside the objective; a pixel pushed past a bound stays on it while the loss keeps
-  pushing it out, and comes back when the loss pulls it in only through L-BFGS's curvature pairs).
+* ``"project"``: ``x = p``, and the optimiser keeps ``p`` in [0, 1]: L-BFGS by projected steps
+  (:func:`neural_style.core.lbfgs.projected_lbfgs`), Adam by clamping its iterate after each step.
   Every evaluation is of an image a file can hold, so the best evaluation is the best delivered image.
+* ``"clamp-objective"``: ``x = clamp(p, 0, 1)``, the gradient passed where ``0 <= p <= 1`` and zero
+  outside (the projection inside the objective, for an optimiser that knows no bounds): every
+  evaluation is of an image a file can hold too, but a pixel pushed past a bound gets no gradient
+  and stays there.
 * ``"sigmoid"``: ``x = sigmoid(p)`` (a reparametrisation; ``p`` starts at ``logit(init)``), the
   gradient times ``x (1 - x)``: smooth, but slow near the bounds.
 * ``"penalty"``: ``x = p``, plus :data:`PENALTY_WEIGHT` times the mean squared distance of ``p`` to
@@ -73,7 +76,7 @@ class Bounds:
     def evaluate(self, p: torch.Tensor, loss_fn: LossFn) -> Dict[str, torch.Tensor]:
         """``loss_fn`` at the image ``p`` stands for, its gradient with respect to ``p`` left in ``p.grad``;
         the terms (detached) with ``"total"`` (and ``"range"`` for ``"penalty"``)."""
-        if self.kind in (None, "clamp-result", "penalty"):
+        if self.kind in (None, "project", "clamp-result", "penalty"):
             terms = dict(loss_fn(p))
             if self.kind == "penalty":
                 terms["range"] = PENALTY_WEIGHT * (p - p.clamp(0, 1)).pow(2).mean()
@@ -90,7 +93,7 @@ class Bounds:
         grad = x.grad if x.grad is not None else torch.zeros_like(x)
         if self.kind == "sigmoid":
             grad = grad * x.detach() * (1 - x.detach())
-        else:  # project: no gradient where p is past a bound
+        else:  # clamp-objective: no gradient where p is past a bound
             grad = grad * ((p.detach() >= 0) & (p.detach() <= 1))
         p.grad = grad if p.grad is None else p.grad + grad
         return {k: v.detach() for k, v in terms.items()}
@@ -98,6 +101,6 @@ class Bounds:
     def step_done(self, p: torch.Tensor) -> None:
         """After a step of a first-order optimiser (Adam): ``"project"`` and ``"clamp-result"`` clamp the
         iterate itself (crowsonkb/style-transfer-pytorch's projected Adam)."""
-        if self.kind in ("project", "clamp-result"):
+        if self.kind in ("project", "clamp-objective", "clamp-result"):
             with torch.no_grad():
                 p.clamp_(0, 1)

@@ -20,7 +20,7 @@ POOLINGS = ("max", "avg")
 WEIGHTS_FORMATS = ("torchvision", "caffe")
 MODELS = ("vgg16", "vgg19")
 #: How stylize keeps its image in [0, 1] while optimising (:mod:`neural_style.core.bounds`).
-BOUNDS = ("project", "sigmoid", "penalty", "clamp-result")
+BOUNDS = ("project", "clamp-objective", "sigmoid", "penalty", "clamp-result")
 
 #: Each optimiser's own step when no learning rate is given: L-BFGS takes whole quasi-Newton steps;
 #: Adam moves pixels in [0, 1].

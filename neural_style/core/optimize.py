@@ -16,6 +16,7 @@ import torch
 from ..errors import InputError
 from .bounds import Bounds
 from .choices import DEFAULT_LR, LBFGS_HISTORY, OPTIMIZERS
+from .lbfgs import projected_lbfgs
 from .stop import StopReason
 
 #: Convergence (``tolerance``) needs this many small changes in a row, after WARMUP evaluations.
@@ -95,7 +96,8 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         tolerance: stop when the relative change of the total loss between evaluations
             stays below this for PATIENCE evaluations in a row (0 never stops early).
         bounds: how the image is kept in [0, 1] (:mod:`neural_style.core.bounds`): ``"project"``
-            (each evaluation sees the image clamped, as it will be delivered), ``"sigmoid"``,
+            (the iterate never leaves [0, 1]: projected L-BFGS, projected Adam), ``"clamp-objective"``,
+            ``"sigmoid"``,
             ``"penalty"``, ``"clamp-result"`` (unconstrained, the result clamped), or None (no
             bounds: denoising data on its own range).
         history_size: L-BFGS correction pairs.
@@ -121,7 +123,7 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
 
     def closure():
         nonlocal best, previous, calm
-        opt.zero_grad(set_to_none=True)
+        x.grad = None
         terms = keep.evaluate(x, loss_fn)  # the gradient is in x.grad
         total = terms["total"]
         names = list(terms)
@@ -151,7 +153,9 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         return total
 
     try:
-        if optimizer == "lbfgs":
+        if optimizer == "lbfgs" and bounds == "project":
+            projected_lbfgs(x, lambda: float(closure()), lr=lr, history_size=history_size)
+        elif optimizer == "lbfgs":
             opt = torch.optim.LBFGS([x], lr=lr, max_iter=iterations, max_eval=iterations,
                                     tolerance_grad=-1, tolerance_change=-1, history_size=history_size,
                                     line_search_fn="strong_wolfe")

@@ -74,7 +74,9 @@ class StylizeResult:
         style_sizes: (H, W) of each style image as used at the output size.
         tile_size, lbfgs_history: as used at the output size (the last scale run).
         scales: one :class:`ScaleResult` per scale run.
-        final_losses: the terms of the output at the output size (None when the run stopped
+        final_losses: the terms of the delivered output (``image``, as returned and written) at the output
+            size: the best evaluation's, or evaluated once more where the image delivered is not the one
+            evaluated (``original_colors``; bounds ``"clamp-result"``, ``"penalty"``) (None when the run stopped
             before the last scale finished an evaluation).
     """
 
@@ -157,11 +159,38 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     content_final = resize_to(content_img, final.content_shape).to(dev)
     image = transfer_luminance(image, content_final) if s.original_colors else image
     done = len(scales) == len(stages) and scales[-1].losses
+    final_losses = dict(scales[-1].losses) if done else None
+    if done and (s.original_colors or s.bounds in ("clamp-result", "penalty")):  # delivered: not the one evaluated
+        final_losses = evaluate_losses(image, content_img, style_imgs, s, network=network)
     return StylizeResult(
         image=image.cpu(), run=run, device=str(dev), model=network.weights.model,
         precision=PRECISION_NAMES[autocast], weights=network.weights.source, content_size=final.content_shape,
         style_sizes=final.style_shapes, tile_size=final.plan.tile_size, lbfgs_history=final.plan.lbfgs_history,
-        scales=scales, final_losses=dict(scales[-1].losses) if done else None)
+        scales=scales, final_losses=final_losses)
+
+
+def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] = None, *,
+                    network: Optional[LossNetwork] = None, **overrides) -> Dict[str, float]:
+    """The objective's terms at ``image``: what :func:`run_stylize` with these settings would report for it.
+
+    Args:
+        image: the image to judge (a path, PIL image, array or (1, 3, H, W) tensor in [0, 1]), at the
+            output size of ``settings`` (else resized to it); any tool's output can be judged.
+        content, styles, settings, network, **overrides: as for :func:`run_stylize` (one scale: the
+            output size; ``iterations``, ``scales``, ``init`` and ``original_colors`` are ignored).
+
+    Returns:
+        ``{"content": ..., "style": ..., "tv": ..., "total": ...}``: the unweighted terms and the weighted
+        total (floats), evaluated once.
+
+    Raises:
+        InputError: as :func:`run_stylize`.
+    """
+    s = with_overrides(settings, StylizeSettings, overrides)
+    s = replace(s, iterations=1, scales="none", init="content", original_colors=False, bounds="project")
+    start = to_tensor(image, channels=3, what="image").clamp(0, 1)
+    run = run_stylize(content, styles, s, start=start, network=network, download_progress=False).run
+    return {k: v for k, v in run.history[0].items() if k != "iteration"}
 
 
 class _Stage:

@@ -39,3 +39,20 @@ def test_stylize_file_checks_every_path_before_any_work(content_file, style_file
     with pytest.raises(InputError):
         neural_style.stylize_file(content_file, [style_file], content_file)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["content.png", "style.png"]
+
+
+@pytest.mark.parametrize("options", [{}, {"original_colors": True}, {"bounds": "clamp-result"}],
+                         ids=["project", "original colors", "clamp-result"])
+def test_the_reported_final_losses_are_those_of_the_written_output(content_file, style_file, vgg16_file, tmp_path,
+                                                                    options):
+    """The report describes the image a user gets: final_losses equal a fresh evaluation of the file written
+    (16-bit, so that quantisation stays below the tolerance)."""
+    from neural_style.style_transfer.gatys import evaluate_losses
+
+    out, report = tmp_path / "out.png", tmp_path / "r.json"
+    settings = StylizeSettings(size=32, iterations=12, weights=str(vgg16_file), precision="fp32", lr=2.0, **options)
+    neural_style.stylize_file(content_file, [style_file], out, settings, StylizeOutputs(bit_depth=16, report=report))
+    reported = json.loads(report.read_text())["final_losses"]
+    fresh = evaluate_losses(out, content_file, [style_file], settings)
+    for term in ("content", "style", "tv", "total"):
+        assert reported[term] == pytest.approx(fresh[term], rel=1e-3, abs=1e-7), term
