@@ -89,8 +89,9 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         loss_fn: maps the image to a dict of scalar loss tensors with a ``"total"`` key; a
             ``"total"`` without a graph means ``loss_fn`` has accumulated the gradient into
             ``x.grad`` itself (as a tiled evaluation does).
-        optimizer: ``"lbfgs"`` (with a strong-Wolfe line search; each evaluation it makes
-            counts as one iteration) or ``"adam"``.
+        optimizer: ``"lbfgs"`` (with ``bounds="project"`` projected L-BFGS with a backtracking line
+            search, :mod:`neural_style.core.lbfgs`; otherwise torch's L-BFGS with a strong-Wolfe line
+            search; each evaluation counts as one iteration) or ``"adam"``.
         lr: learning rate; ``None`` takes :data:`DEFAULT_LR`.
         iterations: loss evaluations to run.
         tolerance: stop when the relative change of the total loss between evaluations

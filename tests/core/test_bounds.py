@@ -86,7 +86,7 @@ def test_projected_lbfgs_every_evaluation_is_inside_the_box():
     seen = []
 
     def watch(x):
-        seen.append((float(x.min()), float(x.max())))
+        seen.append((float(x.detach().min()), float(x.detach().max())))
         return loss_fn(x)
 
     optimize_image(torch.rand(1, 3, 4, 4), watch, iterations=30, bounds="project")

@@ -107,7 +107,8 @@ def test_bad_settings(kwargs, message, target):
 
 
 def test_docstring_names_the_line_search(monkeypatch, target):
-    """The docstring says what the loop does: L-BFGS with a strong-Wolfe line search."""
+    """The docstring says what the loop does: L-BFGS with a strong-Wolfe line search (unconstrained), or
+    projected L-BFGS with a backtracking line search (bounds="project", the default)."""
     made = []
 
     class Recording(torch.optim.LBFGS):
@@ -116,7 +117,9 @@ def test_docstring_names_the_line_search(monkeypatch, target):
             super().__init__(params, **kwargs)
 
     monkeypatch.setattr(torch.optim, "LBFGS", Recording)
-    optimize_image(torch.zeros_like(target), quadratic(target), iterations=3)
+    optimize_image(torch.zeros_like(target), quadratic(target), iterations=3, bounds="clamp-result")
     assert [kwargs["line_search_fn"] for kwargs in made] == ["strong_wolfe"]
+    optimize_image(torch.zeros_like(target), quadratic(target), iterations=3)  # projected: not torch's
+    assert len(made) == 1
     doc = " ".join(optimize_image.__doc__.split())
-    assert "no line search" not in doc and "strong-Wolfe line search" in doc
+    assert "no line search" not in doc and "strong-Wolfe line search" in doc and "projected L-BFGS" in doc
