@@ -4,10 +4,9 @@ For each (content, style) pair of held-out pictures (``../shared/images``: not t
 and each ``--bounds`` way, runs ``run_stylize`` (single scale, the given size and iterations, every
 other setting at its default), then evaluates the objective once more on the delivered image as it is
 written (8-bit), from scratch. Prints, per pair and way: the loss the run reported as its best, the
-delivered image's total and style loss, the share of the last iterate's pixels the bounds acted on,
-and the loop's seconds; then per way the mean over pairs of the delivered total loss and of the time,
-each as a ratio against ``clamp-result`` (the way before ``--bounds``: unconstrained, the result clamped)
-measured in the same run.
+delivered image's total, style and content loss, and the loop's seconds; then per way the mean over
+pairs of the delivered total loss and of the time, each as a ratio against ``clamp-result`` (the way
+before ``--bounds``: unconstrained, the result clamped) measured in the same run.
 
     python benchmarks/stylize_bounds.py                       # 512 px, 500 iterations, 2 pairs, 4 ways
     python benchmarks/stylize_bounds.py --size 256 --iterations 150 --ways clamp-result,project

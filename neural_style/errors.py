@@ -31,8 +31,11 @@ def setting(name: str) -> str:
 def spelled(message, spell: Optional[Callable[[str], str]] = None) -> str:
     """``message`` (a str, a :class:`Message`, an exception or a warning) with every :func:`setting`
     in it written by ``spell`` (default: the Python name itself)."""
-    if isinstance(message, BaseException):
-        message = message.args[0] if len(message.args) == 1 else Exception.__str__(message)
+    if isinstance(message, BaseException):  # its one argument may be a Message; else as str() reads it
+        if len(message.args) == 1:
+            message = message.args[0]
+        else:  # an OSError's "[Errno 28] ..." (our own errors: without spelled(), which calls this)
+            message = Exception.__str__(message) if isinstance(message, NeuralStyleError) else str(message)
     raw = getattr(message, "raw", str(message))
     return _NAMED.sub(lambda m: (spell or str)(m.group(1)), raw)
 

@@ -3,7 +3,7 @@
 import sys
 
 from .. import signals
-from .app import echo
+from .app import echo, flag
 
 
 def stylize_video(content, styles, output, settings, video, report, quiet, **still_only):
@@ -13,7 +13,7 @@ def stylize_video(content, styles, output, settings, video, report, quiet, **sti
     from ..io.progress import ProgressBar, format_duration
     from ..video.stylize import TIMING_FILE, stylize_clip
 
-    given = [f"--{k.replace('_', '-')}" for k, v in still_only.items() if v not in (None, 0, "auto")]
+    given = [flag(k) for k, v in still_only.items() if v not in (None, 0, "auto")]
     if given:
         raise InputError(f"{', '.join(given)} applies to an image content, not a clip: leave it out (a clip's "
                          "frames are 8-bit, and -o DIR/ keeps every frame)")

@@ -62,15 +62,19 @@ class Bounds:
         image = image.detach()
         if self.kind == "sigmoid":
             image = torch.logit(image.clamp(_SIGMOID_MARGIN, 1 - _SIGMOID_MARGIN))
+        elif self.kind == "project":  # the variable is the image: in [0, 1] from the start
+            image = image.clamp(0, 1)
         return image.clone(memory_format=torch.contiguous_format).requires_grad_(True)
 
     def image(self, p: torch.Tensor) -> torch.Tensor:
-        """The image (detached) that ``p`` stands for: what is delivered and recorded."""
+        """The image (detached) that ``p`` stands for: what is delivered and recorded. Where ``p`` is the
+        image itself (``"project"``, whose optimiser keeps it in [0, 1], and None) it shares ``p``'s memory:
+        copy it to keep it."""
         with torch.no_grad():
             if self.kind == "sigmoid":
                 return torch.sigmoid(p)
-            if self.kind is None:
-                return p.detach().clone()
+            if self.kind in (None, "project"):
+                return p.detach()
             return p.clamp(0, 1)
 
     def evaluate(self, p: torch.Tensor, loss_fn: LossFn) -> Dict[str, torch.Tensor]:
@@ -80,9 +84,9 @@ class Bounds:
             terms = dict(loss_fn(p))
             if self.kind == "penalty":
                 terms["range"] = PENALTY_WEIGHT * (p - p.clamp(0, 1)).pow(2).mean()
+                # a tiled total has no graph: the sum's backward is then the range term's alone, added to
+                # the gradient the tiled evaluation accumulated
                 terms["total"] = terms["total"] + terms["range"]
-                if not terms["total"].requires_grad:  # a tiled evaluation accumulated its own gradient
-                    terms["range"].backward()
             if terms["total"].requires_grad:
                 terms["total"].backward()
             return {k: v.detach() for k, v in terms.items()}

@@ -137,7 +137,7 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         image = keep.image(x)
         if losses["total"] < best:
             best = losses["total"]
-            result.image = image
+            result.image = image.clone()
             result.best_iteration = result.iterations
         if callback is not None:
             callback(Step(result.iterations, iterations, losses, image, time.perf_counter() - start))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from ..core.stop import StopReason
-from ..errors import Message, NeuralStyleError
+from ..errors import Message, NeuralStyleError, setting, spelled
 from .inputs import name_failure
 
 #: (input, output) of one item.
@@ -92,9 +92,7 @@ B = TypeVar("B", bound=BatchResult)
 def failure_message(source, error: Union[BaseException, str]) -> Message:
     """One line for a failed item, naming its file (:func:`~neural_style.io.inputs.name_failure`); the
     settings the error names (:func:`~neural_style.errors.setting`) are kept for the command line to spell."""
-    if isinstance(error, BaseException):
-        error = error.args[0] if len(error.args) == 1 else str(error)
-    return Message(name_failure(source, getattr(error, "raw", str(error))))
+    return Message(name_failure(source, spelled(error, setting)))
 
 
 def run_batch(batch: B, pairs: Sequence[Pair], process: Callable[[int, Any, Any], Dict], *,
