@@ -28,14 +28,15 @@ share of the image gradient.
 """
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 from . import losses
 from .features import FeatureExtractor, build_extractor, check_layers, parse_layers
-from .tiling import Geometry, Tile, geometry, plan_tiles
+from .style_term import StyleTerm, tile_features
+from .tiling import Geometry, Tile, geometry
 from .weights import LoadedWeights, load_weights
 
 
@@ -113,47 +114,33 @@ class PerceptualObjective:
         content_weight, style_weight, tv_weight: weights of the three terms.
         tv_beta: order of the total variation.
         tile_size: compute the style targets tile by tile (0: whole images).
+        octaves: the style term's octaves (1: the image alone; see :mod:`neural_style.core.style_term`).
+        shape: (H, W) of the images to judge; needed with ``guides``.
+        guides: None, or one region guide per style image, (1, 1, H, W) in [0, 1] at ``shape``.
+        style_guides: None, or per style image None or a guide restricting it, (1, 1, h, w) at its size.
 
+    The style term is a :class:`~neural_style.core.style_term.StyleTerm` (``objective.style``).
     Calling the objective on an image (B, 3, H, W) with :class:`ContentTargets` returns
     ``{"content", "style", "tv", "total"}``, each a 0-dim float32 tensor.
     """
 
     def __init__(self, network: LossNetwork, styles: Sequence[Tensor], blend: Sequence[float], *,
                  content_weight: float, style_weight: float, tv_weight: float, tv_beta: float,
-                 tile_size: int = 0):
+                 tile_size: int = 0, octaves: int = 1, shape: Optional[Tuple[int, int]] = None,
+                 guides: Optional[Sequence[Tensor]] = None, style_guides: Optional[Sequence[Optional[Tensor]]] = None):
         self.extractor = network.extractor
         self.geometry = network.geometry
         self.content_layers = network.content_layers
         self.content_weight, self.style_weight = content_weight, style_weight
         self.tv_weight, self.tv_beta = tv_weight, tv_beta
-        self.style_grams = self.gram_targets(styles, blend, network.style_layers, tile_size)
-        self.style_scales = {n: w / mean_square(self.style_grams[n]) for n, w in network.style_layers.items()}
+        self.style = StyleTerm(network.extractor, network.geometry, network.style_layers, styles, blend,
+                               shape or (0, 0), octaves=octaves, guides=guides, style_guides=style_guides,
+                               tile_size=tile_size)
 
-    @torch.no_grad()
-    def gram_targets(self, styles: Sequence[Tensor], blend: Sequence[float],
-                     layers: Mapping[str, float], tile_size: int = 0) -> Dict[str, Tensor]:
-        """``{layer: sum_k blend_k * G(F_l(style_k))}``, each (1, C_l, C_l); tile by tile with
-        ``tile_size`` > 0."""
-        targets = {name: 0 for name in layers}
-        for weight, image in zip(blend, styles):
-            grams = self.grams(image, layers, tile_size)
-            for name in layers:
-                targets[name] = targets[name] + weight * grams[name]
-        return targets
-
-    @torch.no_grad()
-    def grams(self, image: Tensor, layers: Iterable[str], tile_size: int = 0) -> Dict[str, Tensor]:
-        """Normalised Gram matrices ``F F^T / (C H W)`` (B, C_l, C_l) of ``image`` at ``layers``,
-        of the whole image or summed tile by tile (``tile_size`` > 0); no graph."""
-        if not tile_size:
-            feats = self.extractor(image)
-            return {name: losses.gram_matrix(feats[name]) for name in layers}
-        sums = {}
-        for tile, feats in self._tiles(image, tile_size, no_grad=True):
-            for name in layers:
-                core = self._core(tile, feats[name], name, image).flatten(2)
-                sums[name] = sums.get(name, 0) + torch.bmm(core, core.transpose(1, 2))
-        return {name: sums[name] / self._count(sums[name].shape[1], name, image) for name in layers}
+    @property
+    def style_grams(self) -> Dict[str, Tensor]:
+        """The first octave's (first region's) Gram targets, ``{layer: (1, C_l, C_l)}``."""
+        return self.style.parts[0].targets if self.style.parts else {}
 
     @torch.no_grad()
     def content_targets(self, image: Tensor, tile_size: int = 0) -> ContentTargets:
@@ -170,7 +157,7 @@ class PerceptualObjective:
     def _tiled_features(self, image: Tensor, tile_size: int) -> Dict[str, Tensor]:
         features = {}
         h, w = image.shape[-2:]
-        for tile, feats in self._tiles(image, tile_size, no_grad=True):
+        for tile, feats in tile_features(self.extractor, self.geometry, image, tile_size, no_grad=True):
             for name in self.content_layers:
                 core, stride = self._core(tile, feats[name], name, image), self.geometry.strides[name]
                 if name not in features:
@@ -189,28 +176,20 @@ class PerceptualObjective:
         Returns:
             ``{"content", "style", "tv", "total"}``, 0-dim tensors without a graph.
         """
-        grams = {n: g.requires_grad_(True) for n, g in self.grams(image, self.style_scales, tile_size).items()}
-        with torch.enable_grad():
-            style = self.style_term(grams)
-            style_grads = dict(zip(grams, torch.autograd.grad(style, list(grams.values()))))
+        style, surrogate = self.style.prepare_tiled(image, 0, tile_size)
         content, grad = image.new_zeros(()), image.requires_grad and torch.is_grad_enabled()
-        for tile, feats in self._tiles(image, tile_size, no_grad=not grad):
+        for tile, feats in tile_features(self.extractor, self.geometry, image, tile_size, no_grad=not grad):
             part = self._content_part(tile, feats, image, targets)
-            surrogate = sum((style_grads[n] * self._tile_gram(tile, feats[n], n, image)).sum() for n in style_grads)
             if grad:
-                (self.content_weight * part + self.style_weight * surrogate).backward()
+                (self.content_weight * part + self.style_weight * surrogate(tile, feats)).backward()
             content = content + part.detach()
+        style = style + self.style.coarse_tiled(image, tile_size, self.style_weight)
         tv = losses.total_variation(image, beta=self.tv_beta)
         if grad:
             (self.tv_weight * tv).backward()
-        style, tv = style.detach(), tv.detach()
+        tv = tv.detach()
         total = self.content_weight * content + self.style_weight * style + self.tv_weight * tv
         return {"content": content, "style": style, "tv": tv, "total": total}
-
-    def style_term(self, grams: Mapping[str, Tensor]) -> Tensor:
-        """``sum_l b_l * rho(G_l - T_l)`` from the Gram matrices of the whole image; equal to the
-        style term of :meth:`terms` (``style_loss`` is this criterion after ``gram_matrix``)."""
-        return sum(s * losses.content_loss(grams[n], self.style_grams[n]) for n, s in self.style_scales.items())
 
     def _content_part(self, tile: Tile, feats, image: Tensor, targets: ContentTargets) -> Tensor:
         """This tile's share of the content term: squared differences summed over the core,
@@ -223,31 +202,14 @@ class PerceptualObjective:
             part = part + scale * diff / targets.features[name].numel()
         return part
 
-    def _tile_gram(self, tile: Tile, features: Tensor, name: str, image: Tensor) -> Tensor:
-        core = self._core(tile, features, name, image).flatten(2)
-        return torch.bmm(core, core.transpose(1, 2)) / self._count(core.shape[1], name, image)
-
-    def _tiles(self, image: Tensor, tile_size: int, no_grad: bool):
-        """(tile, features of its crop) for every tile of ``image``."""
-        h, w = image.shape[-2:]
-        for tile in plan_tiles(h, w, tile_size, self.geometry):
-            crop = image[..., tile.crop_rows[0]:tile.crop_rows[1], tile.crop_cols[0]:tile.crop_cols[1]]
-            with torch.set_grad_enabled(not no_grad and torch.is_grad_enabled()):
-                yield tile, self.extractor(crop)
-
     def _core(self, tile: Tile, features: Tensor, name: str, image: Tensor) -> Tensor:
         h, w = image.shape[-2:]
         return tile.core_of(features, self.geometry.strides[name], h, w)
 
-    def _count(self, channels: int, name: str, image: Tensor) -> int:
-        """``C H_l W_l`` of the whole image's features at ``name``: the Gram normaliser."""
-        stride, (h, w) = self.geometry.strides[name], image.shape[-2:]
-        return channels * (h // stride) * (w // stride)
-
     def terms(self, feats: Mapping[str, Tensor], image: Tensor, targets: ContentTargets) -> Dict[str, Tensor]:
         """The loss terms from the features of ``image`` (as the extractor returns them)."""
         content = sum(s * losses.content_loss(feats[n], targets.features[n]) for n, s in targets.scales.items())
-        style = sum(s * losses.style_loss(feats[n], self.style_grams[n]) for n, s in self.style_scales.items())
+        style = self.style.value(image, feats)
         tv = losses.total_variation(image, beta=self.tv_beta)
         total = self.content_weight * content + self.style_weight * style + self.tv_weight * tv
         return {"content": content, "style": style, "tv": tv, "total": total}
