@@ -4,6 +4,7 @@ The public API, one entry point per command (loaded on first use, so ``import ne
 and ``neural-style --help`` stay fast):
 
 * ``stylize`` / ``run_stylize`` (images in memory) and ``stylize_file`` (files, as the CLI);
+  ``evaluate_losses`` and ``style_octave_losses`` judge any image (another tool's output too);
 * ``denoise`` / ``run_denoise`` and ``denoise_files``;
 * ``train`` (writes a model file, checkpoints and previews, as the CLI; progress through
   ``TrainCallbacks``), ``transfer``, ``export``;
@@ -17,6 +18,8 @@ _LAZY = {
     "stylize": ("style_transfer.gatys", "stylize"),
     "run_stylize": ("style_transfer.gatys", "run_stylize"),
     "StylizeResult": ("style_transfer.gatys", "StylizeResult"),
+    "evaluate_losses": ("style_transfer.gatys", "evaluate_losses"),
+    "style_octave_losses": ("style_transfer.gatys", "style_octave_losses"),
     "stylize_file": ("style_transfer.runner", "stylize_file"),
     "denoise": ("denoising.solver", "denoise"),
     "run_denoise": ("denoising.solver", "run_denoise"),

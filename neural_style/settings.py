@@ -21,6 +21,7 @@ from .core.choices import (  # noqa: F401  (re-exported: settings.OPTIMIZERS is 
     MAX_EMA_DECAY,
     MAX_SEED,
     MAX_SIGMA,
+    MAX_STYLE_OCTAVES,
     MAX_TV_BETA,
     MIN_SIZE,
     MODELS,
@@ -123,6 +124,15 @@ class StylizeSettings:
             ``"project"`` (every evaluation sees the image as it will be written, so the losses reported
             are the written image's), ``"sigmoid"``, ``"penalty"`` or ``"clamp-result"`` (jcjohnson's:
             unconstrained, only the result clamped). docs/measurements.md, "Bounds".
+        style_octaves: the style term is the mean over this many octaves of the image's pyramid (each
+            halving the size, with the style images halved too; Snelgrove 2017), so large structure and
+            fine texture are held together; a coarse-to-fine run holds at least the octaves down to its
+            first scale (:mod:`neural_style.core.style_term`).
+        style_masks: None, or one mask per style image in the content's frame (paths, PIL images, arrays
+            or tensors; white: that style, grey: partly, black: not; where every mask is black the content
+            stays as it is): guided Gram matrices (Gatys et al. 2017; :mod:`neural_style.style_transfer.guides`).
+        style_image_masks: None, or one mask per style image (an entry may be None) in that style image's
+            frame: only its white part gives the style.
     """
 
     size: Optional[int] = field(default=512, metadata=SIZE)
@@ -150,6 +160,9 @@ class StylizeSettings:
     tile_size: Union[int, str] = field(default="auto", metadata=rule(count(0, words=("auto",))))
     lbfgs_history: Union[int, str] = field(default="auto", metadata=rule(count(1, words=("auto",))))
     bounds: str = field(default="project", metadata=rule(choice(BOUNDS)))
+    style_octaves: int = field(default=1, metadata=rule(count(1, maximum=MAX_STYLE_OCTAVES)))
+    style_masks: Optional[Sequence[Any]] = None
+    style_image_masks: Optional[Sequence[Any]] = None
 
 
 @dataclass

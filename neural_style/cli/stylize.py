@@ -63,6 +63,13 @@ _FIRST, _MIDDLE, _LAST = SCALE_ITERATIONS
              metavar="N|auto")
 @opt.setting(STYLIZE, "--bounds", "How pixels stay in [0, 1] while optimised: project (each evaluation sees the "
              "image as written), sigmoid, penalty, or clamp-result (jcjohnson's: unconstrained, the result clamped).")
+@opt.setting(STYLIZE, "--style-octaves", "Match the style over N octaves of the output (each half the size, the "
+             "style images halved too): the style's large structure as well as its fine texture; coarse to fine "
+             "holds at least the octaves down to its first scale.", metavar="N")
+@opt.setting(STYLIZE, "--style-masks", "One mask per style image, in the content's frame (white: that style, "
+             "grey: partly, black: not; black for every style keeps the content).", metavar="M1,M2,...")
+@opt.setting(STYLIZE, "--style-image-masks", "One mask per style image, in that image's frame: only its white "
+             "part gives the style (an empty entry: the whole image).", metavar="M1,M2,...")
 @opt.setting(STYLIZE_OUT, "--save-every", "Also write OUT-NNNN.ext every N iterations.", metavar="N")
 @opt.setting(STYLIZE_OUT, "--animation", "Write the optimisation as an animation (.gif, or .mp4 with "
              "neural-style[video]).", type=click.Path(dir_okay=False, path_type=Path))
@@ -85,6 +92,8 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
 
     if options["init"] not in ("content", "random"):
         options["init"] = Path(options["init"])
+    options["style_masks"] = _paths(options["style_masks"])
+    options["style_image_masks"] = _paths(options["style_image_masks"])
     settings = StylizeSettings(**options)
     if is_clip(content):
         video = VideoSettings(temporal_weight=temporal_weight, first_frame_iterations=first_frame_iterations)
@@ -106,6 +115,11 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
     finally:
         bar.close()
     _outcome(result, output, quiet)
+
+
+def _paths(text):
+    """``A,B,,C`` as paths (an empty entry: None), or None."""
+    return None if text is None else [Path(p) if p else None for p in text.split(",")]
 
 
 def _outcome(result, output, quiet):

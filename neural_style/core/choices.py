@@ -7,7 +7,7 @@ functions) and by the command line (its choices), so the three always agree. Imp
 __all__ = [
     "OPTIMIZERS", "DENOISE_OPTIMIZERS", "FIDELITIES", "COUPLINGS", "REGULARIZERS", "PRECISIONS", "POOLINGS",
     "WEIGHTS_FORMATS", "MODELS", "BOUNDS", "DEFAULT_LR", "LBFGS_HISTORY", "MAX_TV_BETA", "MAX_SIGMA", "MAX_EMA_DECAY",
-    "MIN_SIZE", "MAX_SEED",
+    "MIN_SIZE", "MAX_SEED", "MAX_STYLE_OCTAVES",
 ]
 
 OPTIMIZERS = ("lbfgs", "adam")  # the image optimisation loop of stylize (and denoise)
@@ -40,3 +40,5 @@ MAX_EMA_DECAY = 0.9999
 MIN_SIZE = 16
 #: The largest seed (torch's seeds are 64-bit).
 MAX_SEED = 2**63 - 1
+#: The most style octaves (``style_octaves``): 2^7 = 128x reductions, far past any image's coarsest useful one.
+MAX_STYLE_OCTAVES = 8

@@ -199,6 +199,16 @@ class StyleTerm:
                                                for n in self.layers}) for p in parts), image.new_zeros(())))
         return values
 
+    @torch.no_grad()
+    def octave_losses(self, image: Tensor, tile_size: int = 0) -> List[float]:
+        """Each octave's own style loss (its share of :meth:`value` times the octave count), finest
+        first, without a graph; tile by tile with ``tile_size`` > 0 (the same values)."""
+        if not tile_size:
+            values = self.octave_values(image)
+        else:
+            values = [self.prepare_tiled(downsample(image, o), o, tile_size)[0] for o in range(self.octaves)]
+        return [float(v) * self.octaves for v in values]
+
     def _loss(self, part: _Part, grams: Mapping[str, Tensor]) -> Tensor:
         return sum(part.scales[n] * losses.content_loss(grams[n], part.targets[n]) for n in self.layers)
 

@@ -8,23 +8,24 @@ total variation. Options keep the meaning they have in jcjohnson/neural-style.
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
 from ..core.color import transfer_luminance
 from ..core.device import resolve_device, resolve_precision
-from ..core.objective import LossNetwork, PerceptualObjective, load_loss_network
+from ..core.objective import LossNetwork, load_loss_network
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.stop import STOPPED_EARLY, StopReason
-from ..core.tensors import long_side_shape, resize_to
-from ..core.tiling import plan_tiles
+from ..core.style_term import octave_count
+from ..core.tensors import resize_to
 from ..errors import InputError
 from ..io.decode import read_image, to_tensor
 from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
-from .memory import plan_memory
+from .guides import read_guides
 from .scales import plan_scales
+from .stage import Stage, blend_weights, init_image, octave_losses
 
 INITS = ("content", "random")
 PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
@@ -42,6 +43,7 @@ class ScaleResult:
         tile_size: the tile cores used (0: the whole image at once); tiles: how many.
         lbfgs_history: the L-BFGS correction pairs kept (0 with Adam).
         losses: the terms of this scale's best image (empty if no evaluation was finite).
+        octaves: the style term's octaves at this scale (``style_octaves``, or more: held down to the first scale).
     """
 
     long_side: int
@@ -54,6 +56,7 @@ class ScaleResult:
     tiles: int
     lbfgs_history: int
     losses: Dict[str, float] = field(default_factory=dict)
+    octaves: int = 1
 
 
 @dataclass
@@ -76,8 +79,9 @@ class StylizeResult:
         scales: one :class:`ScaleResult` per scale run.
         final_losses: the terms of the delivered output (``image``, as returned and written) at the output
             size: the best evaluation's, or evaluated once more where the image delivered is not the one
-            evaluated (``original_colors``; bounds ``"clamp-result"``, ``"penalty"``) (None when the run stopped
-            before the last scale finished an evaluation).
+            evaluated (``original_colors``; bounds ``"clamp-result"``, ``"penalty"``), and ``"style_octaves"``: the
+            style loss of each octave of the output, finest first (:func:`style_octave_losses`) (None when the run
+            stopped before the last scale finished an evaluation).
     """
 
     image: torch.Tensor
@@ -91,7 +95,7 @@ class StylizeResult:
     tile_size: int = 0
     lbfgs_history: int = 0
     scales: List[ScaleResult] = field(default_factory=list)
-    final_losses: Optional[Dict[str, float]] = None
+    final_losses: Optional[Dict[str, Union[float, List[float]]]] = None
 
 
 def stylize(content, styles, settings: Optional[StylizeSettings] = None, **options) -> torch.Tensor:
@@ -139,19 +143,19 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     if not style_list:
         raise InputError("no style image given: pass at least one")
-    blend = _blend_weights(s.style_blend_weights, len(style_list))
+    blend = blend_weights(s.style_blend_weights, len(style_list))
     style_long = None if s.size is None else math.ceil(s.size * s.style_scale)
     content_data = read_image(content, what="content image", reduce_to=s.size)
     content_img = to_tensor(content_data, channels=3, reduce_to=s.size)
     source_shape = content_data.full_size or content_data.pixels.shape[:2]
     style_imgs = [to_tensor(style, channels=3, what="style image", reduce_to=style_long) for style in style_list]
-    if network is None:
-        network = load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
-                                    weights_format=s.weights_format, pooling=s.pooling, device=dev,
-                                    autocast=autocast, download_progress=download_progress)
-    stages = [_Stage(network, s, content_img, style_imgs, side, dev, several=len(schedule) > 1,
-                     source_shape=source_shape)
-              for side, _ in schedule]  # every memory check before any large allocation
+    network = network or _load_network(s, dev, autocast, download_progress)
+    guides = read_guides(s.style_masks, s.style_image_masks, tuple(content_img.shape[-2:]),
+                         [tuple(img.shape[-2:]) for img in style_imgs])
+    first = schedule[0][0] if len(schedule) > 1 else None
+    stages = [Stage(network, s, content_img, style_imgs, side, dev, several=len(schedule) > 1,
+                    source_shape=source_shape, guides=guides, first_side=first)
+              for side, _ in schedule]  # every check (octaves, memory) before any large allocation
     run, image, scales = _run_scales(stages, schedule, s, blend, callback, start, extra_loss)
     final = stages[-1]
     if tuple(image.shape[-2:]) != final.content_shape:
@@ -161,7 +165,11 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     done = len(scales) == len(stages) and scales[-1].losses
     final_losses = dict(scales[-1].losses) if done else None
     if done and (s.original_colors or s.bounds in ("clamp-result", "penalty")):  # delivered: not the one evaluated
-        final_losses = evaluate_losses(image, content_img, style_imgs, s, network=network)
+        final_losses = evaluate_losses(image, content_img, style_imgs, replace(s, style_octaves=final.octaves),
+                                       network=network)
+    if done and "style_octaves" not in final_losses:
+        count = octave_count(max(final.content_shape))
+        final_losses["style_octaves"] = octave_losses(final, image.clamp(0, 1), blend, count)
     return StylizeResult(
         image=image.cpu(), run=run, device=str(dev), model=network.weights.model,
         precision=PRECISION_NAMES[autocast], weights=network.weights.source, content_size=final.content_shape,
@@ -180,8 +188,9 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
             output size; ``iterations``, ``scales``, ``init`` and ``original_colors`` are ignored).
 
     Returns:
-        ``{"content": ..., "style": ..., "tv": ..., "total": ...}``: the unweighted terms and the weighted
-        total (floats), evaluated once.
+        ``{"content": ..., "style": ..., "tv": ..., "total": ..., "style_octaves": [...]}``: the unweighted
+        terms and the weighted total (floats), evaluated once, and the style loss of each octave of ``image``
+        down to a long side of 128 px, finest first (:func:`style_octave_losses`).
 
     Raises:
         InputError: as :func:`run_stylize`.
@@ -189,43 +198,57 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
     s = with_overrides(settings, StylizeSettings, overrides)
     s = replace(s, iterations=1, scales="none", init="content", original_colors=False, bounds="project")
     start = to_tensor(image, channels=3, what="image").clamp(0, 1)
-    run = run_stylize(content, styles, s, start=start, network=network, download_progress=False).run
-    return {k: v for k, v in run.history[0].items() if k != "iteration"}
+    result = run_stylize(content, styles, s, start=start, network=network, download_progress=False)
+    return result.final_losses or {k: v for k, v in result.run.history[0].items() if k != "iteration"}
 
 
-class _Stage:
-    """One scale's shapes and memory plan (checked at construction), then its objective."""
+def style_octave_losses(image, styles, settings: Optional[StylizeSettings] = None, *, octaves: Optional[int] = None,
+                        network: Optional[LossNetwork] = None, **overrides) -> List[float]:
+    """The style loss of each octave of ``image``, finest first: the measure of whether an output holds the
+    style's large structure as well as its fine texture (docs/measurements.md, "Octaves").
 
-    def __init__(self, network, s: StylizeSettings, content: torch.Tensor, styles: Sequence[torch.Tensor],
-                 side: Optional[int], device, several: bool, source_shape: Optional[Tuple[int, int]] = None):
-        self.network, self.settings, self.device, self.side = network, s, device, side
-        self.content_shape, style_shapes = _working_shapes(content, styles, side, s.style_scale, cap_styles=several)
-        self.style_shapes = [_at_least(shape, network.extractor.min_size) for shape in style_shapes]
-        self.plan = plan_memory(network.extractor, network.geometry, self.content_shape,
-                                self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
-                                lbfgs_history=s.lbfgs_history, optimizer=s.optimizer, source_shape=source_shape)
-        self.content, self.styles = content, styles
+    Octave o compares ``image`` reduced by 2^o (antialiased) with the style images as used at the output
+    size reduced by the same factor: the normalised (guided, with ``style_masks``) Gram loss at the style
+    layers, each octave's targets its own (:class:`~neural_style.core.style_term.StyleTerm`).
 
-    def tiles(self) -> int:
-        """How many tiles an evaluation at this scale reads."""
-        tile = self.plan.tile_size
-        return len(plan_tiles(*self.content_shape, tile, self.network.geometry)) if tile else 1
+    Args:
+        image: the image to judge (any tool's output): a path, PIL image, array or (1, 3, H, W) tensor in
+            [0, 1], resized to the output size of ``settings`` (``size``; None: its own size).
+        styles: one style image or a list of them (as for :func:`run_stylize`).
+        settings, **overrides: the :class:`~neural_style.settings.StylizeSettings` whose layers, weights,
+            style scale, blend weights and masks define the loss.
+        octaves: how many (default: down to the last whose long side is at least 128 px: 512 px gives 3,
+            1024 gives 4); never more than keep the coarsest octave as large as the network's minimum.
+        network: a loss network already loaded for these settings.
 
-    def objective(self, blend: Sequence[float]):
-        """(content image, loss function) at this scale: targets computed here."""
-        s, tile = self.settings, self.plan.tile_size
-        content = resize_to(self.content, self.content_shape).to(self.device)
-        styles = [resize_to(img, shape).to(self.device) for img, shape in zip(self.styles, self.style_shapes)]
-        objective = PerceptualObjective(self.network, styles, blend, content_weight=s.content_weight,
-                                        style_weight=s.style_weight, tv_weight=s.tv_weight, tv_beta=s.tv_beta,
-                                        tile_size=tile)
-        targets = objective.content_targets(content, tile)
-        if tile:
-            return content, lambda x: objective.evaluate_tiled(x, targets, tile)
-        return content, lambda x: objective(x, targets)
+    Returns:
+        One float per octave, finest first.
+
+    Raises:
+        InputError: bad settings or images.
+    """
+    s = with_overrides(settings, StylizeSettings, overrides)
+    validate(s)
+    dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
+    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    x = to_tensor(image, channels=3, what="image", reduce_to=s.size).clamp(0, 1)
+    style_imgs = [to_tensor(style, channels=3, what="style image") for style in style_list]
+    network = network or _load_network(s, dev, resolve_precision(s.precision, dev), False)
+    guides = read_guides(s.style_masks, s.style_image_masks, tuple(x.shape[-2:]),
+                         [tuple(img.shape[-2:]) for img in style_imgs])
+    stage = Stage(network, replace(s, style_octaves=1), x, style_imgs, s.size, dev, several=False, guides=guides)
+    count = octaves or octave_count(max(stage.content_shape))
+    blend = blend_weights(s.style_blend_weights, len(style_imgs))
+    return octave_losses(stage, resize_to(x, stage.content_shape), blend, count)
 
 
-def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, callback, first=None, extra=None):
+def _load_network(s: StylizeSettings, device, autocast, download_progress: bool) -> LossNetwork:
+    return load_loss_network(s.content_layers, s.style_layers, weights=s.weights, model=s.model,
+                             weights_format=s.weights_format, pooling=s.pooling, device=device,
+                             autocast=autocast, download_progress=download_progress)
+
+
+def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, callback, first=None, extra=None):
     """Optimise at each scale, each starting from the previous one's best image upsampled (the first from
     ``first`` resized, or ``s.init``); ``extra`` is added to the last scale's objective."""
     runs, scales, image, offset = [], [], None, 0
@@ -238,7 +261,7 @@ def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, c
             elif first is not None:
                 start = resize_to(first, stage.content_shape).clamp(0, 1).to(stage.device)
             else:
-                start = _init_image(s.init, content.cpu(), s.seed).to(stage.device)
+                start = init_image(s.init, content.cpu(), s.seed).to(stage.device)
             if extra is not None and index == len(stages) - 1:
                 loss_fn = _with_extra(loss_fn, extra)
         except KeyboardInterrupt:
@@ -257,7 +280,7 @@ def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, c
         scales.append(ScaleResult(max(stage.content_shape), stage.content_shape, stage.style_shapes, run.iterations,
                                   run.seconds, run.stop_reason, stage.plan.tile_size, stage.tiles(),
                                   stage.plan.lbfgs_history,
-                                  {k: v for k, v in best.items() if k != "iteration"}))
+                                  {k: v for k, v in best.items() if k != "iteration"}, stage.octaves))
         offset += run.iterations
         if run.stop_reason in STOPPED_EARLY:
             break
@@ -314,51 +337,3 @@ def _with_original_colors(callback: Callable[[Step], None], content: torch.Tenso
     def wrapped(step: Step) -> None:
         callback(replace(step, image=transfer_luminance(step.image.clamp(0, 1), content)))
     return wrapped
-
-
-def _working_shapes(content: torch.Tensor, styles: Sequence[torch.Tensor], size: Optional[int],
-                    style_scale: float, cap_styles: bool = False) -> Tuple[Tuple[int, int], List[Tuple[int, int]]]:
-    """(H, W) of the content and of each style image as optimised (see ``size``, ``style_scale``).
-
-    ``cap_styles`` (every scale of a coarse-to-fine run): a style image is not upscaled past its
-    own size unless ``style_scale`` > 1 asks for it."""
-    content_shape = tuple(content.shape[-2:])
-    style_shapes = [tuple(s.shape[-2:]) for s in styles]
-    if size is not None:
-        style_long = max(1, math.ceil(size * style_scale))
-        sides = [min(style_long, max(s)) if cap_styles and style_scale <= 1 else style_long for s in style_shapes]
-        return long_side_shape(content_shape, size), [long_side_shape(s, n) for s, n in zip(style_shapes, sides)]
-    if style_scale != 1:
-        style_long = max(1, math.ceil(max(content_shape) * style_scale))
-        style_shapes = [long_side_shape(s, style_long) for s in style_shapes]
-    return content_shape, style_shapes
-
-
-def _at_least(shape: Tuple[int, int], side: int) -> Tuple[int, int]:
-    """``shape`` enlarged (aspect kept) until its short side reaches ``side``: a style image only gives
-    statistics, so a wide one at a small ``--size`` is enlarged rather than refused."""
-    if min(shape) >= side:
-        return shape
-    scale = side / min(shape)
-    return max(side, math.ceil(shape[0] * scale)), max(side, math.ceil(shape[1] * scale))
-
-
-def _blend_weights(weights, count: int) -> List[float]:
-    if weights is None:
-        return [1.0 / count] * count
-    weights = [float(w) for w in weights]
-    if len(weights) != count:
-        raise InputError(f"got {len(weights)} style blend weights for {count} style images: give one per style")
-    if any(not (w >= 0 and math.isfinite(w)) for w in weights) or sum(weights) <= 0:
-        raise InputError("style blend weights must be finite, >= 0 and not all 0")
-    return [w / sum(weights) for w in weights]
-
-
-def _init_image(init, content: torch.Tensor, seed: Optional[int]) -> torch.Tensor:
-    if isinstance(init, str) and init == "content":
-        return content.clone()
-    if isinstance(init, str) and init == "random":
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        return torch.rand(content.shape, generator=generator)
-    image = to_tensor(init, channels=3, what="init image")
-    return resize_to(image, tuple(content.shape[-2:]))

@@ -46,14 +46,16 @@ class MemoryPlan:
 def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, int],
                 styles: Sequence[Tuple[int, int]], content_layers: Sequence[str], device, *,
                 tile_size: Union[int, str] = "auto", lbfgs_history: Union[int, str] = "auto",
-                optimizer: str = "lbfgs", source_shape: Optional[Tuple[int, int]] = None) -> MemoryPlan:
+                optimizer: str = "lbfgs", source_shape: Optional[Tuple[int, int]] = None,
+                octaves: int = 1) -> MemoryPlan:
     """Choose the tile size and history that fit in the free memory of ``device``.
 
     ``tile_size="auto"`` tiles only when the whole image would not fit, then takes the largest
     core of :data:`AUTO_TILES` that does; ``lbfgs_history="auto"`` takes up to
     :data:`MAX_HISTORY` pairs in what is left. ``source_shape``, the content file's (H, W), gives
     the aspect for the ``--size`` advice when the content is too small (the working shape's
-    rounding loses it for very thin images).
+    rounding loses it for very thin images). ``octaves``: the style term's octaves (whole-image
+    evaluation keeps each octave's activations too: 1 + 1/4 + 1/16 + ... forward passes).
 
     Raises:
         InputError: an image smaller than the deepest layer needs.
@@ -67,7 +69,7 @@ def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, 
     least = None  # the smallest need of the plans tried, with at least MIN_HISTORY pairs
     least_base = None  # the smallest need without the history
     for tile in tiles:
-        base = _base_bytes(extractor, geo, content, styles, content_layers, tile)
+        base = _base_bytes(extractor, geo, content, styles, content_layers, tile, octaves)
         least_base = base if least_base is None else min(least_base, base)
         fit = pairs if lbfgs_history != "auto" or not per_pair else min(pairs, max(0, (have - base) // per_pair))
         need = base + fit * per_pair
@@ -83,7 +85,7 @@ def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, 
     raise ResourceError(_too_large(content, styles, least, have, device, advice))
 
 
-def _base_bytes(extractor, geo: Geometry, content, styles, content_layers, tile: int) -> int:
+def _base_bytes(extractor, geo: Geometry, content, styles, content_layers, tile: int, octaves: int = 1) -> int:
     h, w = content
     images = IMAGE_COPIES * 3 * h * w * 4
     targets = sum(extractor_channels(extractor, name) * (h // geo.strides[name]) * (w // geo.strides[name]) * 4
@@ -94,7 +96,8 @@ def _base_bytes(extractor, geo: Geometry, content, styles, content_layers, tile:
         style = max(activation_bytes(extractor, min(sh, tile + 2 * geo.margin), min(sw, tile + 2 * geo.margin))
                     for sh, sw in styles)
     else:
-        network = ACTIVATION_FACTOR * activation_bytes(extractor, h, w)
+        pyramid = sum(4.0 ** -o for o in range(octaves))
+        network = int(ACTIVATION_FACTOR * activation_bytes(extractor, h, w) * pyramid)
         style = max(activation_bytes(extractor, *s) for s in styles)
     return images + targets + max(network, style)
 

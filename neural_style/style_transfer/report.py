@@ -27,8 +27,9 @@ class StylizeReport(Report):
         seconds, seconds_per_iteration: the optimisation loop only.
         tile_size, lbfgs_history: at the output size (0: whole image; 0 with Adam).
         scales: one dict per scale run (long_side, size, style_sizes, iterations, seconds, stop_reason,
-            tile_size, tiles, lbfgs_history, losses).
-        final_losses: the weighted terms of the output at the output size.
+            tile_size, tiles, lbfgs_history, losses, octaves).
+        final_losses: the terms of the output at the output size, and ``style_octaves``: each octave's style
+            loss, finest first (:func:`~neural_style.style_transfer.gatys.style_octave_losses`).
         peak_memory_bytes: peak resident set size (CUDA: peak allocated GPU memory).
         history: per evaluation: iteration, content, style, tv, total (and scale).
     """
@@ -69,5 +70,5 @@ class StylizeReport(Report):
             scales=[{"long_side": sc.long_side, "size": list(sc.size), "style_sizes": [list(x) for x in sc.style_sizes],
                      "iterations": sc.iterations, "seconds": sc.seconds, "stop_reason": sc.stop_reason,
                      "tile_size": sc.tile_size, "tiles": sc.tiles, "lbfgs_history": sc.lbfgs_history,
-                     "losses": sc.losses} for sc in result.scales],
+                     "losses": sc.losses, "octaves": sc.octaves} for sc in result.scales],
             final_losses=result.final_losses, peak_memory_bytes=peak_memory(result.device), history=run.history)

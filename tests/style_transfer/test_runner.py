@@ -56,3 +56,4 @@ def test_the_reported_final_losses_are_those_of_the_written_output(content_file,
     fresh = evaluate_losses(out, content_file, [style_file], settings)
     for term in ("content", "style", "tv", "total"):
         assert reported[term] == pytest.approx(fresh[term], rel=1e-3, abs=1e-7), term
+    assert reported["style_octaves"] == pytest.approx(fresh["style_octaves"], rel=1e-3, abs=1e-7)

@@ -7,7 +7,7 @@ import torch
 
 from neural_style.core.optimize import OptimizeResult
 from neural_style.errors import InputError
-from neural_style.style_transfer import gatys
+from neural_style.style_transfer import gatys, stage
 from neural_style.style_transfer.scales import auto_sides, default_iterations, plan_scales
 
 from ..clitools import assert_error, assert_ok, invoke
@@ -72,8 +72,10 @@ def test_each_scale_recomputes_the_targets_at_its_size(content_file, style_file,
                                                                                       (3, 3, 48)]
     assert [h["scale"] for h in result.run.history] == [1, 1, 1, 2, 2, 2, 3, 3]
     # each scale starts from the previous best, so the content loss is not reset to the random start
+    octaves = result.final_losses.pop("style_octaves")
     assert result.final_losses == {k: v for k, v in result.run.history[result.run.best_iteration - 1].items()
                                    if k not in ("iteration", "scale")}
+    assert len(octaves) == 1 and octaves[0] > 0  # 48 px: one octave down to 128 px (at least one)
 
 
 def test_ctrl_c_at_a_later_scale_keeps_that_scales_best_upsampled(content_file, style_file, vgg16_file):
@@ -89,7 +91,7 @@ def test_ctrl_c_at_a_later_scale_keeps_that_scales_best_upsampled(content_file, 
 
 def test_ctrl_c_while_a_scale_computes_its_targets_keeps_the_previous_best(content_file, style_file, vgg16_file,
                                                                           monkeypatch):
-    real, calls = gatys._Stage.objective, []
+    real, calls = stage.Stage.objective, []
 
     def interrupted(stage, blend):
         calls.append(stage.side)
@@ -97,7 +99,7 @@ def test_ctrl_c_while_a_scale_computes_its_targets_keeps_the_previous_best(conte
             raise KeyboardInterrupt
         return real(stage, blend)
 
-    monkeypatch.setattr(gatys._Stage, "objective", interrupted)
+    monkeypatch.setattr(stage.Stage, "objective", interrupted)
     result = gatys.run_stylize(content_file, style_file, weights=vgg16_file, **FAST)
     assert calls == [24, 32, 48] and result.run.stop_reason == "interrupted" and len(result.scales) == 2
     assert result.run.iterations == 6 and result.image.shape == (1, 3, 40, 48) and result.final_losses is None
@@ -130,7 +132,8 @@ def test_cli_coarse_to_fine_with_report_animation_and_intermediates(content_file
     assert_ok(result)
     data = json.loads(report.read_text())
     assert [s["long_side"] for s in data["scales"]] == [24, 32, 48] and data["iterations"] == 6
-    assert set(data["final_losses"]) == {"content", "style", "tv", "total"} and data["peak_memory_bytes"] > 0
+    assert set(data["final_losses"]) == {"content", "style", "tv", "total", "style_octaves"}
+    assert data["peak_memory_bytes"] > 0
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == ["out-0004.png", "out.png"]
     assert_error(invoke("stylize", content_file, style_file, "-o", tmp_path / "x.png", "--weights", vgg16_file,
                         "--size", "48", "--scales", "64"), 2, "scale 64 is larger than the output size 48")

@@ -1,0 +1,135 @@
+"""stylize's scale and space controls through the API and the CLI: --style-octaves, the octave measure,
+--style-masks and --style-image-masks (tiny random VGG16, a few iterations)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import neural_style
+from neural_style.errors import InputError
+from neural_style.style_transfer import gatys, stage
+from tests.clitools import assert_error, assert_ok, invoke
+
+FAST = dict(size=48, iterations=3, precision="fp32")
+
+
+def mask_file(path, h, w, left=None, value=255):
+    pixels = np.zeros((h, w), np.uint8) if left is not None else np.full((h, w), value, np.uint8)
+    if left is not None:
+        pixels[:, :left] = 255
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def halves(h=40, w=48):
+    left = torch.zeros(1, 1, h, w)
+    left[..., : w // 2] = 1
+    return left, 1 - left
+
+
+def test_style_octaves_reach_the_objective_and_the_report(content_file, style_file, vgg16_file, tmp_path):
+    report = tmp_path / "r.json"
+    assert_ok(invoke("stylize", content_file, style_file, "-o", tmp_path / "o.png", "--weights", vgg16_file,
+                     "--size", "64", "--iterations", "3", "--style-octaves", "2", "--report", report, "-q"))
+    data = json.loads(report.read_text())
+    assert data["settings"]["style_octaves"] == 2 and data["scales"][0]["octaves"] == 2
+    assert len(data["final_losses"]["style_octaves"]) == 1  # 64 px: octaves down to 128 px -> the image alone
+
+
+def test_coarse_to_fine_holds_the_octaves_down_to_its_first_scale(content_file, style_file, vgg16_file):
+    result = gatys.run_stylize(content_file, style_file, weights=vgg16_file, scales=[24, 32], **FAST)
+    assert [s.octaves for s in result.scales] == [1, 1, 2]  # 48 px holds 24 px: two octaves
+    asked = gatys.run_stylize(content_file, style_file, weights=vgg16_file, style_octaves=2, **FAST)
+    assert [s.octaves for s in asked.scales] == [2]
+
+
+@pytest.mark.parametrize("asked, shape, first, expected", [(1, (40, 48), None, 1), (3, (256, 300), None, 3),
+                                                           (1, (512, 768), 256, 2), (1, (1024, 1024), 256, 3),
+                                                           (1, (60, 1024), 256, 2)])
+def test_stage_octaves(asked, shape, first, expected):
+    assert stage.stage_octaves(asked, shape, first, 16) == expected
+
+
+def test_too_many_octaves_is_refused_before_any_work(content_file, style_file, vgg16_file):
+    with pytest.raises(InputError, match="--style-octaves|style_octaves"):
+        gatys.run_stylize(content_file, style_file, weights=vgg16_file, style_octaves=4, **FAST)
+
+
+def test_the_octave_measure_judges_any_image(style_file, vgg16_file, tmp_path):
+    big = tmp_path / "big.png"
+    Image.open(style_file).resize((300, 300)).save(big)
+    itself = neural_style.style_octave_losses(big, big, weights=str(vgg16_file), size=300, precision="fp32")
+    assert len(itself) == 2 and max(itself) < 1e-6  # 300 px: 300 and 150 (75 < 128)
+    flat = neural_style.style_octave_losses(torch.full((1, 3, 300, 300), 0.5), big, weights=str(vgg16_file),
+                                            size=300, precision="fp32", octaves=3)
+    assert len(flat) == 3 and min(flat) > 0.1
+
+
+def test_masks_through_the_api_at_every_scale(content_file, style_file, style_file2, vgg16_file, monkeypatch):
+    seen = []
+    real = stage.Stage.perceptual
+
+    def spy(self, blend, octaves=None):
+        objective = real(self, blend, octaves)
+        seen.append((self.content_shape, [tuple(p.guides["relu1_1"].shape[-2:]) for p in objective.style.parts]))
+        return objective
+    monkeypatch.setattr(stage.Stage, "perceptual", spy)
+    result = gatys.run_stylize(content_file, [style_file, style_file2], weights=vgg16_file, scales=[24],
+                               style_masks=list(halves()), style_layers="relu1_1,relu2_1", **FAST)
+    assert result.image.shape == (1, 3, 40, 48) and result.final_losses["style"] > 0
+    assert seen[0] == ((20, 24), [(20, 24), (20, 24)]) and seen[1][0] == (40, 48)
+    assert seen[1][1][:2] == [(40, 48), (40, 48)]  # the masks follow the scale (then the octave held)
+
+
+def test_masked_runs_tiled_and_whole_agree(content_file, style_file, style_file2, vgg16_file):
+    options = dict(weights=vgg16_file, style_masks=list(halves()), style_octaves=2, precision="fp32", size=48)
+    whole = gatys.evaluate_losses(content_file, content_file, [style_file, style_file2], tile_size=0, **options)
+    tiled = gatys.evaluate_losses(content_file, content_file, [style_file, style_file2], tile_size=16, **options)
+    for term in ("content", "style", "tv", "total"):
+        assert tiled[term] == pytest.approx(whole[term], rel=1e-4), term
+    assert tiled["style_octaves"] == pytest.approx(whole["style_octaves"], rel=1e-4)
+
+
+def test_a_white_mask_is_no_mask(content_file, style_file, vgg16_file):
+    plain = gatys.evaluate_losses(content_file, content_file, style_file, weights=vgg16_file, **FAST)
+    white = gatys.evaluate_losses(content_file, content_file, style_file, weights=vgg16_file,
+                                  style_masks=[torch.ones(1, 1, 20, 24)], **FAST)
+    assert white["style"] == pytest.approx(plain["style"], rel=1e-5)
+
+
+def test_cli_masks_and_image_masks(content_file, style_file, style_file2, vgg16_file, tmp_path):
+    left, right = mask_file(tmp_path / "l.png", 40, 48, left=24), mask_file(tmp_path / "r.png", 20, 24, left=0)
+    sky = mask_file(tmp_path / "sky.png", 30, 40, left=20)
+    report = tmp_path / "r.json"
+    assert_ok(invoke("stylize", content_file, style_file, style_file2, "-o", tmp_path / "o.png", "--weights",
+                     vgg16_file, "--size", "48", "--iterations", "3", "--style-masks", f"{left},{right}",
+                     "--style-image-masks", f",{sky}", "--report", report, "-q"))
+    assert json.loads(report.read_text())["settings"]["style_masks"] == [str(left), str(right)]
+
+
+@pytest.mark.parametrize("masks, image_masks, fragment", [
+    ("{l}", None, "--style-masks gives 1 mask for 2 style images"),
+    ("{black},{black}", None, "black everywhere"),
+    ("{wide},{l}", None, "aspect ratio"),
+    ("{l},{missing}", None, "does not exist"),
+    ("{l},{bad}", None, "--style-masks"),
+    (",{l}", None, "an empty --style-masks entry"),
+    ("{l},{l}", "{l},{l}", "its style image"),
+    ("{l},{l}", "{black36},", "--style-image-masks mask is black everywhere"),
+])
+def test_bad_masks_are_one_line_before_any_work(content_file, style_file, style_file2, vgg16_file, tmp_path,
+                                                masks, image_masks, fragment):
+    paths = dict(l=mask_file(tmp_path / "l.png", 40, 48, left=24), black=mask_file(tmp_path / "b.png", 40, 48, value=0),
+                 wide=mask_file(tmp_path / "w.png", 10, 48, left=24), missing=tmp_path / "nothere.png",
+                 bad=tmp_path / "bad.png", black36=mask_file(tmp_path / "b36.png", 36, 36, value=0))
+    paths["bad"].write_bytes(b"not a png")
+    args = ["--style-masks", masks.format(**paths)]
+    if image_masks:
+        args += ["--style-image-masks", image_masks.format(**paths)]
+    out = tmp_path / "o.png"
+    assert_error(invoke("stylize", content_file, style_file, style_file2, "-o", out, "--weights", vgg16_file,
+                        "--size", "48", *args), 2, fragment)
+    assert not out.exists()
