@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from ..core.color import transfer_luminance
+from ..core.color import match_color, transfer_luminance
 from ..core.device import resolve_device, resolve_precision
 from ..core.objective import LossNetwork, PerceptualObjective, load_loss_network
 from ..core.optimize import OptimizeResult, Step, optimize_image
@@ -61,8 +61,8 @@ class StylizeResult:
     """The stylised image and what the run did.
 
     Attributes:
-        image: the output, (1, 3, H, W) float32 in [0, 1] on the CPU (with ``original_colors``,
-            the optimised image with the content's colours).
+        image: the output, (1, 3, H, W) float32 in [0, 1] on the CPU (with ``colors="luminance"``
+            or ``original_colors``, the optimised image with the content's chrominance).
         run: the optimisation loop's :class:`~neural_style.core.optimize.OptimizeResult`
             (history, iterations, seconds, stop reason, best iteration); over several scales,
             iterations count on from scale to scale and each history entry has its ``scale``.
@@ -76,7 +76,7 @@ class StylizeResult:
         scales: one :class:`ScaleResult` per scale run.
         final_losses: the terms of the delivered output (``image``, as returned and written) at the output
             size: the best evaluation's, or evaluated once more where the image delivered is not the one
-            evaluated (``original_colors``; bounds ``"clamp-result"``, ``"penalty"``) (None when the run stopped
+            evaluated (``colors="luminance"``; bounds ``"clamp-result"``, ``"penalty"``) (None when the run stopped
             before the last scale finished an evaluation).
     """
 
@@ -123,6 +123,11 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
             (1, 3, H, W) returning a 0-dim tensor (a video's temporal loss), reported as ``"extra"``.
         **overrides: fields of ``settings`` to change, e.g. ``size=256, style_weight=10``.
 
+    With ``colors="histogram"`` each style image is recoloured to the content's RGB mean and covariance
+    (:func:`~neural_style.core.color.match_color`, at each scale's working size, clamped to [0, 1]) before
+    any target is computed: the style losses (each scale's, ``final_losses``, the report) are those of
+    the recoloured styles.
+
     Returns:
         A :class:`StylizeResult`. After Ctrl-C or a non-finite loss the run stops at that scale
         and ``image`` is that scale's best image upsampled to the output size.
@@ -132,7 +137,7 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
         TypeError: an unknown settings field.
     """
     s = with_overrides(settings, StylizeSettings, overrides)
-    validate(s)
+    mode = validate(s).color_mode()
     schedule = plan_scales(s.size, s.scales, s.iterations)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
@@ -157,10 +162,10 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     if tuple(image.shape[-2:]) != final.content_shape:
         image = _upsample(image, final.content_shape)
     content_final = resize_to(content_img, final.content_shape).to(dev)
-    image = transfer_luminance(image, content_final) if s.original_colors else image
+    image = transfer_luminance(image, content_final) if mode == "luminance" else image
     done = len(scales) == len(stages) and scales[-1].losses
     final_losses = dict(scales[-1].losses) if done else None
-    if done and (s.original_colors or s.bounds in ("clamp-result", "penalty")):  # delivered: not the one evaluated
+    if done and (mode == "luminance" or s.bounds in ("clamp-result", "penalty")):  # delivered: not the one evaluated
         final_losses = evaluate_losses(image, content_img, style_imgs, s, network=network)
     return StylizeResult(
         image=image.cpu(), run=run, device=str(dev), model=network.weights.model,
@@ -177,7 +182,8 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
         image: the image to judge (a path, PIL image, array or (1, 3, H, W) tensor in [0, 1]), at the
             output size of ``settings`` (else resized to it); any tool's output can be judged.
         content, styles, settings, network, **overrides: as for :func:`run_stylize` (one scale: the
-            output size; ``iterations``, ``scales``, ``init`` and ``original_colors`` are ignored).
+            output size; ``iterations``, ``scales``, ``init`` and ``colors="luminance"`` are ignored; with
+            ``colors="histogram"`` the image is judged against the recoloured styles, as the run was).
 
     Returns:
         ``{"content": ..., "style": ..., "tv": ..., "total": ...}``: the unweighted terms and the weighted
@@ -187,7 +193,8 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
         InputError: as :func:`run_stylize`.
     """
     s = with_overrides(settings, StylizeSettings, overrides)
-    s = replace(s, iterations=1, scales="none", init="content", original_colors=False, bounds="project")
+    s = replace(s, iterations=1, scales="none", init="content", original_colors=False, bounds="project",
+                colors="histogram" if s.color_mode() == "histogram" else "style")
     start = to_tensor(image, channels=3, what="image").clamp(0, 1)
     run = run_stylize(content, styles, s, start=start, network=network, download_progress=False).run
     return {k: v for k, v in run.history[0].items() if k != "iteration"}
@@ -216,6 +223,8 @@ class _Stage:
         s, tile = self.settings, self.plan.tile_size
         content = resize_to(self.content, self.content_shape).to(self.device)
         styles = [resize_to(img, shape).to(self.device) for img, shape in zip(self.styles, self.style_shapes)]
+        if s.color_mode() == "histogram":  # the styles in the content's colours, before any target
+            styles = [match_color(style, content).clamp_(0, 1) for style in styles]
         objective = PerceptualObjective(self.network, styles, blend, content_weight=s.content_weight,
                                         style_weight=s.style_weight, tv_weight=s.tv_weight, tv_beta=s.tv_beta,
                                         tile_size=tile)
@@ -246,7 +255,7 @@ def _run_scales(stages: Sequence[_Stage], schedule, s: StylizeSettings, blend, c
                 raise
             runs[-1].stop_reason = StopReason.INTERRUPTED
             break
-        step_callback = _scale_callback(callback, s.original_colors, content, offset, total,
+        step_callback = _scale_callback(callback, s.color_mode() == "luminance", content, offset, total,
                                         (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None)
         run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations, bounds=s.bounds,
                              history_size=stage.plan.lbfgs_history or 1, callback=step_callback)
