@@ -139,7 +139,8 @@ def validate(settings: Any, names: Optional[Sequence[str]] = None) -> Any:
     Raises:
         InputError: the first field that breaks its rule, as one line naming the field
             (:func:`~neural_style.errors.setting`): ``tv_beta must be a finite number > 0, got inf``
-            (``--tv-beta ...`` on the command line).
+            (``--tv-beta ...`` on the command line); then (all fields checked) settings that are valid
+            alone but not together: the dataclass's own ``check_together()``, where it has one.
     """
     for f in fields(settings):
         check = f.metadata.get("rule")
@@ -148,6 +149,8 @@ def validate(settings: Any, names: Optional[Sequence[str]] = None) -> Any:
         value = getattr(settings, f.name)
         if not check.accepts(value):
             raise InputError(f"{setting(f.name)} {failure(check, value)}")
+    if names is None and callable(getattr(settings, "check_together", None)):
+        settings.check_together()
     return settings
 
 

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional, Sequence, TypeVar, Union
 # The values each choice accepts and the bounds (also the command line's choices and core's checks).
 from .core.choices import (  # noqa: F401  (re-exported: settings.OPTIMIZERS is public)
     BOUNDS,
+    COLORS,
     COUPLINGS,
     DEFAULT_LR,
     DENOISE_OPTIMIZERS,
@@ -31,6 +32,7 @@ from .core.choices import (  # noqa: F401  (re-exported: settings.OPTIMIZERS is 
     REGULARIZERS,
     WEIGHTS_FORMATS,
 )
+from .errors import InputError, setting
 from .rules import choice, count, counts, flag, number, numbers, rule
 
 #: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
@@ -106,7 +108,12 @@ class StylizeSettings:
         style_scale: style images get a long side of ``ceil(size * style_scale)`` (with
             ``size=None``: of the content's long side; at 1 they keep their size).
         init: ``"content"``, ``"random"`` (uniform noise, ``seed``) or an image (path, PIL, tensor).
-        original_colors: keep the content's colours (YUV luminance transfer).
+        original_colors: keep the content's colours (YUV luminance transfer): the same as
+            ``colors="luminance"`` (which :meth:`color_mode` then reads); refused with ``colors="histogram"``.
+        colors: whose colours the result has: ``"style"`` (the style images'), ``"luminance"`` (the
+            content's: the result's luminance with the content's chrominance, after the run) or
+            ``"histogram"`` (the content's: each style image recoloured to the content's RGB mean and
+            covariance before the run, :func:`~neural_style.core.color.match_color`). docs/stylize.md, "Colour".
         model: ``"vgg19"`` or ``"vgg16"``; ``None``: what the weights file holds, else vgg19.
         weights: ``"torchvision"``, a state-dict path, or ``None`` for ``$NEURAL_STYLE_WEIGHTS``
             (else torchvision).
@@ -163,6 +170,22 @@ class StylizeSettings:
     style_octaves: int = field(default=1, metadata=rule(count(1, maximum=MAX_STYLE_OCTAVES)))
     style_masks: Optional[Sequence[Any]] = None
     style_image_masks: Optional[Sequence[Any]] = None
+    colors: str = field(default="style", metadata=rule(choice(COLORS)))
+
+    def color_mode(self) -> str:
+        """``colors``, with ``original_colors`` read as ``"luminance"``.
+
+        Raises:
+            InputError: ``original_colors`` with ``colors="histogram"``: two different colour modes.
+        """
+        if self.original_colors and self.colors == "histogram":
+            raise InputError(f"{setting('original_colors')} is {setting('colors')} luminance and cannot be "
+                             f"combined with {setting('colors')} histogram: choose one")
+        return "luminance" if self.original_colors else self.colors
+
+    def check_together(self) -> None:
+        """Settings valid alone but not together (:func:`~neural_style.rules.validate` calls it)."""
+        self.color_mode()
 
 
 @dataclass

@@ -49,7 +49,7 @@ OUT_SIZE = (32, 27)
 STYLIZE_OPTIONS = [
     "--output", "--size", "--iterations", "--scales", "--optimizer", "--lr", "--content-weight", "--style-weight",
     "--tv-weight", "--tv-beta", "--content-layers", "--style-layers", "--style-blend-weights",
-    "--style-scale", "--init", "--original-colors", "--model", "--weights", "--weights-format",
+    "--style-scale", "--init", "--original-colors", "--colors", "--model", "--weights", "--weights-format",
     "--pooling", "--seed", "--device", "--precision", "--tile-size", "--lbfgs-history", "--save-every", "--bit-depth",
     "--animation", "--report",
     "--quiet",
@@ -63,6 +63,7 @@ API_DEFAULTS = dict(
     style_layers="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", style_blend_weights=None, style_scale=1.0,
     init="content", original_colors=False, model=None, weights=None, weights_format="torchvision",
     pooling="max", seed=None, device="auto", precision="auto", tile_size="auto", lbfgs_history="auto", bounds="project",
+    colors="style", style_octaves=1, style_masks=None, style_image_masks=None,
     download_progress=True,
 )
 
@@ -257,6 +258,10 @@ def test_cli_defaults_match_the_api_defaults():
     (["--init", "random"], {"init": "random"}),
     (["--init", "content"], {"init": "content"}),
     (["--original-colors"], {"original_colors": True}),
+    (["--colors", "style"], {"colors": "style"}),
+    (["--colors", "luminance"], {"colors": "luminance"}),
+    (["--colors", "histogram"], {"colors": "histogram"}),
+    (["--original-colors", "--colors", "luminance"], {"original_colors": True, "colors": "luminance"}),
     (["--model", "vgg16"], {"model": "vgg16"}),
     (["--weights", "torchvision"], {"weights": "torchvision"}),
     (["--weights-format", "caffe"], {"weights_format": "caffe"}),
@@ -487,6 +492,26 @@ def test_original_colors_keep_a_grey_content_grey(grey_content_file, style_file,
         spreads[flag] = (rgb.max(axis=2) - rgb.min(axis=2))
     assert spreads["--original-colors"].max() <= 1
     assert spreads[""].mean() > 5
+
+
+def test_original_colors_with_colors_histogram_is_one_line_exit_2(content_file, style_file, tmp_path, fake_run):
+    out = tmp_path / "out.png"
+    result = invoke("stylize", content_file, style_file, "-o", out, "--original-colors", "--colors", "histogram")
+    assert_error(result, 2, "--original-colors is --colors luminance and cannot be combined with --colors histogram")
+    assert fake_run == [] and not out.exists()
+
+
+@pytest.mark.parametrize("colors", ["style", "luminance", "histogram"])
+def test_every_colors_value_runs_and_the_contents_colours_keep_a_grey_content_grey(
+        grey_content_file, style_file, tmp_path, vgg16_file, colors):
+    """With luminance and histogram the colours are the grey content's: the output is written grey; with
+    style the strongly coloured style's colours come out."""
+    out = tmp_path / f"out-{colors}.png"
+    assert_ok(invoke("stylize", grey_content_file, style_file, "-o", out, "--weights", vgg16_file, "--size", "32",
+                     "--iterations", "4", "--colors", colors, "-q"))
+    rgb = pixels(out)
+    spread = rgb.max(axis=2) - rgb.min(axis=2)
+    assert spread.max() <= 1 if colors != "style" else spread.mean() > 5
 
 
 def test_non_finite_loss(content_file, style_file, tmp_path, vgg16_file):

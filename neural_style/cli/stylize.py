@@ -48,7 +48,10 @@ _FIRST, _MIDDLE, _LAST = SCALE_ITERATIONS
 @opt.setting(STYLIZE, "--style-blend-weights", "Relative weight of each style image [equal].", metavar="W,W,...")
 @opt.setting(STYLIZE, "--style-scale", "Size of the style images relative to --size.")
 @opt.setting(STYLIZE, "--init", "Starting image.", metavar="content|random|PATH")
-@opt.setting(STYLIZE, "--original-colors", "Keep the content's colours (luminance transfer).", is_flag=True)
+@opt.setting(STYLIZE, "--original-colors", "Keep the content's colours: --colors luminance.", is_flag=True)
+@opt.setting(STYLIZE, "--colors", "Whose colours come out: style (the style images'), luminance (the content's "
+             "colours, the result's luminance) or histogram (each style recoloured to the content's colour mean "
+             "and covariance before the run).")
 @opt.setting(STYLIZE, "--model", "Loss network [vgg19, or what --weights holds].")
 @opt.setting(STYLIZE, "--weights", "VGG weights: torchvision's ImageNet weights (downloaded once) or a state "
              "dict [$NEURAL_STYLE_WEIGHTS, else torchvision].", metavar="torchvision|PATH")

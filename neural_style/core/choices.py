@@ -6,8 +6,8 @@ functions) and by the command line (its choices), so the three always agree. Imp
 
 __all__ = [
     "OPTIMIZERS", "DENOISE_OPTIMIZERS", "FIDELITIES", "COUPLINGS", "REGULARIZERS", "PRECISIONS", "POOLINGS",
-    "WEIGHTS_FORMATS", "MODELS", "BOUNDS", "DEFAULT_LR", "LBFGS_HISTORY", "MAX_TV_BETA", "MAX_SIGMA", "MAX_EMA_DECAY",
-    "MIN_SIZE", "MAX_SEED", "MAX_STYLE_OCTAVES",
+    "WEIGHTS_FORMATS", "MODELS", "BOUNDS", "COLORS", "DEFAULT_LR", "LBFGS_HISTORY", "MAX_TV_BETA", "MAX_SIGMA",
+    "MAX_EMA_DECAY", "MIN_SIZE", "MAX_SEED", "MAX_STYLE_OCTAVES",
 ]
 
 OPTIMIZERS = ("lbfgs", "adam")  # the image optimisation loop of stylize (and denoise)
@@ -21,6 +21,10 @@ WEIGHTS_FORMATS = ("torchvision", "caffe")
 MODELS = ("vgg16", "vgg19")
 #: How stylize keeps its image in [0, 1] while optimising (:mod:`neural_style.core.bounds`).
 BOUNDS = ("project", "clamp-objective", "sigmoid", "penalty", "clamp-result")
+#: Whose colours a stylised image has (:mod:`neural_style.core.color`): the style's, the content's by
+#: luminance transfer after the run, or the content's by matching each style's colour histogram (mean and
+#: covariance) to the content's before it.
+COLORS = ("style", "luminance", "histogram")
 
 #: Each optimiser's own step when no learning rate is given: L-BFGS takes whole quasi-Newton steps;
 #: Adam moves pixels in [0, 1].

@@ -64,8 +64,8 @@ class StylizeResult:
     """The stylised image and what the run did.
 
     Attributes:
-        image: the output, (1, 3, H, W) float32 in [0, 1] on the CPU (with ``original_colors``,
-            the optimised image with the content's colours).
+        image: the output, (1, 3, H, W) float32 in [0, 1] on the CPU (with ``colors="luminance"``
+            or ``original_colors``, the optimised image with the content's chrominance).
         run: the optimisation loop's :class:`~neural_style.core.optimize.OptimizeResult`
             (history, iterations, seconds, stop reason, best iteration); over several scales,
             iterations count on from scale to scale and each history entry has its ``scale``.
@@ -79,7 +79,7 @@ class StylizeResult:
         scales: one :class:`ScaleResult` per scale run.
         final_losses: the terms of the delivered output (``image``, as returned and written) at the output
             size: the best evaluation's, or evaluated once more where the image delivered is not the one
-            evaluated (``original_colors``; bounds ``"clamp-result"``, ``"penalty"``), and ``"style_octaves"``: the
+            evaluated (``colors="luminance"``; bounds ``"clamp-result"``, ``"penalty"``), and ``"style_octaves"``: the
             style loss of each octave of the output, finest first (:func:`style_octave_losses`) (None when the run
             stopped before the last scale finished an evaluation).
     """
@@ -127,6 +127,11 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
             (1, 3, H, W) returning a 0-dim tensor (a video's temporal loss), reported as ``"extra"``.
         **overrides: fields of ``settings`` to change, e.g. ``size=256, style_weight=10``.
 
+    With ``colors="histogram"`` each style image is recoloured to the content's RGB mean and covariance
+    (:func:`~neural_style.core.color.match_color`, at each scale's working size, clamped to [0, 1]) before
+    any target is computed: the style losses (each scale's, ``final_losses``, the report) are those of
+    the recoloured styles.
+
     Returns:
         A :class:`StylizeResult`. After Ctrl-C or a non-finite loss the run stops at that scale
         and ``image`` is that scale's best image upsampled to the output size.
@@ -136,7 +141,7 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
         TypeError: an unknown settings field.
     """
     s = with_overrides(settings, StylizeSettings, overrides)
-    validate(s)
+    mode = validate(s).color_mode()
     schedule = plan_scales(s.size, s.scales, s.iterations)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
@@ -161,10 +166,10 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     if tuple(image.shape[-2:]) != final.content_shape:
         image = _upsample(image, final.content_shape)
     content_final = resize_to(content_img, final.content_shape).to(dev)
-    image = transfer_luminance(image, content_final) if s.original_colors else image
+    image = transfer_luminance(image, content_final) if mode == "luminance" else image
     done = len(scales) == len(stages) and scales[-1].losses
     final_losses = dict(scales[-1].losses) if done else None
-    if done and (s.original_colors or s.bounds in ("clamp-result", "penalty")):  # delivered: not the one evaluated
+    if done and (mode == "luminance" or s.bounds in ("clamp-result", "penalty")):  # delivered: not the one evaluated
         final_losses = evaluate_losses(image, content_img, style_imgs, replace(s, style_octaves=final.octaves),
                                        network=network)
     if done and "style_octaves" not in final_losses:
@@ -185,7 +190,8 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
         image: the image to judge (a path, PIL image, array or (1, 3, H, W) tensor in [0, 1]), at the
             output size of ``settings`` (else resized to it); any tool's output can be judged.
         content, styles, settings, network, **overrides: as for :func:`run_stylize` (one scale: the
-            output size; ``iterations``, ``scales``, ``init`` and ``original_colors`` are ignored).
+            output size; ``iterations``, ``scales``, ``init`` and ``colors="luminance"`` are ignored; with
+            ``colors="histogram"`` the image is judged against the recoloured styles, as the run was).
 
     Returns:
         ``{"content": ..., "style": ..., "tv": ..., "total": ..., "style_octaves": [...]}``: the unweighted
@@ -196,7 +202,8 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
         InputError: as :func:`run_stylize`.
     """
     s = with_overrides(settings, StylizeSettings, overrides)
-    s = replace(s, iterations=1, scales="none", init="content", original_colors=False, bounds="project")
+    s = replace(s, iterations=1, scales="none", init="content", original_colors=False, bounds="project",
+                colors="histogram" if s.color_mode() == "histogram" else "style")
     start = to_tensor(image, channels=3, what="image").clamp(0, 1)
     result = run_stylize(content, styles, s, start=start, network=network, download_progress=False)
     return result.final_losses or {k: v for k, v in result.run.history[0].items() if k != "iteration"}
@@ -216,7 +223,8 @@ def style_octave_losses(image, styles, settings: Optional[StylizeSettings] = Non
             [0, 1], resized to the output size of ``settings`` (``size``; None: its own size).
         styles: one style image or a list of them (as for :func:`run_stylize`).
         settings, **overrides: the :class:`~neural_style.settings.StylizeSettings` whose layers, weights,
-            style scale, blend weights and masks define the loss.
+            style scale, blend weights and masks define the loss (``colors`` is not applied: the styles are
+            judged as given).
         octaves: how many (default: down to the last whose long side is at least 128 px: 512 px gives 3,
             1024 gives 4); never more than keep the coarsest octave as large as the network's minimum.
         network: a loss network already loaded for these settings.
@@ -236,7 +244,8 @@ def style_octave_losses(image, styles, settings: Optional[StylizeSettings] = Non
     network = network or _load_network(s, dev, resolve_precision(s.precision, dev), False)
     guides = read_guides(s.style_masks, s.style_image_masks, tuple(x.shape[-2:]),
                          [tuple(img.shape[-2:]) for img in style_imgs])
-    stage = Stage(network, replace(s, style_octaves=1), x, style_imgs, s.size, dev, several=False, guides=guides)
+    s = replace(s, style_octaves=1, colors="style", original_colors=False)  # the styles as given
+    stage = Stage(network, s, x, style_imgs, s.size, dev, several=False, guides=guides)
     count = octaves or octave_count(max(stage.content_shape))
     blend = blend_weights(s.style_blend_weights, len(style_imgs))
     return octave_losses(stage, resize_to(x, stage.content_shape), blend, count)
@@ -269,7 +278,7 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
                 raise
             runs[-1].stop_reason = StopReason.INTERRUPTED
             break
-        step_callback = _scale_callback(callback, s.original_colors, content, offset, total,
+        step_callback = _scale_callback(callback, s.color_mode() == "luminance", content, offset, total,
                                         (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None)
         run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations, bounds=s.bounds,
                              history_size=stage.plan.lbfgs_history or 1, callback=step_callback)

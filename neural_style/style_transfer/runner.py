@@ -82,7 +82,8 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
             write_report(outputs.report, StylizeReport.of(content, styles, output, settings, outputs))
         raise
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
-        colour_sources = [content] if settings.original_colors else [content, *styles]  # whose colours come out
+        # whose colours come out: the content's alone with colors luminance or histogram
+        colour_sources = [content] if settings.color_mode() != "style" else [content, *styles]
         grey = all(is_grey(source) for source in colour_sources)  # grey in, grey out
         alpha, icc_profile, exif = _content_extras(content, tuple(result.image.shape[-2:]))
         write_image(output, to_grey(result.image) if grey else result.image, alpha=alpha, icc_profile=icc_profile,

@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 
+from ..core.color import match_color
 from ..core.objective import PerceptualObjective
 from ..core.style_term import at_least
 from ..core.tensors import long_side_shape, resize_to
@@ -57,6 +58,9 @@ class Stage:
         (default: this scale's)."""
         s = self.settings
         styles = [resize_to(img, shape).to(self.device) for img, shape in zip(self.styles, self.style_shapes)]
+        if s.color_mode() == "histogram":  # the styles in the content's colours, before any target
+            content = resize_to(self.content, self.content_shape).to(self.device)
+            styles = [match_color(style, content).clamp_(0, 1) for style in styles]
         guides = self.guides.at(self.content_shape)
         style_guides = self.guides.of_styles(self.style_shapes)
         return PerceptualObjective(

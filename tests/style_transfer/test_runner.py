@@ -41,8 +41,9 @@ def test_stylize_file_checks_every_path_before_any_work(content_file, style_file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["content.png", "style.png"]
 
 
-@pytest.mark.parametrize("options", [{}, {"original_colors": True}, {"bounds": "clamp-result"}],
-                         ids=["project", "original colors", "clamp-result"])
+@pytest.mark.parametrize("options", [{}, {"original_colors": True}, {"bounds": "clamp-result"},
+                                     {"colors": "histogram"}],
+                         ids=["project", "original colors", "clamp-result", "histogram"])
 def test_the_reported_final_losses_are_those_of_the_written_output(content_file, style_file, vgg16_file, tmp_path,
                                                                     options):
     """The report describes the image a user gets: final_losses equal a fresh evaluation of the file written

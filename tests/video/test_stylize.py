@@ -399,3 +399,23 @@ def test_transfer_refuses_a_video_whose_frames_change_size(tmp_path, monkeypatch
     result = invoke("transfer", model, clip, "-o", tmp_path / "out.mp4", "-q")
     assert result.exit_code == 2 and "differ in size (24x16 and 16x24)" in result.stderr, result.stderr
     assert "internal error" not in result.stderr and not (tmp_path / "out.mp4").exists()
+
+
+def test_a_clip_takes_the_colour_mode_of_its_settings(tmp_path, style, vgg16_file, monkeypatch):
+    """colors reaches each frame's run_stylize; original_colors with histogram is refused before any frame."""
+    seen = []
+    real = video_module.run_stylize
+
+    def spy(content, styles, s, **kwargs):
+        seen.append(s.color_mode())
+        return real(content, styles, s, **kwargs)
+
+    monkeypatch.setattr(video_module, "run_stylize", spy)
+    clip = gif(tmp_path / "pan.gif", panning(2))
+    stylize_clip(clip, [style], str(tmp_path / "h") + "/", settings(vgg16_file, iterations=2, colors="histogram"),
+                 VideoSettings(temporal_weight=0))
+    assert seen == ["histogram", "histogram"]
+    with pytest.raises(InputError, match="cannot be combined"):
+        stylize_clip(clip, [style], str(tmp_path / "x") + "/",
+                     settings(vgg16_file, original_colors=True, colors="histogram"), VideoSettings())
+    assert not (tmp_path / "x").exists()
