@@ -18,7 +18,6 @@ settings, and a folder of another run is refused. The previous frame is always t
 Reference: M. Ruder, A. Dosovitskiy and T. Brox, "Artistic style transfer for videos", GCPR 2016.
 """
 
-import hashlib
 import json
 import math
 import os
@@ -40,7 +39,7 @@ from ..core.tensors import long_side_shape, resize_to
 from ..errors import InputError, setting
 from ..io.animation import Timing, check_animation_path, frame_count, read_frames, video_timing, write_animation
 from ..io.atomic import atomic_write
-from ..io.decode import IMAGE_EXTENSIONS, read_image, to_tensor
+from ..io.decode import IMAGE_EXTENSIONS, to_tensor
 from ..io.disk import image_file_bytes, nearest_existing, require_space
 from ..io.encode import write_image
 from ..io.inputs import expand_folders
@@ -49,12 +48,14 @@ from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
 from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
 from ..style_transfer.gatys import PRECISION_NAMES, run_stylize
+from ..style_transfer.guides import read_guides
 from .flow import consistency_mask, optical_flow, warp
+from .records import RECORDS_FILE, RUN_FILE, earlier_records, frame_path, read_frame, resume_point  # noqa: F401
+from .records import run_info as run_info_of
 from .report import ClipReport
 
 #: Animated image formats read as clips (a multi-page TIFF is pages, not a clip).
 ANIMATED_EXTENSIONS = (".gif", ".webp", ".png")
-RUN_FILE = "run.json"
 #: the clip's timing in a frame folder, for encoding the frames (:func:`timing_record`)
 TIMING_FILE = "timing.json"
 
@@ -171,7 +172,9 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
     style_images = _read_styles(styles, s)
     shape = clip.frames[0].shape[:2] if s.size is None else long_side_shape(clip.frames[0].shape[:2], s.size)
     frames = [_resized(frame, shape) for frame in clip.frames]
-    run_info = _run_info(frames, style_images, s, v)
+    guides = read_guides(s.style_masks, s.style_image_masks, shape, [tuple(t.shape[-2:]) for t in style_images])
+    s = replace(s, style_masks=guides.content, style_image_masks=guides.styles)  # read once, for every frame
+    run_info = run_info_of(frames, style_images, s, v)
     done = resume_point(frame_dir, run_info)
     need = (len(frames) - done) * image_file_bytes(*shape) + (len(frames) * shape[0] * shape[1] * 3 if output_file else 0)
     require_space(frame_dir, need, f"the frames ({len(frames) - done} of {shape[1]}x{shape[0]} px) and the output",
@@ -185,7 +188,7 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
     atomic_write(frame_dir / TIMING_FILE, lambda p: p.write_text(json.dumps(timing_record(clip.timing), indent=1)))
     result = VideoResult([], len(frames), done, frame_dir, output_file, device=str(dev),
                          precision=PRECISION_NAMES[autocast])
-    result.earlier = _earlier_records(frame_dir, done)
+    result.earlier = earlier_records(frame_dir, done)
     state = _State(frames, read_frame(frame_dir, done - 1) if done else None)
     started = time.perf_counter()
     for index in range(done, len(frames)):
@@ -246,45 +249,6 @@ def timing_record(timing: Timing) -> dict:
     in seconds) and ``loop`` (an animation's loop count as GIF counts it: 0 forever, None once)."""
     return {"frame_rate": timing.frame_rate, "durations_ms": list(timing.durations),
             "timestamps": [round(t, 6) for t in timing.times], "loop": timing.loop}
-
-
-def frame_path(folder: Path, index: int) -> Path:
-    """The PNG of frame ``index`` (0-based) in a frame folder: ``000001.png`` for the first."""
-    return folder / f"{index + 1:06d}.png"
-
-
-def read_frame(folder: Path, index: int) -> torch.Tensor:
-    """A finished frame as written, (1, 3, H, W) uint8."""
-    return to_tensor(read_image(frame_path(folder, index), what="finished frame")).mul(255).round().to(torch.uint8)
-
-
-def resume_point(folder: Path, run_info: dict) -> int:
-    """How many frames ``folder`` already holds for this run (0 for a new or empty folder).
-
-    Raises:
-        InputError: the folder holds another run's frames (other settings or clip), or PNGs of no run.
-    """
-    if not folder.is_dir():
-        return 0
-    info = folder / RUN_FILE
-    pngs = sorted(folder.glob("[0-9][0-9][0-9][0-9][0-9][0-9].png"))
-    if not info.is_file():
-        if pngs:
-            raise InputError(f"'{folder}' holds numbered frames of no stylize run (no {RUN_FILE}): choose another "
-                             "output, or move them away")
-        return 0
-    try:
-        earlier = json.loads(info.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"'{info}' cannot be read ({exc}): remove the folder '{folder}' to start over") from exc
-    changed = sorted(k for k in set(earlier) | set(run_info) if earlier.get(k) != run_info.get(k))
-    if changed and frame_path(folder, 0).is_file():  # a run that finished no frame holds nothing to keep
-        raise InputError(f"'{folder}' holds frames of another run ({', '.join(changed[:4])} differ): run with the "
-                         "same settings to continue it, or remove the folder to start over")
-    done = 0
-    while not changed and done < run_info["frames"] and frame_path(folder, done).is_file():
-        done += 1
-    return done
 
 
 @dataclass
@@ -356,36 +320,10 @@ def _finish(result: VideoResult, clip: Clip, frame_dir: Path, output: Optional[P
         shutil.rmtree(frame_dir, ignore_errors=True)
 
 
-RECORDS_FILE = "frames.json"
-
-
 def _save_records(result: VideoResult) -> None:
     """Every finished frame's record, earlier runs' too, into the frame folder (for a resumed run's report)."""
     done = result.earlier + [asdict(r) for r in result.frames if r.stop_reason == StopReason.COMPLETED]
     atomic_write(result.frame_dir / RECORDS_FILE, lambda p: p.write_text(json.dumps(done, indent=1)))
-
-
-def _earlier_records(folder: Path, done: int) -> List[dict]:
-    """The records of the ``done`` frames an earlier run finished ([] when none or unreadable)."""
-    try:
-        records = json.loads((folder / RECORDS_FILE).read_text()) if done else []
-    except (OSError, ValueError):
-        return []
-    return [r for r in records if isinstance(r, dict) and r.get("index", done) < done]
-
-
-def _run_info(frames: Sequence[np.ndarray], styles: Sequence[torch.Tensor], s: StylizeSettings,
-              v: VideoSettings) -> dict:
-    """What makes a run's frames: the clip's and the styles' pixels (SHA-256: the same file under another
-    path resumes, another file under the same path does not), and every setting that changes a frame."""
-    settings = {k: val for k, val in asdict(s).items() if k not in ("device",)}
-    clip = hashlib.sha256()
-    for frame in frames:
-        clip.update(np.ascontiguousarray(frame).tobytes())
-    style_hashes = [hashlib.sha256(style.numpy().tobytes()).hexdigest() for style in styles]
-    return json.loads(json.dumps({"content": clip.hexdigest(), "styles": style_hashes, "frames": len(frames),
-                                  "size": list(frames[0].shape[:2]), "settings": settings, "video": asdict(v)},
-                                 default=str))
 
 
 def _read_styles(styles: Sequence, s: StylizeSettings) -> List[torch.Tensor]:

@@ -133,3 +133,18 @@ def test_bad_masks_are_one_line_before_any_work(content_file, style_file, style_
     assert_error(invoke("stylize", content_file, style_file, style_file2, "-o", out, "--weights", vgg16_file,
                         "--size", "48", *args), 2, fragment)
     assert not out.exists()
+
+
+def test_a_clip_takes_one_mask_for_every_frame(vgg16_file, style_file, style_file2, tmp_path):
+    pytest.importorskip("av")
+    frames = [Image.fromarray(np.full((32, 40, 3), 40 * i + 60, np.uint8)) for i in range(3)]
+    clip = tmp_path / "clip.gif"
+    frames[0].save(clip, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    left, right = mask_file(tmp_path / "l.png", 32, 40, left=20), mask_file(tmp_path / "r.png", 16, 20, left=0)
+    args = ["stylize", clip, style_file, style_file2, "--weights", vgg16_file, "--size", "40", "--iterations", "2",
+            "--precision", "fp32", "-q"]
+    assert_ok(invoke(*args, "-o", f"{tmp_path / 'frames'}/", "--style-masks", f"{left},{right}"))
+    assert len(list((tmp_path / "frames").glob("*.png"))) == 3
+    bad = tmp_path / "bad.gif"
+    assert_error(invoke(*args, "-o", bad, "--style-masks", f"{left}"), 2, "--style-masks gives 1 mask")
+    assert not bad.exists() and sorted(p.name for p in tmp_path.iterdir() if "bad" in p.name) == []
