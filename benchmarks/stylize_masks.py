@@ -28,6 +28,9 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import pictures  # noqa: E402
 
 from neural_style.core.objective import load_loss_network  # noqa: E402
 from neural_style.core.tiling import geometry  # noqa: E402
@@ -97,15 +100,8 @@ def _black_region(images, args, common) -> None:
           f"{float(diff):.2f} levels of 255 (target <= 3)")
 
 
-def _sheet(content: Path, images, out: Path, height: int = 384) -> None:
-    tiles = [Image.open(content).convert("RGB")] + [Image.open(out / f"{n}.png") for n in images]
-    tiles = [t.resize((round(t.width * height / t.height), height), Image.LANCZOS) for t in tiles]
-    sheet = Image.new("RGB", (sum(t.width for t in tiles), height), "white")
-    x = 0
-    for t in tiles:
-        sheet.paste(t, (x, 0))
-        x += t.width
-    sheet.save(out / "side-by-side.jpg", quality=90)
+def _sheet(content: Path, images, out: Path) -> None:
+    pictures.side_by_side([content] + [out / f"{n}.png" for n in images], out / "side-by-side.jpg", height=384)
 
 
 if __name__ == "__main__":

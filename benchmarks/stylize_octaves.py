@@ -31,10 +31,12 @@ import time
 from pathlib import Path
 
 import torch
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import pictures  # noqa: E402
 
 from neural_style.io.encode import write_image  # noqa: E402
 from neural_style.style_transfer.gatys import evaluate_losses, run_stylize  # noqa: E402
@@ -90,16 +92,10 @@ def one_run(content: Path, style: Path, size: int, mode: str, args) -> dict:
             "scales": [s.long_side for s in result.scales], "held": [s.octaves for s in result.scales]}
 
 
-def side_by_side(rows, content: Path, out: Path, height: int = 512) -> None:
-    """Content then each mode's output, each scaled to ``height`` px high, in one picture."""
-    images = [Image.open(content).convert("RGB")] + [Image.open(out / r["image"]) for r in rows]
-    images = [im.resize((round(im.width * height / im.height), height), Image.LANCZOS) for im in images]
-    sheet = Image.new("RGB", (sum(im.width for im in images), height), "white")
-    x = 0
-    for im in images:
-        sheet.paste(im, (x, 0))
-        x += im.width
-    sheet.save(out / f"{rows[0]['pair']}-{rows[0]['size']}-side-by-side.jpg", quality=90)
+def side_by_side(rows, content: Path, out: Path) -> None:
+    """Content then each mode's output, one height, in one picture."""
+    pictures.side_by_side([content] + [out / r["image"] for r in rows],
+                          out / f"{rows[0]['pair']}-{rows[0]['size']}-side-by-side.jpg")
 
 
 def summary(rows, modes) -> None:

@@ -6,6 +6,7 @@ import torch
 from neural_style.core import losses
 from neural_style.core.objective import PerceptualObjective, load_loss_network
 from neural_style.core.style_term import downsample, guided_gram, octave_count
+from tests.core.test_tiling import check_exact
 
 WEIGHTS = dict(content_weight=2.0, style_weight=3.0, tv_weight=0.5, tv_beta=1.5)
 
@@ -73,29 +74,9 @@ def test_a_white_guide_gives_the_plain_term(vgg16_file):
     assert torch.allclose(guided.style.value(x), plain.style.value(x), rtol=1e-10)
 
 
-def _check_exact(net, content, x, tile_sizes, styles, **extra):
-    whole = PerceptualObjective(net, styles, [1.0 / len(styles)] * len(styles), **WEIGHTS, **extra)
-    targets = whole.content_targets(content)
-    x = x.clone().requires_grad_(True)
-    expected = whole(x, targets)
-    expected["total"].backward()
-    expected_grad = x.grad.clone()
-    for tile_size in tile_sizes:
-        tiled = PerceptualObjective(net, styles, [1.0 / len(styles)] * len(styles), **WEIGHTS, tile_size=tile_size,
-                                    **extra)
-        for got_part, part in zip(tiled.style.parts, whole.style.parts):
-            for name, target in part.targets.items():
-                assert torch.allclose(got_part.targets[name], target, rtol=1e-10, atol=1e-14)
-        x.grad = None
-        got = tiled.evaluate_tiled(x, tiled.content_targets(content, tile_size), tile_size)
-        for term in ("content", "style", "tv", "total"):
-            assert torch.allclose(got[term], expected[term].detach(), rtol=1e-9), (tile_size, term)
-        assert torch.allclose(x.grad, expected_grad, rtol=1e-7, atol=1e-12 * expected_grad.abs().max()), tile_size
-
-
 def test_tiled_equals_whole_in_float64_with_octaves(vgg16_file):
     net = network(vgg16_file)
-    _check_exact(net, image(1, 61, 53), image(2, 61, 53), [20], [image(3, 52, 44)], octaves=3)
+    check_exact(net, image(1, 61, 53), image(2, 61, 53), [20], [image(3, 52, 44)], octaves=3)
 
 
 def test_tiled_equals_whole_in_float64_with_guides_octaves_and_style_guides(vgg16_file):
@@ -106,7 +87,7 @@ def test_tiled_equals_whole_in_float64_with_guides_octaves_and_style_guides(vgg1
     left[..., w // 2: w // 2 + 6] = 0.5  # a grey seam
     guides = [left, 1 - left]
     style_guides = [None, image(9, 48, 40, channels=1)]
-    _check_exact(net, image(1, h, w), image(2, h, w), [24], [image(3, 50, 44), image(4, 48, 40)],
+    check_exact(net, image(1, h, w), image(2, h, w), [24], [image(3, 50, 44), image(4, 48, 40)],
                  octaves=2, shape=(h, w), guides=guides, style_guides=style_guides)
 
 

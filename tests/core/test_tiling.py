@@ -44,18 +44,21 @@ def test_cores_partition_the_image_on_the_stride_grid(vgg16_file, height, width,
         plan_tiles(height, width, 0, geo)
 
 
-def _check_exact(net, content, x, tile_sizes, styles=None):
+def check_exact(net, content, x, tile_sizes, styles=None, **extra):
+    """Tiled == whole in float64 for each of ``tile_sizes``: every target, term and the gradient (``extra``:
+    more arguments of the objective: octaves, guides)."""
     styles = styles or [image(3, 40, 52)]
-    whole = PerceptualObjective(net, styles, [1.0] * len(styles), **WEIGHTS)
+    whole = PerceptualObjective(net, styles, [1.0] * len(styles), **WEIGHTS, **extra)
     targets = whole.content_targets(content)
     x = x.clone().requires_grad_(True)
     expected = whole(x, targets)
     expected["total"].backward()
     expected_grad = x.grad.clone()
     for tile_size in tile_sizes:
-        tiled = PerceptualObjective(net, styles, [1.0] * len(styles), **WEIGHTS, tile_size=tile_size)
-        for name in whole.style_grams:  # the style targets, tile by tile
-            assert torch.allclose(tiled.style_grams[name], whole.style_grams[name], rtol=1e-10, atol=1e-14)
+        tiled = PerceptualObjective(net, styles, [1.0] * len(styles), **WEIGHTS, tile_size=tile_size, **extra)
+        for got_part, part in zip(tiled.style.parts, whole.style.parts, strict=True):  # the style targets
+            for name, target in part.targets.items():
+                assert torch.allclose(got_part.targets[name], target, rtol=1e-10, atol=1e-14)
         tiled_targets = tiled.content_targets(content, tile_size)
         for name, feature in targets.features.items():
             assert torch.allclose(tiled_targets.features[name], feature, rtol=1e-10, atol=1e-12), (tile_size, name)
@@ -71,12 +74,12 @@ def _check_exact(net, content, x, tile_sizes, styles=None):
 def test_tiled_equals_whole_in_float64_shallow_layers(vgg16_file, pooling):
     """Odd sizes, tiles smaller than the image in both directions, margins that really crop."""
     net = network(vgg16_file, "relu2_2:0.5,conv3_1", "relu1_1,relu2_1:2,relu3_1", pooling)
-    _check_exact(net, image(1, 75, 61), image(2, 75, 61), tile_sizes=[8, 20, 36])
+    check_exact(net, image(1, 75, 61), image(2, 75, 61), tile_sizes=[8, 20, 36])
 
 
 def test_tiled_equals_whole_in_float64_to_relu5_1(vgg16_file):
     net = network(vgg16_file, "relu4_2", "relu1_1,relu3_1,relu5_1")
-    _check_exact(net, image(4, 203, 189), image(5, 203, 189), tile_sizes=[96], styles=[image(6, 181, 170)])
+    check_exact(net, image(4, 203, 189), image(5, 203, 189), tile_sizes=[96], styles=[image(6, 181, 170)])
 
 
 def test_evaluation_without_grad_leaves_no_gradient(vgg16_file):
