@@ -92,7 +92,7 @@ def _black_region(images, args, common) -> None:
     settings = StylizeSettings(**{k: v for k, v in common.items() if k != "iterations"})
     net = load_loss_network(settings.content_layers, settings.style_layers, weights=settings.weights)
     geo = geometry(net.extractor.net)
-    radius = geo.margin  # the deepest style layer's reach, rounded up to its stride
+    radius = (geo.stride + 2 * geo.reach + 1) // 2  # half the deepest layer's receptive field (VGG16 relu5_1: 66)
     width = images["left"].shape[-1]
     start = width // 2 + radius
     diff = (images["left"][..., start:] - images["none"][..., start:]).abs().mean() * 255

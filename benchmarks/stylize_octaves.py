@@ -8,7 +8,10 @@ loss of every octave (the image and the style images halved o times, antialiased
 
 * ``single``: one scale, ``--style-octaves 1``, 500 iterations (the baseline);
 * ``octaves``: one scale, ``--style-octaves`` down to 256 px (512: 2, 1024: 3, 2048: 4), 500 iterations;
-* ``c2f``: ``--scales auto`` (256 px up by sqrt 2; each scale holds the octaves down to 256 px), default schedule;
+* ``c2f``: ``--scales auto`` (256 px up by sqrt 2; each scale holds the octaves down to 256 px, each
+  with ``stage.HELD_WEIGHT``), default schedule;
+* ``c2f-hold:W``: ``c2f`` with the held octaves weighted W (``c2f-hold:0.5`` with one held octave is
+  the mean of the two);
 * ``c2f-plain``: ``--scales auto`` with every scale at one octave (before issue 26: nothing held).
 
 Prints one row per run (seconds, content loss, each octave's style loss) and, per size, each mode's
@@ -44,7 +47,7 @@ from neural_style.style_transfer.scales import auto_sides, default_iterations  #
 
 SHARED = ROOT.parent / "shared"
 PAIRS = [("golden_gate.jpg", "the_scream.jpg"), ("hoovertowernight.jpg", "woman-with-hat-matisse.jpg")]
-MODES = ("single", "octaves", "c2f", "c2f-plain")
+MODES = ("single", "octaves", "c2f", "c2f-plain")  # and c2f-hold:W
 
 
 def mode_settings(mode: str, size: int, scale: float) -> dict:
@@ -55,10 +58,11 @@ def mode_settings(mode: str, size: int, scale: float) -> dict:
         return dict(scales="none", style_octaves=1, iterations=its([500]))
     if mode == "octaves":
         return dict(scales="none", style_octaves=1 + max(0, int(math.log2(size / 256))), iterations=its([500]))
-    if mode in ("c2f", "c2f-plain"):
+    if mode in ("c2f", "c2f-plain") or mode.startswith("c2f-hold:"):
         sides = auto_sides(size)
         settings = dict(scales=sides[:-1], iterations=its(default_iterations(len(sides))))
-        return {**settings, "held": mode == "c2f"}
+        weight = float(mode.split(":")[1]) if ":" in mode else None
+        return {**settings, "held": mode != "c2f-plain", "held_weight": weight}
     raise SystemExit(f"unknown mode {mode!r}: use {', '.join(MODES)}")
 
 
@@ -69,10 +73,11 @@ def as_written(image: torch.Tensor) -> torch.Tensor:
 
 def one_run(content: Path, style: Path, size: int, mode: str, args) -> dict:
     settings = mode_settings(mode, size, args.iterations_scale)
-    held = settings.pop("held", True)
+    held, weight = settings.pop("held", True), settings.pop("held_weight", None)
+    from neural_style.style_transfer import stage
+    default_weight, stage.HELD_WEIGHT = stage.HELD_WEIGHT, weight if weight is not None else stage.HELD_WEIGHT
     common = dict(size=size, weights=str(args.weights), precision=args.precision, seed=0, tile_size=args.tile_size)
     if not held:  # every scale at one octave: the stage's held octaves switched off for this mode
-        from neural_style.style_transfer import stage
         real = stage.stage_octaves
         stage.stage_octaves = lambda asked, shape, first, min_side: real(asked, shape, None, min_side)
     try:
@@ -80,6 +85,7 @@ def one_run(content: Path, style: Path, size: int, mode: str, args) -> dict:
         result = run_stylize(content, style, download_progress=False, **common, **settings)
         wall = time.perf_counter() - started
     finally:
+        stage.HELD_WEIGHT = default_weight
         if not held:
             stage.stage_octaves = real
     delivered = as_written(result.image)

@@ -115,6 +115,7 @@ class PerceptualObjective:
         tv_beta: order of the total variation.
         tile_size: compute the style targets tile by tile (0: whole images).
         octaves: the style term's octaves (1: the image alone; see :mod:`neural_style.core.style_term`).
+        octave_weights: one weight per octave (default: 1/``octaves`` each).
         shape: (H, W) of the images to judge; needed with ``guides``.
         guides: None, or one region guide per style image, (1, 1, H, W) in [0, 1] at ``shape``.
         style_guides: None, or per style image None or a guide restricting it, (1, 1, h, w) at its size.
@@ -126,7 +127,8 @@ class PerceptualObjective:
 
     def __init__(self, network: LossNetwork, styles: Sequence[Tensor], blend: Sequence[float], *,
                  content_weight: float, style_weight: float, tv_weight: float, tv_beta: float,
-                 tile_size: int = 0, octaves: int = 1, shape: Optional[Tuple[int, int]] = None,
+                 tile_size: int = 0, octaves: int = 1, octave_weights: Optional[Sequence[float]] = None,
+                 shape: Optional[Tuple[int, int]] = None,
                  guides: Optional[Sequence[Tensor]] = None, style_guides: Optional[Sequence[Optional[Tensor]]] = None):
         self.extractor = network.extractor
         self.geometry = network.geometry
@@ -134,8 +136,8 @@ class PerceptualObjective:
         self.content_weight, self.style_weight = content_weight, style_weight
         self.tv_weight, self.tv_beta = tv_weight, tv_beta
         self.style = StyleTerm(network.extractor, network.geometry, network.style_layers, styles, blend,
-                               shape or (0, 0), octaves=octaves, guides=guides, style_guides=style_guides,
-                               tile_size=tile_size)
+                               shape or (0, 0), octaves=octaves, octave_weights=octave_weights, guides=guides,
+                               style_guides=style_guides, tile_size=tile_size)
 
     @property
     def style_grams(self) -> Dict[str, Tensor]:

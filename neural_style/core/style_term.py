@@ -2,11 +2,12 @@
 
 For an image x (B, 3, H, W) in [0, 1], O octaves and K guides (regions),
 
-    style(x) = 1/O  sum_o  sum_k  w_k  sum_l  a_okl * v_l / ms(T_okl) * mse(G_l(x_o; m_okl), T_okl)
+    style(x) = sum_o  u_o  sum_k  w_k  sum_l  a_okl * v_l / ms(T_okl) * mse(G_l(x_o; m_okl), T_okl)
 
 * ``x_o``: x downsampled by 2^o (:func:`downsample`, antialiased); octave 0 is x itself
   (Snelgrove, "High-Resolution Multi-Scale Neural Texture Synthesis", 2017: the pyramid inside
-  the graph, each octave with its own targets).
+  the graph, each octave with its own targets); ``u_o`` the octave's weight: 1/O each by default
+  (the mean over the octaves).
 * ``G_l(x; m) = sum_p m_p F_p F_p^T / (C_l sum_p m_p)``: the *guided* Gram matrix of layer l
   (Gatys, Ecker, Bethge, Hertzmann & Shechtman, "Controlling Perceptual Factors in Neural Style
   Transfer", CVPR 2017, Sec. 3), with ``m_okl`` guide k carried to layer l's grid at octave o
@@ -69,7 +70,6 @@ class _Part:
     targets: Dict[str, Tensor]
     scales: Dict[str, Tensor]
     guides: Optional[Dict[str, Tensor]]  # {layer: (1, 1, H_l, W_l)}, None: every position weighs 1
-    sums: Optional[Dict[str, Tensor]]  # {layer: sum of the guide}
 
 
 class StyleTerm:
@@ -82,22 +82,26 @@ class StyleTerm:
         blend: one weight per style image, summing to 1.
         shape: (H, W) of the images the term will judge (guides are carried to it).
         octaves: O >= 1.
+        octave_weights: ``u_o``, one per octave (default: 1/O each).
         guides: None, or one guide per style image, each (1, 1, H, W) in [0, 1] at ``shape``.
         style_guides: None, or per style image None or a (1, 1, h, w) guide at that style's size.
         tile_size: compute the targets tile by tile (0: whole images).
 
     Raises:
-        ValueError: a guide count or shape that does not match (callers check inputs first).
+        ValueError: a guide count that does not match the style images (callers check inputs first).
     """
 
     def __init__(self, extractor, geometry: Geometry, layers: Mapping[str, float], styles: Sequence[Tensor],
                  blend: Sequence[float], shape: Tuple[int, int], *, octaves: int = 1,
-                 guides: Optional[Sequence[Tensor]] = None,
+                 octave_weights: Optional[Sequence[float]] = None, guides: Optional[Sequence[Tensor]] = None,
                  style_guides: Optional[Sequence[Optional[Tensor]]] = None, tile_size: int = 0):
         if guides is not None and len(guides) != len(styles):
             raise ValueError(f"expected one guide per style image ({len(styles)}), got {len(guides)}")
         self.extractor, self.geometry, self.layers = extractor, geometry, dict(layers)
         self.shape, self.octaves = tuple(shape), octaves
+        self.weights = [1.0 / octaves] * octaves if octave_weights is None else [float(u) for u in octave_weights]
+        if len(self.weights) != octaves:
+            raise ValueError(f"expected {octaves} octave weights, got {len(self.weights)}")
         self.parts: List[_Part] = []
         for octave in range(octaves):
             self.parts += self._octave_parts(octave, styles, blend, guides, style_guides, tile_size)
@@ -124,15 +128,12 @@ class StyleTerm:
         return parts
 
     def _part(self, octave: int, targets, guides, weight: float) -> _Part:
-        scales, sums = {}, None if guides is None else {}
+        scales = {}
         for name, v in self.layers.items():
-            share = 1.0
-            if guides is not None:
-                sums[name] = guides[name].sum()
-                share = float(guides[name].mean())
+            share = 1.0 if guides is None else float(guides[name].mean())  # the region's share of the layer
             ms = targets[name].detach().pow(2).mean().clamp(min=1e-12)
-            scales[name] = weight * share * v / ms / self.octaves if share > 0 else ms * 0
-        return _Part(octave, targets, scales, guides, sums)
+            scales[name] = weight * share * v / ms * self.weights[octave]
+        return _Part(octave, targets, scales, guides)
 
     def layer_guides(self, guide: Tensor, shape: Tuple[int, int]) -> Dict[str, Tensor]:
         """``guide`` (1, 1, H, W) at ``shape`` carried to each style layer's grid by area averaging."""
@@ -201,13 +202,13 @@ class StyleTerm:
 
     @torch.no_grad()
     def octave_losses(self, image: Tensor, tile_size: int = 0) -> List[float]:
-        """Each octave's own style loss (its share of :meth:`value` times the octave count), finest
-        first, without a graph; tile by tile with ``tile_size`` > 0 (the same values)."""
+        """Each octave's own style loss (its share of :meth:`value` over its weight), finest first,
+        without a graph; tile by tile with ``tile_size`` > 0 (the same values)."""
         if not tile_size:
             values = self.octave_values(image)
         else:
             values = [self.prepare_tiled(downsample(image, o), o, tile_size)[0] for o in range(self.octaves)]
-        return [float(v) * self.octaves for v in values]
+        return [float(v) / u for v, u in zip(values, self.weights)]
 
     def _loss(self, part: _Part, grams: Mapping[str, Tensor]) -> Tensor:
         return sum(part.scales[n] * losses.content_loss(grams[n], part.targets[n]) for n in self.layers)

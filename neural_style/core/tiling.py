@@ -31,11 +31,13 @@ class Geometry:
         strides: ``{layer: stride}`` for every layer of the network.
         stride: the deepest layer's stride: tile cores are aligned to it.
         margin: pixels read beyond a core on each side: the reach rounded up to ``stride``.
+        reach: the deepest layer's reach ``r``: its receptive field is ``stride + 2 r`` px wide.
     """
 
     strides: Dict[str, int]
     stride: int
     margin: int
+    reach: int = 0
 
 
 def geometry(net: nn.Sequential) -> Geometry:
@@ -48,7 +50,7 @@ def geometry(net: nn.Sequential) -> Geometry:
         elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
             stride *= 2
         strides[name] = stride
-    return Geometry(strides, stride, math.ceil(reach / stride) * stride)
+    return Geometry(strides, stride, math.ceil(reach / stride) * stride, reach)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,11 @@ from ..settings import StylizeSettings
 from .guides import Guides
 from .memory import plan_memory
 
+#: The weight of each octave a coarse-to-fine scale holds beyond ``style_octaves`` (those down to the first
+#: scale's size), against 1/``style_octaves`` for each asked one: enough to keep the large structure the
+#: coarse scales made without trading away the fine texture (docs/measurements.md, "Octaves").
+HELD_WEIGHT = 0.25
+
 
 class Stage:
     """One scale's shapes, octaves and memory plan (checked at construction), then its objective.
@@ -42,6 +47,8 @@ class Stage:
         self.content_shape, style_shapes = working_shapes(content, styles, side, s.style_scale, cap_styles=several)
         self.style_shapes = [at_least(shape, network.extractor.min_size) for shape in style_shapes]
         self.octaves = stage_octaves(s.style_octaves, self.content_shape, first_side, network.extractor.min_size)
+        held = self.octaves - s.style_octaves
+        self.octave_weights = [1.0 / s.style_octaves] * s.style_octaves + [HELD_WEIGHT] * held
         self.plan = plan_memory(network.extractor, network.geometry, self.content_shape,
                                 self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
                                 lbfgs_history=s.lbfgs_history, optimizer=s.optimizer, source_shape=source_shape,
@@ -55,7 +62,7 @@ class Stage:
 
     def perceptual(self, blend: Sequence[float], octaves: Optional[int] = None) -> PerceptualObjective:
         """This scale's :class:`PerceptualObjective` (style targets computed here) with ``octaves``
-        (default: this scale's)."""
+        equally weighted (default: this scale's octaves and weights)."""
         s = self.settings
         styles = [resize_to(img, shape).to(self.device) for img, shape in zip(self.styles, self.style_shapes)]
         if s.color_mode() == "histogram":  # the styles in the content's colours, before any target
@@ -66,7 +73,8 @@ class Stage:
         return PerceptualObjective(
             self.network, styles, blend, content_weight=s.content_weight, style_weight=s.style_weight,
             tv_weight=s.tv_weight, tv_beta=s.tv_beta, tile_size=self.plan.tile_size,
-            octaves=octaves or self.octaves, shape=self.content_shape,
+            octaves=octaves or self.octaves, octave_weights=None if octaves else self.octave_weights,
+            shape=self.content_shape,
             guides=None if guides is None else [g.to(self.device) for g in guides],
             style_guides=None if style_guides is None else [None if g is None else g.to(self.device)
                                                             for g in style_guides])

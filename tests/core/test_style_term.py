@@ -101,3 +101,15 @@ def test_a_black_region_gets_no_style_gradient_far_from_its_border(vgg16_file):
     objective.style.value(x).backward()
     assert x.grad[..., :, :24].abs().sum() > 0
     assert float(x.grad[..., :, 40:].abs().max()) == 0.0  # relu2_1 reaches 4 px, its grid cells 2 px
+
+
+def test_octave_weights_weigh_the_octaves_and_the_measure_stays_unweighted(vgg16_file):
+    net = network(vgg16_file)
+    style, x = image(3, 96, 80), image(4, 88, 72)
+    mean = PerceptualObjective(net, [style], [1.0], **WEIGHTS, octaves=2).style
+    held = PerceptualObjective(net, [style], [1.0], **WEIGHTS, octaves=2, octave_weights=[1.0, 0.25]).style
+    halves = mean.octave_values(x)
+    assert torch.allclose(held.value(x), 2 * halves[0] + 0.5 * halves[1], rtol=1e-10)
+    assert held.octave_losses(x) == pytest.approx(mean.octave_losses(x), rel=1e-10)
+    with pytest.raises(ValueError, match="expected 2 octave weights, got 1"):
+        PerceptualObjective(net, [style], [1.0], **WEIGHTS, octaves=2, octave_weights=[1.0])

@@ -22,7 +22,7 @@ def image(seed, h, w):
 
 def test_vgg19_to_relu5_1_has_the_156_px_field(vgg19_file):
     geo = geometry(load_loss_network("relu4_2", "relu5_1", weights=vgg19_file).extractor.net)
-    assert geo.stride == 16 and geo.margin == 80  # reach 70: 2 + 2*2 + 4*4 + 4*8 + 1*16
+    assert geo.stride == 16 and geo.margin == 80 and geo.reach == 70  # 2 + 2*2 + 4*4 + 4*8 + 1*16: a 156 px field
     assert (geo.strides["relu1_1"], geo.strides["relu3_1"], geo.strides["relu4_2"], geo.strides["relu5_1"]) == (
         1, 4, 8, 16)
     shallow = geometry(load_loss_network("relu2_2", "relu1_1,relu3_1", weights=vgg19_file).extractor.net)

@@ -39,9 +39,14 @@ def test_style_octaves_reach_the_objective_and_the_report(content_file, style_fi
     assert len(data["final_losses"]["style_octaves"]) == 1  # 64 px: octaves down to 128 px -> the image alone
 
 
-def test_coarse_to_fine_holds_the_octaves_down_to_its_first_scale(content_file, style_file, vgg16_file):
+def test_coarse_to_fine_holds_the_octaves_down_to_its_first_scale(content_file, style_file, vgg16_file,
+                                                                   monkeypatch):
+    weights, real = [], stage.Stage.perceptual
+    monkeypatch.setattr(stage.Stage, "perceptual", lambda self, *a, **k: weights.append(self.octave_weights) or
+                        real(self, *a, **k))
     result = gatys.run_stylize(content_file, style_file, weights=vgg16_file, scales=[24, 32], **FAST)
     assert [s.octaves for s in result.scales] == [1, 1, 2]  # 48 px holds 24 px: two octaves
+    assert weights[:3] == [[1.0], [1.0], [1.0, stage.HELD_WEIGHT]]  # the held octave weighs less
     asked = gatys.run_stylize(content_file, style_file, weights=vgg16_file, style_octaves=2, **FAST)
     assert [s.octaves for s in asked.scales] == [2]
 
