@@ -399,9 +399,10 @@ def test_resume_says_where_it_continues_and_refuses_a_checkpoint_past_the_end(fi
     assert (tmp_path / "m2.pth").read_bytes() == before
 
 
-def test_resuming_at_the_last_step_writes_the_checkpoint_s_network(files, tmp_path, vgg16_file):
+def test_resuming_at_the_last_step_writes_the_checkpoint_s_network(files, tmp_path, vgg16_file, monkeypatch):
     """How a network of an earlier step is taken out of a longer training: resume its checkpoint with
     --iterations at its step; no step is trained and the model is that network (the same as a run to that step)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", str(torch.get_num_threads()))  # both runs on the same threads, under load too
     longer = train_args(files, tmp_path, vgg16_file, "--iterations", "4", "--checkpoint-every", "2", "--quiet")
     assert_ok(invoke(*longer))
     assert_ok(invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2", "--quiet", output="at2.pth")))
