@@ -66,7 +66,7 @@ _FIRST, _MIDDLE, _LAST = SCALE_ITERATIONS
              metavar="N|auto")
 @opt.setting(STYLIZE, "--bounds", "How pixels stay in [0, 1] while optimised: project (each evaluation sees the "
              "image as written), sigmoid, penalty, or clamp-result (jcjohnson's: unconstrained, the result clamped).")
-@opt.setting(STYLIZE, "--style-octaves", "Match the style over N octaves of the output (each half the size, the "
+@opt.setting(STYLIZE, "--style-octaves", "Match the style over N (1 to 8) octaves of the output (each half the size, the "
              "style images halved too): the style's large structure as well as its fine texture; coarse to fine "
              "holds at least the octaves down to its first scale.", metavar="N")
 @opt.setting(STYLIZE, "--style-masks", "One mask per style image, in the content's frame (white: that style, "
@@ -144,7 +144,7 @@ def _outcome(result, output, quiet):
                                f"(try a lower --lr or --style-weight): wrote the best finite image "
                                f"(iteration {best}) to {output}")
     if not quiet:
-        last = run.history[-1]
+        last = result.final_losses or run.history[-1]  # the written image's losses
         echo(f"wrote {output} ({run.iterations} iterations in {run.seconds:.1f} s on "
              f"{result.device}, {result.precision}; style {last['style']:.3g}, "
              f"content {last['content']:.3g})")

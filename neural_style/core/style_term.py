@@ -111,20 +111,19 @@ class StyleTerm:
         reduced = [downsample(s, octave) for s in styles]
         scaled = [_resized(s, at_least(tuple(s.shape[-2:]), min_side)) for s in reduced]
         shape = _octave_shape(self.shape, octave)
+        owns = [None if style_guides is None or style_guides[k] is None else
+                self.layer_guides(_resized(style_guides[k], tuple(style.shape[-2:])), tuple(style.shape[-2:]))
+                for k, style in enumerate(scaled)]  # each style image restricted to its own region
         if guides is None:
-            grams = [self.grams(s, tile_size) for s in scaled]
+            grams = [self.grams(style, tile_size, own) for style, own in zip(scaled, owns)]
             targets = {n: sum(b * g[n] for b, g in zip(blend, grams)) for n in self.layers}
             return [self._part(octave, targets, None, 1.0)]
         parts = []
-        for k, (style, guide) in enumerate(zip(scaled, guides)):
+        for k, (style, guide, own) in enumerate(zip(scaled, guides, owns)):
             layer_guides = self.layer_guides(_resized(guide, shape), shape)
             if not any(float(g.sum()) > 0 for g in layer_guides.values()):
                 continue  # a style whose region is empty at this octave
-            own = None if style_guides is None or style_guides[k] is None else _resized(
-                style_guides[k], tuple(style.shape[-2:]))
-            own = None if own is None else self.layer_guides(own, tuple(style.shape[-2:]))
-            targets = self.grams(style, tile_size, own)
-            parts.append(self._part(octave, targets, layer_guides, len(styles) * blend[k]))
+            parts.append(self._part(octave, self.grams(style, tile_size, own), layer_guides, len(styles) * blend[k]))
         return parts
 
     def _part(self, octave: int, targets, guides, weight: float) -> _Part:

@@ -159,8 +159,8 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
                          [tuple(img.shape[-2:]) for img in style_imgs])
     first = schedule[0][0] if len(schedule) > 1 else None
     stages = [Stage(network, s, content_img, style_imgs, side, dev, several=len(schedule) > 1,
-                    source_shape=source_shape, guides=guides, first_side=first)
-              for side, _ in schedule]  # every check (octaves, memory) before any large allocation
+                    source_shape=source_shape, guides=guides, first_side=first, output=index == len(schedule) - 1)
+              for index, (side, _) in enumerate(schedule)]  # every check (octaves, memory) before any large allocation
     run, image, scales = _run_scales(stages, schedule, s, blend, callback, start, extra_loss)
     final = stages[-1]
     if tuple(image.shape[-2:]) != final.content_shape:
@@ -220,7 +220,8 @@ def style_octave_losses(image, styles, settings: Optional[StylizeSettings] = Non
 
     Args:
         image: the image to judge (any tool's output): a path, PIL image, array or (1, 3, H, W) tensor in
-            [0, 1], resized to the output size of ``settings`` (``size``; None: its own size).
+            [0, 1], resized to the output size of ``settings`` (``size``: 512 by default, as for a run;
+            ``size=None``: its own size).
         styles: one style image or a list of them (as for :func:`run_stylize`).
         settings, **overrides: the :class:`~neural_style.settings.StylizeSettings` whose layers, weights,
             style scale, blend weights and masks define the loss (``colors`` is not applied: the styles are
@@ -233,14 +234,17 @@ def style_octave_losses(image, styles, settings: Optional[StylizeSettings] = Non
         One float per octave, finest first.
 
     Raises:
-        InputError: bad settings or images.
+        InputError: bad settings, images or ``octaves``.
     """
     s = with_overrides(settings, StylizeSettings, overrides)
     validate(s)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    if octaves is not None and (isinstance(octaves, bool) or not isinstance(octaves, int) or octaves < 1):
+        raise InputError(f"octaves must be a whole number of at least 1, got {octaves!r}")
     x = to_tensor(image, channels=3, what="image", reduce_to=s.size).clamp(0, 1)
-    style_imgs = [to_tensor(style, channels=3, what="style image") for style in style_list]
+    style_long = None if s.size is None else math.ceil(s.size * s.style_scale)  # read as run_stylize reads them
+    style_imgs = [to_tensor(style, channels=3, what="style image", reduce_to=style_long) for style in style_list]
     network = network or _load_network(s, dev, resolve_precision(s.precision, dev), False)
     guides = read_guides(s.style_masks, s.style_image_masks, tuple(x.shape[-2:]),
                          [tuple(img.shape[-2:]) for img in style_imgs])

@@ -9,6 +9,7 @@ which part of it gives the style. The style term then uses guided Gram matrices
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -91,17 +92,17 @@ def _read_all(sources, name: str, shapes: Sequence[Tuple[int, int]], frame: str,
             out.append(None)
             continue
         mask = to_tensor(source, channels=1, what=f"{setting(name)} mask").clamp(0, 1)
-        _check_aspect(mask, shape, name, frame)
+        _check_aspect(mask, shape, name, frame, f" '{source}'" if isinstance(source, (str, Path)) else "")
         out.append(mask)
     return out
 
 
-def _check_aspect(mask: torch.Tensor, shape: Tuple[int, int], name: str, frame: str) -> None:
+def _check_aspect(mask: torch.Tensor, shape: Tuple[int, int], name: str, frame: str, label: str = "") -> None:
     (mh, mw), (h, w) = mask.shape[-2:], shape
     # the aspect of a frame resized to the mask's width: within a pixel (and ASPECT_TOLERANCE) of the mask's height
     expected = h * mw / w
     if abs(mh - expected) > 1 + ASPECT_TOLERANCE * expected:
-        raise InputError(f"a {setting(name)} mask is {mw}x{mh} px but {frame} is {w}x{h} px: a mask must "
+        raise InputError(f"the {setting(name)} mask{label} is {mw}x{mh} px but {frame} is {w}x{h} px: a mask must "
                          f"have its frame's aspect ratio (draw it on {frame}, any size)")
 
 

@@ -34,6 +34,8 @@ class Stage:
         source_shape: the content file's (H, W), for the size advice.
         guides: the run's region masks.
         first_side: the long side of the run's first scale: a larger scale holds the octaves down to it.
+        output: the output's scale (more ``style_octaves`` than it allows is refused; a coarser scale takes
+            as many as it can).
 
     Raises:
         InputError: more style octaves than the image allows; as :func:`plan_memory`.
@@ -42,13 +44,14 @@ class Stage:
 
     def __init__(self, network, s: StylizeSettings, content: torch.Tensor, styles: Sequence[torch.Tensor],
                  side: Optional[int], device, several: bool, source_shape: Optional[Tuple[int, int]] = None,
-                 guides: Optional[Guides] = None, first_side: Optional[int] = None):
+                 guides: Optional[Guides] = None, first_side: Optional[int] = None, output: bool = True):
         self.network, self.settings, self.device, self.side = network, s, device, side
         self.content_shape, style_shapes = working_shapes(content, styles, side, s.style_scale, cap_styles=several)
         self.style_shapes = [at_least(shape, network.extractor.min_size) for shape in style_shapes]
-        self.octaves = stage_octaves(s.style_octaves, self.content_shape, first_side, network.extractor.min_size)
-        held = self.octaves - s.style_octaves
-        self.octave_weights = [1.0 / s.style_octaves] * s.style_octaves + [HELD_WEIGHT] * held
+        min_side = network.extractor.min_size  # a coarser scale than the output takes the octaves it can hold
+        asked = s.style_octaves if output else min(s.style_octaves, max_octaves(self.content_shape, min_side))
+        self.octaves = stage_octaves(asked, self.content_shape, first_side, min_side)
+        self.octave_weights = [1.0 / asked] * asked + [HELD_WEIGHT] * (self.octaves - asked)
         self.plan = plan_memory(network.extractor, network.geometry, self.content_shape,
                                 self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
                                 lbfgs_history=s.lbfgs_history, optimizer=s.optimizer, source_shape=source_shape,
@@ -100,9 +103,10 @@ def stage_octaves(asked: int, shape: Tuple[int, int], first_side: Optional[int],
     """
     most = max_octaves(shape, min_side)
     if asked > most:
+        fewer = f"{setting('style_octaves')} {most}" + (" or less" if most > 1 else "")
         raise InputError(f"{setting('style_octaves')} {asked} would make the coarsest octave of a {shape[1]}x"
-                         f"{shape[0]} px image smaller than the network's {min_side} px: use "
-                         f"{setting('style_octaves')} {most} or less, or a larger {setting('size')}")
+                         f"{shape[0]} px image smaller than the network's {min_side} px: use {fewer}, or a "
+                         f"larger {setting('size')}")
     held = 1 + math.floor(math.log2(max(shape) / first_side) + 1e-9) if first_side else 1
     return max(asked, min(held, most))
 

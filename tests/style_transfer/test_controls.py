@@ -153,3 +153,25 @@ def test_a_clip_takes_one_mask_for_every_frame(vgg16_file, style_file, style_fil
     bad = tmp_path / "bad.gif"
     assert_error(invoke(*args, "-o", bad, "--style-masks", f"{left}"), 2, "--style-masks gives 1 mask")
     assert not bad.exists() and sorted(p.name for p in tmp_path.iterdir() if "bad" in p.name) == []
+
+
+def test_style_image_masks_alone_restrict_the_style(content_file, style_file, vgg16_file):
+    plain = gatys.evaluate_losses(content_file, content_file, style_file, weights=vgg16_file, **FAST)
+    top = torch.zeros(1, 1, 36, 36)
+    top[..., :18, :] = 1
+    sky = gatys.evaluate_losses(content_file, content_file, style_file, weights=vgg16_file,
+                                style_image_masks=[top], **FAST)
+    assert sky["style"] != pytest.approx(plain["style"], rel=1e-3)
+
+
+def test_a_coarser_scale_takes_the_octaves_it_can_hold(content_file, style_file, vgg16_file):
+    result = gatys.run_stylize(content_file, style_file, weights=vgg16_file, scales=[24], style_octaves=2, **FAST)
+    assert [s.octaves for s in result.scales] == [1, 2]  # 20x24 px cannot hold a 10 px octave; the output can
+
+
+def test_the_octave_measure_agrees_with_the_run(content_file, style_file, vgg16_file):
+    result = gatys.run_stylize(content_file, style_file, weights=vgg16_file, **FAST)
+    measured = neural_style.style_octave_losses(result.image, style_file, weights=str(vgg16_file), **FAST)
+    assert measured == pytest.approx(result.final_losses["style_octaves"], rel=1e-4)
+    with pytest.raises(InputError, match="octaves must be a whole number"):
+        neural_style.style_octave_losses(result.image, style_file, weights=str(vgg16_file), octaves=0, **FAST)
