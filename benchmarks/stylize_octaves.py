@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="512,1024")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated; single is the baseline")
     parser.add_argument("--pairs", type=int, default=len(PAIRS))
+    parser.add_argument("--first", type=int, default=0, help="the index of the first pair (0: golden_gate)")
     parser.add_argument("--iterations-scale", type=float, default=1.0, help="multiplies every iteration count")
     parser.add_argument("--tile-size", default="auto")
     parser.add_argument("--precision", default="auto")
@@ -142,7 +143,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, iterations x{args.iterations_scale:g}")
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
-        for content_name, style_name in PAIRS[:args.pairs]:
+        for content_name, style_name in PAIRS[args.first:args.first + args.pairs]:
             content = SHARED / "images" / "content" / content_name
             style = SHARED / "images" / "style" / style_name
             pair_rows = []
