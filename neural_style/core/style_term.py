@@ -40,11 +40,7 @@ def downsample(image: Tensor, octave: int) -> Tensor:
     """``image`` (B, C, H, W) reduced by 2^``octave`` on each side (rounded, at least 1 px):
     antialiased bilinear (:func:`torch.nn.functional.interpolate` with ``antialias=True``, the
     reduction Pillow's BILINEAR makes); ``octave`` 0 returns ``image`` itself. Differentiable."""
-    if octave == 0:
-        return image
-    h, w = image.shape[-2:]
-    size = (max(1, round(h / 2 ** octave)), max(1, round(w / 2 ** octave)))
-    return F.interpolate(image, size=size, mode="bilinear", antialias=True, align_corners=False)
+    return resized(image, _octave_shape(tuple(image.shape[-2:]), octave))
 
 
 def octave_count(long_side: int, smallest: int = 128) -> int:
@@ -109,10 +105,10 @@ class StyleTerm:
     def _octave_parts(self, octave, styles, blend, guides, style_guides, tile_size) -> List[_Part]:
         min_side = self.extractor.min_size
         reduced = [downsample(s, octave) for s in styles]
-        scaled = [_resized(s, at_least(tuple(s.shape[-2:]), min_side)) for s in reduced]
+        scaled = [resized(s, at_least(tuple(s.shape[-2:]), min_side)) for s in reduced]
         shape = _octave_shape(self.shape, octave)
         owns = [None if style_guides is None or style_guides[k] is None else
-                self.layer_guides(_resized(style_guides[k], tuple(style.shape[-2:])), tuple(style.shape[-2:]))
+                self.layer_guides(resized(style_guides[k], tuple(style.shape[-2:])), tuple(style.shape[-2:]))
                 for k, style in enumerate(scaled)]  # each style image restricted to its own region
         if guides is None:
             grams = [self.grams(style, tile_size, own) for style, own in zip(scaled, owns)]
@@ -120,7 +116,7 @@ class StyleTerm:
             return [self._part(octave, targets, None, 1.0)]
         parts = []
         for k, (style, guide, own) in enumerate(zip(scaled, guides, owns)):
-            layer_guides = self.layer_guides(_resized(guide, shape), shape)
+            layer_guides = self.layer_guides(resized(guide, shape), shape)
             if not any(float(g.sum()) > 0 for g in layer_guides.values()):
                 continue  # a style whose region is empty at this octave
             parts.append(self._part(octave, self.grams(style, tile_size, own), layer_guides, len(styles) * blend[k]))
@@ -279,8 +275,9 @@ def _octave_shape(shape: Tuple[int, int], octave: int) -> Tuple[int, int]:
     return (max(1, round(h / 2 ** octave)), max(1, round(w / 2 ** octave))) if octave else (h, w)
 
 
-def _resized(image: Tensor, shape: Tuple[int, int]) -> Tensor:
-    """``image`` at ``shape``: antialiased bilinear (``image`` itself when already there)."""
+def resized(image: Tensor, shape: Tuple[int, int]) -> Tensor:
+    """``image`` (B, C, H, W) at (H', W'): antialiased bilinear, differentiable (``image`` itself when
+    already there): how octaves, style images and guides are reduced."""
     if tuple(image.shape[-2:]) == tuple(shape):
         return image
     return F.interpolate(image, size=tuple(shape), mode="bilinear", antialias=True, align_corners=False)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 
+from ..core.style_term import resized
 from ..errors import InputError, setting
 from ..io.decode import to_tensor
 
@@ -108,6 +108,5 @@ def _check_aspect(mask: torch.Tensor, shape: Tuple[int, int], name: str, frame: 
 
 def resize_mask(mask: torch.Tensor, shape: Tuple[int, int]) -> torch.Tensor:
     """``mask`` (1, 1, h, w) at (H, W): antialiased bilinear (area-like when reducing), clamped to [0, 1]."""
-    if tuple(mask.shape[-2:]) == tuple(shape):
-        return mask
-    return F.interpolate(mask, size=tuple(shape), mode="bilinear", antialias=True, align_corners=False).clamp_(0, 1)
+    out = resized(mask, shape)
+    return out if out is mask else out.clamp_(0, 1)

@@ -63,13 +63,19 @@ class Stage:
         tile = self.plan.tile_size
         return len(plan_tiles(*self.content_shape, tile, self.network.geometry)) if tile else 1
 
-    def perceptual(self, blend: Sequence[float], octaves: Optional[int] = None) -> PerceptualObjective:
+    def working_content(self) -> torch.Tensor:
+        """The content image at this scale's size, on its device."""
+        return resize_to(self.content, self.content_shape).to(self.device)
+
+    def perceptual(self, blend: Sequence[float], octaves: Optional[int] = None,
+                   content: Optional[torch.Tensor] = None) -> PerceptualObjective:
         """This scale's :class:`PerceptualObjective` (style targets computed here) with ``octaves``
-        equally weighted (default: this scale's octaves and weights)."""
+        equally weighted (default: this scale's octaves and weights); ``content``: :meth:`working_content`,
+        if already made."""
         s = self.settings
         styles = [resize_to(img, shape).to(self.device) for img, shape in zip(self.styles, self.style_shapes)]
         if s.color_mode() == "histogram":  # the styles in the content's colours, before any target
-            content = resize_to(self.content, self.content_shape).to(self.device)
+            content = self.working_content() if content is None else content
             styles = [match_color(style, content).clamp_(0, 1) for style in styles]
         guides = self.guides.at(self.content_shape)
         style_guides = self.guides.of_styles(self.style_shapes)
@@ -85,8 +91,8 @@ class Stage:
     def objective(self, blend: Sequence[float]):
         """(content image, loss function) at this scale: targets computed here."""
         tile = self.plan.tile_size
-        content = resize_to(self.content, self.content_shape).to(self.device)
-        objective = self.perceptual(blend)
+        content = self.working_content()
+        objective = self.perceptual(blend, content=content)
         targets = objective.content_targets(content, tile)
         if tile:
             return content, lambda x: objective.evaluate_tiled(x, targets, tile)

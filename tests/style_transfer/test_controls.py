@@ -77,8 +77,8 @@ def test_masks_through_the_api_at_every_scale(content_file, style_file, style_fi
     seen = []
     real = stage.Stage.perceptual
 
-    def spy(self, blend, octaves=None):
-        objective = real(self, blend, octaves)
+    def spy(self, blend, octaves=None, **kwargs):
+        objective = real(self, blend, octaves, **kwargs)
         seen.append((self.content_shape, [tuple(p.guides["relu1_1"].shape[-2:]) for p in objective.style.parts]))
         return objective
     monkeypatch.setattr(stage.Stage, "perceptual", spy)
