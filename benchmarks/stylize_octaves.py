@@ -7,18 +7,20 @@ loss of every octave (the image and the style images halved o times, antialiased
 128 px; ``neural_style.style_octave_losses``). Modes:
 
 * ``single``: one scale, ``--style-octaves 1``, 500 iterations (the baseline);
+* ``default``: every setting at stylize's default (coarse to fine since issue 26: ``c2f``);
 * ``octaves``: one scale, ``--style-octaves`` down to 256 px (512: 2, 1024: 3, 2048: 4), 500 iterations;
 * ``c2f``: ``--scales auto`` (256 px up by sqrt 2; each scale holds the octaves down to 256 px, each
   with ``stage.HELD_WEIGHT``), default schedule;
 * ``c2f-hold:W``: ``c2f`` with the held octaves weighted W (``c2f-hold:0.5`` with one held octave is
   the mean of the two);
+* ``c2f-its:F/M/L``: ``c2f`` with F iterations at the first scale, M at each middle one, L at the last;
 * ``c2f-plain``: ``--scales auto`` with every scale at one octave (before issue 26: nothing held).
 
 Prints one row per run (seconds, content loss, each octave's style loss) and, per size, each mode's
 ratios against ``single`` measured in the same run. Writes the delivered images and a side-by-side
 picture per pair and size (content, then each mode) to ``--out`` (default ``benchmarks/out/octaves``).
 
-    python benchmarks/stylize_octaves.py                                 # 512 and 1024 px, 2 pairs, 4 modes
+    python benchmarks/stylize_octaves.py --modes single,default          # 512 and 1024 px, 2 pairs
     python benchmarks/stylize_octaves.py --sizes 2048 --tile-size 512 --iterations-scale 0.2
 
 Targets (issue 26), for the default: at 1024 px every octave but the finest at most 0.5x single scale's
@@ -47,7 +49,7 @@ from neural_style.style_transfer.scales import auto_sides, default_iterations  #
 
 SHARED = ROOT.parent / "shared"
 PAIRS = [("golden_gate.jpg", "the_scream.jpg"), ("hoovertowernight.jpg", "woman-with-hat-matisse.jpg")]
-MODES = ("single", "octaves", "c2f", "c2f-plain")  # and c2f-hold:W
+MODES = ("single", "default", "octaves", "c2f-plain")  # and c2f-hold:W, c2f-its:F/M/L
 
 
 def mode_settings(mode: str, size: int, scale: float) -> dict:
@@ -56,12 +58,18 @@ def mode_settings(mode: str, size: int, scale: float) -> dict:
         return [max(1, round(n * scale)) for n in counts]
     if mode == "single":
         return dict(scales="none", style_octaves=1, iterations=its([500]))
+    if mode == "default":
+        return {} if scale == 1 else dict(iterations=its(default_iterations(len(auto_sides(size)))))
     if mode == "octaves":
         return dict(scales="none", style_octaves=1 + max(0, int(math.log2(size / 256))), iterations=its([500]))
-    if mode in ("c2f", "c2f-plain") or mode.startswith("c2f-hold:"):
+    if mode in ("c2f", "c2f-plain") or mode.startswith(("c2f-hold:", "c2f-its:")):
         sides = auto_sides(size)
-        settings = dict(scales=sides[:-1], iterations=its(default_iterations(len(sides))))
-        weight = float(mode.split(":")[1]) if ":" in mode else None
+        counts = default_iterations(len(sides))
+        if mode.startswith("c2f-its:"):
+            first, middle, last = (int(n) for n in mode.split(":")[1].split("/"))
+            counts = [first] + [middle] * (len(sides) - 2) + [last]
+        settings = dict(scales=sides[:-1], iterations=its(counts))
+        weight = float(mode.split(":")[1]) if mode.startswith("c2f-hold:") else None
         return {**settings, "held": mode != "c2f-plain", "held_weight": weight}
     raise SystemExit(f"unknown mode {mode!r}: use {', '.join(MODES)}")
 

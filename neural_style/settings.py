@@ -42,8 +42,9 @@ DEFAULT_DEVICE = "auto"
 #: -num_iterations 1000 halved).
 STYLIZE_ITERATIONS = 500
 #: The default schedule of several scales: the first, the middle ones and the last. The last
-#: scale costs the most per iteration and starts from an upsampled, nearly finished image.
-SCALE_ITERATIONS = (300, 150, 80)
+#: scale costs the most per iteration; 200 there bring its finest octave and content loss to
+#: those of a single scale's 500 (docs/measurements.md, "Octaves").
+SCALE_ITERATIONS = (300, 150, 200)
 
 #: denoise's iteration limit when ``iterations`` is None, by regularizer, then solver (tgv and nltv are
 #: solved by primal-dual only). TGV needs more than ROF: its plain Chambolle-Pock is strongly convex in x only.
@@ -96,9 +97,11 @@ class StylizeSettings:
     Attributes:
         size: long side of the output in pixels; ``None`` keeps the content's size.
         iterations: loss evaluations: one number (of each scale), one per scale, or None (500 for
-            one scale; 300, 150, ..., 80 over several: ``style_transfer.scales``).
+            one scale; 300, 150, ..., 200 over several: ``style_transfer.scales``).
         scales: ``"none"`` (one scale), ``"auto"`` (from 256 px to ``size`` by sqrt(2)) or
-            increasing long sides (``size`` is added when they stop below it).
+            increasing long sides (``size`` is added when they stop below it); None (the default):
+            ``"auto"`` for an image with a ``size``, ``"none"`` for a clip's frames or ``size=None``
+            (chosen by the style loss per octave: docs/measurements.md, "Octaves").
         optimizer: ``"lbfgs"`` (strong-Wolfe line search) or ``"adam"``.
         lr: the optimizer's learning rate; ``None``: 1 for L-BFGS, 0.02 for Adam.
         content_weight, style_weight, tv_weight: weights of the three terms (>= 0).
@@ -144,7 +147,8 @@ class StylizeSettings:
 
     size: Optional[int] = field(default=512, metadata=SIZE)
     iterations: Union[None, int, Sequence[int]] = field(default=None, metadata=rule(counts(1, none=True)))
-    scales: Union[str, Sequence[int]] = field(default="none", metadata=rule(counts(MIN_SIZE, words=("none", "auto"))))
+    scales: Union[None, str, Sequence[int]] = field(default=None, metadata=rule(counts(MIN_SIZE, none=True,
+                                                                                     words=("none", "auto"))))
     optimizer: str = field(default="lbfgs", metadata=rule(choice(OPTIMIZERS)))
     lr: Optional[float] = field(default=None, metadata=rule(number(0, strict=True, none=True)))
     content_weight: float = field(default=1.0, metadata=WEIGHT)

@@ -58,7 +58,7 @@ STYLIZE_OPTIONS = [
 CLICK_VERSION = tuple(int(part) for part in importlib.metadata.version("click").split(".")[:2])
 #: The keyword arguments the CLI passes to run_stylize when no option is given.
 API_DEFAULTS = dict(
-    size=512, iterations=None, scales="none", optimizer="lbfgs", lr=None, content_weight=1.0, style_weight=5.0,
+    size=512, iterations=None, scales=None, optimizer="lbfgs", lr=None, content_weight=1.0, style_weight=5.0,
     tv_weight=2.0, tv_beta=2.0, content_layers="relu4_2",
     style_layers="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", style_blend_weights=None, style_scale=1.0,
     init="content", original_colors=False, model=None, weights=None, weights_format="torchvision",

@@ -35,7 +35,9 @@ _FIRST, _MIDDLE, _LAST = SCALE_ITERATIONS
              f"also reach {MIN_SIZE} px, the deepest layer's minimum; smaller style images are enlarged to it).")
 @opt.setting(STYLIZE, "--iterations", "Loss evaluations: one number (each scale) or one per scale "
              f"[{STYLIZE_ITERATIONS}; over several scales {_FIRST}, {_MIDDLE}, ..., {_LAST}].", metavar="N[,N...]")
-@opt.setting(STYLIZE, "--scales", "Coarse to fine: auto (256 px up to --size by sqrt 2), none, or long sides.",
+@opt.setting(STYLIZE, "--scales", "Coarse to fine: auto (256 px up to --size by sqrt 2, "
+             "each scale holding the coarser octaves), none, or long sides [auto for an image, none for a clip's "
+             "frames].",
              metavar="auto|none|S1,S2,...", listed=True)
 @opt.setting(STYLIZE, "--optimizer")
 @opt.setting(STYLIZE, "--lr", "Learning rate [" + ", ".join(f"{k}: {v:g}" for k, v in DEFAULT_LR.items()) + "].")

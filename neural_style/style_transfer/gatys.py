@@ -24,7 +24,7 @@ from ..io.decode import read_image, to_tensor
 from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
 from .guides import read_guides
-from .scales import plan_scales
+from .scales import fit_schedule, plan_scales
 from .stage import Stage, blend_weights, init_image, octave_losses
 
 INITS = ("content", "random")
@@ -157,6 +157,8 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     network = network or _load_network(s, dev, autocast, download_progress)
     guides = read_guides(s.style_masks, s.style_image_masks, tuple(content_img.shape[-2:]),
                          [tuple(img.shape[-2:]) for img in style_imgs])
+    schedule = fit_schedule(schedule, tuple(content_img.shape[-2:]), network.extractor.min_size, s.scales,
+                            s.iterations)
     first = schedule[0][0] if len(schedule) > 1 else None
     stages = [Stage(network, s, content_img, style_imgs, side, dev, several=len(schedule) > 1,
                     source_shape=source_shape, guides=guides, first_side=first, output=index == len(schedule) - 1)
@@ -265,8 +267,9 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
     """Optimise at each scale, each starting from the previous one's best image upsampled (the first from
     ``first`` resized, or ``s.init``); ``extra`` is added to the last scale's objective."""
     runs, scales, image, offset = [], [], None, 0
-    total = sum(iterations for _, iterations in schedule)
-    for index, (stage, (_, iterations)) in enumerate(zip(stages, schedule)):
+    frees = [stage.unstyled() for stage in stages]
+    total = sum(iterations * (1 if free is None else 2) for free, (_, iterations) in zip(frees, schedule))
+    for index, (stage, free, (_, iterations)) in enumerate(zip(stages, frees, schedule)):
         try:  # the targets of a large scale take a while: Ctrl-C here keeps the previous scale's best
             content, loss_fn = stage.objective(blend)
             if image is not None:
@@ -282,10 +285,16 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
                 raise
             runs[-1].stop_reason = StopReason.INTERRUPTED
             break
-        step_callback = _scale_callback(callback, s.color_mode() == "luminance", content, offset, total,
-                                        (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None)
-        run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations, bounds=s.bounds,
-                             history_size=stage.plan.lbfgs_history or 1, callback=step_callback)
+        numbered = len(stages) > 1 or free is not None
+        scale = (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None
+        options = dict(optimizer=s.optimizer, lr=s.lr, iterations=iterations, bounds=s.bounds,
+                       history_size=stage.plan.lbfgs_history or 1)
+        step_callback = _scale_callback(callback, s.color_mode() == "luminance", content, offset, total, scale, numbered)
+        run = optimize_image(start, loss_fn, callback=step_callback, **options)
+        if free is not None and run.stop_reason not in STOPPED_EARLY:
+            step_callback = _scale_callback(callback, s.color_mode() == "luminance", content, offset + run.iterations,
+                                            total, scale, numbered)
+            run = _unstyled_pass(run, start, loss_fn, free, step_callback, options)
         content = loss_fn = step_callback = None  # this scale's targets go before the next scale's are made
         runs.append(run)
         image = run.image if run.best_iteration or image is None else start.clamp(0, 1)
@@ -298,6 +307,25 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
         if run.stop_reason in STOPPED_EARLY:
             break
     return (runs[0] if len(stages) == 1 else _merge(runs, image)), image, scales
+
+
+def _unstyled_pass(run: OptimizeResult, start: torch.Tensor, loss_fn, free: torch.Tensor, callback,
+                   options) -> OptimizeResult:
+    """The pixels no style reaches (``free``: 1 where every region mask is black) optimised again on their
+    own, from ``start``, with every other pixel held at ``run``'s image: L-BFGS's one curvature model is
+    the style term's in a styled run, so it leaves an unstyled region elsewhere than a run without style
+    would; here that region gets a model of its own (docs/measurements.md, "Regions"). Returns ``run``
+    followed by the pass (its best image delivered; ``run``'s when the pass evaluated nothing)."""
+    again = torch.where(free.bool(), start.to(run.image.dtype), run.image)
+    second = optimize_image(again, loss_fn, free=free, callback=callback, **options)
+    merged = OptimizeResult(image=second.image if second.best_iteration else run.image,
+                            history=run.history + [{**h, "iteration": run.iterations + h["iteration"]}
+                                                   for h in second.history],
+                            iterations=run.iterations + second.iterations, seconds=run.seconds + second.seconds,
+                            stop_reason=second.stop_reason,
+                            best_iteration=run.iterations + second.best_iteration if second.best_iteration
+                            else run.best_iteration)
+    return merged
 
 
 def _with_extra(loss_fn, extra):
@@ -326,13 +354,15 @@ def _merge(runs: Sequence[OptimizeResult], image: torch.Tensor) -> OptimizeResul
     return merged
 
 
-def _scale_callback(callback, original_colors: bool, content: torch.Tensor, offset: int, total: int, scale):
-    """The user's callback, with steps numbered over the whole run and showing the written image."""
+def _scale_callback(callback, original_colors: bool, content: torch.Tensor, offset: int, total: int, scale,
+                    numbered: bool = True):
+    """The user's callback, with steps numbered over the whole run (when ``numbered``: several scales or
+    an unstyled pass) and showing the written image."""
     if callback is None:
         return None
     if original_colors:
         callback = _with_original_colors(callback, content)
-    if scale is None:
+    if not numbered:
         return callback
 
     def numbered(step: Step) -> None:

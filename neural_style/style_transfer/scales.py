@@ -8,6 +8,7 @@ the style's large structures fit in the network's receptive field, then upsample
 import math
 from typing import List, Optional, Sequence, Tuple, Union
 
+from ..core.tensors import long_side_shape
 from ..errors import InputError, setting
 from ..settings import SCALE_ITERATIONS, STYLIZE_ITERATIONS
 
@@ -20,7 +21,12 @@ AUTO_FACTOR = math.sqrt(2)
 SINGLE_SCALE_ITERATIONS = STYLIZE_ITERATIONS
 SCHEDULE_FIRST, SCHEDULE_MIDDLE, SCHEDULE_LAST = SCALE_ITERATIONS
 
-Scales = Union[str, Sequence[int]]
+#: What ``scales=None`` means for an image with an output size: coarse to fine, each scale holding the
+#: coarser octaves; at 512 and 1024 px it holds the style's large structure that a single scale
+#: misses, keeps the finest octave and the content loss, in less time (docs/measurements.md, "Octaves").
+DEFAULT_SCALES = "auto"
+
+Scales = Union[None, str, Sequence[int]]
 Iterations = Union[None, int, Sequence[int]]
 
 
@@ -40,20 +46,23 @@ def default_iterations(count: int) -> List[int]:
     return [SCHEDULE_FIRST] + [SCHEDULE_MIDDLE] * (count - 2) + [SCHEDULE_LAST]
 
 
-def plan_scales(size: Optional[int], scales: Scales = "none", iterations: Iterations = None
+def plan_scales(size: Optional[int], scales: Scales = None, iterations: Iterations = None
                 ) -> List[Tuple[Optional[int], int]]:
     """``[(long side, iterations), ...]`` from the smallest scale to the output size.
 
     Args:
         size: the output's long side (None: the content's own size, single scale only).
         scales: ``"none"`` (one scale), ``"auto"`` (:func:`auto_sides`) or increasing long sides;
-            ``size`` is appended when the list stops below it.
+            ``size`` is appended when the list stops below it. None: ``"auto"``, or ``"none"`` when
+            ``size`` is None (:data:`DEFAULT_SCALES`).
         iterations: None (:func:`default_iterations`), one number (every scale), or one per scale.
         A single long side may be given as an int (``512`` as ``[512]``).
 
     Raises:
         InputError: a bad list of scales or iterations (one line saying what to pass).
     """
+    if scales is None:
+        scales = "none" if size is None else DEFAULT_SCALES
     if isinstance(scales, int) and not isinstance(scales, bool):
         scales = [scales]
     if isinstance(scales, str):
@@ -66,6 +75,20 @@ def plan_scales(size: Optional[int], scales: Scales = "none", iterations: Iterat
         sides = _explicit(size, scales)
     added = not isinstance(scales, str) and len(sides) > len(list(scales))
     return list(zip(sides, _iterations(iterations, len(sides), added)))
+
+
+def fit_schedule(schedule: List[Tuple[Optional[int], int]], shape: Tuple[int, int], min_side: int,
+                 scales: Scales, iterations: Iterations) -> List[Tuple[Optional[int], int]]:
+    """``schedule`` without the automatic scales (``scales`` None or ``"auto"``) at which a content of
+    ``shape`` (H, W) would have a short side below ``min_side`` px (a thin strip: the network could not
+    see it); the default iterations re-planned for the scales left. Scales the user listed are kept
+    (too small a one is refused with its own message)."""
+    if scales not in (None, "auto") or len(schedule) == 1:
+        return schedule
+    kept = [(side, n) for side, n in schedule[:-1] if min(long_side_shape(shape, side)) >= min_side] + schedule[-1:]
+    if iterations is None and len(kept) < len(schedule):
+        return list(zip([side for side, _ in kept], default_iterations(len(kept))))
+    return kept
 
 
 def _explicit(size: Optional[int], scales: Sequence[int]) -> List[int]:

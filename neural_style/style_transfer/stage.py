@@ -49,6 +49,11 @@ class Stage:
         self.content_shape, style_shapes = working_shapes(content, styles, side, s.style_scale, cap_styles=several)
         self.style_shapes = [at_least(shape, network.extractor.min_size) for shape in style_shapes]
         min_side = network.extractor.min_size  # a coarser scale than the output takes the octaves it can hold
+        if not output and min(self.content_shape) < min_side:  # the first scale is too small, not the output
+            h, w = self.content_shape
+            raise InputError(f"scale {side} px makes the content {w}x{h} px, but the network needs at least "
+                             f"{min_side} px per side: start {setting('scales')} at a larger long side "
+                             f"(or use {setting('scales')} auto)")
         asked = s.style_octaves if output else min(s.style_octaves, max_octaves(self.content_shape, min_side))
         self.octaves = stage_octaves(asked, self.content_shape, first_side, min_side)
         self.octave_weights = [1.0 / asked] * asked + [HELD_WEIGHT] * (self.octaves - asked)
@@ -62,6 +67,19 @@ class Stage:
         """How many tiles an evaluation at this scale reads."""
         tile = self.plan.tile_size
         return len(plan_tiles(*self.content_shape, tile, self.network.geometry)) if tile else 1
+
+    def unstyled(self) -> Optional[torch.Tensor]:
+        """(1, 1, H, W) float32 on this scale's device, 1 where every region mask is black (below 1/255) at
+        this scale, when some of those pixels lie beyond the style term's reach: farther from every styled
+        pixel than half the deepest style layer's receptive field (times 2 per held octave). None without
+        masks, or where the style term reaches every pixel (nothing there is out of its reach)."""
+        masks = self.guides.at(self.content_shape)
+        if masks is None:
+            return None
+        free = (torch.cat(masks).amax(0, keepdim=True) < 1 / 255).float()
+        geo = self.network.geometry
+        radius = (geo.stride + 2 * geo.reach + 1) // 2 * 2 ** (self.octaves - 1)
+        return free.to(self.device) if _beyond(free, radius, geo.stride) else None
 
     def working_content(self) -> torch.Tensor:
         """The content image at this scale's size, on its device."""
@@ -97,6 +115,17 @@ class Stage:
         if tile:
             return content, lambda x: objective.evaluate_tiled(x, targets, tile)
         return content, lambda x: objective(x, targets)
+
+
+def _beyond(free: torch.Tensor, radius: int, block: int) -> bool:
+    """Whether some pixel where ``free`` (1, 1, H, W) is 1 lies more than ``radius`` px (in both directions,
+    to within ``block`` px) from every pixel where it is 0: on a grid of ``block`` px, a free block whose
+    neighbours within ``radius`` (rounded up) are all free."""
+    pool = torch.nn.functional.max_pool2d
+    styled = pool(1 - free, block, block, ceil_mode=True)  # 1 where a block holds a styled pixel
+    k = -(-radius // block)
+    near = pool(pool(styled, (2 * k + 1, 1), 1, (k, 0)), (1, 2 * k + 1), 1, (0, k))
+    return bool((near == 0).any())
 
 
 def stage_octaves(asked: int, shape: Tuple[int, int], first_side: Optional[int], min_side: int) -> int:

@@ -270,7 +270,8 @@ def _stylize_frame(index: int, state: _State, styles, s: StylizeSettings, v: Vid
         consistent = float(weight.mean())
         extra = _temporal_loss(target, weight, v.temporal_weight)
     iterations = (v.first_frame_iterations or s.iterations) if index == 0 else (s.iterations or VIDEO_ITERATIONS)
-    settings = replace(s, size=max(content.shape[-2:]), iterations=iterations)  # frames are at the working size
+    settings = replace(s, size=max(content.shape[-2:]), iterations=iterations,  # frames are at the working size
+                       scales="none" if s.scales is None else s.scales)  # each frame starts near the last: one scale
     step = (lambda st: on_step(index, len(state.frames), st)) if on_step else None
     result = run_stylize(content, styles, settings, network=network, start=start, extra_loss=extra, callback=step,
                          download_progress=False)

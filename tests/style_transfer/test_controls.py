@@ -175,3 +175,35 @@ def test_the_octave_measure_agrees_with_the_run(content_file, style_file, vgg16_
     assert measured == pytest.approx(result.final_losses["style_octaves"], rel=1e-4)
     with pytest.raises(InputError, match="octaves must be a whole number"):
         neural_style.style_octave_losses(result.image, style_file, weights=str(vgg16_file), octaves=0, **FAST)
+
+
+def test_beyond_finds_pixels_out_of_the_style_reach():
+    free = torch.zeros(1, 1, 64, 64)
+    free[..., 40:] = 1  # 24 free columns
+    assert stage._beyond(free, 8, 4) and not stage._beyond(free, 30, 4)
+    assert not stage._beyond(torch.zeros(1, 1, 64, 64), 1, 4)
+
+
+SHALLOW = dict(FAST, content_layers="relu2_2", style_layers="relu1_1,relu2_1", iterations=12)
+
+
+def test_an_unstyled_region_out_of_reach_is_optimised_on_its_own(content_file, style_file, vgg16_file,
+                                                                  monkeypatch):
+    left, _ = halves()
+    steps = []
+    result = gatys.run_stylize(content_file, style_file, weights=vgg16_file, style_masks=[left],
+                               callback=steps.append, **SHALLOW)
+    assert result.run.iterations == 24 and [s.iteration for s in steps] == list(range(1, 25))
+    assert all(s.iterations == 24 for s in steps)
+    none = gatys.run_stylize(content_file, style_file, weights=vgg16_file, style_weight=0, **SHALLOW)
+    monkeypatch.setattr(stage.Stage, "unstyled", lambda self: None)
+    one_pass = gatys.run_stylize(content_file, style_file, weights=vgg16_file, style_masks=[left], **SHALLOW)
+    assert one_pass.run.iterations == 12
+    styled = left.expand(1, 3, -1, -1).bool()
+    assert torch.equal(result.image[styled], one_pass.image[styled])  # the pass moves unstyled pixels only
+    far = (slice(None), slice(None), slice(None), slice(36, None))  # beyond the shallow layers' reach
+    assert (result.image - none.image)[far].abs().mean() < 0.75 * (one_pass.image - none.image)[far].abs().mean()
+    judged = gatys.evaluate_losses(result.image, content_file, style_file, weights=vgg16_file, style_masks=[left],
+                                   **SHALLOW)
+    assert [result.final_losses[k] for k in ("content", "style", "tv")] == pytest.approx(
+        [judged[k] for k in ("content", "style", "tv")], rel=1e-4)  # the losses reported are the delivered image's

@@ -138,3 +138,20 @@ def test_cli_coarse_to_fine_with_report_animation_and_intermediates(content_file
     assert_error(invoke("stylize", content_file, style_file, "-o", tmp_path / "x.png", "--weights", vgg16_file,
                         "--size", "48", "--scales", "64"), 2, "scale 64 is larger than the output size 48")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_first_scale_below_the_network_minimum_names_the_scale(content_file, style_file, vgg16_file):
+    with pytest.raises(InputError, match=r"scale 12 px makes the content .* start scales at a larger long side"):
+        gatys.run_stylize(content_file, style_file, weights=vgg16_file, size=48, scales=[12], iterations=1,
+                          precision="fp32")
+
+
+def test_automatic_scales_too_thin_for_the_network_are_left_out():
+    from neural_style.style_transfer.scales import fit_schedule
+    schedule = plan_scales(512, None)  # 256, 362, 512
+    assert fit_schedule(schedule, (20, 600), 16, None, None) == [(512, 500)]  # 256 and 362 px: under 16 px high
+    assert fit_schedule(schedule, (30, 600), 16, "auto", None) == [(362, 300), (512, 200)]
+    assert fit_schedule(schedule, (30, 600), 16, "auto", 7) == [(362, 7), (512, 7)]
+    assert fit_schedule(schedule, (300, 600), 16, None, None) == schedule
+    listed = plan_scales(512, [256])
+    assert fit_schedule(listed, (20, 600), 16, [256], None) == listed  # listed scales: refused by their stage
