@@ -58,7 +58,7 @@ def full_runs(args, weights, precisions):
         reset(args.device)
         start = time.perf_counter()
         r = run_stylize(CONTENT, STYLE, size=args.small, iterations=args.iterations, weights=weights,
-                        precision=precision, device=args.device, download_progress=False)
+                        precision=precision, device=args.device, scales="none", download_progress=False)
         sync(args.device)
         rows.append({"test": f"{args.small}px x {args.iterations}", "precision": precision,
                      "seconds": time.perf_counter() - start, "peak_gib": peak(args.device),

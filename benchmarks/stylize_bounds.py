@@ -1,15 +1,17 @@
 """The loss of the image stylize delivers, and the time it takes, for each way of keeping pixels in [0, 1].
 
 For each (content, style) pair of held-out pictures (``../shared/images``: not the README's example)
-and each ``--bounds`` way, runs ``run_stylize`` (single scale, the given size and iterations, every
-other setting at its default), then evaluates the objective once more on the delivered image as it is
-written (8-bit), from scratch. Prints, per pair and way: the loss the run reported as its best, the
-delivered image's total, style and content loss, and the loop's seconds; then per way the mean over
-pairs of the delivered total loss and of the time, each as a ratio against ``clamp-result`` (the way
-before ``--bounds``: unconstrained, the result clamped) measured in the same run.
+and each ``--bounds`` way, runs ``run_stylize`` (single scale unless ``--scales``, the given size and
+iterations (of each scale), every other setting at its default), then evaluates the objective once more
+on the delivered image as it is written (8-bit), from scratch. Prints, per pair and way: the loss the
+run reported as its best, the delivered image's total, style and content loss, and the loop's seconds;
+then per way the mean over pairs of the delivered total loss and of the time, each as a ratio against
+``clamp-result`` (the way before ``--bounds``: unconstrained, the result clamped) measured in the same run.
 
     python benchmarks/stylize_bounds.py                       # 512 px, 500 iterations, 2 pairs, 4 ways
     python benchmarks/stylize_bounds.py --size 256 --iterations 150 --ways clamp-result,project
+    python benchmarks/stylize_bounds.py --size 256 --iterations 100 --tile-size 128 --ways clamp-result,project,penalty
+    python benchmarks/stylize_bounds.py --size 256 --iterations 100 --scales auto --ways clamp-result,project,penalty
 
 Target (issue 26): with the chosen way, the delivered total loss at most 0.5x clamp-result's, in at
 most 1.1x its time. Writes the delivered images to ``--out`` (default ``benchmarks/out/bounds``).
@@ -42,12 +44,12 @@ def as_written(image: torch.Tensor) -> torch.Tensor:
 
 def one_run(content: Path, style: Path, way: str, args) -> dict:
     settings = dict(size=args.size, iterations=args.iterations, weights=str(args.weights), bounds=way,
-                    precision=args.precision, seed=0)
+                    precision=args.precision, seed=0, scales=args.scales, tile_size=args.tile_size)
     started = time.perf_counter()
     result = run_stylize(content, style, download_progress=False, **settings)
     wall = time.perf_counter() - started
     delivered = as_written(result.image)
-    losses = evaluate_losses(delivered, content, style, **settings)
+    losses = evaluate_losses(delivered, content, style, **settings)  # at the output size, one scale
     reported = result.run.history[result.run.best_iteration - 1]
     name = f"{content.stem}-{style.stem}-{way}.png"
     write_image(args.out / name, delivered)
@@ -64,17 +66,23 @@ def main() -> None:
     parser.add_argument("--ways", default=",".join(["clamp-result"] + [w for w in BOUNDS if w != "clamp-result"]),
                         help="comma-separated --bounds ways; clamp-result is the baseline")
     parser.add_argument("--pairs", type=int, default=len(PAIRS), help="how many of the held-out pairs")
+    parser.add_argument("--scales", default="none", help="none (one scale), auto, or long sides like 128,181")
+    parser.add_argument("--tile-size", default="auto", help="auto, 0 (whole) or a tile size in px")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--weights", type=Path, default=SHARED / "weights" / "vgg16-hed.pth")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "bounds")
     parser.add_argument("--json", type=Path, default=None, help="also write every row here")
     args = parser.parse_args()
     ways = args.ways.split(",")
+    if args.scales not in ("none", "auto"):
+        args.scales = [int(v) for v in args.scales.split(",")]
+    args.tile_size = args.tile_size if args.tile_size == "auto" else int(args.tile_size)
     for way in ways:
         Bounds(way)  # an unknown way: one line before any work
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
-    print(f"{args.size} px, {args.iterations} iterations, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"{args.size} px, {args.iterations} iterations, scales {args.scales}, tile size {args.tile_size}, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"{'pair':45s} {'way':13s} {'reported':>9s} {'delivered':>9s} {'style':>9s} {'content':>8s} {'seconds':>8s}")
     warm = SHARED / "images" / "content" / PAIRS[0][0], SHARED / "images" / "style" / PAIRS[0][1]
     run_stylize(*warm, size=args.size, iterations=3, weights=str(args.weights), precision=args.precision,

@@ -47,7 +47,7 @@ def one_pair(content: Path, style: Path, args) -> dict:
     rows = {}
     for colors in ("style", "histogram"):
         result = run_stylize(content, style, size=args.size, iterations=args.iterations, weights=str(args.weights),
-                             precision=args.precision, colors=colors, download_progress=False)
+                             precision=args.precision, colors=colors, scales="none", download_progress=False)
         content_out = resize_to(to_tensor(content, channels=3, reduce_to=args.size), result.content_size)
         rows[colors] = (result.image, result.run.seconds, (result.final_losses or {}).get("style", float("nan")))
         if colors == "style":

@@ -60,6 +60,8 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=None, help="of each scale (default: the default schedule)")
     parser.add_argument("--scales", default=None, help="none, auto or long sides (default: stylize's default)")
     parser.add_argument("--carry", choices=("area", "inside", "both"), default="area")
+    parser.add_argument("--runs", default="A,B,none,two,left", help="a subset: two, A and B judge the regions, "
+                        "left and none the black half")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--weights", type=Path, default=SHARED / "weights" / "vgg16-hed.pth")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "masks")
@@ -78,11 +80,13 @@ def main() -> None:
     plain = {"A": ([style_a], {}), "B": ([style_b], {}), "none": ([style_a], dict(style_weight=0))}
     masked = {"two": ([style_a, style_b], dict(style_masks=[left, right])), "left": ([style_a], dict(style_masks=[left]))}
     carries = ("area", "inside") if args.carry == "both" else (args.carry,)
-    images = {name: _run(name, content, styles, {**common, **extra}, args.out) for name, (styles, extra) in plain.items()}
+    wanted = args.runs.split(",")
+    images = {name: _run(name, content, styles, {**common, **extra}, args.out)
+              for name, (styles, extra) in plain.items() if name in wanted}
     for carry in carries:
         with _carried(carry):
             images.update({f"{name}-{carry}": _run(f"{name}-{carry}", content, styles, {**common, **extra}, args.out)
-                           for name, (styles, extra) in masked.items()})
+                           for name, (styles, extra) in masked.items() if name in wanted})
 
     def guided(image, style, mask):  # judged by stylize's own (area-averaged) guided loss, whatever the carry
         return evaluate_losses(image, content, style, **common, style_masks=[mask])["style"]
@@ -92,12 +96,15 @@ def main() -> None:
     for carry in carries:
         for region, mask, own, other, alone in (("left", left, style_a, style_b, "A"),
                                                 ("right", right, style_b, style_a, "B")):
+            if not {"two", "A", "B"} <= set(wanted):
+                break
             mine, theirs = guided(images[f"two-{carry}"], own, mask), guided(images[f"two-{carry}"], other, mask)
             single = guided(images[alone], own, mask)
             print(f"{carry:6s} {region:5s} region: guided loss vs its own style {mine:.4f}, vs the other {theirs:.4f} "
                   f"({mine / theirs:.3f}x; target <= 0.5x); one-style run's {single:.4f} ({mine / single:.3f}x; "
                   "target <= 1.2x)")
-        _black_region(images, carry, common)
+        if {"left", "none"} <= set(wanted):
+            _black_region(images, carry, common)
     _sheet(content, images, args.out)
 
 

@@ -26,7 +26,7 @@ def run(args, size: int, tile: str, folder: Path) -> dict:
     report = folder / f"r-{size}-{tile}.json"
     command = [sys.executable, "-m", "neural_style", "stylize", args.content, args.style, "-o",
                str(folder / f"o-{size}-{tile}.png"), "--size", str(size), "--iterations", str(args.iterations),
-               "--tile-size", tile, "--lbfgs-history", args.lbfgs_history, "--weights", args.weights,
+               "--tile-size", tile, "--lbfgs-history", args.lbfgs_history, "--scales", "none", "--weights", args.weights,
                "--precision", args.precision, "--report", str(report),
                "-q"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)

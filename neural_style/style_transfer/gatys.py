@@ -267,7 +267,7 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
     """Optimise at each scale, each starting from the previous one's best image upsampled (the first from
     ``first`` resized, or ``s.init``); ``extra`` is added to the last scale's objective."""
     runs, scales, image, offset = [], [], None, 0
-    frees = [stage.unstyled() for stage in stages]
+    frees = [stage.unstyled() if iterations > 1 else None for stage, (_, iterations) in zip(stages, schedule)]
     total = sum(iterations * (1 if free is None else 2) for free, (_, iterations) in zip(frees, schedule))
     for index, (stage, free, (_, iterations)) in enumerate(zip(stages, frees, schedule)):
         try:  # the targets of a large scale take a while: Ctrl-C here keeps the previous scale's best
@@ -311,11 +311,12 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
 
 def _unstyled_pass(run: OptimizeResult, start: torch.Tensor, loss_fn, free: torch.Tensor, callback,
                    options) -> OptimizeResult:
-    """The pixels no style reaches (``free``: 1 where every region mask is black) optimised again on their
-    own, from ``start``, with every other pixel held at ``run``'s image: L-BFGS's one curvature model is
-    the style term's in a styled run, so it leaves an unstyled region elsewhere than a run without style
-    would; here that region gets a model of its own (docs/measurements.md, "Regions"). Returns ``run``
-    followed by the pass (its best image delivered; ``run``'s when the pass evaluated nothing)."""
+    """The pixels out of the style's reach (``free``: :meth:`Stage.unstyled`) optimised again on their own,
+    from ``start``, with every other pixel held at ``run``'s image: L-BFGS's one curvature model is the
+    style term's in a styled run, so it leaves an unstyled region elsewhere than a run without style
+    would; here those pixels, whose style gradient is zero, get a model of the content and TV terms
+    alone (docs/measurements.md, "Regions"). Returns ``run`` followed by the pass (its best image
+    delivered; ``run``'s when the pass evaluated nothing)."""
     again = torch.where(free.bool(), start.to(run.image.dtype), run.image)
     second = optimize_image(again, loss_fn, free=free, callback=callback, **options)
     merged = OptimizeResult(image=second.image if second.best_iteration else run.image,

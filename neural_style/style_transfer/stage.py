@@ -69,17 +69,19 @@ class Stage:
         return len(plan_tiles(*self.content_shape, tile, self.network.geometry)) if tile else 1
 
     def unstyled(self) -> Optional[torch.Tensor]:
-        """(1, 1, H, W) float32 on this scale's device, 1 where every region mask is black (below 1/255) at
-        this scale, when some of those pixels lie beyond the style term's reach: farther from every styled
-        pixel than half the deepest style layer's receptive field (times 2 per held octave). None without
-        masks, or where the style term reaches every pixel (nothing there is out of its reach)."""
+        """(1, 1, H, W) float32 on this scale's device, 1 at the pixels beyond the style term's reach: where
+        every region mask is black (below 1/255) at this scale, farther from every styled pixel than half
+        the deepest style layer's receptive field (times 2 per held octave; measured on a grid of the
+        deepest layer's stride, rounded up). The style gradient there is zero. None without masks, or
+        when no pixel is out of reach."""
         masks = self.guides.at(self.content_shape)
         if masks is None:
             return None
         free = (torch.cat(masks).amax(0, keepdim=True) < 1 / 255).float()
         geo = self.network.geometry
         radius = (geo.stride + 2 * geo.reach + 1) // 2 * 2 ** (self.octaves - 1)
-        return free.to(self.device) if _beyond(free, radius, geo.stride) else None
+        far = out_of_reach(free, radius, geo.stride)
+        return far.to(self.device) if bool(far.any()) else None
 
     def working_content(self) -> torch.Tensor:
         """The content image at this scale's size, on its device."""
@@ -117,15 +119,17 @@ class Stage:
         return content, lambda x: objective(x, targets)
 
 
-def _beyond(free: torch.Tensor, radius: int, block: int) -> bool:
-    """Whether some pixel where ``free`` (1, 1, H, W) is 1 lies more than ``radius`` px (in both directions,
-    to within ``block`` px) from every pixel where it is 0: on a grid of ``block`` px, a free block whose
-    neighbours within ``radius`` (rounded up) are all free."""
+def out_of_reach(free: torch.Tensor, radius: int, block: int) -> torch.Tensor:
+    """``free`` (1, 1, H, W) in {0, 1} where it lies more than ``radius`` px (in x and in y, rounded up to
+    whole blocks of ``block`` px) from every pixel where it is 0; 0 elsewhere. Computed on the grid of
+    blocks (a block holding a 0 counts as 0), so it costs (H W / block^2) (radius / block)."""
     pool = torch.nn.functional.max_pool2d
-    styled = pool(1 - free, block, block, ceil_mode=True)  # 1 where a block holds a styled pixel
+    h, w = free.shape[-2:]
+    near = pool(1 - free, block, block, ceil_mode=True)  # 1 where a block holds a pixel that is not free
     k = -(-radius // block)
-    near = pool(pool(styled, (2 * k + 1, 1), 1, (k, 0)), (1, 2 * k + 1), 1, (0, k))
-    return bool((near == 0).any())
+    near = pool(pool(near, (2 * k + 1, 1), 1, (k, 0)), (1, 2 * k + 1), 1, (0, k))
+    near = near.repeat_interleave(block, -2).repeat_interleave(block, -1)[..., :h, :w]
+    return free * (1 - near)
 
 
 def stage_octaves(asked: int, shape: Tuple[int, int], first_side: Optional[int], min_side: int) -> int:

@@ -177,11 +177,14 @@ def test_the_octave_measure_agrees_with_the_run(content_file, style_file, vgg16_
         neural_style.style_octave_losses(result.image, style_file, weights=str(vgg16_file), octaves=0, **FAST)
 
 
-def test_beyond_finds_pixels_out_of_the_style_reach():
-    free = torch.zeros(1, 1, 64, 64)
-    free[..., 40:] = 1  # 24 free columns
-    assert stage._beyond(free, 8, 4) and not stage._beyond(free, 30, 4)
-    assert not stage._beyond(torch.zeros(1, 1, 64, 64), 1, 4)
+def test_out_of_reach_keeps_the_free_pixels_far_from_the_others():
+    free = torch.zeros(1, 1, 64, 66)
+    free[..., 40:] = 1  # 26 free columns
+    far = stage.out_of_reach(free, 8, 4)
+    assert far.shape == free.shape and torch.equal(far[..., 48:], free[..., 48:])  # 8 px and more away
+    assert not far[..., :48].any()  # within two 4 px blocks of the last one holding a 0 (columns 36..39)
+    assert not stage.out_of_reach(free, 30, 4).any()
+    assert not stage.out_of_reach(torch.zeros(1, 1, 64, 64), 1, 4).any()
 
 
 SHALLOW = dict(FAST, content_layers="relu2_2", style_layers="relu1_1,relu2_1", iterations=12)

@@ -23,10 +23,12 @@ def test_auto_sides_grow_by_sqrt_2_from_256():
 @pytest.mark.parametrize("size, scales, iterations, expected", [
     (512, "none", None, [(512, 500)]),
     (512, "none", 7, [(512, 7)]),
-    (512, "auto", None, [(256, 300), (362, 150), (512, 80)]),
+    (512, "auto", None, [(256, 300), (362, 150), (512, 200)]),
+    (512, None, None, [(256, 300), (362, 150), (512, 200)]),  # the default: coarse to fine
+    (None, None, None, [(None, 500)]),  # the content's own size: one scale
     (512, "auto", 20, [(256, 20), (362, 20), (512, 20)]),
     (512, "auto", [30, 20, 10], [(256, 30), (362, 20), (512, 10)]),
-    (512, [128, 256], None, [(128, 300), (256, 150), (512, 80)]),
+    (512, [128, 256], None, [(128, 300), (256, 150), (512, 200)]),
     (512, [128, 512], [5], [(128, 5), (512, 5)]),
     (None, "none", None, [(None, 500)]),
 ])
