@@ -15,6 +15,16 @@ style), d of the style image itself, then the mean over pairs of d(histogram) / 
     python benchmarks/stylize_colors.py                       # 256 px, 150 iterations, 2 pairs
     python benchmarks/stylize_colors.py --maps                # only the colour maps, side by side
 
+``--luminance-only`` compares the two ways of keeping the content's colours: ``swap`` (``--colors
+luminance``: stylise in colour, then keep the result's luminance with the content's chrominance) and Gatys
+et al.'s (2017, Sec. 5.1) luminance-only transfer (stylise the luminance of the content with the luminance
+of the style, each as a grey RGB image, then recombine with the content's chrominance). Both keep the
+content's chrominance, so they are judged by what the style gives, the luminance: the style loss of the
+output's luminance against the style's (grey images, the objective's normalised Gram loss,
+``evaluate_losses``), the content loss of the output, and the loop's seconds.
+
+    python benchmarks/stylize_colors.py --luminance-only      # 256 px, 150 iterations, 2 pairs
+
 ``--maps`` runs no stylisation: for each pair it writes content | style | style mapped by ``pca`` |
 by ``cholesky`` (clamped to [0, 1], as stylize uses them) to ``--out``/maps-*.png and prints d of each
 map, unclamped and clamped: the pictures that chose ``match_color``'s default.
@@ -32,11 +42,17 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from neural_style.core.color import COLOR_MATCH_METHODS, color_distance, match_color, transfer_luminance  # noqa: E402
+from neural_style.core.color import (  # noqa: E402
+    COLOR_MATCH_METHODS,
+    color_distance,
+    match_color,
+    rgb_to_yuv,
+    transfer_luminance,
+)
 from neural_style.core.tensors import resize_to  # noqa: E402
 from neural_style.io.decode import to_tensor  # noqa: E402
 from neural_style.io.encode import write_image  # noqa: E402
-from neural_style.style_transfer.gatys import run_stylize  # noqa: E402
+from neural_style.style_transfer.gatys import evaluate_losses, run_stylize  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 PAIRS = [("golden_gate.jpg", "the_scream.jpg"), ("hoovertowernight.jpg", "woman-with-hat-matisse.jpg")]
@@ -58,6 +74,31 @@ def one_pair(content: Path, style: Path, args) -> dict:
         write_image(args.out / f"{content.stem}-{style.stem}-{colors}.png", image)
         out[colors] = (color_distance(image, content_out).item(), seconds, style_loss)
     return out
+
+
+def grey(image: torch.Tensor) -> torch.Tensor:
+    """The luminance Y of an RGB image (1, 3, H, W), as a grey RGB image."""
+    return rgb_to_yuv(image)[:, :1].expand(-1, 3, -1, -1).clamp(0, 1).contiguous()
+
+
+def luminance_ways(content: Path, style: Path, args) -> dict:
+    """``swap`` and ``luminance-only``: (style loss of the output's luminance, content loss, seconds)."""
+    common = dict(size=args.size, iterations=args.iterations, weights=str(args.weights), precision=args.precision,
+                  scales="none")
+    content_in = to_tensor(content, channels=3, reduce_to=args.size)
+    style_in = to_tensor(style, channels=3, reduce_to=args.size)
+    swap = run_stylize(content_in, style_in, colors="luminance", download_progress=False, **common)
+    only = run_stylize(grey(content_in), grey(style_in), download_progress=False, **common)
+    content_out = resize_to(content_in, only.content_size)
+    rows = {}
+    for name, result, image in (("swap", swap, swap.image),
+                                ("luminance-only", only, transfer_luminance(only.image, content_out))):
+        image = (image.clamp(0, 1) * 255).round() / 255  # as written
+        write_image(args.out / f"{content.stem}-{style.stem}-{name}.png", image)
+        style_loss = evaluate_losses(grey(image), content_in, grey(style_in), **common)["style"]
+        content_loss = evaluate_losses(image, content_in, style_in, **common)["content"]
+        rows[name] = (style_loss, content_loss, result.run.seconds)
+    return rows
 
 
 def compare_maps(content: Path, style: Path, args) -> None:
@@ -84,6 +125,8 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--weights", type=Path, default=SHARED / "weights" / "vgg16-hed.pth")
     parser.add_argument("--maps", action="store_true", help="only write the colour maps side by side")
+    parser.add_argument("--luminance-only", action="store_true", help="compare the luminance swap with "
+                        "Gatys et al.'s luminance-only transfer")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "colors")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -92,6 +135,17 @@ def main() -> None:
             compare_maps(SHARED / "images" / "content" / content_name, SHARED / "images" / "style" / style_name, args)
         return
     print(f"{args.size} px, {args.iterations} iterations, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if args.luminance_only:
+        for content_name, style_name in PAIRS[:args.pairs]:
+            content, style = SHARED / "images" / "content" / content_name, SHARED / "images" / "style" / style_name
+            rows = luminance_ways(content, style, args)
+            for name, (style_loss, content_loss, seconds) in rows.items():
+                print(f"{content.stem + ' + ' + style.stem:45s} {name:15s} luminance style loss {style_loss:.4f}  "
+                      f"content loss {content_loss:.4f}  {seconds:7.1f} s", flush=True)
+            print(f"{'':45s} luminance-only / swap: style loss {rows['luminance-only'][0] / rows['swap'][0]:.3f}x, "
+                  f"content {rows['luminance-only'][1] / rows['swap'][1]:.3f}x, "
+                  f"time {rows['luminance-only'][2] / rows['swap'][2]:.3f}x")
+        return
     print(f"{'pair':45s} {'colors':10s} {'d(out, content)':>15s} {'seconds':>8s} {'style loss':>10s}")
     ratios = []
     for content_name, style_name in PAIRS[:args.pairs]:

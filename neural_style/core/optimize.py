@@ -81,8 +81,7 @@ class _Stop(Exception):
 def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbfgs",
                    lr: Optional[float] = None, iterations: int = 500, tolerance: float = 0.0,
                    bounds: Optional[str] = "project", history_size: int = LBFGS_HISTORY,
-                   callback: Optional[Callable[[Step], None]] = None,
-                   free: Optional[torch.Tensor] = None) -> OptimizeResult:
+                   callback: Optional[Callable[[Step], None]] = None) -> OptimizeResult:
     """Minimise ``loss_fn(x)["total"]`` over the pixels of ``x``, starting from ``init``.
 
     Args:
@@ -104,9 +103,6 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
             bounds: denoising data on its own range).
         history_size: L-BFGS correction pairs.
         callback: called after every evaluation with a :class:`Step`.
-        free: None (every pixel is optimised), or a mask broadcastable to ``init`` (1 where a pixel is
-            optimised, 0 where it keeps its value in ``init``): the gradient is multiplied by it, so
-            every optimiser leaves the other pixels as they are.
 
     Returns:
         An :class:`OptimizeResult`.
@@ -118,9 +114,6 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
     lr = DEFAULT_LR[optimizer] if lr is None else lr
     if not (lr > 0 and math.isfinite(lr)):
         raise InputError(f"learning rate must be a finite number > 0, got {lr}")
-    if free is not None and (free.dim() != init.dim()
-                             or any(f not in (1, n) for f, n in zip(free.shape, init.shape))):
-        raise InputError(f"expected a free mask broadcastable to {tuple(init.shape)}, got {tuple(free.shape)}")
 
     keep = Bounds(bounds)
     x = keep.variable(init)
@@ -133,8 +126,6 @@ def optimize_image(init: torch.Tensor, loss_fn: LossFn, *, optimizer: str = "lbf
         nonlocal best, previous, calm
         x.grad = None
         terms = keep.evaluate(x, loss_fn)  # the gradient is in x.grad
-        if free is not None and x.grad is not None:
-            x.grad.mul_(free.to(x.grad.dtype))
         total = terms["total"]
         names = list(terms)
         values = torch.stack([terms[n].detach().float() for n in names]).tolist()

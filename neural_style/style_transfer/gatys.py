@@ -163,15 +163,20 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     stages = [Stage(network, s, content_img, style_imgs, side, dev, several=len(schedule) > 1,
                     source_shape=source_shape, guides=guides, first_side=first, output=index == len(schedule) - 1)
               for index, (side, _) in enumerate(schedule)]  # every check (octaves, memory) before any large allocation
-    run, image, scales = _run_scales(stages, schedule, s, blend, callback, start, extra_loss)
     final = stages[-1]
+    far = final.unstyled() if sum(n for _, n in schedule) > len(schedule) else None  # not when judging an image
+    run, image, scales = _run_scales(stages, schedule, s, blend, callback, start, extra_loss,
+                                     after=0 if far is None else sum(n for _, n in schedule))
     if tuple(image.shape[-2:]) != final.content_shape:
         image = _upsample(image, final.content_shape)
+    if far is not None and len(scales) == len(stages) and run.stop_reason not in STOPPED_EARLY:
+        run, image = _unstyled_kept(Unstyled(content_img, style_imgs, s, network, start, extra_loss), far, run, image,
+                                    callback)
     content_final = resize_to(content_img, final.content_shape).to(dev)
     image = transfer_luminance(image, content_final) if mode == "luminance" else image
     done = len(scales) == len(stages) and scales[-1].losses
     final_losses = dict(scales[-1].losses) if done else None
-    if done and (mode == "luminance" or s.bounds in ("clamp-result", "penalty")):  # delivered: not the one evaluated
+    if done and (mode == "luminance" or s.bounds in ("clamp-result", "penalty") or far is not None):  # not evaluated
         final_losses = evaluate_losses(image, content_img, style_imgs, replace(s, style_octaves=final.octaves),
                                        network=network)
     if done and "style_octaves" not in final_losses:
@@ -263,13 +268,14 @@ def _load_network(s: StylizeSettings, device, autocast, download_progress: bool)
                              autocast=autocast, download_progress=download_progress)
 
 
-def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, callback, first=None, extra=None):
+def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, callback, first=None, extra=None,
+                after: int = 0):
     """Optimise at each scale, each starting from the previous one's best image upsampled (the first from
-    ``first`` resized, or ``s.init``); ``extra`` is added to the last scale's objective."""
+    ``first`` resized, or ``s.init``); ``extra`` is added to the last scale's objective; ``after``: the
+    iterations that follow the run (the steps are numbered out of the whole)."""
     runs, scales, image, offset = [], [], None, 0
-    frees = [stage.unstyled() if iterations > 1 else None for stage, (_, iterations) in zip(stages, schedule)]
-    total = sum(iterations * (1 if free is None else 2) for free, (_, iterations) in zip(frees, schedule))
-    for index, (stage, free, (_, iterations)) in enumerate(zip(stages, frees, schedule)):
+    total = sum(iterations for _, iterations in schedule) + after
+    for index, (stage, (_, iterations)) in enumerate(zip(stages, schedule)):
         try:  # the targets of a large scale take a while: Ctrl-C here keeps the previous scale's best
             content, loss_fn = stage.objective(blend)
             if image is not None:
@@ -285,16 +291,11 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
                 raise
             runs[-1].stop_reason = StopReason.INTERRUPTED
             break
-        numbered = len(stages) > 1 or free is not None
         scale = (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None
-        options = dict(optimizer=s.optimizer, lr=s.lr, iterations=iterations, bounds=s.bounds,
-                       history_size=stage.plan.lbfgs_history or 1)
-        step_callback = _scale_callback(callback, s.color_mode() == "luminance", content, offset, total, scale, numbered)
-        run = optimize_image(start, loss_fn, callback=step_callback, **options)
-        if free is not None and run.stop_reason not in STOPPED_EARLY:
-            step_callback = _scale_callback(callback, s.color_mode() == "luminance", content, offset + run.iterations,
-                                            total, scale, numbered)
-            run = _unstyled_pass(run, start, loss_fn, free, step_callback, options)
+        step_callback = _scale_callback(callback, s.color_mode() == "luminance", content, offset, total, scale,
+                                        len(stages) > 1 or after > 0)
+        run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations, bounds=s.bounds,
+                             history_size=stage.plan.lbfgs_history or 1, callback=step_callback)
         content = loss_fn = step_callback = None  # this scale's targets go before the next scale's are made
         runs.append(run)
         image = run.image if run.best_iteration or image is None else start.clamp(0, 1)
@@ -309,24 +310,40 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
     return (runs[0] if len(stages) == 1 else _merge(runs, image)), image, scales
 
 
-def _unstyled_pass(run: OptimizeResult, start: torch.Tensor, loss_fn, free: torch.Tensor, callback,
-                   options) -> OptimizeResult:
-    """The pixels out of the style's reach (``free``: :meth:`Stage.unstyled`) optimised again on their own,
-    from ``start``, with every other pixel held at ``run``'s image: L-BFGS's one curvature model is the
-    style term's in a styled run, so it leaves an unstyled region elsewhere than a run without style
-    would; here those pixels, whose style gradient is zero, get a model of the content and TV terms
-    alone (docs/measurements.md, "Regions"). Returns ``run`` followed by the pass (its best image
-    delivered; ``run``'s when the pass evaluated nothing)."""
-    again = torch.where(free.bool(), start.to(run.image.dtype), run.image)
-    second = optimize_image(again, loss_fn, free=free, callback=callback, **options)
-    merged = OptimizeResult(image=second.image if second.best_iteration else run.image,
-                            history=run.history + [{**h, "iteration": run.iterations + h["iteration"]}
-                                                   for h in second.history],
-                            iterations=run.iterations + second.iterations, seconds=run.seconds + second.seconds,
-                            stop_reason=second.stop_reason,
-                            best_iteration=run.iterations + second.best_iteration if second.best_iteration
-                            else run.best_iteration)
-    return merged
+@dataclass
+class Unstyled:
+    """What a run without style needs: the run's images, settings, network, start and extra term."""
+
+    content: torch.Tensor
+    styles: Sequence[torch.Tensor]
+    settings: StylizeSettings
+    network: LossNetwork
+    start: Optional[torch.Tensor]
+    extra: Optional[Callable]
+
+
+def _unstyled_kept(job: Unstyled, far: torch.Tensor, run: OptimizeResult, image: torch.Tensor, callback):
+    """Where every region mask is black beyond the style's reach (``far``, :meth:`Stage.unstyled`), the
+    image of a run without style (``style_weight=0``: content and TV, every other setting the same), so
+    that such a region is what it would be without style. In the styled run L-BFGS's one curvature model
+    is the style term's and leaves the region elsewhere (docs/measurements.md, "Regions"). ``far`` is
+    softened over the deepest layer's stride, inwards, so the two images meet without a seam. Returns the
+    run with the second run's evaluations after its own (marked ``"unstyled": 1``), and the image."""
+    offset = run.iterations
+    step = None if callback is None else (
+        lambda st: callback(replace(st, iteration=offset + st.iteration, iterations=offset + st.iterations)))
+    plain = replace(job.settings, style_weight=0.0, style_masks=None, style_image_masks=None)
+    second = run_stylize(job.content, job.styles, plain, network=job.network, callback=step, start=job.start,
+                         extra_loss=job.extra, download_progress=False)
+    k = job.network.geometry.stride
+    weight = far * torch.nn.functional.avg_pool2d(far, 2 * k + 1, stride=1, padding=k, count_include_pad=False)
+    weight = weight.to(image.device, image.dtype)
+    image = weight * second.image.to(image.device, image.dtype) + (1 - weight) * image
+    history = run.history + [{**h, "iteration": offset + h["iteration"], "unstyled": 1} for h in second.run.history]
+    merged = replace(run, image=image, history=history, iterations=offset + second.run.iterations,
+                     seconds=run.seconds + second.run.seconds,
+                     stop_reason=second.run.stop_reason if second.run.stop_reason in STOPPED_EARLY else run.stop_reason)
+    return merged, image
 
 
 def _with_extra(loss_fn, extra):

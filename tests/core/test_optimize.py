@@ -124,19 +124,3 @@ def test_docstring_names_the_line_search(monkeypatch, target):
     doc = " ".join(optimize_image.__doc__.split())
     assert "no line search" not in doc and "strong-Wolfe line search" in doc and "projected L-BFGS" in doc
 
-
-@pytest.mark.parametrize("optimizer, bounds", [("lbfgs", "project"), ("lbfgs", "clamp-result"), ("adam", "project"),
-                                               ("lbfgs", "sigmoid")])
-def test_a_free_mask_holds_the_other_pixels(optimizer, bounds, target):
-    init = torch.full_like(target, 0.5)
-    free = torch.zeros(1, 1, 2, 2)
-    free[..., 0, :] = 1  # the top row moves, the bottom row keeps the start's values
-    result = optimize_image(init, quadratic(target), optimizer=optimizer, bounds=bounds, iterations=15, free=free)
-    assert torch.equal(result.image[..., 1, :], init[..., 1, :])
-    moved = (result.image[..., 0, :] - target[..., 0, :]).abs().max()
-    assert moved < (init[..., 0, :] - target[..., 0, :]).abs().max() / 2
-
-
-def test_a_free_mask_of_another_shape_is_refused(target):
-    with pytest.raises(InputError, match="free mask"):
-        optimize_image(target, quadratic(target), free=torch.ones(1, 1, 3, 3))

@@ -36,9 +36,9 @@ def test_plan_scales(size, scales, iterations, expected):
     assert plan_scales(size, scales, iterations) == expected
 
 
-def test_default_schedule_spends_least_at_the_top():
-    assert default_iterations(1) == [500] and default_iterations(2) == [300, 80]
-    assert default_iterations(5) == [300, 150, 150, 150, 80]
+def test_default_schedule():
+    assert default_iterations(1) == [500] and default_iterations(2) == [300, 200]
+    assert default_iterations(5) == [300, 150, 150, 150, 200]
 
 
 @pytest.mark.parametrize("size, scales, iterations, message", [
@@ -143,8 +143,8 @@ def test_cli_coarse_to_fine_with_report_animation_and_intermediates(content_file
 
 
 def test_a_first_scale_below_the_network_minimum_names_the_scale(content_file, style_file, vgg16_file):
-    with pytest.raises(InputError, match=r"scale 12 px makes the content .* start scales at a larger long side"):
-        gatys.run_stylize(content_file, style_file, weights=vgg16_file, size=48, scales=[12], iterations=1,
+    with pytest.raises(InputError, match=r"scale 16 px makes the content 16x13 px.* start scales at a larger long"):
+        gatys.run_stylize(content_file, style_file, weights=vgg16_file, size=48, scales=[16], iterations=1,
                           precision="fp32")
 
 
@@ -153,7 +153,7 @@ def test_automatic_scales_too_thin_for_the_network_are_left_out():
     schedule = plan_scales(512, None)  # 256, 362, 512
     assert fit_schedule(schedule, (20, 600), 16, None, None) == [(512, 500)]  # 256 and 362 px: under 16 px high
     assert fit_schedule(schedule, (30, 600), 16, "auto", None) == [(362, 300), (512, 200)]
-    assert fit_schedule(schedule, (30, 600), 16, "auto", 7) == [(362, 7), (512, 7)]
+    assert fit_schedule(plan_scales(512, "auto", 7), (30, 600), 16, "auto", 7) == [(362, 7), (512, 7)]
     assert fit_schedule(schedule, (300, 600), 16, None, None) == schedule
     listed = plan_scales(512, [256])
     assert fit_schedule(listed, (20, 600), 16, [256], None) == listed  # listed scales: refused by their stage
