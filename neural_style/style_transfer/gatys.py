@@ -326,17 +326,22 @@ def _unstyled_kept(job: Unstyled, far: torch.Tensor, run: OptimizeResult, image:
     """Where every region mask is black beyond the style's reach (``far``, :meth:`Stage.unstyled`), the
     image of a run without style (``style_weight=0``: content and TV, every other setting the same), so
     that such a region is what it would be without style. In the styled run L-BFGS's one curvature model
-    is the style term's and leaves the region elsewhere (docs/measurements.md, "Regions"). ``far`` is
-    softened over the deepest layer's stride, inwards, so the two images meet without a seam. Returns the
-    run with the second run's evaluations after its own (marked ``"unstyled": 1``), and the image."""
+    is the style term's and leaves the region elsewhere (docs/measurements.md, "Regions"). The two images
+    are blended over the deepest layer's stride just inside the style's reach, so they meet without a
+    seam. Returns the run with the second run's evaluations after its own (marked ``"unstyled": 1``),
+    and the image."""
     offset = run.iterations
     step = None if callback is None else (
         lambda st: callback(replace(st, iteration=offset + st.iteration, iterations=offset + st.iterations)))
     plain = replace(job.settings, style_weight=0.0, style_masks=None, style_image_masks=None)
-    second = run_stylize(job.content, job.styles, plain, network=job.network, callback=step, start=job.start,
-                         extra_loss=job.extra, download_progress=False)
+    try:
+        second = run_stylize(job.content, job.styles, plain, network=job.network, callback=step, start=job.start,
+                             extra_loss=job.extra, download_progress=False)
+    except KeyboardInterrupt:  # before its first evaluation: the styled image as it is
+        return replace(run, stop_reason=StopReason.INTERRUPTED), image
     k = job.network.geometry.stride
-    weight = far * torch.nn.functional.avg_pool2d(far, 2 * k + 1, stride=1, padding=k, count_include_pad=False)
+    ramp = torch.nn.functional.avg_pool2d(far, 2 * k + 1, stride=1, padding=k, count_include_pad=False)
+    weight = torch.maximum(far, (2 * ramp).clamp(max=1))  # 1 out of reach, down to 0 within k px of it
     weight = weight.to(image.device, image.dtype)
     image = weight * second.image.to(image.device, image.dtype) + (1 - weight) * image
     history = run.history + [{**h, "iteration": offset + h["iteration"], "unstyled": 1} for h in second.run.history]

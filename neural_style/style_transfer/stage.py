@@ -20,6 +20,9 @@ from .memory import plan_memory
 #: scale's size), against 1/``style_octaves`` for each asked one: enough to keep the large structure the
 #: coarse scales made without trading away the fine texture (docs/measurements.md, "Octaves").
 HELD_WEIGHT = 0.25
+#: The grid (px) on which :meth:`Stage.unstyled` measures distances: fine enough to follow a region's
+#: edge, coarse enough to cost little at 4096 px.
+REACH_BLOCK = 4
 
 
 class Stage:
@@ -71,8 +74,8 @@ class Stage:
     def unstyled(self) -> Optional[torch.Tensor]:
         """(1, 1, H, W) float32 on this scale's device, 1 at the pixels beyond the style term's reach: where
         every region mask is black (below 1/255) at this scale, farther from every styled pixel than half
-        the deepest style layer's receptive field (times 2 per held octave; measured on a grid of the
-        deepest layer's stride, rounded up). The style gradient there is zero. None without masks, or
+        the deepest style layer's receptive field (times 2 per held octave; measured on a grid of
+        :data:`REACH_BLOCK` px, rounded up). The style gradient there is zero. None without masks, or
         when no pixel is out of reach."""
         masks = self.guides.at(self.content_shape)
         if masks is None:
@@ -80,7 +83,7 @@ class Stage:
         free = (torch.cat(masks).amax(0, keepdim=True) < 1 / 255).float()
         geo = self.network.geometry
         radius = (geo.stride + 2 * geo.reach + 1) // 2 * 2 ** (self.octaves - 1)
-        far = out_of_reach(free, radius, geo.stride)
+        far = out_of_reach(free, radius, REACH_BLOCK)
         return far.to(self.device) if bool(far.any()) else None
 
     def working_content(self) -> torch.Tensor:

@@ -212,3 +212,18 @@ def test_an_unstyled_region_out_of_reach_is_what_a_run_without_style_makes(conte
                                    **SHALLOW)
     assert [result.final_losses[k] for k in ("content", "style", "tv")] == pytest.approx(
         [judged[k] for k in ("content", "style", "tv")], rel=1e-4)  # the losses reported are the delivered image's
+
+
+def test_ctrl_c_before_the_run_without_style_keeps_the_styled_image(content_file, style_file, vgg16_file,
+                                                                     monkeypatch):
+    left, _ = halves()
+    real = gatys.run_stylize
+
+    def interrupted_second(*args, **kwargs):
+        if kwargs.get("start", "x") is None and args[2:] and args[2].style_weight == 0:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    monkeypatch.setattr(gatys, "run_stylize", interrupted_second)
+    result = real(content_file, style_file, weights=vgg16_file, style_masks=[left], **SHALLOW)
+    assert result.run.stop_reason == "interrupted" and result.run.iterations == 12
+    assert result.image.shape[-2:] == (40, 48)
