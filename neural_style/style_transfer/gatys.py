@@ -132,6 +132,10 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     any target is computed: the style losses (each scale's, ``final_losses``, the report) are those of
     the recoloured styles.
 
+    With ``style_masks`` black everywhere at pixels beyond the style term's reach, the run is followed by
+    one without style (``style_weight=0``, the same settings) whose image is taken there (blended just
+    inside the reach): such a region is what a run without style makes.
+
     Returns:
         A :class:`StylizeResult`. After Ctrl-C or a non-finite loss the run stops at that scale
         and ``image`` is that scale's best image upsampled to the output size.
