@@ -133,9 +133,11 @@ def _outcome(result, output, quiet):
 
     run = result.run
     best = run.best_iteration
+    unstyled = sum(1 for h in run.history if h.get("unstyled"))
     if run.stop_reason == StopReason.INTERRUPTED:
+        beyond = ", with the run without style so far where the masks leave no style" if unstyled else ""
         echo(f"{signals.stop_word()} at iteration {run.iterations}: wrote the best image so far "
-             f"(iteration {best}) to {output}" if best else
+             f"(iteration {best}{beyond}) to {output}" if best else
              f"{signals.stop_word()} before the first iteration finished: wrote no image")
         sys.exit(signals.exit_code())
     if run.stop_reason == StopReason.NON_FINITE:
@@ -147,6 +149,8 @@ def _outcome(result, output, quiet):
                                f"(iteration {best}) to {output}")
     if not quiet:
         last = result.final_losses or run.history[-1]  # the written image's losses
-        echo(f"wrote {output} ({run.iterations} iterations in {run.seconds:.1f} s on "
+        scales = f" over {len(result.scales)} scales" if len(result.scales) > 1 else ""
+        without = f" ({unstyled} in a run without style, for where the masks leave no style)" if unstyled else ""
+        echo(f"wrote {output} ({run.iterations} iterations{scales}{without} in {run.seconds:.1f} s on "
              f"{result.device}, {result.precision}; style {last['style']:.3g}, "
              f"content {last['content']:.3g})")

@@ -26,6 +26,7 @@ from ..settings import StylizeSettings, with_overrides
 from .guides import read_guides
 from .scales import fit_schedule, plan_scales
 from .stage import Stage, blend_weights, init_image, octave_losses
+from .unstyled import Unstyled, keep_unstyled
 
 INITS = ("content", "random")
 PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
@@ -174,8 +175,8 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     if tuple(image.shape[-2:]) != final.content_shape:
         image = _upsample(image, final.content_shape)
     if far is not None and len(scales) == len(stages) and run.stop_reason not in STOPPED_EARLY:
-        run, image = _unstyled_kept(Unstyled(content_img, style_imgs, s, network, start, extra_loss), far, run, image,
-                                    callback)
+        run, image = keep_unstyled(Unstyled(run_stylize, content_img, style_imgs, s, network, start, extra_loss),
+                                   far, run, image, callback)
     content_final = resize_to(content_img, final.content_shape).to(dev)
     image = transfer_luminance(image, content_final) if mode == "luminance" else image
     done = len(scales) == len(stages) and scales[-1].losses
@@ -312,47 +313,6 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
         if run.stop_reason in STOPPED_EARLY:
             break
     return (runs[0] if len(stages) == 1 else _merge(runs, image)), image, scales
-
-
-@dataclass
-class Unstyled:
-    """What a run without style needs: the run's images, settings, network, start and extra term."""
-
-    content: torch.Tensor
-    styles: Sequence[torch.Tensor]
-    settings: StylizeSettings
-    network: LossNetwork
-    start: Optional[torch.Tensor]
-    extra: Optional[Callable]
-
-
-def _unstyled_kept(job: Unstyled, far: torch.Tensor, run: OptimizeResult, image: torch.Tensor, callback):
-    """Where every region mask is black beyond the style's reach (``far``, :meth:`Stage.unstyled`), the
-    image of a run without style (``style_weight=0``: content and TV, every other setting the same), so
-    that such a region is what it would be without style. In the styled run L-BFGS's one curvature model
-    is the style term's and leaves the region elsewhere (docs/measurements.md, "Regions"). The two images
-    are blended over the deepest layer's stride just inside the style's reach, so they meet without a
-    seam. Returns the run with the second run's evaluations after its own (marked ``"unstyled": 1``),
-    and the image."""
-    offset = run.iterations
-    step = None if callback is None else (
-        lambda st: callback(replace(st, iteration=offset + st.iteration, iterations=offset + st.iterations)))
-    plain = replace(job.settings, style_weight=0.0, style_masks=None, style_image_masks=None)
-    try:
-        second = run_stylize(job.content, job.styles, plain, network=job.network, callback=step, start=job.start,
-                             extra_loss=job.extra, download_progress=False)
-    except KeyboardInterrupt:  # before its first evaluation: the styled image as it is
-        return replace(run, stop_reason=StopReason.INTERRUPTED), image
-    k = job.network.geometry.stride
-    ramp = torch.nn.functional.avg_pool2d(far, 2 * k + 1, stride=1, padding=k, count_include_pad=False)
-    weight = torch.maximum(far, (2 * ramp).clamp(max=1))  # 1 out of reach, down to 0 within k px of it
-    weight = weight.to(image.device, image.dtype)
-    image = weight * second.image.to(image.device, image.dtype) + (1 - weight) * image
-    history = run.history + [{**h, "iteration": offset + h["iteration"], "unstyled": 1} for h in second.run.history]
-    merged = replace(run, image=image, history=history, iterations=offset + second.run.iterations,
-                     seconds=run.seconds + second.run.seconds,
-                     stop_reason=second.run.stop_reason if second.run.stop_reason in STOPPED_EARLY else run.stop_reason)
-    return merged, image
 
 
 def _with_extra(loss_fn, extra):

@@ -227,3 +227,12 @@ def test_ctrl_c_before_the_run_without_style_keeps_the_styled_image(content_file
     result = real(content_file, style_file, weights=vgg16_file, style_masks=[left], **SHALLOW)
     assert result.run.stop_reason == "interrupted" and result.run.iterations == 12
     assert result.image.shape[-2:] == (40, 48)
+
+
+def test_the_summary_counts_the_run_without_style(content_file, style_file, vgg16_file, tmp_path):
+    mask = mask_file(tmp_path / "left.png", 40, 48, left=24)
+    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "o.png", "--weights", vgg16_file,
+                    "--size", "48", "--iterations", "3", "--style-masks", mask, "--precision", "fp32",
+                    "--content-layers", "relu2_2", "--style-layers", "relu1_1,relu2_1")
+    assert_ok(result)
+    assert "(6 iterations (3 in a run without style, for where the masks leave no style) in " in result.stderr
