@@ -123,4 +123,3 @@ def test_docstring_names_the_line_search(monkeypatch, target):
     assert len(made) == 1
     doc = " ".join(optimize_image.__doc__.split())
     assert "no line search" not in doc and "strong-Wolfe line search" in doc and "projected L-BFGS" in doc
-
