@@ -46,10 +46,9 @@ from neural_style.core.color import (  # noqa: E402
     COLOR_MATCH_METHODS,
     color_distance,
     match_color,
-    rgb_to_yuv,
     transfer_luminance,
 )
-from neural_style.core.tensors import resize_to  # noqa: E402
+from neural_style.core.tensors import resize_to, to_grey  # noqa: E402
 from neural_style.io.decode import to_tensor  # noqa: E402
 from neural_style.io.encode import write_image  # noqa: E402
 from neural_style.style_transfer.gatys import evaluate_losses, run_stylize  # noqa: E402
@@ -78,7 +77,7 @@ def one_pair(content: Path, style: Path, args) -> dict:
 
 def grey(image: torch.Tensor) -> torch.Tensor:
     """The luminance Y of an RGB image (1, 3, H, W), as a grey RGB image."""
-    return rgb_to_yuv(image)[:, :1].expand(-1, 3, -1, -1).clamp(0, 1).contiguous()
+    return to_grey(image).expand(-1, 3, -1, -1).clamp(0, 1).contiguous()
 
 
 def luminance_ways(content: Path, style: Path, args) -> dict:

@@ -134,25 +134,13 @@ def _inside_guides(self, guide: torch.Tensor, shape):
     """Eroded ("inside") masks: at each style layer, the least guide value over a position's receptive field
     (the image's edges replicated); a layer where no position is inside keeps the area average."""
     area = _AREA(self, guide, shape)
-    reach, out = _reaches(self), {}
+    out = {}
     for name in self.layers:
-        stride, r = self.geometry.strides[name], reach[name]
+        stride, r = self.geometry.strides[name], self.geometry.reaches[name]
         padded = torch.nn.functional.pad(guide, (r, r, r, r), mode="replicate")
         eroded = -torch.nn.functional.max_pool2d(-padded, stride + 2 * r, stride)
         eroded = eroded[..., : area[name].shape[-2], : area[name].shape[-1]]
         out[name] = eroded if float(eroded.sum()) > 0 else area[name]
-    return out
-
-
-def _reaches(term) -> dict:
-    """{layer: reach} of the term's network (each 3x3 convolution widens a window by its stride each side)."""
-    reach, stride, out = 0, 1, {}
-    for name, module in term.extractor.net.named_children():
-        if isinstance(module, torch.nn.Conv2d):
-            reach += stride * (module.kernel_size[0] // 2)
-        elif isinstance(module, (torch.nn.MaxPool2d, torch.nn.AvgPool2d)):
-            stride *= 2
-        out[name] = reach
     return out
 
 

@@ -15,7 +15,7 @@ ends exactly as the whole image does (same zero padding, same flooring of odd si
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
 from torch import nn
@@ -32,25 +32,27 @@ class Geometry:
         stride: the deepest layer's stride: tile cores are aligned to it.
         margin: pixels read beyond a core on each side: the reach rounded up to ``stride``.
         reach: the deepest layer's reach ``r``: its receptive field is ``stride + 2 r`` px wide.
+        reaches: ``{layer: reach}`` for every layer.
     """
 
     strides: Dict[str, int]
     stride: int
     margin: int
     reach: int = 0
+    reaches: Dict[str, int] = field(default_factory=dict)
 
 
 def geometry(net: nn.Sequential) -> Geometry:
     """The :class:`Geometry` of a ``FeatureExtractor.net`` (3x3 convolutions with padding 1, ReLUs,
     2x2 poolings with stride 2)."""
-    stride, reach, strides = 1, 0, {}
+    stride, reach, strides, reaches = 1, 0, {}, {}
     for name, module in net.named_children():
         if isinstance(module, nn.Conv2d):
             reach += stride * (module.kernel_size[0] // 2)
         elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
             stride *= 2
-        strides[name] = stride
-    return Geometry(strides, stride, math.ceil(reach / stride) * stride, reach)
+        strides[name], reaches[name] = stride, reach
+    return Geometry(strides, stride, math.ceil(reach / stride) * stride, reach, reaches)
 
 
 @dataclass(frozen=True)

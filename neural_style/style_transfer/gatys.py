@@ -26,7 +26,7 @@ from ..settings import StylizeSettings, with_overrides
 from .guides import read_guides
 from .scales import fit_schedule, plan_scales
 from .stage import Stage, blend_weights, init_image, octave_losses
-from .unstyled import Unstyled, keep_unstyled
+from .unstyled import keep_unstyled
 
 INITS = ("content", "random")
 PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
@@ -169,14 +169,17 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
                     source_shape=source_shape, guides=guides, first_side=first, output=index == len(schedule) - 1)
               for index, (side, _) in enumerate(schedule)]  # every check (octaves, memory) before any large allocation
     final = stages[-1]
-    far = final.unstyled() if sum(n for _, n in schedule) > len(schedule) else None  # not when judging an image
+    planned = sum(n for _, n in schedule)
+    far = final.unstyled() if planned > len(schedule) else None  # not when judging an image (1 iteration)
     run, image, scales = _run_scales(stages, schedule, s, blend, callback, start, extra_loss,
-                                     after=0 if far is None else sum(n for _, n in schedule))
+                                     after=0 if far is None else planned)
     if tuple(image.shape[-2:]) != final.content_shape:
         image = _upsample(image, final.content_shape)
     if far is not None and len(scales) == len(stages) and run.stop_reason not in STOPPED_EARLY:
-        run, image = keep_unstyled(Unstyled(run_stylize, content_img, style_imgs, s, network, start, extra_loss),
-                                   far, run, image, callback)
+        def without_style(change, step):
+            return run_stylize(content_img, style_imgs, replace(s, **change), network=network, callback=step,
+                               start=start, extra_loss=extra_loss, download_progress=False)
+        run, image = keep_unstyled(without_style, network.geometry.stride, far, run, image, callback)
     content_final = resize_to(content_img, final.content_shape).to(dev)
     image = transfer_luminance(image, content_final) if mode == "luminance" else image
     done = len(scales) == len(stages) and scales[-1].losses

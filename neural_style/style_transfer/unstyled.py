@@ -6,51 +6,34 @@ region elsewhere than a run without style does (docs/measurements.md, "Regions")
 those pixels did not reproduce that run, so the region takes that run's image.
 """
 
-from dataclasses import dataclass, replace
-from typing import Callable, Optional, Sequence
+from dataclasses import replace
+from typing import Callable
 
 import torch
 
-from ..core.objective import LossNetwork
 from ..core.optimize import OptimizeResult
 from ..core.stop import STOPPED_EARLY, StopReason
-from ..settings import StylizeSettings
 
 
-@dataclass
-class Unstyled:
-    """What a run without style needs: ``run_stylize`` itself, the run's images, settings, network, start
-    and extra term."""
-
-    run_stylize: Callable
-    content: torch.Tensor
-    styles: Sequence[torch.Tensor]
-    settings: StylizeSettings
-    network: LossNetwork
-    start: Optional[torch.Tensor]
-    extra: Optional[Callable]
-
-
-def keep_unstyled(job: Unstyled, far: torch.Tensor, run: OptimizeResult, image: torch.Tensor, callback):
+def keep_unstyled(without_style: Callable, stride: int, far: torch.Tensor, run: OptimizeResult, image: torch.Tensor,
+                  callback):
     """Where every region mask is black beyond the style's reach (``far``, :meth:`Stage.unstyled`), the
     image of a run without style (``style_weight=0``: content and TV, every other setting the same), so
     that such a region is what it would be without style. In the styled run L-BFGS's one curvature model
     is the style term's and leaves the region elsewhere (docs/measurements.md, "Regions"). The two images
-    are blended over the deepest layer's stride just inside the style's reach, so they meet without a
-    seam. Returns the run with the second run's evaluations after its own (marked ``"unstyled": 1``),
-    and the image."""
+    are blended over ``stride`` px (the deepest layer's) just inside the style's reach, so they meet without
+    a seam. ``without_style(change, callback)`` runs the same run with ``change`` (a dict of
+    :class:`~neural_style.settings.StylizeSettings` fields) applied. Returns the run with the second
+    run's evaluations after its own (marked ``"unstyled": 1``), and the image."""
     offset = run.iterations
     step = None if callback is None else (
         lambda st: callback(replace(st, iteration=offset + st.iteration, iterations=offset + st.iterations)))
-    plain = replace(job.settings, style_weight=0.0, style_masks=None, style_image_masks=None)
     try:
-        second = job.run_stylize(job.content, job.styles, plain, network=job.network, callback=step, start=job.start,
-                             extra_loss=job.extra, download_progress=False)
+        second = without_style(dict(style_weight=0.0, style_masks=None, style_image_masks=None), step)
     except KeyboardInterrupt:  # before its first evaluation: the styled image as it is
         return replace(run, stop_reason=StopReason.INTERRUPTED), image
-    k = job.network.geometry.stride
-    ramp = torch.nn.functional.avg_pool2d(far, 2 * k + 1, stride=1, padding=k, count_include_pad=False)
-    weight = torch.maximum(far, (2 * ramp).clamp(max=1))  # 1 out of reach, down to 0 within k px of it
+    ramp = torch.nn.functional.avg_pool2d(far, 2 * stride + 1, stride=1, padding=stride, count_include_pad=False)
+    weight = torch.maximum(far, (2 * ramp).clamp(max=1))  # 1 out of reach, down to 0 within stride px of it
     weight = weight.to(image.device, image.dtype)
     image = weight * second.image.to(image.device, image.dtype) + (1 - weight) * image
     history = run.history + [{**h, "iteration": offset + h["iteration"], "unstyled": 1} for h in second.run.history]
