@@ -2,7 +2,7 @@
 
 For each (content, style) pair of held-out pictures (``../shared/images``: not the README's example) runs
 ``run_stylize`` (single scale, the given size and iterations, every other setting at its default) with
-``colors="style"`` and ``colors="histogram"``, and measures the distance of the output's RGB statistics
+``colors="style"``, ``"luminance-only"`` and ``"histogram"``, and measures the distance of the output's RGB statistics
 (values 0..1) to the content's at the output size (:func:`neural_style.core.color.color_distance`):
 
     d(out, content) = ||mu_out - mu_c||_2 + ||Sigma_out - Sigma_c||_F
@@ -10,15 +10,16 @@ For each (content, style) pair of held-out pictures (``../shared/images``: not t
 ``colors="luminance"`` is not run again: its optimisation is the style run's (the luminance transfer comes
 after it), so its output is the style run's image with the content's chrominance, computed here. Prints
 per pair and mode d, the loop's seconds and the style loss of the output (histogram: against the recoloured
-style), d of the style image itself, then the mean over pairs of d(histogram) / d(style).
+style, luminance-only: the luminance's), d of the style image itself, then the mean over pairs of
+d(histogram) / d(style); writes content | style | each mode's output side by side (``--out``/colors-*.jpg).
 
     python benchmarks/stylize_colors.py                       # 256 px, 150 iterations, 2 pairs
     python benchmarks/stylize_colors.py --maps                # only the colour maps, side by side
 
 ``--luminance-only`` compares the two ways of keeping the content's colours: ``swap`` (``--colors
 luminance``: stylise in colour, then keep the result's luminance with the content's chrominance) and Gatys
-et al.'s (2017, Sec. 5.1) luminance-only transfer (stylise the luminance of the content with the luminance
-of the style, each as a grey RGB image, then recombine with the content's chrominance). Both keep the
+et al.'s (2017, Sec. 5.1) luminance-only transfer (``--colors luminance-only``: stylise the luminance of the
+content with the luminance of the style, then recombine with the content's chrominance). Both keep the
 content's chrominance, so they are judged by what the style gives, the luminance: the style loss of the
 output's luminance against the style's (grey images, the objective's normalised Gram loss,
 ``evaluate_losses``), the content loss of the output, and the loop's seconds.
@@ -41,6 +42,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import pictures  # noqa: E402
 
 from neural_style.core.color import (  # noqa: E402
     COLOR_MATCH_METHODS,
@@ -55,12 +59,13 @@ from neural_style.style_transfer.gatys import evaluate_losses, run_stylize  # no
 
 SHARED = ROOT.parent / "shared"
 PAIRS = [("golden_gate.jpg", "the_scream.jpg"), ("hoovertowernight.jpg", "woman-with-hat-matisse.jpg")]
+MODES = ("style", "luminance", "luminance-only", "histogram")
 
 
 def one_pair(content: Path, style: Path, args) -> dict:
     """d(out, content) for style, luminance and histogram; the loop's seconds and the style loss of each."""
     rows = {}
-    for colors in ("style", "histogram"):
+    for colors in ("style", "luminance-only", "histogram"):
         result = run_stylize(content, style, size=args.size, iterations=args.iterations, weights=str(args.weights),
                              precision=args.precision, colors=colors, scales="none", download_progress=False)
         content_out = resize_to(to_tensor(content, channels=3, reduce_to=args.size), result.content_size)
@@ -69,9 +74,12 @@ def one_pair(content: Path, style: Path, args) -> dict:
             rows["luminance"] = (transfer_luminance(result.image, content_out), 0.0, float("nan"))
     style_image = to_tensor(style, channels=3, reduce_to=args.size)
     out = {"style image": color_distance(style_image, content_out).item()}
-    for colors, (image, seconds, style_loss) in rows.items():
-        write_image(args.out / f"{content.stem}-{style.stem}-{colors}.png", image)
+    written = []
+    for colors in MODES:
+        image, seconds, style_loss = rows[colors]
+        written.append(write_image(args.out / f"{content.stem}-{style.stem}-{colors}.png", image))
         out[colors] = (color_distance(image, content_out).item(), seconds, style_loss)
+    pictures.side_by_side([content, style, *written], args.out / f"colors-{content.stem}.jpg", height=args.size)
     return out
 
 
@@ -86,13 +94,10 @@ def luminance_ways(content: Path, style: Path, args) -> dict:
                   scales="none")
     content_in = to_tensor(content, channels=3, reduce_to=args.size)
     style_in = to_tensor(style, channels=3, reduce_to=args.size)
-    swap = run_stylize(content_in, style_in, colors="luminance", download_progress=False, **common)
-    only = run_stylize(grey(content_in), grey(style_in), download_progress=False, **common)
-    content_out = resize_to(content_in, only.content_size)
     rows = {}
-    for name, result, image in (("swap", swap, swap.image),
-                                ("luminance-only", only, transfer_luminance(only.image, content_out))):
-        image = (image.clamp(0, 1) * 255).round() / 255  # as written
+    for name, colors in (("swap", "luminance"), ("luminance-only", "luminance-only")):
+        result = run_stylize(content_in, style_in, colors=colors, download_progress=False, **common)
+        image = (result.image.clamp(0, 1) * 255).round() / 255  # as written
         write_image(args.out / f"{content.stem}-{style.stem}-{name}.png", image)
         style_loss = evaluate_losses(grey(image), content_in, grey(style_in), **common)["style"]
         content_loss = evaluate_losses(image, content_in, style_in, **common)["content"]
@@ -153,7 +158,7 @@ def main() -> None:
         row = one_pair(content, style, args)
         name = f"{content.stem} + {style.stem}"
         print(f"{name:45s} {'(style img)':10s} {row['style image']:15.4f}")
-        for colors in ("style", "luminance", "histogram"):
+        for colors in MODES:
             d, seconds, style_loss = row[colors]
             timing = f"{seconds:8.1f} {style_loss:10.4g}" if colors != "luminance" else f"{'(style run)':>19s}"
             print(f"{name:45s} {colors:10s} {d:15.4f} {timing}", flush=True)

@@ -112,9 +112,11 @@ class StylizeSettings:
             ``size=None``: of the content's long side; at 1 they keep their size).
         init: ``"content"``, ``"random"`` (uniform noise, ``seed``) or an image (path, PIL, tensor).
         original_colors: keep the content's colours (YUV luminance transfer): the same as
-            ``colors="luminance"`` (which :meth:`color_mode` then reads); refused with ``colors="histogram"``.
+            ``colors="luminance"`` (which :meth:`color_mode` then reads); refused with another ``colors``.
         colors: whose colours the result has: ``"style"`` (the style images'), ``"luminance"`` (the
-            content's: the result's luminance with the content's chrominance, after the run) or
+            content's: the result's luminance with the content's chrominance, after the run),
+            ``"luminance-only"`` (the content's: the luminance of the content stylised with the luminance of
+            the styles, then given the content's chrominance; Gatys et al. 2017, Sec. 5.1) or
             ``"histogram"`` (the content's: each style image recoloured to the content's RGB mean and
             covariance before the run, :func:`~neural_style.core.color.match_color`). docs/stylize.md, "Colour".
         model: ``"vgg19"`` or ``"vgg16"``; ``None``: what the weights file holds, else vgg19.
@@ -180,11 +182,12 @@ class StylizeSettings:
         """``colors``, with ``original_colors`` read as ``"luminance"``.
 
         Raises:
-            InputError: ``original_colors`` with ``colors="histogram"``: two different colour modes.
+            InputError: ``original_colors`` with ``colors`` other than ``"style"`` or ``"luminance"``: two
+                different colour modes.
         """
-        if self.original_colors and self.colors == "histogram":
+        if self.original_colors and self.colors not in ("style", "luminance"):
             raise InputError(f"{setting('original_colors')} is {setting('colors')} luminance and cannot be "
-                             f"combined with {setting('colors')} histogram: choose one")
+                             f"combined with {setting('colors')} {self.colors}: choose one")
         return "luminance" if self.original_colors else self.colors
 
     def check_together(self) -> None:

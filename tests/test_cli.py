@@ -501,7 +501,7 @@ def test_original_colors_with_colors_histogram_is_one_line_exit_2(content_file, 
     assert fake_run == [] and not out.exists()
 
 
-@pytest.mark.parametrize("colors", ["style", "luminance", "histogram"])
+@pytest.mark.parametrize("colors", ["style", "luminance", "luminance-only", "histogram"])
 def test_every_colors_value_runs_and_the_contents_colours_keep_a_grey_content_grey(
         grey_content_file, style_file, tmp_path, vgg16_file, colors):
     """With luminance and histogram the colours are the grey content's: the output is written grey; with

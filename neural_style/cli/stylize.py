@@ -52,8 +52,9 @@ _FIRST, _MIDDLE, _LAST = SCALE_ITERATIONS
 @opt.setting(STYLIZE, "--init", "Starting image.", metavar="content|random|PATH")
 @opt.setting(STYLIZE, "--original-colors", "Keep the content's colours: --colors luminance.", is_flag=True)
 @opt.setting(STYLIZE, "--colors", "Whose colours come out: style (the style images'), luminance (the content's "
-             "colours, the result's luminance) or histogram (each style recoloured to the content's colour mean "
-             "and covariance before the run).")
+             "colours, the result's luminance), luminance-only (the content's colours: only the luminance is "
+             "stylised, with the styles' luminance) or histogram (each style recoloured to the content's colour "
+             "mean and covariance before the run).")
 @opt.setting(STYLIZE, "--model", "Loss network [vgg19, or what --weights holds].")
 @opt.setting(STYLIZE, "--weights", "VGG weights: torchvision's ImageNet weights (downloaded once) or a state "
              "dict [$NEURAL_STYLE_WEIGHTS, else torchvision].", metavar="torchvision|PATH")
@@ -110,8 +111,8 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
 
     def on_step(step):
         bar.total = step.iterations
-        if step.scale:
-            bar.label = f"scale {step.scale[0]}/{step.scale[1]}, {step.scale[2]} px "
+        scale = f"scale {step.scale[0]}/{step.scale[1]}, {step.scale[2]} px " if step.scale else ""
+        bar.label = f"without style: {scale}" if step.unstyled else scale
         bar.update(step.iteration, {k: step.losses[k] for k in ("content", "style", "tv", "total")})
 
     try:

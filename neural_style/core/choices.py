@@ -24,7 +24,7 @@ BOUNDS = ("project", "clamp-objective", "sigmoid", "penalty", "clamp-result")
 #: Whose colours a stylised image has (:mod:`neural_style.core.color`): the style's, the content's by
 #: luminance transfer after the run, or the content's by matching each style's colour histogram (mean and
 #: covariance) to the content's before it.
-COLORS = ("style", "luminance", "histogram")
+COLORS = ("style", "luminance", "luminance-only", "histogram")
 
 #: Each optimiser's own step when no learning rate is given: L-BFGS takes whole quasi-Newton steps;
 #: Adam moves pixels in [0, 1].

@@ -38,6 +38,8 @@ class Step:
         elapsed: seconds since the loop started.
         images_per_second: training throughput (all processes); None elsewhere.
         scale: ``(scale, scales, long side)`` in a coarse-to-fine stylize run; None elsewhere.
+        unstyled: True in the run without style that follows a stylize run whose region masks leave pixels
+            beyond the style's reach (docs/stylize.md, "Regions").
     """
 
     iteration: int
@@ -47,6 +49,7 @@ class Step:
     elapsed: float
     images_per_second: Optional[float] = None
     scale: Optional[Tuple[int, int, int]] = None
+    unstyled: bool = False
 
 
 @dataclass

@@ -24,6 +24,7 @@ from ..io.decode import read_image, to_tensor
 from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
 from .guides import read_guides
+from .luminance import CONTENT_CHROMINANCE, grey_rgb, on_luminance, with_content_chrominance
 from .scales import fit_schedule, plan_scales
 from .stage import Stage, blend_weights, init_image, octave_losses
 from .unstyled import keep_unstyled
@@ -83,6 +84,9 @@ class StylizeResult:
             evaluated (``colors="luminance"``; bounds ``"clamp-result"``, ``"penalty"``), and ``"style_octaves"``: the
             style loss of each octave of the output, finest first (:func:`style_octave_losses`) (None when the run
             stopped before the last scale finished an evaluation).
+        unstyled_best_iteration: where ``style_masks`` leave pixels beyond the style's reach, the evaluation of
+            the run without style whose image those pixels take (numbered on after the styled run's, as in
+            ``run.history``; ``run.best_iteration`` is the styled run's); None without such a run.
     """
 
     image: torch.Tensor
@@ -97,6 +101,7 @@ class StylizeResult:
     lbfgs_history: int = 0
     scales: List[ScaleResult] = field(default_factory=list)
     final_losses: Optional[Dict[str, Union[float, List[float]]]] = None
+    unstyled_best_iteration: Optional[int] = None
 
 
 def stylize(content, styles, settings: Optional[StylizeSettings] = None, **options) -> torch.Tensor:
@@ -158,10 +163,14 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     content_data = read_image(content, what="content image", reduce_to=s.size)
     content_img = to_tensor(content_data, channels=3, reduce_to=s.size)
     source_shape = content_data.full_size or content_data.pixels.shape[:2]
-    style_imgs = [to_tensor(style, channels=3, what="style image", reduce_to=style_long) for style in style_list]
+    style_data = [read_image(style, what="style image", reduce_to=style_long) for style in style_list]
+    style_imgs = [to_tensor(data, channels=3, what="style image", reduce_to=style_long) for data in style_data]
+    colour_content = content_img
+    if mode == "luminance-only":  # the luminance of each, before any target (Gatys et al. 2017, Sec. 5.1)
+        content_img, style_imgs = grey_rgb(content_img), [grey_rgb(img) for img in style_imgs]
     network = network or _load_network(s, dev, autocast, download_progress)
-    guides = read_guides(s.style_masks, s.style_image_masks, tuple(content_img.shape[-2:]),
-                         [tuple(img.shape[-2:]) for img in style_imgs])
+    guides = read_guides(s.style_masks, s.style_image_masks, tuple(source_shape),  # the files' sizes, as the user sees them
+                         [tuple(data.full_size or data.pixels.shape[:2]) for data in style_data])
     schedule = fit_schedule(schedule, tuple(content_img.shape[-2:]), network.extractor.min_size, s.scales,
                             s.iterations)
     first = schedule[0][0] if len(schedule) > 1 else None
@@ -171,21 +180,23 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     final = stages[-1]
     planned = sum(n for _, n in schedule)
     far = final.unstyled() if planned > len(schedule) else None  # not when judging an image (1 iteration)
+    unstyled_best = None
     run, image, scales = _run_scales(stages, schedule, s, blend, callback, start, extra_loss,
-                                     after=0 if far is None else planned)
+                                     after=0 if far is None else planned,
+                                     colours=colour_content if mode in CONTENT_CHROMINANCE else None)
     if tuple(image.shape[-2:]) != final.content_shape:
         image = _upsample(image, final.content_shape)
     if far is not None and len(scales) == len(stages) and run.stop_reason not in STOPPED_EARLY:
         def without_style(change, step):
             return run_stylize(content_img, style_imgs, replace(s, **change), network=network, callback=step,
                                start=start, extra_loss=extra_loss, download_progress=False)
-        run, image = keep_unstyled(without_style, network.geometry.stride, far, run, image, callback)
-    content_final = resize_to(content_img, final.content_shape).to(dev)
-    image = transfer_luminance(image, content_final) if mode == "luminance" else image
+        run, image, unstyled_best = keep_unstyled(without_style, network.geometry.stride, far, run, image, callback)
+    if mode in CONTENT_CHROMINANCE:
+        image = transfer_luminance(image, resize_to(colour_content, final.content_shape).to(dev))
     done = len(scales) == len(stages) and scales[-1].losses
     final_losses = dict(scales[-1].losses) if done else None
-    if done and (mode == "luminance" or s.bounds in ("clamp-result", "penalty") or far is not None):  # not evaluated
-        final_losses = evaluate_losses(image, content_img, style_imgs, replace(s, style_octaves=final.octaves),
+    if done and (mode in CONTENT_CHROMINANCE or s.bounds in ("clamp-result", "penalty") or far is not None):  # not evaluated
+        final_losses = evaluate_losses(image, colour_content, style_imgs, replace(s, style_octaves=final.octaves),
                                        network=network)
     if done and "style_octaves" not in final_losses:
         count = octave_count(max(final.content_shape))
@@ -194,7 +205,7 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
         image=image.cpu(), run=run, device=str(dev), model=network.weights.model,
         precision=PRECISION_NAMES[autocast], weights=network.weights.source, content_size=final.content_shape,
         style_sizes=final.style_shapes, tile_size=final.plan.tile_size, lbfgs_history=final.plan.lbfgs_history,
-        scales=scales, final_losses=final_losses)
+        scales=scales, final_losses=final_losses, unstyled_best_iteration=unstyled_best)
 
 
 def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] = None, *,
@@ -206,7 +217,8 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
             output size of ``settings`` (else resized to it); any tool's output can be judged.
         content, styles, settings, network, **overrides: as for :func:`run_stylize` (one scale: the
             output size; ``iterations``, ``scales``, ``init`` and ``colors="luminance"`` are ignored; with
-            ``colors="histogram"`` the image is judged against the recoloured styles, as the run was).
+            ``colors="histogram"`` the image is judged against the recoloured styles, with
+            ``"luminance-only"`` its luminance against the content's and the styles', as the run was).
 
     Returns:
         ``{"content": ..., "style": ..., "tv": ..., "total": ..., "style_octaves": [...]}``: the unweighted
@@ -217,9 +229,16 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
         InputError: as :func:`run_stylize`.
     """
     s = with_overrides(settings, StylizeSettings, overrides)
+    mode = s.color_mode()
     s = replace(s, iterations=1, scales="none", init="content", original_colors=False, bounds="project",
-                colors="histogram" if s.color_mode() == "histogram" else "style")
+                colors="histogram" if mode == "histogram" else "style")
     start = to_tensor(image, channels=3, what="image").clamp(0, 1)
+    if mode == "luminance-only":  # the luminance of each, as the run judged it
+        style_long = None if s.size is None else math.ceil(s.size * s.style_scale)
+        start = grey_rgb(start)
+        content = grey_rgb(to_tensor(content, channels=3, what="content image", reduce_to=s.size))
+        styles = [grey_rgb(to_tensor(style, channels=3, what="style image", reduce_to=style_long))
+                  for style in (styles if isinstance(styles, (list, tuple)) else [styles])]
     result = run_stylize(content, styles, s, start=start, network=network, download_progress=False)
     return result.final_losses or {k: v for k, v in result.run.history[0].items() if k != "iteration"}
 
@@ -277,15 +296,18 @@ def _load_network(s: StylizeSettings, device, autocast, download_progress: bool)
 
 
 def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, callback, first=None, extra=None,
-                after: int = 0):
+                after: int = 0, colours: Optional[torch.Tensor] = None):
     """Optimise at each scale, each starting from the previous one's best image upsampled (the first from
     ``first`` resized, or ``s.init``); ``extra`` is added to the last scale's objective; ``after``: the
-    iterations that follow the run (the steps are numbered out of the whole)."""
+    iterations that follow the run (the steps are numbered out of the whole); ``colours``: the content whose
+    chrominance the steps are shown with (``colors`` luminance, luminance-only)."""
+    callback = with_content_chrominance(callback, colours) if colours is not None else callback
     runs, scales, image, offset = [], [], None, 0
     total = sum(iterations for _, iterations in schedule) + after
     for index, (stage, (_, iterations)) in enumerate(zip(stages, schedule)):
         try:  # the targets of a large scale take a while: Ctrl-C here keeps the previous scale's best
             content, loss_fn = stage.objective(blend)
+            loss_fn = on_luminance(loss_fn) if s.color_mode() == "luminance-only" else loss_fn
             if image is not None:
                 start = _upsample(image, stage.content_shape)
             elif first is not None:
@@ -300,8 +322,7 @@ def _run_scales(stages: Sequence[Stage], schedule, s: StylizeSettings, blend, ca
             runs[-1].stop_reason = StopReason.INTERRUPTED
             break
         scale = (index + 1, len(stages), max(stage.content_shape)) if len(stages) > 1 else None
-        step_callback = _scale_callback(callback, s.color_mode() == "luminance", content, offset, total, scale,
-                                        len(stages) > 1 or after > 0)
+        step_callback = _scale_callback(callback, offset, total, scale, len(stages) > 1 or after > 0)
         run = optimize_image(start, loss_fn, optimizer=s.optimizer, lr=s.lr, iterations=iterations, bounds=s.bounds,
                              history_size=stage.plan.lbfgs_history or 1, callback=step_callback)
         content = loss_fn = step_callback = None  # this scale's targets go before the next scale's are made
@@ -344,29 +365,17 @@ def _merge(runs: Sequence[OptimizeResult], image: torch.Tensor) -> OptimizeResul
     return merged
 
 
-def _scale_callback(callback, original_colors: bool, content: torch.Tensor, offset: int, total: int, scale,
-                    numbered: bool = True):
+def _scale_callback(callback, offset: int, total: int, scale, numbered: bool = True):
     """The user's callback, with steps numbered over the whole run (when ``numbered``: several scales or
-    an unstyled pass) and showing the written image."""
-    if callback is None:
-        return None
-    if original_colors:
-        callback = _with_original_colors(callback, content)
-    if not numbered:
+    an unstyled pass)."""
+    if callback is None or not numbered:
         return callback
 
-    def numbered(step: Step) -> None:
+    def numbered_step(step: Step) -> None:
         callback(replace(step, iteration=offset + step.iteration, iterations=total, scale=scale))
-    return numbered
+    return numbered_step
 
 
 def _upsample(image: torch.Tensor, shape: Tuple[int, int]) -> torch.Tensor:
     """Bicubic upsampling to (H, W), clamped to [0, 1]."""
     return torch.nn.functional.interpolate(image, size=shape, mode="bicubic", align_corners=False).clamp_(0, 1)
-
-
-def _with_original_colors(callback: Callable[[Step], None], content: torch.Tensor) -> Callable[[Step], None]:
-    """A callback whose steps show the image as it would be written (with the content's colours)."""
-    def wrapped(step: Step) -> None:
-        callback(replace(step, image=transfer_luminance(step.image.clamp(0, 1), content)))
-    return wrapped

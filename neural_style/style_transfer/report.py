@@ -22,7 +22,9 @@ class StylizeReport(Report):
             ``output`` paths, and the :class:`~neural_style.settings.StylizeOutputs` fields.
         device, precision, model, weights: what ran (``"cpu"``, ``"bf16"``, ``"vgg16"``, a path or URL).
         image_sizes: ``{"output": [H, W], "styles": [[H, W], ...]}`` at the output size.
-        iterations: loss evaluations, all scales together; ``best_iteration``: the one written.
+        iterations: loss evaluations, all scales together; ``best_iteration``: the one written (with a run
+            without style after it, the styled run's; ``unstyled_best_iteration``: that run's, taken where
+            the masks leave pixels beyond the style's reach; null without such a run).
         stop_reason: a :class:`~neural_style.core.stop.StopReason`.
         seconds, seconds_per_iteration: the optimisation loop only.
         tile_size, lbfgs_history: at the output size (0: whole image; 0 with Adam).
@@ -44,6 +46,7 @@ class StylizeReport(Report):
     iterations: int = 0
     stop_reason: StopReason = StopReason.INTERRUPTED
     best_iteration: int = 0
+    unstyled_best_iteration: Optional[int] = None
     seconds: float = 0.0
     seconds_per_iteration: Optional[float] = None
     tile_size: Optional[int] = None
@@ -65,6 +68,7 @@ class StylizeReport(Report):
             settings=given, device=result.device, precision=result.precision, model=result.model,
             weights=result.weights, image_sizes={"output": list(result.content_size), "styles": result.style_sizes},
             iterations=run.iterations, stop_reason=run.stop_reason, best_iteration=run.best_iteration,
+            unstyled_best_iteration=result.unstyled_best_iteration,
             seconds=run.seconds, seconds_per_iteration=run.seconds / max(run.iterations, 1),
             tile_size=result.tile_size, lbfgs_history=result.lbfgs_history,
             scales=[{"long_side": sc.long_side, "size": list(sc.size), "style_sizes": [list(x) for x in sc.style_sizes],

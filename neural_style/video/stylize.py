@@ -101,8 +101,9 @@ def read_clip(path) -> Clip:
 @dataclass
 class FrameRecord:
     """One stylised frame: its index, loss evaluations, seconds (flow included), how it stopped, the
-    losses of the kept image (``extra`` is the temporal term) and the share of pixels the temporal
-    term weighs (c = 1)."""
+    losses of the kept image (``extra`` is the temporal term), the share of pixels the temporal
+    term weighs (c = 1), and the long side of each scale it was run at (one by default: a frame starts
+    from the previous one)."""
 
     index: int
     iterations: int
@@ -110,6 +111,7 @@ class FrameRecord:
     stop_reason: str
     losses: Dict[str, float] = field(default_factory=dict)
     consistent: float = 0.0
+    scales: List[int] = field(default_factory=list)
 
 
 @dataclass
@@ -172,7 +174,8 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
     style_images = _read_styles(styles, s)
     shape = clip.frames[0].shape[:2] if s.size is None else long_side_shape(clip.frames[0].shape[:2], s.size)
     frames = [_resized(frame, shape) for frame in clip.frames]
-    guides = read_guides(s.style_masks, s.style_image_masks, shape, [tuple(t.shape[-2:]) for t in style_images])
+    guides = read_guides(s.style_masks, s.style_image_masks, clip.frames[0].shape[:2],  # as the user knows them
+                         [tuple(t.shape[-2:]) for t in style_images])
     s = replace(s, style_masks=guides.content, style_image_masks=guides.styles)  # read once, for every frame
     run_info = run_info_of(frames, style_images, s, v)
     done = resume_point(frame_dir, run_info)
@@ -279,7 +282,8 @@ def _stylize_frame(index: int, state: _State, styles, s: StylizeSettings, v: Vid
     best = run.history[run.best_iteration - 1] if run.best_iteration else {}
     reason = run.stop_reason if run.stop_reason in STOPPED_EARLY else StopReason.COMPLETED
     record = FrameRecord(index, run.iterations, time.perf_counter() - timer, reason,
-                         {k: val for k, val in best.items() if k != "iteration"}, consistent)
+                         {k: val for k, val in best.items() if k != "iteration"}, consistent,
+                         [sc.long_side for sc in result.scales])
     return record, result.image.clamp(0, 1)
 
 

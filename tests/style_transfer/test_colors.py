@@ -55,7 +55,7 @@ def test_histogram_maps_the_styles_to_the_content_before_the_targets(content_fil
 
 
 def test_the_api_takes_colors(content_file, style_file, vgg16_file):
-    for colors in ("style", "luminance", "histogram"):
+    for colors in ("style", "luminance", "luminance-only", "histogram"):
         image = neural_style.stylize(content_file, style_file, weights=vgg16_file, colors=colors, **FAST)
         assert image.shape == (1, 3, 27, 32) and 0 <= image.min() and image.max() <= 1
 
@@ -80,5 +80,5 @@ def test_original_colors_with_histogram_is_one_input_error_before_any_work(conte
         neural_style.stylize_file(content_file, [style_file], tmp_path / "o.png", original_colors=True,
                                   colors="histogram")
     assert not (tmp_path / "o.png").exists()
-    with pytest.raises(InputError, match="must be one of style, luminance, histogram, got 'lab'"):
+    with pytest.raises(InputError, match="must be one of style, luminance, luminance-only, histogram, got 'lab'"):
         run_stylize(content_file, style_file, colors="lab")

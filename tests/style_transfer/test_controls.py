@@ -140,6 +140,14 @@ def test_bad_masks_are_one_line_before_any_work(content_file, style_file, style_
     assert not out.exists()
 
 
+def test_a_mask_of_the_wrong_aspect_is_compared_with_the_files_size(content_file, style_file, vgg16_file, tmp_path):
+    """The message gives the content's size as the user knows it (the file's), not the working size."""
+    wide = mask_file(tmp_path / "w.png", 10, 48, left=24)
+    assert_error(invoke("stylize", content_file, style_file, "-o", tmp_path / "o.png", "--weights", vgg16_file,
+                        "--size", "24", "--style-masks", wide), 2,
+                 f"the --style-masks mask '{wide}' is 48x10 px but the content image is 48x40 px")
+
+
 def test_a_clip_takes_one_mask_for_every_frame(vgg16_file, style_file, style_file2, tmp_path):
     pytest.importorskip("av")
     frames = [Image.fromarray(np.full((32, 40, 3), 40 * i + 60, np.uint8)) for i in range(3)]
@@ -199,6 +207,8 @@ def test_an_unstyled_region_out_of_reach_is_what_a_run_without_style_makes(conte
     assert result.run.iterations == 24 and [s.iteration for s in steps] == list(range(1, 25))
     assert all(s.iterations == 24 for s in steps)
     assert [h.get("unstyled", 0) for h in result.run.history] == [0] * 12 + [1] * 12
+    assert [s.unstyled for s in steps] == [False] * 12 + [True] * 12
+    assert 1 <= result.run.best_iteration <= 12 and 13 <= result.unstyled_best_iteration <= 24
     none = gatys.run_stylize(content_file, style_file, weights=vgg16_file, style_weight=0, **SHALLOW)
     monkeypatch.setattr(stage.Stage, "unstyled", lambda self: None)
     styled_only = gatys.run_stylize(content_file, style_file, weights=vgg16_file, style_masks=[left], **SHALLOW)
@@ -229,10 +239,15 @@ def test_ctrl_c_before_the_run_without_style_keeps_the_styled_image(content_file
     assert result.image.shape[-2:] == (40, 48)
 
 
-def test_the_summary_counts_the_run_without_style(content_file, style_file, vgg16_file, tmp_path):
+def test_the_summary_counts_the_run_without_style(content_file, style_file, vgg16_file, tmp_path, monkeypatch):
+    from neural_style.io.progress import ProgressBar
+    drawn = []
+    monkeypatch.setattr(ProgressBar, "update", lambda bar, done, values=None, force=False: drawn.append((bar.label, done)))
     mask = mask_file(tmp_path / "left.png", 40, 48, left=24)
     result = invoke("stylize", content_file, style_file, "-o", tmp_path / "o.png", "--weights", vgg16_file,
                     "--size", "48", "--iterations", "3", "--style-masks", mask, "--precision", "fp32",
                     "--content-layers", "relu2_2", "--style-layers", "relu1_1,relu2_1")
     assert_ok(result)
     assert "(6 iterations (3 in a run without style, for where the masks leave no style) in " in result.stderr
+    assert drawn == [("", 1), ("", 2), ("", 3), ("without style: ", 4), ("without style: ", 5),
+                     ("without style: ", 6)]  # the progress says which run it is showing

@@ -245,6 +245,7 @@ def test_report_has_every_frame(tmp_path, style, vgg16_file):
     assert data["video"] == {"temporal_weight": 20.0, "first_frame_iterations": 5}
     assert data["content"] == str(clip) and data["styles"] == [str(style)]
     assert all(f["seconds"] > 0 and "style" in f["losses"] for f in data["frames"])
+    assert data["settings"]["scales"] is None and [f["scales"] for f in data["frames"]] == [[40]] * 3  # one scale
 
 
 def _one_frame_mp4(path):
