@@ -7,10 +7,7 @@ import torch
 
 from ..core.metrics import estimate_sigma
 from ..errors import InputError, setting
-
-#: Values may stray this far outside [0, 1] (noise of sigma up to ~255/255 does); a wider spread is
-#: data on another scale (0..255), refused rather than denoised with a lambda meant for [0, 1].
-RANGE_MARGIN = 4.0
+from ..io.decode import check_value_scale
 
 
 def check_range(y: torch.Tensor) -> None:
@@ -27,9 +24,7 @@ def check_range(y: torch.Tensor) -> None:
     low, high = float(y.min()), float(y.max())
     if not (math.isfinite(low) and math.isfinite(high)):
         raise InputError("the image contains NaN or infinite values: fix the values")
-    if low < -RANGE_MARGIN or high > 1 + RANGE_MARGIN:
-        raise InputError(f"the image's values span [{low:.4g}, {high:.4g}]: expected the [0, 1] scale (noise "
-                         f"may stray outside it): divide 0..255 data by 255, or pass uint8/uint16 arrays")
+    check_value_scale(low, high, "the image")  # the rule every entry applies to float data
 
 
 def noise_sigma(sigma: Union[str, float], y: torch.Tensor) -> Tuple[float, bool]:

@@ -12,6 +12,7 @@ from typing import Callable, Optional, Sequence
 
 from ..core.device import resolve_device
 from ..io.batch import BatchResult, ItemCallback, run_batch
+from ..io.inputs import as_list
 from ..io.outputs import check_output_path
 from ..rules import validate
 from ..settings import TransferSettings, with_overrides
@@ -47,7 +48,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
 
     Args:
         model: a model file from :func:`~neural_style.fast.train_run.train`.
-        inputs: image, video or folder paths.
+        inputs: image, video or folder paths; one path (a str or Path) is one input.
         output: the output file for one input, else a folder (a path ending in a separator is a folder).
         settings: a :class:`~neural_style.settings.TransferSettings`; ``**overrides`` change its fields.
         report: write the settings, the device used, the network's settings and training record (the
@@ -65,7 +66,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
         InputError: bad settings, paths or model, before any file; the error of a single input.
     """
     settings = validate(with_overrides(settings, TransferSettings, overrides))
-    pairs = plan_transfer([Path(p) for p in inputs], output, protected=[model])
+    pairs = plan_transfer([Path(p) for p in as_list(inputs)], output, protected=[model])  # one str: one input
     if report is not None:
         check_output_path(report, inputs=[model, *(src for src, _ in pairs)], extensions=(".json",), what="report")
     device = resolve_device(settings.device)

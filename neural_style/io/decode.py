@@ -244,6 +244,20 @@ def _pil_dpi(image: Image.Image) -> Optional[Tuple[float, float]]:
     return (x, y) if x > 0 and y > 0 and np.isfinite([x, y]).all() else None
 
 
+#: Float data may stray this far outside [0, 1] (noise of sigma up to ~255/255 does) and still be read as
+#: on the [0, 1] scale; a wider spread is data on another scale (0..255), refused by every entry alike
+#: rather than clipped to white or denoised with a lambda meant for [0, 1].
+RANGE_MARGIN = 4.0
+
+
+def check_value_scale(low: float, high: float, what: str = "image") -> None:
+    """Refuse float values whose span ``[low, high]`` is not the [0, 1] scale (give or take
+    :data:`RANGE_MARGIN`): InputError in one line, with what to pass instead."""
+    if low < -RANGE_MARGIN or high > 1 + RANGE_MARGIN:
+        raise InputError(f"{what}'s values span [{low:.4g}, {high:.4g}]: expected floats on the [0, 1] scale: divide "
+                         "0..255 data by 255, or pass uint8/uint16 arrays")
+
+
 def _from_array(array: np.ndarray, what: str, max_pixels: int, clip: bool = True) -> ImageData:
     if array.ndim == 2:
         array = array[..., None]
@@ -257,6 +271,8 @@ def _from_array(array: np.ndarray, what: str, max_pixels: int, clip: bool = True
         raise TypeError(f"expected a uint8, uint16 or floating-point array, got {array.dtype}")
     if not np.isfinite(array).all():
         raise InputError(f"{what} contains NaN or infinite values: fix the values")
+    if array.size:
+        check_value_scale(float(array.min()), float(array.max()), what)
     return make_image_data(np.clip(array, 0, 1) if clip else array.astype(np.float32), 8, None, None, 1, None)
 
 

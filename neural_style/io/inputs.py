@@ -15,9 +15,27 @@ from typing import Callable, List, Sequence, Tuple
 
 from ..core.files import require_exists
 from ..errors import InputError, setting
-from .outputs import check_output_path
+from .outputs import InputFiles, check_output_path
 
 Pair = Tuple[Path, Path]
+
+
+def as_list(value) -> list:
+    """One input or several, as a list: the one rule of every API entry that takes several inputs.
+
+    A ``str`` or ``bytes``, a path (``os.PathLike``), or an image (anything with a ``shape``: a numpy
+    array, a tensor; or a PIL image) is *one* input, never iterated (a path's characters, an array's
+    rows); a list or tuple is several, in order; any other iterable (a generator) is several; anything
+    else is one.
+    """
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, (str, bytes, os.PathLike)) or hasattr(value, "shape") or hasattr(value, "getpixel"):
+        return [value]
+    try:
+        return list(iter(value))
+    except TypeError:
+        return [value]
 
 
 def folder_files(folder, extensions: Sequence[str], exclude: Sequence = ()) -> List[Path]:
@@ -77,7 +95,7 @@ def expand_folders(paths: Sequence, extensions: Sequence[str], what: str) -> lis
         InputError: a folder with no such file.
     """
     expanded: list = []
-    for path in paths:
+    for path in as_list(paths):
         if isinstance(path, (str, os.PathLike)) and Path(path).is_dir():
             expanded += _some_files(path, extensions, (), f"{what} folder", "images")
         else:
@@ -102,7 +120,7 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
             output that is a file; an output path that cannot be written or is an input.
     """
     folder = str(output).endswith(("/", os.sep))  # "out/": a folder to create, even for one input
-    output = Path(output)
+    output, inputs = Path(output), as_list(inputs)
     planned = expand_inputs(inputs, extensions, exclude=[output])  # an output folder inside an input folder
     files = [source for source, _ in planned]
     seen: dict = {}
@@ -121,8 +139,9 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
             raise InputError(f"output '{output}' looks like a file but there are {len(files)} inputs: pass a folder "
                              f"as {setting('output')} (it is created)")
         pairs = [(source, output / relative) for source, relative in planned]
+    read = InputFiles([*files, *protected])  # once: N outputs checked against N inputs in N lookups
     for src, dst in pairs:
-        check_output_path(dst, inputs=[*files, *protected], extensions=output_extensions(src))
+        check_output_path(dst, inputs=read, extensions=output_extensions(src))
     return pairs
 
 

@@ -13,6 +13,33 @@ from .disk import nearest_existing
 OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
 
 
+class InputFiles:
+    """The files a run reads, by identity (device and inode, so a link or another spelling of a path is
+    the same file): made once for a batch, so checking each of N outputs against N inputs costs N
+    lookups, not N^2 path comparisons. Items that are not paths, and paths that do not exist, are left
+    out (a missing input cannot be overwritten; its own error comes when it is read)."""
+
+    def __init__(self, inputs: Iterable = ()):
+        self.by_identity = {}
+        for source in inputs:
+            identity = _identity(source) if isinstance(source, (str, os.PathLike)) else None
+            if identity is not None:
+                self.by_identity.setdefault(identity, source)
+
+    def holding(self, path: Path):
+        """The input that ``path`` is (the first given), or None."""
+        identity = _identity(path)
+        return None if identity is None else self.by_identity.get(identity)
+
+
+def _identity(path):
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
 def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIONS, what: str = "output",
                       outputs: Optional[Mapping] = None) -> Path:
     """Validate an output path before any work: InputError for a directory, an unsupported extension,
@@ -21,7 +48,8 @@ def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIO
 
     Args:
         path: the output file.
-        inputs: the input files, which must not be overwritten (items that are not paths are ignored).
+        inputs: the input files, which must not be overwritten (items that are not paths are ignored), or
+            an :class:`InputFiles` made once for many outputs.
         extensions: the accepted lower-case extensions (matched case-insensitively).
         what: the role of the file in error messages.
         outputs: the run's other output files, path -> role ("output", "report"): none may be ``path``.
@@ -40,9 +68,9 @@ def check_output_path(path, *, inputs: Iterable = (), extensions=OUTPUT_EXTENSIO
     if suffix not in extensions:
         problem = f"an unsupported extension '{suffix}'" if suffix else "no extension"
         raise InputError(f"{what} '{path}' has {problem}: use one of {', '.join(extensions)}")
-    for source in inputs:  # a missing input cannot be overwritten (its own error comes when it is read)
-        if isinstance(source, (str, os.PathLike)) and Path(source).exists() and _same_file(path, Path(source)):
-            raise InputError(f"refusing to overwrite input '{source}': choose another {what} path")
+    source = (inputs if isinstance(inputs, InputFiles) else InputFiles(inputs)).holding(path)
+    if source is not None:
+        raise InputError(f"refusing to overwrite input '{source}': choose another {what} path")
     if path.is_file() and not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise InputError(f"{what} '{path}' exists and is read-only: make it writable (chmod u+w) to replace it, "
                          "or choose another path")

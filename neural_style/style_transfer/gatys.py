@@ -21,6 +21,7 @@ from ..core.style_term import octave_count
 from ..core.tensors import resize_to
 from ..errors import InputError
 from ..io.decode import read_image, to_tensor
+from ..io.inputs import as_list
 from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
 from .guides import read_guides
@@ -155,7 +156,7 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     schedule = plan_scales(s.size, s.scales, s.iterations)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
-    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    style_list = as_list(styles)
     if not style_list:
         raise InputError("no style image given: pass at least one")
     blend = blend_weights(s.style_blend_weights, len(style_list))
@@ -238,7 +239,7 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
         start = grey_rgb(start)
         content = grey_rgb(to_tensor(content, channels=3, what="content image", reduce_to=s.size))
         styles = [grey_rgb(to_tensor(style, channels=3, what="style image", reduce_to=style_long))
-                  for style in (styles if isinstance(styles, (list, tuple)) else [styles])]
+                  for style in as_list(styles)]
     result = run_stylize(content, styles, s, start=start, network=network, download_progress=False)
     return result.final_losses or {k: v for k, v in result.run.history[0].items() if k != "iteration"}
 
@@ -273,7 +274,7 @@ def style_octave_losses(image, styles, settings: Optional[StylizeSettings] = Non
     s = with_overrides(settings, StylizeSettings, overrides)
     validate(s)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
-    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    style_list = as_list(styles)
     if octaves is not None and (isinstance(octaves, bool) or not isinstance(octaves, int) or octaves < 1):
         raise InputError(f"octaves must be a whole number of at least 1, got {octaves!r}")
     x = to_tensor(image, channels=3, what="image", reduce_to=s.size).clamp(0, 1)

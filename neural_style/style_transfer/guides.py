@@ -17,6 +17,7 @@ import torch
 from ..core.style_term import resized
 from ..errors import InputError, setting
 from ..io.decode import to_tensor
+from ..io.inputs import as_list
 
 #: How far (relative) a mask's aspect ratio may be from its frame's: a mask saved at another size
 #: rounds its sides to whole pixels, so allow a pixel's worth besides this.
@@ -80,7 +81,7 @@ def read_guides(masks, image_masks, content_shape: Tuple[int, int],
 
 
 def _read_all(sources, name: str, shapes: Sequence[Tuple[int, int]], frame: str, optional: bool = False):
-    sources = list(sources) if isinstance(sources, (list, tuple)) else [sources]
+    sources = as_list(sources)
     if len(sources) != len(shapes):
         raise InputError(f"{setting(name)} gives {len(sources)} mask{'s' if len(sources) != 1 else ''} for "
                          f"{len(shapes)} style images: give one per style image, in the same order")

@@ -114,7 +114,7 @@ def _psnr(x, clean):
                          ids=["array", "tensor"])
 def test_float_data_on_the_0_255_scale_is_refused_in_one_line(make):
     _, noisy = clean_and_noisy()
-    with pytest.raises(InputError, match=r"the image's values span \[.*\]: expected the \[0, 1\] scale .* divide "
+    with pytest.raises(InputError, match=r"values span \[.*\]: expected floats on the \[0, 1\] scale: divide "
                                          r"0..255 data by 255"):
         neural_style.denoise(make(noisy))
 

@@ -83,6 +83,9 @@ def test_transfer_and_export_from_python(photos, style_file, vgg16_file, tmp_pat
                             "unprocessed", "stop_reason", "environment"]
     assert image_attr(tmp_path / "out" / "p0.png", 'size') == (24, 20)
     assert frames == [(0, 2, 1, 1), (1, 2, 1, 1)]
+    one = neural_style.transfer(tmp_path / "m.pth", str(photos.absolute() / "p0.png"), str(tmp_path / "one") + "/",
+                                size=24)  # one str is one input, not its characters
+    assert [dst for _, dst in one.written] == [tmp_path / "one" / "p0.png"]
     result = neural_style.export(tmp_path / "m.pth", tmp_path / "m.pt2", report=tmp_path / "e.json")
     assert result["format"] == "pt2" and result["max_abs_diff"] < 1e-5
     assert list(json.loads((tmp_path / "e.json").read_text())) == [
