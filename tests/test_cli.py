@@ -223,13 +223,15 @@ def test_defaults_reach_the_api(fake_run, content_file, style_file, tmp_path):
     result = invoke("stylize", content_file, style_file, "-o", out)
     assert_ok(result)
     [call] = fake_run
-    assert call.content == content_file and isinstance(call.content, Path)
-    assert call.styles == [style_file] and isinstance(call.styles[0], Path)
+    assert call.content.path == content_file  # read once, at the start: the run gets the decoded images
+    assert [style.path for style in call.styles] == [style_file]
     assert typed(api_kwargs(call)) == typed(API_DEFAULTS)
     # the fake's image is written, and summarised on stderr
     assert pixels(out).shape == (6, 8, 3) and (pixels(out) == 64).all()
     assert result.stdout == ""
-    assert result.stderr == f"wrote {out} (1 iterations in 0.5 s on cpu, fp32; style 2, content 1.5)\n"
+    assert result.stderr == ("warning: the content image is 48x40 px: it is enlarged to 512x427 px (--size 512); "
+                             "--size 48 keeps its size\n"
+                             f"wrote {out} (1 iterations in 0.5 s on cpu, fp32; style 2, content 1.5)\n")
 
 
 def test_cli_defaults_match_the_api_defaults():
@@ -308,7 +310,7 @@ def test_weights_path_and_blend_weights(fake_run, content_file, style_file, styl
                     "--weights", vgg16_file, "--style-blend-weights", "1,0.5")
     assert_ok(result)
     [call] = fake_run
-    assert call.styles == [style_file, style_file2]
+    assert [style.path for style in call.styles] == [style_file, style_file2]
     assert typed(api_kwargs(call)) == typed({**API_DEFAULTS, "weights": str(vgg16_file),
                                              "style_blend_weights": [1.0, 0.5]})
 
@@ -549,7 +551,7 @@ def test_interrupt_before_the_first_iteration_writes_no_image(monkeypatch, conte
 
     monkeypatch.setattr(stylize_runner, "run_stylize", interrupted)
     before = snapshot(tmp_path)
-    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png")
+    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png", "--size", "48")
     assert_error(result, 130, prefix="interrupted before the first iteration finished: wrote no image")
     assert snapshot(tmp_path) == before
 
@@ -565,7 +567,8 @@ def test_out_of_memory_is_one_line(monkeypatch, content_file, style_file, tmp_pa
     monkeypatch.setattr(stylize_runner, "run_stylize", out_of_memory)
     before = snapshot(tmp_path)
     result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png", "--size", "4096")
-    line = assert_error(result, 1)
+    warning, line = result.stderr.splitlines()  # the 48 px content enlarged, then the error
+    assert result.exit_code == 1 and warning.startswith("warning: the content image is 48x40 px: it is enlarged")
     assert line == "error: out of memory at --size 4096: use a smaller --size"
     assert snapshot(tmp_path) == before
 
@@ -576,9 +579,9 @@ def test_other_runtime_errors_are_not_hidden(monkeypatch, content_file, style_fi
         raise RuntimeError("some other failure")
 
     monkeypatch.setattr(stylize_runner, "run_stylize", broken)
-    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png")
+    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "out.png", "--size", "48")
     assert_error(result, 1, "RuntimeError: some other failure; run with --debug", prefix="internal error: ")
-    result = invoke("--debug", "stylize", content_file, style_file, "-o", tmp_path / "out.png")
+    result = invoke("--debug", "stylize", content_file, style_file, "-o", tmp_path / "out.png", "--size", "48")
     assert isinstance(result.exception, RuntimeError) and str(result.exception) == "some other failure"
 
 
@@ -634,7 +637,7 @@ def test_failed_write_leaves_the_old_output(monkeypatch, fake_run, content_file,
 
     monkeypatch.setattr(encode_module, "_encode", encode_half)
     before = snapshot(tmp_path)
-    result = invoke("stylize", content_file, style_file, "-o", out)
+    result = invoke("stylize", content_file, style_file, "-o", out, "--size", "48")
     assert_error(result, 1, f"could not write '{out}'", "No space left on device")
     assert len(fake_run) == 1
     assert snapshot(tmp_path) == before  # old output intact, no temporary file left

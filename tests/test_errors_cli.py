@@ -50,7 +50,7 @@ def files(tmp_path, content_file, style_file):
 def command_line(command, files):
     out = files["out"]
     return {
-        "stylize": ["stylize", files["content"], files["style"], "-o", out / "o.png"],
+        "stylize": ["stylize", files["content"], files["style"], "-o", out / "o.png", "--size", "48"],  # its size
         "denoise": ["denoise", files["content"], "-o", out / "d.png"],
         "train": ["train", files["style"], "--dataset", files["photos"], "-o", out / "m.pth"],
         "transfer": ["transfer", files["model"], files["content"], "-o", out / "t.png"],
@@ -453,7 +453,8 @@ def unsafe_file(path):
 def test_unsafe_pickles_are_refused_saying_they_could_run_code(files, tmp_path, vgg16_file, content_file):
     bad = unsafe_file(tmp_path / "evil.pth")
     for args, what in ((["transfer", bad, content_file, "-o", tmp_path / "t.png"], "refused"),
-                       (["stylize", content_file, files["style"], "-o", tmp_path / "s.png", "--weights", bad],
+                       (["stylize", content_file, files["style"], "-o", tmp_path / "s.png", "--weights", bad,
+                         "--size", "48"],
                         "refused"),
                        (train_args(files, tmp_path, vgg16_file, "--resume", unsafe_file(tmp_path / "evil.ckpt")),
                         "refused")):

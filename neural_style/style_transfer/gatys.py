@@ -21,6 +21,7 @@ from ..core.style_term import octave_count
 from ..core.tensors import resize_to
 from ..errors import InputError
 from ..io.decode import read_image, to_tensor
+from ..io.imagedata import ImageData
 from ..io.inputs import as_list
 from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
@@ -156,15 +157,11 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     schedule = plan_scales(s.size, s.scales, s.iterations)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
-    style_list = as_list(styles)
-    if not style_list:
-        raise InputError("no style image given: pass at least one")
-    blend = blend_weights(s.style_blend_weights, len(style_list))
+    content_data, style_data = read_inputs(content, styles, s)
+    blend = blend_weights(s.style_blend_weights, len(style_data))
     style_long = None if s.size is None else math.ceil(s.size * s.style_scale)
-    content_data = read_image(content, what="content image", reduce_to=s.size)
     content_img = to_tensor(content_data, channels=3, reduce_to=s.size)
     source_shape = content_data.full_size or content_data.pixels.shape[:2]
-    style_data = [read_image(style, what="style image", reduce_to=style_long) for style in style_list]
     style_imgs = [to_tensor(data, channels=3, what="style image", reduce_to=style_long) for data in style_data]
     colour_content = content_img
     if mode == "luminance-only":  # the luminance of each, before any target (Gatys et al. 2017, Sec. 5.1)
@@ -207,6 +204,22 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
         precision=PRECISION_NAMES[autocast], weights=network.weights.source, content_size=final.content_shape,
         style_sizes=final.style_shapes, tile_size=final.plan.tile_size, lbfgs_history=final.plan.lbfgs_history,
         scales=scales, final_losses=final_losses, unstyled_best_iteration=unstyled_best)
+
+
+def read_inputs(content, styles, settings: StylizeSettings) -> Tuple[ImageData, List[ImageData]]:
+    """The content and style images decoded, each once, as :func:`run_stylize` reads them (a file at least
+    twice the size the run needs decoded at reduced size); pass the results to :func:`run_stylize` to read
+    no file again.
+
+    Raises:
+        InputError: no style image, or an image that cannot be read (one line naming it).
+    """
+    style_list = as_list(styles)
+    if not style_list:
+        raise InputError("no style image given: pass at least one")
+    style_long = None if settings.size is None else math.ceil(settings.size * settings.style_scale)
+    return (read_image(content, what="content image", reduce_to=settings.size),
+            [read_image(style, what="style image", reduce_to=style_long) for style in style_list])
 
 
 def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] = None, *,

@@ -8,6 +8,7 @@ result; what to say about an interruption or a non-finite loss is the caller's.
 
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
@@ -19,9 +20,9 @@ from ..core.device import out_of_memory_errors
 from ..core.files import require_file
 from ..core.optimize import Step
 from ..core.tensors import long_side_shape, resize_to, to_grey
-from ..errors import InputError, setting
+from ..errors import InputError, Message, setting
 from ..io.animation import ANIMATION_EXTENSIONS, check_animation_path, write_animation
-from ..io.decode import IMAGE_EXTENSIONS, image_shape, is_grey, read_image, source_bit_depth
+from ..io.decode import IMAGE_EXTENSIONS, image_shape, is_grey, source_bit_depth
 from ..io.disk import image_file_bytes, require_space
 from ..io.encode import write_image
 from ..io.imagedata import ImageData
@@ -30,7 +31,7 @@ from ..io.outputs import OUTPUT_EXTENSIONS, check_output_path
 from ..io.report import write_report
 from ..rules import validate
 from ..settings import StylizeOutputs, StylizeSettings, with_overrides
-from .gatys import StylizeResult, run_stylize
+from .gatys import StylizeResult, read_inputs, run_stylize
 from .report import StylizeReport
 from .scales import plan_scales
 
@@ -75,19 +76,22 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     frames: List[torch.Tensor] = []
     writer = _writer(output, total, outputs, frames, callback)
     try:
+        content_data, style_data = read_inputs(content, styles, settings)  # once: nothing later needs the paths
+        _say_enlarged(content_data, settings.size)
         with out_of_memory_errors(f"{setting('size')} {settings.size}"):
-            result = run_stylize(content, styles, settings, callback=writer, download_progress=download_progress)
+            result = run_stylize(content_data, style_data, settings, callback=writer,
+                                 download_progress=download_progress)
     except KeyboardInterrupt:  # before the first iteration (loading, targets): no image, but the report
         if outputs.report:
             write_report(outputs.report, StylizeReport.of(content, styles, output, settings, outputs))
         raise
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
         # whose colours come out: the content's alone with colors luminance or histogram
-        colour_sources = [content] if settings.color_mode() != "style" else [content, *styles]
+        colour_sources = [content_data] if settings.color_mode() != "style" else [content_data, *style_data]
         grey = all(is_grey(source) for source in colour_sources)  # grey in, grey out
-        alpha, icc_profile, exif = _content_extras(content, tuple(result.image.shape[-2:]))
+        alpha, icc_profile, exif = _content_extras(content_data, tuple(result.image.shape[-2:]))
         write_image(output, to_grey(result.image) if grey else result.image, alpha=alpha, icc_profile=icc_profile,
-                    exif=exif, bit_depth=output_bit_depth(outputs.bit_depth, output, [content, *styles]))
+                    exif=exif, bit_depth=output_bit_depth(outputs.bit_depth, output, [content_data, *style_data]))
         if outputs.animation:
             frames.append((result.image * 255).round().to(torch.uint8))
             write_animation(outputs.animation, [_frame(f, result.content_size) for f in frames])
@@ -97,12 +101,20 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     return result
 
 
-def _content_extras(content, shape):
-    """The content file's alpha (resized to ``shape``), ICC profile and EXIF, carried to the output as
-    denoise and transfer carry them; (None, None, None) for a content given as pixels."""
-    if not isinstance(content, (str, os.PathLike, ImageData)):
-        return None, None, None
-    data = read_image(content, what="content image", reduce_to=max(shape))
+def _say_enlarged(content: ImageData, size: Optional[int]) -> None:
+    """A warning when ``size`` enlarges the content (``transfer`` keeps an image's size; stylize works at
+    ``size``, 512 px by default), naming the setting that keeps its size."""
+    height, width = content.full_size or content.pixels.shape[:2]
+    if size is not None and size > max(height, width):
+        out_height, out_width = long_side_shape((height, width), size)
+        warnings.warn(Message(f"the content image is {width}x{height} px: it is enlarged to {out_width}x{out_height} "
+                              f"px ({setting('size')} {size}); {setting('size')} {max(height, width)} keeps its size"),
+                      UserWarning, stacklevel=3)
+
+
+def _content_extras(data: ImageData, shape):
+    """The content's alpha (resized to ``shape``), ICC profile and EXIF, carried to the output as denoise
+    and transfer carry them (None for what it lacks)."""
     alpha = None
     if data.alpha is not None:
         alpha = resize_to(torch.from_numpy(data.alpha)[None, None], shape)[0, 0].numpy()

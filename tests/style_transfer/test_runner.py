@@ -58,3 +58,49 @@ def test_the_reported_final_losses_are_those_of_the_written_output(content_file,
     for term in ("content", "style", "tv", "total"):
         assert reported[term] == pytest.approx(fresh[term], rel=1e-3, abs=1e-7), term
     assert reported["style_octaves"] == pytest.approx(fresh["style_octaves"], rel=1e-3, abs=1e-7)
+
+
+def test_inputs_moved_or_deleted_mid_run_do_not_lose_the_result(content_file, style_file, vgg16_file, tmp_path):
+    """Every input is read once, at the start: the result, its alpha, profile and bit depth do not need
+    the paths at the end (issue 27: renaming the content mid-run lost the result)."""
+    rgba = Image.open(content_file).convert("RGBA")
+    rgba.putalpha(128)
+    content = tmp_path / "photo.png"
+    rgba.save(content)
+    moved = []
+
+    def move_inputs(step):
+        if step.iteration == 1:
+            content.rename(tmp_path / "renamed.png")
+            style_file.unlink()
+            moved.append(step.iteration)
+
+    out = tmp_path / "out.png"
+    result = neural_style.stylize_file(content, [style_file], out, StylizeSettings(size=32, iterations=3),
+                                       StylizeOutputs(report=tmp_path / "r.json"), weights=str(vgg16_file),
+                                       callback=move_inputs)
+    assert moved == [1] and result.run.iterations == 3
+    assert image_attr(out, "mode") == "RGBA" and image_attr(out, "size") == (32, 27)
+    assert json.loads((tmp_path / "r.json").read_text())["stop_reason"] == "completed"
+
+
+def test_an_enlarged_content_is_said_in_one_line(content_file, style_file, vgg16_file, tmp_path):
+    """transfer keeps an image's size; stylize works at --size (512 by default): enlarging says so."""
+    with pytest.warns(UserWarning, match=r"^the content image is 48x40 px: it is enlarged to 64x53 px \(size 64\); "
+                                         r"size 48 keeps its size$"):
+        neural_style.stylize_file(content_file, [style_file], tmp_path / "o.png", size=64, iterations=1,
+                                  weights=str(vgg16_file))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # at its own size or smaller: nothing to say
+        neural_style.stylize_file(content_file, [style_file], tmp_path / "p.png", size=48, iterations=1,
+                                  weights=str(vgg16_file))
+
+
+def test_the_command_line_says_it_with_its_option(content_file, style_file, vgg16_file, tmp_path):
+    from tests.clitools import assert_ok, invoke
+    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "o.png", "--weights", vgg16_file,
+                    "--size", "64", "--iterations", "1", "-q")
+    assert_ok(result)
+    assert "warning: the content image is 48x40 px: it is enlarged to 64x53 px (--size 64); --size 48 keeps its " \
+           "size" in result.stderr
