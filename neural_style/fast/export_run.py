@@ -10,6 +10,7 @@ from typing import Dict
 
 from ..io.decode import image_shape, to_tensor
 from ..io.disk import require_space
+from ..io.locks import owned
 from ..io.outputs import check_output_path
 from .export import EXPORT_EXTENSIONS, check_memory, export_model
 from .model_file import load_model
@@ -49,7 +50,8 @@ def export(model, output, *, check_image=None, report=None) -> Dict:
         if shape is not None:  # before decoding: a huge image is refused from its header
             check_memory(net, *shape)
     sample = to_tensor(check_image, what="check image") if check_image else None
-    result = export_model(net, output, sample=sample)
+    with owned(output, "export"):  # while it is made: another run's same output is refused
+        result = export_model(net, output, sample=sample)
     if report is not None:
         ExportReport(model=model, network=net.config, check_image=check_image, **result).write(
             report, kept=f"wrote {output}")

@@ -10,6 +10,7 @@ it joins the process group (:mod:`.distributed`), and only rank 0 writes files.
 import math
 import os
 import warnings
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Optional, Tuple
@@ -24,6 +25,7 @@ from ..core.stop import StopReason
 from ..errors import InputError, Message, NeuralStyleError, setting, spelled
 from ..io.disk import require_space, same_disk
 from ..io.encode import write_image
+from ..io.locks import owned
 from ..io.outputs import check_output_path
 from ..rules import validate
 from ..settings import DEFAULT_DEVICE, TrainOutputs, TrainSettings, with_overrides
@@ -124,7 +126,10 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, outp
                       else checkpoints.default_checkpoint_dir(output))
     _check_paths(style, dataset, output, settings, outputs, checkpoint_dir)
     report = outputs.report
-    with process_group(resolve_device(device)) as (dev, rank, world_size):
+    with process_group(resolve_device(device)) as (dev, rank, world_size), ExitStack() as held:
+        if rank == 0:  # this run's for its life: a second run with either is refused
+            held.enter_context(owned(output, "model"))
+            held.enter_context(owned(checkpoint_dir, "checkpoint folder", folder=True))
         say = (callbacks.warn or _warn) if rank == 0 else _nothing
         try:
             trainer = Trainer(style, dataset, settings, device=dev, rank=rank, world_size=world_size,

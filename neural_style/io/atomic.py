@@ -4,28 +4,76 @@ path, so that a crash, a full disk or Ctrl-C never leaves a half-written output 
 import errno
 import io
 import os
+import re
 import secrets
 from pathlib import Path
-from typing import Callable
+from typing import Callable, List, Optional, Tuple
 
 import torch
 
 from .. import signals
 from ..errors import NeuralStyleError, one_line
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock
+    fcntl = None
 
-def _create_temporary(path: Path) -> Path:
-    """A new empty file ``.NAME.XXXXXXXX.ext`` beside ``path``, created with mode 0666 so that the
+
+#: A temporary's name: ``.NAME.nstmp-XXXXXXXX.ext`` beside ``NAME.ext`` (the marker keeps other programs'
+#: hidden files out of :func:`remove_dead_temporaries`).
+TEMPORARY = re.compile(r"^\.(?P<name>.+)\.nstmp-[0-9a-f]{8}(?P<suffix>\.[^.]*)?$")
+
+
+def _create_temporary(path: Path) -> Tuple[Path, Optional[int]]:
+    """A new empty file ``.NAME.nstmp-XXXXXXXX.ext`` beside ``path``, created with mode 0666 so that the
     kernel applies the process umask (the usual permissions of a new file; the umask itself is
-    never changed, which would affect other threads)."""
+    never changed, which would affect other threads), and a descriptor holding its lock (``flock``;
+    None where there is none) until it is renamed or removed: while it is held the temporary is being
+    written, so :func:`remove_dead_temporaries` leaves it alone."""
     for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}{path.suffix}")
+        temporary = path.with_name(f".{path.name}.nstmp-{secrets.token_hex(4)}{path.suffix}")
         try:
-            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return temporary
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
+        if fcntl is None:
+            os.close(descriptor)
+            return temporary, None
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # a new file: nobody else holds it
+        return temporary, descriptor
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
+
+
+def remove_dead_temporaries(folder, name: Optional[str] = None) -> List[Path]:
+    """Remove the temporaries that runs which died (SIGKILL, the OOM killer, a power cut) left in
+    ``folder`` while writing (only those of ``name`` when given): a temporary whose lock nobody holds.
+    A temporary being written by a live run, here or in another container on the same disk, is locked
+    and left alone. Returns the files removed; a folder that cannot be listed gives none."""
+    if fcntl is None:
+        return []
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        match = TEMPORARY.match(entry.name)
+        if not match or (name is not None and match["name"] != name) or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            descriptor = os.open(entry.path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(entry.path)  # while locked: a writer cannot have it
+            removed.append(Path(entry.path))
+        except OSError:  # held: a live run is writing it (BlockingIOError), or it cannot be removed
+            pass
+        finally:
+            os.close(descriptor)
+    return removed
 
 
 def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
@@ -52,7 +100,7 @@ def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
 def _write_atomically(path: Path, write_fn: Callable[[Path], None]) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = _create_temporary(path)
+        temporary, held = _create_temporary(path)
     except OSError as exc:
         folder = path.parent
         reason = f"'{folder}' is not a folder" if folder.exists() and not folder.is_dir() else one_line(exc, strerror=True)
@@ -64,12 +112,19 @@ def _write_atomically(path: Path, write_fn: Callable[[Path], None]) -> Path:
         os.replace(temporary, path)
     except BaseException as exc:
         temporary.unlink(missing_ok=True)
+        _release(held)
         if isinstance(exc, OSError):
             reason = one_line(exc, whole=True, strerror=True)
             message = f"could not write '{path}': {reason}: check the permissions and free space"
             raise NeuralStyleError(message) from exc
         raise
+    _release(held)
     return path
+
+
+def _release(descriptor: Optional[int]) -> None:
+    if descriptor is not None:
+        os.close(descriptor)
 
 
 def atomic_torch_save(path, obj) -> Path:

@@ -21,6 +21,7 @@ from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Se
 from ..core.stop import StopReason
 from ..errors import Message, NeuralStyleError, setting, spelled
 from .inputs import name_failure
+from .locks import owned
 
 #: (input, output) of one item.
 Pair = Tuple[Any, Any]
@@ -103,7 +104,8 @@ def run_batch(batch: B, pairs: Sequence[Pair], process: Callable[[int, Any, Any]
     Args:
         batch: the result to fill (a :class:`BatchResult`, or a command's subclass of it).
         pairs: (input, output) of each item.
-        process: ``process(index from 1, input, output)`` does one item and returns its record.
+        process: ``process(index from 1, input, output)`` does one item and returns its record; the item's
+            output is held (:func:`~neural_style.io.locks.owned`) while it runs.
         on_item: called with (index, record) after each item is recorded.
         on_failure: called with (index, failure) for each item that failed (:data:`ITEM_ERRORS`).
         stop_on: the ``stop_reason`` values of a record that stop the batch after that item.
@@ -116,7 +118,8 @@ def run_batch(batch: B, pairs: Sequence[Pair], process: Callable[[int, Any, Any]
     """
     for index, (source, output) in enumerate(pairs, start=1):
         try:
-            record = process(index, source, output)
+            with owned(output, "output"):  # while it is made: another run's same output is refused
+                record = process(index, source, output)
         except ITEM_ERRORS as exc:
             if len(pairs) == 1:
                 raise

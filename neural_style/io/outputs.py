@@ -28,7 +28,7 @@ class InputFiles:
 
     def holding(self, path: Path):
         """The input that ``path`` is (the first given), or None."""
-        identity = _identity(path)
+        identity = _identity(path) or _identity(Path(path).resolve())  # "sub/../in.png" with no "sub"
         return None if identity is None else self.by_identity.get(identity)
 
 

@@ -27,6 +27,7 @@ from ..io.disk import image_file_bytes, require_space
 from ..io.encode import write_image
 from ..io.imagedata import ImageData
 from ..io.inputs import expand_folders
+from ..io.locks import owned
 from ..io.outputs import OUTPUT_EXTENSIONS, check_output_path
 from ..io.report import write_report
 from ..rules import validate
@@ -73,6 +74,13 @@ def stylize_file(content, styles: Sequence, output, settings: Optional[StylizeSe
     output, styles = Path(output), expand_folders(styles, IMAGE_EXTENSIONS, "style")
     total = sum(iterations for _, iterations in plan_scales(settings.size, settings.scales, settings.iterations))
     _check_paths(content, styles, output, settings, outputs, total)
+    with owned(output, "output"):  # this run's for its life: a second run with the same output is refused
+        return _stylize_file(content, styles, output, settings, outputs, total, callback, download_progress)
+
+
+def _stylize_file(content, styles, output: Path, settings: StylizeSettings, outputs: StylizeOutputs, total: int,
+                  callback, download_progress: bool) -> StylizeResult:
+    """:func:`stylize_file` once its paths are checked and held."""
     frames: List[torch.Tensor] = []
     writer = _writer(output, total, outputs, frames, callback)
     try:

@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 import warnings
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
@@ -43,6 +44,7 @@ from ..io.decode import IMAGE_EXTENSIONS, to_tensor
 from ..io.disk import image_file_bytes, nearest_existing, require_space
 from ..io.encode import write_image
 from ..io.inputs import expand_folders
+from ..io.locks import owned
 from ..io.report import write_report
 from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
 from ..rules import validate
@@ -166,6 +168,16 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
     s, v = validate(settings or StylizeSettings()), validate(video or VideoSettings())
     styles = expand_folders(styles, IMAGE_EXTENSIONS, "style")
     output_file, frame_dir = plan_output(output, content, styles)
+    with ExitStack() as held:  # this run's for its life: a second run with either is refused
+        held.enter_context(owned(frame_dir, "frame folder", folder=True))
+        if output_file is not None:
+            held.enter_context(owned(output_file, "output"))
+        return _stylize_clip(content, styles, s, v, output_file, frame_dir, report, on_step, on_frame)
+
+
+def _stylize_clip(content, styles, s: StylizeSettings, v: VideoSettings, output_file: Optional[Path], frame_dir: Path,
+                  report, on_step, on_frame) -> VideoResult:
+    """:func:`stylize_clip` once its paths are checked and held."""
     clip = read_clip(content)
     if clip.audio_from and (output_file is None or output_file.suffix.lower() not in VIDEO_EXTENSIONS):
         held = "numbered frames" if output_file is None else f"'{output_file}'"

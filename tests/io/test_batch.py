@@ -12,6 +12,12 @@ from neural_style.io.batch import BatchResult, failure_message, run_batch
 PAIRS = [(Path(f"in/{name}.png"), Path(f"out/{name}.png")) for name in "abcd"]
 
 
+@pytest.fixture(autouse=True)
+def in_a_folder_of_its_own(tmp_path, monkeypatch):
+    """The relative outputs' locks are taken in a temporary folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 def record(src, dst, **extra):
     return {"input": str(src), "output": str(dst), **extra}
 
@@ -71,6 +77,21 @@ def test_failure_message_names_the_file_once_and_keeps_settings():
     assert failure_message("y.png", "internal error: boom") == "'y.png': internal error: boom"
     assert failure_message("z.png", OSError(28, "No space left on device")) == \
         "'z.png': [Errno 28] No space left on device"
+
+
+def test_each_items_output_is_held_while_it_is_made_and_a_held_one_fails_alone(tmp_path):
+    from neural_style.io.locks import owned
+    seen = []
+
+    def process(index, src, dst):
+        seen.append(Path(f".{dst.name}.lock").exists() or (dst.parent / f".{dst.name}.lock").exists())
+        return record(src, dst)
+
+    with owned(PAIRS[1][1], "output"):  # another run is making out/b.png
+        batch = run_batch(BatchResult(), PAIRS, process)
+    assert seen == [True, True, True] and [r["input"] for r in batch.records] == ["in/a.png", "in/c.png", "in/d.png"]
+    assert "in use by process" in batch.failures[0]["error"]
+    assert not (tmp_path / "out").exists()  # made for the locks, left empty: removed
 
 
 def test_a_caller_may_stop_on_other_reasons():

@@ -1,0 +1,83 @@
+"""Two runs that meet (issue 27, kind 2): what a run owns is refused to a second run in one line naming the
+process that holds it (exit 1), before any work; once the holder dies, its folder is taken over."""
+
+import signal
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.clitools import assert_error, assert_ok, invoke
+from tests.io.test_locks import hold
+
+pytest.importorskip("fcntl")
+
+
+@pytest.fixture
+def photos(tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    for i in range(2):
+        Image.fromarray(np.random.default_rng(i).integers(0, 255, (36, 44, 3), dtype=np.uint8)).save(root / f"{i}.png")
+    return root
+
+
+def train(style_file, photos, output, vgg16_file, *extra):
+    return invoke("train", style_file, "--dataset", photos, "-o", output, "--weights", vgg16_file, "--image-size",
+                  "32", "--batch-size", "1", "--width", "0.25", "--iterations", "2", "-q", *extra)
+
+
+def test_a_second_train_with_the_same_model_or_checkpoint_folder_is_refused(style_file, photos, vgg16_file, tmp_path):
+    output = tmp_path / "m.pth"
+    holder = hold(output, folder=False)
+    try:
+        assert_error(train(style_file, photos, output, vgg16_file), 1,
+                     f"model '{output}' is in use by process {holder.pid} (another neural-style run): wait for it "
+                     "to end, or choose another model")
+        assert not output.exists()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    folder = tmp_path / "m-checkpoints"
+    holder = hold(folder, folder=True)
+    try:
+        assert_error(train(style_file, photos, output, vgg16_file), 1,
+                     f"checkpoint folder '{folder}' is in use by process {holder.pid}")
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert_ok(train(style_file, photos, output, vgg16_file))  # the dead holder's folder is taken over
+    assert output.is_file() and (folder / "last.ckpt").is_file()
+    assert not any(p.name.startswith(".") for p in folder.iterdir())  # no lock or temporary left
+
+
+def test_a_second_stylize_with_the_same_output_is_refused(content_file, style_file, vgg16_file, tmp_path):
+    output = tmp_path / "o.png"
+    holder = hold(output, folder=False)
+    try:
+        assert_error(invoke("stylize", content_file, style_file, "-o", output, "--weights", vgg16_file, "--size", "32",
+                            "--iterations", "1"), 1, f"output '{output}' is in use by process {holder.pid}")
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert_ok(invoke("stylize", content_file, style_file, "-o", output, "--weights", vgg16_file, "--size", "32",
+                     "--iterations", "1", "-q"))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_second_clip_run_is_refused_and_leaves_nothing_that_blocks_a_rerun(style_file, vgg16_file, tmp_path):
+    pytest.importorskip("av")
+    frames = [Image.fromarray(np.full((24, 32, 3), 60 + 40 * i, np.uint8)) for i in range(2)]
+    clip = tmp_path / "clip.gif"
+    frames[0].save(clip, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    output = tmp_path / "out.gif"
+    folder = tmp_path / "out.gif.frames"
+    holder = hold(folder, folder=True)
+    try:
+        assert_error(invoke("stylize", clip, style_file, "-o", output, "--weights", vgg16_file, "--iterations", "1"),
+                     1, f"frame folder '{folder}' is in use by process {holder.pid}")
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert_ok(invoke("stylize", clip, style_file, "-o", output, "--weights", vgg16_file, "--iterations", "1", "-q"))
+    assert output.is_file() and not folder.exists()
