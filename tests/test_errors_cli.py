@@ -1105,3 +1105,24 @@ def test_transfer_says_what_it_wrote_in_words_that_fit_the_count(files, tmp_path
     many = invoke("transfer", files["model"], files["photos"], "-o", tmp_path / "out")
     assert_ok(many)
     assert many.stderr.strip().splitlines()[-1] == f"wrote 2 files to {tmp_path / 'out'}"
+
+
+def test_an_output_folder_that_becomes_read_only_mid_run_is_a_runtime_error(files, tmp_path, monkeypatch,
+                                                                            vgg16_file):
+    """Before any work an unwritable folder is a usage error (exit 2); once the run is under way it is the
+    system's fault (exit 1), for every writer (the image, an animation, TIFF pages)."""
+    from neural_style.io import outputs as outputs_module
+    from neural_style.style_transfer import runner
+    folder = files["out"]
+    folder.mkdir()
+    real_access, real_run = outputs_module.os.access, runner.run_stylize
+
+    def run_then_lock(*args, **kwargs):
+        result = real_run(*args, **kwargs)
+        monkeypatch.setattr(outputs_module.os, "access",
+                            lambda path, mode: False if os.fspath(path) == os.fspath(folder) else real_access(path, mode))
+        return result
+
+    monkeypatch.setattr(runner, "run_stylize", run_then_lock)
+    result = invoke(*command_line("stylize", files), "--iterations", "1", "--weights", vgg16_file)
+    assert_error(result, 1, f"cannot write output '{folder / 'o.png'}': folder '{folder}' is not writable")

@@ -25,7 +25,7 @@ Frame = Union[np.ndarray, torch.Tensor]
 
 
 def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mapping] = None,
-                         what: str = "animation") -> Path:
+                         what: str = "animation", when_writing: bool = False) -> Path:
     """Validate an animation output path before any work is done.
 
     Args:
@@ -34,6 +34,7 @@ def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mappi
         inputs: paths of input files, which must not be overwritten.
         outputs: the run's other output files, path -> role, none of which may be ``path``.
         what: the file's role in messages.
+        when_writing: as for :func:`~neural_style.io.outputs.check_output_path`.
 
     Returns:
         The path as a Path.
@@ -42,7 +43,7 @@ def check_animation_path(path, *, inputs: Iterable = (), outputs: Optional[Mappi
         InputError: another extension, an input or directory as output, or a video without PyAV.
     """
     path = check_output_path(path, inputs=inputs, extensions=ANIMATION_EXTENSIONS, what=what,
-                                    outputs=outputs)
+                             outputs=outputs, when_writing=when_writing)
     if path.suffix.lower() in VIDEO_CODECS:
         require_av(f"writing '{path}'")
     return path
@@ -104,7 +105,7 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
         InputError: see check_animation_path.
         NeuralStyleError: the file could not be written.
     """
-    path = check_animation_path(path)
+    path = check_animation_path(path, when_writing=True)
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
     arrays = [np.asarray(to_pil(frame).convert("RGB")) for frame in frames]
@@ -218,7 +219,7 @@ def read_pages(path) -> Tuple[List[np.ndarray], int]:
 def write_pages(path, pages: Sequence[np.ndarray], bit_depth: int = 8) -> Path:
     """Write (H, W, 3) float pages in [0, 1] (each its own size) as a multi-page TIFF, zlib-compressed,
     at ``bit_depth`` 8 or 16, atomically."""
-    path = check_output_path(path, extensions=TIFF_EXTENSIONS)
+    path = check_output_path(path, extensions=TIFF_EXTENSIONS, when_writing=True)
     arrays = [quantize(page, bit_depth) for page in pages]
 
     def write(temporary: Path) -> None:

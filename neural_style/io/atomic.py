@@ -25,6 +25,11 @@ except ImportError:  # Windows: no flock
 TEMPORARY = re.compile(r"^\.(?P<name>.+)\.nstmp-[0-9a-f]{8}(?P<suffix>\.[^.]*)?$")
 
 
+def temporary_name(path: Path, token: str = "0" * 8) -> str:
+    """The name of a temporary of ``path`` (the longest name a write of ``path`` makes)."""
+    return f".{path.name}.nstmp-{token}{path.suffix}"
+
+
 def _create_temporary(path: Path) -> Tuple[Path, Optional[int]]:
     """A new empty file ``.NAME.nstmp-XXXXXXXX.ext`` beside ``path``, created with mode 0666 so that the
     kernel applies the process umask (the usual permissions of a new file; the umask itself is
@@ -32,7 +37,7 @@ def _create_temporary(path: Path) -> Tuple[Path, Optional[int]]:
     None where there is none) until it is renamed or removed: while it is held the temporary is being
     written, so :func:`remove_dead_temporaries` leaves it alone."""
     for _ in range(100):
-        temporary = path.with_name(f".{path.name}.nstmp-{secrets.token_hex(4)}{path.suffix}")
+        temporary = path.with_name(temporary_name(path, secrets.token_hex(4)))
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:

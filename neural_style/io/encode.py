@@ -43,7 +43,7 @@ def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None
     """
     if bit_depth not in (8, 16):
         raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth}")
-    path = check_output_path(path)
+    path = check_output_path(path, when_writing=True)
     samples = as_hwc(image)
     if alpha is not None:
         alpha = as_hwc(alpha)[..., :1]

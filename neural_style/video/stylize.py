@@ -45,6 +45,7 @@ from ..io.disk import image_file_bytes, nearest_existing, require_space
 from ..io.encode import write_image
 from ..io.inputs import expand_folders
 from ..io.locks import owned
+from ..io.outputs import check_output_path
 from ..io.report import write_report
 from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
 from ..rules import validate
@@ -255,7 +256,9 @@ def plan_output(output, content, styles: Sequence):
                              "another output folder")
         return None, folder
     path = check_animation_path(Path(text), inputs=inputs, what="output")
-    return path, path.with_name(path.name + ".frames")
+    folder = path.with_name(path.name + ".frames")
+    check_output_path(frame_path(folder, 0), inputs=inputs, what="frame")  # its name too, before any work
+    return path, folder
 
 
 def timing_record(timing: Timing) -> dict:

@@ -92,11 +92,32 @@ def test_output_is_directory(tmp_path):
 def test_unwritable_location(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(InputError) as excinfo:  # checked before encoding, as in check_output_path
-        write_image(blocker / "out.png", smooth_image())
+    with pytest.raises(InputError) as excinfo:  # before any work: a usage error
+        check_output_path(blocker / "out.png")
     assert_one_line_error(excinfo, InputError, "cannot write output", "out.png", "is a file, not a folder")
     assert excinfo.value.exit_code == 2
+    with pytest.raises(NeuralStyleError) as excinfo:  # the writer's own check, after the work: the system's fault
+        write_image(blocker / "out.png", smooth_image())
+    assert_one_line_error(excinfo, NeuralStyleError, "cannot write output", "out.png", "is a file, not a folder")
+    assert excinfo.value.exit_code == 1
     with pytest.raises(NeuralStyleError) as excinfo:  # atomic_write on its own still says why
         atomic_write(blocker / "out.png", lambda temporary: temporary.write_bytes(b""))
     assert_one_line_error(excinfo, NeuralStyleError, "could not write", "out.png", "is not a folder")
     assert excinfo.value.exit_code == 1
+
+
+@pytest.mark.parametrize("extra", [0, 14])
+def test_a_name_too_long_for_its_temporary_is_refused_before_any_work(tmp_path, extra):
+    """A name within the limit whose temporary (``.NAME.nstmp-XXXXXXXX.ext``) is not: refused up front,
+    naming the longest name that works (issue 27: the whole run was done, then the write failed)."""
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    out = tmp_path / ("a" * (limit - 4 - extra) + ".png")  # a valid name, 0 or 14 bytes under the limit
+    with pytest.raises(InputError, match=rf"its name is {limit - extra} bytes .* choose a name of at most "
+                                         rf"{limit - 20} bytes"):
+        check_output_path(out)
+    ok = tmp_path / ("a" * (limit - 24) + ".png")
+    assert check_output_path(ok) == ok
+    write_image(ok, smooth_image())  # and its write goes through
+    assert ok.is_file()
+    with pytest.raises(InputError, match="the folder name 'bbbb"):
+        check_output_path(tmp_path / ("b" * (limit + 1)) / "out.png")
