@@ -16,6 +16,11 @@ Results come back in input order. On Ctrl-C, SIGTERM or SIGHUP in the parent, fi
 started are cancelled, each worker busy with a file stops its solver and writes that file with
 its best image so far (as the one-process batch does), and the files never started are listed
 as unprocessed.
+
+A worker that dies (the OOM killer's SIGKILL, a segfault) breaks the whole pool: the file it was on
+(each worker says which file it begins) fails with a line naming the process and how it ended, and
+the files whose results were lost with the pool are done again in new workers. The batch ends
+``completed`` with that failure (exit 1), and its report lists what was written.
 """
 
 import multiprocessing
@@ -25,11 +30,14 @@ import sys
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from .. import signals
+from ..errors import Message, setting
 from ..io.batch import ITEM_ERRORS, failure_message
+from ..io.locks import owned
 from ..settings import DenoiseSettings
 from .files import denoise_one
 
@@ -60,12 +68,15 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def _worker_start() -> None:
+def _worker_start(started) -> None:
     """In each worker: one thread; Ctrl-C is the parent's to handle (the terminal sends it to the
-    whole process group); SIGTERM from the parent stops the file in progress, or the next one."""
+    whole process group); SIGTERM from the parent stops the file in progress, or the next one.
+    ``started`` is the queue on which it says which file it begins (so that the parent can name the file
+    a worker that died was on)."""
     torch.set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_requested)
+    _state["started"] = started
 
 
 def _stop_requested(signum, frame) -> None:
@@ -85,9 +96,11 @@ def _work(index: int, path: Path, out: Path, settings: DenoiseSettings, referenc
     """One file in a worker: ("done", record), ("failed", message) or ("unprocessed", None)."""
     if _state["stop"]:
         return index, "unprocessed", None
-    _state["busy"] = True
+    _state["started"].put((os.getpid(), index))
     try:
-        return index, "done", denoise_one(path, out, settings, reference, None, solved=_solved)
+        with owned(out, "output"):  # while it is made: another run's same output is refused
+            _state["busy"] = True  # from here a stop interrupts the file (its lock is released on the way out)
+            return index, "done", denoise_one(path, out, settings, reference, None, solved=_solved)
     except ITEM_ERRORS as exc:  # as in one process (:func:`~neural_style.io.batch.run_batch`)
         return index, "failed", failure_message(path, exc)
     except KeyboardInterrupt:  # stopped before the solver started: nothing written
@@ -106,40 +119,123 @@ def run_parallel(jobs: int, work: Sequence[Tuple[Path, Path, Optional[Path]]], s
 
     ``on_outcome`` is called in input order with (index, kind, value) for every file: kind
     ``"done"`` (value: the record), ``"failed"`` (value: the one-line message naming the file) or
-    ``"unprocessed"``. Returns whether the run was interrupted (KeyboardInterrupt or SIGTERM/SIGHUP
+    ``"unprocessed"``. A worker that dies (the OOM killer, a segfault) fails the file it was on, with a
+    message naming the process and how it ended; the files whose results died with the pool are done
+    again in new workers. Returns whether the run was interrupted (KeyboardInterrupt or SIGTERM/SIGHUP
     in this process, after the workers have finished or stopped).
     """
-    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_worker_start)
-    futures: List[Future] = []
+    outcomes: Dict[int, Outcome] = {}
     emitted = 0
 
-    def emit(outcome: Outcome) -> None:
+    def settle(outcome: Outcome) -> None:  # passed on in input order, as soon as the ones before are
         nonlocal emitted
-        emitted = outcome[0] + 1
-        on_outcome(outcome)
+        if outcome[0] < emitted or outcome[0] in outcomes:  # known already (Ctrl-C collects every file again)
+            return
+        outcomes[outcome[0]] = outcome
+        while emitted in outcomes:
+            emitted += 1  # first: a Ctrl-C from on_outcome itself must not pass it on twice
+            with signals.deferred():  # a Ctrl-C arriving meanwhile: raised once the file is recorded
+                on_outcome(outcomes.pop(emitted - 1))
 
-    try:
-        futures = [executor.submit(_work, i, path, out, settings, ref) for i, (path, out, ref) in enumerate(work)]
-        _collect(futures, emit, 0)
-        return False
-    except KeyboardInterrupt:  # Ctrl-C, or Terminated (SIGTERM, SIGHUP) in this process
-        _stop_workers(executor, futures)
-        _collect(futures, emit, emitted)
-        return True
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _collect(futures: Sequence[Future], emit: Callable[[Outcome], None], start: int) -> None:
-    """Wait for each future in input order from ``start``, passing its outcome on."""
-    for index in range(start, len(futures)):
+    pending = list(range(len(work)))
+    while pending:
+        pool = None
         try:
-            outcome = futures[index].result()
-        except (CancelledError, BrokenProcessPool):
-            outcome = (index, "unprocessed", None)
-        except Exception as exc:  # an unexpected error in a worker: that file failed, the others go on
-            outcome = (index, "failed", f"internal error: {type(exc).__name__}: {exc}")
-        emit(outcome)
+            pool = _Pool(jobs, work, settings, pending)
+            pending = pool.collect(settle)
+        except KeyboardInterrupt:  # Ctrl-C, or Terminated (SIGTERM, SIGHUP) in this process
+            if pool is not None:
+                pool.stop(settle)
+            for index in range(len(work)):  # what no worker reached
+                settle((index, "unprocessed", None))
+            return True
+        finally:
+            if pool is not None:
+                pool.close()
+    return False
+
+
+class _Pool:
+    """One round of workers over the files ``indices``; when one dies, what is left for the next round."""
+
+    def __init__(self, jobs: int, work, settings: DenoiseSettings, indices: Sequence[int]):
+        context = _context()
+        self.started = context.SimpleQueue()
+        self.executor = ProcessPoolExecutor(max_workers=min(jobs, len(indices)), mp_context=context,
+                                            initializer=_worker_start, initargs=(self.started,))
+        self.futures = {i: self.executor.submit(_work, i, work[i][0], work[i][1], settings, work[i][2])
+                        for i in indices}
+        self.processes = list(getattr(self.executor, "_processes", {}).values())
+        self.work = work
+
+    def collect(self, settle: Callable[[Outcome], None]) -> List[int]:
+        """Pass on each file's outcome; returns the files to do again ([] unless a worker died)."""
+        for index, future in self.futures.items():
+            try:
+                outcome = future.result()
+            except CancelledError:
+                outcome = (index, "unprocessed", None)
+            except BrokenProcessPool:
+                return self._after_death(settle)
+            except Exception as exc:  # an unexpected error in a worker: that file failed, the others go on
+                outcome = (index, "failed", f"internal error: {type(exc).__name__}: {exc}")
+            settle(outcome)
+        return []
+
+    def _after_death(self, settle: Callable[[Outcome], None]) -> List[int]:
+        """A worker died: the file it was on fails, naming it; the files without a result go to new workers."""
+        on = {}  # pid -> the file it began last
+        while not self.started.empty():
+            pid, index = self.started.get()
+            on[pid] = index
+        for process in self.processes:
+            process.join(timeout=10)
+        dead = [p for p in self.processes if p.exitcode not in (0, None, -signal.SIGTERM) and p.pid in on]
+        for process in dead:
+            index = on[process.pid]
+            with owned(self.work[index][1], "output"):  # its lock and temporary, left by the dead worker: removed
+                pass
+            settle((index, "failed", Message(f"'{self.work[index][0]}': the worker process {process.pid} denoising "
+                                             f"it {_how_it_ended(process.exitcode)}")))
+        culprits = {on[p.pid] for p in dead}
+        left = []
+        for index, future in self.futures.items():
+            if index in culprits:
+                continue
+            if future.done() and not future.cancelled() and future.exception() is None:
+                settle(future.result())
+            else:
+                left.append(index)
+        if not culprits:  # no worker's death is explained: do not loop
+            for index in left:
+                settle((index, "failed", f"'{self.work[index][0]}': the worker processes stopped unexpectedly"))
+            return []
+        return left
+
+    def stop(self, settle: Callable[[Outcome], None]) -> None:
+        """Ctrl-C: cancel the files not started, ask each worker to stop its file, pass on what they did."""
+        _stop_workers(self.executor, list(self.futures.values()))
+        for index, future in self.futures.items():
+            try:
+                outcome = future.result()
+            except (CancelledError, BrokenProcessPool):
+                outcome = (index, "unprocessed", None)
+            except Exception as exc:
+                outcome = (index, "failed", f"internal error: {type(exc).__name__}: {exc}")
+            settle(outcome)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _how_it_ended(exitcode: int) -> str:
+    """``"was killed by SIGKILL (the OOM killer sends it when memory runs out): ..."``."""
+    if exitcode < 0:
+        name = signal.Signals(-exitcode).name if -exitcode in signal.valid_signals() else f"signal {-exitcode}"
+        why = {"SIGKILL": f" (the OOM killer sends it when memory runs out: try fewer {setting('jobs')})",
+               "SIGSEGV": " (a crash in native code)"}.get(name, "")
+        return f"was killed by {name}{why}"
+    return f"exited with code {exitcode}"
 
 
 def _stop_workers(executor: ProcessPoolExecutor, futures: Sequence[Future]) -> None:

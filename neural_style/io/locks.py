@@ -42,8 +42,8 @@ def owned(path, what: str, *, folder: bool = False) -> Iterator[Path]:
     Args:
         path: the file or folder the run owns.
         what: its role in the message (``"output"``, ``"checkpoint folder"``).
-        folder: ``path`` is a folder. The folder (``path``, or a file's folder) is created if missing, and
-            removed again at the end if it was made here and is left empty.
+        folder: ``path`` is a folder (created if missing, and removed again at the end if it was made here
+            and is left empty); a file's folder is created if missing (its write would make it anyway).
 
     Raises:
         NeuralStyleError: another process holds it (exit 1): "checkpoint folder 'ck' is in use by process
@@ -54,9 +54,7 @@ def owned(path, what: str, *, folder: bool = False) -> Iterator[Path]:
     if fcntl is None:
         yield path
         return
-    folder_path = path if folder else path.parent
-    made = [p for p in (folder_path, *folder_path.parents) if not p.exists()]  # deepest first
-    folder_path.mkdir(parents=True, exist_ok=True)
+    made = [p for p in (path, *path.parents) if not p.exists()] if folder else []  # deepest first
     lock = lock_path(path, folder)
     descriptor = _acquire(lock, path, what)
     # what runs that died while writing here left behind
@@ -83,7 +81,11 @@ def _acquire(lock: Path, path: Path, what: str) -> int:
     """The descriptor of ``lock``, locked; retried when the file was removed under us by its last owner
     (a lock on a file no longer at its path would lock nothing)."""
     for _ in range(100):
-        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except FileNotFoundError:  # the folder was removed as we made the lock (by a run that made it): again
+            continue
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

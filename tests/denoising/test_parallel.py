@@ -3,6 +3,7 @@ interruptions as in one process."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -115,7 +116,7 @@ def test_sigint_to_the_process_group_stops_every_worker_cleanly(tmp_path):
                             text=True, start_new_session=True,  # SIGINT as a terminal has it (a background
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # job ignores it)
     deadline = time.time() + 300
-    while not (out.is_dir() and any(out.iterdir())):
+    while not (out.is_dir() and any(p.suffix == ".png" and not p.name.startswith(".") for p in out.iterdir())):
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)
@@ -171,3 +172,31 @@ def test_the_solver_takes_one_thread_for_small_images_or_a_busy_machine(monkeypa
     assert resources.solver_threads(small) == 1 and resources.solver_threads(large) == torch.get_num_threads()
     monkeypatch.setattr(resources, "other_load", lambda samples: 1.0)  # one other busy process
     assert resources.solver_threads(large) == 1
+
+
+def test_a_worker_that_dies_fails_its_file_by_name_and_the_others_are_written(tmp_path, monkeypatch):
+    """The OOM killer or a segfault takes one worker: that file fails naming the process and the signal,
+    every other file is written (those whose results died with the pool are done again), exit 1, and the
+    report and the files agree (issue 27: exit 130 "interrupted", the dead worker never named)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the workers inherit the stand-in only when forked")
+    src = noisy_folder(tmp_path / "in", 5)
+    real = parallel.denoise_one
+
+    def dies_on_f02(path, *args, **kwargs):
+        if path.name == "f02.png":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(parallel, "denoise_one", dies_on_f02)
+    out, report = tmp_path / "out", tmp_path / "r.json"
+    result = invoke("denoise", src, "-o", out, "--jobs", "2", "--sigma", "20", "--report", report)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.stderr and "interrupted" not in result.stderr
+    assert re.search(r"f02.png': the worker process \d+ denoising it was killed by SIGKILL \(the OOM killer sends "
+                     r"it when memory runs out: try fewer --jobs\)", result.stderr), result.stderr
+    data = json.loads(report.read_text())
+    assert data["stop_reason"] == "completed" and data["unprocessed"] == []
+    assert [Path(f["input"]).name for f in data["failures"]] == ["f02.png"]
+    assert sorted(Path(r["output"]).name for r in data["images"]) == ["f00.png", "f01.png", "f03.png", "f04.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["f00.png", "f01.png", "f03.png", "f04.png"]
