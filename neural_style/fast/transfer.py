@@ -6,7 +6,6 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from PIL import Image
 
 from ..core.color import transfer_luminance
 from ..core.device import require_memory, resolve_precision
@@ -24,6 +23,7 @@ from ..io.animation import (
 )
 from ..io.decode import read_image, source_bit_depth, to_tensor
 from ..io.encode import write_image
+from ..io.imagedata import open_image
 from ..io.inputs import plan_batch
 from ..io.outputs import OUTPUT_EXTENSIONS
 from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
@@ -124,7 +124,7 @@ def _say_what_is_dropped(src: Path, dst: Path, written_as: str, *, bits: bool, d
     non-TIFF's frame durations (TIFF pages have none)."""
     lost = []
     try:
-        with Image.open(src) as image:
+        with open_image(src) as image:
             if "A" in image.getbands() or "transparency" in image.info:
                 lost.append("the alpha channel")
             if durations and src.suffix.lower() not in TIFF_EXTENSIONS and image.info.get("duration"):

@@ -16,6 +16,7 @@ from PIL import Image, ImageSequence
 from ..core.tensors import quantize, to_pil
 from ..errors import InputError, one_line
 from .atomic import atomic_write
+from .imagedata import MAX_PIXELS, check_size, open_image
 from .outputs import check_output_path
 from .video import VIDEO_CODECS, VideoClip, quantise_durations, require_av, timestamps_from_durations, write_video
 
@@ -151,7 +152,8 @@ def read_frames(path) -> Tuple[List[np.ndarray], Timing]:
     """
     frames, durations = [], []
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
+            check_size(image.size, f"animation '{path}'", MAX_PIXELS)  # before decoding a frame
             loop = _loop_from(image.format, image.info.get("loop"))
             for frame in ImageSequence.Iterator(image):
                 frames.append(np.array(frame.convert("RGB")))
@@ -179,7 +181,7 @@ def _loop_from(fmt: Optional[str], loop) -> Optional[int]:
 def frame_count(path) -> int:
     """How many frames an image file holds (1 for still images and what Pillow cannot open)."""
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             return int(getattr(image, "n_frames", 1))
     except Exception:  # not an image Pillow reads: reading it reports why
         return 1

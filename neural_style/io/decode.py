@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from ..core.files import require_file
 from ..core.tensors import long_side_shape, resize_to, tensor_to_hwc
 from ..errors import InputError, format_bytes, one_line
-from .imagedata import ImageData, check_size, exif_orientation, float_samples, make_image_data
+from .imagedata import MAX_PIXELS, ImageData, check_size, exif_orientation, float_samples, make_image_data, open_image
 from .png16 import PNG_SIGNATURE, is_png16, read_png16
 from .tiff import read_tiff_wide, tiff_kind
 
@@ -28,7 +28,7 @@ _8BIT_MODES = {"1": "L", "L": "L", "LA": "LA", "La": "LA", "PA": "RGBA", "RGBA":
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error)
 
 
-def read_image(source, *, what: str = "image", max_pixels: int = 2**28, reduce_to: Optional[int] = None,
+def read_image(source, *, what: str = "image", max_pixels: int = MAX_PIXELS, reduce_to: Optional[int] = None,
                clip: bool = True) -> ImageData:
     """Decode an image; InputError for a missing, unreadable, corrupt, empty or too large file.
 
@@ -90,7 +90,7 @@ def is_grey(source) -> bool:
     if isinstance(source, np.ndarray):
         return source.ndim == 2 or (source.ndim == 3 and source.shape[2] in (1, 2))
     try:
-        with Image.open(source) as image:
+        with open_image(source) as image:
             return image.mode in _GREY_MODES
     except Exception:  # unreadable here: the real read reports it
         return False
@@ -100,10 +100,8 @@ def image_shape(path) -> Optional[Tuple[int, int]]:
     """(H, W) of an image file from its header, without decoding it (as stored: before EXIF
     orientation); None when Pillow cannot open it (reading it says why)."""
     try:
-        with warnings.catch_warnings():  # a size past Pillow's bomb limit: the callers judge it
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                width, height = image.size
+        with open_image(path) as image:  # a size past Pillow's bomb limit: the callers judge it
+            width, height = image.size
     except Exception:  # unreadable here: the real read reports it
         return None
     return height, width
@@ -141,12 +139,11 @@ def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] 
         raise InputError(f"{label} cannot be read ({reason}): check the file and its permissions") from exc
     if not data:
         raise InputError(f"{label} is an empty (0-byte) file, not an image: check the file")
-    with warnings.catch_warnings():  # max_pixels replaces Pillow's decompression bomb warning
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    with contextlib.ExitStack() as held:  # max_pixels replaces Pillow's decompression bomb check
         try:
             if data[:4] in (b"II*\0", b"MM\0*") and tiff_kind(data):  # Pillow would drop bits or refuse
                 return read_tiff_wide(data, path, label, max_pixels)
-            image = Image.open(io.BytesIO(data))
+            image = held.enter_context(open_image(io.BytesIO(data)))
             check_size(image.size, label, max_pixels)
             if getattr(image, "n_frames", 1) > 1:
                 warnings.warn(f"{label} has {image.n_frames} frames: only the first is used", UserWarning,
@@ -155,6 +152,7 @@ def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] 
                 return read_png16(data, image.size, path)
             width, height = image.size
             image = _decode(image, label, reduce_to)
+            data = _from_pil(image, label, path)  # before the file is closed
         except InputError:
             raise
         except UnidentifiedImageError as exc:
@@ -164,7 +162,6 @@ def _read_file(path: Path, what: str, max_pixels: int, reduce_to: Optional[int] 
         except _DECODE_ERRORS as exc:
             reason = one_line(exc, whole=True)
             raise InputError(f"{label} is corrupt or truncated ({reason}): re-export or replace it") from exc
-    data = _from_pil(image, label, path)
     if image.size != (width, height):  # decoded at reduced size: remember the file's own (turned upright)
         upright = data.pixels.shape[0] == image.size[1]
         data.full_size = (height, width) if upright else (width, height)

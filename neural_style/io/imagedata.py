@@ -1,11 +1,13 @@
 """The decoded image (:class:`ImageData`) and what every decoder shares to build it: the size check
 before decoding, floating-point samples, and the EXIF orientation (turned upright, tag reset)."""
 
+import contextlib
 import struct
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 import numpy as np
 from PIL import Image
@@ -42,6 +44,30 @@ class ImageData:
     path: Optional[Path] = None
     full_size: Optional[Tuple[int, int]] = None
     dpi: Optional[Tuple[float, float]] = None
+
+
+#: The most pixels (width * height) an image may have unless a caller gives its own limit: 2^28, a
+#: 16384 x 16384 image (a 100-150 megapixel photo is read; Pillow's own bomb limit, 89 megapixels with
+#: a warning and 179 with an error, gives way to this one).
+MAX_PIXELS = 2**28
+_PILLOW_LIMIT = threading.Lock()
+
+
+@contextlib.contextmanager
+def open_image(source) -> Iterator[Image.Image]:
+    """``PIL.Image.open(source)`` (which reads the header only) with the project's pixel limit governing
+    instead of Pillow's decompression-bomb check: no DecompressionBombWarning or DecompressionBombError;
+    whoever decodes the pixels checks the size first (:func:`check_size`) and says it in the project's
+    words. The image is closed at the end of the block."""
+    with _PILLOW_LIMIT:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            image = Image.open(source)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+    with image:
+        yield image
 
 
 def check_size(size: Tuple[int, int], label: str, max_pixels: int) -> None:

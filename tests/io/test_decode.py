@@ -368,3 +368,37 @@ def test_a_library_warning_while_reading_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(decode, "_read_file", corrupt_exif)
     with pytest.warns(UserWarning, match=rf"^content image '{re.escape(str(path))}': Corrupt EXIF data"):
         read_image(path, what="content image")
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` (8-bit grey) and holds no pixel data."""
+    import struct
+    import zlib
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def test_the_projects_pixel_limit_governs_not_pillows_bomb_check(tmp_path):
+    """A 100 megapixel photo reads without Pillow's "decompression bomb DOS attack" warning; above Pillow's
+    error limit (179 Mpx) and under ours (268 Mpx) the file is judged by what it holds; above ours, our line."""
+    import warnings
+
+    from PIL import Image
+
+    from neural_style.io.decode import image_shape, is_grey, read_image
+    big = tmp_path / "big.png"
+    Image.new("L", (10000, 10000), 128).save(big)  # 100 Mpx, a few hundred KB
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = read_image(big, reduce_to=500)
+        assert data.full_size == (10000, 10000) and is_grey(big) and image_shape(big) == (10000, 10000)
+    assert Image.MAX_IMAGE_PIXELS == 89478485  # Pillow's own setting is left as it was
+    claims = tmp_path / "claims.png"
+    claims.write_bytes(_png_header(20000, 10000))  # 200 Mpx
+    with pytest.raises(InputError, match="is corrupt or truncated"):
+        read_image(claims)
+    claims.write_bytes(_png_header(20000, 20000))  # 400 Mpx
+    with pytest.raises(InputError, match=r"is too large \(20000 x 20000 = 400000000 pixels, limit 268435456\)"):
+        read_image(claims)
