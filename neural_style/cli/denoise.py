@@ -7,7 +7,7 @@ import click
 from ..settings import DENOISE_ITERATIONS_BY_REGULARIZER, DenoiseBatchSettings, DenoiseSettings
 from . import options as opt
 from .app import cli, echo, error, warn
-from .output import batch_outcome, clear_bar, count
+from .output import batch_outcome, clear_bar, count, progress_bar
 
 DENOISE = DenoiseSettings
 
@@ -42,11 +42,10 @@ DENOISE = DenoiseSettings
 def denoise(inputs, output, reference, report, quiet, jobs, **options):
     """Remove noise from INPUT images by minimising fidelity + lambda * beta-order TV."""
     from ..denoising.runner import denoise_files, plan_outputs
-    from ..io.progress import ProgressBar
 
     pairs = plan_outputs(list(inputs), output)
     settings = DenoiseSettings(**options)
-    bar = ProgressBar(len(pairs), label="files ", enabled=not quiet)
+    bar = progress_bar(len(pairs), label="files ", quiet=quiet, unit="files")
     done = [0]
 
     def on_file(index, record):

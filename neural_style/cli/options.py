@@ -101,6 +101,16 @@ def layers(source, flag: str, what: str):
 
 
 device = click.option("--device", default=DEFAULT_DEVICE, show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
-quiet = click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
+_quiet = click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
+_log_every = click.option(
+    "--log-every", type=click.IntRange(min=1), default=None, metavar="N", expose_value=False, is_eager=True,
+    callback=lambda ctx, param, value: ctx.meta.__setitem__("log_every", value),
+    help="Where stderr is not a terminal (a log file, nohup, CI): a progress line every N iterations (steps, "
+         "files) [about every 10 s].")
+
+
+def quiet(command):
+    """``-q/--quiet`` (passed to the command) and ``--log-every N`` (read by :func:`.output.progress_bar`)."""
+    return _quiet(_log_every(command))
 report = click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
                       help="Write what the run did as JSON.")

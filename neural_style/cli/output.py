@@ -11,6 +11,17 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+def progress_bar(total: int = 0, *, label: str = "", quiet: bool = False, unit: str = "it"):
+    """The command's :class:`~neural_style.io.progress.ProgressBar`: nothing under ``--quiet``, a bar on a
+    terminal, plain lines every ``--log-every`` items (about every 10 s by default) elsewhere."""
+    import click
+
+    from ..io.progress import ProgressBar
+    context = click.get_current_context(silent=True)
+    log_every = context.meta.get("log_every") if context is not None else None
+    return ProgressBar(total, label=label, enabled=not quiet, log_every=log_every, unit=unit)
+
+
 def clear_bar(bar) -> None:
     """Clear a drawn progress bar's line, so that a line printed next replaces it (the bar redraws below)."""
     if bar.drawn:

@@ -18,6 +18,7 @@ from ..settings import (
 )
 from . import options as opt
 from .app import cli, echo
+from .output import progress_bar
 
 STYLIZE, STYLIZE_OUT, VIDEO = StylizeSettings, StylizeOutputs, VideoSettings
 _FIRST, _MIDDLE, _LAST = SCALE_ITERATIONS
@@ -91,7 +92,6 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
     (Gatys et al.). A STYLE folder gives every image in it (and its subfolders), in name order.
     A video or animated CONTENT is stylised frame by frame, each frame tied to the previous one
     (Ruder et al.); running the same command again continues an interrupted clip."""
-    from ..io.progress import ProgressBar
     from ..style_transfer.runner import stylize_file
     from ..video.stylize import is_clip
     from .video import stylize_video
@@ -107,7 +107,7 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
                              bit_depth=bit_depth, save_every=save_every, animation=animation)
     output = Path(output)
     outputs = StylizeOutputs(bit_depth=bit_depth, save_every=save_every, animation=animation, report=report)
-    bar = ProgressBar(0, enabled=not quiet)
+    bar = progress_bar(quiet=quiet)
 
     def on_step(step):
         bar.total = step.iterations

@@ -9,7 +9,7 @@ from .. import signals
 from ..settings import TrainOutputs, TrainSettings
 from . import options as opt
 from .app import cli, echo, warn
-from .output import count
+from .output import count, progress_bar
 
 TRAIN = TrainSettings
 
@@ -59,9 +59,8 @@ def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet,
     """Train a fast style network for STYLE on the photos in --dataset (Johnson et al.)."""
     from ..fast.train_run import TrainCallbacks
     from ..fast.train_run import train as run_train
-    from ..io.progress import ProgressBar
 
-    bar = ProgressBar(0, enabled=not quiet)
+    bar = progress_bar(quiet=quiet, unit="steps")
     first = []
 
     def on_step(step):

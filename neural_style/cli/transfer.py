@@ -7,7 +7,7 @@ import click
 from ..settings import TransferSettings
 from . import options as opt
 from .app import cli, echo, error
-from .output import batch_outcome, clear_bar
+from .output import batch_outcome, clear_bar, progress_bar
 
 TRANSFER = TransferSettings
 
@@ -28,13 +28,23 @@ TRANSFER = TransferSettings
 def transfer(model_path, inputs, output, quiet, report, **options):
     """Stylise images, folders, GIFs and videos with a model from `neural-style train`."""
     from ..fast.transfer_run import transfer as run_transfer
-    from ..io.progress import ProgressBar
 
-    bar = ProgressBar(0, label="files ", enabled=not quiet)
+    bar = progress_bar(label="files ", quiet=quiet, unit="files")
+    clip = [None]
 
     def on_frame(index, files, done, total):
-        bar.total = files
-        bar.update(index + (done == total), {"frame": done}, force=done == total)
+        if total > 1:  # a clip: its frames done, frames per second and ETA
+            if clip[0] != index:
+                clip[0] = index
+                bar.restart(total, f"file {index + 1}/{files}: frame " if files > 1 else "frame ")
+                bar.unit = "frames"
+            bar.update(done)
+            return
+        if clip[0] is not None or bar.total != files:
+            clip[0] = None
+            bar.restart(files, "files ")
+            bar.unit = "files"
+        bar.update(index + 1, force=True)
 
     def on_failure(index, failure):
         clear_bar(bar)

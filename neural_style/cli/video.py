@@ -4,26 +4,29 @@ import sys
 
 from .. import signals
 from .app import echo, flag
+from .output import progress_bar
 
 
 def stylize_video(content, styles, output, settings, video, report, quiet, **still_only):
     """Stylise the clip ``content`` (settings parsed by :func:`neural_style.cli.stylize.stylize`)."""
     from ..core.stop import StopReason
     from ..errors import InputError, NeuralStyleError
-    from ..io.progress import ProgressBar, format_duration
+    from ..io.progress import format_duration
     from ..video.stylize import TIMING_FILE, stylize_clip
 
     given = [flag(k) for k, v in still_only.items() if v not in (None, 0, "auto")]
     if given:
         raise InputError(f"{', '.join(given)} applies to an image content, not a clip: leave it out (a clip's "
                          "frames are 8-bit, and -o DIR/ keeps every frame)")
-    bar = ProgressBar(0, enabled=not quiet)
-    times = []
+    bar = progress_bar(quiet=quiet)
+    times, current = [], [None]
 
     def on_step(index, count, step):
-        bar.total = step.iterations
-        eta = f", clip ETA {format_duration(sum(times) / len(times) * (count - index))}" if times else ""
-        bar.label = f"frame {index + 1}/{count}{eta} "
+        if current[0] != index:  # each frame's speed and ETA from its own start; the clip's from its frames
+            current[0] = index
+            clip = (f" ({len(times) / sum(times):.2f} frames/s, clip ETA "
+                    f"{format_duration(sum(times) / len(times) * (count - index))})") if times else ""
+            bar.restart(step.iterations, f"frame {index + 1}/{count}{clip} ")
         bar.update(step.iteration, {k: step.losses[k] for k in ("content", "style", "extra") if k in step.losses})
 
     def on_frame(index, count, record):

@@ -42,8 +42,9 @@ def owned(path, what: str, *, folder: bool = False) -> Iterator[Path]:
     Args:
         path: the file or folder the run owns.
         what: its role in the message (``"output"``, ``"checkpoint folder"``).
-        folder: ``path`` is a folder (created if missing, and removed again at the end if it was made here
-            and is left empty); a file's folder is created if missing (its write would make it anyway).
+        folder: ``path`` is a folder. The folder (``path``, or a file's folder) is created if missing, and
+            removed again at the end if it was made here and is left empty (a run that failed leaves
+            nothing behind; another run that needs it meanwhile makes it again).
 
     Raises:
         NeuralStyleError: another process holds it (exit 1): "checkpoint folder 'ck' is in use by process
@@ -54,7 +55,8 @@ def owned(path, what: str, *, folder: bool = False) -> Iterator[Path]:
     if fcntl is None:
         yield path
         return
-    made = [p for p in (path, *path.parents) if not p.exists()] if folder else []  # deepest first
+    where = path if folder else path.parent
+    made = [p for p in (where, *where.parents) if not p.exists()]  # deepest first
     lock = lock_path(path, folder)
     descriptor = _acquire(lock, path, what)
     # what runs that died while writing here left behind

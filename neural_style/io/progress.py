@@ -12,24 +12,36 @@ def format_duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+#: Off a terminal, without ``log_every``: a progress line about this often (seconds).
+LOG_SECONDS = 10.0
+
+
 class ProgressBar:
     """``  120/500 [######-----------] content 1.2e+00 style 3.4e-01 tv 5.6e-03  2.1 it/s  ETA 3:01``.
 
-    Draws only when ``enabled`` and ``stream`` is a terminal, at most ``rate`` times a second.
+    On a terminal it is redrawn in place, at most ``rate`` times a second. Elsewhere (a log file, nohup,
+    CI, a cluster job) it prints plain lines, ``120/500 content 1.2 style 0.34 tv 0.0056  2.1 it/s  ETA
+    3:01``, each time the count passes a multiple of ``log_every``, else about every :data:`LOG_SECONDS`
+    (a run shorter than that prints none: its summary line says what it did). Nothing at all when not
+    ``enabled`` (``--quiet``).
     The clock starts at the first :meth:`update`, so the speed and the ETA leave out whatever
     came before it (loading the model, preparing the images): they count the items done
     since that first update over the time since then.
     """
 
     def __init__(self, total: int, *, label: str = "", stream: Optional[TextIO] = None,
-                 enabled: bool = True, width: int = 20, rate: float = 10.0):
-        self.total, self.label, self.width = total, label, width
+                 enabled: bool = True, width: int = 20, rate: float = 10.0, log_every: Optional[int] = None,
+                 unit: str = "it"):
+        self.total, self.label, self.width, self.unit = total, label, width, unit
         self.stream = stream or sys.stderr
-        self.enabled = enabled and bool(getattr(self.stream, "isatty", lambda: False)())
+        self.enabled = enabled
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self.min_interval = 1.0 / rate
+        self.log_every = log_every
         self.start: Optional[float] = None  # time and count of the first update
         self.start_done = 0
         self.last_draw: Optional[float] = None
+        self.last_logged: Optional[int] = None
         self.drawn = False
 
     def update(self, done: int, values: Optional[Dict[str, float]] = None, force: bool = False) -> None:
@@ -38,23 +50,44 @@ class ProgressBar:
         now = time.perf_counter()
         if self.start is None:
             self.start, self.start_done = now, done
-        if (not force and self.last_draw is not None and now - self.last_draw < self.min_interval
-                and done < self.total):
+        if not (self._due(now, done) or (force and self.terminal)):
             return
-        self.last_draw = now
+        self.last_draw, self.last_logged = now, done
         elapsed, counted = now - self.start, done - self.start_done
-        fill = int(self.width * done / max(self.total, 1))
         if elapsed > 0 and counted > 0:
             rate = counted / elapsed
-            speed = f"{rate:.2f} it/s  ETA {format_duration((self.total - done) / rate)}"
+            speed = f"{rate:.2f} {self.unit}/s  ETA {format_duration((self.total - done) / rate)}"
         else:
-            speed = "-.-- it/s  ETA -:--"  # not measured yet
+            speed = f"-.-- {self.unit}/s  ETA -:--"  # not measured yet
         terms = " ".join(f"{k} {v:.3g}" for k, v in (values or {}).items())
-        line = (f"{self.label}{done:>{len(str(self.total))}}/{self.total} "
-                f"[{'#' * fill}{'-' * (self.width - fill)}] {terms}  {speed}")
-        self.stream.write("\r" + line + "\x1b[K")
+        if self.terminal:  # the count padded: the bar stays in place
+            fill = int(self.width * done / max(self.total, 1))
+            self.stream.write(f"\r{self.label}{done:>{len(str(self.total))}}/{self.total} "
+                              f"[{'#' * fill}{'-' * (self.width - fill)}] {terms}  {speed}\x1b[K")
+            self.drawn = True
+        else:
+            self.stream.write(f"{self.label}{done}/{self.total} {terms}  {speed}\n")
         self.stream.flush()
-        self.drawn = True
+
+    def restart(self, total: int, label: Optional[str] = None) -> None:
+        """Count anew (the next frame of a clip, the next file): ``total`` items, the speed and ETA measured
+        from the next :meth:`update`."""
+        self.total, self.start, self.last_draw, self.last_logged = total, None, None, None
+        if label is not None:
+            self.label = label
+
+    def _due(self, now: float, done: int) -> bool:
+        """Whether to draw (a terminal: the first, then at most ``rate`` a second, and the last) or print a
+        line (a log: each ``log_every`` items, else each :data:`LOG_SECONDS`; a short run prints none, its
+        summary says it all) for ``done`` now."""
+        if self.terminal:
+            if done >= self.total:
+                return done != self.last_logged  # the last one, once
+            return self.last_draw is None or now - self.last_draw >= self.min_interval
+        if self.log_every is not None:
+            last = self.start_done if self.last_logged is None else self.last_logged
+            return done // self.log_every > last // self.log_every
+        return now - (self.start if self.last_draw is None else self.last_draw) >= LOG_SECONDS
 
     def close(self) -> None:
         if self.drawn:

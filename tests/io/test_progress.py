@@ -53,12 +53,36 @@ def test_draws_at_most_rate_times_a_second_but_always_the_end(clock):
     assert stream.getvalue().endswith("\n")
 
 
-def test_disabled_off_a_terminal(clock):
+def test_off_a_terminal_plain_lines_about_every_ten_seconds(clock):
+    """A log (nohup, CI, a cluster job): whole lines, no bar, no carriage return (issue 27: nothing was
+    printed until the end)."""
     stream = io.StringIO()
-    bar = ProgressBar(5, stream=stream)
-    bar.update(1)
+    bar = ProgressBar(100, stream=stream, label="scale 1/2 ")
+    for done in range(1, 101):
+        clock.now += 0.5
+        bar.update(done, {"style": 1.0 / done})
     bar.close()
-    assert stream.getvalue() == ""
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue() and "#" not in stream.getvalue()
+    assert [line.split()[2] for line in lines] == ["21/100", "41/100", "61/100", "81/100"]
+    assert lines[0] == "scale 1/2 21/100 style 0.0476  2.00 it/s  ETA 0:40"
+
+
+def test_log_every_n_items(clock):
+    stream = io.StringIO()
+    bar = ProgressBar(10, stream=stream, log_every=4)
+    for done in range(1, 11):
+        bar.update(done)
+    assert [line.split()[0] for line in stream.getvalue().splitlines()] == ["4/10", "8/10"]
+
+
+def test_quiet_prints_nothing_anywhere(clock):
+    for stream in (io.StringIO(), Terminal()):
+        bar = ProgressBar(5, stream=stream, enabled=False, log_every=1)
+        bar.update(1)
+        bar.update(5)
+        bar.close()
+        assert stream.getvalue() == ""
 
 
 @pytest.mark.parametrize("seconds, text", [(0, "0:00"), (59.4, "0:59"), (61, "1:01"), (3725, "1:02:05")])

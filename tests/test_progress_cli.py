@@ -1,0 +1,37 @@
+"""Progress a user can read anywhere (issue 27, kind 4): off a terminal, plain lines every --log-every N
+(or about every 10 s); none under --quiet; a clip's speed and ETA per frame and for the clip."""
+
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.clitools import assert_ok, invoke
+
+
+def test_log_lines_every_n_iterations_off_a_terminal(content_file, style_file, vgg16_file, tmp_path):
+    args = ["stylize", content_file, style_file, "-o", tmp_path / "o.png", "--weights", vgg16_file, "--size", "32",
+            "--iterations", "4", "--scales", "none", "--log-every", "2"]
+    result = invoke(*args)
+    assert_ok(result)
+    lines = result.stderr.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ["2/4", "4/4"] and lines[-1].startswith("wrote ")
+    assert re.fullmatch(r"2/4 content \S+ style \S+ tv \S+ total \S+  \d+\.\d\d it/s  ETA \d+:\d\d", lines[0])
+    quiet = invoke(*args, "-q")
+    assert_ok(quiet)
+    assert quiet.stderr == ""
+
+
+def test_a_clip_counts_each_frame_from_its_start_and_the_clip_by_frames(style_file, vgg16_file, tmp_path):
+    pytest.importorskip("av")
+    frames = [Image.fromarray(np.full((24, 32, 3), 60 + 40 * i, np.uint8)) for i in range(3)]
+    clip = tmp_path / "clip.gif"
+    frames[0].save(clip, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    result = invoke("stylize", clip, style_file, "-o", tmp_path / "out.gif", "--weights", vgg16_file, "--iterations",
+                    "2", "--log-every", "2")
+    assert_ok(result)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("frame ")]
+    assert [line.split(" ")[1] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert re.match(r"frame 1/3 2/2 ", lines[0])  # the first frame: no clip figures yet
+    assert re.match(r"frame 3/3 \(\d+\.\d\d frames/s, clip ETA \d+:\d\d\) 2/2 ", lines[2])
