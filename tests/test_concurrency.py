@@ -81,3 +81,25 @@ def test_a_second_clip_run_is_refused_and_leaves_nothing_that_blocks_a_rerun(sty
         holder.wait()
     assert_ok(invoke("stylize", clip, style_file, "-o", output, "--weights", vgg16_file, "--iterations", "1", "-q"))
     assert output.is_file() and not folder.exists()
+
+
+@pytest.mark.parametrize("role", ["content", "style"])
+def test_inputs_from_a_pipe_are_read_once_like_files(content_file, style_file, vgg16_file, tmp_path, role):
+    """``<(cat photo.png)`` and ``/dev/stdin``: the content was peeked at (its header, for the disk-space
+    check) before being read, so the read found the pipe empty, or hung on a FIFO whose writer was gone
+    (issue 27). Every input is now read once, whole, as the style images were."""
+    import subprocess
+    import sys
+    out = tmp_path / "o.png"
+    piped = "<(cat {content})" if role == "content" else "{content}"
+    style = "<(cat {style})" if role == "style" else "{style}"
+    command = (f"{sys.executable} -m neural_style stylize {piped} {style} -o {{out}} --weights {{weights}} --size 32 "
+               "--iterations 2 -q").format(content=content_file, style=style_file, out=out, weights=vgg16_file)
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert out.is_file()
+    with open(content_file, "rb") as stdin:  # and from stdin
+        done = subprocess.run([sys.executable, "-m", "neural_style", "stylize", "/dev/stdin", str(style_file), "-o",
+                               str(tmp_path / "s.png"), "--weights", str(vgg16_file), "--size", "32", "--iterations",
+                               "2", "-q"], stdin=stdin, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr

@@ -179,7 +179,10 @@ def _loop_from(fmt: Optional[str], loop) -> Optional[int]:
 
 
 def frame_count(path) -> int:
-    """How many frames an image file holds (1 for still images and what Pillow cannot open)."""
+    """How many frames an image file holds (1 for still images, what Pillow cannot open, and a pipe, which is
+    read once, whole, later)."""
+    if not Path(path).is_file():
+        return 1
     try:
         with open_image(path) as image:
             return int(getattr(image, "n_frames", 1))

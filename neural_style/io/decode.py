@@ -89,6 +89,8 @@ def is_grey(source) -> bool:
         return source.dim() in (3, 4) and source.shape[-3] in (1, 2)
     if isinstance(source, np.ndarray):
         return source.ndim == 2 or (source.ndim == 3 and source.shape[2] in (1, 2))
+    if not _peekable(source):
+        return False
     try:
         with open_image(source) as image:
             return image.mode in _GREY_MODES
@@ -96,9 +98,21 @@ def is_grey(source) -> bool:
         return False
 
 
+def _peekable(path) -> bool:
+    """Whether a file's header can be read before the file itself: a regular file. A pipe (``/dev/stdin``,
+    ``<(...)``, a FIFO) is read once, whole, by :func:`read_image`: a peek would consume it (the real read
+    then finds it empty) or block on a FIFO whose writer is gone."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def image_shape(path) -> Optional[Tuple[int, int]]:
     """(H, W) of an image file from its header, without decoding it (as stored: before EXIF
-    orientation); None when Pillow cannot open it (reading it says why)."""
+    orientation); None when Pillow cannot open it (reading it says why) or it is a pipe (read once, later)."""
+    if not _peekable(path):
+        return None
     try:
         with open_image(path) as image:  # a size past Pillow's bomb limit: the callers judge it
             width, height = image.size
@@ -115,8 +129,8 @@ def source_bit_depth(source) -> int:
         return 16 if source.dtype == np.uint16 else 8
     if isinstance(source, Image.Image):
         return 16 if source.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F") else 8
-    if not isinstance(source, (str, os.PathLike)):
-        return 8
+    if not isinstance(source, (str, os.PathLike)) or not _peekable(source):
+        return 8  # a pipe: its ImageData, once read, knows
     try:
         with open(source, "rb") as stream:
             head = stream.read(64)
