@@ -13,6 +13,7 @@ from typing import Iterator, Optional
 import torch
 
 from ..errors import InputError, Message, NeuralStyleError, ResourceError, format_bytes, setting
+from .cgroup import cgroup_available
 from .choices import PRECISIONS
 
 _PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
@@ -63,19 +64,21 @@ def _meminfo_available() -> Optional[int]:
 
 
 def available_memory(device) -> int:
-    """Bytes that work on ``device`` may use: free GPU memory, or available RAM
-    (``MemAvailable``, else the free pages, else unknown: a huge number, so nothing is refused)."""
+    """Bytes that work on ``device`` may use: free GPU memory, or available RAM (``MemAvailable``, else the
+    free pages, else unknown: a huge number, so nothing is refused), and never more than the process's
+    memory cgroup still allows (a container's limit: :func:`~neural_style.core.cgroup.cgroup_available`)."""
 
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
         return free
     available = _meminfo_available()
-    if available is not None:
-        return available
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 62  # unknown: don't refuse
+    if available is None:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            available = 1 << 62  # unknown: don't refuse
+    limited = cgroup_available()
+    return available if limited is None else min(available, limited)
 
 
 
