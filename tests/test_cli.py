@@ -208,7 +208,8 @@ def test_installed_entry_point_usage_error(tmp_path):
 ])
 def test_a_torchrun_worker_keeps_its_exit_code_and_output(tmp_path, args, code, stream, text):
     """Under WORLD_SIZE > 1 the process ends with os._exit: its code and its buffered output (a pipe) are kept."""
-    env = {**os.environ, "WORLD_SIZE": "2"}
+    env = {**os.environ, "WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1", "MASTER_ADDR": "127.0.0.1",
+           "MASTER_PORT": "29512"}  # the whole set torchrun gives each process
     done = subprocess.run([sys.executable, "-m", "neural_style", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == code, done.stderr

@@ -153,14 +153,14 @@ def cli():
 def main(argv=None):
     """Console-script entry point.
 
-    A torchrun worker (``WORLD_SIZE`` > 1, as :mod:`neural_style.fast.distributed` reads it) ends with
+    A torchrun worker (:func:`neural_style.fast.launch.is_launched`) ends with
     ``os._exit`` once its output is flushed: DistributedDataParallel keeps the gloo process group alive
     after ``destroy_process_group`` (torch 2.x), and its threads still running while the interpreter
     and C++ statics are torn down abort the process now and then (SIGABRT, "terminate called without
     an active exception"; pytorch/pytorch#179291), which fails the whole run after its model was written.
     """
-    world_size = os.environ.get("WORLD_SIZE", "1")
-    if not world_size.isdigit() or int(world_size) <= 1:
+    from ..fast.launch import is_launched  # no torch import: decided from the environment alone
+    if not is_launched():
         cli.main(args=argv, prog_name="neural-style")
         return
     code = 0

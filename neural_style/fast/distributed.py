@@ -1,18 +1,28 @@
 """Training under ``torchrun``: joining and leaving the process group.
 
-``torchrun`` starts one process per device and sets ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK``
-in each one's environment; with ``WORLD_SIZE`` > 1, :func:`process_group` joins the group
-(NCCL on GPUs, gloo on CPUs) for the length of a training run. Without torchrun it is one
-process of rank 0. (The command line ends a torchrun worker with ``os._exit``:
-:func:`neural_style.cli.main`.)
+``torchrun`` starts one process per device and sets ``WORLD_SIZE``, ``RANK``, ``LOCAL_RANK``,
+``MASTER_ADDR`` and ``MASTER_PORT`` in each one's environment; when they describe a world of more than
+one process (:func:`~neural_style.fast.launch.launch_environment`, which refuses an incomplete or
+malformed set), :func:`process_group` joins the group (NCCL on GPUs, gloo on CPUs) for the length of a
+training run. The processes meet at ``MASTER_ADDR:MASTER_PORT`` within :data:`RENDEZVOUS_SECONDS`;
+peers that never come are one line, not a wait without end. Without a launch it is one process of
+rank 0. (The command line ends a torchrun worker with ``os._exit``: :func:`neural_style.cli.main`.)
 """
 
 import contextlib
 import os
+from datetime import timedelta
 from typing import Iterator, Tuple
 
 import torch
 import torch.distributed as dist
+from torch.distributed.constants import default_pg_timeout
+
+from ..errors import NeuralStyleError
+from .launch import launch_environment
+
+#: How long the processes of a launch wait for one another to meet (``NEURAL_STYLE_RENDEZVOUS_SECONDS``).
+RENDEZVOUS_SECONDS = 120
 
 __all__ = ["process_group"]
 
@@ -25,20 +35,24 @@ def process_group(device: torch.device) -> Iterator[Tuple[torch.device, int, int
     ``cuda:LOCAL_RANK``, made the current device) and, when the block ends, waits for the other
     processes before leaving the group, so that none exits while another still works; after a
     failure or an interrupt, leaves at once (the others may be stopped or gone). Otherwise yields
-    ``device`` with ``RANK`` (0 when unset) and a world size of 1, and does nothing.
+    ``device`` with rank 0 and a world size of 1, and does nothing.
 
     Args:
         device: the resolved device of the run (:func:`neural_style.core.device.resolve_device`).
+
+    Raises:
+        InputError: an incomplete or malformed launch environment (:func:`~.launch.launch_environment`).
+        NeuralStyleError: the other processes did not meet within :data:`RENDEZVOUS_SECONDS`.
     """
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    if world_size <= 1:
-        yield device, rank, world_size
+    launch = launch_environment()
+    if launch is None:
+        yield device, 0, 1
         return
+    rank, world_size = launch.rank, launch.world_size
     if device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        device = torch.device("cuda", launch.local_rank)
         torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    _join(launch, "nccl" if device.type == "cuda" else "gloo")
     try:
         yield device, rank, world_size
     except BaseException:  # the others may be stopped or gone: no barrier
@@ -46,3 +60,20 @@ def process_group(device: torch.device) -> Iterator[Tuple[torch.device, int, int
         raise
     dist.barrier()  # all leave together, once rank 0 has written the model: none exits while another still works
     dist.destroy_process_group()
+
+
+def _join(launch, backend: str) -> None:
+    """Meet the other processes (torch's ``env://`` rendezvous, given at most the rendezvous time; under
+    torchrun, at its agent's store), then form the process group, whose operations keep torch's own
+    timeout."""
+    from torch.distributed.rendezvous import rendezvous  # torch's own: it knows torchrun's agent store
+
+    seconds = int(os.environ.get("NEURAL_STYLE_RENDEZVOUS_SECONDS", RENDEZVOUS_SECONDS))
+    try:
+        store, rank, world_size = next(rendezvous("env://", timeout=timedelta(seconds=seconds)))
+        store.set_timeout(default_pg_timeout)
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world_size)
+    except (RuntimeError, OSError, ValueError) as exc:  # DistStoreError, DistNetworkError: RuntimeErrors
+        raise NeuralStyleError(f"the {launch.world_size} training processes did not meet at {launch.master} within "
+                               f"{seconds} s (this is rank {launch.rank}): start all of them with torchrun, or unset "
+                               "WORLD_SIZE if this is one process") from exc
