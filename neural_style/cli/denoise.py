@@ -45,7 +45,7 @@ def denoise(inputs, output, reference, report, quiet, jobs, **options):
 
     pairs = plan_outputs(list(inputs), output)
     settings = DenoiseSettings(**options)
-    bar = progress_bar(len(pairs), label="files ", quiet=quiet, unit="files")
+    bar = progress_bar(len(pairs), label="files: ", quiet=quiet, unit="files")
     done = [0]
 
     def on_file(index, record):

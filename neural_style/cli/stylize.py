@@ -111,7 +111,7 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
 
     def on_step(step):
         bar.total = step.iterations
-        scale = f"scale {step.scale[0]}/{step.scale[1]}, {step.scale[2]} px " if step.scale else ""
+        scale = f"scale {step.scale[0]}/{step.scale[1]}, {step.scale[2]} px: " if step.scale else ""
         bar.label = f"without style: {scale}" if step.unstyled else scale
         bar.update(step.iteration, {k: step.losses[k] for k in ("content", "style", "tv", "total")})
 

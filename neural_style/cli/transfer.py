@@ -29,20 +29,20 @@ def transfer(model_path, inputs, output, quiet, report, **options):
     """Stylise images, folders, GIFs and videos with a model from `neural-style train`."""
     from ..fast.transfer_run import transfer as run_transfer
 
-    bar = progress_bar(label="files ", quiet=quiet, unit="files")
+    bar = progress_bar(label="files: ", quiet=quiet, unit="files")
     clip = [None]
 
     def on_frame(index, files, done, total):
         if total > 1:  # a clip: its frames done, frames per second and ETA
             if clip[0] != index:
                 clip[0] = index
-                bar.restart(total, f"file {index + 1}/{files}: frame " if files > 1 else "frame ")
+                bar.restart(total, f"file {index + 1}/{files}, frames: " if files > 1 else "frames: ")
                 bar.unit = "frames"
             bar.update(done)
             return
         if clip[0] is not None or bar.total != files:
             clip[0] = None
-            bar.restart(files, "files ")
+            bar.restart(files, "files: ")
             bar.unit = "files"
         bar.update(index + 1, force=True)
 

@@ -26,7 +26,7 @@ def stylize_video(content, styles, output, settings, video, report, quiet, **sti
             current[0] = index
             clip = (f" ({len(times) / sum(times):.2f} frames/s, clip ETA "
                     f"{format_duration(sum(times) / len(times) * (count - index))})") if times else ""
-            bar.restart(step.iterations, f"frame {index + 1}/{count}{clip} ")
+            bar.restart(step.iterations, f"frame {index + 1}/{count}{clip}: ")
         bar.update(step.iteration, {k: step.losses[k] for k in ("content", "style", "extra") if k in step.losses})
 
     def on_frame(index, count, record):

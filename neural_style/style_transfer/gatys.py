@@ -20,9 +20,9 @@ from ..core.stop import STOPPED_EARLY, StopReason
 from ..core.style_term import octave_count
 from ..core.tensors import resize_to
 from ..errors import InputError
-from ..io.decode import read_image, to_tensor
+from ..io.decode import IMAGE_EXTENSIONS, read_image, to_tensor
 from ..io.imagedata import ImageData
-from ..io.inputs import as_list
+from ..io.inputs import as_list, expand_folders
 from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
 from .guides import read_guides
@@ -207,14 +207,14 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
 
 
 def read_inputs(content, styles, settings: StylizeSettings) -> Tuple[ImageData, List[ImageData]]:
-    """The content and style images decoded, each once, as :func:`run_stylize` reads them (a file at least
-    twice the size the run needs decoded at reduced size); pass the results to :func:`run_stylize` to read
-    no file again.
+    """The content and style images decoded, each once, as :func:`run_stylize` reads them (a style folder:
+    every image in its tree; a file at least twice the size the run needs decoded at reduced size); pass
+    the results to :func:`run_stylize` to read no file again.
 
     Raises:
         InputError: no style image, or an image that cannot be read (one line naming it).
     """
-    style_list = as_list(styles)
+    style_list = expand_folders(styles, IMAGE_EXTENSIONS, "style")  # a folder: each image in it, as the CLI
     if not style_list:
         raise InputError("no style image given: pass at least one")
     style_long = None if settings.size is None else math.ceil(settings.size * settings.style_scale)

@@ -104,3 +104,14 @@ def test_the_command_line_says_it_with_its_option(content_file, style_file, vgg1
     assert_ok(result)
     assert "warning: the content image is 48x40 px: it is enlarged to 64x53 px (--size 64); --size 48 keeps its " \
            "size" in result.stderr
+
+
+def test_a_style_folder_works_from_python_as_on_the_command_line(content_file, style_file, style_file2, vgg16_file,
+                                                                 tmp_path):
+    import shutil
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    shutil.copy(style_file, folder / "a.png")
+    shutil.copy(style_file2, folder / "b.jpg")
+    result = neural_style.run_stylize(content_file, str(folder), size=32, iterations=1, weights=str(vgg16_file))
+    assert len(result.style_sizes) == 2  # each image in the folder a style image of its own
