@@ -26,7 +26,7 @@ SOURCES = {
     "transfer": (TransferSettings,),
 }
 #: options that are not settings fields: paths of the run and output switches
-NOT_SETTINGS = {"output", "report", "quiet", "reference", "dataset", "checkpoint_dir", "resume", "device",
+NOT_SETTINGS = {"output", "report", "quiet", "log_every", "reference", "dataset", "checkpoint_dir", "resume", "device",
                 "check_image", "version", "help"}
 #: CLI values that differ in form from the field's (the CLI turns them into the field's value)
 CLI_FORM = {("stylize", "bit_depth"): lambda v: v if v == "auto" else int(v)}

@@ -21,7 +21,8 @@ DENOISE = DenoiseSettings
              "smooth shading; slower); nltv: non-local TV (differences to similar patches: keeps texture; slower).")
 @opt.setting(DENOISE, "--tv-beta", "Order of the total variation (1: ROF). Below 1 is non-convex.")
 @opt.setting(DENOISE, "--tv-weight", "Lambda; auto: per image by SURE (primal-dual solver; docs/denoise.md, "
-             "'Lambda per image'), else the rule; rule: the power law in sigma (docs/denoise.md, 'The lambda rule').",
+             "'Lambda per image'), else the rule; rule: the power law in sigma (docs/denoise.md, 'The lambda rule'); "
+             "with --fidelity l1 or charbonnier, 0.85 (docs/denoise.md, 'Impulse noise').",
              metavar="auto|rule|FLOAT")
 @opt.setting(DENOISE, "--sigma", "Noise standard deviation on the 0..255 scale; auto: estimated.", scale=255,
              metavar="auto|FLOAT")

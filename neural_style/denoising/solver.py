@@ -14,6 +14,7 @@ l2 fidelity, the accelerated primal-dual algorithm of Chambolle & Pock (:mod:`.r
 """
 
 import functools
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
@@ -23,9 +24,9 @@ from PIL import Image
 
 from ..core.device import resolve_device
 from ..core.optimize import OptimizeResult, Step, optimize_image
-from ..core.stop import StopReason
+from ..core.stop import STOPPED_EARLY, StopReason
 from ..core.tensors import to_pil
-from ..errors import InputError, setting
+from ..errors import InputError, Message, setting
 from ..io.decode import read_image, to_tensor
 from ..rules import validate
 from ..settings import DENOISE_ADAM_LR, DenoiseSettings, denoise_iterations, with_overrides
@@ -133,7 +134,7 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     y = noisy.to(dev, torch.float32).contiguous()
     check_range(y)
     sigma, estimated = noise_sigma(s.sigma, y)
-    tv_weight = tv_weight_for(s.tv_weight, sigma, s.tv_beta, y.shape[1], s.coupling)
+    tv_weight = tv_weight_for(s.tv_weight, sigma, s.tv_beta, y.shape[1], s.coupling, s.fidelity)
     optimizer = solver_for(s)
     iterations = s.iterations or denoise_iterations(s.regularizer, optimizer)
     use_sure = s.tv_weight == "auto" and optimizer == "primal-dual" and sigma > 0 and y.numel() > y.shape[1]
@@ -146,9 +147,25 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
         chosen = _primal_dual(y, s, sigma, tv_weight, iterations, use_sure, callback)
     else:
         chosen = SureRun(_descent(y, s, optimizer, tv_weight, iterations, callback), tv_weight)
+    _say_if_unchanged(chosen, y, s)
     return DenoiseResult(run=chosen.run, sigma=sigma, sigma_estimated=estimated, tv_weight=chosen.tv_weight,
                          tv_beta=s.tv_beta, optimizer=optimizer, tv_weight_method=method, regularizer=s.regularizer,
                          sure=chosen.sure, sure_evaluations=chosen.evaluations)
+
+
+#: A result whose every value is within this of the input's (half a level of 255) is the input again.
+UNCHANGED = 0.5 / 255
+
+
+def _say_if_unchanged(chosen: SureRun, y: torch.Tensor, s: DenoiseSettings) -> None:
+    """A warning when a run with a lambda above 0 ends where it started: every value within
+    :data:`UNCHANGED` of the input's (a lambda too small for its data term changes nothing)."""
+    if chosen.tv_weight <= 0 or chosen.run.stop_reason in STOPPED_EARLY:
+        return
+    if float((chosen.run.image - y).abs().max()) < UNCHANGED:
+        warnings.warn(Message(f"the result equals the input: lambda {chosen.tv_weight:.3g} changed no value by half a "
+                              f"level; raise {setting('tv_weight')} (with {setting('fidelity')} {s.fidelity}, try "
+                              f"{setting('tv_weight')} auto)"), UserWarning, stacklevel=3)
 
 
 def _primal_dual(y: torch.Tensor, s: DenoiseSettings, sigma: float, tv_weight: float, iterations: int,

@@ -93,6 +93,7 @@ def _stylize_file(content, styles, output: Path, settings: StylizeSettings, outp
         if outputs.report:
             write_report(outputs.report, StylizeReport.of(content, styles, output, settings, outputs))
         raise
+    _say_if_unmoved(result)
     if result.run.best_iteration:  # 0: no evaluation had a finite loss, nothing worth writing
         # whose colours come out: the content's alone with colors luminance or histogram
         colour_sources = [content_data] if settings.color_mode() != "style" else [content_data, *style_data]
@@ -107,6 +108,17 @@ def _stylize_file(content, styles, output: Path, settings: StylizeSettings, outp
         write_report(outputs.report, StylizeReport.of(content, styles, output, settings, outputs, result),
                      kept=f"wrote {output}" if result.run.best_iteration else None)
     return result
+
+
+def _say_if_unmoved(result: StylizeResult) -> None:
+    """A warning when the loss never fell below its first evaluation's: the result is the image the run
+    started from (all weights 0, or a learning rate that never moves it)."""
+    totals = [h["total"] for h in result.run.history if isinstance(h.get("total"), float) and math.isfinite(h["total"])]
+    if len(totals) > 1 and min(totals[1:]) >= totals[0]:
+        warnings.warn(Message(f"the loss never fell below its first value ({totals[0]:.4g}) in {len(totals)} "
+                              f"evaluations: the result is the image the run started from; check "
+                              f"{setting('content_weight')}, {setting('style_weight')} and {setting('lr')}"),
+                      UserWarning, stacklevel=4)
 
 
 def _say_enlarged(content: ImageData, size: Optional[int]) -> None:

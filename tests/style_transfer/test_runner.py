@@ -115,3 +115,13 @@ def test_a_style_folder_works_from_python_as_on_the_command_line(content_file, s
     shutil.copy(style_file2, folder / "b.jpg")
     result = neural_style.run_stylize(content_file, str(folder), size=32, iterations=1, weights=str(vgg16_file))
     assert len(result.style_sizes) == 2  # each image in the folder a style image of its own
+
+
+def test_a_run_whose_loss_never_moves_says_so(content_file, style_file, vgg16_file, tmp_path):
+    """Every weight 0: nothing to optimise, the result is the starting image; a warning says it instead of a
+    normal result (issue 27, kind 1)."""
+    with pytest.warns(UserWarning, match=r"the loss never fell below its first value \(0\) in 3 evaluations: the "
+                                         r"result is the image the run started from; check content_weight"):
+        neural_style.stylize_file(content_file, [style_file], tmp_path / "o.png", size=32, iterations=3,
+                                  scales="none", content_weight=0, style_weight=0, tv_weight=0,
+                                  weights=str(vgg16_file))
