@@ -71,6 +71,10 @@ class _Command(click.Command):
             return super().invoke(ctx)
 
 
+def _options_of(command) -> set:
+    return {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+
+
 class _Stopped(Exception):
     """Ctrl-C, SIGTERM or SIGHUP inside a command (``interrupt``: the KeyboardInterrupt)."""
 
@@ -112,9 +116,24 @@ class _Group(click.Group):
         except KeyboardInterrupt as exc:  # past click, which would print a blank line for it
             raise _Stopped(exc) from exc
 
+    def _refuse_peer_flags(self, args) -> None:
+        """A peer tool's flag (``-image_size``, ``--style-image``, ``--cuda``) in one line with ours, exit 2:
+        click would read ``-image_size`` as ``-i`` (:mod:`.peers`)."""
+        from .peers import peer_flag
+
+        name = next((a for a in args if a in self.commands), None)
+        ours = _options_of(self.commands[name]) if name else set().union(*map(_options_of, self.commands.values()))
+        found = peer_flag(args, ours)
+        if found:
+            flag, instead, whose = found
+            where = f"neural-style {name}" if name else "neural-style"
+            echo(f"{where}: error: {flag} is {instead} here ({whose}'s flag; see '{where} --help')")
+            sys.exit(2)
+
     def _run(self, args, prog_name, extra):
         from ..errors import NeuralStyleError
 
+        self._refuse_peer_flags(args)
         try:
             return super().main(args=args, prog_name=prog_name or "neural-style", standalone_mode=False, **extra)
         except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # click >= 8.2: plain help

@@ -77,10 +77,11 @@ def _number_or_text(value):
         return value
 
 
-def setting(source, name_or_flag: str, help=None, *, scale: float = 1, listed: bool = False, **extra):
+def setting(source, name_or_flag: str, help=None, *, scale: float = 1, listed: bool = False, flags=(), **extra):
     """An option for the field of ``source`` (a settings dataclass) named like ``name_or_flag``
     (``--tv-beta``): its default the field's, its type (unless ``type`` is given) the field's rule
-    (``scale``, ``listed``: as :class:`RuleType`)."""
+    (``scale``, ``listed``: as :class:`RuleType`); ``flags``: the names it is typed as, the first shown
+    (one name for one thing across commands, an older name kept), instead of the field's."""
     name = name_or_flag.lstrip("-").replace("-", "_")
     flag = "--" + name.replace("_", "-")
     default = getattr(source, name)
@@ -91,7 +92,7 @@ def setting(source, name_or_flag: str, help=None, *, scale: float = 1, listed: b
     if isinstance(extra.get("type"), RuleChoice) and default is not None:
         default = str(default)
     shown = default is not None and not extra.get("is_flag")
-    return click.option(flag, default=default, show_default=shown, help=help, **extra)
+    return click.option(*(flags or (flag,)), name, default=default, show_default=shown, help=help, **extra)
 
 
 def layers(source, flag: str, what: str):

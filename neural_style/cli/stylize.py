@@ -81,7 +81,8 @@ _FIRST, _MIDDLE, _LAST = SCALE_ITERATIONS
 @opt.setting(STYLIZE_OUT, "--animation", "Write the optimisation as an animation (.gif, or .mp4 with "
              "neural-style[video]).", type=click.Path(dir_okay=False, path_type=Path))
 @opt.setting(VIDEO, "--temporal-weight", "Video: weight of the temporal loss tying each frame to the previous "
-             "one warped by the optical flow (0: every frame on its own).")
+             "one warped by the optical flow (0: every frame on its own). Not train's --temporal-weight, a "
+             "stability term of the network.")
 @opt.setting(VIDEO, "--first-frame-iterations", "Video: loss evaluations of the first frame [--iterations, else "
              f"{STYLIZE_ITERATIONS}]; later frames take --iterations [{VIDEO_ITERATIONS}].")
 @opt.report
@@ -94,6 +95,9 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
     (Ruder et al.); running the same command again continues an interrupted clip."""
     from ..style_transfer.runner import stylize_file
     from ..video.stylize import is_clip
+    from .peers import split_style_list
+
+    styles = split_style_list(styles, lambda p: Path(p).exists())  # jcjohnson's a.jpg,b.jpg
     from .video import stylize_video
 
     if options["init"] not in ("content", "random"):

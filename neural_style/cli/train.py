@@ -20,7 +20,8 @@ TRAIN = TrainSettings
               help="Folder (any tree) of training photos.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Model file to write (.pth).")
-@opt.setting(TRAIN, "--image-size")
+@opt.setting(TRAIN, "--image-size", "Long side the training photos are cropped to (--image-size, pytorch/examples' "
+             "name, works too).", flags=("--size", "--image-size"))
 @opt.setting(TRAIN, "--batch-size")
 @opt.setting(TRAIN, "--epochs", "Passes over the dataset [1].")
 @opt.setting(TRAIN, "--iterations", "Optimisation steps (overrides --epochs).")
@@ -47,7 +48,8 @@ TRAIN = TrainSettings
              metavar="N")
 @opt.setting(TRAIN, "--temporal-weight", "Weight of a temporal stability term against flicker in videos: the "
              "output of a randomly moved photo against the moved output (0: none; measured in docs/fast.md: 400 with "
-             "--antialias, 250 without; each step runs the network on twice the batch).")
+             "--antialias, 250 without; each step runs the network on twice the batch). Not stylize's "
+             "--temporal-weight, which ties each frame of a clip to the previous one by optical flow.")
 @opt.setting(TRAIN, "--ema-decay", "Write the exponential moving average of the weights, about 1/(1-decay) "
              "steps, instead of the last step's (0: off; at most 0.9999; docs/fast.md: 0.995 measured).", metavar="DECAY")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
