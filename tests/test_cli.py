@@ -827,7 +827,8 @@ def test_download_failure(monkeypatch, content_file, style_file, tmp_path, hub):
                     *FAST)
     url = torchvision_url("vgg19")
     assert_error(result, 1, f"could not download vgg19 weights from {url}", "no network",
-                 f"put that file at {hub.cache / 'vgg19-dcbb9e9d.pth'}")
+                 f"put that file at {hub.cache / 'vgg19-dcbb9e9d.pth'}",
+                 "pass --weights PATH or set $NEURAL_STYLE_WEIGHTS=PATH (a VGG16 or VGG19 state dict")
     assert snapshot(tmp_path) == before
     assert not (hub.cache / "vgg19-dcbb9e9d.pth").exists()
 

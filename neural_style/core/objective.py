@@ -132,6 +132,7 @@ class PerceptualObjective:
                  guides: Optional[Sequence[Tensor]] = None, style_guides: Optional[Sequence[Optional[Tensor]]] = None):
         self.extractor = network.extractor
         self.geometry = network.geometry
+        self.weights_source = network.weights.source  # the file or URL the network's weights came from
         self.content_layers = network.content_layers
         self.content_weight, self.style_weight = content_weight, style_weight
         self.tv_weight, self.tv_beta = tv_weight, tv_beta

@@ -126,8 +126,9 @@ def _download(url: str, model: str, progress: bool) -> Path:
         torch.hub.download_url_to_file(url, str(path), hash_prefix=hash_prefix, progress=progress)
     except Exception as exc:  # URLError, timeouts, hash mismatch, no space left
         reason = one_line(exc)
-        raise DownloadError(f"could not download {model} weights from {url} ({reason}): "
-                            f"put that file at {path} or pass {setting('weights')} PATH") from exc
+        raise DownloadError(f"could not download {model} weights from {url} ({reason}): put that file at {path}, "
+                            f"or pass {setting('weights')} PATH or set ${ENV_VAR}=PATH (a VGG16 or VGG19 state "
+                            "dict; VGG16 works too)") from exc
     return path
 
 

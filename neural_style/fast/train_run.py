@@ -156,7 +156,7 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, outp
                 if report is not None:
                     stopped = TrainResult(steps=trainer.step, stop_reason=StopReason.CHECKPOINT_FAILED)
                     try:
-                        _report(settings, style, dataset, dev, world_size, stopped, written).write(report)
+                        _report(trainer.settings, style, dataset, dev, world_size, stopped, written).write(report)
                     except NeuralStyleError as third:
                         error = NeuralStyleError(f"{error}; the report could not be written either ({third})")
                 raise error from exc
@@ -166,7 +166,7 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, outp
             if run.model_written:
                 save_model(output, trainer.output_net, trainer.metadata())
             if report is not None and rank == 0:  # also when no model was written (stopped at step 0, non-finite)
-                _report(settings, style, dataset, dev, world_size, result, run.model_written).write(
+                _report(trainer.settings, style, dataset, dev, world_size, result, run.model_written).write(
                     report, kept=f"wrote {output}" if run.model_written else None)
     return run
 

@@ -13,7 +13,7 @@ import hashlib
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -160,6 +160,8 @@ class Trainer:
         self.style_path = Path(style) if isinstance(style, (str, os.PathLike)) else None
         self.objective = training_objective(style, settings, device=device,
                                             download_progress=download_progress and rank == 0)
+        if settings.weights is None:  # $NEURAL_STYLE_WEIGHTS or torchvision's: the model file says which
+            self.settings = replace(settings, weights=self.objective.weights_source)
         self.style_sha256 = file_sha256(self.style_path) if self.style_path else None  # once, after the checks
         if settings.amp and device.type != "cuda":
             raise InputError(f"{setting('amp')} is mixed precision on a GPU: drop it on the CPU")

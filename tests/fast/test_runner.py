@@ -116,3 +116,14 @@ def test_each_report_is_command_then_its_fields_in_order(tmp_path):
         written = json.loads(path.read_text())
         assert list(written) == ["command", *names, "environment"] and written["command"] == command
         assert written.get("stop_reason", "interrupted") == "interrupted"
+
+
+def test_weights_from_the_environment_are_named_in_the_report_and_the_model(photos, style_file, vgg16_file, tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setenv("NEURAL_STYLE_WEIGHTS", str(vgg16_file))
+    neural_style.train(style_file, photos, tmp_path / "m.pth", image_size=32, batch_size=2, iterations=1, width=0.25,
+                       outputs=neural_style.TrainOutputs(report=tmp_path / "r.json"),
+                       callbacks=neural_style.TrainCallbacks(warn=lambda m: None), device="cpu")
+    assert json.loads((tmp_path / "r.json").read_text())["settings"]["weights"] == str(vgg16_file)
+    _, metadata = load_model(tmp_path / "m.pth")
+    assert metadata["settings"]["weights"] == str(vgg16_file)
