@@ -53,3 +53,15 @@ def test_every_peer_flag_is_in_the_docs_table():
 def test_train_takes_size_as_stylize_and_transfer_do_and_keeps_image_size():
     params = {p.name: p for p in cli.commands["train"].params}
     assert params["image_size"].opts == ["--size", "--image-size"]
+
+
+def test_a_missing_input_is_said_before_torch_is_imported(tmp_path):
+    """A typo in a path: one line at once, not after the seconds torch takes to import (issue 27)."""
+    import subprocess
+    import sys
+    code = ("import sys\nfrom neural_style.cli import main\ntry:\n    main(['stylize', 'nothere.png', 's.png', '-o', "
+            "'o.png'])\nexcept SystemExit as exc:\n    print(exc.code, 'torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "PYTHONPATH": str(DOCS.parents[1])})
+    assert done.stdout.strip() == "2 False", (done.stdout, done.stderr)
+    assert done.stderr == "error: content image 'nothere.png' does not exist: check the path\n"

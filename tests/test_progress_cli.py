@@ -35,3 +35,25 @@ def test_a_clip_counts_each_frame_from_its_start_and_the_clip_by_frames(style_fi
     assert [line.split(" ")[1].rstrip(":") for line in lines] == ["1/3", "2/3", "3/3"]
     assert re.match(r"frame 1/3: 2/2 ", lines[0])  # the first frame: no clip figures yet
     assert re.match(r"frame 3/3 \(\d+\.\d\d frames/s, clip ETA \d+:\d\d\): 2/2 ", lines[2])
+
+
+def test_denoise_quiet_prints_no_mean_psnr(tmp_path):
+    rng = np.random.default_rng(0)
+    clean = np.full((24, 32), 120, np.uint8)
+    noisy = np.clip(clean + rng.normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(clean).save(tmp_path / "clean.png")
+    Image.fromarray(noisy).save(tmp_path / "noisy.png")
+    result = invoke("denoise", tmp_path / "noisy.png", "-o", tmp_path / "o.png", "--reference", tmp_path / "clean.png",
+                    "-q")
+    assert_ok(result)
+    assert result.stdout == "" and result.stderr == ""
+    loud = invoke("denoise", tmp_path / "noisy.png", "-o", tmp_path / "p.png", "--reference", tmp_path / "clean.png")
+    assert "mean PSNR" in loud.stdout
+
+
+def test_a_tile_size_that_is_not_a_multiple_of_the_stride_is_said(content_file, style_file, vgg16_file, tmp_path):
+    result = invoke("stylize", content_file, style_file, "-o", tmp_path / "o.png", "--weights", vgg16_file, "--size",
+                    "48", "--iterations", "1", "--tile-size", "20", "-q")
+    assert_ok(result)
+    assert re.search(r"warning: --tile-size 20 is used as (\d+): tile cores are whole multiples of the deepest "
+                     r"layer's stride \((\d+) px\)", result.stderr), result.stderr

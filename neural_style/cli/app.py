@@ -65,10 +65,29 @@ class _Command(click.Command):
     """A command that runs with torch's threads fitted to the machine's other work."""
 
     def invoke(self, ctx):
+        _require_inputs(ctx.params)  # before torch is imported: a typo is said at once, not after seconds
         from ..core.device import shared_cpu  # imports torch: only when a command runs (not for --help)
 
         with shared_cpu():  # fewer threads on a machine busy with other work
             return super().invoke(ctx)
+
+
+#: The commands' input arguments, and how a message names them.
+_INPUTS = {"content": "content image", "styles": "style image", "style": "style image", "inputs": "input",
+           "model_path": "model file", "dataset": "dataset folder"}
+
+
+def _require_inputs(params) -> None:
+    """Every input path the command was given exists (jcjohnson's ``a.jpg,b.jpg`` style list: its parts)."""
+    from ..errors import InputError
+    from .peers import split_style_list
+
+    for name, what in _INPUTS.items():
+        value = params.get(name)
+        values = split_style_list(value, os.path.exists) if isinstance(value, (list, tuple)) else [value]
+        for path in values:
+            if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
+                raise InputError(f"{what} '{path}' does not exist: check the path")
 
 
 def _options_of(command) -> set:

@@ -67,7 +67,7 @@ def denoise(inputs, output, reference, report, quiet, jobs, **options):
                               callback=lambda step: bar.update(done[0], {"iteration": step.iteration}))
     finally:
         bar.close()
-    if batch.mean_psnr is not None:
+    if batch.mean_psnr is not None and not quiet:  # --quiet: no summary either
         click.echo(f"mean PSNR {batch.mean_psnr:.2f} dB, mean SSIM {batch.mean_ssim:.4f} "
                    f"over {count(len(batch.records), 'image')}")
     batch_outcome(batch, report)

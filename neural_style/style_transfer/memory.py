@@ -12,6 +12,7 @@ crash or an out-of-memory kill. The estimate counts, in bytes:
 """
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple, Union
 
@@ -19,7 +20,7 @@ from ..core.device import HEADROOM, available_memory
 from ..core.features import FeatureExtractor, activation_bytes
 from ..core.tensors import long_side_shape
 from ..core.tiling import Geometry
-from ..errors import InputError, ResourceError, format_bytes, setting
+from ..errors import InputError, Message, ResourceError, format_bytes, setting
 from ..settings import LBFGS_HISTORY
 
 #: Float32 image-sized tensors besides the optimiser's history (see module doc).
@@ -83,6 +84,15 @@ def plan_memory(extractor: FeatureExtractor, geo: Geometry, content: Tuple[int, 
     if lbfgs_history != "auto" and per_pair and room >= MIN_HISTORY:  # only the asked history does not fit
         advice = f"{setting('lbfgs_history')} {room} or less (or auto), a smaller {size_}"
     raise ResourceError(_too_large(content, styles, least, have, device, advice))
+
+
+def say_tile_rounding(tile_size, stride: int) -> None:
+    """A warning when a given ``tile_size`` is not what the tiles get: cores are whole multiples of the
+    deepest layer's ``stride`` (:func:`~neural_style.core.tiling.plan_tiles` rounds up)."""
+    if isinstance(tile_size, int) and tile_size > 0 and tile_size % stride:
+        used = -(-tile_size // stride) * stride
+        warnings.warn(Message(f"{setting('tile_size')} {tile_size} is used as {used}: tile cores are whole multiples "
+                              f"of the deepest layer's stride ({stride} px)"), UserWarning, stacklevel=3)
 
 
 def _base_bytes(extractor, geo: Geometry, content, styles, content_layers, tile: int, octaves: int = 1) -> int:

@@ -14,7 +14,7 @@ from ..errors import InputError, setting
 from ..io.decode import to_tensor
 from ..settings import StylizeSettings
 from .guides import Guides
-from .memory import plan_memory
+from .memory import plan_memory, say_tile_rounding
 
 #: The weight of each octave a coarse-to-fine scale holds beyond ``style_octaves`` (those down to the first
 #: scale's size), against 1/``style_octaves`` for each asked one: enough to keep the large structure the
@@ -60,6 +60,7 @@ class Stage:
         asked = s.style_octaves if output else min(s.style_octaves, max_octaves(self.content_shape, min_side))
         self.octaves = stage_octaves(asked, self.content_shape, first_side, min_side)
         self.octave_weights = [1.0 / asked] * asked + [HELD_WEIGHT] * (self.octaves - asked)
+        say_tile_rounding(s.tile_size, network.geometry.stride)
         self.plan = plan_memory(network.extractor, network.geometry, self.content_shape,
                                 self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
                                 lbfgs_history=s.lbfgs_history, optimizer=s.optimizer, source_shape=source_shape,
