@@ -138,7 +138,7 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
             if not container.streams.video:
                 raise InputError(f"'{path}' has no video stream: pass a video")
             stream = container.streams.video[0]
-            audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+            audio = codec_name(container.streams.audio[0]) if container.streams.audio else None
             rate = stream.average_rate or stream.guessed_rate
             for frame in container.decode(stream):
                 frames.append(frame.to_ndarray(format="rgb24"))
@@ -271,6 +271,13 @@ def _even(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array[..., :3])
 
 
+def codec_name(stream) -> str:
+    """A stream's codec by its canonical name (``"mp3"``), not its decoder's (``"mp3float"``): what a
+    container takes is a codec, whichever decoder reads it."""
+    codec = stream.codec_context.codec
+    return getattr(codec, "canonical_name", None) or codec.name
+
+
 class _AudioCarrier:
     """The first audio track of ``source``, into ``container`` up to ``end`` seconds: packets copied
     where the container takes the codec, else decoded and re-encoded."""
@@ -283,7 +290,7 @@ class _AudioCarrier:
             self.input.close()
             return
         allowed = AUDIO_COPY[extension]
-        self.copying = allowed is None or self.track.codec_context.name in allowed
+        self.copying = allowed is None or codec_name(self.track) in allowed
         if self.copying:
             self.output = container.add_stream_from_template(self.track)
         else:

@@ -170,3 +170,17 @@ def test_real_clip_keeps_rate_and_audio(tmp_path):
     out = read_video(write_video(tmp_path / "b.mp4", small, timestamps=clip.timestamps, fps=clip.fps,
                                  audio_from=BUNNY))
     assert out.audio == "aac" and out.timestamps == pytest.approx(clip.timestamps, abs=1e-3)
+
+
+@pytest.mark.parametrize("extension", [".mp4", ".mov", ".mkv"])
+def test_mp3_audio_is_copied_where_the_container_takes_it(tmp_path, extension):
+    """MP4, MOV and Matroska hold MP3: its packets are copied, not re-encoded to AAC (issue 27: the check
+    compared the decoder's name, mp3float)."""
+    from neural_style.io.video import codec_name
+    source = clip_with_tone(tmp_path / "tone.mkv", codec="libmp3lame")
+    out = write_video(tmp_path / f"out{extension}", frames(10), fps=10, audio_from=source)
+    with av.open(str(out)) as container:
+        assert codec_name(container.streams.audio[0]) == "mp3"
+    _, seconds, frequency = audio_of(out)
+    assert seconds == pytest.approx(1.0, abs=0.15) and frequency == pytest.approx(440, abs=5)
+    assert read_video(source).audio == "mp3"
