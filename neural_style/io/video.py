@@ -141,7 +141,7 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
             audio = codec_name(container.streams.audio[0]) if container.streams.audio else None
             rate = stream.average_rate or stream.guessed_rate
             for frame in container.decode(stream):
-                frames.append(frame.to_ndarray(format="rgb24"))
+                frames.append(upright(frame.to_ndarray(format="rgb24"), getattr(frame, "rotation", 0)))
                 times.append(float(frame.pts * frame.time_base) if frame.pts is not None else math.nan)
                 last = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else None
                 if max_frames and len(frames) >= max_frames:
@@ -156,6 +156,14 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
     if any(math.isnan(t) for t in times) or any(b <= a for a, b in zip(times, times[1:])):
         times, last = [i / fps for i in range(len(frames))], None  # no usable timestamps: a constant rate
     return VideoClip(frames, [t - times[0] for t in times], fps, audio, path, last)
+
+
+def upright(array: np.ndarray, rotation) -> np.ndarray:
+    """A decoded frame (H, W, 3) as it is meant to be seen: turned by its display matrix's rotation
+    (degrees counter-clockwise, as PyAV reads it; a phone's portrait clip is stored landscape with
+    -90 or 90). The frames are read upright, so every output is written upright, without a matrix."""
+    turns = int(round((rotation or 0) / 90)) % 4
+    return np.ascontiguousarray(np.rot90(array, turns)) if turns else array
 
 
 def check_frame_sizes(frames: Sequence[np.ndarray], path) -> None:

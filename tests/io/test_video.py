@@ -184,3 +184,26 @@ def test_mp3_audio_is_copied_where_the_container_takes_it(tmp_path, extension):
     _, seconds, frequency = audio_of(out)
     assert seconds == pytest.approx(1.0, abs=0.15) and frequency == pytest.approx(440, abs=5)
     assert read_video(source).audio == "mp3"
+
+
+@pytest.mark.parametrize("degrees", [90, -90, 180])
+def test_a_rotated_clip_is_read_upright(tmp_path, degrees):
+    """A phone's portrait clip: stored landscape with a display matrix (issue 27: it came out sideways)."""
+    path = tmp_path / "phone.mp4"
+    band = np.zeros((24, 32, 3), np.uint8)
+    band[:, :8] = 255  # a white band at the left of the stored frame
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 32, 24, "yuv420p"
+        stream.set_display_rotation(degrees)
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(band, format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    first = read_video(path).frames[0]
+    expected = np.rot90(band, {90: 1, -90: 3, 180: 2}[degrees])
+    assert first.shape == expected.shape
+    assert np.abs(first.astype(int) - expected.astype(int)).mean() < 20  # H.264's loss aside
