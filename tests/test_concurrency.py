@@ -27,6 +27,7 @@ def train(style_file, photos, output, vgg16_file, *extra):
                   "32", "--batch-size", "1", "--width", "0.25", "--iterations", "2", "-q", *extra)
 
 
+@pytest.mark.slow
 def test_a_second_train_with_the_same_model_or_checkpoint_folder_is_refused(style_file, photos, vgg16_file, tmp_path):
     output = tmp_path / "m.pth"
     holder = hold(output, folder=False)
@@ -51,6 +52,7 @@ def test_a_second_train_with_the_same_model_or_checkpoint_folder_is_refused(styl
     assert not any(p.name.startswith(".") for p in folder.iterdir())  # no lock or temporary left
 
 
+@pytest.mark.slow
 def test_a_second_stylize_with_the_same_output_is_refused(content_file, style_file, vgg16_file, tmp_path):
     output = tmp_path / "o.png"
     holder = hold(output, folder=False)
@@ -65,6 +67,7 @@ def test_a_second_stylize_with_the_same_output_is_refused(content_file, style_fi
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.slow
 def test_a_second_clip_run_is_refused_and_leaves_nothing_that_blocks_a_rerun(style_file, vgg16_file, tmp_path):
     pytest.importorskip("av")
     frames = [Image.fromarray(np.full((24, 32, 3), 60 + 40 * i, np.uint8)) for i in range(2)]
@@ -83,6 +86,7 @@ def test_a_second_clip_run_is_refused_and_leaves_nothing_that_blocks_a_rerun(sty
     assert output.is_file() and not folder.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["content", "style"])
 def test_inputs_from_a_pipe_are_read_once_like_files(content_file, style_file, vgg16_file, tmp_path, role):
     """``<(cat photo.png)`` and ``/dev/stdin``: the content was peeked at (its header, for the disk-space

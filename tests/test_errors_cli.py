@@ -136,6 +136,7 @@ def test_os_errors_are_one_line_naming_the_path(files, monkeypatch, code, advice
 
 # --- signals: a real process ----------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_keep_the_best_image_and_the_report(sig, files, vgg16_file, tmp_path):
     out, report = tmp_path / "o.png", tmp_path / "r.json"
@@ -712,6 +713,7 @@ def test_train_never_reads_previews_from_a_dataset_holding_its_output(files, tmp
     assert len(list((photos / "m-checkpoints").glob("step-*.jpg"))) == 4
 
 
+@pytest.mark.slow
 def test_sigterm_during_training_writes_the_model_and_leaves_consistent_checkpoints(files, tmp_path, vgg16_file):
     from neural_style.fast.checkpoints import read_checkpoint
 
@@ -1005,6 +1007,7 @@ def test_an_output_ending_in_a_separator_is_a_folder_even_for_one_input(files, t
         assert (tmp_path / command[0] / Path(files["content"]).name).is_file()
 
 
+@pytest.mark.slow
 def test_export_writes_a_report(files, tmp_path):
     assert_ok(invoke("export", files["model"], "-o", tmp_path / "m.pt2", "--report", tmp_path / "e.json", "--quiet"))
     report = json.loads((tmp_path / "e.json").read_text())

@@ -23,6 +23,7 @@ def test_log_lines_every_n_iterations_off_a_terminal(content_file, style_file, v
     assert quiet.stderr == ""
 
 
+@pytest.mark.slow
 def test_a_clip_counts_each_frame_from_its_start_and_the_clip_by_frames(style_file, vgg16_file, tmp_path):
     pytest.importorskip("av")
     frames = [Image.fromarray(np.full((24, 32, 3), 60 + 40 * i, np.uint8)) for i in range(3)]

@@ -68,6 +68,7 @@ STYLIZE = {"--size": st.one_of(st.sampled_from(["16", "24", "4", "0", "100000000
            "--pooling": st.sampled_from(["max", "avg"]), "--init": st.sampled_from(["content", "random", "nowhere"])}
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(data=st.data(), h=sides, w=sides, mode=st.sampled_from(["L", "RGB", "RGBA"]))
 def test_stylize_never_crashes(data, h, w, mode, tmp_path_factory, vgg16_file):
@@ -127,6 +128,7 @@ TRAIN = {"--image-size": st.sampled_from(["16", "8", "x"]), "--batch-size": coun
          "--checkpoint-every": counts}
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data(), h=sides, w=sides)

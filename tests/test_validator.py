@@ -68,7 +68,7 @@ def test_the_cli_and_the_api_refuse_the_same_values_with_the_same_words(command,
     if result.exit_code != 2 or "Invalid value" not in result.stderr:  # accepted on the command line
         assert api is None, (result.stderr, api)
         return
-    cli_body = re.search(r"Invalid value for '[^']+': (.*) \(see '", result.stderr).group(1)
+    cli_body = re.search(r"Invalid value for '[^']+'(?: / '[^']+')*: (.*) \(see '", result.stderr).group(1)
     assert api is not None, cli_body
     if getattr(param.type, "scale", 1) == 1:
         assert cli_body == api

@@ -65,6 +65,7 @@ class _Command(click.Command):
     """A command that runs with torch's threads fitted to the machine's other work."""
 
     def invoke(self, ctx):
+        ctx.meta["log_every"] = ctx.params.pop("log_every", None)  # the progress bar's (output.progress_bar)
         _require_inputs(ctx.params)  # before torch is imported: a typo is said at once, not after seconds
         from ..core.device import shared_cpu  # imports torch: only when a command runs (not for --help)
 

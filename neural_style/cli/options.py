@@ -103,9 +103,8 @@ def layers(source, flag: str, what: str):
 
 device = click.option("--device", default=DEFAULT_DEVICE, show_default=True, metavar="auto|cpu|cuda|cuda:N|mps")
 _quiet = click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
-_log_every = click.option(
-    "--log-every", type=click.IntRange(min=1), default=None, metavar="N", expose_value=False, is_eager=True,
-    callback=lambda ctx, param, value: ctx.meta.__setitem__("log_every", value),
+_log_every = click.option(  # taken out of the command's arguments into ctx.meta by the command class (app.py)
+    "--log-every", type=click.IntRange(min=1), default=None, metavar="N",
     help="Where stderr is not a terminal (a log file, nohup, CI): a progress line every N iterations (steps, "
          "files) [about every 10 s].")
 

@@ -70,6 +70,7 @@ def check_exact(net, content, x, tile_sizes, styles=None, **extra):
         assert torch.allclose(x.grad, expected_grad, rtol=1e-7, atol=1e-12 * expected_grad.abs().max()), tile_size
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pooling", ["max", "avg"])
 def test_tiled_equals_whole_in_float64_shallow_layers(vgg16_file, pooling):
     """Odd sizes, tiles smaller than the image in both directions, margins that really crop."""
@@ -77,6 +78,7 @@ def test_tiled_equals_whole_in_float64_shallow_layers(vgg16_file, pooling):
     check_exact(net, image(1, 75, 61), image(2, 75, 61), tile_sizes=[8, 20, 36])
 
 
+@pytest.mark.slow
 def test_tiled_equals_whole_in_float64_to_relu5_1(vgg16_file):
     net = network(vgg16_file, "relu4_2", "relu1_1,relu3_1,relu5_1")
     check_exact(net, image(4, 203, 189), image(5, 203, 189), tile_sizes=[96], styles=[image(6, 181, 170)])

@@ -35,6 +35,7 @@ def test_auto_settings_raise_psnr(channels, beta):
     assert gain > 3.0, gain
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels, coupling", [(3, "vectorial"), (1, "vectorial"), (3, "channel")])
 def test_primal_dual_and_lbfgs_reach_the_same_minimum(channels, coupling):
     noisy = noisy_copy(piecewise(channels=channels), 0.1)

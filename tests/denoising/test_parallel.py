@@ -106,6 +106,7 @@ def test_ctrl_c_in_the_parent_keeps_the_finished_files_and_names_the_rest(tmp_pa
     assert json.loads((tmp_path / "r.json").read_text())["stop_reason"] == "interrupted"
 
 
+@pytest.mark.slow
 def test_sigint_to_the_process_group_stops_every_worker_cleanly(tmp_path):
     """Ctrl-C in a terminal: SIGINT to the whole foreground group (parent and workers)."""
     src = noisy_folder(tmp_path / "in", 12, size=(300, 400))

@@ -35,6 +35,7 @@ def test_an_incomplete_or_malformed_set_is_one_line(environ, message):
         launch_environment(environ)
 
 
+@pytest.mark.slow
 def test_train_with_left_over_variables_says_so_and_exits_2(tmp_path, style_file, vgg16_file):
     import numpy as np
     from PIL import Image
@@ -52,6 +53,7 @@ def test_train_with_left_over_variables_says_so_and_exits_2(tmp_path, style_file
                            "look left over from another launch: unset WORLD_SIZE, or start training with torchrun\n")
 
 
+@pytest.mark.slow
 def test_peers_that_never_come_end_the_wait_in_one_line(tmp_path):
     """A whole set but no other process: the rendezvous gives up after its time (here 3 s), exit 1."""
     from neural_style.fast import distributed

@@ -68,6 +68,7 @@ def test_train_keyword_overrides_and_the_warn_callback(photos, style_file, vgg16
         neural_style.train(style_file, photos, tmp_path / "n.pth", image_sise=32)
 
 
+@pytest.mark.slow
 def test_transfer_and_export_from_python(photos, style_file, vgg16_file, tmp_path):
     neural_style.train(style_file, photos, tmp_path / "m.pth", image_size=32, batch_size=2, iterations=1,
                        width=0.25, weights=str(vgg16_file), callbacks=neural_style.TrainCallbacks(warn=lambda m: None),

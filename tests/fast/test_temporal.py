@@ -94,6 +94,7 @@ def test_training_with_the_temporal_term_reports_it_and_resumes_exactly(photos, 
         assert torch.equal(a, b), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("antialias", [False, True])
 def test_the_temporal_term_lowers_the_network_s_temporal_loss(photos, style_file, vgg16_file, antialias):  # noqa: F811
     """The same short training with and without the term: with it, moved photos give moved outputs more

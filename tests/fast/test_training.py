@@ -153,6 +153,7 @@ def test_cli_errors(case, photos, style_file, vgg16_file, tmp_path):
     assert_error(invoke(*args), 2, fragment)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], ["--temporal-weight", "10"]], ids=["plain", "temporal"])
 def test_torchrun_with_two_gloo_processes(photos, style_file, vgg16_file, tmp_path, extra):
     model = tmp_path / "ddp.pth"
@@ -169,6 +170,7 @@ def test_torchrun_with_two_gloo_processes(photos, style_file, vgg16_file, tmp_pa
     assert metadata["world_size"] == 2 and metadata["steps"] == 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_sigkill_during_training_leaves_every_checkpoint_whole(photos, style_file, vgg16_file, tmp_path):
     """Kill -9 a run that checkpoints every step; every visible checkpoint still loads and resumes."""
@@ -212,6 +214,7 @@ def _tiny_model(tmp_path, antialias=False):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("antialias", [False, True])
 def test_export_pt2_round_trip_with_dynamic_sizes(tmp_path, antialias):
     model = _tiny_model(tmp_path, antialias)
@@ -227,6 +230,7 @@ def test_export_pt2_round_trip_with_dynamic_sizes(tmp_path, antialias):
         assert got.shape == shape and torch.allclose(got, net(x), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_export_to_an_upper_case_extension_prints_no_torch_log_line(tmp_path, capfd):
     """torch.export.load logs a warning for a name not ending in lower-case .pt2: the check reads a file object."""
     model = _tiny_model(tmp_path)

@@ -89,6 +89,7 @@ def test_masks_through_the_api_at_every_scale(content_file, style_file, style_fi
     assert seen[1][1][:2] == [(40, 48), (40, 48)]  # the masks follow the scale (then the octave held)
 
 
+@pytest.mark.slow
 def test_masked_runs_tiled_and_whole_agree(content_file, style_file, style_file2, vgg16_file):
     options = dict(weights=vgg16_file, style_masks=list(halves()), style_octaves=2, precision="fp32", size=48)
     whole = gatys.evaluate_losses(content_file, content_file, [style_file, style_file2], tile_size=0, **options)

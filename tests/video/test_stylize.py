@@ -76,6 +76,7 @@ def stop_at(monkeypatch, frame: int):
     return original
 
 
+@pytest.mark.slow
 def test_a_static_clip_has_no_temporal_term_at_convergence(tmp_path, style, vgg16_file):
     """Identical frames: zero flow, so each frame starts exactly at the previous output, where the temporal
     term is 0; what moves it is only the rest of the optimisation (the first frame's written output is
@@ -122,6 +123,7 @@ def test_the_temporal_term_ties_a_pan_to_its_previous_frame(tmp_path, style, vgg
         assert "extra" in record.losses
 
 
+@pytest.mark.slow
 def test_an_interrupted_clip_keeps_a_playable_file_and_resumes_to_the_same_frames(tmp_path, style, vgg16_file,
                                                                                  monkeypatch):
     clip = gif(tmp_path / "pan.gif", panning(4), durations=[100, 200, 300, 400], loop=1)
@@ -150,6 +152,7 @@ def test_an_interrupted_clip_keeps_a_playable_file_and_resumes_to_the_same_frame
         assert durations == [100, 200, 300, 400]
 
 
+@pytest.mark.slow
 def test_a_killed_run_continues_at_the_right_frame(tmp_path, style, vgg16_file, monkeypatch):
     """A real process killed with SIGKILL mid-clip; the rerun makes the frames an uninterrupted run makes.
     Every run on the same number of threads (the command fits its threads to other work, and another
