@@ -162,6 +162,9 @@ def _say_if_unchanged(chosen: SureRun, y: torch.Tensor, s: DenoiseSettings) -> N
     :data:`UNCHANGED` of the input's (a lambda too small for its data term changes nothing)."""
     if chosen.tv_weight <= 0 or chosen.run.stop_reason in STOPPED_EARLY:
         return
+    steps = [y.diff(dim=d).abs().amax() for d in (-1, -2) if y.shape[d] > 1]
+    if not steps or float(max(steps)) < UNCHANGED:  # a flat image (or one pixel): nothing any lambda could smooth
+        return
     if float((chosen.run.image - y).abs().max()) < UNCHANGED:
         warnings.warn(Message(f"the result equals the input: lambda {chosen.tv_weight:.3g} changed no value by half a "
                               f"level; raise {setting('tv_weight')} (with {setting('fidelity')} {s.fidelity}, try "
