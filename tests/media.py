@@ -6,6 +6,15 @@ from pathlib import Path
 import numpy as np
 
 
+def flat_gif(path: Path, n: int) -> Path:
+    """An animated GIF of ``n`` flat 32x24 frames of rising grey, 100 ms each."""
+    from PIL import Image
+
+    images = [Image.fromarray(np.full((24, 32, 3), 60 + 40 * i, np.uint8)) for i in range(n)]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=100, loop=0)
+    return path
+
+
 def frames(n=6, h=24, w=32, seed=0):
     rng = np.random.default_rng(seed)
     return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]

@@ -9,6 +9,7 @@ from PIL import Image
 
 from tests.clitools import assert_error, assert_ok, invoke
 from tests.io.test_locks import hold
+from tests.media import flat_gif
 
 pytest.importorskip("fcntl")
 
@@ -70,9 +71,7 @@ def test_a_second_stylize_with_the_same_output_is_refused(content_file, style_fi
 @pytest.mark.slow
 def test_a_second_clip_run_is_refused_and_leaves_nothing_that_blocks_a_rerun(style_file, vgg16_file, tmp_path):
     pytest.importorskip("av")
-    frames = [Image.fromarray(np.full((24, 32, 3), 60 + 40 * i, np.uint8)) for i in range(2)]
-    clip = tmp_path / "clip.gif"
-    frames[0].save(clip, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    clip = flat_gif(tmp_path / "clip.gif", 2)
     output = tmp_path / "out.gif"
     folder = tmp_path / "out.gif.frames"
     holder = hold(folder, folder=True)

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.clitools import assert_ok, invoke
+from tests.media import flat_gif
 
 
 def test_log_lines_every_n_iterations_off_a_terminal(content_file, style_file, vgg16_file, tmp_path):
@@ -26,9 +27,7 @@ def test_log_lines_every_n_iterations_off_a_terminal(content_file, style_file, v
 @pytest.mark.slow
 def test_a_clip_counts_each_frame_from_its_start_and_the_clip_by_frames(style_file, vgg16_file, tmp_path):
     pytest.importorskip("av")
-    frames = [Image.fromarray(np.full((24, 32, 3), 60 + 40 * i, np.uint8)) for i in range(3)]
-    clip = tmp_path / "clip.gif"
-    frames[0].save(clip, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    clip = flat_gif(tmp_path / "clip.gif", 3)
     result = invoke("stylize", clip, style_file, "-o", tmp_path / "out.gif", "--weights", vgg16_file, "--iterations",
                     "2", "--log-every", "2")
     assert_ok(result)
