@@ -147,9 +147,11 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, outp
             say(Message(f"{trainer.total_steps()} training steps ({len(trainer.files)} files, batch "
                         f"{settings.batch_size}) give a weakly stylised network: ask for {setting('iterations')} "
                         f"{SHORT_TRAINING} or more (or more {setting('epochs')})"))
+        before = [p.detach().clone() for p in trainer.net.parameters()]
         try:
             result = run_training(trainer, checkpoint_dir=checkpoint_dir,
                                   callback=_with_previews(trainer, checkpoint_dir, callbacks.on_step))
+            _say_if_unchanged(before, trainer, start_step, say)
         except checkpoints.CheckpointWriteError as exc:  # keep the network trained so far, and say so
             if rank == 0:
                 error, written = _save_after_failure(output, trainer, exc)
@@ -169,6 +171,14 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, outp
                 _report(trainer.settings, style, dataset, dev, world_size, result, run.model_written).write(
                     report, kept=f"wrote {output}" if run.model_written else None)
     return run
+
+
+def _say_if_unchanged(before, trainer: Trainer, start_step: int, say) -> None:
+    """A warning when steps were taken and the network did not change (every loss weight 0: no gradient)."""
+    if trainer.step > start_step and all(torch.equal(a, b.detach()) for a, b in zip(before, trainer.net.parameters())):
+        say(Message(f"the network did not change in {trainer.step - start_step} steps: the model file is the "
+                    f"untrained network; check {setting('content_weight')}, {setting('style_weight')} and "
+                    f"{setting('lr')}"))
 
 
 def _report(settings: TrainSettings, style, dataset, dev: torch.device, world_size: int, result: TrainResult,

@@ -128,3 +128,18 @@ def test_weights_from_the_environment_are_named_in_the_report_and_the_model(phot
     assert json.loads((tmp_path / "r.json").read_text())["settings"]["weights"] == str(vgg16_file)
     _, metadata = load_model(tmp_path / "m.pth")
     assert metadata["settings"]["weights"] == str(vgg16_file)
+
+
+def test_a_network_that_never_changes_is_said(photos, style_file, vgg16_file, tmp_path):
+    """Every loss weight 0: no gradient, the model file would be the untrained network; a warning says so
+    (issue 27, kind 1: a run that ends where it started)."""
+    said = []
+    neural_style.train(style_file, photos, tmp_path / "m.pth", image_size=32, batch_size=2, iterations=2, width=0.25,
+                       content_weight=0, style_weight=0, tv_weight=0, weights=str(vgg16_file),
+                       callbacks=neural_style.TrainCallbacks(warn=said.append), device="cpu")
+    assert any(m.startswith("the network did not change in 2 steps: the model file is the untrained network")
+               for m in said), said
+    said.clear()
+    neural_style.train(style_file, photos, tmp_path / "n.pth", image_size=32, batch_size=2, iterations=2, width=0.25,
+                       weights=str(vgg16_file), callbacks=neural_style.TrainCallbacks(warn=said.append), device="cpu")
+    assert not any("did not change" in m for m in said)
