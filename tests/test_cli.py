@@ -370,7 +370,7 @@ def test_report(content_file, style_file, tmp_path, vgg16_file):
     assert {"settings", "device", "weights", "model", "image_sizes", "history", "seconds",
             "seconds_per_iteration"} <= set(report)
     assert report["device"] == "cpu" and report["model"] == "vgg16" and report["weights"] == str(vgg16_file)
-    assert report["image_sizes"] == {"output": [27, 32], "styles": [[32, 32]]}
+    assert report["image_sizes"] == {"output": {"width": 32, "height": 27}, "styles": [{"width": 32, "height": 32}]}
     assert report["iterations"] == 3 and report["stop_reason"] == "completed"
     assert [entry["iteration"] for entry in report["history"]] == [1, 2, 3]
     for entry in report["history"]:
@@ -438,7 +438,7 @@ def test_two_styles_with_blend_weights(content_file, style_file, style_file2, tm
     assert_ok(result)
     assert pixels(out).shape == (27, 32, 3)
     report = json.loads(report_path.read_text())
-    assert report["image_sizes"]["styles"] == [[32, 32], [24, 32]]
+    assert report["image_sizes"]["styles"] == [{"width": 32, "height": 32}, {"width": 32, "height": 24}]
     assert report["settings"]["style_blend_weights"] == [1.0, 3.0]
 
 

@@ -13,6 +13,7 @@ from ..core.optimize import Step
 from ..errors import InputError
 from ..io.decode import read_image, to_tensor
 from ..io.encode import write_image
+from ..io.report import size_record
 from ..settings import DenoiseSettings
 from .solver import DenoiseResult, run_denoise
 
@@ -83,7 +84,7 @@ def references(reference: Optional[Path], pairs: Sequence[Pair]) -> Dict[Path, P
 def _record(path: Path, out: Path, noisy: torch.Tensor, bit_depth: int, result: DenoiseResult) -> Dict:
     run = result.run
     return {
-        "input": str(path), "output": str(out), "size": list(noisy.shape[-2:]), "channels": noisy.shape[1],
+        "input": str(path), "output": str(out), "size": size_record(noisy.shape[-2:]), "channels": noisy.shape[1],
         "bit_depth": bit_depth, "sigma": result.sigma, "sigma_255": result.sigma * 255,
         "sigma_estimated": result.sigma_estimated, "regularizer": result.regularizer, "tv_weight": result.tv_weight,
         "tv_weight_method": result.tv_weight_method, "sure": result.sure,

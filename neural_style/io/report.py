@@ -14,6 +14,13 @@ from ..errors import NeuralStyleError
 from .atomic import atomic_write
 
 
+def size_record(shape) -> Dict[str, int]:
+    """An image size in a report: ``{"width": W, "height": H}`` from ``shape`` (H, W): named, so that no
+    reader has to know an order (messages write W x H, arrays hold H x W)."""
+    height, width = (int(v) for v in shape)
+    return {"width": width, "height": height}
+
+
 def _clean(value: Any) -> Any:
     """JSON-safe values: NaN/inf become strings, tuples become lists, paths strings."""
     if isinstance(value, float) and not math.isfinite(value):

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 
 from ..core.device import peak_memory
 from ..core.stop import StopReason
-from ..io.report import Report
+from ..io.report import Report, size_record
 from ..settings import StylizeOutputs, StylizeSettings
 from .gatys import StylizeResult
 
@@ -21,14 +21,15 @@ class StylizeReport(Report):
         settings: every :class:`~neural_style.settings.StylizeSettings` field, the ``content``, ``styles`` and
             ``output`` paths, and the :class:`~neural_style.settings.StylizeOutputs` fields.
         device, precision, model, weights: what ran (``"cpu"``, ``"bf16"``, ``"vgg16"``, a path or URL).
-        image_sizes: ``{"output": [H, W], "styles": [[H, W], ...]}`` at the output size.
+        image_sizes: ``{"output": {"width", "height"}, "styles": [{"width", "height"}, ...]}`` at the output size.
         iterations: loss evaluations, all scales together; ``best_iteration``: the one written (with a run
             without style after it, the styled run's; ``unstyled_best_iteration``: that run's, taken where
             the masks leave pixels beyond the style's reach; null without such a run).
         stop_reason: a :class:`~neural_style.core.stop.StopReason`.
         seconds, seconds_per_iteration: the optimisation loop only.
         tile_size, lbfgs_history: at the output size (0: whole image; 0 with Adam).
-        scales: one dict per scale run (long_side, size, style_sizes, iterations, seconds, stop_reason,
+        scales: one dict per scale run (long_side, size and style_sizes as ``{"width", "height"}``, iterations,
+            seconds, stop_reason,
             tile_size, tiles, lbfgs_history, losses, octaves).
         final_losses: the terms of the output at the output size, and ``style_octaves``: each octave's style
             loss, finest first (:func:`~neural_style.style_transfer.gatys.style_octave_losses`).
@@ -66,12 +67,14 @@ class StylizeReport(Report):
         run = result.run
         return cls(
             settings=given, device=result.device, precision=result.precision, model=result.model,
-            weights=result.weights, image_sizes={"output": list(result.content_size), "styles": result.style_sizes},
+            weights=result.weights, image_sizes={"output": size_record(result.content_size),
+                                                 "styles": [size_record(shape) for shape in result.style_sizes]},
             iterations=run.iterations, stop_reason=run.stop_reason, best_iteration=run.best_iteration,
             unstyled_best_iteration=result.unstyled_best_iteration,
             seconds=run.seconds, seconds_per_iteration=run.seconds / max(run.iterations, 1),
             tile_size=result.tile_size, lbfgs_history=result.lbfgs_history,
-            scales=[{"long_side": sc.long_side, "size": list(sc.size), "style_sizes": [list(x) for x in sc.style_sizes],
+            scales=[{"long_side": sc.long_side, "size": size_record(sc.size),
+                     "style_sizes": [size_record(x) for x in sc.style_sizes],
                      "iterations": sc.iterations, "seconds": sc.seconds, "stop_reason": sc.stop_reason,
                      "tile_size": sc.tile_size, "tiles": sc.tiles, "lbfgs_history": sc.lbfgs_history,
                      "losses": sc.losses, "octaves": sc.octaves} for sc in result.scales],
