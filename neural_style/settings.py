@@ -376,12 +376,15 @@ class TransferSettings:
         original_colors: keep the input's colours (luminance transfer).
         batch_size: video frames per batch.
         device: see :data:`DEFAULT_DEVICE`.
+        precision: the network's precision, as stylize's: ``"auto"`` (bf16 autocast on CPUs with native
+            bf16), ``"fp32"``, ``"bf16"``, ``"fp16"`` (GPU).
     """
 
     size: Optional[int] = field(default=None, metadata=SIZE)
     original_colors: bool = field(default=False, metadata=rule(flag()))
     batch_size: int = field(default=4, metadata=rule(count(1)))
     device: str = DEFAULT_DEVICE
+    precision: str = field(default="auto", metadata=rule(choice(PRECISIONS)))
 
 
 S = TypeVar("S")

@@ -22,6 +22,8 @@ TRANSFER = TransferSettings
 @click.option("--original-colors", "--preserve-colors", "original_colors", is_flag=True,
               default=TRANSFER.original_colors, help="Keep the input's colours (luminance transfer).")
 @opt.setting(TRANSFER, "--batch-size", "Video frames per batch.")
+@opt.setting(TRANSFER, "--precision", "Network precision, as stylize's; auto: bf16 on CPUs that have it natively, "
+             "else fp32.")
 @opt.device
 @opt.report
 @opt.quiet

@@ -1,5 +1,6 @@
 """Applying a trained fast style network to images, folders, GIFs and videos."""
 
+import functools
 import warnings
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -67,12 +68,14 @@ def plan_transfer(inputs: Sequence[Path], output, protected: Sequence = ()) -> L
 
 
 def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=False, batch_size=4,
-                  on_frame: Optional[Callable[[int, int], None]] = None) -> int:
+                  on_frame: Optional[Callable[[int, int], None]] = None, precision: str = "auto") -> int:
     """Stylise one image or video file; returns the number of frames written.
 
     Every frame of an animation (GIF, animated WebP, APNG) is kept, with its timing, in an
     animation output; every page of a multi-page file in a TIFF output (its 16 bits kept); a still
-    output of a file with several frames holds the first, which a warning says."""
+    output of a file with several frames holds the first, which a warning says. ``precision``: as for
+    :func:`apply_model`."""
+    model = functools.partial(apply_model, model, precision=precision)  # the network, as every frame meets it
     target = dst.suffix.lower()
     if src.suffix.lower() in VIDEO_EXTENSIONS:
         return _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame)
@@ -88,7 +91,7 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=Fal
     with warnings.catch_warnings():  # said above, with what to do
         warnings.filterwarnings("ignore", message=".* frames: only the first is used")
         data = read_image(src, what="input image", reduce_to=size)
-    y = apply_model(model, to_tensor(data, channels=3, reduce_to=size), size=size, original_colors=original_colors)
+    y = model(to_tensor(data, channels=3, reduce_to=size), size=size, original_colors=original_colors)
     same_size = size is None  # the resolution belongs to the input's pixels; alpha is resized with them
     grey = original_colors and data.pixels.shape[2] == 1  # its own colours: grey stays grey
     alpha = data.alpha
@@ -110,7 +113,7 @@ def _transfer_pages(model, src, dst, size, original_colors, on_frame) -> int:
     out = []
     for page in pages:
         x = torch.from_numpy(page).permute(2, 0, 1)[None].contiguous()
-        y = apply_model(model, x, size=size, original_colors=original_colors)
+        y = model(x, size=size, original_colors=original_colors)
         out.append(y[0].permute(1, 2, 0).numpy())
         if on_frame:
             on_frame(len(out), len(pages))
@@ -156,7 +159,7 @@ def _stylise_frames(model, frames: np.ndarray, size, original_colors, batch_size
     out: List[np.ndarray] = []
     for start in range(0, len(frames), batch_size):
         chunk = torch.from_numpy(frames[start:start + batch_size, ..., :3].astype(np.float32) / 255)
-        y = apply_model(model, chunk.permute(0, 3, 1, 2).contiguous(), size=size, original_colors=original_colors)
+        y = model(chunk.permute(0, 3, 1, 2).contiguous(), size=size, original_colors=original_colors)
         out += [(f.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy() for f in y]
         if on_frame:
             on_frame(len(out), len(frames))

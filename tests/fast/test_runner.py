@@ -143,3 +143,17 @@ def test_a_network_that_never_changes_is_said(photos, style_file, vgg16_file, tm
     neural_style.train(style_file, photos, tmp_path / "n.pth", image_size=32, batch_size=2, iterations=2, width=0.25,
                        weights=str(vgg16_file), callbacks=neural_style.TrainCallbacks(warn=said.append), device="cpu")
     assert not any("did not change" in m for m in said)
+
+
+def test_transfer_takes_precision_as_stylize_does(photos, style_file, vgg16_file, tmp_path, monkeypatch):
+    """One name for one thing (issue 27, kind 5): --precision reaches the network in transfer too."""
+    from neural_style.fast import transfer as transfer_module
+    from tests.clitools import assert_ok, invoke
+    neural_style.train(style_file, photos, tmp_path / "m.pth", image_size=32, batch_size=2, iterations=1, width=0.25,
+                       weights=str(vgg16_file), callbacks=neural_style.TrainCallbacks(warn=lambda m: None), device="cpu")
+    seen = []
+    real = transfer_module.apply_model
+    monkeypatch.setattr(transfer_module, "apply_model", lambda *a, **k: seen.append(k["precision"]) or real(*a, **k))
+    assert_ok(invoke("transfer", tmp_path / "m.pth", photos / "p0.png", "-o", tmp_path / "o.png", "--precision",
+                     "fp32", "-q"))
+    assert seen == ["fp32"]
