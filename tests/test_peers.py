@@ -14,11 +14,11 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
 @pytest.mark.parametrize("args, line", [
     (["stylize", "c.png", "s.png", "-o", "o.png", "-image_size", "256"],
-     "neural-style stylize: error: -image_size is --size here (jcjohnson/neural-style and neural-style-pt's flag; "
+     "neural-style stylize: error: -image_size is --size here (a flag of jcjohnson/neural-style and neural-style-pt; "
      "see 'neural-style stylize --help')"),
     (["stylize", "-content_image", "c.png"], "neural-style stylize: error: -content_image is the CONTENT argument"),
     (["stylize", "c.png", "s.png", "--gpu", "0"], "neural-style stylize: error: --gpu is --device cuda here"),
-    (["train", "s.png", "--style-image=s.png"], "neural-style train: error: --style-image=s.png is the STYLE argument"),
+    (["train", "s.png", "--style-image=s.png"], "neural-style train: error: --style-image is the STYLE argument"),
     (["transfer", "m.pth", "--content-image", "c.png"], "error: --content-image is the CONTENT or INPUT argument"),
 ])
 def test_a_peers_flag_is_one_line_with_ours(args, line):

@@ -57,3 +57,14 @@ def test_a_tile_size_that_is_not_a_multiple_of_the_stride_is_said(content_file, 
     assert_ok(result)
     assert re.search(r"warning: --tile-size 20 is used as (\d+): tile cores are whole multiples of the deepest "
                      r"layer's stride \((\d+) px\)", result.stderr), result.stderr
+
+
+def test_denoise_logs_the_iterations_of_the_file_in_progress(tmp_path):
+    rng = np.random.default_rng(1)
+    noisy = np.clip(120 + rng.normal(0, 20, (32, 40)), 0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(tmp_path / "noisy.png")
+    result = invoke("denoise", tmp_path / "noisy.png", "-o", tmp_path / "o.png", "--tv-weight", "0.1",
+                    "--optimizer", "lbfgs", "--iterations", "40", "--tolerance", "0", "--log-every", "10")
+    assert_ok(result)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("file 1/1: ")]
+    assert [line.split()[2] for line in lines][:2] == ["10/40", "20/40"], result.stderr

@@ -83,11 +83,18 @@ def _require_inputs(params) -> None:
     from ..errors import InputError
     from .peers import split_style_list
 
+    weights = params.get("weights")
+    if isinstance(weights, (str, os.PathLike)) and str(weights) != "torchvision" and not os.path.exists(weights):
+        raise InputError(f"weights file '{weights}' does not exist: check the path")
     for name, what in _INPUTS.items():
         value = params.get(name)
         values = split_style_list(value, os.path.exists) if isinstance(value, (list, tuple)) else [value]
         for path in values:
             if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
+                parts = str(path).split(",")
+                missing = [p for p in parts if not os.path.exists(p)] if len(parts) > 1 else []
+                if missing and len(missing) < len(parts):  # a style list: name the one missing
+                    raise InputError(f"{what} '{missing[0]}' (in the list '{path}') does not exist: check the path")
                 raise InputError(f"{what} '{path}' does not exist: check the path")
 
 
@@ -147,7 +154,7 @@ class _Group(click.Group):
         if found:
             flag, instead, whose = found
             where = f"neural-style {name}" if name else "neural-style"
-            echo(f"{where}: error: {flag} is {instead} here ({whose}'s flag; see '{where} --help')")
+            echo(f"{where}: error: {flag} is {instead} here (a flag of {whose}; see '{where} --help')")
             sys.exit(2)
 
     def _run(self, args, prog_name, extra):

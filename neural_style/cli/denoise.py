@@ -46,12 +46,17 @@ def denoise(inputs, output, reference, report, quiet, jobs, **options):
 
     pairs = plan_outputs(list(inputs), output)
     settings = DenoiseSettings(**options)
-    bar = progress_bar(len(pairs), label="files: ", quiet=quiet, unit="files")
-    done = [0]
+    bar = progress_bar(quiet=quiet)  # the iterations of the file in progress (a line per file follows each)
+    done, last = [0], [0]
+
+    def on_step(step):
+        if step.iteration < last[0] or bar.total != step.iterations:  # the next file, or SURE's next lambda
+            bar.restart(step.iterations, f"file {done[0] + 1}/{len(pairs)}: ")
+        last[0] = step.iteration
+        bar.update(step.iteration)
 
     def on_file(index, record):
         done[0] = index
-        bar.update(index, force=True)
         if not quiet:
             clear_bar(bar)
             echo(_denoised_line(record))
@@ -64,7 +69,7 @@ def denoise(inputs, output, reference, report, quiet, jobs, **options):
     try:
         batch = denoise_files(pairs, settings, reference=reference, report=report, on_file=on_file,
                               on_failure=on_failure, warn=warn, jobs=jobs,
-                              callback=lambda step: bar.update(done[0], {"iteration": step.iteration}))
+                              callback=on_step)
     finally:
         bar.close()
     if batch.mean_psnr is not None and not quiet:  # --quiet: no summary either

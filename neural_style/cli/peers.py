@@ -62,9 +62,9 @@ PEER_FLAGS: Dict[str, Tuple[str, str]] = {
     "--checkpoint-model-dir": ("--checkpoint-dir", EXAMPLES),
     "--checkpoint-interval": ("--checkpoint-every", EXAMPLES),
     "--log-interval": ("--log-every", EXAMPLES),
-    "--content-scale": ("--size", EXAMPLES),
+    "--content-scale": ("--size (a long side in pixels here, not a downscale factor)", EXAMPLES),
     "--cuda": ("--device cuda", EXAMPLES),
-    "--gpu": ("--device cuda", "several tools"),
+    "--gpu": ("--device cuda", "several tools"),  # a habit, no one peer's
     "--mps": ("--device mps", EXAMPLES),
     "--export_onnx": ("neural-style export MODEL out.onnx", EXAMPLES),
 }
@@ -72,15 +72,15 @@ PEER_FLAGS: Dict[str, Tuple[str, str]] = {
 
 def peer_flag(args: Sequence[str], ours: Sequence[str]) -> Optional[Tuple[str, str, str]]:
     """The first argument that is a peer tool's flag and not one of ``ours`` (the command's own): (the
-    flag as typed, ours for it, whose it is); None when there is none. ``--flag=value`` counts as
-    ``--flag``; nothing after ``--`` is a flag."""
+    flag, ours for it, whose it is); None when there is none. ``--flag=value`` counts as ``--flag``;
+    nothing after ``--`` is a flag."""
     for arg in args:
         if arg == "--":
             return None
         name = arg.split("=", 1)[0]
         if name in PEER_FLAGS and name not in ours:
             instead, whose = PEER_FLAGS[name]
-            return arg, instead, whose
+            return name, instead, whose
     return None
 
 

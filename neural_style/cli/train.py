@@ -106,4 +106,4 @@ def _outcome(run, output, report, quiet):
                    if result.skipped_files else "")
         speed = (f"{result.images_per_second:.2f} images/s on {run.device}" if result.steps > run.start_step else
                  "no step trained")
-        echo(f"wrote {output} ({result.steps} steps, {speed}{skipped})")
+        echo(f"wrote {output} ({count(result.steps, 'step')}, {speed}{skipped})")

@@ -97,6 +97,7 @@ def load_weights(weights: Optional[Union[str, os.PathLike]] = None, model: Optio
     """
     if model is not None and model not in VGG_BLOCKS:
         raise WeightsError(f"unknown model {model!r}: expected one of {', '.join(MODELS)}")
+    from_environment = weights is None and bool(os.environ.get(ENV_VAR))
     if weights is None:
         weights = os.environ.get(ENV_VAR) or "torchvision"
     if str(weights) == "torchvision":
@@ -105,7 +106,8 @@ def load_weights(weights: Optional[Union[str, os.PathLike]] = None, model: Optio
         path = _download(url, model, progress)
         return LoadedWeights(_check(_read(path), model, str(path)), model, url)
     path = Path(weights).expanduser()
-    state = _strip(_read(path), path)
+    state = _strip(_read(path, f"check the path (it is ${ENV_VAR}'s; unset it for torchvision's)" if from_environment
+                         else "check the path"), path)
     found = _model_of(state)
     if found is None:
         raise WeightsError(f"weights '{path}' are not VGG16 or VGG19 features "
@@ -132,8 +134,8 @@ def _download(url: str, model: str, progress: bool) -> Path:
     return path
 
 
-def _read(path: Path) -> dict:
-    require_exists(path, f"weights file '{path}'", f"check the path (or unset ${ENV_VAR})", error=WeightsError)
+def _read(path: Path, advice: str = "check the path") -> dict:
+    require_exists(path, f"weights file '{path}'", advice, error=WeightsError)
     if path.is_dir():
         raise WeightsError(f"weights '{path}' is a directory: pass the .pth file inside it")
     if path.stat().st_size == 0:

@@ -11,6 +11,7 @@ rank 0. (The command line ends a torchrun worker with ``os._exit``: :func:`neura
 
 import contextlib
 import os
+import threading
 from datetime import timedelta
 from typing import Iterator, Tuple
 
@@ -70,10 +71,31 @@ def _join(launch, backend: str) -> None:
 
     seconds = int(os.environ.get("NEURAL_STYLE_RENDEZVOUS_SECONDS", RENDEZVOUS_SECONDS))
     try:
-        store, rank, world_size = next(rendezvous("env://", timeout=timedelta(seconds=seconds)))
+        store, rank, world_size = _interruptible(lambda: next(rendezvous("env://", timeout=timedelta(seconds=seconds))))
         store.set_timeout(default_pg_timeout)
         dist.init_process_group(backend, store=store, rank=rank, world_size=world_size)
     except (RuntimeError, OSError, ValueError) as exc:  # DistStoreError, DistNetworkError: RuntimeErrors
         raise NeuralStyleError(f"the {launch.world_size} training processes did not meet at {launch.master} within "
                                f"{seconds} s (this is rank {launch.rank}): start all of them with torchrun, or unset "
                                "WORLD_SIZE if this is one process") from exc
+
+
+def _interruptible(wait):
+    """``wait()`` in a thread, this thread waiting on it in short joins: a wait inside torch's C++ code
+    holds off Python's signal handlers until it returns, so Ctrl-C and SIGTERM would act only when the
+    rendezvous gave up; here they stop the run at once (the thread is a daemon, gone with the process)."""
+    box = {}
+
+    def run():
+        try:
+            box["value"] = wait()
+        except BaseException as exc:  # passed to the waiting thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="rendezvous", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

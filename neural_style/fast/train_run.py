@@ -144,7 +144,8 @@ def train(style, dataset, output, settings: Optional[TrainSettings] = None, outp
         if rank == 0:
             _check_space(trainer, output, checkpoint_dir)
         if trainer.total_steps() < SHORT_TRAINING:
-            say(Message(f"{trainer.total_steps()} training steps ({len(trainer.files)} files, batch "
+            steps = trainer.total_steps()
+            say(Message(f"{steps} training step{'' if steps == 1 else 's'} ({len(trainer.files)} files, batch "
                         f"{settings.batch_size}) give a weakly stylised network: ask for {setting('iterations')} "
                         f"{SHORT_TRAINING} or more (or more {setting('epochs')})"))
         before = [p.detach().clone() for p in trainer.net.parameters()]

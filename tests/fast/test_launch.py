@@ -74,3 +74,31 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_run_waiting_for_its_peers_at_once(tmp_path, style_file, vgg16_file):
+    """The rendezvous waits in torch's C++ code, which holds off Python's signal handlers: it runs in a
+    thread, so Ctrl-C acts at once, not when the wait gives up (a fresh user's finding)."""
+    import signal
+
+    import numpy as np
+    from PIL import Image
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(np.random.default_rng(i).integers(0, 255, (36, 44, 3), dtype=np.uint8)).save(photos / f"{i}.png")
+    env = {**os.environ, **FULL, "RANK": "0", "LOCAL_RANK": "0", "MASTER_PORT": str(_free_port()),
+           "NEURAL_STYLE_RENDEZVOUS_SECONDS": "100", "PYTHONPATH": str(ROOT)}
+    log = tmp_path / "err.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "neural_style", "train", str(style_file), "--dataset",
+                                 str(photos), "-o", str(tmp_path / "m.pth"), "--weights", str(vgg16_file), "--size",
+                                 "32", "--iterations", "1", "--width", "0.25"], env=env, stderr=err)
+        time.sleep(8)  # imports, the dataset and the loss network; then the wait for the peer
+        assert proc.poll() is None, log.read_text()
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+    assert time.monotonic() - sent < 10, log.read_text()
+    assert code == 130 and "Traceback" not in log.read_text(), log.read_text()
