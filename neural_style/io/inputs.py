@@ -138,6 +138,10 @@ def plan_batch(inputs: Sequence, output, extensions: Sequence[str],
         if not output.exists() and output.suffix.lower() in extensions:  # a file name, not a folder to create
             raise InputError(f"output '{output}' looks like a file but there are {len(files)} inputs: pass a folder "
                              f"as {setting('output')} (it is created)")
+        for source, _ in planned:
+            if not source.is_file():  # a pipe (<(...), /dev/stdin): its name is a descriptor's number
+                raise InputError(f"input '{source}' is a pipe, with no name for its output: give an output file "
+                                 f"name as {setting('output')}")
         pairs = [(source, output / relative) for source, relative in planned]
     read = InputFiles([*files, *protected])  # once: N outputs checked against N inputs in N lookups
     for src, dst in pairs:

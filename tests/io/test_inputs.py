@@ -53,3 +53,11 @@ def test_an_output_that_is_an_input_is_still_refused_in_a_batch(tmp_path):
     os.link(folder / "img00001.png", tmp_path / "out" / "img00001.png")  # another name of an input file
     with pytest.raises(InputError, match=r"refusing to overwrite input '.*img00001.png'"):
         plan_batch([folder], str(tmp_path / "out") + "/", (".png",), lambda src: (".png",))
+
+
+def test_a_pipe_with_an_output_folder_asks_for_a_file_name(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"input '.*pipe' is a pipe, with no name for its output: give an output file"):
+        plan_batch([fifo], str(tmp_path / "out") + "/", (".png",), lambda src: (".png",))
+    assert plan_batch([fifo], str(tmp_path / "o.png"), (".png",), lambda src: (".png",)) == [(fifo, tmp_path / "o.png")]
