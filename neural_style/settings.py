@@ -76,6 +76,10 @@ DENOISE_ADAM_LR = 0.01
 # The rules several settings share, each written once.
 #: A loss weight (content, style, TV, temporal): any finite number >= 0.
 WEIGHT = rule(number(0))
+#: A time in a clip, in seconds (the command line also takes ``MM:SS`` and ``HH:MM:SS``).
+START = rule(number(0))
+DURATION = rule(number(0, strict=True, none=True))
+FRAME_COUNT = rule(count(1, none=True))
 #: The order beta of a total variation: > 0 and at most :data:`MAX_TV_BETA`.
 TV_BETA = rule(number(0, strict=True, maximum=MAX_TV_BETA))
 #: A long side in pixels, or None (the input's own size).
@@ -229,10 +233,15 @@ class VideoSettings:
             disocclusions and motion boundaries (0: every frame on its own, from its content).
         first_frame_iterations: loss evaluations of the first frame (None: a still image's default);
             later frames take ``StylizeSettings.iterations`` (None: :data:`VIDEO_ITERATIONS`).
+        start, duration, frames: the part of a video to stylise: from ``start`` seconds, for ``duration``
+            seconds (None: to the end), at most ``frames`` frames (None: all); its audio comes along.
     """
 
     temporal_weight: float = field(default=TEMPORAL_WEIGHT, metadata=WEIGHT)
     first_frame_iterations: Optional[int] = field(default=None, metadata=rule(count(1, none=True)))
+    start: float = field(default=0.0, metadata=START)
+    duration: Optional[float] = field(default=None, metadata=DURATION)
+    frames: Optional[int] = field(default=None, metadata=FRAME_COUNT)
 
 
 @dataclass
@@ -378,6 +387,7 @@ class TransferSettings:
         device: see :data:`DEFAULT_DEVICE`.
         precision: the network's precision, as stylize's: ``"auto"`` (bf16 autocast on CPUs with native
             bf16), ``"fp32"``, ``"bf16"``, ``"fp16"`` (GPU).
+        start, duration, frames: the part of a video input to stylise (as :class:`VideoSettings`'s).
     """
 
     size: Optional[int] = field(default=None, metadata=SIZE)
@@ -385,6 +395,9 @@ class TransferSettings:
     batch_size: int = field(default=4, metadata=rule(count(1)))
     device: str = DEFAULT_DEVICE
     precision: str = field(default="auto", metadata=rule(choice(PRECISIONS)))
+    start: float = field(default=0.0, metadata=START)
+    duration: Optional[float] = field(default=None, metadata=DURATION)
+    frames: Optional[int] = field(default=None, metadata=FRAME_COUNT)
 
 
 S = TypeVar("S")

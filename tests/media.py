@@ -20,8 +20,9 @@ def frames(n=6, h=24, w=32, seed=0):
     return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]
 
 
-def clip_with_tone(path: Path, n=10, fps=10, codec="aac", seconds=None) -> Path:
-    """A tiny 32x24 H.264 clip of ``n`` random frames with a 440 Hz tone (PyAV encodes both tracks)."""
+def clip_with_tone(path: Path, n=10, fps=10, codec="aac", seconds=None, switch=None) -> Path:
+    """A tiny 32x24 H.264 clip of ``n`` random frames with a 440 Hz tone (880 Hz from ``switch`` seconds on;
+    PyAV encodes both tracks)."""
     import av
 
     rate = 48000
@@ -38,7 +39,8 @@ def clip_with_tone(path: Path, n=10, fps=10, codec="aac", seconds=None) -> Path:
         for packet in video.encode():
             container.mux(packet)
         t = np.arange(int(rate * seconds)) / rate
-        tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
+        frequency = np.where(t < switch, 440, 880) if switch is not None else 440  # 880 Hz from ``switch`` s on
+        tone = (0.3 * np.sin(2 * np.pi * frequency * t)).astype(np.float32)[None]
         for start in range(0, tone.shape[1], 1024):
             chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]), format="fltp",
                                                layout="mono")

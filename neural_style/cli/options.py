@@ -47,6 +47,9 @@ class RuleType(click.ParamType):
                 values = [int(t) if kind == "counts" else float(t) for t in text.split(",") if t.strip()]
                 one = kind == "counts" and len(values) == 1 and "," not in text and not self.listed
                 return values[0] if one else values
+            if kind == "number" and ":" in text:  # a time: MM:SS or HH:MM:SS (seconds may have a fraction)
+                *whole, seconds = text.split(":")
+                return sum(float(part) * 60 ** (len(whole) - i) for i, part in enumerate(whole)) + float(seconds)
             return int(text) if kind == "count" else float(text)
         except ValueError:
             return text

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from .. import signals
+from ..errors import InputError
 from ..settings import (
     DEFAULT_LR,
     MIN_SIZE,
@@ -85,6 +86,10 @@ _FIRST, _MIDDLE, _LAST = SCALE_ITERATIONS
              "stability term of the network.")
 @opt.setting(VIDEO, "--first-frame-iterations", "Video: loss evaluations of the first frame [--iterations, else "
              f"{STYLIZE_ITERATIONS}]; later frames take --iterations [{VIDEO_ITERATIONS}].")
+@opt.setting(VIDEO, "--start", "Video: stylise from this time on (seconds, MM:SS or HH:MM:SS); its audio comes "
+             "along.", metavar="TIME")
+@opt.setting(VIDEO, "--duration", "Video: stylise this long (seconds, MM:SS or HH:MM:SS) [to the end].", metavar="TIME")
+@opt.setting(VIDEO, "--frames", "Video: stylise at most N frames [all].", metavar="N")
 @opt.report
 @opt.quiet
 def stylize(content, styles, output, bit_depth, save_every, animation, report, quiet, temporal_weight,
@@ -100,15 +105,19 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
     styles = split_style_list(styles, lambda p: Path(p).exists())  # jcjohnson's a.jpg,b.jpg
     from .video import stylize_video
 
+    part = {name: options.pop(name) for name in ("start", "duration", "frames")}
     if options["init"] not in ("content", "random"):
         options["init"] = Path(options["init"])
     options["style_masks"] = _paths(options["style_masks"])
     options["style_image_masks"] = _paths(options["style_image_masks"])
     settings = StylizeSettings(**options)
     if is_clip(content):
-        video = VideoSettings(temporal_weight=temporal_weight, first_frame_iterations=first_frame_iterations)
+        video = VideoSettings(temporal_weight=temporal_weight, first_frame_iterations=first_frame_iterations, **part)
         return stylize_video(content, styles, output, settings, video, report, quiet,
                              bit_depth=bit_depth, save_every=save_every, animation=animation)
+    if part != {"start": 0.0, "duration": None, "frames": None}:
+        raise InputError(f"--start, --duration and --frames take a part of a video, and '{content}' is an image: "
+                         "leave them out")
     output = Path(output)
     outputs = StylizeOutputs(bit_depth=bit_depth, save_every=save_every, animation=animation, report=report)
     bar = progress_bar(quiet=quiet)

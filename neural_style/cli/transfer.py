@@ -22,6 +22,10 @@ TRANSFER = TransferSettings
 @click.option("--original-colors", "--preserve-colors", "original_colors", is_flag=True,
               default=TRANSFER.original_colors, help="Keep the input's colours (luminance transfer).")
 @opt.setting(TRANSFER, "--batch-size", "Video frames per batch.")
+@opt.setting(TRANSFER, "--start", "A video's part: from this time on (seconds, MM:SS or HH:MM:SS).", metavar="TIME")
+@opt.setting(TRANSFER, "--duration", "A video's part: this long (seconds, MM:SS or HH:MM:SS) [to the end].",
+             metavar="TIME")
+@opt.setting(TRANSFER, "--frames", "A video's part: at most N frames [all].", metavar="N")
 @opt.setting(TRANSFER, "--precision", "Network precision, as stylize's; auto: bf16 on CPUs that have it natively, "
              "else fp32.")
 @opt.device

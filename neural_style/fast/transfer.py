@@ -27,7 +27,7 @@ from ..io.encode import write_image
 from ..io.imagedata import open_image
 from ..io.inputs import plan_batch
 from ..io.outputs import OUTPUT_EXTENSIONS
-from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
+from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, clip_part, read_video
 from .transformer import TransformerNet
 
 #: Image files that may hold several frames or pages: GIF, animated WebP, APNG, multi-page TIFF.
@@ -68,17 +68,22 @@ def plan_transfer(inputs: Sequence[Path], output, protected: Sequence = ()) -> L
 
 
 def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=False, batch_size=4,
-                  on_frame: Optional[Callable[[int, int], None]] = None, precision: str = "auto") -> int:
+                  on_frame: Optional[Callable[[int, int], None]] = None, precision: str = "auto",
+                  part: Tuple[float, Optional[float], Optional[int]] = (0.0, None, None)) -> int:
     """Stylise one image or video file; returns the number of frames written.
 
     Every frame of an animation (GIF, animated WebP, APNG) is kept, with its timing, in an
     animation output; every page of a multi-page file in a TIFF output (its 16 bits kept); a still
     output of a file with several frames holds the first, which a warning says. ``precision``: as for
-    :func:`apply_model`."""
+    :func:`apply_model`; ``part``: (start s, duration s or None, frames or None) of a video input
+    (:func:`~neural_style.io.video.clip_part`)."""
     model = functools.partial(apply_model, model, precision=precision)  # the network, as every frame meets it
     target = dst.suffix.lower()
     if src.suffix.lower() in VIDEO_EXTENSIONS:
-        return _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame)
+        return _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame, part)
+    if tuple(part) != (0.0, None, None):
+        raise InputError(f"{setting('start')}, {setting('duration')} and {setting('frames')} take a part of a video "
+                         f"file, not of '{src.name}': leave them out")
     frames = frame_count(src) if src.suffix.lower() in MULTI_FRAME_EXTENSIONS else 1
     if target in (".gif", ".mp4") or (frames > 1 and target in ANIMATION_EXTENSIONS):
         return _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame)
@@ -166,14 +171,14 @@ def _stylise_frames(model, frames: np.ndarray, size, original_colors, batch_size
     return out
 
 
-def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
-    """A video: every frame, each at its time; into a video the audio track comes along
+def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame, part) -> int:
+    """A video (the part asked): every frame, each at its time; into a video the audio track comes along
     (:func:`~neural_style.io.video.write_video`), into an animated image the frame durations."""
-    clip = read_video(src)
+    clip = clip_part(read_video(src), *part)
     check_frame_sizes(clip.frames, src)
     if clip.audio and dst.suffix.lower() not in VIDEO_EXTENSIONS:
         warnings.warn(f"'{src}' has an audio track ({clip.audio}), which '{dst}' cannot hold (write a video "
                       "to keep it)", UserWarning, stacklevel=3)
     out = _stylise_frames(model, np.stack(clip.frames), size, original_colors, batch_size, on_frame)
-    write_animation(dst, out, timing=video_timing(clip), audio_from=src)
+    write_animation(dst, out, timing=video_timing(clip), audio_from=src, audio_start=clip.start)
     return len(out)

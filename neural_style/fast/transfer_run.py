@@ -75,7 +75,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
     def process(index: int, src: Path, dst: Path) -> dict:
         started = time.perf_counter()
         frames = transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
-                               precision=settings.precision,
+                               precision=settings.precision, part=(settings.start, settings.duration, settings.frames),
                                batch_size=settings.batch_size,
                                on_frame=None if on_frame is None else (
                                    lambda done, total: on_frame(index - 1, len(pairs), done, total)))

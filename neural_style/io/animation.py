@@ -83,7 +83,7 @@ class Timing:
 
 
 def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing: Optional[Timing] = None,
-                    audio_from=None) -> Path:
+                    audio_from=None, audio_start: float = 0.0) -> Path:
     """Write frames as a GIF, animated WebP, APNG or video, atomically.
 
     Videos are encoded in yuv420p (H.264, VP9 for .webm), which needs even sizes: odd widths and
@@ -95,6 +95,7 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
         fps: frames per second (ignored where ``timing`` is given).
         timing: per-frame durations and loop count, as :func:`read_frames` gives them (GIF, WebP,
             APNG; a video keeps the durations as timestamps): an animation keeps its timing.
+        audio_start: where in ``audio_from`` the audio begins, in seconds.
         audio_from: for a video output, a file whose audio track is written alongside
             (:func:`~neural_style.io.video.write_video`).
 
@@ -124,7 +125,7 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
     if extension in (".gif", ".webp", ".png"):  # GIF, animated WebP and APNG, through Pillow
         return atomic_write(path, lambda temporary: _save_all(temporary, arrays, timing, extension))
     return write_video(path, arrays, timestamps=timing.times, fps=timing.frame_rate, end=timing.end,
-                       audio_from=audio_from)
+                       audio_from=audio_from, audio_start=audio_start)
 
 
 def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str) -> None:

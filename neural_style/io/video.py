@@ -20,7 +20,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from ..core.files import require_file
-from ..errors import InputError, NeuralStyleError, one_line
+from ..errors import InputError, NeuralStyleError, one_line, setting
 from .atomic import atomic_write
 
 #: Video containers and the video codec each is written with (yuv420p).
@@ -58,6 +58,8 @@ class VideoClip:
         source: the file read.
         last_duration: the last frame's duration in seconds, as the file records it (None: not
             recorded; 1/fps is assumed).
+        start: where the first frame is in the file, in seconds (0 unless a part was taken:
+            :func:`clip_part`); the audio track is taken from there.
     """
 
     frames: List[np.ndarray]
@@ -66,6 +68,7 @@ class VideoClip:
     audio: Optional[str] = None
     source: Optional[Path] = None
     last_duration: Optional[float] = None
+    start: float = 0.0
 
     @property
     def durations_ms(self) -> List[int]:
@@ -158,6 +161,30 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
     return VideoClip(frames, [t - times[0] for t in times], fps, audio, path, last)
 
 
+def clip_part(clip: VideoClip, start: float = 0.0, duration: Optional[float] = None,
+              frames: Optional[int] = None) -> VideoClip:
+    """The frames of ``clip`` from ``start`` seconds, for ``duration`` seconds (None: to the end), at most
+    ``frames`` of them (None: all), their times counted from the first; ``start`` records where it began.
+
+    Raises:
+        InputError: a part that holds no frame (it begins at or after the clip's end).
+    """
+    if start == 0 and duration is None and frames is None:
+        return clip
+    eps = 1e-6
+    end = math.inf if duration is None else start + duration
+    keep = [i for i, t in enumerate(clip.timestamps) if start - eps <= t < end - eps][:frames]
+    if not keep:
+        length = clip.timestamps[-1] + (clip.last_duration or 1 / clip.fps)
+        raise InputError(f"'{clip.source}' holds no frame from {start:g} s" + (f" for {duration:g} s" if duration else "")
+                         + f" (it lasts {length:.3g} s): choose an earlier {setting('start')}")
+    first = clip.timestamps[keep[0]]
+    last = keep[-1]
+    return VideoClip([clip.frames[i] for i in keep], [clip.timestamps[i] - first for i in keep], clip.fps, clip.audio,
+                     clip.source, clip.last_duration if last == len(clip.frames) - 1 else
+                     clip.timestamps[last + 1] - clip.timestamps[last], first)
+
+
 def upright(array: np.ndarray, rotation) -> np.ndarray:
     """A decoded frame (H, W, 3) as it is meant to be seen: turned by its display matrix's rotation
     (degrees counter-clockwise, as PyAV reads it; a phone's portrait clip is stored landscape with
@@ -176,7 +203,7 @@ def check_frame_sizes(frames: Sequence[np.ndarray], path) -> None:
 
 
 def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequence[float]] = None,
-                fps: float = 25.0, end: Optional[float] = None, audio_from=None) -> Path:
+                fps: float = 25.0, end: Optional[float] = None, audio_from=None, audio_start: float = 0.0) -> Path:
     """Encode (H, W, 3) uint8 frames as a video, atomically.
 
     Args:
@@ -189,6 +216,7 @@ def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequ
             one before it (1/fps for a single frame). Written as the last packet's duration.
         audio_from: a file whose first audio track is written alongside, up to the last frame's end:
             copied as it is where the container takes its codec, else re-encoded (Opus for WebM, AAC).
+        audio_start: where in ``audio_from`` the audio begins, in seconds (a part of a clip: its start).
 
     Raises:
         ValueError: no frames, frames of different sizes, timestamps that do not increase.
@@ -221,7 +249,8 @@ def write_video(path, frames: Sequence[np.ndarray], *, timestamps: Optional[Sequ
     def write(temporary: Path) -> None:
         with av.open(str(temporary), "w", format=_format(path)) as container:
             stream = _video_stream(container, path, frames[0].shape, fps, time_base)
-            audio = _AudioCarrier(av, container, audio_from, path.suffix.lower(), end) if audio_from else None
+            audio = (_AudioCarrier(av, container, audio_from, path.suffix.lower(), end, audio_start) if audio_from
+                     else None)
             durations = {start: stop - start for start, stop in zip(ticks, ticks[1:])}
             for index, array in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(_even(array), format="rgb24")
@@ -290,8 +319,8 @@ class _AudioCarrier:
     """The first audio track of ``source``, into ``container`` up to ``end`` seconds: packets copied
     where the container takes the codec, else decoded and re-encoded."""
 
-    def __init__(self, av, container, source, extension: str, end: float):
-        self.av, self.container, self.end = av, container, end
+    def __init__(self, av, container, source, extension: str, end: float, start: float = 0.0):
+        self.av, self.container, self.end, self.start = av, container, end, start
         self.input = av.open(str(source))
         self.track = self.input.streams.audio[0] if self.input.streams.audio else None
         if self.track is None:
@@ -310,15 +339,21 @@ class _AudioCarrier:
         try:
             if self.copying:
                 for packet in self.input.demux(self.track):
-                    if packet.dts is None:
+                    if packet.dts is None or packet.pts is None:
                         continue
-                    if packet.pts is not None and packet.pts * packet.time_base >= self.end:
+                    if packet.pts * packet.time_base < self.start:  # before the part taken
+                        continue
+                    if packet.pts * packet.time_base >= self.start + self.end:
                         break
+                    shift = int(round(self.start / packet.time_base))
+                    packet.pts, packet.dts = packet.pts - shift, packet.dts - shift
                     packet.stream = self.output
                     self.container.mux(packet)
             else:
                 for frame in self.input.decode(self.track):
-                    if frame.pts is not None and frame.pts * frame.time_base >= self.end:
+                    if frame.pts is not None and frame.pts * frame.time_base < self.start:
+                        continue
+                    if frame.pts is not None and frame.pts * frame.time_base >= self.start + self.end:
                         break
                     frame.pts = None
                     for packet in self.output.encode(frame):

@@ -47,7 +47,7 @@ from ..io.inputs import expand_folders
 from ..io.locks import owned
 from ..io.outputs import check_output_path
 from ..io.report import write_report
-from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, read_video
+from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, clip_part, read_video
 from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
 from ..style_transfer.gatys import PRECISION_NAMES, run_stylize
@@ -73,32 +73,37 @@ def is_clip(path) -> bool:
 
 @dataclass
 class Clip:
-    """Decoded frames, (H, W, 3) uint8, with their :class:`~neural_style.io.animation.Timing`, and the
-    file whose audio track goes into a video output (None: no audio)."""
+    """Decoded frames, (H, W, 3) uint8, with their :class:`~neural_style.io.animation.Timing`, the file
+    whose audio track goes into a video output (None: no audio), and where in it the frames begin (s)."""
 
     frames: List[np.ndarray]
     timing: Timing
     audio_from: Optional[Path] = None
+    audio_start: float = 0.0
 
 
-def read_clip(path) -> Clip:
-    """Read a video or animated image as a clip.
+def read_clip(path, video: Optional[VideoSettings] = None) -> Clip:
+    """Read a video or animated image as a clip (a video: the part ``video`` asks for).
 
     Raises:
-        InputError: unreadable, fewer than 2 frames (one frame is an image: stylize it as one), or
-        frames of different sizes.
+        InputError: unreadable, fewer than 2 frames (one frame is an image: stylize it as one), frames of
+        different sizes, or a part asked of an animated image.
     """
-    path = Path(path)
+    path, v = Path(path), video or VideoSettings()
+    audio_start = 0.0
     if path.suffix.lower() in VIDEO_EXTENSIONS:
-        video = read_video(path)
-        frames, timing, audio = video.frames, video_timing(video), path if video.audio else None
+        clip = clip_part(read_video(path), v.start, v.duration, v.frames)
+        frames, timing, audio, audio_start = clip.frames, video_timing(clip), path if clip.audio else None, clip.start
     else:
+        if (v.start, v.duration, v.frames) != (0.0, None, None):
+            raise InputError(f"{setting('start')}, {setting('duration')} and {setting('frames')} take a part of a "
+                             f"video file, not of '{path.name}': leave them out")
         (frames, timing), audio = read_frames(path), None
     if len(frames) < 2:
         raise InputError(f"'{path}' holds {len(frames)} frame: there is no motion to keep coherent; stylize "
                          "it as an image (write the frame to a .png first)")
     check_frame_sizes(frames, path)
-    return Clip(frames, timing, audio)
+    return Clip(frames, timing, audio, audio_start)
 
 
 @dataclass
@@ -179,7 +184,7 @@ def stylize_clip(content, styles: Sequence, output, settings: Optional[StylizeSe
 def _stylize_clip(content, styles, s: StylizeSettings, v: VideoSettings, output_file: Optional[Path], frame_dir: Path,
                   report, on_step, on_frame) -> VideoResult:
     """:func:`stylize_clip` once its paths are checked and held."""
-    clip = read_clip(content)
+    clip = read_clip(content, v)
     if clip.audio_from and (output_file is None or output_file.suffix.lower() not in VIDEO_EXTENSIONS):
         held = "numbered frames" if output_file is None else f"'{output_file}'"
         warnings.warn(f"'{content}' has an audio track, which {held} cannot hold (write a video to keep it)",
@@ -335,7 +340,8 @@ def _finish(result: VideoResult, clip: Clip, frame_dir: Path, output: Optional[P
     if output is None or count == 0:
         return
     frames = [read_frame(frame_dir, i)[0].permute(1, 2, 0).numpy() for i in range(count)]
-    write_animation(output, frames, timing=clip.timing.head(count), audio_from=clip.audio_from)
+    write_animation(output, frames, timing=clip.timing.head(count), audio_from=clip.audio_from,
+                    audio_start=clip.audio_start)
     if count == result.total:
         shutil.rmtree(frame_dir, ignore_errors=True)
 

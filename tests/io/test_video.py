@@ -207,3 +207,22 @@ def test_a_rotated_clip_is_read_upright(tmp_path, degrees):
     expected = np.rot90(band, {90: 1, -90: 3, 180: 2}[degrees])
     assert first.shape == expected.shape
     assert np.abs(first.astype(int) - expected.astype(int)).mean() < 20  # H.264's loss aside
+
+
+def test_a_part_of_a_clip_keeps_its_frames_times_and_audio_from_its_start(tmp_path):
+    """--start, --duration, --frames (issue 27, kind 3): the frames of the part, timed from its first, and
+    the audio from the same moment (the tone switches from 440 to 880 Hz at 1 s)."""
+    from neural_style.io.animation import video_timing
+    from neural_style.io.video import clip_part
+    source = clip_with_tone(tmp_path / "tone.mp4", n=20, fps=10, switch=1.0)
+    clip = read_video(source)
+    part = clip_part(clip, start=1.0, duration=0.5)
+    assert len(part.frames) == 5 and part.timestamps[0] == 0 and part.start == pytest.approx(1.0)
+    assert np.array_equal(part.frames[0], clip.frames[10])
+    assert len(clip_part(clip, start=0.3, frames=3).frames) == 3
+    out = write_video(tmp_path / "part.mp4", part.frames, timestamps=video_timing(part).times, fps=10,
+                      audio_from=source, audio_start=part.start)
+    _, seconds, frequency = audio_of(out)
+    assert seconds == pytest.approx(0.5, abs=0.1) and frequency == pytest.approx(880, abs=10)
+    with pytest.raises(InputError, match=r"holds no frame from 5 s \(it lasts 2 s\): choose an earlier start"):
+        clip_part(clip, start=5.0)

@@ -245,7 +245,8 @@ def test_report_has_every_frame(tmp_path, style, vgg16_file):
     data = json.loads(report.read_text())
     assert data["frames_total"] == data["frames_finished"] == 3 and data["stop_reason"] == "completed"
     assert [f["iterations"] for f in data["frames"]] == [5, 3, 3]
-    assert data["video"] == {"temporal_weight": 20.0, "first_frame_iterations": 5}
+    assert data["video"] == {"temporal_weight": 20.0, "first_frame_iterations": 5, "start": 0.0, "duration": None,
+                             "frames": None}
     assert data["content"] == str(clip) and data["styles"] == [str(style)]
     assert all(f["seconds"] > 0 and "style" in f["losses"] for f in data["frames"])
     assert data["settings"]["scales"] is None and [f["scales"] for f in data["frames"]] == [[40]] * 3  # one scale
