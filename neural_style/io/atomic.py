@@ -42,10 +42,13 @@ def _create_temporary(path: Path) -> Tuple[Path, Optional[int]]:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
-        if fcntl is None:
+        try:
+            if fcntl is None:
+                raise OSError(errno.ENOSYS, "no flock")
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # a new file: nobody else holds it
+        except OSError:  # a file system without locks: written all the same, unlocked
             os.close(descriptor)
             return temporary, None
-        fcntl.flock(descriptor, fcntl.LOCK_EX)  # a new file: nobody else holds it
         return temporary, descriptor
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
 

@@ -13,6 +13,7 @@ the owner's process id (for the message); it is removed when the lock is release
 no ``flock`` (Windows), nothing is locked.
 """
 
+import errno
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,12 @@ def owned(path, what: str, *, folder: bool = False) -> Iterator[Path]:
     made = [p for p in (where, *where.parents) if not p.exists()]  # deepest first
     lock = lock_path(path, folder)
     descriptor = _acquire(lock, path, what)
+    if descriptor is None:  # no locks here: the run goes on, as it would on Windows
+        try:
+            yield path
+        finally:
+            _remove_empty(made)
+        return
     # what runs that died while writing here left behind
     remove_dead_temporaries(path) if folder else remove_dead_temporaries(path.parent, path.name)
     try:
@@ -79,9 +86,14 @@ def _remove_empty(folders) -> None:
             return
 
 
-def _acquire(lock: Path, path: Path, what: str) -> int:
+#: What ``flock`` raises on a file system that has no locks: the run goes on without one.
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
+
+
+def _acquire(lock: Path, path: Path, what: str) -> Optional[int]:
     """The descriptor of ``lock``, locked; retried when the file was removed under us by its last owner
-    (a lock on a file no longer at its path would lock nothing)."""
+    (a lock on a file no longer at its path would lock nothing); None where the file system has no
+    locks."""
     for _ in range(100):
         try:
             lock.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +108,12 @@ def _acquire(lock: Path, path: Path, what: str) -> int:
             holder = f"process {owner}" if owner else "another process"
             raise NeuralStyleError(f"{what} '{path}' is in use by {holder} (another neural-style run): wait for it to "
                                    f"end, or choose another {what}") from None
+        except OSError as exc:
+            os.close(descriptor)
+            if exc.errno in _NO_LOCKS:  # a file system without flock (some network or FUSE mounts): unlocked
+                lock.unlink(missing_ok=True)
+                return None
+            raise
         except BaseException:
             os.close(descriptor)
             raise

@@ -74,3 +74,20 @@ def test_the_temporaries_of_a_killed_run_are_removed_and_a_live_runs_kept(tmp_pa
     assert atomic.remove_dead_temporaries(tmp_path) == [] and live.exists() and other.exists()
     os.close(descriptor)
     assert atomic.remove_dead_temporaries(tmp_path) == [live]
+
+
+def test_a_file_system_without_locks_runs_unlocked(tmp_path, monkeypatch):
+    """Some network and FUSE mounts refuse flock (ENOLCK, EOPNOTSUPP): the run goes on without a lock."""
+    import errno
+    import fcntl
+
+    from neural_style.io.atomic import atomic_write
+
+    def refuse(*args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    out = tmp_path / "sub" / "o.txt"
+    with owned(out, "output"):
+        atomic_write(out, lambda temporary: temporary.write_text("x"))
+    assert out.read_text() == "x" and sorted(p.name for p in out.parent.iterdir()) == ["o.txt"]
