@@ -4,13 +4,14 @@ Each field of a settings dataclass (:mod:`neural_style.settings`) carries its ru
 field's metadata (``field(default=..., metadata=rule(...))``), next to its default, and
 :func:`validate` applies them all: ``stylize``, ``denoise``, ``train`` and ``transfer`` check an
 option the same way, before any work starts, and a bad value is one
-:class:`~neural_style.errors.InputError` line naming the option and what it accepts. Imports
-nothing heavy (the command line's ``--help`` stays fast).
+:class:`~neural_style.errors.InputError` line naming the option and what it accepts;
+:func:`with_overrides` makes the settings an API call asked for, naming a field that does not exist.
+Imports nothing heavy (the command line's ``--help`` stays fast).
 """
 
 import math
-from dataclasses import dataclass, fields
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from dataclasses import dataclass, fields, replace
+from typing import Any, Mapping, Optional, Sequence, Tuple, TypeVar
 
 from .errors import InputError, setting
 
@@ -169,3 +170,18 @@ def failure(check: Rule, value: Any, scale: float = 1) -> str:
     ``must be a finite number > 0, got inf`` (``scale``: as :meth:`Rule.describe`, and said)."""
     on = f" (on the 0..{scale:g} scale)" if scale != 1 else ""
     return f"must be {check.describe(scale)}{on}, got {shown(value)}"
+
+
+S = TypeVar("S")
+
+
+def with_overrides(settings: Optional[S], kind: type, overrides: Mapping[str, Any]) -> S:
+    """``settings`` (or ``kind()``) with ``overrides`` applied; TypeError names an unknown field."""
+    base = kind() if settings is None else settings
+    if not isinstance(base, kind):
+        raise TypeError(f"expected {kind.__name__}, got {type(base).__name__}")
+    known = {f.name for f in fields(kind)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"unknown {kind.__name__} field {unknown[0]!r}: expected one of {', '.join(sorted(known))}")
+    return replace(base, **overrides) if overrides else base

@@ -6,9 +6,9 @@ defaults from them (``tests/test_settings.py`` checks that the two agree). This 
 imports nothing heavy, so ``neural-style --help`` stays fast.
 """
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 # The values each choice accepts and the bounds (also the command line's choices and core's checks).
 from .core.choices import (  # noqa: F401  (re-exported: settings.OPTIMIZERS is public)
@@ -33,7 +33,7 @@ from .core.choices import (  # noqa: F401  (re-exported: settings.OPTIMIZERS is 
     WEIGHTS_FORMATS,
 )
 from .errors import InputError, setting
-from .rules import choice, count, counts, flag, number, numbers, rule
+from .rules import choice, count, counts, flag, number, numbers, rule, with_overrides  # noqa: F401
 
 #: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
 DEFAULT_DEVICE = "auto"
@@ -398,18 +398,3 @@ class TransferSettings:
     start: float = field(default=0.0, metadata=START)
     duration: Optional[float] = field(default=None, metadata=DURATION)
     frames: Optional[int] = field(default=None, metadata=FRAME_COUNT)
-
-
-S = TypeVar("S")
-
-
-def with_overrides(settings: Optional[S], kind: type, overrides: Mapping[str, Any]) -> S:
-    """``settings`` (or ``kind()``) with ``overrides`` applied; TypeError names an unknown field."""
-    base = kind() if settings is None else settings
-    if not isinstance(base, kind):
-        raise TypeError(f"expected {kind.__name__}, got {type(base).__name__}")
-    known = {f.name for f in fields(kind)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise TypeError(f"unknown {kind.__name__} field {unknown[0]!r}: expected one of {', '.join(sorted(known))}")
-    return replace(base, **overrides) if overrides else base
