@@ -106,3 +106,15 @@ def test_inputs_from_a_pipe_are_read_once_like_files(content_file, style_file, v
                                str(tmp_path / "s.png"), "--weights", str(vgg16_file), "--size", "32", "--iterations",
                                "2", "-q"], stdin=stdin, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_a_dash_is_standard_input(content_file, style_file, vgg16_file, tmp_path):
+    import subprocess
+    import sys
+    with open(content_file, "rb") as stdin:
+        done = subprocess.run([sys.executable, "-m", "neural_style", "stylize", "-", str(style_file), "-o",
+                               str(tmp_path / "s.png"), "--weights", str(vgg16_file), "--size", "32", "--iterations",
+                               "1", "-q"], stdin=stdin, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "s.png").is_file()

@@ -73,15 +73,28 @@ class _Command(click.Command):
             return super().invoke(ctx)
 
 
+def _stdin(path):
+    """``-`` as ``/dev/stdin`` (where the system has it), anything else as it is."""
+    return type(path)("/dev/stdin") if str(path) == "-" and os.path.exists("/dev/stdin") else path
+
+
 #: The commands' input arguments, and how a message names them.
 _INPUTS = {"content": "content image", "styles": "style image", "style": "style image", "inputs": "input",
            "model_path": "model file", "dataset": "dataset folder"}
 
 
 def _require_inputs(params) -> None:
-    """Every input path the command was given exists (jcjohnson's ``a.jpg,b.jpg`` style list: its parts)."""
+    """Every input path the command was given exists (jcjohnson's ``a.jpg,b.jpg`` style list: its parts);
+    ``-`` is standard input (``/dev/stdin``), read once like any pipe."""
     from ..errors import InputError
     from .peers import split_style_list
+
+    for name in ("content", "inputs", "style"):
+        value = params.get(name)
+        if isinstance(value, (list, tuple)):
+            params[name] = type(value)(_stdin(v) for v in value)
+        elif value is not None:
+            params[name] = _stdin(value)
 
     weights = params.get("weights")
     if isinstance(weights, (str, os.PathLike)) and str(weights) != "torchvision" and not os.path.exists(weights):
