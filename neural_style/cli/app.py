@@ -86,7 +86,7 @@ _INPUTS = {"content": "content image", "styles": "style image", "style": "style 
 def _require_inputs(params) -> None:
     """Every input path the command was given exists (jcjohnson's ``a.jpg,b.jpg`` style list: its parts);
     ``-`` is standard input (``/dev/stdin``), read once like any pipe."""
-    from ..errors import InputError
+    from ..core.files import require_exists  # the one existence check (imports no torch)
     from .peers import split_style_list
 
     for name in ("content", "inputs", "style"):
@@ -97,18 +97,19 @@ def _require_inputs(params) -> None:
             params[name] = _stdin(value)
 
     weights = params.get("weights")
-    if isinstance(weights, (str, os.PathLike)) and str(weights) != "torchvision" and not os.path.exists(weights):
-        raise InputError(f"weights file '{weights}' does not exist: check the path")
+    if isinstance(weights, (str, os.PathLike)) and str(weights) != "torchvision":
+        require_exists(weights, f"weights file '{weights}'")
     for name, what in _INPUTS.items():
         value = params.get(name)
         values = split_style_list(value, os.path.exists) if isinstance(value, (list, tuple)) else [value]
         for path in values:
-            if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
-                parts = str(path).split(",")
-                missing = [p for p in parts if not os.path.exists(p)] if len(parts) > 1 else []
-                if missing and len(missing) < len(parts):  # a style list: name the one missing
-                    raise InputError(f"{what} '{missing[0]}' (in the list '{path}') does not exist: check the path")
-                raise InputError(f"{what} '{path}' does not exist: check the path")
+            if not isinstance(path, (str, os.PathLike)):
+                continue
+            parts = str(path).split(",")
+            missing = [p for p in parts if not os.path.exists(p)] if not os.path.exists(path) else []
+            if 0 < len(missing) < len(parts):  # a style list: name the one missing
+                require_exists(missing[0], f"{what} '{missing[0]}' (in the list '{path}')")
+            require_exists(path, f"{what} '{path}'")
 
 
 def _options_of(command) -> set:

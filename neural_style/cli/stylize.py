@@ -6,7 +6,6 @@ from pathlib import Path
 import click
 
 from .. import signals
-from ..errors import InputError
 from ..settings import (
     DEFAULT_LR,
     MIN_SIZE,
@@ -98,6 +97,7 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
     (Gatys et al.). A STYLE folder gives every image in it (and its subfolders), in name order.
     A video or animated CONTENT is stylised frame by frame, each frame tied to the previous one
     (Ruder et al.); running the same command again continues an interrupted clip."""
+    from ..io.video import check_part_of
     from ..style_transfer.runner import stylize_file
     from ..video.stylize import is_clip
     from .peers import split_style_list
@@ -115,9 +115,7 @@ def stylize(content, styles, output, bit_depth, save_every, animation, report, q
         video = VideoSettings(temporal_weight=temporal_weight, first_frame_iterations=first_frame_iterations, **part)
         return stylize_video(content, styles, output, settings, video, report, quiet,
                              bit_depth=bit_depth, save_every=save_every, animation=animation)
-    if part != {"start": 0.0, "duration": None, "frames": None}:
-        raise InputError(f"--start, --duration and --frames take a part of a video, and '{content}' is an image: "
-                         "leave them out")
+    check_part_of(content, **part)
     output = Path(output)
     outputs = StylizeOutputs(bit_depth=bit_depth, save_every=save_every, animation=animation, report=report)
     bar = progress_bar(quiet=quiet)

@@ -42,14 +42,12 @@ def transfer(model_path, inputs, output, quiet, report, **options):
         if total > 1:  # a clip: its frames done, frames per second and ETA
             if clip[0] != index:
                 clip[0] = index
-                bar.restart(total, f"file {index + 1}/{files}, frames: " if files > 1 else "frames: ")
-                bar.unit = "frames"
+                bar.restart(total, f"file {index + 1}/{files}, frames: " if files > 1 else "frames: ", "frames")
             bar.update(done)
             return
         if clip[0] is not None or bar.total != files:
             clip[0] = None
-            bar.restart(files, "files: ")
-            bar.unit = "files"
+            bar.restart(files, "files: ", "files")
         bar.update(index + 1, force=True)
 
     def on_failure(index, failure):

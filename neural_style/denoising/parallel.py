@@ -172,13 +172,9 @@ class _Pool:
         """Pass on each file's outcome; returns the files to do again ([] unless a worker died)."""
         for index, future in self.futures.items():
             try:
-                outcome = future.result()
-            except CancelledError:
-                outcome = (index, "unprocessed", None)
+                outcome = _outcome(index, future)
             except BrokenProcessPool:
                 return self._after_death(settle)
-            except Exception as exc:  # an unexpected error in a worker: that file failed, the others go on
-                outcome = (index, "failed", f"internal error: {type(exc).__name__}: {exc}")
             settle(outcome)
         return []
 
@@ -217,15 +213,26 @@ class _Pool:
         _stop_workers(self.executor, list(self.futures.values()))
         for index, future in self.futures.items():
             try:
-                outcome = future.result()
-            except (CancelledError, BrokenProcessPool):
+                outcome = _outcome(index, future)
+            except BrokenProcessPool:
                 outcome = (index, "unprocessed", None)
-            except Exception as exc:
-                outcome = (index, "failed", f"internal error: {type(exc).__name__}: {exc}")
             settle(outcome)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _outcome(index: int, future: Future) -> Outcome:
+    """A finished file's outcome: its worker's, ``"unprocessed"`` when cancelled, ``"failed"`` for an unexpected
+    error in the worker (the others go on). BrokenProcessPool (a worker died) is the caller's to handle."""
+    try:
+        return future.result()
+    except CancelledError:
+        return index, "unprocessed", None
+    except BrokenProcessPool:
+        raise
+    except Exception as exc:
+        return index, "failed", f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _how_it_ended(exitcode: int) -> str:

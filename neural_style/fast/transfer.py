@@ -27,7 +27,7 @@ from ..io.encode import write_image
 from ..io.imagedata import open_image
 from ..io.inputs import plan_batch
 from ..io.outputs import OUTPUT_EXTENSIONS
-from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, clip_part, read_video
+from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, check_part_of, clip_part, read_video
 from .transformer import TransformerNet
 
 #: Image files that may hold several frames or pages: GIF, animated WebP, APNG, multi-page TIFF.
@@ -81,9 +81,7 @@ def transfer_file(model, src: Path, dst: Path, *, size=None, original_colors=Fal
     target = dst.suffix.lower()
     if src.suffix.lower() in VIDEO_EXTENSIONS:
         return _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame, part)
-    if tuple(part) != (0.0, None, None):
-        raise InputError(f"{setting('start')}, {setting('duration')} and {setting('frames')} take a part of a video "
-                         f"file, not of '{src.name}': leave them out")
+    check_part_of(src, *part)
     frames = frame_count(src) if src.suffix.lower() in MULTI_FRAME_EXTENSIONS else 1
     if target in (".gif", ".mp4") or (frames > 1 and target in ANIMATION_EXTENSIONS):
         return _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame)

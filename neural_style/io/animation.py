@@ -16,7 +16,7 @@ from PIL import Image, ImageSequence
 from ..core.tensors import quantize, to_pil
 from ..errors import InputError, one_line
 from .atomic import atomic_write
-from .imagedata import MAX_PIXELS, check_size, open_image
+from .imagedata import MAX_PIXELS, check_size, open_image, peekable
 from .outputs import check_output_path
 from .video import VIDEO_CODECS, VideoClip, quantise_durations, require_av, timestamps_from_durations, write_video
 
@@ -182,7 +182,7 @@ def _loop_from(fmt: Optional[str], loop) -> Optional[int]:
 def frame_count(path) -> int:
     """How many frames an image file holds (1 for still images, what Pillow cannot open, and a pipe, which is
     read once, whole, later)."""
-    if not Path(path).is_file():
+    if not peekable(path):
         return 1
     try:
         with open_image(path) as image:

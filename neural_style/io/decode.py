@@ -18,7 +18,16 @@ from PIL import Image, UnidentifiedImageError
 from ..core.files import require_file
 from ..core.tensors import long_side_shape, resize_to, tensor_to_hwc
 from ..errors import InputError, format_bytes, one_line
-from .imagedata import MAX_PIXELS, ImageData, check_size, exif_orientation, float_samples, make_image_data, open_image
+from .imagedata import (
+    MAX_PIXELS,
+    ImageData,
+    check_size,
+    exif_orientation,
+    float_samples,
+    make_image_data,
+    open_image,
+    peekable,
+)
 from .png16 import PNG_SIGNATURE, is_png16, read_png16
 from .tiff import read_tiff_wide, tiff_kind
 
@@ -89,7 +98,7 @@ def is_grey(source) -> bool:
         return source.dim() in (3, 4) and source.shape[-3] in (1, 2)
     if isinstance(source, np.ndarray):
         return source.ndim == 2 or (source.ndim == 3 and source.shape[2] in (1, 2))
-    if not _peekable(source):
+    if not peekable(source):
         return False
     try:
         with open_image(source) as image:
@@ -98,20 +107,10 @@ def is_grey(source) -> bool:
         return False
 
 
-def _peekable(path) -> bool:
-    """Whether a file's header can be read before the file itself: a regular file. A pipe (``/dev/stdin``,
-    ``<(...)``, a FIFO) is read once, whole, by :func:`read_image`: a peek would consume it (the real read
-    then finds it empty) or block on a FIFO whose writer is gone."""
-    try:
-        return Path(path).is_file()
-    except (OSError, ValueError):
-        return False
-
-
 def image_shape(path) -> Optional[Tuple[int, int]]:
     """(H, W) of an image file from its header, without decoding it (as stored: before EXIF
     orientation); None when Pillow cannot open it (reading it says why) or it is a pipe (read once, later)."""
-    if not _peekable(path):
+    if not peekable(path):
         return None
     try:
         with open_image(path) as image:  # a size past Pillow's bomb limit: the callers judge it
@@ -129,7 +128,7 @@ def source_bit_depth(source) -> int:
         return 16 if source.dtype == np.uint16 else 8
     if isinstance(source, Image.Image):
         return 16 if source.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F") else 8
-    if not isinstance(source, (str, os.PathLike)) or not _peekable(source):
+    if not isinstance(source, (str, os.PathLike)) or not peekable(source):
         return 8  # a pipe: its ImageData, once read, knows
     try:
         with open(source, "rb") as stream:

@@ -70,6 +70,16 @@ def open_image(source) -> Iterator[Image.Image]:
         yield image
 
 
+def peekable(path) -> bool:
+    """Whether a file's header can be read before the file itself: a regular file. A pipe (``/dev/stdin``,
+    ``<(...)``, a FIFO) is read once, whole, by :func:`~neural_style.io.decode.read_image`: a peek would
+    consume it (the real read then finds it empty) or block on a FIFO whose writer is gone."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def check_size(size: Tuple[int, int], label: str, max_pixels: int) -> None:
     """InputError for an image of no pixels or of more than ``max_pixels`` (width * height)."""
     width, height = size

@@ -59,23 +59,19 @@ def owned(path, what: str, *, folder: bool = False) -> Iterator[Path]:
     where = path if folder else path.parent
     made = [p for p in (where, *where.parents) if not p.exists()]  # deepest first
     lock = lock_path(path, folder)
-    descriptor = _acquire(lock, path, what)
-    if descriptor is None:  # no locks here: the run goes on, as it would on Windows
-        try:
-            yield path
-        finally:
-            _remove_empty(made)
-        return
-    # what runs that died while writing here left behind
-    remove_dead_temporaries(path) if folder else remove_dead_temporaries(path.parent, path.name)
+    descriptor = _acquire(lock, path, what)  # None: no locks here, the run goes on as it would on Windows
+    if descriptor is not None:  # what runs that died while writing here left behind
+        remove_dead_temporaries(path) if folder else remove_dead_temporaries(path.parent, path.name)
     try:
         yield path
     finally:
         try:
-            lock.unlink(missing_ok=True)  # while still held: a waiting run then makes a new one
+            if descriptor is not None:
+                lock.unlink(missing_ok=True)  # while still held: a waiting run then makes a new one
             _remove_empty(made)  # made for a run that wrote nothing there
         finally:
-            os.close(descriptor)
+            if descriptor is not None:
+                os.close(descriptor)
 
 
 def _remove_empty(folders) -> None:

@@ -69,12 +69,12 @@ class ProgressBar:
             self.stream.write(f"{self.label}{done}/{self.total} {terms}  {speed}\n")
         self.stream.flush()
 
-    def restart(self, total: int, label: Optional[str] = None) -> None:
-        """Count anew (the next frame of a clip, the next file): ``total`` items, the speed and ETA measured
-        from the next :meth:`update`."""
+    def restart(self, total: int, label: Optional[str] = None, unit: Optional[str] = None) -> None:
+        """Count anew (the next frame of a clip, the next file): ``total`` items (of ``unit``, when given),
+        the speed and ETA measured from the next :meth:`update`."""
         self.total, self.start, self.last_draw, self.last_logged = total, None, None, None
-        if label is not None:
-            self.label = label
+        self.label = self.label if label is None else label
+        self.unit = self.unit if unit is None else unit
 
     def _due(self, now: float, done: int) -> bool:
         """Whether to draw (a terminal: the first, then at most ``rate`` a second, and the last) or print a

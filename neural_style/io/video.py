@@ -161,6 +161,14 @@ def read_video(path, max_frames: Optional[int] = None) -> VideoClip:
     return VideoClip(frames, [t - times[0] for t in times], fps, audio, path, last)
 
 
+def check_part_of(path, start: float = 0.0, duration: Optional[float] = None, frames: Optional[int] = None) -> None:
+    """InputError when a part (:func:`clip_part`) is asked of what is not a video file (an image, an animated
+    image): one line naming the settings."""
+    if (start, duration, frames) != (0.0, None, None) and Path(path).suffix.lower() not in VIDEO_EXTENSIONS:
+        raise InputError(f"{setting('start')}, {setting('duration')} and {setting('frames')} take a part of a video "
+                         f"file, not of '{Path(path).name}': leave them out")
+
+
 def clip_part(clip: VideoClip, start: float = 0.0, duration: Optional[float] = None,
               frames: Optional[int] = None) -> VideoClip:
     """The frames of ``clip`` from ``start`` seconds, for ``duration`` seconds (None: to the end), at most

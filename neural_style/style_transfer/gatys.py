@@ -6,7 +6,6 @@ with weights b_k), each layer normalised by the mean square of its target, + bet
 total variation. Options keep the meaning they have in jcjohnson/neural-style.
 """
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -27,8 +26,9 @@ from ..rules import validate
 from ..settings import StylizeSettings, with_overrides
 from .guides import read_guides
 from .luminance import CONTENT_CHROMINANCE, grey_rgb, on_luminance, with_content_chrominance
+from .memory import say_tile_rounding
 from .scales import fit_schedule, plan_scales
-from .stage import Stage, blend_weights, init_image, octave_losses
+from .stage import Stage, blend_weights, init_image, input_tensors, octave_losses, style_side
 from .unstyled import keep_unstyled
 
 INITS = ("content", "random")
@@ -159,14 +159,13 @@ def run_stylize(content, styles, settings: Optional[StylizeSettings] = None, *,
     autocast = resolve_precision(s.precision, dev)
     content_data, style_data = read_inputs(content, styles, s)
     blend = blend_weights(s.style_blend_weights, len(style_data))
-    style_long = None if s.size is None else math.ceil(s.size * s.style_scale)
-    content_img = to_tensor(content_data, channels=3, reduce_to=s.size)
+    content_img, style_imgs = input_tensors(content_data, style_data, s)
     source_shape = content_data.full_size or content_data.pixels.shape[:2]
-    style_imgs = [to_tensor(data, channels=3, what="style image", reduce_to=style_long) for data in style_data]
     colour_content = content_img
     if mode == "luminance-only":  # the luminance of each, before any target (Gatys et al. 2017, Sec. 5.1)
         content_img, style_imgs = grey_rgb(content_img), [grey_rgb(img) for img in style_imgs]
     network = network or _load_network(s, dev, autocast, download_progress)
+    say_tile_rounding(s.tile_size, network.geometry.stride)
     guides = read_guides(s.style_masks, s.style_image_masks, tuple(source_shape),  # the files' sizes, as the user sees them
                          [tuple(data.full_size or data.pixels.shape[:2]) for data in style_data])
     schedule = fit_schedule(schedule, tuple(content_img.shape[-2:]), network.extractor.min_size, s.scales,
@@ -217,9 +216,8 @@ def read_inputs(content, styles, settings: StylizeSettings) -> Tuple[ImageData, 
     style_list = expand_folders(styles, IMAGE_EXTENSIONS, "style")  # a folder: each image in it, as the CLI
     if not style_list:
         raise InputError("no style image given: pass at least one")
-    style_long = None if settings.size is None else math.ceil(settings.size * settings.style_scale)
     return (read_image(content, what="content image", reduce_to=settings.size),
-            [read_image(style, what="style image", reduce_to=style_long) for style in style_list])
+            [read_image(style, what="style image", reduce_to=style_side(settings)) for style in style_list])
 
 
 def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] = None, *,
@@ -248,11 +246,8 @@ def evaluate_losses(image, content, styles, settings: Optional[StylizeSettings] 
                 colors="histogram" if mode == "histogram" else "style")
     start = to_tensor(image, channels=3, what="image").clamp(0, 1)
     if mode == "luminance-only":  # the luminance of each, as the run judged it
-        style_long = None if s.size is None else math.ceil(s.size * s.style_scale)
-        start = grey_rgb(start)
-        content = grey_rgb(to_tensor(content, channels=3, what="content image", reduce_to=s.size))
-        styles = [grey_rgb(to_tensor(style, channels=3, what="style image", reduce_to=style_long))
-                  for style in as_list(styles)]
+        content, styles = input_tensors(*read_inputs(content, styles, s), s)
+        start, content, styles = grey_rgb(start), grey_rgb(content), [grey_rgb(style) for style in styles]
     result = run_stylize(content, styles, s, start=start, network=network, download_progress=False)
     return result.final_losses or {k: v for k, v in result.run.history[0].items() if k != "iteration"}
 
@@ -291,8 +286,8 @@ def style_octave_losses(image, styles, settings: Optional[StylizeSettings] = Non
     if octaves is not None and (isinstance(octaves, bool) or not isinstance(octaves, int) or octaves < 1):
         raise InputError(f"octaves must be a whole number of at least 1, got {octaves!r}")
     x = to_tensor(image, channels=3, what="image", reduce_to=s.size).clamp(0, 1)
-    style_long = None if s.size is None else math.ceil(s.size * s.style_scale)  # read as run_stylize reads them
-    style_imgs = [to_tensor(style, channels=3, what="style image", reduce_to=style_long) for style in style_list]
+    style_imgs = [to_tensor(style, channels=3, what="style image", reduce_to=style_side(s))  # as a run reads them
+                  for style in style_list]
     network = network or _load_network(s, dev, resolve_precision(s.precision, dev), False)
     guides = read_guides(s.style_masks, s.style_image_masks, tuple(x.shape[-2:]),
                          [tuple(img.shape[-2:]) for img in style_imgs])

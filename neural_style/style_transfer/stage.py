@@ -14,7 +14,7 @@ from ..errors import InputError, setting
 from ..io.decode import to_tensor
 from ..settings import StylizeSettings
 from .guides import Guides
-from .memory import plan_memory, say_tile_rounding
+from .memory import plan_memory
 
 #: The weight of each octave a coarse-to-fine scale holds beyond ``style_octaves`` (those down to the first
 #: scale's size), against 1/``style_octaves`` for each asked one: enough to keep the large structure the
@@ -60,7 +60,6 @@ class Stage:
         asked = s.style_octaves if output else min(s.style_octaves, max_octaves(self.content_shape, min_side))
         self.octaves = stage_octaves(asked, self.content_shape, first_side, min_side)
         self.octave_weights = [1.0 / asked] * asked + [HELD_WEIGHT] * (self.octaves - asked)
-        say_tile_rounding(s.tile_size, network.geometry.stride)
         self.plan = plan_memory(network.extractor, network.geometry, self.content_shape,
                                 self.style_shapes, list(network.content_layers), device, tile_size=s.tile_size,
                                 lbfgs_history=s.lbfgs_history, optimizer=s.optimizer, source_shape=source_shape,
@@ -121,6 +120,18 @@ class Stage:
         if tile:
             return content, lambda x: objective.evaluate_tiled(x, targets, tile)
         return content, lambda x: objective(x, targets)
+
+
+def style_side(s: StylizeSettings) -> Optional[int]:
+    """The long side the style images are read at: ``size * style_scale`` (None: their own)."""
+    return None if s.size is None else math.ceil(s.size * s.style_scale)
+
+
+def input_tensors(content_data, style_data: Sequence, s: StylizeSettings):
+    """The content and style images (decoded :class:`~neural_style.io.imagedata.ImageData`) as (1, 3, H, W)
+    tensors, as a run of ``s`` takes them."""
+    return (to_tensor(content_data, channels=3, reduce_to=s.size),
+            [to_tensor(data, channels=3, what="style image", reduce_to=style_side(s)) for data in style_data])
 
 
 def out_of_reach(free: torch.Tensor, radius: int, block: int) -> torch.Tensor:

@@ -47,7 +47,7 @@ from ..io.inputs import expand_folders
 from ..io.locks import owned
 from ..io.outputs import check_output_path
 from ..io.report import write_report
-from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, clip_part, read_video
+from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, check_part_of, clip_part, read_video
 from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
 from ..style_transfer.gatys import PRECISION_NAMES, run_stylize
@@ -90,14 +90,12 @@ def read_clip(path, video: Optional[VideoSettings] = None) -> Clip:
         different sizes, or a part asked of an animated image.
     """
     path, v = Path(path), video or VideoSettings()
+    check_part_of(path, v.start, v.duration, v.frames)
     audio_start = 0.0
     if path.suffix.lower() in VIDEO_EXTENSIONS:
         clip = clip_part(read_video(path), v.start, v.duration, v.frames)
         frames, timing, audio, audio_start = clip.frames, video_timing(clip), path if clip.audio else None, clip.start
     else:
-        if (v.start, v.duration, v.frames) != (0.0, None, None):
-            raise InputError(f"{setting('start')}, {setting('duration')} and {setting('frames')} take a part of a "
-                             f"video file, not of '{path.name}': leave them out")
         (frames, timing), audio = read_frames(path), None
     if len(frames) < 2:
         raise InputError(f"'{path}' holds {len(frames)} frame: there is no motion to keep coherent; stylize "
