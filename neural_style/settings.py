@@ -311,7 +311,8 @@ class TrainSettings:
         style_weight, tv_weight, tv_beta: as for stylize.
         style_size: long side of the style image (``None``: ``image_size``).
         seed: seed of the network's initial weights and of the data order.
-        amp: float16 autocast of the transform network (GPU only).
+        precision: the network's precision, as stylize's (default ``"fp32"``: bf16 training is not measured);
+            ``"fp16"`` (GPU) is float16 autocast with a gradient scaler, what ``amp=True`` was.
         checkpoint_every: steps between checkpoints.
         keep_checkpoints: how many ``step-*.ckpt`` files to keep, the newest (0: all); ``last.ckpt`` stays.
         width: channel multiplier of the network (0.5: 4x fewer parameters).
@@ -319,8 +320,7 @@ class TrainSettings:
             before its stride-2 convolutions, bilinear upsampling), whose output moves with its input
             instead of changing texture under small motions. docs/fast.md, "Networks that do not flicker".
         model, weights, weights_format: the loss network, as for stylize.
-        content_layers, style_layers: see :data:`LayerSpec`.
-        log_every: steps between the entries of the loss history.
+        content_layers, style_layers: see :data:`LayerSpec`. log_every: steps between loss history entries.
         temporal_weight: weight of the temporal stability term (:mod:`neural_style.fast.temporal`: the
             network's output of a randomly moved photo against its moved output; 0: none). Each step
             then runs the network on twice the batch (the photos and their moved copies). docs/fast.md,
@@ -345,7 +345,7 @@ class TrainSettings:
     tv_beta: float = field(default=2.0, metadata=TV_BETA)
     style_size: Optional[int] = field(default=None, metadata=SIZE)
     seed: int = field(default=0, metadata=rule(count(0, maximum=MAX_SEED)))
-    amp: bool = field(default=False, metadata=rule(flag()))
+    precision: str = field(default="fp32", metadata=rule(choice(PRECISIONS)))
     checkpoint_every: int = field(default=1000, metadata=rule(count(1)))
     keep_checkpoints: int = field(default=5, metadata=rule(count(0)))
     width: float = field(default=1.0, metadata=rule(number(0, strict=True)))

@@ -42,7 +42,9 @@ TRAIN = TrainSettings
 @opt.setting(TRAIN, "--weights-format")
 @opt.setting(TRAIN, "--seed")
 @opt.device
-@opt.setting(TRAIN, "--amp", "Mixed precision (GPU only).", is_flag=True)
+@opt.setting(TRAIN, "--precision", "Network precision, as stylize's (fp32 here by default: training in bf16 is not "
+             "measured); fp16 (GPU) is float16 with a gradient scaler, what --amp is.")
+@click.option("--amp", is_flag=True, hidden=True, help="The former name of --precision fp16.")
 @opt.setting(TRAIN, "--checkpoint-every", metavar="N")
 @opt.setting(TRAIN, "--keep-checkpoints", "Keep the newest N step-*.ckpt files (0: all); last.ckpt always stays.",
              metavar="N")
@@ -57,8 +59,13 @@ TRAIN = TrainSettings
 @click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Checkpoint to resume.")
 @opt.report
 @opt.quiet
-def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet, **options):
+def train(style, dataset, output, device, checkpoint_dir, resume, report, quiet, amp, **options):
     """Train a fast style network for STYLE on the photos in --dataset (Johnson et al.)."""
+    if amp:  # the former name of --precision fp16
+        given = click.get_current_context().get_parameter_source("precision") == click.core.ParameterSource.COMMANDLINE
+        if given and options["precision"] != "fp16":
+            raise click.UsageError(f"--amp is --precision fp16, not {options['precision']}: give one of them")
+        options["precision"] = "fp16"
     from ..fast.train_run import TrainCallbacks
     from ..fast.train_run import train as run_train
 

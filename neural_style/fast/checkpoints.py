@@ -41,10 +41,11 @@ class CheckpointState:
 
     Attributes:
         config: the :class:`~neural_style.settings.TrainSettings` fields (``dataclasses.asdict``); of
-            earlier releases, without ``antialias`` (read: False) or ``ema_decay``.
+            earlier releases, without ``antialias`` (read: False) or ``ema_decay``, or with ``amp`` (a bool)
+            instead of ``precision`` (read as ``"fp16"`` or ``"fp32"``).
         net: the transform network's state dict.
         optimizer: Adam's state dict.
-        scaler: the ``torch.amp.GradScaler`` state dict under ``amp`` on a GPU, else None.
+        scaler: the ``torch.amp.GradScaler`` state dict (precision fp16 on a GPU), else None.
         step: the steps done (int >= 0).
         position: ``[epoch, batch within the epoch]`` of the next batch.
         skipped: the unreadable dataset files skipped so far (paths, sorted).
@@ -152,6 +153,10 @@ def read_checkpoint(path) -> Dict[str, Any]:
     if version > VERSION:
         raise InputError(f"checkpoint '{path}' has version {version}, newer than this neural-style reads "
                          f"({VERSION}): upgrade neural-style")
+    config = state.get("config")
+    if isinstance(config, dict) and "amp" in config and "precision" not in config:  # before `precision` existed
+        state["config"] = {**{k: v for k, v in config.items() if k != "amp"},
+                           "precision": "fp16" if config["amp"] else "fp32"}
     return state
 
 

@@ -8,8 +8,11 @@ A model file is a ``torch.save`` of one dict::
      "metadata": {...}}
 
 ``metadata`` holds plain JSON values (style image sha256, settings, steps...) chosen by the
-caller. Files of versions before ``antialias`` existed have no such key: they are read as
-``antialias=False`` (the network they were trained as). Files are written atomically and read
+caller. The networks published by pytorch/examples ``fast_neural_style`` (a bare state dict
+of their layout) are read too, converted exactly (:mod:`.examples_model`); their metadata
+is ``{"source": "pytorch/examples fast_neural_style"}``. Files of versions before
+``antialias`` existed have no such key: they are read as ``antialias=False`` (the network
+they were trained as); ``output`` is there only for a clamped network. Files are written atomically and read
 with ``weights_only=True``, so a model file cannot run code; the state dict is loaded strictly
 and must match the config exactly.
 """
@@ -26,12 +29,13 @@ from ..core.torchfile import load_torch_file
 from ..errors import InputError, one_line, setting
 from ..io.atomic import atomic_torch_save
 from .checkpoints import FORMAT as CHECKPOINT_FORMAT
+from .examples_model import SOURCE, convert_examples_state_dict, is_examples_state_dict
 from .transformer import TransformerNet, parameter_count
 
 FORMAT = "neural-style-transformer"
 VERSION = 1
 _CONFIG_KEYS = ("width", "residual_blocks")
-_OPTIONAL_KEYS = ("antialias",)  # absent in files written before it existed
+_OPTIONAL_KEYS = ("antialias", "output")  # absent in files written before it existed, or of the default
 _ADVICE = "pass a file written by `neural-style train`"
 
 
@@ -76,7 +80,7 @@ def save_model(path, model: TransformerNet, metadata: Mapping) -> Path:
 
 
 def load_model(path, *, device: Optional[Union[str, torch.device]] = None) -> Tuple[TransformerNet, dict]:
-    """Read a model file written by :func:`save_model`.
+    """Read a model file written by :func:`save_model`, or a network of pytorch/examples (see the module).
 
     Args:
         path: the model file.
@@ -95,6 +99,8 @@ def load_model(path, *, device: Optional[Union[str, torch.device]] = None) -> Tu
     not_model = f"'{path}' is not a neural-style model file"
     if not isinstance(payload, dict):
         raise InputError(f"{not_model} (it holds a {type(payload).__name__}, not a dict): {_ADVICE}")
+    if "format" not in payload and is_examples_state_dict(payload):
+        return _from_examples(path, payload, device)
     if "format" not in payload:
         looks = " and looks like a bare state dict" if payload and all(
             isinstance(v, torch.Tensor) for v in payload.values()) else ""
@@ -121,6 +127,17 @@ def load_model(path, *, device: Optional[Union[str, torch.device]] = None) -> Tu
         raise InputError(f"model file '{path}' has metadata of type {type(metadata).__name__}, expected a dict: "
                          f"{_ADVICE}")
     return model.to(device if device is not None else "cpu").eval(), metadata
+
+
+def _from_examples(path: Path, payload: dict, device) -> Tuple[TransformerNet, dict]:
+    """A pytorch/examples network (a bare state dict of their layout), converted exactly."""
+    config, state, problem = convert_examples_state_dict(payload)
+    if problem is not None:
+        raise InputError(f"model file '{path}' cannot be read: {problem}: pass one of their four published "
+                         f"networks unchanged, or a file written by `neural-style train`")
+    model = _build(path, config)
+    _load_state(path, model, state)
+    return model.to(device if device is not None else "cpu").eval(), {"source": SOURCE}
 
 
 def _read(path: Path):

@@ -163,8 +163,7 @@ class Trainer:
         if settings.weights is None:  # $NEURAL_STYLE_WEIGHTS or torchvision's: the model file says which
             self.settings = replace(settings, weights=self.objective.weights_source)
         self.style_sha256 = file_sha256(self.style_path) if self.style_path else None  # once, after the checks
-        if settings.amp and device.type != "cuda":
-            raise InputError(f"{setting('amp')} is mixed precision on a GPU: drop it on the CPU")
+        self.autocast = resolve_precision(settings.precision, device)  # None: float32
         with torch.random.fork_rng(devices=[]):  # identical initial weights in every process,
             torch.manual_seed(settings.seed)     # without touching the caller's RNG
             self.net = TransformerNet(width=settings.width, antialias=settings.antialias).to(device)
@@ -174,7 +173,7 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=settings.lr)
         self.average = (AveragedModel(self.net, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay))
                         if settings.ema_decay else None)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=settings.amp and device.type == "cuda")
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.autocast == torch.float16)
         self.step = 0
         self.position = (0, 0)  # (epoch, batch within the epoch)
         self.skipped = set()
@@ -237,7 +236,7 @@ class Trainer:
         self.model.train()
         motion = self._motion(x) if self.settings.temporal_weight else None
         inputs = x if motion is None else torch.cat([x, move(x, motion[0])])  # one forward (and DDP sync)
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.settings.amp):
+        with torch.autocast(self.device.type, dtype=self.autocast or torch.bfloat16, enabled=self.autocast is not None):
             outputs = self.model(inputs).float()
         y = outputs[:len(x)]
         terms = self.losses(x, y)

@@ -18,6 +18,8 @@ by a 3x3 convolution (no transposed convolutions, so no checkerboard artefacts),
   it), so every parameter receives a gradient.
 * ``width`` scales the channel counts (32, 64, 128 at width 1) and ``residual_blocks`` sets
   the depth (5 in the paper).
+* ``output="clamp"`` replaces the sigmoid by a clamp to [0, 1]: the networks of pytorch/examples
+  (converted by :mod:`.examples_model`) were trained with an unbounded output clamped when saved.
 * ``antialias=True`` (``train --antialias``): a 3x3 binomial blur before each stride-2
   convolution and bilinear instead of nearest-neighbour upsampling, after Zhang (2019), "Making
   Convolutional Networks Shift-Invariant Again" (ICML). Plain stride-2 convolutions alias: a
@@ -39,6 +41,8 @@ BASE_CHANNELS = (32, 64, 128)
 #: Zhang's "Tri-3" low-pass filter, [1, 2, 1] x [1, 2, 1] / 16.
 _BINOMIAL = (1.0, 2.0, 1.0)
 MIN_SIZE = 8  # smaller images are padded (reflection padding needs >= 5 px at the input)
+#: How the last convolution becomes an image in [0, 1]: "sigmoid" (trained here) or "clamp" (pytorch/examples).
+OUTPUTS = ("sigmoid", "clamp")
 
 
 def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1, bias: bool = False) -> nn.Sequential:
@@ -115,18 +119,21 @@ class TransformerNet(nn.Module):
         residual_blocks: number of residual blocks at the lowest resolution (>= 0).
         antialias: blur before the stride-2 convolutions and upsample bilinearly (see the
             module's docstring): outputs that move with their input instead of flickering.
+        output: ``"sigmoid"`` (networks trained here) or ``"clamp"`` (``clamp(y, 0, 1)``: networks
+            converted from pytorch/examples, see :mod:`.examples_model`).
 
     Shape:
         - Input: (B, 3, H, W), RGB in [0, 1], any floating dtype, any H, W >= 1. It is
           normalised to [-1, 1] as ``x * 2 - 1`` inside the network.
         - Output: (B, 3, H, W), RGB in [0, 1] (the last convolution goes through a
-          sigmoid), in the dtype of the input.
+          sigmoid, or a clamp), in the dtype of the input.
 
     Instance normalisation uses the statistics of each image, in training and in eval mode
     alike, so an image's output does not depend on the rest of its batch.
     """
 
-    def __init__(self, width: float = 1.0, residual_blocks: int = 5, antialias: bool = False):
+    def __init__(self, width: float = 1.0, residual_blocks: int = 5, antialias: bool = False,
+                 output: str = "sigmoid"):
         super().__init__()
         if (isinstance(width, bool) or not isinstance(width, numbers.Real)
                 or not math.isfinite(width) or width <= 0):
@@ -137,6 +144,9 @@ class TransformerNet(nn.Module):
                              f"got {residual_blocks!r}")
         if not isinstance(antialias, bool):
             raise InputError(f"antialias must be True or False, expected a bool, got {antialias!r}")
+        if output not in OUTPUTS:
+            raise InputError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
+        self.output = output
         self.width = float(width)
         self.residual_blocks = int(residual_blocks)
         self.antialias = antialias
@@ -152,8 +162,10 @@ class TransformerNet(nn.Module):
 
     @property
     def config(self) -> Dict[str, object]:
-        """The constructor arguments, ``{"width": float, "residual_blocks": int, "antialias": bool}``."""
-        return {"width": self.width, "residual_blocks": self.residual_blocks, "antialias": self.antialias}
+        """The constructor arguments, ``{"width": float, "residual_blocks": int, "antialias": bool}``,
+        and ``"output": "clamp"`` for a clamped network (absent for the default sigmoid)."""
+        config = {"width": self.width, "residual_blocks": self.residual_blocks, "antialias": self.antialias}
+        return config if self.output == "sigmoid" else {**config, "output": self.output}
 
     def inference_bytes(self, batch: int, height: int, width: int) -> int:
         """Peak memory, in bytes, of a no-grad forward pass: see :func:`inference_bytes`."""
@@ -161,7 +173,7 @@ class TransformerNet(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"width={self.width}, residual_blocks={self.residual_blocks}, antialias={self.antialias}, "
-                f"channels={self.channels}")
+                f"output={self.output}, channels={self.channels}")
 
     def forward(self, image: Tensor) -> Tensor:
         if not isinstance(image, Tensor):
@@ -183,7 +195,8 @@ class TransformerNet(nn.Module):
         y = out(conv2(_upsample(y, full.shape[-2:], up2.mode)))
         if top or left or y.shape[-2:] != image.shape[-2:]:  # only for images under 8 px
             y = y[..., top:top + height, left:left + width]
-        return torch.sigmoid(y).to(image.dtype)
+        y = torch.sigmoid(y) if self.output == "sigmoid" else y.clamp(0, 1)
+        return y.to(image.dtype)
 
 
 def _upsample(x: Tensor, size, mode: str) -> Tensor:

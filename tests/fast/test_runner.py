@@ -157,3 +157,37 @@ def test_transfer_takes_precision_as_stylize_does(photos, style_file, vgg16_file
     assert_ok(invoke("transfer", tmp_path / "m.pth", photos / "p0.png", "-o", tmp_path / "o.png", "--precision",
                      "fp32", "-q"))
     assert seen == ["fp32"]
+
+
+def test_train_takes_precision_as_stylize_does(photos, style_file, vgg16_file, tmp_path, monkeypatch):
+    """One name for one thing (issue 27, kind 5): --precision in train; the network runs under that autocast."""
+    from neural_style.fast.transformer import TransformerNet
+    seen = []
+    real = TransformerNet.forward
+    monkeypatch.setattr(TransformerNet, "forward", lambda self, x: seen.append(
+        torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu")) or real(self, x))
+    for precision, autocast in (("bf16", torch.bfloat16), ("fp32", False)):
+        seen.clear()
+        neural_style.train(style_file, photos, tmp_path / f"{precision}.pth", image_size=32, batch_size=2, iterations=1,
+                           width=0.25, weights=str(vgg16_file), precision=precision, device="cpu",
+                           callbacks=neural_style.TrainCallbacks(warn=lambda m: None))
+        assert seen and set(seen) == {autocast}, (precision, seen)
+        assert load_model(tmp_path / f"{precision}.pth")[1]["settings"]["precision"] == precision
+
+
+def test_train_amp_is_precision_fp16(photos, style_file, vgg16_file, tmp_path):
+    from tests.clitools import assert_error, invoke
+    common = ["train", style_file, "--dataset", photos, "-o", tmp_path / "m.pth", "--iterations", "1",
+              "--weights", vgg16_file, "--device", "cpu", "-q"]
+    assert_error(invoke(*common, "--amp"), 2, "precision fp16 is for GPUs")
+    assert_error(invoke(*common, "--precision", "fp16"), 2, "precision fp16 is for GPUs")
+    assert_error(invoke(*common, "--amp", "--precision", "bf16"), 2, "--amp is --precision fp16, not bf16",
+                 prefix="neural-style train: error: ")
+    assert not (tmp_path / "m.pth").exists()
+
+
+def test_a_checkpoint_written_with_amp_reads_as_its_precision(tmp_path):
+    from neural_style.fast.checkpoints import read_checkpoint, write_checkpoint
+    for amp, precision in ((False, "fp32"), (True, "fp16")):
+        write_checkpoint(tmp_path / "old.ckpt", {"config": {"width": 1.0, "amp": amp}, "step": 3})
+        assert read_checkpoint(tmp_path / "old.ckpt")["config"] == {"width": 1.0, "precision": precision}
