@@ -27,7 +27,7 @@ SOURCES = {
 }
 #: options that are not settings fields: paths of the run and output switches
 NOT_SETTINGS = {"output", "report", "quiet", "log_every", "reference", "dataset", "checkpoint_dir", "resume", "device",
-                "check_image", "version", "help"}
+                "check_image", "version", "help", "amp"}  # amp: train's former name of --precision fp16
 #: CLI values that differ in form from the field's (the CLI turns them into the field's value)
 CLI_FORM = {("stylize", "bit_depth"): lambda v: v if v == "auto" else int(v)}
 

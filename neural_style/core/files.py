@@ -1,6 +1,7 @@
 """The one existence check of every file a command reads: ``"<label> does not exist: <advice>"`` and,
 where a file is asked for, ``"<label> is a directory: ..."``, raised as one line."""
 
+import hashlib
 from pathlib import Path
 from typing import Optional, Type
 
@@ -42,3 +43,12 @@ def require_file(path, label: str, kind: str = "an image file", *, advice: str =
     require_exists(path, label, advice, error=error)
     if Path(path).is_dir():
         raise error(f"{label} is a directory: {directory or f'give the path of {kind}'}")
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes (hex), read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

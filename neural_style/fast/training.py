@@ -9,7 +9,6 @@ uninterrupted one. Under ``torchrun`` the same code trains with DistributedDataP
 (NCCL on GPUs, gloo on CPUs): each process takes its share of every epoch's permutation.
 """
 
-import hashlib
 import math
 import os
 import time
@@ -23,6 +22,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from ..core.device import require_memory, resolve_precision
 from ..core.features import activation_bytes
+from ..core.files import file_sha256
 from ..core.objective import PerceptualObjective, load_loss_network
 from ..core.optimize import Step
 from ..core.stop import StopReason
@@ -88,14 +88,6 @@ def load_sample(path: Path, size: int) -> Optional[torch.Tensor]:
     image = resize_to(image, (max(size, round(h * scale)), max(size, round(w * scale))))
     top, left = (image.shape[-2] - size) // 2, (image.shape[-1] - size) // 2
     return image[0, :, top:top + size, left:left + size]
-
-
-def file_sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def training_objective(style, settings: TrainSettings, *, device=torch.device("cpu"),

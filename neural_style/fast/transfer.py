@@ -3,7 +3,7 @@
 import functools
 import warnings
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -11,23 +11,22 @@ import torch
 from ..core.color import transfer_luminance
 from ..core.device import require_memory, resolve_precision
 from ..core.tensors import long_side_shape, resize_long_side, resize_to, to_grey
-from ..errors import InputError, setting
+from ..errors import setting
 from ..io.animation import (
     ANIMATION_EXTENSIONS,
     TIFF_EXTENSIONS,
     frame_count,
-    read_frames,
     read_pages,
-    video_timing,
     write_animation,
     write_pages,
 )
+from ..io.clips import ClipSource, open_clip
 from ..io.decode import read_image, source_bit_depth, to_tensor
 from ..io.encode import write_image
 from ..io.imagedata import open_image
 from ..io.inputs import plan_batch
 from ..io.outputs import OUTPUT_EXTENSIONS
-from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, check_part_of, clip_part, read_video
+from ..io.video import VIDEO_EXTENSIONS, check_part_of
 from .transformer import TransformerNet
 
 #: Image files that may hold several frames or pages: GIF, animated WebP, APNG, multi-page TIFF.
@@ -147,36 +146,51 @@ def _say_what_is_dropped(src: Path, dst: Path, written_as: str, *, bits: bool, d
 
 def _transfer_animated(model, src, dst, size, original_colors, batch_size, on_frame) -> int:
     """A GIF, animated WebP or APNG: every frame, with its duration and the file's loop count."""
-    frames, timing = read_frames(src)
-    if len({frame.shape for frame in frames}) > 1:  # pages of a TIFF may differ; an animation's frames may not
-        raise InputError(f"the {len(frames)} frames of '{src}' differ in size, which '{dst.name}' cannot hold: "
-                         "write them to a .tif (one page each), or to a still format for the first")
+    clip = open_clip(src)
     _say_what_is_dropped(src, dst, "8-bit RGB frames", bits=True, durations=False)
-    out = _stylise_frames(model, np.stack(frames), size, original_colors, batch_size, on_frame)
-    write_animation(dst, out, timing=timing)
-    return len(out)
-
-
-def _stylise_frames(model, frames: np.ndarray, size, original_colors, batch_size, on_frame) -> List[np.ndarray]:
-    """(N, H, W, 3) uint8 frames through the network in batches: (H', W', 3) uint8 frames."""
-    out: List[np.ndarray] = []
-    for start in range(0, len(frames), batch_size):
-        chunk = torch.from_numpy(frames[start:start + batch_size, ..., :3].astype(np.float32) / 255)
-        y = model(chunk.permute(0, 3, 1, 2).contiguous(), size=size, original_colors=original_colors)
-        out += [(f.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy() for f in y]
-        if on_frame:
-            on_frame(len(out), len(frames))
-    return out
+    return _write_clip(model, clip, dst, size, original_colors, batch_size, on_frame)
 
 
 def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame, part) -> int:
     """A video (the part asked): every frame, each at its time; into a video the audio track comes along
     (:func:`~neural_style.io.video.write_video`), into an animated image the frame durations."""
-    clip = clip_part(read_video(src), *part)
-    check_frame_sizes(clip.frames, src)
+    clip = open_clip(src, *part)
     if clip.audio and dst.suffix.lower() not in VIDEO_EXTENSIONS:
         warnings.warn(f"'{src}' has an audio track ({clip.audio}), which '{dst}' cannot hold (write a video "
                       "to keep it)", UserWarning, stacklevel=3)
-    out = _stylise_frames(model, np.stack(clip.frames), size, original_colors, batch_size, on_frame)
-    write_animation(dst, out, timing=video_timing(clip), audio_from=src, audio_start=clip.start)
-    return len(out)
+    return _write_clip(model, clip, dst, size, original_colors, batch_size, on_frame)
+
+
+def _write_clip(model, clip: ClipSource, dst: Path, size, original_colors, batch_size, on_frame) -> int:
+    """The clip's frames through the network a batch at a time, each written as it comes (memory holds a
+    batch, not the clip); the number of frames written."""
+    done = []
+    frames = _stylise_frames(model, clip.frames(), len(clip), size, original_colors, batch_size, on_frame, done)
+    write_animation(dst, frames, timing=clip.timing, audio_from=clip.path if clip.audio else None,
+                    audio_start=clip.start)
+    return len(done)
+
+
+def _stylise_frames(model, frames: Iterator[np.ndarray], total: int, size, original_colors, batch_size, on_frame,
+                    done: list) -> Iterator[np.ndarray]:
+    """(H, W, 3) uint8 frames through the network in batches: (H', W', 3) uint8 frames, as they are made
+    (each counted into ``done``)."""
+    for chunk in _batches(frames, batch_size):
+        x = torch.from_numpy(np.stack(chunk)[..., :3].astype(np.float32) / 255).permute(0, 3, 1, 2).contiguous()
+        for y in model(x, size=size, original_colors=original_colors):
+            done.append(1)
+            yield (y.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+        if on_frame:
+            on_frame(len(done), total)
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    """Lists of ``size`` consecutive items (the last one shorter)."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -4,9 +4,10 @@ read and written with their bit depth (tifffile)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import tifffile
@@ -82,7 +83,7 @@ class Timing:
         return Timing(self.durations[:count], self.loop, stamps)
 
 
-def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing: Optional[Timing] = None,
+def write_animation(path, frames: Iterable[Frame], *, fps: float = 10.0, timing: Optional[Timing] = None,
                     audio_from=None, audio_start: float = 0.0) -> Path:
     """Write frames as a GIF, animated WebP, APNG or video, atomically.
 
@@ -91,7 +92,11 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
 
     Args:
         path: the output file (see :func:`check_animation_path`).
-        frames: tensors (1, 3, H, W) / (3, H, W) in [0, 1] or uint8 arrays (H, W, 3), all the same size.
+        frames: tensors (1, 3, H, W) / (3, H, W) in [0, 1] or uint8 arrays (H, W, 3), all the same size:
+            a sequence, or an iterator that makes them as they are written (with ``timing``): each frame is
+            then encoded as it comes (a video holds one at a time; Pillow's writers keep every frame: GIF
+            as palette images, a third of RGB), Ctrl-C stops at once, and nothing is written. An iterator that
+            ends early gives the frames it made.
         fps: frames per second (ignored where ``timing`` is given).
         timing: per-frame durations and loop count, as :func:`read_frames` gives them (GIF, WebP,
             APNG; a video keeps the durations as timestamps): an animation keeps its timing.
@@ -103,36 +108,50 @@ def write_animation(path, frames: Sequence[Frame], *, fps: float = 10.0, timing:
         The path written.
 
     Raises:
-        ValueError: no frames, frames of different sizes, or fps <= 0.
+        ValueError: no frames, frames of different sizes, fps <= 0, or an iterator without ``timing``.
         InputError: see check_animation_path.
         NeuralStyleError: the file could not be written.
     """
     path = check_animation_path(path, when_writing=True)
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
-    arrays = [np.asarray(to_pil(frame).convert("RGB")) for frame in frames]
-    if not arrays:
+    streaming = not isinstance(frames, Sequence)
+    if streaming and timing is None:
+        raise ValueError("write_animation needs the timing of frames given as an iterator")
+    if not streaming and not len(frames):
         raise ValueError("write_animation needs at least one frame, got none")
-    for index, array in enumerate(arrays):
-        if array.shape != arrays[0].shape:
-            sizes = f"frame 0 is {arrays[0].shape[:2]}, frame {index} is {array.shape[:2]}"
-            raise ValueError(f"all frames must have the same size: {sizes}")
-    extension = path.suffix.lower()
-    if timing is not None and len(timing.durations) != len(arrays):
-        raise ValueError(f"timing has {len(timing.durations)} durations for {len(arrays)} frames")
     if timing is None:
-        timing = Timing(tuple([max(1, round(1000 / fps))] * len(arrays)), 0)
+        timing = Timing(tuple([max(1, round(1000 / fps))] * len(frames)), 0)
+    if not streaming and len(timing.durations) != len(frames):
+        raise ValueError(f"timing has {len(timing.durations)} durations for {len(frames)} frames")
+    arrays = _same_size(np.asarray(to_pil(frame).convert("RGB")) for frame in frames)
+    extension = path.suffix.lower()
     if extension in (".gif", ".webp", ".png"):  # GIF, animated WebP and APNG, through Pillow
-        return atomic_write(path, lambda temporary: _save_all(temporary, arrays, timing, extension))
-    return write_video(path, arrays, timestamps=timing.times, fps=timing.frame_rate, end=timing.end,
-                       audio_from=audio_from, audio_start=audio_start)
+        return atomic_write(path, lambda temporary: _save_all(temporary, arrays, timing, extension),
+                            interruptible=streaming)
+    return write_video(path, arrays if streaming else list(arrays), timestamps=timing.times, fps=timing.frame_rate,
+                       end=timing.end, audio_from=audio_from, audio_start=audio_start)
 
 
-def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str) -> None:
+def _same_size(arrays: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """``arrays`` as they come, ValueError at the first of another size than the first's."""
+    first = None
+    for index, array in enumerate(arrays):
+        first = array.shape if first is None else first
+        if array.shape != first:
+            raise ValueError(f"all frames must have the same size: frame 0 is {first[:2]}, frame {index} is "
+                             f"{array.shape[:2]}")
+        yield array
+
+
+def _save_all(path, arrays: Iterator[np.ndarray], timing: Timing, extension: str) -> None:
     """Frames as a GIF, an animated WebP (lossy, quality 95) or an APNG with ``timing``'s durations (a
     GIF's in its 10 ms unit, :func:`~neural_style.io.video.quantise_durations`) and loop count; written with
-    Pillow in one call, so a failure leaves no writer behind to fail again."""
-    frames = [Image.fromarray(array) for array in arrays]
+    Pillow in one call (which pulls the frames as it goes), so a failure leaves no writer behind to fail
+    again."""
+    first = next(arrays, None)
+    if first is None:
+        raise ValueError("write_animation needs at least one frame, got none")
     options = {"quality": 95} if extension == ".webp" else {}
     if extension != ".gif":  # WebP and APNG count every play (0: forever); one play is 1
         options["loop"] = 1 if timing.loop is None else timing.loop + 1 if timing.loop else 0
@@ -141,28 +160,68 @@ def _save_all(path, arrays: Sequence[np.ndarray], timing: Timing, extension: str
     # GIF counts in 10 ms (Pillow truncates): round where each frame ends, so the total keeps the length
     durations = quantise_durations(timing.durations, 10) if extension == ".gif" else list(timing.durations)
     fmt = {".gif": "GIF", ".webp": "WEBP", ".png": "PNG"}[extension]
-    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:], duration=durations, **options)
+    rest = map(Image.fromarray, arrays)  # Pillow's GIF writer pulls them; its WebP and APNG writers need a list
+    Image.fromarray(first).save(path, format=fmt, save_all=True, append_images=rest if fmt == "GIF" else list(rest),
+                                duration=durations, **options)
 
 
 def read_frames(path) -> Tuple[List[np.ndarray], Timing]:
     """All frames of an animated image (GIF, WebP, APNG, multi-page TIFF) as writable (H, W, 3) uint8
-    arrays, and its :class:`Timing` (a frame without a duration gets 100 ms).
+    arrays, and its :class:`Timing` (a frame without a duration gets 100 ms). :func:`animation_timing`
+    and :func:`iter_frames` read the same one frame at a time.
 
     Raises:
         InputError: a damaged or unreadable file (one line naming it).
     """
-    frames, durations = [], []
+    timing = animation_timing(path)
+    return list(iter_frames(path)), timing
+
+
+def animation_timing(path) -> Timing:
+    """The :class:`Timing` of an animated image, read frame by frame without keeping any.
+
+    Raises:
+        InputError: as :func:`read_frames`, or frames that differ in size (the pages of a TIFF may: an
+            animation holds one size).
+    """
+    durations, sizes = [], []
+    with _reading(path) as image:
+        loop = _loop_from(image.format, image.info.get("loop"))
+        for frame in ImageSequence.Iterator(image):
+            if image.format == "WEBP":  # Pillow's WebP reader has a frame's duration once it is decoded
+                frame.load()
+            durations.append(int(frame.info.get("duration") or 100))
+            sizes.append(frame.size)
+    if len(set(sizes)) > 1:
+        (w1, h1), (w2, h2) = sorted(set(sizes))[:2]
+        raise InputError(f"the {len(sizes)} frames of '{path}' differ in size ({w1}x{h1} and {w2}x{h2}), which an "
+                         "animation cannot hold: write them to a .tif (one page each), or to a still format for the "
+                         "first")
+    return Timing(tuple(durations), loop)
+
+
+def iter_frames(path) -> Iterator[np.ndarray]:
+    """The frames of an animated image as writable (H, W, 3) uint8 arrays, decoded one at a time.
+
+    Raises:
+        InputError: as :func:`read_frames`.
+    """
+    with _reading(path) as image:
+        for frame in ImageSequence.Iterator(image):
+            yield np.array(frame.convert("RGB"))
+
+
+@contextmanager
+def _reading(path):
+    """The open image of ``path``, its size checked before any frame is decoded; Pillow's errors for a
+    damaged file (also while its frames are read) one line naming it."""
     try:
         with open_image(path) as image:
-            check_size(image.size, f"animation '{path}'", MAX_PIXELS)  # before decoding a frame
-            loop = _loop_from(image.format, image.info.get("loop"))
-            for frame in ImageSequence.Iterator(image):
-                frames.append(np.array(frame.convert("RGB")))
-                durations.append(int(frame.info.get("duration") or 100))
+            check_size(image.size, f"animation '{path}'", MAX_PIXELS)
+            yield image
     except (OSError, ValueError, SyntaxError, EOFError) as exc:  # what Pillow raises for damaged files
         raise InputError(f"animation '{path}' cannot be read ({one_line(exc, 80)}): check the file") \
             from exc
-    return frames, Timing(tuple(durations), loop)
 
 
 def video_timing(clip: VideoClip) -> Timing:

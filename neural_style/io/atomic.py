@@ -1,6 +1,7 @@
 """Atomic writes: a file is written to a temporary beside it, flushed to disk and renamed onto its
 path, so that a crash, a full disk or Ctrl-C never leaves a half-written output or checkpoint."""
 
+import contextlib
 import errno
 import io
 import os
@@ -84,7 +85,7 @@ def remove_dead_temporaries(folder, name: Optional[str] = None) -> List[Path]:
     return removed
 
 
-def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
+def atomic_write(path, write_fn: Callable[[Path], None], *, interruptible: bool = False) -> Path:
     """Create or replace ``path`` atomically with a file written by ``write_fn``.
 
     ``write_fn`` writes a temporary file in the same directory (created if missing), which
@@ -94,33 +95,44 @@ def atomic_write(path, write_fn: Callable[[Path], None]) -> Path:
     (or its temporary removed): a signal between creating the temporary and cleaning it up
     would leave it behind.
 
+    With ``interruptible`` (a file written while its content is made, a clip as its frames are
+    stylised), the signals act at once while ``write_fn`` runs, which removes the temporary, and wait
+    only while the temporary is created, renamed or removed.
+
     Args:
         path: the file to write.
         write_fn: called with the temporary path; must write the whole file there.
+        interruptible: see above.
 
     Returns:
         ``path`` as a Path.
     """
+    if interruptible:
+        return _write_atomically(Path(path), write_fn, signals.deferred)
     with signals.deferred():
-        return _write_atomically(Path(path), write_fn)
+        return _write_atomically(Path(path), write_fn, contextlib.nullcontext)
 
 
-def _write_atomically(path: Path, write_fn: Callable[[Path], None]) -> Path:
+def _write_atomically(path: Path, write_fn: Callable[[Path], None], hold: Callable) -> Path:
+    """The write; ``hold()`` around creating, renaming and removing the temporary."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary, held = _create_temporary(path)
+        with hold():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary, held = _create_temporary(path)
     except OSError as exc:
         folder = path.parent
         reason = f"'{folder}' is not a folder" if folder.exists() and not folder.is_dir() else one_line(exc, strerror=True)
         raise NeuralStyleError(f"could not write '{path}': {reason}: choose another output folder") from exc
     try:
         write_fn(temporary)
-        with open(temporary, "rb+") as stream:
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        with hold():
+            with open(temporary, "rb+") as stream:
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
     except BaseException as exc:
-        temporary.unlink(missing_ok=True)
-        _release(held)
+        with hold():
+            temporary.unlink(missing_ok=True)
+            _release(held)
         if isinstance(exc, OSError):
             reason = one_line(exc, whole=True, strerror=True)
             message = f"could not write '{path}': {reason}: check the permissions and free space"

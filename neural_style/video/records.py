@@ -10,7 +10,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import List, Sequence
 
-import numpy as np
 import torch
 
 from ..errors import InputError
@@ -71,17 +70,15 @@ def earlier_records(folder: Path, done: int) -> List[dict]:
     return [r for r in records if isinstance(r, dict) and r.get("index", done) < done]
 
 
-def run_info(frames: Sequence[np.ndarray], styles: Sequence[torch.Tensor], s: StylizeSettings,
-              v: VideoSettings) -> dict:
-    """What makes a run's frames: the clip's and the styles' pixels (SHA-256: the same file under another
-    path resumes, another file under the same path does not), and every setting that changes a frame."""
+def run_info(content_sha256: str, frames: int, shape: Sequence[int], styles: Sequence[torch.Tensor],
+             s: StylizeSettings, v: VideoSettings) -> dict:
+    """What makes a run's frames: the clip file's and the styles' SHA-256 (the same file under another
+    path resumes, another file under the same path does not), the number and (height, width) of the
+    frames, and every setting that changes a frame (the part of the clip taken among them)."""
     settings = {k: _fingerprint(val) for k, val in asdict(s).items() if k not in ("device",)}
-    clip = hashlib.sha256()
-    for frame in frames:
-        clip.update(np.ascontiguousarray(frame).tobytes())
     style_hashes = [hashlib.sha256(style.numpy().tobytes()).hexdigest() for style in styles]
-    return json.loads(json.dumps({"content": clip.hexdigest(), "styles": style_hashes, "frames": len(frames),
-                                  "size": list(frames[0].shape[:2]), "settings": settings, "video": asdict(v)},
+    return json.loads(json.dumps({"content": content_sha256, "styles": style_hashes, "frames": frames,
+                                  "size": list(shape), "settings": settings, "video": asdict(v)},
                                  default=str))
 
 

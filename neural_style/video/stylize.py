@@ -32,14 +32,17 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
+from .. import signals
 from ..core.device import resolve_device, resolve_precision
+from ..core.files import file_sha256
 from ..core.objective import load_loss_network
 from ..core.optimize import Step
 from ..core.stop import STOPPED_EARLY, StopReason
 from ..core.tensors import long_side_shape, resize_to
 from ..errors import InputError, setting
-from ..io.animation import Timing, check_animation_path, frame_count, read_frames, video_timing, write_animation
+from ..io.animation import Timing, check_animation_path, frame_count, write_animation
 from ..io.atomic import atomic_write
+from ..io.clips import ClipSource, open_clip
 from ..io.decode import IMAGE_EXTENSIONS, to_tensor
 from ..io.disk import image_file_bytes, nearest_existing, require_space
 from ..io.encode import write_image
@@ -47,7 +50,7 @@ from ..io.inputs import expand_folders
 from ..io.locks import owned
 from ..io.outputs import check_output_path
 from ..io.report import write_report
-from ..io.video import VIDEO_EXTENSIONS, check_frame_sizes, check_part_of, clip_part, read_video
+from ..io.video import VIDEO_EXTENSIONS
 from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
 from ..style_transfer.gatys import PRECISION_NAMES, run_stylize
@@ -71,37 +74,19 @@ def is_clip(path) -> bool:
     return suffix in VIDEO_EXTENSIONS or (suffix in ANIMATED_EXTENSIONS and frame_count(path) > 1)
 
 
-@dataclass
-class Clip:
-    """Decoded frames, (H, W, 3) uint8, with their :class:`~neural_style.io.animation.Timing`, the file
-    whose audio track goes into a video output (None: no audio), and where in it the frames begin (s)."""
-
-    frames: List[np.ndarray]
-    timing: Timing
-    audio_from: Optional[Path] = None
-    audio_start: float = 0.0
-
-
-def read_clip(path, video: Optional[VideoSettings] = None) -> Clip:
-    """Read a video or animated image as a clip (a video: the part ``video`` asks for).
+def read_clip(path, video: Optional[VideoSettings] = None) -> ClipSource:
+    """A video or animated image as a clip read one frame at a time (a video: the part ``video`` asks for).
 
     Raises:
-        InputError: unreadable, fewer than 2 frames (one frame is an image: stylize it as one), frames of
-        different sizes, or a part asked of an animated image.
+        InputError: unreadable (every frame is decoded once, none kept), frames of different sizes, fewer
+        than 2 frames (one frame is an image: stylize it as one), or a part asked of an animated image.
     """
     path, v = Path(path), video or VideoSettings()
-    check_part_of(path, v.start, v.duration, v.frames)
-    audio_start = 0.0
-    if path.suffix.lower() in VIDEO_EXTENSIONS:
-        clip = clip_part(read_video(path), v.start, v.duration, v.frames)
-        frames, timing, audio, audio_start = clip.frames, video_timing(clip), path if clip.audio else None, clip.start
-    else:
-        (frames, timing), audio = read_frames(path), None
-    if len(frames) < 2:
-        raise InputError(f"'{path}' holds {len(frames)} frame: there is no motion to keep coherent; stylize "
+    clip = open_clip(path, v.start, v.duration, v.frames).verified()  # found bad before any work, not after
+    if len(clip) < 2:
+        raise InputError(f"'{path}' holds {len(clip)} frame: there is no motion to keep coherent; stylize "
                          "it as an image (write the frame to a .png first)")
-    check_frame_sizes(frames, path)
-    return Clip(frames, timing, audio, audio_start)
+    return clip
 
 
 @dataclass
@@ -183,20 +168,19 @@ def _stylize_clip(content, styles, s: StylizeSettings, v: VideoSettings, output_
                   report, on_step, on_frame) -> VideoResult:
     """:func:`stylize_clip` once its paths are checked and held."""
     clip = read_clip(content, v)
-    if clip.audio_from and (output_file is None or output_file.suffix.lower() not in VIDEO_EXTENSIONS):
+    if clip.audio and (output_file is None or output_file.suffix.lower() not in VIDEO_EXTENSIONS):
         held = "numbered frames" if output_file is None else f"'{output_file}'"
         warnings.warn(f"'{content}' has an audio track, which {held} cannot hold (write a video to keep it)",
                       UserWarning, stacklevel=2)
     style_images = _read_styles(styles, s)
-    shape = clip.frames[0].shape[:2] if s.size is None else long_side_shape(clip.frames[0].shape[:2], s.size)
-    frames = [_resized(frame, shape) for frame in clip.frames]
-    guides = read_guides(s.style_masks, s.style_image_masks, clip.frames[0].shape[:2],  # as the user knows them
+    shape = clip.shape if s.size is None else long_side_shape(clip.shape, s.size)
+    guides = read_guides(s.style_masks, s.style_image_masks, clip.shape,  # as the user knows them
                          [tuple(t.shape[-2:]) for t in style_images])
     s = replace(s, style_masks=guides.content, style_image_masks=guides.styles)  # read once, for every frame
-    run_info = run_info_of(frames, style_images, s, v)
+    run_info = run_info_of(file_sha256(clip.path), len(clip), shape, style_images, s, v)
     done = resume_point(frame_dir, run_info)
-    need = (len(frames) - done) * image_file_bytes(*shape) + (len(frames) * shape[0] * shape[1] * 3 if output_file else 0)
-    require_space(frame_dir, need, f"the frames ({len(frames) - done} of {shape[1]}x{shape[0]} px) and the output",
+    need = (len(clip) - done) * image_file_bytes(*shape) + (len(clip) * shape[0] * shape[1] * 3 if output_file else 0)
+    require_space(frame_dir, need, f"the frames ({len(clip) - done} of {shape[1]}x{shape[0]} px) and the output",
                   smaller=setting("size"))
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     autocast = resolve_precision(s.precision, dev)
@@ -205,13 +189,14 @@ def _stylize_clip(content, styles, s: StylizeSettings, v: VideoSettings, output_
     frame_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(frame_dir / RUN_FILE, lambda p: p.write_text(json.dumps(run_info, indent=2)))
     atomic_write(frame_dir / TIMING_FILE, lambda p: p.write_text(json.dumps(timing_record(clip.timing), indent=1)))
-    result = VideoResult([], len(frames), done, frame_dir, output_file, device=str(dev),
+    result = VideoResult([], len(clip), done, frame_dir, output_file, device=str(dev),
                          precision=PRECISION_NAMES[autocast])
     result.earlier = earlier_records(frame_dir, done)
-    state = _State(frames, read_frame(frame_dir, done - 1) if done else None)
+    state = _State(len(clip), read_frame(frame_dir, done - 1) if done else None)
     started = time.perf_counter()
-    for index in range(done, len(frames)):
-        if not _next_frame(index, state, result, style_images, s, v, network, on_step, on_frame):
+    for index, frame in enumerate(_resized(frame, shape) for frame in clip.frames()):  # one frame at a time
+        state.before, state.now = state.now, frame
+        if index >= done and not _next_frame(index, state, result, style_images, s, v, network, on_step, on_frame):
             break
     _finish(result, clip, frame_dir, output_file, time.perf_counter() - started)
     if report:
@@ -234,7 +219,7 @@ def _next_frame(index: int, state: "_State", result: VideoResult, styles, s, v, 
         _save_records(result)
         state.previous = (image * 255).round().to(torch.uint8)  # as written: a resumed run continues the same
         if on_frame:
-            on_frame(index, len(state.frames), record)
+            on_frame(index, state.total, record)
         return True
     except KeyboardInterrupt:
         if len(result.frames) == recorded:  # stopped before the frame was recorded: named as interrupted
@@ -274,16 +259,19 @@ def timing_record(timing: Timing) -> dict:
 
 @dataclass
 class _State:
-    """The run's frames at the working size, and the previous output as written (uint8)."""
+    """The run's frame count, the previous output as written (uint8), and the frame being stylised and the
+    one before it (H, W, 3) uint8 at the working size."""
 
-    frames: List[np.ndarray]
+    total: int
     previous: Optional[torch.Tensor]
+    now: Optional[np.ndarray] = None
+    before: Optional[np.ndarray] = None
 
 
 def _stylize_frame(index: int, state: _State, styles, s: StylizeSettings, v: VideoSettings, network, on_step):
     """(record, image (1, 3, H, W) float in [0, 1]) of frame ``index``."""
     timer = time.perf_counter()
-    content = torch.from_numpy(state.frames[index]).permute(2, 0, 1)[None].float() / 255
+    content = torch.from_numpy(state.now).permute(2, 0, 1)[None].float() / 255
     start = extra = None
     consistent = 0.0
     if index and v.temporal_weight > 0 and state.previous is not None:
@@ -293,7 +281,7 @@ def _stylize_frame(index: int, state: _State, styles, s: StylizeSettings, v: Vid
     iterations = (v.first_frame_iterations or s.iterations) if index == 0 else (s.iterations or VIDEO_ITERATIONS)
     settings = replace(s, size=max(content.shape[-2:]), iterations=iterations,  # frames are at the working size
                        scales="none" if s.scales is None else s.scales)  # each frame starts near the last: one scale
-    step = (lambda st: on_step(index, len(state.frames), st)) if on_step else None
+    step = (lambda st: on_step(index, state.total, st)) if on_step else None
     result = run_stylize(content, styles, settings, network=network, start=start, extra_loss=extra, callback=step,
                          download_progress=False)
     run = result.run
@@ -307,7 +295,7 @@ def _stylize_frame(index: int, state: _State, styles, s: StylizeSettings, v: Vid
 
 def _temporal_target(index: int, state: _State, content: torch.Tensor):
     """(start, warped previous output, per-pixel weight c) for frame ``index`` (Ruder et al.)."""
-    now, before = state.frames[index], state.frames[index - 1]
+    now, before = state.now, state.before
     backward = optical_flow(now, before)  # frame t -> t-1: warp(prev, backward) predicts frame t
     forward = optical_flow(before, now)
     warped, inside = warp(state.previous.float() / 255, backward)
@@ -330,16 +318,18 @@ def _resized(frame: np.ndarray, shape) -> np.ndarray:
     return (resize_to(tensor, tuple(shape)).clamp(0, 1)[0].permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
 
 
-def _finish(result: VideoResult, clip: Clip, frame_dir: Path, output: Optional[Path], seconds: float) -> None:
-    """Write the output of the finished frames (all of them, or those before a stop: a playable file),
-    and remove the frame folder once a file output holds every frame."""
+def _finish(result: VideoResult, clip: ClipSource, frame_dir: Path, output: Optional[Path], seconds: float) -> None:
+    """Write the output of the finished frames (all of them, or those before a stop: a playable file), read
+    back one at a time, and remove the frame folder once a file output holds every frame. Signals wait
+    until the output is written: the frames are made, this keeps them."""
     result.seconds = seconds
     count = result.finished
     if output is None or count == 0:
         return
-    frames = [read_frame(frame_dir, i)[0].permute(1, 2, 0).numpy() for i in range(count)]
-    write_animation(output, frames, timing=clip.timing.head(count), audio_from=clip.audio_from,
-                    audio_start=clip.audio_start)
+    frames = (read_frame(frame_dir, i)[0].permute(1, 2, 0).numpy() for i in range(count))
+    with signals.deferred():
+        write_animation(output, frames, timing=clip.timing.head(count), audio_from=clip.path if clip.audio else None,
+                        audio_start=clip.start)
     if count == result.total:
         shutil.rmtree(frame_dir, ignore_errors=True)
 

@@ -83,9 +83,9 @@ def test_a_static_clip_has_no_temporal_term_at_convergence(tmp_path, style, vgg1
     clipped to [0, 1] and 8 bits), so it stays a small share of the loss and the frames stay alike."""
     still = textured(32, 40)
     clip = write_video(tmp_path / "static.mp4", [still] * 3)  # (a GIF writer merges equal frames into one)
-    frames = read_clip(clip).frames
+    frames = list(read_clip(clip).frames())
     previous = torch.rand(1, 3, 32, 40, generator=torch.Generator().manual_seed(0)).mul(255).round().to(torch.uint8)
-    state = video_module._State(frames, previous)
+    state = video_module._State(len(frames), previous, now=frames[1], before=frames[0])
     content = torch.from_numpy(np.array(frames[1])).permute(2, 0, 1)[None].float() / 255
     start, target, weight = video_module._temporal_target(1, state, content)
     assert torch.allclose(start, previous.float() / 255, atol=1e-5) and torch.equal(target, start)  # interpolation
@@ -320,16 +320,14 @@ def test_a_missing_or_one_frame_animation_is_named_before_the_output_s_extension
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["one.gif", style.name])
 
 
-def test_frames_of_two_sizes_are_refused(tmp_path, monkeypatch):
-    from neural_style.io.video import VideoClip
+def test_frames_of_two_sizes_are_refused(tmp_path):
+    """A stream that changes resolution part way: the frame of the other size is refused as it is decoded."""
+    from neural_style.io.video import decode_video, probe_video
 
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"read by the stand-in below")
-    monkeypatch.setattr(video_module, "read_video",
-                        lambda path: VideoClip([np.zeros((8, 8, 3), np.uint8), np.zeros((8, 10, 3), np.uint8)],
-                                               [0.0, 0.1], 10.0))
+    clip = probe_video(write_video(tmp_path / "clip.mp4", [np.zeros((8, 10, 3), np.uint8)] * 2))
+    clip.shape = (8, 8)  # as if the first frame had been 8x8
     with pytest.raises(InputError, match=r"differ in size \(8x8 and 10x8\)"):
-        read_clip(clip)
+        list(decode_video(clip))
 
 
 def test_still_only_options_are_refused_for_a_clip(tmp_path, style, vgg16_file):
@@ -391,18 +389,14 @@ def test_audio_that_the_output_cannot_hold_is_said_and_gif_input_is_quiet(tmp_pa
     assert quiet.stderr == ""  # no library warning leaks (Pillow's frames are read-only arrays)
 
 
-def test_transfer_refuses_a_video_whose_frames_change_size(tmp_path, monkeypatch):
-    from neural_style.fast import transfer as transfer_module
-    from neural_style.io.video import VideoClip
+def test_transfer_refuses_a_video_whose_frames_change_size(tmp_path):
+    """Found as the frames are decoded (transfer reads a clip once): nothing is written."""
     from tests.fast.test_training import _tiny_model
 
     model = _tiny_model(tmp_path)
-    clip = tmp_path / "mixed.mkv"
-    clip.write_bytes(b"read by the stand-in below")
-    monkeypatch.setattr(transfer_module, "read_video", lambda path: VideoClip(
-        [np.zeros((16, 24, 3), np.uint8), np.zeros((24, 16, 3), np.uint8)], [0.0, 0.1], 10.0))
-    result = invoke("transfer", model, clip, "-o", tmp_path / "out.mp4", "-q")
-    assert result.exit_code == 2 and "differ in size (24x16 and 16x24)" in result.stderr, result.stderr
+    clip = _two_sizes_mkv(tmp_path / "mixed.mkv")
+    result = invoke("transfer", model, clip, "-o", tmp_path / "out.mp4", "-q", "--batch-size", "1")
+    assert result.exit_code == 2 and "differ in size (16x16 and 32x24)" in result.stderr, result.stderr
     assert "internal error" not in result.stderr and not (tmp_path / "out.mp4").exists()
 
 
