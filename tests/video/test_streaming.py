@@ -1,0 +1,85 @@
+"""Clips stream through stylize and transfer (issue 27, kind 3): frames are decoded, processed and
+encoded one at a time (a batch for transfer), so peak memory does not grow with a clip's length.
+
+Each run is a fresh process (the installed command) whose peak resident memory the kernel reports
+(``os.wait4``). The clips are large enough that holding them would show: at 1280x720 each frame is
+2.8 MB as uint8, so the 10x longer clip would add over 100 MB per copy held, against a process of
+about 700-800 MB (torch). ``benchmarks/clip_memory.py --code OLD_TREE`` runs the same commands with
+the code before streaming (commit 3d27265): 1.38x (transfer) and 1.62x (stylize) for 6 and 60 frames.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("av")
+pytest.importorskip("cv2")
+
+from neural_style.io.video import probe_video, write_video  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def clip(path: Path, frames: int, height: int = 720, width: int = 1280) -> Path:
+    """A panning texture, made and encoded a frame at a time."""
+    rng = np.random.default_rng(0)
+    texture = np.repeat(np.repeat(rng.integers(0, 256, (height // 8 + 2, width // 8 + frames, 3), np.uint8), 8, 0), 8, 1)
+
+    def made():
+        for i in range(frames):
+            yield np.ascontiguousarray(texture[:height, 8 * i:8 * i + width])
+    return write_video(path, made(), timestamps=[i / 25 for i in range(frames)])
+
+
+def peak_mib(*args) -> float:
+    """Peak resident memory (MiB) of ``neural-style ARGS`` in a fresh process, which must succeed."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "neural_style", *map(str, args), "-q"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]
+    return usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+@pytest.mark.slow
+def test_transfer_of_a_10x_longer_clip_takes_at_most_1_2x_the_memory(tmp_path):
+    from tests.fast.test_training import _tiny_model
+
+    model = _tiny_model(tmp_path)
+    short, long = clip(tmp_path / "short.mp4", 6), clip(tmp_path / "long.mp4", 60)
+    peaks = [peak_mib("transfer", model, src, "-o", tmp_path / f"out-{src.stem}.mp4", "--size", "160")
+             for src in (short, long)]
+    assert len(probe_video(tmp_path / "out-long.mp4").timestamps) == 60
+    print(f"transfer peak memory: 6 frames {peaks[0]:.0f} MiB, 60 frames {peaks[1]:.0f} MiB, "
+          f"ratio {peaks[1] / peaks[0]:.3f}")
+    assert peaks[1] <= 1.2 * peaks[0], peaks
+
+
+@pytest.mark.slow
+def test_stylize_of_a_10x_longer_clip_takes_at_most_1_2x_the_memory(tmp_path, style_file, vgg16_file):
+    short, long = clip(tmp_path / "short.mp4", 6), clip(tmp_path / "long.mp4", 60)
+    common = ["--weights", vgg16_file, "--size", "32", "--iterations", "1", "--first-frame-iterations", "1"]
+    peaks = [peak_mib("stylize", src, style_file, "-o", tmp_path / f"out-{src.stem}.mp4", *common)
+             for src in (short, long)]
+    assert len(probe_video(tmp_path / "out-long.mp4").timestamps) == 60
+    print(f"stylize peak memory: 6 frames {peaks[0]:.0f} MiB, 60 frames {peaks[1]:.0f} MiB, "
+          f"ratio {peaks[1] / peaks[0]:.3f}")
+    assert peaks[1] <= 1.2 * peaks[0], peaks
+
+
+def test_a_part_decodes_the_frames_of_its_times(tmp_path):
+    """The part's frames are those of its timestamps, decoded after a seek to the key frame before it."""
+    from neural_style.io.video import clip_part, decode_video
+
+    frames = [np.full((16, 16, 3), 8 * i, np.uint8) for i in range(30)]
+    path = write_video(tmp_path / "grey.mp4", frames, fps=10)
+    part = clip_part(probe_video(path), start=1.2, duration=0.5)
+    got = [int(round(f.mean() / 8)) for f in decode_video(part)]
+    assert got == [12, 13, 14, 15, 16] and part.timestamps == pytest.approx([0, 0.1, 0.2, 0.3, 0.4])
+    assert part.start == pytest.approx(1.2)
+    assert [int(round(f.mean() / 8)) for f in decode_video(clip_part(probe_video(path), frames=3))] == [0, 1, 2]
