@@ -194,6 +194,10 @@ class _Group(click.Group):
         except OSError as exc:
             error(signals.describe_os_error(exc))
             sys.exit(1)
+        except MemoryError as exc:  # what the checks before the work could not foresee
+            error(f"out of memory{': ' + str(exc) if str(exc) else ''}: use a smaller --size, --batch-size or "
+                  "--tile-size, or write a video instead of an animated image")
+            sys.exit(1)
         except _Stopped as stop:
             echo(signals.stop_word(stop.interrupt))
             sys.exit(signals.exit_code(stop.interrupt))

@@ -16,6 +16,7 @@ from ..io.animation import (
     ANIMATION_EXTENSIONS,
     TIFF_EXTENSIONS,
     frame_count,
+    held_bytes,
     read_pages,
     write_animation,
     write_pages,
@@ -164,6 +165,10 @@ def _transfer_video(model, src, dst, size, original_colors, batch_size, on_frame
 def _write_clip(model, clip: ClipSource, dst: Path, size, original_colors, batch_size, on_frame) -> int:
     """The clip's frames through the network a batch at a time, each written as it comes (memory holds a
     batch, not the clip); the number of frames written."""
+    shape = clip.shape if size is None else long_side_shape(clip.shape, size)
+    require_memory(held_bytes(dst, len(clip), shape), torch.device("cpu"),
+                   f"writing {len(clip)} frames of {shape[1]}x{shape[0]} px to '{dst.name}'",
+                   f"write a video (.mp4) instead, or use a smaller {setting('size')}")
     done = []
     frames = _stylise_frames(model, clip.frames(), len(clip), size, original_colors, batch_size, on_frame, done)
     write_animation(dst, frames, timing=clip.timing, audio_from=clip.path if clip.audio else None,

@@ -133,6 +133,18 @@ def write_animation(path, frames: Iterable[Frame], *, fps: float = 10.0, timing:
                        end=timing.end, audio_from=audio_from, audio_start=audio_start)
 
 
+#: Bytes per pixel per frame that Pillow's writers hold until an animation is written: GIF palette
+#: frames, WebP and APNG RGB images (APNG's RGBA working copies included).
+_HELD_BYTES_PER_PIXEL = {".gif": 1, ".webp": 3, ".png": 4}
+
+
+def held_bytes(path, frames: int, shape: Tuple[int, int]) -> int:
+    """Memory, in bytes, that writing ``frames`` frames of ``shape`` (height, width) to ``path`` holds at
+    once: every frame for a GIF, WebP or APNG (Pillow's writers keep them), none for a video, which
+    is encoded a frame at a time."""
+    return frames * shape[0] * shape[1] * _HELD_BYTES_PER_PIXEL.get(Path(path).suffix.lower(), 0)
+
+
 def _same_size(arrays: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
     """``arrays`` as they come, ValueError at the first of another size than the first's."""
     first = None

@@ -33,14 +33,14 @@ import numpy as np
 import torch
 
 from .. import signals
-from ..core.device import resolve_device, resolve_precision
+from ..core.device import require_memory, resolve_device, resolve_precision
 from ..core.files import file_sha256
 from ..core.objective import load_loss_network
 from ..core.optimize import Step
 from ..core.stop import STOPPED_EARLY, StopReason
 from ..core.tensors import long_side_shape, resize_to
 from ..errors import InputError, setting
-from ..io.animation import Timing, check_animation_path, frame_count, write_animation
+from ..io.animation import Timing, check_animation_path, frame_count, held_bytes, write_animation
 from ..io.atomic import atomic_write
 from ..io.clips import ClipSource, open_clip
 from ..io.decode import IMAGE_EXTENSIONS, to_tensor
@@ -180,6 +180,10 @@ def _stylize_clip(content, styles, s: StylizeSettings, v: VideoSettings, output_
     run_info = run_info_of(file_sha256(clip.path), len(clip), shape, style_images, s, v)
     done = resume_point(frame_dir, run_info)
     need = (len(clip) - done) * image_file_bytes(*shape) + (len(clip) * shape[0] * shape[1] * 3 if output_file else 0)
+    if output_file is not None:
+        require_memory(held_bytes(output_file, len(clip), shape), torch.device("cpu"),
+                       f"writing {len(clip)} frames of {shape[1]}x{shape[0]} px to '{output_file.name}'",
+                       f"write a video (.mp4) instead, or use a smaller {setting('size')}")
     require_space(frame_dir, need, f"the frames ({len(clip) - done} of {shape[1]}x{shape[0]} px) and the output",
                   smaller=setting("size"))
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)

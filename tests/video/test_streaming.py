@@ -83,3 +83,33 @@ def test_a_part_decodes_the_frames_of_its_times(tmp_path):
     assert got == [12, 13, 14, 15, 16] and part.timestamps == pytest.approx([0, 0.1, 0.2, 0.3, 0.4])
     assert part.start == pytest.approx(1.2)
     assert [int(round(f.mean() / 8)) for f in decode_video(clip_part(probe_video(path), frames=3))] == [0, 1, 2]
+
+
+def test_an_animation_output_whose_frames_do_not_fit_is_refused_before_work(tmp_path, monkeypatch):
+    """Pillow's GIF, WebP and APNG writers hold every frame: counted before any work (a video is not)."""
+    from neural_style.core import device
+    from tests.clitools import assert_error, assert_ok, invoke
+    from tests.fast.test_training import _tiny_model
+
+    model = _tiny_model(tmp_path)
+    src = clip(tmp_path / "c.mp4", 20, 96, 128)
+    monkeypatch.setattr(device, "available_memory", lambda dev: 200_000)  # 20 GIF frames of 128x96: 246 kB
+    assert_error(invoke("transfer", model, src, "-o", tmp_path / "o.gif"), 2,
+                 "writing 20 frames of 128x96 px to 'o.gif' needs about", "write a video (.mp4) instead")
+    assert not (tmp_path / "o.gif").exists()
+    monkeypatch.setattr(device, "available_memory", lambda dev: 2**34)
+    assert_ok(invoke("transfer", model, src, "-o", tmp_path / "o.gif", "-q"))
+
+
+def test_running_out_of_memory_anyway_is_one_line(tmp_path, monkeypatch):
+    from neural_style.fast import transfer as transfer_module
+    from tests.clitools import assert_error, invoke
+    from tests.fast.test_training import _tiny_model
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError()
+    monkeypatch.setattr(transfer_module, "apply_model", exhausted)
+    src = clip(tmp_path / "c.mp4", 2, 32, 32)
+    assert_error(invoke("transfer", _tiny_model(tmp_path), src, "-o", tmp_path / "o.mp4"), 1,
+                 "out of memory: use a smaller --size")
+    assert not (tmp_path / "o.mp4").exists()
