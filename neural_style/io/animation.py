@@ -115,7 +115,7 @@ def write_animation(path, frames: Iterable[Frame], *, fps: float = 10.0, timing:
     path = check_animation_path(path, when_writing=True)
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
-    streaming = not isinstance(frames, Sequence)
+    streaming = not hasattr(frames, "__len__")  # a list, array or tensor of frames, else an iterator
     if streaming and timing is None:
         raise ValueError("write_animation needs the timing of frames given as an iterator")
     if not streaming and not len(frames):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Sequence as SequenceType
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -78,7 +77,7 @@ def write_video(path, frames: Iterable[np.ndarray], *, timestamps: Optional[Sequ
     """
     av = require_av(f"writing '{path}'")
     path = Path(path)
-    streaming = not isinstance(frames, SequenceType)
+    streaming = not hasattr(frames, "__len__")  # a list, array or tensor of frames, else an iterator
     if timestamps is None and streaming:
         raise ValueError("write_video needs the timestamps of frames given as an iterator")
     times = list(timestamps) if timestamps is not None else [i / fps for i in range(len(frames))]
