@@ -198,10 +198,14 @@ def _stylize_clip(content, styles, s: StylizeSettings, v: VideoSettings, output_
     result.earlier = earlier_records(frame_dir, done)
     state = _State(len(clip), read_frame(frame_dir, done - 1) if done else None)
     started = time.perf_counter()
-    for index, frame in enumerate(_resized(frame, shape) for frame in clip.frames()):  # one frame at a time
-        state.before, state.now = state.now, frame
-        if index >= done and not _next_frame(index, state, result, style_images, s, v, network, on_step, on_frame):
-            break
+    try:
+        for index, frame in enumerate(_resized(frame, shape) for frame in clip.frames()):  # one frame at a time
+            state.before, state.now = state.now, frame
+            if index >= done and not _next_frame(index, state, result, style_images, s, v, network, on_step,
+                                                 on_frame):
+                break
+    except KeyboardInterrupt:  # while the next frame was decoded (a frame's own run is _next_frame's)
+        result.stop_reason = StopReason.INTERRUPTED
     _finish(result, clip, frame_dir, output_file, time.perf_counter() - started)
     if report:
         write_report(report, ClipReport.of(content, styles, s, v, result, shape))

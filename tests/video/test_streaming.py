@@ -113,3 +113,27 @@ def test_running_out_of_memory_anyway_is_one_line(tmp_path, monkeypatch):
     assert_error(invoke("transfer", _tiny_model(tmp_path), src, "-o", tmp_path / "o.mp4"), 1,
                  "out of memory: use a smaller --size")
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_ctrl_c_while_a_clip_s_next_frame_is_decoded_keeps_the_finished_frames(tmp_path, style_file, vgg16_file,
+                                                                               monkeypatch):
+    """Frames are decoded between the frames' runs now: a stop there is a stop like any other."""
+    from neural_style.settings import StylizeSettings
+    from neural_style.video import stylize as video_module
+
+    calls = []
+    real = video_module._resized
+
+    def decoded(frame, shape):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(frame, shape)
+    monkeypatch.setattr(video_module, "_resized", decoded)
+    src = clip(tmp_path / "c.mp4", 5, 32, 32)
+    result = video_module.stylize_clip(src, [style_file], tmp_path / "o.mp4",
+                                       StylizeSettings(size=32, iterations=1, weights=str(vgg16_file)),
+                                       report=tmp_path / "r.json")
+    assert result.stop_reason == "interrupted" and result.finished == 2
+    assert len(probe_video(tmp_path / "o.mp4").timestamps) == 2
+    assert (tmp_path / "r.json").is_file() and (tmp_path / "o.mp4.frames").is_dir()
