@@ -190,7 +190,7 @@ def decode_video(clip: VideoClip) -> Iterator[np.ndarray]:
                     continue
                 array = upright(frame.to_ndarray(format="rgb24"), getattr(frame, "rotation", 0))
                 if clip.shape is not None and array.shape[:2] != tuple(clip.shape):
-                    check_frame_sizes([np.empty((*clip.shape, 0)), array], clip.source)
+                    raise _sizes_differ(clip.source, clip.shape, array.shape[:2])
                 yield array
                 found += 1
                 if found == len(wanted):
@@ -249,8 +249,13 @@ def check_frame_sizes(frames: Sequence[np.ndarray], path) -> None:
     output holds one size."""
     sizes = sorted({tuple(f.shape[:2]) for f in frames})
     if len(sizes) > 1:
-        raise InputError(f"the frames of '{path}' differ in size ({sizes[0][1]}x{sizes[0][0]} and "
-                         f"{sizes[1][1]}x{sizes[1][0]}): re-encode the clip at one size")
+        raise _sizes_differ(path, *sizes[:2])
+
+
+def _sizes_differ(path, *shapes: Tuple[int, int]) -> InputError:
+    (h1, w1), (h2, w2) = sorted(tuple(shape) for shape in shapes)
+    return InputError(f"the frames of '{path}' differ in size ({w1}x{h1} and {w2}x{h2}): re-encode the clip at one "
+                      "size")
 
 
 def codec_name(stream) -> str:
