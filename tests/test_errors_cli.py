@@ -768,7 +768,18 @@ def test_train_checks_memory_before_the_first_step(files, tmp_path, vgg16_file):
                      "use a smaller --image-size, --batch-size or --width")
         assert not (tmp_path / "m2.pth").exists()
     result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2000", "--style-size", "100000"))
-    assert_error(result, 2, "the style image at --style-size 100000", "use a smaller --style-size")
+    assert_error(result, 2, "the style image at 100000 px", "use a smaller --style-size")
+    result = invoke(*train_args(files, tmp_path, vgg16_file, "--iterations", "2000", "--style-scale", "3000"))
+    assert_error(result, 2, "the style image at ", "use a smaller --style-scale")
+    result = invoke(*train_args(files, tmp_path, vgg16_file, "--style-size", "64", "--style-scale", "2"))
+    assert_error(result, 2, "--style-size 64 and --style-scale 2 are two sizes for the style image: give one of them")
+
+
+def test_train_style_scale_is_stylize_s_relative_size():
+    from neural_style.settings import TrainSettings
+    assert TrainSettings(image_size=64, style_scale=1.5).style_side() == 96
+    assert TrainSettings(image_size=64).style_side() == 64
+    assert TrainSettings(image_size=64, style_size=40).style_side() == 40
 
 
 def test_stylize_keeps_16_bits_when_every_input_has_them(tmp_path, vgg16_file, content_file, style_file):

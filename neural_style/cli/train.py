@@ -31,7 +31,9 @@ TRAIN = TrainSettings
 @opt.setting(TRAIN, "--style-weight")
 @opt.setting(TRAIN, "--tv-weight")
 @opt.setting(TRAIN, "--tv-beta")
-@opt.setting(TRAIN, "--style-size", "Long side of the style image [image size].")
+@opt.setting(TRAIN, "--style-size", "Long side of the style image in pixels, as pytorch/examples' [--style-scale "
+             "times --size].")
+@opt.setting(TRAIN, "--style-scale", "Long side of the style image relative to --size, as stylize's --style-scale.")
 @opt.setting(TRAIN, "--width", "Channel multiplier of the network (0.5: 4x smaller).")
 @opt.setting(TRAIN, "--antialias", "Anti-aliased network: blur before its stride-2 convolutions, bilinear "
              "upsampling (less flicker on video: docs/fast.md).", is_flag=True)

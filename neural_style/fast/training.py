@@ -93,14 +93,14 @@ def load_sample(path: Path, size: int) -> Optional[torch.Tensor]:
 def training_objective(style, settings: TrainSettings, *, device=torch.device("cpu"),
                        download_progress: bool = True) -> PerceptualObjective:
     """The perceptual objective of training: stylize's, with the style image resized to
-    ``style_size`` (default ``image_size``) and the loss network in stylize's ``auto`` precision
+    ``style_size`` (default ``style_scale`` times ``image_size``) and the loss network in stylize's ``auto`` precision
     (bf16 autocast where the CPU has native bf16)."""
     network = load_loss_network(settings.content_layers, settings.style_layers, weights=settings.weights,
                                 model=settings.model, weights_format=settings.weights_format, device=device,
                                 autocast=resolve_precision("auto", device), download_progress=download_progress)
     _check_memory(network.extractor, settings, device)
-    style_img = to_tensor(style, what="style image", reduce_to=settings.style_size or settings.image_size)
-    style_img = resize_long_side(style_img, settings.style_size or settings.image_size).to(device)
+    style_img = to_tensor(style, what="style image", reduce_to=settings.style_side())
+    style_img = resize_long_side(style_img, settings.style_side()).to(device)
     return PerceptualObjective(network, [style_img], [1.0], content_weight=settings.content_weight,
                                style_weight=settings.style_weight, tv_weight=settings.tv_weight,
                                tv_beta=settings.tv_beta)
@@ -126,15 +126,16 @@ def _check_memory(extractor, settings: TrainSettings, device) -> None:
     """Refuse, before anything large is allocated, a batch whose training step would not fit; the
     message names what asks for most of the memory (the batch, or the style image's size)."""
     size, batch = settings.image_size, settings.batch_size
-    style = settings.style_size or size
+    style = settings.style_side()
     runs = 2 if settings.temporal_weight else 1  # the temporal term runs the network on moved photos too
     step = STEP_MEMORY_FACTOR * (activation_bytes(extractor, size, size, batch)
                                  + runs * inference_bytes(settings.width, batch, size, size))
     style_targets = STEP_MEMORY_FACTOR * activation_bytes(extractor, style, style)
     need = step + style_targets + 4 * 4 * parameter_count(settings.width)  # weights, gradients, Adam's moments
-    if settings.style_size and style_targets > step:
-        require_memory(need, device, f"the style image at {setting('style_size')} {style}",
-                       f"use a smaller {setting('style_size')}")
+    if style != size and style_targets > step:
+        name = "style_size" if settings.style_size else "style_scale"
+        require_memory(need, device, f"the style image at {style} px",
+                       f"use a smaller {setting(name)}")
     require_memory(need, device, f"a training step at {setting('image_size')} {size}, {setting('batch_size')} "
                    f"{batch}, {setting('width')} {settings.width:g}",
                    f"use a smaller {setting('image_size')}, {setting('batch_size')} or {setting('width')}")

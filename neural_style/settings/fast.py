@@ -1,10 +1,12 @@
 """The fast networks' settings: train's (:class:`TrainSettings`, :class:`TrainOutputs`) and
 transfer's (:class:`TransferSettings`)."""
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..errors import InputError, setting
 from ..rules import choice, count, flag, number, rule
 from .common import (
     DEFAULT_DEVICE,
@@ -36,7 +38,10 @@ class TrainSettings:
         lr: Adam's learning rate.
         content_weight: higher than stylize's 1: a network cannot fit each photo as an optimiser does.
         style_weight, tv_weight, tv_beta: as for stylize.
-        style_size: long side of the style image (``None``: ``image_size``).
+        style_size: long side of the style image in pixels (pytorch/examples' ``--style-size``; ``None``:
+            ``style_scale`` times ``image_size``).
+        style_scale: the style image's long side relative to ``image_size``, as stylize's ``style_scale``
+            (with ``style_size`` it must stay 1: two sizes for one image).
         seed: seed of the network's initial weights and of the data order.
         precision: the network's precision, as stylize's (default ``"fp32"``: bf16 training is not measured);
             ``"fp16"`` (GPU) is float16 autocast with a gradient scaler, what ``amp=True`` was.
@@ -71,6 +76,7 @@ class TrainSettings:
     tv_weight: float = field(default=2.0, metadata=WEIGHT)
     tv_beta: float = field(default=2.0, metadata=TV_BETA)
     style_size: Optional[int] = field(default=None, metadata=SIZE)
+    style_scale: float = field(default=1.0, metadata=rule(number(0, strict=True)))
     seed: int = field(default=0, metadata=rule(count(0, maximum=MAX_SEED)))
     precision: str = field(default="fp32", metadata=rule(choice(PRECISIONS)))
     checkpoint_every: int = field(default=1000, metadata=rule(count(1)))
@@ -85,6 +91,16 @@ class TrainSettings:
     log_every: int = field(default=10, metadata=rule(count(1)))
     temporal_weight: float = field(default=0.0, metadata=WEIGHT)
     ema_decay: float = field(default=0.0, metadata=rule(number(0, maximum=MAX_EMA_DECAY)))
+
+    def style_side(self) -> int:
+        """The style image's long side in pixels: ``style_size``, else ``ceil(image_size * style_scale)``."""
+        return self.style_size or max(1, math.ceil(self.image_size * self.style_scale))
+
+    def check_together(self) -> None:
+        """Settings valid alone but not together (:func:`~neural_style.rules.validate` calls it)."""
+        if self.style_size is not None and self.style_scale != 1:
+            raise InputError(f"{setting('style_size')} {self.style_size} and {setting('style_scale')} "
+                             f"{self.style_scale:g} are two sizes for the style image: give one of them")
 
 
 @dataclass
