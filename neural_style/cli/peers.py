@@ -66,7 +66,8 @@ PEER_FLAGS: Dict[str, Tuple[str, str]] = {
     "--cuda": ("--device cuda", EXAMPLES),
     "--gpu": ("--device cuda", "several tools"),  # a habit, no one peer's
     "--mps": ("--device mps", EXAMPLES),
-    "--export_onnx": ("neural-style export MODEL out.onnx", EXAMPLES),
+    "--export_onnx": ("neural-style export MODEL -o out.onnx", EXAMPLES),
+    "--model": ("the MODEL argument", EXAMPLES),  # their eval's saved network; stylize's --model is the loss network
 }
 
 

@@ -16,8 +16,8 @@ def stylize_video(content, styles, output, settings, video, report, quiet, **sti
 
     given = [flag(k) for k, v in still_only.items() if v not in (None, 0, "auto")]
     if given:
-        raise InputError(f"{', '.join(given)} applies to an image content, not a clip: leave it out (a clip's "
-                         "frames are 8-bit, and -o DIR/ keeps every frame)")
+        raise InputError(f"{', '.join(given)} applies to an image content, not a clip: leave it out (-o DIR/ "
+                         "keeps every finished frame as a PNG)")
     bar = progress_bar(quiet=quiet)
     times, current = [], [None]
 

@@ -114,6 +114,10 @@ def _cpu_has_native_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
+#: The name of each autocast dtype :func:`resolve_precision` gives (None: float32), as reports write it.
+PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+
+
 def resolve_precision(precision: str, device):
     """The autocast dtype for ``precision`` on ``device``, or None for float32.
 

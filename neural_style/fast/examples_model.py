@@ -24,7 +24,7 @@ from typing import Dict, Mapping, Optional, Tuple
 
 from torch import Tensor
 
-from .transformer import BASE_CHANNELS
+from .transformer import BASE_CHANNELS, TransformerNet
 
 SOURCE = "pytorch/examples fast_neural_style"
 _STAGES = {"conv1": ("encoder.0.0.1", "in1", "encoder.0.1"), "conv2": ("encoder.1.0.1", "in2", "encoder.1.1"),
@@ -71,8 +71,8 @@ def convert_examples_state_dict(state: Mapping[str, Tensor]) -> Tuple[dict, Dict
     Returns:
         ``(config, state_dict, problem)``: the :class:`TransformerNet` constructor arguments
         (``output="clamp"``; width from the first convolution's channels, residual blocks counted),
-        our state dict, and None, or a one-line ``problem`` (an unknown or missing key) with the
-        first two empty. Shapes are checked where the state dict is loaded.
+        our state dict, and None, or a one-line ``problem`` (an unknown or missing key, a tensor of
+        another shape or of NaN, named by their key) with the first two empty.
     """
     blocks = len({int(m.group(1)) for key in state for m in [_RESIDUAL.match(key)] if m})
     names = _names(blocks)
@@ -81,7 +81,16 @@ def convert_examples_state_dict(state: Mapping[str, Tensor]) -> Tuple[dict, Dict
     missing = [k for k, (ours, factor) in names.items() if factor and k not in kept]
     if unknown or missing:
         what = f"unknown key {unknown[0]!r}" if unknown else f"no key {missing[0]!r}"
-        return {}, {}, f"it looks like a {SOURCE} network but has {what}"
-    converted = {names[k][0]: (v.detach().float() * names[k][1]) for k, v in kept.items() if names[k][1]}
-    width = state["conv1.conv2d.weight"].shape[0] / BASE_CHANNELS[0]
-    return {"width": width, "residual_blocks": blocks, "output": "clamp"}, converted, None
+        return {}, {}, f"it has {what}"
+    config = {"width": state["conv1.conv2d.weight"].shape[0] / BASE_CHANNELS[0], "residual_blocks": blocks,
+              "output": "clamp"}
+    expected = TransformerNet(**config).state_dict()
+    for key, value in kept.items():
+        ours, factor = names[key]
+        if factor and (not value.is_floating_point() or value.shape != expected[ours].shape
+                       or not bool(value.isfinite().all())):
+            what = (f"has shape {tuple(value.shape)}, expected {tuple(expected[ours].shape)}"
+                    if value.shape != expected[ours].shape else f"is {value.dtype}" if not value.is_floating_point()
+                    else "holds NaN or infinite values")
+            return {}, {}, f"its {key} {what}"
+    return config, {names[k][0]: v.detach().float() * names[k][1] for k, v in kept.items() if names[k][1]}, None

@@ -42,7 +42,7 @@ def export(model, output, *, check_image=None, report=None) -> Dict:
     check_output_path(output, inputs=reads, extensions=EXPORT_EXTENSIONS, what="export")
     if report is not None:
         check_output_path(report, inputs=reads, extensions=(".json",), what="report", outputs={output: "export"})
-    net, _ = load_model(model)
+    net, trained = load_model(model)
     require_space(output, 2 * weight_bytes(net) + 2**20, "the exported model")  # the weights, the graph: checked
     # first, as torch's archive writer aborts the process on a full disk
     if check_image:
@@ -53,6 +53,6 @@ def export(model, output, *, check_image=None, report=None) -> Dict:
     with owned(output, "export"):  # while it is made: another run's same output is refused
         result = export_model(net, output, sample=sample)
     if report is not None:
-        ExportReport(model=model, network=net.config, check_image=check_image, **result).write(
+        ExportReport(model=model, network=net.config, trained=trained, check_image=check_image, **result).write(
             report, kept=f"wrote {output}")
     return result

@@ -133,14 +133,21 @@ def _from_examples(path: Path, payload: dict, device) -> Tuple[TransformerNet, d
     """A pytorch/examples network (a bare state dict of their layout), converted exactly."""
     config, state, problem = convert_examples_state_dict(payload)
     if problem is not None:
-        raise InputError(f"model file '{path}' cannot be read: {problem}: pass one of their four published "
-                         f"networks unchanged, or a file written by `neural-style train`")
+        raise InputError(f"model file '{path}' looks like a {SOURCE} network but {problem}: pass one of their "
+                         f"four published networks unchanged, or a file written by `neural-style train`")
     model = _build(path, config)
     _load_state(path, model, state)
     return model.to(device if device is not None else "cpu").eval(), {"source": SOURCE}
 
 
+#: Files ``export`` writes, which only their runtimes read.
+_EXPORTED = {".pt2": "torch.export", ".onnx": "ONNX"}
+
+
 def _read(path: Path):
+    if path.suffix.lower() in _EXPORTED:
+        raise InputError(f"'{path}' is an exported network ({_EXPORTED[path.suffix.lower()]}), which only its runtime "
+                         f"runs: pass the model file (.pth) it was exported from")
     require_file(path, f"model file '{path}'", advice="check the path, or train one with `neural-style train`",
                  directory="pass the .pth file written by `neural-style train`")
     try:

@@ -55,9 +55,12 @@ class TransferReport(Report):
 
     Attributes:
         model: the model file.
-        network: the network's configuration (``{"width", "residual_blocks", "antialias"}``).
-        trained: the model file's metadata: style, training settings, steps, ...
+        network: the network's configuration (``{"width", "residual_blocks", "antialias"}``, and
+            ``"output": "clamp"`` for a pytorch/examples network).
+        trained: the model file's metadata: style, training settings, steps, ...; for a pytorch/examples
+            network ``{"source": "pytorch/examples fast_neural_style"}``.
         device: the torch device used.
+        precision: the precision the network ran in (``"fp32"``, ``"bf16"``, ``"fp16"``: ``auto`` resolved).
         settings: the :class:`~neural_style.settings.TransferSettings` fields.
         files: ``{"input", "output", "frames", "seconds"}`` for each file written, in input order.
         failures: ``{"input", "output", "error"}`` for each file that could not be stylised.
@@ -70,6 +73,7 @@ class TransferReport(Report):
     network: Dict[str, Any]
     trained: Dict[str, Any]
     device: str
+    precision: str
     settings: Dict[str, Any]
     files: List[Dict[str, Any]]
     failures: List[Dict[str, Any]]
@@ -84,6 +88,7 @@ class ExportReport(Report):
     Attributes:
         model: the model file (as given).
         network: the network's configuration.
+        trained: the model file's metadata (as :class:`TransferReport`'s).
         check_image: the image the export was checked on (None: a random one).
         path: the exported file; format: ``"onnx"`` or ``"pt2"``.
         max_abs_diff: the largest difference between the exported and the original network's
@@ -94,6 +99,7 @@ class ExportReport(Report):
     command = "export"
     model: Optional[PathLike]
     network: Dict[str, Any]
+    trained: Dict[str, Any]
     check_image: Optional[PathLike]
     path: str
     format: str

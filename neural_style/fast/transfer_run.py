@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from ..core.device import resolve_device
+from ..core.device import PRECISION_NAMES, resolve_device, resolve_precision
 from ..io.batch import BatchResult, ItemCallback, run_batch
 from ..io.inputs import as_list
 from ..io.outputs import check_output_path
@@ -84,6 +84,7 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
     batch = run_batch(TransferBatch(), pairs, process, on_failure=on_failure)
     if report is not None:
         TransferReport(model=str(model), network=net.config, trained=trained, device=str(device),
+                       precision=PRECISION_NAMES[resolve_precision(settings.precision, device)],
                        settings=asdict(settings), files=batch.records, failures=batch.failures,
                        unprocessed=batch.unprocessed, stop_reason=batch.stop_reason).write(
             report, kept=f"wrote {len(batch.records)} stylised file(s)" if batch.records else None)

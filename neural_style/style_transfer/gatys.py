@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 
 from ..core.color import transfer_luminance
-from ..core.device import resolve_device, resolve_precision
+from ..core.device import PRECISION_NAMES, resolve_device, resolve_precision  # noqa: F401  (PRECISION_NAMES: re-exported)
 from ..core.objective import LossNetwork, load_loss_network
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.stop import STOPPED_EARLY, StopReason
@@ -32,7 +32,6 @@ from .stage import Stage, blend_weights, init_image, input_tensors, octave_losse
 from .unstyled import keep_unstyled
 
 INITS = ("content", "random")
-PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
 @dataclass

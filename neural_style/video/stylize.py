@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from .. import signals
-from ..core.device import require_memory, resolve_device, resolve_precision
+from ..core.device import PRECISION_NAMES, require_memory, resolve_device, resolve_precision
 from ..core.files import file_sha256
 from ..core.objective import load_loss_network
 from ..core.optimize import Step
@@ -53,7 +53,7 @@ from ..io.report import write_report
 from ..io.video import VIDEO_EXTENSIONS
 from ..rules import validate
 from ..settings import VIDEO_ITERATIONS, StylizeSettings, VideoSettings
-from ..style_transfer.gatys import PRECISION_NAMES, run_stylize
+from ..style_transfer.gatys import run_stylize
 from ..style_transfer.guides import read_guides
 from .flow import consistency_mask, optical_flow, warp
 from .records import RECORDS_FILE, RUN_FILE, earlier_records, frame_path, read_frame, resume_point  # noqa: F401
