@@ -33,6 +33,9 @@ class RuleType(click.ParamType):
         self.name = {"count": "integer", "counts": "integers", "numbers": "floats"}.get(check.kind, "float")
 
     def convert(self, value, param, ctx):
+        if isinstance(value, str) and ":" in value and self.check.kind == "number" and _time(value) is None:
+            self.fail(f"{value!r} is not a time: expected seconds, MM:SS or HH:MM:SS (minutes and seconds under 60)",
+                      param, ctx)
         if isinstance(value, str) and value not in self.check.choices:
             value = self._parse(value)
         scaled = value / self.scale if self.scale != 1 and isinstance(value, (int, float)) else value
@@ -47,12 +50,25 @@ class RuleType(click.ParamType):
                 values = [int(t) if kind == "counts" else float(t) for t in text.split(",") if t.strip()]
                 one = kind == "counts" and len(values) == 1 and "," not in text and not self.listed
                 return values[0] if one else values
-            if kind == "number" and ":" in text:  # a time: MM:SS or HH:MM:SS (seconds may have a fraction)
-                *whole, seconds = text.split(":")
-                return sum(float(part) * 60 ** (len(whole) - i) for i, part in enumerate(whole)) + float(seconds)
+            if kind == "number" and ":" in text:
+                return _time(text)
             return int(text) if kind == "count" else float(text)
         except ValueError:
             return text
+
+
+def _time(text: str):
+    """Seconds of a time written MM:SS or HH:MM:SS (seconds may have a fraction; minutes and seconds under
+    60, hours and minutes whole), or None for text that is not one."""
+    parts = text.split(":")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        return None
+    whole = all(part.strip().isdigit() for part in parts[:-1])
+    if len(parts) > 3 or not whole or any(v < 0 for v in values) or any(v >= 60 for v in values[1:]):
+        return None
+    return sum(v * 60 ** (len(values) - 1 - i) for i, v in enumerate(values))
 
 
 class RuleChoice(click.Choice):

@@ -6,14 +6,17 @@ model file (:mod:`.transfer`), and writes the report
 """
 
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ..core.device import PRECISION_NAMES, resolve_device, resolve_precision
+from ..errors import Message, setting
 from ..io.batch import BatchResult, ItemCallback, run_batch
 from ..io.inputs import as_list
 from ..io.outputs import check_output_path
+from ..io.video import VIDEO_EXTENSIONS, check_part_of
 from ..rules import validate
 from ..settings import TransferSettings, with_overrides
 from .model_file import load_model
@@ -69,13 +72,15 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
     pairs = plan_transfer([Path(p) for p in as_list(inputs)], output, protected=[model])  # one str: one input
     if report is not None:
         check_output_path(report, inputs=[model, *(src for src, _ in pairs)], extensions=(".json",), what="report")
+    part = _part_of_videos(settings, pairs)
     device = resolve_device(settings.device)
     net, trained = load_model(model, device=device)
 
     def process(index: int, src: Path, dst: Path) -> dict:
         started = time.perf_counter()
         frames = transfer_file(net, src, dst, size=settings.size, original_colors=settings.original_colors,
-                               precision=settings.precision, part=(settings.start, settings.duration, settings.frames),
+                               precision=settings.precision,
+                               part=part if src.suffix.lower() in VIDEO_EXTENSIONS else (0.0, None, None),
                                batch_size=settings.batch_size,
                                on_frame=None if on_frame is None else (
                                    lambda done, total: on_frame(index - 1, len(pairs), done, total)))
@@ -89,3 +94,19 @@ def transfer(model, inputs: Sequence, output, settings: Optional[TransferSetting
                        unprocessed=batch.unprocessed, stop_reason=batch.stop_reason).write(
             report, kept=f"wrote {len(batch.records)} stylised file(s)" if batch.records else None)
     return batch
+
+
+def _part_of_videos(settings: TransferSettings, pairs) -> tuple:
+    """The part of each video asked for (start, duration, frames). Refused where no input is a video; where
+    some are not, they are stylised whole, which a warning says once."""
+    part = (settings.start, settings.duration, settings.frames)
+    if part == (0.0, None, None):
+        return part
+    others = [src for src, _ in pairs if src.suffix.lower() not in VIDEO_EXTENSIONS]
+    if len(others) == len(pairs):
+        check_part_of(others[0], *part)  # one line: a part of a video, not of this
+    if others:
+        warnings.warn(Message(f"{setting('start')}, {setting('duration')} and {setting('frames')} take a part of each "
+                              f"video: the {len(others)} other input(s) (images, animations) are stylised whole"),
+                      UserWarning, stacklevel=3)
+    return part

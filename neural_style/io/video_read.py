@@ -214,7 +214,9 @@ def clip_part(clip: VideoClip, start: float = 0.0, duration: Optional[float] = N
               frames: Optional[int] = None) -> VideoClip:
     """The frames of ``clip`` from ``start`` seconds, for ``duration`` seconds (None: to the end), at most
     ``frames`` of them (None: all), their times counted from the first; ``start`` records where it began.
-    A clip from :func:`probe_video` stays undecoded (its ``keys`` say which frames to decode).
+    The first frame is the one on screen at ``start`` (it may have begun before), the last the one on
+    screen just before ``start + duration``. A clip from :func:`probe_video` stays undecoded (its ``keys``
+    say which frames to decode).
 
     Raises:
         InputError: a part that holds no frame (it begins at or after the clip's end).
@@ -223,7 +225,9 @@ def clip_part(clip: VideoClip, start: float = 0.0, duration: Optional[float] = N
         return clip
     eps = 1e-6
     end = math.inf if duration is None else start + duration
-    keep = [i for i, t in enumerate(clip.timestamps) if start - eps <= t < end - eps][:frames]
+    ends = [*clip.timestamps[1:], clip.timestamps[-1] + (clip.last_duration or 1 / clip.fps)]
+    keep = [i for i, (t, t_end) in enumerate(zip(clip.timestamps, ends)) if t_end > start + eps and t < end - eps]
+    keep = keep[:frames]
     if not keep:
         length = clip.timestamps[-1] + (clip.last_duration or 1 / clip.fps)
         raise InputError(f"'{clip.source}' holds no frame from {start:g} s" + (f" for {duration:g} s" if duration else "")

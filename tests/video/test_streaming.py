@@ -137,3 +137,50 @@ def test_ctrl_c_while_a_clip_s_next_frame_is_decoded_keeps_the_finished_frames(t
     assert result.stop_reason == "interrupted" and result.finished == 2
     assert len(probe_video(tmp_path / "o.mp4").timestamps) == 2
     assert (tmp_path / "r.json").is_file() and (tmp_path / "o.mp4.frames").is_dir()
+
+
+def test_a_part_begins_with_the_frame_on_screen_at_its_start(tmp_path):
+    """--start inside a frame takes that frame (it began before), up to the last frame of the clip."""
+    from neural_style.io.video import clip_part, decode_video
+
+    path = write_video(tmp_path / "grey.mp4", [np.full((16, 16, 3), 8 * i, np.uint8) for i in range(20)], fps=10)
+    part = clip_part(probe_video(path), start=1.25, duration=0.2)  # 12 (1.2 to 1.3) to 14 (on screen at 1.44)
+    assert [int(round(f.mean() / 8)) for f in decode_video(part)] == [12, 13, 14] and part.start == pytest.approx(1.2)
+    last = clip_part(probe_video(path), start=1.97)  # inside the last frame (1.9 to 2.0)
+    assert len(last.timestamps) == 1 and last.start == pytest.approx(1.9)
+    from neural_style.errors import InputError
+    with pytest.raises(InputError, match="holds no frame from 2 s"):
+        clip_part(probe_video(path), start=2.0)
+
+
+@pytest.mark.parametrize("text", ["1:70", "-1:00", "1:2:3:4", "a:b", "1.5:10"])
+def test_a_time_that_is_not_one_is_refused_in_one_line(text):
+    from tests.clitools import assert_error, invoke
+    assert_error(invoke("transfer", "m.pth", "c.mp4", "-o", "o.mp4", "--start", text), 2,
+                 f"'{text}' is not a time: expected seconds, MM:SS or HH:MM:SS", prefix="neural-style transfer: error:")
+
+
+def test_times_are_read_as_seconds():
+    from neural_style.cli.options import _time
+    assert _time("1:05.5") == 65.5 and _time("1:02:03") == 3723 and _time("0:00") == 0
+
+
+def test_a_part_takes_from_the_videos_of_a_batch_and_leaves_its_images_whole(tmp_path):
+    from PIL import Image
+
+    from tests.clitools import assert_error, invoke
+    from tests.fast.test_training import _tiny_model
+
+    model = _tiny_model(tmp_path)
+    src = tmp_path / "in"
+    src.mkdir()
+    clip(src / "c.mp4", 6, 32, 32)
+    Image.new("RGB", (20, 16), (90, 40, 200)).save(src / "p.png")
+    result = invoke("transfer", model, src, "-o", tmp_path / "out", "--frames", "2", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["warning: --start, --duration and --frames take a part of each video: the 1 "
+                                          "other input(s) (images, animations) are stylised whole"]
+    assert len(probe_video(tmp_path / "out" / "c.mp4").timestamps) == 2
+    assert Image.open(tmp_path / "out" / "p.png").size == (20, 16)
+    assert_error(invoke("transfer", model, src / "p.png", "-o", tmp_path / "one.png", "--frames", "2"), 2,
+                 "take a part of a video file, not of 'p.png'")
