@@ -12,7 +12,7 @@ from typing import List, Sequence
 
 import torch
 
-from ..errors import InputError
+from ..errors import InputError, setting
 from ..io.decode import read_image, to_tensor
 from ..settings import StylizeSettings, VideoSettings
 
@@ -51,14 +51,34 @@ def resume_point(folder: Path, run_info: dict) -> int:
         earlier = json.loads(info.read_text())
     except (OSError, ValueError) as exc:
         raise InputError(f"'{info}' cannot be read ({exc}): remove the folder '{folder}' to start over") from exc
-    changed = sorted(k for k in set(earlier) | set(run_info) if earlier.get(k) != run_info.get(k))
+    changed = _differences(earlier, run_info)
     if changed and frame_path(folder, 0).is_file():  # a run that finished no frame holds nothing to keep
-        raise InputError(f"'{folder}' holds frames of another run ({', '.join(changed[:4])} differ): run with the "
+        raise InputError(f"'{folder}' holds frames of another run ({', '.join(changed[:4])}): run with the "
                          "same settings to continue it, or remove the folder to start over")
     done = 0
     while not changed and done < run_info["frames"] and frame_path(folder, done).is_file():
         done += 1
     return done
+
+
+#: How a difference in a run record is named (the settings are named by their own names).
+_WHAT = {"content": "another clip file", "styles": "other style images", "frames": "another number of frames",
+         "size": "another frame size"}
+
+
+def _differences(earlier: dict, now: dict) -> List[str]:
+    """What differs between two run records, named: ``another clip file``, ``--iterations 3 -> 4``."""
+    found = []
+    for key in sorted(set(earlier) | set(now)):
+        old, new = earlier.get(key), now.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            found += [f"{setting(k)} {old.get(k)} -> {new.get(k)}" for k in sorted(set(old) | set(new))
+                      if old.get(k) != new.get(k)]
+        else:
+            found.append(_WHAT.get(key, key))
+    return found
 
 
 def earlier_records(folder: Path, done: int) -> List[dict]:
