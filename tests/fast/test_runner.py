@@ -80,8 +80,8 @@ def test_transfer_and_export_from_python(photos, style_file, vgg16_file, tmp_pat
     assert [dst.name for _, dst in batch.written] == ["p0.png", "p1.png"] and batch.stop_reason == "completed"
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["settings"]["size"] == 24 and report["stop_reason"] == "completed"
-    assert list(report) == ["command", "model", "network", "trained", "device", "settings", "files", "failures",
-                            "unprocessed", "stop_reason", "environment"]
+    assert list(report) == ["command", "model", "network", "trained", "device", "precision", "settings", "files",
+                            "failures", "unprocessed", "stop_reason", "environment"]
     assert image_attr(tmp_path / "out" / "p0.png", 'size') == (24, 20)
     assert frames == [(0, 2, 1, 1), (1, 2, 1, 1)]
     one = neural_style.transfer(tmp_path / "m.pth", str(photos.absolute() / "p0.png"), str(tmp_path / "one") + "/",
@@ -90,7 +90,8 @@ def test_transfer_and_export_from_python(photos, style_file, vgg16_file, tmp_pat
     result = neural_style.export(tmp_path / "m.pth", tmp_path / "m.pt2", report=tmp_path / "e.json")
     assert result["format"] == "pt2" and result["max_abs_diff"] < 1e-5
     assert list(json.loads((tmp_path / "e.json").read_text())) == [
-        "command", "model", "network", "check_image", "path", "format", "max_abs_diff", "checked_with", "environment"]
+        "command", "model", "network", "trained", "check_image", "path", "format", "max_abs_diff", "checked_with",
+        "environment"]
     program = torch.export.load(str(tmp_path / "m.pt2")).module()
     assert program(torch.rand(1, 3, 16, 20)).shape == (1, 3, 16, 20)
 
