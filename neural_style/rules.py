@@ -185,3 +185,46 @@ def with_overrides(settings: Optional[S], kind: type, overrides: Mapping[str, An
     if unknown:
         raise TypeError(f"unknown {kind.__name__} field {unknown[0]!r}: expected one of {', '.join(sorted(known))}")
     return replace(base, **overrides) if overrides else base
+
+
+def rule_of(source, name: str) -> Optional[Rule]:
+    """The rule of the field ``name`` of the settings dataclass ``source`` (None: no rule)."""
+    return next((f.metadata.get("rule") for f in fields(source) if f.name == name), None)
+
+
+def from_text(check: Rule, text: str, listed: bool = False) -> Any:
+    """A value of ``check``'s kind typed as text (the command line, the studio's fields): an int, a float,
+    a list of them from ``N,N,...`` (``listed``: ``N`` of a list kind is ``[N]``, else ``N``), a time
+    ``MM:SS`` or ``HH:MM:SS`` as seconds; text that is none of them is returned as it is, for the rule to
+    refuse (or accept as one of its words, ``auto``)."""
+    kind = check.kind
+    try:
+        if kind in ("counts", "numbers"):
+            values = [int(t) if kind == "counts" else float(t) for t in text.split(",") if t.strip()]
+            one = kind == "counts" and len(values) == 1 and "," not in text and not listed
+            return values[0] if one else values
+        if kind == "number" and ":" in text:
+            seconds = _time(text)
+            return text if seconds is None else seconds
+        return int(text) if kind == "count" else float(text)
+    except ValueError:
+        return text
+
+
+def is_time(text: str, check: Rule) -> bool:
+    """False only for text with a colon where ``check`` takes a number that is not a time (``1:70``)."""
+    return not (":" in text and check.kind == "number" and _time(text) is None)
+
+
+def _time(text: str) -> Optional[float]:
+    """Seconds of a time written MM:SS or HH:MM:SS (seconds may have a fraction; minutes and seconds under
+    60, hours and minutes whole), or None for text that is not one."""
+    parts = text.split(":")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        return None
+    whole = all(part.strip().isdigit() for part in parts[:-1])
+    if len(parts) > 3 or not whole or any(v < 0 for v in values) or any(v >= 60 for v in values[1:]):
+        return None
+    return sum(v * 60 ** (len(values) - 1 - i) for i, v in enumerate(values))

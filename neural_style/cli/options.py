@@ -2,18 +2,12 @@
 its field's rule (:mod:`neural_style.rules`), so the command line and the Python API accept the
 same values and refuse a bad one with the same words (``must be a finite number > 0, got inf``)."""
 
-from dataclasses import fields
 from pathlib import Path
 
 import click
 
-from ..rules import Rule, failure
+from ..rules import Rule, failure, from_text, is_time, rule_of
 from ..settings import DEFAULT_DEVICE
-
-
-def rule_of(source, name: str):
-    """The rule of the field ``name`` of the settings dataclass ``source`` (None: no rule)."""
-    return next((f.metadata.get("rule") for f in fields(source) if f.name == name), None)
 
 
 class RuleType(click.ParamType):
@@ -33,42 +27,15 @@ class RuleType(click.ParamType):
         self.name = {"count": "integer", "counts": "integers", "numbers": "floats"}.get(check.kind, "float")
 
     def convert(self, value, param, ctx):
-        if isinstance(value, str) and ":" in value and self.check.kind == "number" and _time(value) is None:
+        if isinstance(value, str) and not is_time(value, self.check):
             self.fail(f"{value!r} is not a time: expected seconds, MM:SS or HH:MM:SS (minutes and seconds under 60)",
                       param, ctx)
         if isinstance(value, str) and value not in self.check.choices:
-            value = self._parse(value)
+            value = from_text(self.check, value, self.listed)
         scaled = value / self.scale if self.scale != 1 and isinstance(value, (int, float)) else value
         if not self.check.accepts(scaled):
             self.fail(failure(self.check, value, self.scale), param, ctx)
         return scaled
-
-    def _parse(self, text: str):
-        kind = self.check.kind
-        try:
-            if kind in ("counts", "numbers"):
-                values = [int(t) if kind == "counts" else float(t) for t in text.split(",") if t.strip()]
-                one = kind == "counts" and len(values) == 1 and "," not in text and not self.listed
-                return values[0] if one else values
-            if kind == "number" and ":" in text:
-                return _time(text)
-            return int(text) if kind == "count" else float(text)
-        except ValueError:
-            return text
-
-
-def _time(text: str):
-    """Seconds of a time written MM:SS or HH:MM:SS (seconds may have a fraction; minutes and seconds under
-    60, hours and minutes whole), or None for text that is not one."""
-    parts = text.split(":")
-    try:
-        values = [float(part) for part in parts]
-    except ValueError:
-        return None
-    whole = all(part.strip().isdigit() for part in parts[:-1])
-    if len(parts) > 3 or not whole or any(v < 0 for v in values) or any(v >= 60 for v in values[1:]):
-        return None
-    return sum(v * 60 ** (len(values) - 1 - i) for i, v in enumerate(values))
 
 
 class RuleChoice(click.Choice):

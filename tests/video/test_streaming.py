@@ -161,7 +161,7 @@ def test_a_time_that_is_not_one_is_refused_in_one_line(text):
 
 
 def test_times_are_read_as_seconds():
-    from neural_style.cli.options import _time
+    from neural_style.rules import _time
     assert _time("1:05.5") == 65.5 and _time("1:02:03") == 3723 and _time("0:00") == 0
 
 
