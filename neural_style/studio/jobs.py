@@ -1,0 +1,118 @@
+"""One run of a runner in a worker thread, which the page watches and can stop.
+
+The runner reports through its step callback (:class:`~neural_style.core.optimize.Step`); the job keeps
+the latest step and the loss history, and its :meth:`Job.watch` yields them at most every ``every``
+seconds while the run goes on. :meth:`Job.stop` makes the next step raise KeyboardInterrupt inside the
+runner, which keeps the best result so far as Ctrl-C does on the command line.
+"""
+
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+from ..errors import NeuralStyleError, one_line, spelled
+
+
+@dataclass
+class Snapshot:
+    """What a job has done so far.
+
+    Attributes:
+        step: the latest step reported (any object the runner's callback gets), or None before the first.
+        history: one dict of losses per step (``"iteration"`` and the runner's loss names).
+        seconds: since the job started.
+        done: whether the run has ended (then ``result`` or ``error`` is set).
+        result: what the runner returned.
+        error: the one-line message of the error that ended it (settings spelled by the page's labels).
+        notes: the warnings the run gave, one line each.
+        stopped: whether :meth:`Job.stop` was asked.
+    """
+
+    step: Any = None
+    history: List[Dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    done: bool = False
+    result: Any = None
+    error: Optional[str] = None
+    notes: List[str] = field(default_factory=list)
+    stopped: bool = False
+
+
+class Job:
+    """``work(callback)`` in a worker thread.
+
+    Args:
+        work: the run; it calls ``callback(step)`` after each step and returns its result.
+        losses: turns a step into the dict of losses kept in the history (None: none kept).
+        spell: how a setting named in a message is written (the page's label for it).
+    """
+
+    def __init__(self, work: Callable[[Callable[[Any], None]], Any], *,
+                 losses: Optional[Callable[[Any], Dict[str, float]]] = None,
+                 spell: Optional[Callable[[str], str]] = None):
+        self._work, self._losses, self._spell = work, losses, spell
+        self._stop = threading.Event()
+        self._changed = threading.Condition()
+        self._snapshot = Snapshot()
+        self._started = 0.0
+        self._thread = threading.Thread(target=self._run, name="neural-style studio job", daemon=True)
+
+    def start(self) -> "Job":
+        self._started = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop at the next step, keeping the best result so far (as Ctrl-C)."""
+        self._snapshot.stopped = True
+        self._stop.set()
+
+    def watch(self, every: float = 0.5) -> Iterator[Snapshot]:
+        """The job's state at most every ``every`` seconds while it runs (only when a step came since the
+        last), then once when it has ended."""
+        last = None
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda last=last: self._snapshot.done or self._snapshot.step is not last,
+                                       timeout=every)
+                snap = self._snapshot
+            if snap.done:
+                yield snap
+                return
+            if snap.step is not last:
+                last = snap.step
+                snap.seconds = time.perf_counter() - self._started
+                yield snap
+                time.sleep(max(0.0, every - 0.01))  # at most every `every` seconds
+
+    def _callback(self, step) -> None:
+        with self._changed:
+            self._snapshot.step = step
+            if self._losses is not None:
+                self._snapshot.history.append(self._losses(step))
+            self._changed.notify_all()
+        if self._stop.is_set():
+            raise KeyboardInterrupt  # the runner keeps the best result so far
+
+    def _run(self) -> None:
+        snap = self._snapshot
+        try:
+            with warnings.catch_warnings(record=True) as caught:  # one job runs at a time (the page's queue)
+                warnings.simplefilter("always")
+                snap.result = self._work(self._callback)
+            snap.notes = list(dict.fromkeys(spelled(w.message, self._spell) for w in caught))
+        except KeyboardInterrupt:
+            snap.error = "stopped before the first step: nothing was made"
+        except NeuralStyleError as exc:
+            snap.error = spelled(exc, self._spell)
+        except MemoryError:
+            snap.error = "out of memory: use a smaller size"
+        except Exception as exc:  # a bug: one line in the page, never a traceback
+            snap.error = f"internal error: {one_line(exc, 200)}"
+        finally:
+            with self._changed:
+                snap.seconds = time.perf_counter() - self._started
+                snap.done = True
+                self._changed.notify_all()

@@ -1,0 +1,272 @@
+"""The studio's page, laid out with Gradio: one tab per job (stylize, denoise, fast networks).
+
+Each Run button is one event of the shared ``"job"`` queue (one job at a time: the GPU's memory;
+the others wait and the page shows their place), each Stop button stops its tab's job outside the
+queue. The handlers (:mod:`.handlers`) know nothing of Gradio; what is here maps their views to
+components and their errors to the page's one-line error notices.
+"""
+
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Optional
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from ..errors import NeuralStyleError, spelled
+from ..settings import (
+    COLORS,
+    FIDELITIES,
+    OPTIMIZERS,
+    REGULARIZERS,
+    DenoiseSettings,
+    StylizeSettings,
+    TrainSettings,
+    TransferSettings,
+)
+from . import handlers
+from .jobs import Job
+
+
+@dataclass
+class Sessions:
+    """Each browser session's running job and work folder (results waiting to be downloaded). A
+    session's previous folder is removed when it starts another job; every folder when the server stops."""
+
+    root: Path
+    jobs: Dict[str, Job] = field(default_factory=dict)
+    folders: Dict[str, Path] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def workdir(self, session: str) -> Path:
+        with self.lock:
+            old = self.folders.pop(session, None)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+            self.folders[session] = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
+            return self.folders[session]
+
+    def stop(self, session: str) -> None:
+        job = self.jobs.get(session)
+        if job is not None:
+            job.stop()
+
+    def stop_all(self) -> None:
+        for job in list(self.jobs.values()):
+            job.stop()
+
+
+def _plot(rows) -> pd.DataFrame:
+    """The loss history as the plot takes it: log10 of each term (they differ by orders of magnitude)."""
+    frame = pd.DataFrame(rows or [], columns=["iteration", "term", "loss"])
+    frame["loss"] = np.log10(frame["loss"].astype(float).clip(lower=1e-12))
+    return frame.astype({"iteration": int})
+
+
+def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
+    with gr.Row():
+        with gr.Column(scale=1):
+            content = gr.Image(type="filepath", label="Content", elem_id="stylize-content", height=240)
+            styles = gr.File(file_count="multiple", file_types=["image"], label="Style images",
+                             elem_id="stylize-styles")
+            blend = gr.Textbox(label="Blend weights (one per style image, e.g. 1,2)", elem_id="stylize-blend")
+            with gr.Row():
+                size = gr.Number(value=base.size, precision=0, label="Size (long side, px)", elem_id="stylize-size")
+                iterations = gr.Textbox(label="Iterations", placeholder="auto: 300/150/200 by scale",
+                                        elem_id="stylize-iterations")
+                optimizer = gr.Dropdown(list(OPTIMIZERS), value=base.optimizer, label="Optimizer")
+            with gr.Row():
+                content_weight = gr.Number(value=base.content_weight, label="Content weight")
+                style_weight = gr.Number(value=base.style_weight, label="Style weight")
+                tv_weight = gr.Number(value=base.tv_weight, label="TV weight")
+                tv_beta = gr.Number(value=base.tv_beta, label="TV beta")
+            with gr.Accordion("More", open=False):
+                content_layers = gr.Textbox(value=str(base.content_layers), label="Content layers")
+                style_layers = gr.Textbox(value=str(base.style_layers), label="Style layers")
+                scales = gr.Textbox(label="Scales (long sides, e.g. 256,512; none: one scale)", placeholder="auto")
+                tile_size = gr.Textbox(value=str(base.tile_size), label="Tile size")
+                colors = gr.Dropdown(list(COLORS), value=base.colors, label="Colors")
+                masks = gr.File(file_count="multiple", file_types=["image"], label="Region masks (one per style)")
+            with gr.Row():
+                run = gr.Button("Run", variant="primary", elem_id="stylize-run")
+                stop = gr.Button("Stop", variant="stop", elem_id="stylize-stop")
+        with gr.Column(scale=1):
+            image = gr.Image(label="Image", interactive=False, format="png", elem_id="stylize-preview", height=360)
+            status = gr.Markdown(elem_id="stylize-status")
+            plot = gr.LinePlot(_plot([]), x="iteration", y="loss", color="term", label="Losses (log10)", height=220,
+                               y_title="log10 loss")
+            files = gr.File(label="Downloads (full-size PNG, JSON report)", file_count="multiple", interactive=False,
+                            elem_id="stylize-files")
+
+    def start(content, styles, blend, size, iterations, optimizer, content_weight, style_weight, tv_weight, tv_beta,
+              content_layers, style_layers, scales, tile_size, colors, masks, request: gr.Request):
+        values = dict(style_blend_weights=blend, size=size, iterations=iterations, optimizer=optimizer,
+                      content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight, tv_beta=tv_beta,
+                      content_layers=content_layers, style_layers=style_layers, scales=scales, tile_size=tile_size,
+                      colors=colors, style_masks=list(masks) if masks else None)
+        workdir = sessions.workdir(request.session_hash)
+        job = _started(lambda: handlers.stylize_job(content, styles, values, base, workdir))
+        sessions.jobs[request.session_hash] = job
+        for view in handlers.views(job, handlers.stylize_finish(workdir), handlers.STYLIZE_TERMS):
+            _raise(view)
+            yield view.preview, f"**{view.status}**", _plot(view.plot), view.files or None
+
+    run.click(start, [content, styles, blend, size, iterations, optimizer, content_weight, style_weight, tv_weight,
+                      tv_beta, content_layers, style_layers, scales, tile_size, colors, masks],
+              [image, status, plot, files], concurrency_id="job", concurrency_limit=1, show_progress="minimal")
+    stop.click(_halt(sessions), None, None, queue=False)
+
+
+def _denoise_tab(sessions: Sessions, base: DenoiseSettings) -> None:
+    with gr.Row():
+        with gr.Column(scale=1):
+            noisy = gr.File(label="Noisy image (kept as it is: bit depth, alpha, metadata)", file_types=["image"],
+                            elem_id="denoise-input")
+            reference = gr.File(label="Clean reference (optional: PSNR and SSIM)", file_types=["image"],
+                                elem_id="denoise-reference")
+            with gr.Row():
+                regularizer = gr.Dropdown(list(REGULARIZERS), value=base.regularizer, label="Regularizer")
+                tv_beta = gr.Number(value=base.tv_beta, label="TV beta")
+                fidelity = gr.Dropdown(list(FIDELITIES), value=base.fidelity, label="Fidelity")
+            with gr.Row():
+                sigma = gr.Textbox(value="auto", label="Sigma (0..255, auto: estimated)", elem_id="denoise-sigma")
+                tv_weight = gr.Textbox(value=str(base.tv_weight), label="Lambda (auto: SURE; rule; a number)")
+                iterations = gr.Textbox(label="Iterations", placeholder="auto")
+            with gr.Row():
+                run = gr.Button("Run", variant="primary", elem_id="denoise-run")
+                stop = gr.Button("Stop", variant="stop", elem_id="denoise-stop")
+        with gr.Column(scale=1):
+            compare = gr.ImageSlider(label="Before / after", interactive=False, format="png", elem_id="denoise-compare")
+            status = gr.Markdown(elem_id="denoise-status")
+            files = gr.File(label="Downloads (result, JSON report)", file_count="multiple", interactive=False,
+                            elem_id="denoise-files")
+
+    def start(noisy, reference, regularizer, tv_beta, fidelity, sigma, tv_weight, iterations, request: gr.Request):
+        values = dict(regularizer=regularizer, tv_beta=tv_beta, fidelity=fidelity, sigma=sigma, tv_weight=tv_weight,
+                      iterations=iterations)
+        workdir = sessions.workdir(request.session_hash)
+        job = _started(lambda: handlers.denoise_job(noisy, reference, values, base, workdir))
+        sessions.jobs[request.session_hash] = job
+        for view in handlers.views(job, handlers.denoise_finish(workdir, noisy), handlers.DENOISE_TERMS):
+            _raise(view)
+            pair = (view.before, view.preview) if view.before is not None and view.preview is not None else None
+            yield pair, f"**{view.status}**", view.files or None
+
+    run.click(start, [noisy, reference, regularizer, tv_beta, fidelity, sigma, tv_weight, iterations],
+              [compare, status, files], concurrency_id="job", concurrency_limit=1, show_progress="minimal")
+    stop.click(_halt(sessions), None, None, queue=False)
+
+
+def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSettings, models: Optional[Path],
+              dataset: Optional[Path], device: str) -> None:
+    folder = models or sessions.root / "models"  # without --models, trained networks live as long as the server
+    with gr.Row():
+        with gr.Column(scale=1):
+            gr.Markdown("**Apply a network** (the model files of the studio's `--models` folder)")
+            model = gr.Dropdown(handlers.model_names(folder), label="Model", elem_id="fast-model")
+            source = gr.File(label="Image, GIF or short clip", elem_id="fast-input")
+            with gr.Row():
+                size = gr.Textbox(label="Size (long side, px; empty: the input's)", elem_id="fast-size")
+                original_colors = gr.Checkbox(label="Keep the input's colours")
+            with gr.Row():
+                apply = gr.Button("Apply", variant="primary", elem_id="fast-apply")
+            gr.Markdown("**Train a network** on the studio's `--dataset` folder"
+                        + ("" if dataset else " (not given: start the studio with `--dataset FOLDER`)"))
+            style = gr.File(label="Style image", file_types=["image"], elem_id="train-style")
+            with gr.Row():
+                name = gr.Textbox(label="Model name", placeholder="e.g. starry-night", elem_id="train-name")
+                image_size = gr.Number(value=train_base.image_size, precision=0, label="Size (crops, px)",
+                                       elem_id="train-size")
+                iterations = gr.Textbox(label="Iterations", value="1000", elem_id="train-iterations")
+                width = gr.Number(value=train_base.width, label="Width")
+                checkpoint_every = gr.Number(value=100, precision=0, label="Sample every (steps)",
+                                             elem_id="train-every")
+            with gr.Row():
+                train = gr.Button("Train", variant="primary", elem_id="train-run")
+                resume = gr.Button("Resume", elem_id="train-resume")
+                stop = gr.Button("Stop", variant="stop", elem_id="fast-stop")
+        with gr.Column(scale=1):
+            image = gr.Image(label="Result / latest sample", interactive=False, format="png", elem_id="fast-preview",
+                             height=360)
+            status = gr.Markdown(elem_id="fast-status")
+            plot = gr.LinePlot(_plot([]), x="iteration", y="loss", color="term", label="Training losses (log10)",
+                               height=200, y_title="log10 loss")
+            files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="fast-files")
+
+    def start_apply(model, source, size, original_colors, request: gr.Request):
+        workdir = sessions.workdir(request.session_hash)
+        job = _started(lambda: handlers.transfer_job(model, folder, source, dict(size=size,
+                                                     original_colors=original_colors), base, workdir))
+        sessions.jobs[request.session_hash] = job
+        for view in handlers.views(job, handlers.transfer_finish(workdir), (), unit="frame"):
+            _raise(view)
+            yield view.preview, f"**{view.status}**", _plot([]), view.files or None, gr.update()
+
+    def start_train(style, name, image_size, iterations, width, every, again, request: gr.Request):
+        workdir = sessions.workdir(request.session_hash)
+        values = dict(image_size=image_size, iterations=iterations, width=width, checkpoint_every=every)
+        job = _started(lambda: handlers.train_job(style, name, folder, dataset, values, train_base, again, workdir,
+                                                  device))
+        sessions.jobs[request.session_hash] = job
+        checkpoints, output = folder / f"{name}-checkpoints", folder / f"{name}.pth"
+        for view in handlers.views(job, handlers.train_finish(checkpoints, output, workdir), handlers.TRAIN_TERMS,
+                                   unit="step", picture=handlers.latest_sample(checkpoints)):
+            _raise(view)
+            yield (view.preview, f"**{view.status}**", _plot(view.plot), view.files or None,
+                   gr.update(choices=handlers.model_names(folder)) if view.done else gr.update())
+
+    outputs = [image, status, plot, files, model]
+    apply.click(start_apply, [model, source, size, original_colors], outputs, concurrency_id="job",
+                concurrency_limit=1, show_progress="minimal")
+    for button, again in ((train, False), (resume, True)):
+        button.click(_training(start_train, again), [style, name, image_size, iterations, width, checkpoint_every],
+                     outputs, concurrency_id="job", concurrency_limit=1, show_progress="minimal")
+    stop.click(_halt(sessions), None, None, queue=False)
+
+
+def _training(start: Callable, again: bool) -> Callable:
+    """The Train (``again`` False) or Resume (True) button's action."""
+    def run(style, name, image_size, iterations, width, every, request: gr.Request):
+        yield from start(style, name, image_size, iterations, width, every, again, request)
+    return run
+
+
+def _started(make: Callable[[], Job]) -> Job:
+    """The job ``make`` starts, or its one-line refusal as the page's error notice."""
+    try:
+        return make()
+    except NeuralStyleError as exc:
+        raise gr.Error(spelled(exc, handlers.label), print_exception=False) from None
+
+
+def _raise(view: handlers.View) -> None:
+    """A view's error as the page's one-line error notice."""
+    if view.error:
+        raise gr.Error(view.error, print_exception=False)
+
+
+def _halt(sessions: Sessions) -> Callable:
+    """The Stop button's action: stop this session's job (it keeps the best result so far)."""
+    def halt(request: gr.Request):
+        sessions.stop(request.session_hash)
+    return halt
+
+
+def build(sessions: Sessions, *, device: str = "auto", weights: Optional[str] = None,
+          models: Optional[Path] = None, dataset: Optional[Path] = None) -> gr.Blocks:
+    """The page: its tabs over ``sessions``; every run on ``device`` with the loss network's ``weights``;
+    the fast-network tab's model files in ``models``, its training photos in ``dataset``."""
+    with gr.Blocks(title="neural-style studio", analytics_enabled=False, delete_cache=(600, 3600)) as page:
+        gr.Markdown("## neural-style studio")
+        with gr.Tab("Stylize", id="stylize"):
+            _stylize_tab(sessions, StylizeSettings(device=device, weights=weights))
+        with gr.Tab("Denoise", id="denoise"):
+            _denoise_tab(sessions, DenoiseSettings(device=device))
+        with gr.Tab("Fast networks", id="fast"):
+            _fast_tab(sessions, TransferSettings(device=device), TrainSettings(weights=weights), models, dataset,
+                      device)
+    return page

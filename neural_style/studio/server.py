@@ -1,0 +1,83 @@
+"""Serving the studio: the page on a local address, its files in one temporary folder removed when
+the server stops, no share link, and the running job stopped on Ctrl-C."""
+
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+from ..errors import InputError, Message, setting
+
+#: Uploads larger than this are refused by the server before they are stored (bytes).
+MAX_UPLOAD_BYTES = 200 * 2**20
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass
+class StudioOptions:
+    """How the studio is served.
+
+    Attributes:
+        host: the address to listen on (``127.0.0.1``: this machine only).
+        port: the port (7860, Gradio's).
+        auth: ``(user, password)`` asked of every visitor, or None.
+        no_auth: serve another host without a password (said in a warning).
+        device, weights: the runs' device and loss-network weights (as stylize's).
+        models: the folder whose model files the fast-network tab offers (None: that tab applies none).
+        dataset: the folder of training photos the train part uses (None: no training).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: Optional[Tuple[str, str]] = None
+    no_auth: bool = False
+    device: str = "auto"
+    weights: Optional[str] = None
+    models: Optional[Path] = None
+    dataset: Optional[Path] = None
+
+
+def check_options(options: StudioOptions) -> None:
+    """Refuse an unsafe or impossible way to serve, in one line; warn of a reachable one.
+
+    Raises:
+        InputError: another host without ``auth`` or ``no_auth``; both; a models or dataset folder
+            that is not one.
+    """
+    if options.auth and options.no_auth:
+        raise InputError(f"{setting('auth')} and {setting('no_auth')} contradict each other: give one")
+    if options.host not in LOCAL_HOSTS:
+        if not options.auth and not options.no_auth:
+            raise InputError(f"{setting('host')} {options.host} lets other machines reach the page: give "
+                             f"{setting('auth')} USER:PASSWORD (or {setting('no_auth')} on a network you trust)")
+        warnings.warn(Message(f"the studio is reachable from other machines at {options.host}:{options.port}"
+                              + ("" if options.auth else ", without a password")), UserWarning, stacklevel=2)
+    for name in ("models", "dataset"):
+        folder = getattr(options, name)
+        if folder is not None and not Path(folder).is_dir():
+            raise InputError(f"{setting(name)} '{folder}' is not a folder: give a folder")
+
+
+def serve(options: StudioOptions) -> None:
+    """Serve the page until Ctrl-C (or SIGTERM); then stop the running job and remove every file the
+    studio made (uploads, results)."""
+    check_options(options)
+    root = Path(tempfile.mkdtemp(prefix="neural-style-studio-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(root / "uploads")  # Gradio's own copies of uploads and results
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from .page import Sessions, build
+
+    sessions = Sessions(root)
+    page = build(sessions, device=options.device, weights=options.weights, models=options.models,
+                 dataset=options.dataset)
+    page.queue(default_concurrency_limit=1)
+    try:
+        page.launch(server_name=options.host, server_port=options.port, auth=options.auth, share=False,
+                    max_file_size=MAX_UPLOAD_BYTES, quiet=True, show_error=False, footer_links=[])
+    finally:
+        sessions.stop_all()
+        page.close()
+        shutil.rmtree(root, ignore_errors=True)
