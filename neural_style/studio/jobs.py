@@ -10,6 +10,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from ..errors import NeuralStyleError, one_line, spelled
@@ -102,7 +103,7 @@ class Job:
             with warnings.catch_warnings(record=True) as caught:  # one job runs at a time (the page's queue)
                 warnings.simplefilter("always")
                 snap.result = self._work(self._callback)
-            snap.notes = list(dict.fromkeys(spelled(w.message, self._spell) for w in caught))
+            snap.notes = list(dict.fromkeys(spelled(w.message, self._spell) for w in caught if _ours(w)))
         except KeyboardInterrupt:
             snap.error = "stopped before the first step: nothing was made"
         except NeuralStyleError as exc:
@@ -116,3 +117,8 @@ class Job:
                 snap.seconds = time.perf_counter() - self._started
                 snap.done = True
                 self._changed.notify_all()
+
+
+def _ours(warning: warnings.WarningMessage) -> bool:
+    """A warning neural-style gave the user (not a library's resource or deprecation warning)."""
+    return issubclass(warning.category, UserWarning) and "neural_style" in Path(warning.filename).parts

@@ -60,9 +60,12 @@ class Sessions:
             job.stop()
 
 
-def _plot(rows) -> pd.DataFrame:
-    """The loss history as the plot takes it: log10 of each term (they differ by orders of magnitude)."""
-    frame = pd.DataFrame(rows or [], columns=["iteration", "term", "loss"])
+def _plot(rows) -> Optional[pd.DataFrame]:
+    """The loss history as the plot takes it: log10 of each term (they differ by orders of magnitude); None
+    before the first step (an empty frame leaves the plot without lines for the rest of the run)."""
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["iteration", "term", "loss"])
     frame["loss"] = np.log10(frame["loss"].astype(float).clip(lower=1e-12))
     return frame.astype({"iteration": int})
 
@@ -97,7 +100,7 @@ def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
         with gr.Column(scale=1):
             image = gr.Image(label="Image", interactive=False, format="png", elem_id="stylize-preview", height=360)
             status = gr.Markdown(elem_id="stylize-status")
-            plot = gr.LinePlot(_plot([]), x="iteration", y="loss", color="term", label="Losses (log10)", height=220,
+            plot = gr.LinePlot(None, x="iteration", y="loss", color="term", label="Losses (log10)", height=220,
                                y_title="log10 loss")
             files = gr.File(label="Downloads (full-size PNG, JSON report)", file_count="multiple", interactive=False,
                             elem_id="stylize-files")
@@ -193,7 +196,7 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
             image = gr.Image(label="Result / latest sample", interactive=False, format="png", elem_id="fast-preview",
                              height=360)
             status = gr.Markdown(elem_id="fast-status")
-            plot = gr.LinePlot(_plot([]), x="iteration", y="loss", color="term", label="Training losses (log10)",
+            plot = gr.LinePlot(None, x="iteration", y="loss", color="term", label="Training losses (log10)",
                                height=200, y_title="log10 loss")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="fast-files")
 
