@@ -24,10 +24,10 @@ INSTALL = "pip install 'neural-style[studio]'"
               help="Folder of training photos the fast-network tab trains on.")
 def studio(host, port, auth, no_auth, device, weights, models, dataset):
     """A local web page to stylise, denoise and apply fast networks, watching the image change."""
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        raise click.UsageError(f"the studio needs Gradio: {INSTALL}") from None
+    import importlib.util
+
+    if importlib.util.find_spec("gradio") is None:  # not imported here: it reads its settings when imported
+        raise click.UsageError(f"the studio needs Gradio: {INSTALL}")
     from ..studio.server import StudioOptions, serve
 
     if auth is not None and ":" not in auth:

@@ -70,6 +70,12 @@ class Job:
         self._snapshot.stopped = True
         self._stop.set()
 
+    def join(self, timeout: Optional[float] = None) -> bool:
+        """Wait until the run has ended (at most ``timeout`` seconds); whether it has."""
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def watch(self, every: float = 0.5) -> Iterator[Snapshot]:
         """The job's state at most every ``every`` seconds while it runs (only when a step came since the
         last), then once when it has ended."""

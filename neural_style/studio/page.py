@@ -55,9 +55,12 @@ class Sessions:
         if job is not None:
             job.stop()
 
-    def stop_all(self) -> None:
+    def stop_all(self, wait: float = 30.0) -> None:
+        """Stop every running job and wait (at most ``wait`` seconds) until they have kept their results."""
         for job in list(self.jobs.values()):
             job.stop()
+        for job in list(self.jobs.values()):
+            job.join(wait)
 
 
 def _plot(rows) -> Optional[pd.DataFrame]:

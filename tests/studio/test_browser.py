@@ -52,7 +52,8 @@ def server(tmp_path_factory, vgg16_file):
     real = shared_dir() / "weights" / "vgg16-hed.pth"
     weights = real if real.is_file() else vgg16_file  # real features make the screenshots worth looking at
     port = _free_port()
-    env = dict(os.environ, OMP_NUM_THREADS="2", PYTHONPATH=str(ROOT))
+    (root / "tmp").mkdir()
+    env = dict(os.environ, OMP_NUM_THREADS="2", PYTHONPATH=str(ROOT), TMPDIR=str(root / "tmp"))
     log = open(root / "server.log", "wb")  # a file, not a pipe nobody reads: a full pipe would block the server
     proc = subprocess.Popen([sys.executable, "-m", "neural_style", "studio", "--port", str(port), "--device", "cpu",
                              "--weights", str(weights), "--models", str(root / "models"), "--dataset",
@@ -68,12 +69,14 @@ def server(tmp_path_factory, vgg16_file):
             assert time.monotonic() < deadline, "the studio did not answer within 120 s"
             time.sleep(0.3)
     yield url, root
-    proc.terminate()
+    proc.terminate()  # SIGTERM, as a service manager stops it: the server closes and its files go
     try:
-        proc.wait(timeout=30)
+        assert proc.wait(timeout=60) == 0, (root / "server.log").read_text()[-3000:]
     finally:
         proc.kill()
         log.close()
+    left = [p.name for p in (root / "tmp").iterdir() if not p.name.startswith("torchinductor")]  # torch's own cache
+    assert left == []  # uploads, results and Gradio's copies removed
 
 
 @pytest.fixture(scope="module")

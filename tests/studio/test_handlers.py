@@ -103,8 +103,8 @@ def test_a_job_s_bug_is_one_line_and_its_warnings_are_notes():
     assert "\n" not in last.error
 
     def noisy(callback):
-        warnings.warn("a library's resource note", ResourceWarning)
-        warnings.warn("a library's user warning")  # not neural-style's: raised outside the package
+        warnings.warn("a library's resource note", ResourceWarning, stacklevel=1)
+        warnings.warn("a library's user warning", stacklevel=1)  # not neural-style's: raised outside it
     assert list(Job(noisy).start().watch(0.05))[-1].notes == []
 
 
@@ -181,16 +181,11 @@ def test_serving_beyond_this_machine_needs_a_password_or_a_choice_not_to():
 
 
 def test_the_command_without_gradio_says_what_to_install(monkeypatch):
-    import builtins
+    import importlib.util
 
     from tests.clitools import assert_error, invoke
-    real = builtins.__import__
-
-    def no_gradio(name, *args, **kwargs):
-        if name == "gradio":
-            raise ImportError("No module named 'gradio'")
-        return real(name, *args, **kwargs)
-    monkeypatch.setattr(builtins, "__import__", no_gradio)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gradio" else real(name, *a))
     assert_error(invoke("studio"), 2, "the studio needs Gradio: pip install 'neural-style[studio]'",
                  prefix="neural-style studio: error:")
 
