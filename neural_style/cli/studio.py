@@ -22,7 +22,9 @@ INSTALL = "pip install 'neural-style[studio]'"
               help="Folder of model files (.pth) the fast-network tab offers.")
 @click.option("--dataset", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder of training photos the fast-network tab trains on.")
-def studio(host, port, auth, no_auth, device, weights, models, dataset):
+@click.option("--max-upload-mb", default=200, show_default=True, type=click.IntRange(1),
+              help="Uploads larger than this are refused before they are stored.")
+def studio(host, port, auth, no_auth, device, weights, models, dataset, max_upload_mb):
     """A local web page to stylise, denoise and apply fast networks, watching the image change."""
     import importlib.util
 
@@ -33,6 +35,7 @@ def studio(host, port, auth, no_auth, device, weights, models, dataset):
     if auth is not None and ":" not in auth:
         raise click.UsageError("--auth takes USER:PASSWORD")
     options = StudioOptions(host=host, port=port, auth=tuple(auth.split(":", 1)) if auth else None, no_auth=no_auth,
-                            device=device, weights=weights, models=models, dataset=dataset)
+                            device=device, weights=weights, models=models, dataset=dataset,
+                            max_upload_mb=max_upload_mb)
     echo(f"neural-style studio on http://{host}:{port} (Ctrl-C stops it)")
     serve(options)

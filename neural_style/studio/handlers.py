@@ -9,8 +9,8 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 import numpy as np
 import torch
+from PIL import Image
 
-from ..core.tensors import resize_long_side
 from ..errors import InputError, setting
 from ..io.imagedata import check_size, open_image
 from ..io.progress import format_duration
@@ -98,13 +98,19 @@ def check_upload(path, what: str, max_pixels: int = MAX_UPLOAD_PIXELS) -> Path:
 
 def preview(image: Optional[torch.Tensor]) -> Optional[np.ndarray]:
     """A (1, 3, H, W) image in [0, 1] as (h, w, 3) uint8 for the page, its long side at most
-    :data:`PREVIEW_SIDE`."""
+    :data:`PREVIEW_SIDE`.
+
+    Made with NumPy and Pillow, not torch: this runs in the page's thread while the run computes, and a
+    torch operation there starts a second team of OpenMP threads that spin between operations, taking
+    the run's cores (a stylize run took 1.23x as long with torch previews: benchmarks/studio_overhead.py)."""
     if image is None:
         return None
-    small = image.detach().float()[:1, :3]
-    if max(small.shape[-2:]) > PREVIEW_SIDE:
-        small = resize_long_side(small, PREVIEW_SIDE)
-    return (small[0].clamp(0, 1).permute(1, 2, 0) * 255).round().to(torch.uint8).cpu().numpy()
+    frame = image.detach()[0, :3].cpu()
+    pixels = np.clip(frame.numpy() if frame.dtype == torch.float32 else frame.float().numpy(), 0, 1).transpose(1, 2, 0)
+    picture = Image.fromarray(np.round(pixels * 255).astype(np.uint8))
+    if max(picture.size) > PREVIEW_SIDE:
+        picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS)
+    return np.asarray(picture)
 
 
 def preview_file(path) -> Optional[np.ndarray]:
@@ -159,7 +165,7 @@ def ended(snap: Snapshot, what: str) -> str:
     return " · ".join([line, *snap.notes])
 
 
-def stylize_job(content, styles: Sequence, values: Mapping[str, Any], base, workdir: Path) -> Job:
+def stylize_job(content, styles: Sequence, values: Mapping[str, Any], base, workdir: Path, *, run_on=None) -> Job:
     """Check the page's stylize inputs and start the run (``stylize_file``, as the command line does).
 
     Args:
@@ -167,6 +173,7 @@ def stylize_job(content, styles: Sequence, values: Mapping[str, Any], base, work
         values: the page's fields by :class:`~neural_style.settings.StylizeSettings` field name.
         base: the settings the server was started with (device, weights).
         workdir: where the result (``stylized.png``) and report (``report.json``) are written.
+        run_on: where the run goes (:meth:`~neural_style.studio.jobs.MainThread.submit`; None: a new thread).
 
     Raises:
         InputError: a bad upload or setting, in one line, before anything runs.
@@ -185,7 +192,7 @@ def stylize_job(content, styles: Sequence, values: Mapping[str, Any], base, work
     output, report = workdir / "stylized.png", workdir / "report.json"
     return Job(lambda callback: stylize_file(content, styles, output, settings, StylizeOutputs(report=report),
                                              callback=callback, download_progress=False),
-               losses=losses_of, spell=label).start()
+               losses=losses_of, spell=label).start(run_on)
 
 
 def stylize_finish(workdir: Path) -> Callable[[Snapshot], View]:
@@ -208,7 +215,7 @@ STYLIZE_TERMS = ("content", "style", "tv")
 DENOISE_TERMS = ("total",)
 
 
-def denoise_job(noisy, reference, values: Mapping[str, Any], base, workdir: Path) -> Job:
+def denoise_job(noisy, reference, values: Mapping[str, Any], base, workdir: Path, *, run_on=None) -> Job:
     """Check the page's denoise inputs and start the run (``denoise_files``, as the command line does):
     the output keeps the input's format, bit depth, alpha and metadata.
 
@@ -235,7 +242,7 @@ def denoise_job(noisy, reference, values: Mapping[str, Any], base, workdir: Path
     output = workdir / f"denoised{noisy.suffix.lower()}"
     return Job(lambda callback: denoise_files([(noisy, output)], settings, reference=reference,
                                               report=workdir / "report.json", callback=callback),
-               losses=losses_of, spell=label).start()
+               losses=losses_of, spell=label).start(run_on)
 
 
 def denoise_finish(workdir: Path, noisy) -> Callable[[Snapshot], View]:
@@ -264,7 +271,8 @@ def model_names(folder: Optional[Path]) -> List[str]:
     return sorted(p.name for p in Path(folder).iterdir() if p.suffix.lower() in (".pth", ".pt") and p.is_file())
 
 
-def transfer_job(name: str, folder: Optional[Path], source, values: Mapping[str, Any], base, workdir: Path) -> Job:
+def transfer_job(name: str, folder: Optional[Path], source, values: Mapping[str, Any], base, workdir: Path, *,
+                 run_on=None) -> Job:
     """Check the page's fast-network inputs and start ``transfer`` on one uploaded image or clip.
 
     Args:
@@ -297,7 +305,7 @@ def transfer_job(name: str, folder: Optional[Path], source, values: Mapping[str,
             callback(Step(done, total, {}, None, time.perf_counter() - started[0]))
         return transfer(Path(folder) / name, [source], output, settings, report=workdir / "report.json",
                         on_frame=on_frame)
-    return Job(work, spell=label).start()
+    return Job(work, spell=label).start(run_on)
 
 
 def transfer_finish(workdir: Path) -> Callable[[Snapshot], View]:
@@ -315,7 +323,7 @@ def transfer_finish(workdir: Path) -> Callable[[Snapshot], View]:
 
 
 def train_job(style, name: str, folder: Path, dataset: Optional[Path], values: Mapping[str, Any], base,
-              resume: bool, workdir: Path, device: str = "auto") -> Job:
+              resume: bool, workdir: Path, device: str = "auto", run_on=None) -> Job:
     """Check the page's training inputs and start ``train`` on the server's dataset folder; the model is
     written to ``folder/<name>.pth`` (offered by the apply part once written) and its checkpoints and
     sample images to ``folder/<name>-checkpoints/`` (``resume`` continues from its ``last.ckpt``).
@@ -337,7 +345,7 @@ def train_job(style, name: str, folder: Path, dataset: Optional[Path], values: M
     outputs = TrainOutputs(checkpoint_dir=checkpoints, resume=last if resume else None, report=workdir / "report.json")
     return Job(lambda callback: train(style, dataset, output, settings, outputs, device=device,
                                       callbacks=TrainCallbacks(on_step=callback), download_progress=False),
-               losses=losses_of, spell=label).start()
+               losses=losses_of, spell=label).start(run_on)
 
 
 def latest_sample(folder: Path) -> Callable[[Snapshot], Optional[np.ndarray]]:

@@ -6,6 +6,8 @@ seconds while the run goes on. :meth:`Job.stop` makes the next step raise Keyboa
 runner, which keeps the best result so far as Ctrl-C does on the command line.
 """
 
+import queue
+import signal
 import threading
 import time
 import warnings
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
+from .. import signals
 from ..errors import NeuralStyleError, one_line, spelled
 
 
@@ -58,11 +61,15 @@ class Job:
         self._changed = threading.Condition()
         self._snapshot = Snapshot()
         self._started = 0.0
-        self._thread = threading.Thread(target=self._run, name="neural-style studio job", daemon=True)
+        self._ended = threading.Event()
 
-    def start(self) -> "Job":
+    def start(self, run_on: Optional[Callable[[Callable[[], None]], None]] = None) -> "Job":
+        """Start the run: in a new thread, or handed to ``run_on`` (:meth:`MainThread.submit`)."""
         self._started = time.perf_counter()
-        self._thread.start()
+        if run_on is None:
+            threading.Thread(target=self._run, name="neural-style studio job", daemon=True).start()
+        else:
+            run_on(self._run)
         return self
 
     def stop(self) -> None:
@@ -72,9 +79,7 @@ class Job:
 
     def join(self, timeout: Optional[float] = None) -> bool:
         """Wait until the run has ended (at most ``timeout`` seconds); whether it has."""
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._ended.wait(timeout)
 
     def watch(self, every: float = 0.5) -> Iterator[Snapshot]:
         """The job's state at most every ``every`` seconds while it runs (only when a step came since the
@@ -123,8 +128,48 @@ class Job:
                 snap.seconds = time.perf_counter() - self._started
                 snap.done = True
                 self._changed.notify_all()
+            self._ended.set()
 
 
 def _ours(warning: warnings.WarningMessage) -> bool:
     """A warning neural-style gave the user (not a library's resource or deprecation warning)."""
     return issubclass(warning.category, UserWarning) and "neural_style" in Path(warning.filename).parts
+
+
+class MainThread:
+    """Runs the jobs handed to it, one at a time, in the thread that calls :meth:`serve`: the main thread,
+    where torch's bfloat16 kernels run faster than in another thread (a stylize run at 256 px took 1.16x as
+    long in a worker thread on this project's CPU, 1.0x in float32: benchmarks/studio_overhead.py). Ctrl-C,
+    SIGTERM or SIGHUP ends :meth:`serve`; a job running then stops as on the command line, keeping its result.
+    """
+
+    def __init__(self):
+        self._queue: "queue.Queue[Callable[[], None]]" = queue.Queue()
+        self._signalled: List[int] = []
+
+    def submit(self, run: Callable[[], None]) -> None:
+        """Run ``run`` in the serving thread, after the jobs before it."""
+        self._queue.put(run)
+
+    def run_next(self, timeout: Optional[float] = None) -> bool:
+        """Run the next job handed over (waiting at most ``timeout`` seconds for one); whether one ran."""
+        try:
+            run = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return False
+        run()
+        return True
+
+    def serve(self) -> None:
+        """Run the jobs as they come until a signal (returns then; KeyboardInterrupt outside a job too)."""
+        def interrupted(signum, frame):
+            self._signalled.append(signum)
+            raise KeyboardInterrupt
+        previous = signal.signal(signal.SIGINT, interrupted)
+        try:
+            while not self._signalled and not signals.received():
+                self.run_next(timeout=0.2)  # a signal inside stops the job (it keeps its result); the loop then ends
+        except KeyboardInterrupt:  # between jobs
+            pass
+        finally:
+            signal.signal(signal.SIGINT, previous)

@@ -38,6 +38,7 @@ class Sessions:
     session's previous folder is removed when it starts another job; every folder when the server stops."""
 
     root: Path
+    run_on: Optional[Callable] = None  # where jobs run (the server's main thread; None: a thread each)
     jobs: Dict[str, Job] = field(default_factory=dict)
     folders: Dict[str, Path] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -115,7 +116,7 @@ def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
                       content_layers=content_layers, style_layers=style_layers, scales=scales, tile_size=tile_size,
                       colors=colors, style_masks=list(masks) if masks else None)
         workdir = sessions.workdir(request.session_hash)
-        job = _started(lambda: handlers.stylize_job(content, styles, values, base, workdir))
+        job = _started(lambda: handlers.stylize_job(content, styles, values, base, workdir, run_on=sessions.run_on))
         sessions.jobs[request.session_hash] = job
         for view in handlers.views(job, handlers.stylize_finish(workdir), handlers.STYLIZE_TERMS):
             _raise(view)
@@ -155,7 +156,7 @@ def _denoise_tab(sessions: Sessions, base: DenoiseSettings) -> None:
         values = dict(regularizer=regularizer, tv_beta=tv_beta, fidelity=fidelity, sigma=sigma, tv_weight=tv_weight,
                       iterations=iterations)
         workdir = sessions.workdir(request.session_hash)
-        job = _started(lambda: handlers.denoise_job(noisy, reference, values, base, workdir))
+        job = _started(lambda: handlers.denoise_job(noisy, reference, values, base, workdir, run_on=sessions.run_on))
         sessions.jobs[request.session_hash] = job
         for view in handlers.views(job, handlers.denoise_finish(workdir, noisy), handlers.DENOISE_TERMS):
             _raise(view)
@@ -206,7 +207,8 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
     def start_apply(model, source, size, original_colors, request: gr.Request):
         workdir = sessions.workdir(request.session_hash)
         job = _started(lambda: handlers.transfer_job(model, folder, source, dict(size=size,
-                                                     original_colors=original_colors), base, workdir))
+                                                     original_colors=original_colors), base, workdir,
+                                                     run_on=sessions.run_on))
         sessions.jobs[request.session_hash] = job
         for view in handlers.views(job, handlers.transfer_finish(workdir), (), unit="frame"):
             _raise(view)
@@ -216,7 +218,7 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
         workdir = sessions.workdir(request.session_hash)
         values = dict(image_size=image_size, iterations=iterations, width=width, checkpoint_every=every)
         job = _started(lambda: handlers.train_job(style, name, folder, dataset, values, train_base, again, workdir,
-                                                  device))
+                                                  device, run_on=sessions.run_on))
         sessions.jobs[request.session_hash] = job
         checkpoints, output = folder / f"{name}-checkpoints", folder / f"{name}.pth"
         for view in handlers.views(job, handlers.train_finish(checkpoints, output, workdir), handlers.TRAIN_TERMS,

@@ -11,8 +11,6 @@ from typing import Optional, Tuple
 
 from ..errors import InputError, Message, setting
 
-#: Uploads larger than this are refused by the server before they are stored (bytes).
-MAX_UPLOAD_BYTES = 200 * 2**20
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -28,6 +26,7 @@ class StudioOptions:
         device, weights: the runs' device and loss-network weights (as stylize's).
         models: the folder whose model files the fast-network tab offers (None: that tab applies none).
         dataset: the folder of training photos the train part uses (None: no training).
+        max_upload_mb: uploads larger than this (MiB) are refused before they are stored.
     """
 
     host: str = "127.0.0.1"
@@ -38,6 +37,7 @@ class StudioOptions:
     weights: Optional[str] = None
     models: Optional[Path] = None
     dataset: Optional[Path] = None
+    max_upload_mb: int = 200
 
 
 def check_options(options: StudioOptions) -> None:
@@ -68,16 +68,20 @@ def serve(options: StudioOptions) -> None:
     root = Path(tempfile.mkdtemp(prefix="neural-style-studio-"))
     os.environ["GRADIO_TEMP_DIR"] = str(root / "uploads")  # Gradio's own copies of uploads and results
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from .jobs import MainThread
     from .page import Sessions, build
 
-    sessions = Sessions(root)
+    main = MainThread()
+    sessions = Sessions(root, run_on=main.submit)
     page = build(sessions, device=options.device, weights=options.weights, models=options.models,
                  dataset=options.dataset)
     page.queue(default_concurrency_limit=1)
     try:
         page.launch(server_name=options.host, server_port=options.port, auth=options.auth, share=False,
-                    max_file_size=MAX_UPLOAD_BYTES, quiet=True, show_error=False, footer_links=[])
+                    max_file_size=options.max_upload_mb * 2**20, quiet=True, show_error=False, footer_links=[],
+                    prevent_thread_lock=True)
+        main.serve()  # the jobs, in this thread, until Ctrl-C or SIGTERM
     finally:
-        sessions.stop_all()
+        sessions.stop_all(wait=0)
         page.close()
         shutil.rmtree(root, ignore_errors=True)
