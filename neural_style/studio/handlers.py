@@ -97,8 +97,8 @@ def check_upload(path, what: str, max_pixels: int = MAX_UPLOAD_PIXELS) -> Path:
 
 
 def preview(image: Optional[torch.Tensor]) -> Optional[np.ndarray]:
-    """A (1, 3, H, W) image in [0, 1] as (h, w, 3) uint8 for the page, its long side at most
-    :data:`PREVIEW_SIDE`.
+    """A (1, C, H, W) image in [0, 1] (C 3, or 1 for grey) as (h, w, 3) uint8 for the page, its long side
+    at most :data:`PREVIEW_SIDE`.
 
     Made with NumPy and Pillow, not torch: this runs in the page's thread while the run computes, and a
     torch operation there starts a second team of OpenMP threads that spin between operations, taking
@@ -106,8 +106,9 @@ def preview(image: Optional[torch.Tensor]) -> Optional[np.ndarray]:
     if image is None:
         return None
     frame = image.detach()[0, :3].cpu()
-    pixels = np.clip(frame.numpy() if frame.dtype == torch.float32 else frame.float().numpy(), 0, 1).transpose(1, 2, 0)
-    picture = Image.fromarray(np.round(pixels * 255).astype(np.uint8))
+    values = frame.numpy() if frame.dtype == torch.float32 else frame.float().numpy()
+    pixels = np.round(np.clip(values, 0, 1) * 255).astype(np.uint8).transpose(1, 2, 0)
+    picture = Image.fromarray(pixels[..., 0] if pixels.shape[2] < 3 else pixels).convert("RGB")  # grey: one channel
     if max(picture.size) > PREVIEW_SIDE:
         picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS)
     return np.asarray(picture)

@@ -6,6 +6,7 @@ queue. The handlers (:mod:`.handlers`) know nothing of Gradio; what is here maps
 components and their errors to the page's one-line error notices.
 """
 
+import functools
 import shutil
 import tempfile
 import threading
@@ -17,7 +18,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from ..errors import NeuralStyleError, spelled
+from ..errors import NeuralStyleError, one_line, spelled
 from ..settings import (
     COLORS,
     FIDELITIES,
@@ -109,6 +110,7 @@ def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
             files = gr.File(label="Downloads (full-size PNG, JSON report)", file_count="multiple", interactive=False,
                             elem_id="stylize-files")
 
+    @_one_line
     def start(content, styles, blend, size, iterations, optimizer, content_weight, style_weight, tv_weight, tv_beta,
               content_layers, style_layers, scales, tile_size, colors, masks, request: gr.Request):
         values = dict(style_blend_weights=blend, size=size, iterations=iterations, optimizer=optimizer,
@@ -124,7 +126,7 @@ def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
 
     run.click(start, [content, styles, blend, size, iterations, optimizer, content_weight, style_weight, tv_weight,
                       tv_beta, content_layers, style_layers, scales, tile_size, colors, masks],
-              [image, status, plot, files], concurrency_id="job", concurrency_limit=1, show_progress="minimal")
+              [image, status, plot, files], concurrency_id="job", concurrency_limit=1, show_progress="full")
     stop.click(_halt(sessions), None, None, queue=False)
 
 
@@ -152,6 +154,7 @@ def _denoise_tab(sessions: Sessions, base: DenoiseSettings) -> None:
             files = gr.File(label="Downloads (result, JSON report)", file_count="multiple", interactive=False,
                             elem_id="denoise-files")
 
+    @_one_line
     def start(noisy, reference, regularizer, tv_beta, fidelity, sigma, tv_weight, iterations, request: gr.Request):
         values = dict(regularizer=regularizer, tv_beta=tv_beta, fidelity=fidelity, sigma=sigma, tv_weight=tv_weight,
                       iterations=iterations)
@@ -164,7 +167,7 @@ def _denoise_tab(sessions: Sessions, base: DenoiseSettings) -> None:
             yield pair, f"**{view.status}**", view.files or None
 
     run.click(start, [noisy, reference, regularizer, tv_beta, fidelity, sigma, tv_weight, iterations],
-              [compare, status, files], concurrency_id="job", concurrency_limit=1, show_progress="minimal")
+              [compare, status, files], concurrency_id="job", concurrency_limit=1, show_progress="full")
     stop.click(_halt(sessions), None, None, queue=False)
 
 
@@ -204,6 +207,7 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
                                height=200, y_title="log10 loss")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="fast-files")
 
+    @_one_line
     def start_apply(model, source, size, original_colors, request: gr.Request):
         workdir = sessions.workdir(request.session_hash)
         job = _started(lambda: handlers.transfer_job(model, folder, source, dict(size=size,
@@ -214,6 +218,7 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
             _raise(view)
             yield view.preview, f"**{view.status}**", _plot([]), view.files or None, gr.update()
 
+    @_one_line
     def start_train(style, name, image_size, iterations, width, every, again, request: gr.Request):
         workdir = sessions.workdir(request.session_hash)
         values = dict(image_size=image_size, iterations=iterations, width=width, checkpoint_every=every)
@@ -229,10 +234,10 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
 
     outputs = [image, status, plot, files, model]
     apply.click(start_apply, [model, source, size, original_colors], outputs, concurrency_id="job",
-                concurrency_limit=1, show_progress="minimal")
+                concurrency_limit=1, show_progress="full")
     for button, again in ((train, False), (resume, True)):
         button.click(_training(start_train, again), [style, name, image_size, iterations, width, checkpoint_every],
-                     outputs, concurrency_id="job", concurrency_limit=1, show_progress="minimal")
+                     outputs, concurrency_id="job", concurrency_limit=1, show_progress="full")
     stop.click(_halt(sessions), None, None, queue=False)
 
 
@@ -240,6 +245,20 @@ def _training(start: Callable, again: bool) -> Callable:
     """The Train (``again`` False) or Resume (True) button's action."""
     def run(style, name, image_size, iterations, width, every, request: gr.Request):
         yield from start(style, name, image_size, iterations, width, every, again, request)
+    return run
+
+
+def _one_line(handler: Callable) -> Callable:
+    """A page action whose unexpected errors (bugs) are one line on the page, as the command line says them,
+    never a traceback in the page or the terminal."""
+    @functools.wraps(handler)
+    def run(*args, **kwargs):
+        try:
+            yield from handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            raise gr.Error(f"internal error: {one_line(exc, 200)}", print_exception=False) from None
     return run
 
 

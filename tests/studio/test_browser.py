@@ -241,3 +241,31 @@ def test_a_fast_network_is_applied_and_one_is_trained(page, tmp_path, server):
     assert page.locator("ul.options li, [role=option]").filter(has_text="trained.pth").count() == 1
     page.keyboard.press("Escape")
     _screenshot(page, "fast", tmp_path)
+
+
+def test_one_job_at_a_time_and_the_next_sees_its_place(browser, server, tmp_path):
+    """A second job (another browser) waits while a run goes on, told its place; Stop lets it go."""
+    first = browser.new_page(viewport={"width": 1400, "height": 1100})
+    second = browser.new_page(viewport={"width": 1400, "height": 1100})
+    try:
+        first.goto(server[0])
+        first.wait_for_selector("#stylize-run")
+        _start_stylize(first, tmp_path, "100000")
+        _wait(first, lambda: "iteration" in first.locator("#stylize-status").inner_text(), "a running job")
+        rng = np.random.default_rng(0)
+        Image.fromarray(rng.integers(0, 256, (32, 32), np.uint8)).save(tmp_path / "noisy.png")
+        second.goto(server[0])
+        second.wait_for_selector("#stylize-run")
+        second.get_by_role("tab", name="Denoise").click()
+        second.locator("#denoise-input input[type=file]").set_input_files(str(tmp_path / "noisy.png"))
+        second.wait_for_timeout(500)
+        second.click("#denoise-run")
+        _wait(second, lambda: any("queue: 1/1" in t for t in
+                                  second.locator("[data-testid=status-tracker]").all_inner_texts()), "queue place")
+        assert second.locator("#denoise-files a[download='denoised.png']").count() == 0
+        first.click("#stylize-stop")
+        _wait(second, lambda: second.locator("#denoise-files a[download='denoised.png']").count() > 0, "second job")
+        assert "kept the best image so far" in first.locator("#stylize-status").inner_text()
+    finally:
+        first.close()
+        second.close()

@@ -193,5 +193,8 @@ def test_the_command_without_gradio_says_what_to_install(monkeypatch):
 def test_the_preview_is_small_and_the_plot_rows_are_per_term():
     image = torch.rand(1, 3, 600, 1200)
     assert handlers.preview(image).shape == (256, 512, 3)
+    grey = torch.full((1, 1, 20, 30), 0.5)  # denoise's steps on a grey image
+    assert handlers.preview(grey).shape == (20, 30, 3) and handlers.preview(grey).max() == 128
+    assert handlers.preview(torch.rand(1, 3, 8, 8, dtype=torch.bfloat16)).dtype == np.uint8
     rows = handlers.plot_rows([{"iteration": 1, "content": 2.0, "style": 3.0}], ("content", "style", "tv"))
     assert rows == [{"iteration": 1, "term": "content", "loss": 2.0}, {"iteration": 1, "term": "style", "loss": 3.0}]
