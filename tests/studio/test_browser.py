@@ -49,27 +49,39 @@ def server(tmp_path_factory, vgg16_file):
     rng = np.random.default_rng(0)
     for i in range(4):
         Image.fromarray(rng.integers(0, 256, (48, 64, 3), np.uint8)).save(root / "photos" / f"p{i}.png")
+    proc, url, log = _serve(root, vgg16_file)
+    yield url, root
+    proc.terminate()  # SIGTERM, as a service manager stops it: the server closes and its files go
+    _closed_cleanly(proc, root, log)
+
+
+def _serve(root: Path, vgg16_file: Path):
+    """``neural-style studio`` started in ``root`` (its temporary files in ``root/tmp``): (process, url, log)."""
     real = shared_dir() / "weights" / "vgg16-hed.pth"
     weights = real if real.is_file() else vgg16_file  # real features make the screenshots worth looking at
     port = _free_port()
-    (root / "tmp").mkdir()
+    (root / "tmp").mkdir(exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS="2", PYTHONPATH=str(ROOT), TMPDIR=str(root / "tmp"))
     log = open(root / "server.log", "wb")  # a file, not a pipe nobody reads: a full pipe would block the server
-    proc = subprocess.Popen([sys.executable, "-m", "neural_style", "studio", "--port", str(port), "--device", "cpu",
-                             "--weights", str(weights), "--models", str(root / "models"), "--dataset",
-                             str(root / "photos")], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    command = [sys.executable, "-m", "neural_style", "studio", "--port", str(port), "--device", "cpu", "--weights",
+               str(weights)]
+    if (root / "models").is_dir():
+        command += ["--models", str(root / "models"), "--dataset", str(root / "photos")]
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
     while True:
         try:
             urllib.request.urlopen(url, timeout=2)
-            break
+            return proc, url, log
         except OSError:
             assert proc.poll() is None, (root / "server.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "the studio did not answer within 120 s"
             time.sleep(0.3)
-    yield url, root
-    proc.terminate()  # SIGTERM, as a service manager stops it: the server closes and its files go
+
+
+def _closed_cleanly(proc, root: Path, log) -> None:
+    """The server ended by itself (exit 0) within a minute of a signal, leaving no file of its own."""
     try:
         assert proc.wait(timeout=60) == 0, (root / "server.log").read_text()[-3000:]
     finally:
@@ -77,6 +89,7 @@ def server(tmp_path_factory, vgg16_file):
         log.close()
     left = [p.name for p in (root / "tmp").iterdir() if not p.name.startswith("torchinductor")]  # torch's own cache
     assert left == []  # uploads, results and Gradio's copies removed
+    assert "Traceback" not in (root / "server.log").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -269,3 +282,19 @@ def test_one_job_at_a_time_and_the_next_sees_its_place(browser, server, tmp_path
     finally:
         first.close()
         second.close()
+
+
+def test_ctrl_c_stops_the_running_job_and_the_server(browser, tmp_path, vgg16_file):
+    import signal
+
+    proc, url, log = _serve(tmp_path, vgg16_file)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    try:
+        page.goto(url)
+        page.wait_for_selector("#stylize-run")
+        _start_stylize(page, tmp_path, "100000")
+        _wait(page, lambda: "iteration" in page.locator("#stylize-status").inner_text(), "a running job")
+    finally:
+        page.close()
+    proc.send_signal(signal.SIGINT)
+    _closed_cleanly(proc, tmp_path, log)

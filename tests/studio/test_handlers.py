@@ -198,3 +198,45 @@ def test_the_preview_is_small_and_the_plot_rows_are_per_term():
     assert handlers.preview(torch.rand(1, 3, 8, 8, dtype=torch.bfloat16)).dtype == np.uint8
     rows = handlers.plot_rows([{"iteration": 1, "content": 2.0, "style": 3.0}], ("content", "style", "tv"))
     assert rows == [{"iteration": 1, "term": "content", "loss": 2.0}, {"iteration": 1, "term": "style", "loss": 3.0}]
+
+
+def test_a_short_clip_goes_through_a_fast_network(tmp_path):
+    pytest.importorskip("av")
+    from neural_style.io.video import probe_video, write_video
+    from tests.fast.test_training import _tiny_model
+
+    models = tmp_path / "models"
+    models.mkdir()
+    _tiny_model(tmp_path).rename(models / "tiny.pth")
+    clip = write_video(tmp_path / "clip.mp4", [np.full((32, 48, 3), 40 * i, np.uint8) for i in range(5)], fps=10)
+    work = tmp_path / "job"
+    work.mkdir()
+    job = handlers.transfer_job("tiny.pth", models, clip, {}, TransferSettings(device="cpu"), work)
+    last = _finished(job, handlers.transfer_finish(work))[-1]
+    assert last.error is None and "5 frame(s)" in last.status
+    assert len(probe_video(work / "stylized.mp4").timestamps) == 5
+
+
+def test_training_is_stopped_and_resumed(tmp_path, style_file, vgg16_file):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), np.uint8)).save(photos / f"p{i}.png")
+    models, work = tmp_path / "models", tmp_path / "job"
+    models.mkdir(), work.mkdir()
+    base = TrainSettings(weights=str(vgg16_file))
+    values = {"image_size": 32, "iterations": "100000", "width": 0.25, "checkpoint_every": 1, "batch_size": 2}
+    job = handlers.train_job(style_file, "net", models, photos, values, base, False, work, "cpu")
+    views = handlers.views(job, handlers.train_finish(models / "net-checkpoints", models / "net.pth", work),
+                           handlers.TRAIN_TERMS, every=0.05, unit="step")
+    assert "step" in next(v for v in views if v.status.startswith("step")).status
+    job.stop()
+    last = list(views)[-1]
+    assert last.error is None and last.status.startswith("stopped after") and "wrote net.pth" in last.status
+    steps = json.loads((work / "report.json").read_text())["steps"]
+    again = handlers.train_job(style_file, "net", models, photos, {**values, "iterations": str(steps + 2)}, base,
+                               True, work, "cpu")
+    done = _finished(again, handlers.train_finish(models / "net-checkpoints", models / "net.pth", work))[-1]
+    assert done.error is None and f"{steps + 2} steps" in done.status
+    assert handlers.model_names(models) == ["net.pth"]
