@@ -6,13 +6,14 @@ queue. The handlers (:mod:`.handlers`) know nothing of Gradio; what is here maps
 components and their errors to the page's one-line error notices.
 """
 
+import contextlib
 import functools
 import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Iterator, Optional
 
 import gradio as gr
 import numpy as np
@@ -35,22 +36,28 @@ from .jobs import Job
 
 @dataclass
 class Sessions:
-    """Each browser session's running job and work folder (results waiting to be downloaded). A
-    session's previous folder is removed when it starts another job; every folder when the server stops."""
+    """Each browser session's running job, and the folder jobs write their results in (everything in it
+    is removed when the server stops)."""
 
     root: Path
     run_on: Optional[Callable] = None  # where jobs run (the server's main thread; None: a thread each)
     jobs: Dict[str, Job] = field(default_factory=dict)
-    folders: Dict[str, Path] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def workdir(self, session: str) -> Path:
-        with self.lock:
-            old = self.folders.pop(session, None)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-            self.folders[session] = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
-            return self.folders[session]
+    @contextlib.contextmanager
+    def job_folder(self, session: str) -> Iterator[Path]:
+        """A new folder for one job's results, removed when the job's action ends: the page has its own
+        copies of the results to download by then (Gradio copies what an action gives it). A job still
+        running then (its page was closed) is stopped first."""
+        folder = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
+        try:
+            yield folder
+        finally:  # the action ended, or the page went away mid-run: a run nobody watches is stopped
+            job = self.jobs.pop(session, None)
+            if job is not None:
+                job.stop()
+                job.join(60)
+            shutil.rmtree(folder, ignore_errors=True)
 
     def stop(self, session: str) -> None:
         job = self.jobs.get(session)
@@ -117,12 +124,12 @@ def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
                       content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight, tv_beta=tv_beta,
                       content_layers=content_layers, style_layers=style_layers, scales=scales, tile_size=tile_size,
                       colors=colors, style_masks=list(masks) if masks else None)
-        workdir = sessions.workdir(request.session_hash)
-        job = _started(lambda: handlers.stylize_job(content, styles, values, base, workdir, run_on=sessions.run_on))
-        sessions.jobs[request.session_hash] = job
-        for view in handlers.views(job, handlers.stylize_finish(workdir), handlers.STYLIZE_TERMS):
-            _raise(view)
-            yield view.preview, f"**{view.status}**", _plot(view.plot), view.files or None
+        with sessions.job_folder(request.session_hash) as workdir:  # removed when the job has ended
+            job = _started(lambda: handlers.stylize_job(content, styles, values, base, workdir, run_on=sessions.run_on))
+            sessions.jobs[request.session_hash] = job
+            for view in handlers.views(job, handlers.stylize_finish(workdir), handlers.STYLIZE_TERMS):
+                _raise(view)
+                yield view.preview, f"**{view.status}**", _plot(view.plot), view.files or None
 
     run.click(start, [content, styles, blend, size, iterations, optimizer, content_weight, style_weight, tv_weight,
                       tv_beta, content_layers, style_layers, scales, tile_size, colors, masks],
@@ -158,13 +165,13 @@ def _denoise_tab(sessions: Sessions, base: DenoiseSettings) -> None:
     def start(noisy, reference, regularizer, tv_beta, fidelity, sigma, tv_weight, iterations, request: gr.Request):
         values = dict(regularizer=regularizer, tv_beta=tv_beta, fidelity=fidelity, sigma=sigma, tv_weight=tv_weight,
                       iterations=iterations)
-        workdir = sessions.workdir(request.session_hash)
-        job = _started(lambda: handlers.denoise_job(noisy, reference, values, base, workdir, run_on=sessions.run_on))
-        sessions.jobs[request.session_hash] = job
-        for view in handlers.views(job, handlers.denoise_finish(workdir, noisy), handlers.DENOISE_TERMS):
-            _raise(view)
-            pair = (view.before, view.preview) if view.before is not None and view.preview is not None else None
-            yield pair, f"**{view.status}**", view.files or None
+        with sessions.job_folder(request.session_hash) as workdir:  # removed when the job has ended
+            job = _started(lambda: handlers.denoise_job(noisy, reference, values, base, workdir, run_on=sessions.run_on))
+            sessions.jobs[request.session_hash] = job
+            for view in handlers.views(job, handlers.denoise_finish(workdir, noisy), handlers.DENOISE_TERMS):
+                _raise(view)
+                pair = (view.before, view.preview) if view.before is not None and view.preview is not None else None
+                yield pair, f"**{view.status}**", view.files or None
 
     run.click(start, [noisy, reference, regularizer, tv_beta, fidelity, sigma, tv_weight, iterations],
               [compare, status, files], concurrency_id="job", concurrency_limit=1, show_progress="full")
@@ -209,28 +216,28 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
 
     @_one_line
     def start_apply(model, source, size, original_colors, request: gr.Request):
-        workdir = sessions.workdir(request.session_hash)
-        job = _started(lambda: handlers.transfer_job(model, folder, source, dict(size=size,
-                                                     original_colors=original_colors), base, workdir,
-                                                     run_on=sessions.run_on))
-        sessions.jobs[request.session_hash] = job
-        for view in handlers.views(job, handlers.transfer_finish(workdir), (), unit="frame"):
-            _raise(view)
-            yield view.preview, f"**{view.status}**", _plot([]), view.files or None, gr.update()
+        with sessions.job_folder(request.session_hash) as workdir:  # removed when the job has ended
+            job = _started(lambda: handlers.transfer_job(model, folder, source, dict(size=size,
+                                                         original_colors=original_colors), base, workdir,
+                                                         run_on=sessions.run_on))
+            sessions.jobs[request.session_hash] = job
+            for view in handlers.views(job, handlers.transfer_finish(workdir), (), unit="frame"):
+                _raise(view)
+                yield view.preview, f"**{view.status}**", _plot([]), view.files or None, gr.update()
 
     @_one_line
     def start_train(style, name, image_size, iterations, width, every, again, request: gr.Request):
-        workdir = sessions.workdir(request.session_hash)
-        values = dict(image_size=image_size, iterations=iterations, width=width, checkpoint_every=every)
-        job = _started(lambda: handlers.train_job(style, name, folder, dataset, values, train_base, again, workdir,
-                                                  device, run_on=sessions.run_on))
-        sessions.jobs[request.session_hash] = job
-        checkpoints, output = folder / f"{name}-checkpoints", folder / f"{name}.pth"
-        for view in handlers.views(job, handlers.train_finish(checkpoints, output, workdir), handlers.TRAIN_TERMS,
-                                   unit="step", picture=handlers.latest_sample(checkpoints)):
-            _raise(view)
-            yield (view.preview, f"**{view.status}**", _plot(view.plot), view.files or None,
-                   gr.update(choices=handlers.model_names(folder)) if view.done else gr.update())
+        with sessions.job_folder(request.session_hash) as workdir:  # removed when the job has ended
+            values = dict(image_size=image_size, iterations=iterations, width=width, checkpoint_every=every)
+            job = _started(lambda: handlers.train_job(style, name, folder, dataset, values, train_base, again, workdir,
+                                                      device, run_on=sessions.run_on))
+            sessions.jobs[request.session_hash] = job
+            checkpoints, output = folder / f"{name}-checkpoints", folder / f"{name}.pth"
+            for view in handlers.views(job, handlers.train_finish(checkpoints, output, workdir), handlers.TRAIN_TERMS,
+                                       unit="step", picture=handlers.latest_sample(checkpoints)):
+                _raise(view)
+                yield (view.preview, f"**{view.status}**", _plot(view.plot), view.files or None,
+                       gr.update(choices=handlers.model_names(folder)) if view.done else gr.update())
 
     outputs = [image, status, plot, files, model]
     apply.click(start_apply, [model, source, size, original_colors], outputs, concurrency_id="job",
