@@ -10,7 +10,7 @@ import pytest
 from neural_style.cli import cli
 from neural_style.cli.options import RuleChoice, RuleType
 from neural_style.errors import InputError
-from neural_style.rules import validate
+from neural_style.rules import from_text, validate
 
 from .clitools import invoke
 
@@ -47,8 +47,8 @@ def test_every_ruled_setting_of_every_command_is_an_option_typed_by_its_rule():
 def _api_message(param, text):
     """What the API says of the value the command line reads from ``text`` (None: accepted)."""
     source, name = param.type.field
-    value = param.type._parse(text) if isinstance(param.type, RuleType) and text not in param.type.check.choices \
-        else text
+    value = from_text(param.type.check, text, param.type.listed) \
+        if isinstance(param.type, RuleType) and text not in param.type.check.choices else text
     if isinstance(param.type, RuleChoice):
         value = next((c for c in param.type.check.choices if str(c) == text), text)
         value = int(text) if re.fullmatch(r"-?\d+", text) and value == text else value
