@@ -37,5 +37,4 @@ def studio(host, port, auth, no_auth, device, weights, models, dataset, max_uplo
     options = StudioOptions(host=host, port=port, auth=tuple(auth.split(":", 1)) if auth else None, no_auth=no_auth,
                             device=device, weights=weights, models=models, dataset=dataset,
                             max_upload_mb=max_upload_mb)
-    echo(f"neural-style studio on http://{host}:{port} (Ctrl-C stops it)")
-    serve(options)
+    serve(options, ready=lambda url: echo(f"neural-style studio on {url} (Ctrl-C stops it)"))

@@ -46,9 +46,19 @@ class View:
     before: Optional[np.ndarray] = None
 
 
-def label(name: str) -> str:
-    """How the page names a setting in a message: its field's label (``style_weight`` -> ``Style weight``)."""
-    return name.replace("_", " ").capitalize()
+#: How each tab labels the settings it shows where the label is not the name (``style_weight``: Style weight).
+STYLIZE_LABELS = {"tv_weight": "TV weight", "tv_beta": "TV beta", "style_blend_weights": "Blend weights",
+                  "style_masks": "Region masks"}
+DENOISE_LABELS = {"tv_weight": "Lambda", "tv_beta": "TV beta"}
+TRAIN_LABELS = {"image_size": "Size", "checkpoint_every": "Sample every", "tv_weight": "TV weight"}
+
+
+def labeller(labels: Mapping[str, str]) -> Callable[[str], str]:
+    """How a tab names a setting in a message: its label there (a message reads "use a smaller Size")."""
+    return lambda name: labels.get(name, name.replace("_", " ").capitalize())
+
+
+label = labeller(STYLIZE_LABELS)
 
 
 def settings_from(base, values: Mapping[str, Any]):
@@ -64,6 +74,8 @@ def settings_from(base, values: Mapping[str, Any]):
     for name, value in values.items():
         if name not in known:
             raise TypeError(f"{type(base).__name__} has no field {name!r}")
+        if value is None:  # an emptied field of the page: the default
+            continue
         if isinstance(value, str):
             value = value.strip()
             if not value:
@@ -193,7 +205,7 @@ def stylize_job(content, styles: Sequence, values: Mapping[str, Any], base, work
     output, report = workdir / "stylized.png", workdir / "report.json"
     return Job(lambda callback: stylize_file(content, styles, output, settings, StylizeOutputs(report=report),
                                              callback=callback, download_progress=False),
-               losses=losses_of, spell=label).start(run_on)
+               losses=losses_of, spell=labeller(STYLIZE_LABELS)).start(run_on)
 
 
 def stylize_finish(workdir: Path) -> Callable[[Snapshot], View]:
@@ -236,20 +248,23 @@ def denoise_job(noisy, reference, values: Mapping[str, Any], base, workdir: Path
     sigma = values.get("sigma")
     if isinstance(sigma, (int, float)) or (isinstance(sigma, str) and sigma.strip() not in ("", "auto")):
         try:
-            values["sigma"] = float(sigma) / 255
-        except ValueError as exc:
-            raise InputError(f"{setting('sigma')} must be auto or a number on the 0..255 scale, got {sigma!r}") from exc
+            number = float(sigma)
+        except ValueError:
+            number = math.nan
+        if not 0 <= number <= 255:  # said on the page's scale, not the 0..1 of the setting
+            raise InputError(f"{setting('sigma')} must be auto or a number from 0 to 255, got {sigma}")
+        values["sigma"] = number / 255
     settings = settings_from(base, values)
     output = workdir / f"denoised{noisy.suffix.lower()}"
     return Job(lambda callback: denoise_files([(noisy, output)], settings, reference=reference,
                                               report=workdir / "report.json", callback=callback),
-               losses=losses_of, spell=label).start(run_on)
+               losses=losses_of, spell=labeller(DENOISE_LABELS)).start(run_on)
 
 
 def denoise_finish(workdir: Path, noisy) -> Callable[[Snapshot], View]:
     """The last view of a denoise job: the scores, the result and the report as downloads."""
     def finish(snap: Snapshot) -> View:
-        files = sorted(str(p) for p in workdir.iterdir() if p.is_file())
+        files = sorted((str(p) for p in workdir.iterdir() if p.is_file()), key=lambda f: f.endswith(".json"))
         batch = snap.result
         record = batch.records[0] if batch is not None and batch.records else {}
         scores = (f"PSNR {record['psnr']:.2f} dB (noisy {record['psnr_noisy']:.2f}), SSIM {record['ssim']:.4f}"
@@ -312,7 +327,7 @@ def transfer_job(name: str, folder: Optional[Path], source, values: Mapping[str,
 def transfer_finish(workdir: Path) -> Callable[[Snapshot], View]:
     """The last view of a transfer job: the result (an image's preview) and the downloads."""
     def finish(snap: Snapshot) -> View:
-        files = sorted(str(p) for p in workdir.iterdir() if p.is_file())
+        files = sorted((str(p) for p in workdir.iterdir() if p.is_file()), key=lambda f: f.endswith(".json"))
         batch = snap.result
         error = snap.error or (batch.failures[0]["error"] if batch is not None and batch.failures else None)
         written = [r["output"] for r in batch.records] if batch is not None else []
@@ -336,17 +351,21 @@ def train_job(style, name: str, folder: Path, dataset: Optional[Path], values: M
     if dataset is None:
         raise InputError("training needs the studio started with --dataset FOLDER (the training photos)")
     style = check_upload(style, "style image")
-    if not name or not all(c.isalnum() or c in "-_" for c in name):
-        raise InputError(f"model name {name!r} must be letters, digits, - and _: e.g. starry-night")
+    if not name or len(name) > 100 or not all(c.isalnum() or c in "-_" for c in name):
+        raise InputError(f"model name {name[:40]!r} must be 1 to 100 letters, digits, - and _: e.g. starry-night")
     settings = settings_from(base, values)
     output, checkpoints = Path(folder) / f"{name}.pth", Path(folder) / f"{name}-checkpoints"
     last = checkpoints / LAST
     if resume and not last.is_file():
-        raise InputError(f"there is no training of {name!r} to resume (no {last.name} in '{checkpoints}'): start one")
+        raise InputError(f"there is no checkpoint of {name!r} to resume from (one is written every Sample every "
+                         f"steps): train it again, or start another")
+    if not resume and last.is_file():
+        raise InputError(f"a network named {name!r} has been trained here: press Resume to continue its training, "
+                         "or choose another name")
     outputs = TrainOutputs(checkpoint_dir=checkpoints, resume=last if resume else None, report=workdir / "report.json")
     return Job(lambda callback: train(style, dataset, output, settings, outputs, device=device,
                                       callbacks=TrainCallbacks(on_step=callback), download_progress=False),
-               losses=losses_of, spell=label).start(run_on)
+               losses=losses_of, spell=labeller(TRAIN_LABELS)).start(run_on)
 
 
 def latest_sample(folder: Path) -> Callable[[Snapshot], Optional[np.ndarray]]:

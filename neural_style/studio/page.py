@@ -8,6 +8,8 @@ components and their errors to the page's one-line error notices.
 
 import contextlib
 import functools
+import html
+import re
 import shutil
 import tempfile
 import threading
@@ -78,14 +80,15 @@ def _plot(rows) -> Optional[pd.DataFrame]:
     if not rows:
         return None
     frame = pd.DataFrame(rows, columns=["iteration", "term", "loss"])
-    frame["loss"] = np.log10(frame["loss"].astype(float).clip(lower=1e-12))
-    return frame.astype({"iteration": int})
+    frame = frame[frame["loss"].astype(float) > 0]  # a term at 0 (content at the first step) has no log
+    frame = frame.assign(loss=np.log10(frame["loss"].astype(float)))
+    return frame.astype({"iteration": int}) if len(frame) else None
 
 
 def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            content = gr.Image(type="filepath", label="Content", elem_id="stylize-content", height=240)
+            content = gr.File(label="Content image", file_types=["image"], elem_id="stylize-content")
             styles = gr.File(file_count="multiple", file_types=["image"], label="Style images",
                              elem_id="stylize-styles")
             blend = gr.Textbox(label="Blend weights (one per style image, e.g. 1,2)", elem_id="stylize-blend")
@@ -110,9 +113,10 @@ def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
                 run = gr.Button("Run", variant="primary", elem_id="stylize-run")
                 stop = gr.Button("Stop", variant="stop", elem_id="stylize-stop")
         with gr.Column(scale=1):
-            image = gr.Image(label="Image", interactive=False, format="png", elem_id="stylize-preview", height=360)
+            image = gr.Image(label="Image", interactive=False, format="png", elem_id="stylize-preview", height=360,
+                             buttons=["download", "fullscreen"])
             status = gr.Markdown(elem_id="stylize-status")
-            plot = gr.LinePlot(None, x="iteration", y="loss", color="term", label="Losses (log10)", height=220,
+            plot = gr.LinePlot(None, x="iteration", y="loss", color="term", label="Losses (log10)", height=300,
                                y_title="log10 loss")
             files = gr.File(label="Downloads (full-size PNG, JSON report)", file_count="multiple", interactive=False,
                             elem_id="stylize-files")
@@ -124,9 +128,10 @@ def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
                       content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight, tv_beta=tv_beta,
                       content_layers=content_layers, style_layers=style_layers, scales=scales, tile_size=tile_size,
                       colors=colors, style_masks=list(masks) if masks else None)
-        with sessions.job_folder(request.session_hash) as workdir:  # removed when the job has ended
-            job = _started(lambda: handlers.stylize_job(content, styles, values, base, workdir, run_on=sessions.run_on))
-            sessions.jobs[request.session_hash] = job
+        with sessions.job_folder(_key(request, "stylize")) as workdir:  # removed when the job has ended
+            job = _started(lambda: handlers.stylize_job(content, styles, values, base, workdir, run_on=sessions.run_on),
+                           handlers.STYLIZE_LABELS)
+            sessions.jobs[_key(request, "stylize")] = job
             for view in handlers.views(job, handlers.stylize_finish(workdir), handlers.STYLIZE_TERMS):
                 _raise(view)
                 yield view.preview, f"**{view.status}**", _plot(view.plot), view.files or None
@@ -134,7 +139,7 @@ def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
     run.click(start, [content, styles, blend, size, iterations, optimizer, content_weight, style_weight, tv_weight,
                       tv_beta, content_layers, style_layers, scales, tile_size, colors, masks],
               [image, status, plot, files], concurrency_id="job", concurrency_limit=1, show_progress="full")
-    stop.click(_halt(sessions), None, None, queue=False)
+    stop.click(_halt(sessions, "stylize"), None, None, queue=False)
 
 
 def _denoise_tab(sessions: Sessions, base: DenoiseSettings) -> None:
@@ -165,25 +170,29 @@ def _denoise_tab(sessions: Sessions, base: DenoiseSettings) -> None:
     def start(noisy, reference, regularizer, tv_beta, fidelity, sigma, tv_weight, iterations, request: gr.Request):
         values = dict(regularizer=regularizer, tv_beta=tv_beta, fidelity=fidelity, sigma=sigma, tv_weight=tv_weight,
                       iterations=iterations)
-        with sessions.job_folder(request.session_hash) as workdir:  # removed when the job has ended
-            job = _started(lambda: handlers.denoise_job(noisy, reference, values, base, workdir, run_on=sessions.run_on))
-            sessions.jobs[request.session_hash] = job
+        with sessions.job_folder(_key(request, "denoise")) as workdir:  # removed when the job has ended
+            job = _started(lambda: handlers.denoise_job(noisy, reference, values, base, workdir,
+                                                        run_on=sessions.run_on), handlers.DENOISE_LABELS)
+            sessions.jobs[_key(request, "denoise")] = job
+            before = handlers.preview_file(noisy)
             for view in handlers.views(job, handlers.denoise_finish(workdir, noisy), handlers.DENOISE_TERMS):
-                _raise(view)
-                pair = (view.before, view.preview) if view.before is not None and view.preview is not None else None
+                _raise(view)  # the image as it is being denoised, against the input, from the first step on
+                pair = (before, view.preview) if before is not None and view.preview is not None else None
                 yield pair, f"**{view.status}**", view.files or None
 
     run.click(start, [noisy, reference, regularizer, tv_beta, fidelity, sigma, tv_weight, iterations],
               [compare, status, files], concurrency_id="job", concurrency_limit=1, show_progress="full")
-    stop.click(_halt(sessions), None, None, queue=False)
+    stop.click(_halt(sessions, "denoise"), None, None, queue=False)
 
 
 def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSettings, models: Optional[Path],
-              dataset: Optional[Path], device: str) -> None:
+              dataset: Optional[Path], device: str):
+    """The fast-network tab; its model list and the folder it lists."""
     folder = models or sessions.root / "models"  # without --models, trained networks live as long as the server
     with gr.Row():
         with gr.Column(scale=1):
-            gr.Markdown("**Apply a network** (the model files of the studio's `--models` folder)")
+            gr.Markdown("**Apply a network** (the model files of the studio's `--models` folder)"
+                        + ("" if models else ": not given, so only the networks trained here are offered"))
             model = gr.Dropdown(handlers.model_names(folder), label="Model", elem_id="fast-model")
             source = gr.File(label="Image, GIF or short clip", elem_id="fast-input")
             with gr.Row():
@@ -208,30 +217,31 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
                 stop = gr.Button("Stop", variant="stop", elem_id="fast-stop")
         with gr.Column(scale=1):
             image = gr.Image(label="Result / latest sample", interactive=False, format="png", elem_id="fast-preview",
+                             buttons=["download", "fullscreen"],
                              height=360)
             status = gr.Markdown(elem_id="fast-status")
             plot = gr.LinePlot(None, x="iteration", y="loss", color="term", label="Training losses (log10)",
-                               height=200, y_title="log10 loss")
+                               height=300, y_title="log10 loss")
             files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="fast-files")
 
     @_one_line
     def start_apply(model, source, size, original_colors, request: gr.Request):
-        with sessions.job_folder(request.session_hash) as workdir:  # removed when the job has ended
+        with sessions.job_folder(_key(request, "fast")) as workdir:  # removed when the job has ended
             job = _started(lambda: handlers.transfer_job(model, folder, source, dict(size=size,
                                                          original_colors=original_colors), base, workdir,
-                                                         run_on=sessions.run_on))
-            sessions.jobs[request.session_hash] = job
+                                                         run_on=sessions.run_on), handlers.STYLIZE_LABELS)
+            sessions.jobs[_key(request, "fast")] = job
             for view in handlers.views(job, handlers.transfer_finish(workdir), (), unit="frame"):
                 _raise(view)
                 yield view.preview, f"**{view.status}**", _plot([]), view.files or None, gr.update()
 
     @_one_line
     def start_train(style, name, image_size, iterations, width, every, again, request: gr.Request):
-        with sessions.job_folder(request.session_hash) as workdir:  # removed when the job has ended
+        with sessions.job_folder(_key(request, "fast")) as workdir:  # removed when the job has ended
             values = dict(image_size=image_size, iterations=iterations, width=width, checkpoint_every=every)
             job = _started(lambda: handlers.train_job(style, name, folder, dataset, values, train_base, again, workdir,
-                                                      device, run_on=sessions.run_on))
-            sessions.jobs[request.session_hash] = job
+                                                      device, run_on=sessions.run_on), handlers.TRAIN_LABELS)
+            sessions.jobs[_key(request, "fast")] = job
             checkpoints, output = folder / f"{name}-checkpoints", folder / f"{name}.pth"
             for view in handlers.views(job, handlers.train_finish(checkpoints, output, workdir), handlers.TRAIN_TERMS,
                                        unit="step", picture=handlers.latest_sample(checkpoints)):
@@ -245,7 +255,8 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
     for button, again in ((train, False), (resume, True)):
         button.click(_training(start_train, again), [style, name, image_size, iterations, width, checkpoint_every],
                      outputs, concurrency_id="job", concurrency_limit=1, show_progress="full")
-    stop.click(_halt(sessions), None, None, queue=False)
+    stop.click(_halt(sessions, "fast"), None, None, queue=False)
+    return model, folder
 
 
 def _training(start: Callable, again: bool) -> Callable:
@@ -265,29 +276,42 @@ def _one_line(handler: Callable) -> Callable:
         except gr.Error:
             raise
         except Exception as exc:
-            raise gr.Error(f"internal error: {one_line(exc, 200)}", print_exception=False) from None
+            raise _error(f"internal error: {one_line(exc, 200)}") from None
     return run
 
 
-def _started(make: Callable[[], Job]) -> Job:
-    """The job ``make`` starts, or its one-line refusal as the page's error notice."""
+def _started(make: Callable[[], Job], labels: Dict[str, str]) -> Job:
+    """The job ``make`` starts, or its one-line refusal as the page's error notice (settings named by the
+    tab's ``labels``)."""
     try:
         return make()
     except NeuralStyleError as exc:
-        raise gr.Error(spelled(exc, handlers.label), print_exception=False) from None
+        raise _error(spelled(exc, handlers.labeller(labels))) from None
 
 
 def _raise(view: handlers.View) -> None:
     """A view's error as the page's one-line error notice."""
     if view.error:
-        raise gr.Error(view.error, print_exception=False)
+        raise _error(view.error)
 
 
-def _halt(sessions: Sessions) -> Callable:
-    """The Stop button's action: stop this session's job (it keeps the best result so far)."""
+def _error(message: str) -> gr.Error:
+    """The page's error notice: stays until closed, shown as text (a message may hold ``<...>``), the
+    server's temporary folders left out of the paths it names (the user knows the file by its name)."""
+    shown = re.sub(r"(?:/[^/\s':]+)*/neural-style-studio-[^/\s':]+/(?:[^\s':]+/)*", "", message)
+    return gr.Error(html.escape(shown), duration=None, print_exception=False)
+
+
+def _halt(sessions: Sessions, tab: str) -> Callable:
+    """A tab's Stop button: stop this browser's job of that tab (it keeps the best result so far)."""
     def halt(request: gr.Request):
-        sessions.stop(request.session_hash)
+        sessions.stop(_key(request, tab))
     return halt
+
+
+def _key(request: gr.Request, tab: str) -> str:
+    """A tab's job in one browser session."""
+    return f"{request.session_hash}/{tab}"
 
 
 def build(sessions: Sessions, *, device: str = "auto", weights: Optional[str] = None,
@@ -301,6 +325,8 @@ def build(sessions: Sessions, *, device: str = "auto", weights: Optional[str] = 
         with gr.Tab("Denoise", id="denoise"):
             _denoise_tab(sessions, DenoiseSettings(device=device))
         with gr.Tab("Fast networks", id="fast"):
-            _fast_tab(sessions, TransferSettings(device=device), TrainSettings(weights=weights), models, dataset,
-                      device)
+            model, folder = _fast_tab(sessions, TransferSettings(device=device), TrainSettings(weights=weights),
+                                      models, dataset, device)
+        # the model files as they are now (written by the command line, or trained in another tab)
+        page.load(lambda: gr.update(choices=handlers.model_names(folder)), None, model, queue=False)
     return page

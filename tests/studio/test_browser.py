@@ -203,17 +203,18 @@ def test_stop_keeps_the_best_image_so_far(page, tmp_path):
     assert max(_download_png(page, "#stylize-files", tmp_path).size) == 128
 
 
-def test_a_corrupt_upload_is_one_line_in_the_page(page, tmp_path):
-    bad, (_, style) = tmp_path / "broken.png", _images(tmp_path)
+@pytest.mark.parametrize("which", ["content", "style"])
+def test_a_corrupt_upload_is_one_line_in_the_page(page, tmp_path, which):
+    bad, (content, style) = tmp_path / "broken.png", _images(tmp_path)
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
-    page.locator("#stylize-styles input[type=file]").set_input_files(str(bad))
-    page.locator("#stylize-content input[type=file]").set_input_files(str(style))
+    page.locator("#stylize-content input[type=file]").set_input_files(str(bad if which == "content" else content))
+    page.locator("#stylize-styles input[type=file]").set_input_files(str(bad if which == "style" else style))
     page.wait_for_timeout(500)
     page.click("#stylize-run")
     page.wait_for_selector(".toast-body", timeout=60_000)
     errors = page.locator(".toast-body").all_inner_texts()
-    assert any("the style image is not an image Pillow can read" in e for e in errors), errors
-    assert all("Traceback" not in e for e in errors)
+    assert any(f"the {which} image is not an image Pillow can read" in e for e in errors), errors
+    assert all("Traceback" not in e and "neural-style-studio-" not in e for e in errors)
 
 
 def test_denoise_compares_before_and_after_and_scores_against_the_reference(page, tmp_path):

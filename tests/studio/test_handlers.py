@@ -135,8 +135,9 @@ def test_a_denoise_job_scores_against_the_reference(tmp_path):
     assert last.error is None and "PSNR" in last.status and "sigma 25/255" in last.status
     assert last.before is not None and last.preview is not None
     assert sorted(Path(f).name for f in last.files) == ["denoised.png", "report.json"]
-    with pytest.raises(InputError, match="sigma must be auto or a number on the 0..255 scale"):
-        handlers.denoise_job(tmp_path / "noisy.png", None, {"sigma": "loud"}, DenoiseSettings(), work)
+    for sigma in ("loud", "-5", "300"):  # said on the page's 0..255 scale
+        with pytest.raises(InputError, match=f"sigma must be auto or a number from 0 to 255, got {sigma}$"):
+            handlers.denoise_job(tmp_path / "noisy.png", None, {"sigma": sigma}, DenoiseSettings(), work)
 
 
 def test_a_client_names_only_the_server_s_model_files(tmp_path):
@@ -161,11 +162,27 @@ def test_a_client_names_only_the_server_s_model_files(tmp_path):
 
 def test_training_needs_the_server_s_dataset_and_a_plain_name(tmp_path, style_file):
     for dataset, name, message in ((None, "ok", "needs the studio started with --dataset"),
-                                   (tmp_path, "../up", "must be letters, digits, - and _")):
+                                   (tmp_path, "../up", "must be 1 to 100 letters, digits, - and _"),
+                                   (tmp_path, "x" * 300, "must be 1 to 100 letters")):
         with pytest.raises(InputError, match=message):
             handlers.train_job(style_file, name, tmp_path, dataset, {}, TrainSettings(), False, tmp_path)
-    with pytest.raises(InputError, match="there is no training of 'fresh' to resume"):
+    with pytest.raises(InputError, match="there is no checkpoint of 'fresh' to resume from"):
         handlers.train_job(style_file, "fresh", tmp_path, tmp_path, {}, TrainSettings(), True, tmp_path)
+    (tmp_path / "old-checkpoints").mkdir()
+    (tmp_path / "old-checkpoints" / "last.ckpt").write_bytes(b"a run's")
+    with pytest.raises(InputError, match="a network named 'old' has been trained here: press Resume"):
+        handlers.train_job(style_file, "old", tmp_path, tmp_path, {}, TrainSettings(), False, tmp_path)
+
+
+def test_messages_name_settings_as_each_tab_labels_them():
+    from neural_style.errors import setting, spelled
+    for labels, name, shown in ((handlers.STYLIZE_LABELS, "tv_weight", "TV weight"),
+                                (handlers.DENOISE_LABELS, "tv_weight", "Lambda"),
+                                (handlers.TRAIN_LABELS, "image_size", "Size"),
+                                (handlers.STYLIZE_LABELS, "style_weight", "Style weight")):
+        assert spelled(InputError(f"use a smaller {setting(name)}"), handlers.labeller(labels)) == \
+            f"use a smaller {shown}"
+    assert handlers.settings_from(StylizeSettings(), {"style_weight": None}).style_weight == 5  # an emptied field
 
 
 def test_serving_beyond_this_machine_needs_a_password_or_a_choice_not_to():
@@ -178,6 +195,20 @@ def test_serving_beyond_this_machine_needs_a_password_or_a_choice_not_to():
         check_options(StudioOptions(host="0.0.0.0", auth=("u", "p")))
     with pytest.raises(InputError, match="contradict"):
         check_options(StudioOptions(auth=("u", "p"), no_auth=True))
+    for auth in (("u", ""), ("", "p")):
+        with pytest.raises(InputError, match="needs a user and a password"):
+            check_options(StudioOptions(host="0.0.0.0", auth=auth))
+
+
+def test_a_port_in_use_is_one_line():
+    import socket
+
+    from neural_style.studio.server import check_port
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        with pytest.raises(InputError, match=r"cannot listen on 127.0.0.1:\d+ .*: choose another port"):
+            check_port("127.0.0.1", held.getsockname()[1])
 
 
 def test_the_command_without_gradio_says_what_to_install(monkeypatch):
