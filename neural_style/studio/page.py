@@ -74,15 +74,21 @@ class Sessions:
             job.join(wait)
 
 
+#: Every term's colour, the same in every plot.
+TERM_COLOURS = {"content": "#1f77b4", "style": "#ff7f0e", "tv": "#2ca02c"}
+
+
 def _plot(rows) -> Optional[pd.DataFrame]:
     """The loss history as the plot takes it: log10 of each term (they differ by orders of magnitude); None
     before the first step (an empty frame leaves the plot without lines for the rest of the run)."""
     if not rows:
         return None
     frame = pd.DataFrame(rows, columns=["iteration", "term", "loss"])
-    frame = frame[frame["loss"].astype(float) > 0]  # a term at 0 (content at the first step) has no log
-    frame = frame.assign(loss=np.log10(frame["loss"].astype(float)))
-    return frame.astype({"iteration": int}) if len(frame) else None
+    losses = frame["loss"].astype(float)
+    positive = losses[losses > 0]
+    floor = positive.min() / 10 if len(positive) else 1e-3  # a term at 0 (content at the first step): drawn a
+    frame = frame.assign(loss=np.log10(losses.clip(lower=floor)))  # decade under the lowest, not at -inf
+    return frame.astype({"iteration": int})
 
 
 def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
@@ -116,8 +122,8 @@ def _stylize_tab(sessions: Sessions, base: StylizeSettings) -> None:
             image = gr.Image(label="Image", interactive=False, format="png", elem_id="stylize-preview", height=360,
                              buttons=["download", "fullscreen"])
             status = gr.Markdown(elem_id="stylize-status")
-            plot = gr.LinePlot(None, x="iteration", y="loss", color="term", label="Losses (log10)", height=300,
-                               y_title="log10 loss")
+            plot = gr.LinePlot(None, x="iteration", y="loss", color="term", label="Losses (log10)",
+                               y_title="log10 loss", color_map=TERM_COLOURS)
             files = gr.File(label="Downloads (full-size PNG, JSON report)", file_count="multiple", interactive=False,
                             elem_id="stylize-files")
 
@@ -221,7 +227,7 @@ def _fast_tab(sessions: Sessions, base: TransferSettings, train_base: TrainSetti
                              height=360)
             status = gr.Markdown(elem_id="fast-status")
             plot = gr.LinePlot(None, x="iteration", y="loss", color="term", label="Training losses (log10)",
-                               height=300, y_title="log10 loss")
+                               y_title="log10 loss", color_map=TERM_COLOURS)
             files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="fast-files")
 
     @_one_line
