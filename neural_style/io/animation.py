@@ -179,14 +179,13 @@ def _save_all(path, arrays: Iterator[np.ndarray], timing: Timing, extension: str
 
 def read_frames(path) -> Tuple[List[np.ndarray], Timing]:
     """All frames of an animated image (GIF, WebP, APNG, multi-page TIFF) as writable (H, W, 3) uint8
-    arrays, and its :class:`Timing` (a frame without a duration gets 100 ms). :func:`animation_timing`
-    and :func:`iter_frames` read the same one frame at a time.
+    arrays, and its :class:`Timing` (a frame without a duration gets 100 ms), in one pass.
+    :func:`animation_timing` and :func:`iter_frames` read the same without keeping every frame.
 
     Raises:
-        InputError: a damaged or unreadable file (one line naming it).
+        InputError: a damaged or unreadable file (one line naming it), or frames that differ in size.
     """
-    timing = animation_timing(path)
-    return list(iter_frames(path)), timing
+    return _scan(path, keep=True)
 
 
 def animation_timing(path) -> Timing:
@@ -196,11 +195,18 @@ def animation_timing(path) -> Timing:
         InputError: as :func:`read_frames`, or frames that differ in size (the pages of a TIFF may: an
             animation holds one size).
     """
-    durations, sizes = [], []
+    return _scan(path, keep=False)[1]
+
+
+def _scan(path, keep: bool) -> Tuple[List[np.ndarray], Timing]:
+    """One pass over an animated image: its frames (when ``keep``) and its timing."""
+    frames, durations, sizes = [], [], []
     with _reading(path) as image:
         loop = _loop_from(image.format, image.info.get("loop"))
         for frame in ImageSequence.Iterator(image):
-            if image.format == "WEBP":  # Pillow's WebP reader has a frame's duration once it is decoded
+            if keep:
+                frames.append(np.array(frame.convert("RGB")))
+            elif image.format == "WEBP":  # Pillow's WebP reader has a frame's duration once it is decoded
                 frame.load()
             durations.append(int(frame.info.get("duration") or 100))
             sizes.append(frame.size)
@@ -209,7 +215,7 @@ def animation_timing(path) -> Timing:
         raise InputError(f"the {len(sizes)} frames of '{path}' differ in size ({w1}x{h1} and {w2}x{h2}), which an "
                          "animation cannot hold: write them to a .tif (one page each), or to a still format for the "
                          "first")
-    return Timing(tuple(durations), loop)
+    return frames, Timing(tuple(durations), loop)
 
 
 def iter_frames(path) -> Iterator[np.ndarray]:

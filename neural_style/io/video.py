@@ -122,6 +122,7 @@ class _Encoder:
         self.av, self.path, self.fps, self.time_base, self.ticks = av, path, fps, time_base, ticks
         self.durations = {start: stop - start for start, stop in zip(ticks, ticks[1:])}
         self.audio_from, self.audio_start, self.ends = audio
+        self.audio = None  # the audio track's carrier, added with the video stream at the first frame
 
     def write(self, temporary: Path, frames: Iterable[np.ndarray]) -> None:
         with _av_errors(self.path):

@@ -3,6 +3,7 @@ rules the command line uses, starts a :class:`~neural_style.studio.jobs.Job` on 
 :class:`View` of it at most every half second, then the finished one with its downloads."""
 
 import math
+import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
@@ -58,8 +59,6 @@ def labeller(labels: Mapping[str, str]) -> Callable[[str], str]:
     return lambda name: labels.get(name, name.replace("_", " ").capitalize())
 
 
-label = labeller(STYLIZE_LABELS)
-
 
 def settings_from(base, values: Mapping[str, Any]):
     """``base`` (a settings dataclass) with the page's ``values``: text is read as the command line reads
@@ -76,14 +75,14 @@ def settings_from(base, values: Mapping[str, Any]):
             raise TypeError(f"{type(base).__name__} has no field {name!r}")
         if value is None:  # an emptied field of the page: the default
             continue
+        check = rule_of(type(base), name)
         if isinstance(value, str):
             value = value.strip()
             if not value:
                 continue
-            check = rule_of(type(base), name)
             value = from_text(check, value) if check is not None and value not in check.choices else value
-        elif isinstance(value, float) and value.is_integer() and isinstance(getattr(base, name), int):
-            value = int(value)  # a number field of the page gives floats
+        elif isinstance(value, float) and value.is_integer() and check is not None and check.kind == "count":
+            value = int(value)  # a number field of the page gives floats; a count (size: 128.0) is an int
         changes[name] = value
     return validate(replace(base, **changes))
 
@@ -311,17 +310,14 @@ def transfer_job(name: str, folder: Optional[Path], source, values: Mapping[str,
         check_upload(source, "image")
     settings = settings_from(base, values)
     output = workdir / f"stylized{source.suffix.lower()}"
-    started = [None]
+    started = time.perf_counter()
 
     def work(callback):
-        import time
-
-        def on_frame(_file, _files, done, total):
-            started[0] = started[0] or time.perf_counter()
-            callback(Step(done, total, {}, None, time.perf_counter() - started[0]))
+        def on_frame(_file, _files, done, total):  # a frame done is a step of the run
+            callback(Step(done, total, {}, None, time.perf_counter() - started))
         return transfer(Path(folder) / name, [source], output, settings, report=workdir / "report.json",
                         on_frame=on_frame)
-    return Job(work, spell=label).start(run_on)
+    return Job(work, spell=labeller({})).start(run_on)
 
 
 def transfer_finish(workdir: Path) -> Callable[[Snapshot], View]:

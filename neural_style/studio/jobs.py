@@ -138,9 +138,8 @@ def _ours(warning: warnings.WarningMessage) -> bool:
 
 class MainThread:
     """Runs the jobs handed to it, one at a time, in the thread that calls :meth:`serve`: the main thread,
-    where torch's bfloat16 kernels run faster than in another thread (a stylize run at 256 px took 1.16x as
-    long in a worker thread on this project's CPU, 1.0x in float32: benchmarks/studio_overhead.py). Ctrl-C,
-    SIGTERM or SIGHUP ends :meth:`serve`; a job running then stops as on the command line, keeping its result.
+    where Python delivers signals, so Ctrl-C, SIGTERM or SIGHUP reaches the running job as it does on the
+    command line (it stops and keeps its result) and then ends :meth:`serve`.
     """
 
     def __init__(self):

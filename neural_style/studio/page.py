@@ -12,7 +12,6 @@ import html
 import re
 import shutil
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterator, Optional
@@ -44,7 +43,6 @@ class Sessions:
     root: Path
     run_on: Optional[Callable] = None  # where jobs run (the server's main thread; None: a thread each)
     jobs: Dict[str, Job] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @contextlib.contextmanager
     def job_folder(self, session: str) -> Iterator[Path]:
