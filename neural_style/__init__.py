@@ -6,10 +6,11 @@ and ``neural-style --help`` stay fast):
 * ``stylize`` / ``run_stylize`` (images in memory) and ``stylize_file`` (files, as the CLI);
   ``evaluate_losses`` and ``style_octave_losses`` judge any image (another tool's output too);
 * ``denoise`` / ``run_denoise`` and ``denoise_files``;
+* ``restore`` / ``run_restore`` (with a ``Degradation``) and ``restore_files``: deblur, inpaint, upscale;
 * ``train`` (writes a model file, checkpoints and previews, as the CLI; progress through
   ``TrainCallbacks``), ``transfer``, ``export``;
 * the settings dataclasses, the single source of every default: ``StylizeSettings``,
-  ``StylizeOutputs``, ``DenoiseSettings``, ``TrainSettings``, ``TrainOutputs``, ``TransferSettings``.
+  ``StylizeOutputs``, ``DenoiseSettings``, ``RestoreSettings``, ``TrainSettings``, ``TrainOutputs``, ``TransferSettings``.
 """
 
 __version__ = "0.1.0"
@@ -25,6 +26,11 @@ _LAZY = {
     "run_denoise": ("denoising.solver", "run_denoise"),
     "DenoiseResult": ("denoising.solver", "DenoiseResult"),
     "denoise_files": ("denoising.runner", "denoise_files"),
+    "restore": ("denoising.restore_api", "restore"),
+    "run_restore": ("denoising.restore", "run_restore"),
+    "RestoreResult": ("denoising.restore", "RestoreResult"),
+    "Degradation": ("denoising.degradation", "Degradation"),
+    "restore_files": ("denoising.restore_files", "restore_files"),
     "train": ("fast.train_run", "train"),
     "TrainCallbacks": ("fast.train_run", "TrainCallbacks"),
     "transfer": ("fast.transfer_run", "transfer"),
@@ -32,6 +38,7 @@ _LAZY = {
     "StylizeSettings": ("settings", "StylizeSettings"),
     "StylizeOutputs": ("settings", "StylizeOutputs"),
     "DenoiseSettings": ("settings", "DenoiseSettings"),
+    "RestoreSettings": ("settings", "RestoreSettings"),
     "TrainSettings": ("settings", "TrainSettings"),
     "TrainOutputs": ("settings", "TrainOutputs"),
     "TransferSettings": ("settings", "TransferSettings"),

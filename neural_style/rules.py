@@ -66,6 +66,8 @@ class Rule:
         """Whether ``value`` obeys the rule."""
         if value is None:
             return self.none
+        if self.kind == "any":
+            return True
         if self.kind == "choice":
             return not isinstance(value, bool) and value in self.choices
         if isinstance(value, str):
@@ -87,7 +89,7 @@ class Rule:
                 return False
             above = value > self.minimum if self.strict else value >= self.minimum
             return above and value <= self.maximum
-        return self.kind == "any"
+        return False
 
 
 def _is_count(value: Any, minimum: float) -> bool:

@@ -8,7 +8,7 @@ come from :mod:`neural_style.settings` and its rules (:mod:`.options`), calls on
 answers at once.
 """
 
-from . import denoise, export, studio, stylize, train, transfer  # noqa: F401  (each registers its command)
+from . import denoise, export, restore, studio, stylize, train, transfer  # noqa: F401  (each registers its command)
 from .app import cli, main
 
 __all__ = ["cli", "main"]

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import click
 
-from ..settings import DENOISE_ITERATIONS_BY_REGULARIZER, DenoiseBatchSettings, DenoiseSettings
+from ..settings import (
+    DENOISE_ITERATIONS_BY_REGULARIZER,
+    RESTORE_ITERATIONS_BY_REGULARIZER,
+    DenoiseBatchSettings,
+    DenoiseSettings,
+    RestoreSettings,
+)
 from . import options as opt
 from .app import cli, echo, error, warn
 from .output import batch_outcome, clear_bar, count, progress_bar
@@ -12,45 +18,75 @@ from .output import batch_outcome, clear_bar, count, progress_bar
 DENOISE = DenoiseSettings
 
 
+def solver_options(source):
+    """The options denoise and restore share, their defaults from ``source`` (a settings dataclass)."""
+    limits = DENOISE_ITERATIONS_BY_REGULARIZER if source is DENOISE else RESTORE_ITERATIONS_BY_REGULARIZER
+    decorators = [
+        opt.setting(source, "--regularizer",
+                    "tv: beta-order total variation; tgv: total generalised variation of order 2 (no staircases on "
+                    "smooth shading; slower); nltv: non-local TV (differences to similar patches: keeps texture; "
+                    "slower)."),
+        opt.setting(source, "--tv-beta", "Order of the total variation (1: ROF). Below 1 is non-convex."),
+        opt.setting(source, "--tv-weight", _LAMBDA_HELP[source], metavar="auto|rule|FLOAT"),
+        opt.setting(source, "--sigma", "Noise standard deviation on the 0..255 scale; auto: estimated.", scale=255,
+                    metavar="auto|FLOAT"),
+        opt.setting(source, "--fidelity", "Data term; l1 for impulse (salt-and-pepper) noise."),
+        opt.setting(source, "--coupling", "Colour TV: all channels under one root, or per channel."),
+        opt.setting(source, "--optimizer", "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS."),
+        opt.setting(source, "--iterations", "Iteration limit [" + "; ".join(
+            f"{regularizer}: " + ", ".join(f"{solver} {n}" for solver, n in per.items())
+            for regularizer, per in limits.items()) + "]."),
+        opt.setting(source, "--tolerance", "Stop when the relative change per iteration falls below this."),
+        opt.device,
+        click.option("--reference", type=click.Path(path_type=Path), default=None,
+                     help="Clean image (or folder of them, matched by name) of the output's size: print PSNR "
+                          "and SSIM."),
+        opt.setting(DenoiseBatchSettings, "--jobs", "Work on files in N processes, one thread each; auto: one per "
+                    "core (docs/denoise.md, 'Threads and worker processes').", metavar="N|auto"),
+        opt.report,
+        opt.quiet,
+    ]
+
+    def apply(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+_LAMBDA_HELP = {
+    DENOISE: "Lambda; auto: per image by SURE (primal-dual solver; docs/denoise.md, 'Lambda per image'), else the "
+             "rule; rule: the power law in sigma (docs/denoise.md, 'The lambda rule'); with --fidelity l1 or "
+             "charbonnier, 0.85 (docs/denoise.md, 'Impulse noise').",
+    RestoreSettings: "Lambda; auto: per image by the discrepancy principle (docs/restore.md, 'Lambda'); rule: its "
+                     "start, a power law in sigma. Without --blur, --mask, --mask-color or --upscale: as denoise.",
+}
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=str),
               help="Output file for one input; a folder for several (created if missing, names kept).")
-@opt.setting(DENOISE, "--regularizer",
-             "tv: beta-order total variation; tgv: total generalised variation of order 2 (no staircases on "
-             "smooth shading; slower); nltv: non-local TV (differences to similar patches: keeps texture; slower).")
-@opt.setting(DENOISE, "--tv-beta", "Order of the total variation (1: ROF). Below 1 is non-convex.")
-@opt.setting(DENOISE, "--tv-weight", "Lambda; auto: per image by SURE (primal-dual solver; docs/denoise.md, "
-             "'Lambda per image'), else the rule; rule: the power law in sigma (docs/denoise.md, 'The lambda rule'); "
-             "with --fidelity l1 or charbonnier, 0.85 (docs/denoise.md, 'Impulse noise').",
-             metavar="auto|rule|FLOAT")
-@opt.setting(DENOISE, "--sigma", "Noise standard deviation on the 0..255 scale; auto: estimated.", scale=255,
-             metavar="auto|FLOAT")
-@opt.setting(DENOISE, "--fidelity", "Data term; l1 for impulse (salt-and-pepper) noise.")
-@opt.setting(DENOISE, "--coupling", "Colour TV: all channels under one root, or per channel.")
-@opt.setting(DENOISE, "--optimizer", "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.")
-@opt.setting(DENOISE, "--iterations", "Iteration limit [" + "; ".join(
-    f"{regularizer}: " + ", ".join(f"{solver} {n}" for solver, n in limits.items())
-    for regularizer, limits in DENOISE_ITERATIONS_BY_REGULARIZER.items()) + "].")
-@opt.setting(DENOISE, "--tolerance", "Stop when the relative change per iteration falls below this.")
-@opt.device
-@click.option("--reference", type=click.Path(path_type=Path), default=None,
-              help="Clean image (or folder of them, matched by name): print PSNR and SSIM.")
-@opt.setting(DenoiseBatchSettings, "--jobs", "Denoise files in N processes, one thread each; auto: one per core "
-             "(docs/denoise.md, 'Threads and worker processes').", metavar="N|auto")
-@opt.report
-@opt.quiet
+@solver_options(DENOISE)
 def denoise(inputs, output, reference, report, quiet, jobs, **options):
     """Remove noise from INPUT images by minimising fidelity + lambda * beta-order TV."""
-    from ..denoising.runner import denoise_files, plan_outputs
+    from ..denoising.runner import denoise_files
+
+    run_files(denoise_files, DenoiseSettings(**options), inputs, output, reference, report, quiet, jobs)
+
+
+def run_files(run, settings, inputs, output, reference, report, quiet, jobs) -> None:
+    """``run`` (denoise_files or restore_files) over the inputs, with a progress bar per file, a line per
+    file written or failed, the mean scores, and the batch's exit status."""
+    from ..denoising.runner import plan_outputs
 
     pairs = plan_outputs(list(inputs), output)
-    settings = DenoiseSettings(**options)
     bar = progress_bar(quiet=quiet)  # the iterations of the file in progress (a line per file follows each)
     done, last = [0], [0]
 
     def on_step(step):
-        if step.iteration < last[0] or bar.total != step.iterations:  # the next file, or SURE's next lambda
+        if step.iteration < last[0] or bar.total != step.iterations:  # the next file, or the search's next lambda
             bar.restart(step.iterations, f"file {done[0] + 1}/{len(pairs)}: ")
         last[0] = step.iteration
         bar.update(step.iteration)
@@ -67,9 +103,8 @@ def denoise(inputs, output, reference, report, quiet, jobs, **options):
         error(failure["error"])
 
     try:
-        batch = denoise_files(pairs, settings, reference=reference, report=report, on_file=on_file,
-                              on_failure=on_failure, warn=warn, jobs=jobs,
-                              callback=on_step)
+        batch = run(pairs, settings, reference=reference, report=report, on_file=on_file, on_failure=on_failure,
+                    warn=warn, jobs=jobs, callback=on_step)
     finally:
         bar.close()
     if batch.mean_psnr is not None and not quiet:  # --quiet: no summary either
@@ -82,9 +117,13 @@ def _denoised_line(record) -> str:
     method = ""
     if record["tv_weight_method"] == "rule":
         method = " (rule)"
-    elif record["tv_weight_method"] == "sure" and record["sure"] is not None:
+    elif record["tv_weight_method"] == "sure" and record.get("sure") is not None:
         method = f" (SURE {record['sure']:.3g})"
-    line = (f"{record['input']}: sigma {record['sigma'] * 255:.2f}"
+    elif record["tv_weight_method"] == "discrepancy":
+        method = " (discrepancy)"
+    size = record.get("output_size")
+    enlarged = f" -> {size['width']}x{size['height']} px" if size and size != record["size"] else ""
+    line = (f"{record['input']}{enlarged}: sigma {record['sigma'] * 255:.2f}"
             f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}{method}, "
             f"{record['iterations']} iterations, {record['seconds']:.2f} s")
     if "psnr" in record:

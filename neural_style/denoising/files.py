@@ -1,6 +1,8 @@
-"""One file of a ``denoise`` run: read, denoise, score against its reference, write; keeping what the
-file was (mode, bit depth, alpha, ICC profile, EXIF data). Both the one-process batch
-(:mod:`.runner`) and the worker processes (:mod:`.parallel`) run it."""
+"""One file of a ``denoise`` or ``restore`` run: read, denoise (or restore), score against its reference,
+write; keeping what the file was (mode, bit depth, alpha, ICC profile, EXIF data; an enlarged image's
+alpha is enlarged with it and its DPI multiplied by the factor, so that its print size stays). Both the
+one-process batch (:mod:`.runner`) and the worker processes (:mod:`.parallel`) run it; the settings'
+class says which: :class:`~neural_style.settings.RestoreSettings` restores."""
 
 from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence, Tuple
@@ -14,8 +16,10 @@ from ..errors import InputError
 from ..io.decode import read_image, to_tensor
 from ..io.encode import write_image
 from ..io.report import size_record
-from ..settings import DenoiseSettings
-from .solver import DenoiseResult, run_denoise
+from ..settings import DenoiseSettings, RestoreSettings
+from .restore import run_restore
+from .restore_api import degradation_for, enlarged_alpha
+from .solver import run_denoise
 
 Pair = Tuple[Path, Path]
 
@@ -37,15 +41,20 @@ def denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Opt
     """
     data = read_image(path, what="input image")
     noisy = to_tensor(data, channels=None)
-    result = run_denoise(noisy, settings, callback=callback)
+    if isinstance(settings, RestoreSettings):
+        result = run_restore(noisy, degradation_for(data, settings), settings, callback=callback)
+    else:
+        result = run_denoise(noisy, settings, callback=callback)
     if solved is not None:
         solved()
     image = result.image.cpu().clamp(0, 1)  # what the 8- or 16-bit file holds: scored as written
-    record = _record(path, out, noisy, data.bit_depth, result)
+    record = _record(path, out, noisy, image, data.bit_depth, result)
     if reference is not None:
         record.update(_scores(reference, path, data, noisy, image))
-    write_image(out, image, bit_depth=data.bit_depth, alpha=data.alpha, icc_profile=data.icc_profile,
-                exif=data.exif, dpi=data.dpi)
+    factor = image.shape[-1] / noisy.shape[-1]
+    dpi = None if data.dpi is None else tuple(d * factor for d in data.dpi)
+    write_image(out, image, bit_depth=data.bit_depth, alpha=enlarged_alpha(data.alpha, image.shape[-2:]),
+                icc_profile=data.icc_profile, exif=data.exif, dpi=dpi)
     return record
 
 
@@ -81,25 +90,37 @@ def references(reference: Optional[Path], pairs: Sequence[Pair]) -> Dict[Path, P
     return {path: match_reference(reference, path) for path, _ in pairs}
 
 
-def _record(path: Path, out: Path, noisy: torch.Tensor, bit_depth: int, result: DenoiseResult) -> Dict:
+def _record(path: Path, out: Path, noisy: torch.Tensor, image: torch.Tensor, bit_depth: int, result) -> Dict:
+    """The record of a :class:`~.solver.DenoiseResult` (sure, sure_evaluations) or a
+    :class:`~.restore.RestoreResult` (output_size, residual, lambda_evaluations)."""
     run = result.run
-    return {
+    record = {
         "input": str(path), "output": str(out), "size": size_record(noisy.shape[-2:]), "channels": noisy.shape[1],
         "bit_depth": bit_depth, "sigma": result.sigma, "sigma_255": result.sigma * 255,
         "sigma_estimated": result.sigma_estimated, "regularizer": result.regularizer, "tv_weight": result.tv_weight,
-        "tv_weight_method": result.tv_weight_method, "sure": result.sure,
-        "sure_evaluations": result.sure_evaluations, "tv_beta": result.tv_beta,
-        "optimizer": result.optimizer, "iterations": run.iterations, "stop_reason": run.stop_reason,
-        "seconds": run.seconds,
+        "tv_weight_method": result.tv_weight_method,
     }
+    if hasattr(result, "sure"):
+        record.update(sure=result.sure, sure_evaluations=result.sure_evaluations)
+    else:
+        record.update(output_size=size_record(image.shape[-2:]), residual=result.residual,
+                      lambda_evaluations=result.evaluations)
+    record.update(tv_beta=result.tv_beta, optimizer=result.optimizer, iterations=run.iterations,
+                  stop_reason=run.stop_reason, seconds=run.seconds)
+    return record
 
 
 def _scores(clean_path: Path, path: Path, data, noisy: torch.Tensor, image: torch.Tensor) -> Dict:
+    """PSNR and SSIM of the result against the reference (of the result's size), and the input's PSNR when
+    it has that size too."""
     clean = read_image(clean_path, what="reference image")
-    if clean.pixels.shape != data.pixels.shape:
+    want = (image.shape[-2], image.shape[-1], data.pixels.shape[2])
+    if clean.pixels.shape != want:
         raise InputError(f"reference '{clean_path}' is {clean.pixels.shape[1]}x{clean.pixels.shape[0]}x"
-                         f"{clean.pixels.shape[2]} but '{path}' is {data.pixels.shape[1]}x"
-                         f"{data.pixels.shape[0]}x{data.pixels.shape[2]}: pass the matching clean image")
+                         f"{clean.pixels.shape[2]} but the result of '{path}' is {want[1]}x{want[0]}x{want[2]}: "
+                         "pass the matching clean image")
     target = to_tensor(clean, channels=None)
-    return {"reference": str(clean_path), "psnr": float(psnr(image, target)), "ssim": float(ssim(image, target)),
-            "psnr_noisy": float(psnr(noisy, target))}
+    scores = {"reference": str(clean_path), "psnr": float(psnr(image, target)), "ssim": float(ssim(image, target))}
+    if noisy.shape == target.shape:
+        scores["psnr_noisy"] = float(psnr(noisy, target))
+    return scores

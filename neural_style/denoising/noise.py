@@ -60,3 +60,42 @@ def _strip_sigma(y: torch.Tensor) -> float:
         return float(math.sqrt(math.pi / 2) * residual.abs().mean() / math.sqrt(6))
     raise InputError(f"the image is {y.shape[-1]}x{y.shape[-2]} px: too few pixels to estimate the noise: "
                      f"pass {setting('sigma')} (0..255)")
+
+
+#: Fewer fully known 3x3 neighbourhoods than this, and :func:`masked_sigma` uses pixel lines instead.
+MASKED_MIN_SAMPLES = 200
+
+
+def masked_sigma(y: torch.Tensor, known: torch.Tensor) -> float:
+    """The noise sigma of ``y`` (1, C, H, W) from its known pixels (``known`` (1, 1, H, W), 1 known).
+
+    Immerkaer's residual of the 3x3 mask (1, -2, 1)^T (1, -2, 1) (~ N(0, 36 sigma^2)) where the whole
+    neighbourhood is known, through the median absolute deviation (robust to the edges and texture
+    that leak in): ``sigma = median |r| / (0.6745 * 6)``. With fewer than :data:`MASKED_MIN_SAMPLES`
+    such places (many pixels missing), the residual of (1, -2, 1) along rows and columns where three
+    pixels in a line are known (~ N(0, 6 sigma^2)): ``sigma = median |r| / (0.6745 sqrt 6)``.
+
+    Raises:
+        InputError: fewer than 3 known pixels in a line anywhere: pass the sigma.
+    """
+    laplace = torch.tensor([[1.0, -2.0, 1.0]]).T @ torch.tensor([[1.0, -2.0, 1.0]])
+    flat = y.reshape(-1, 1, *y.shape[-2:]).float()
+    weight = known.float()
+    if min(y.shape[-2:]) >= 3:
+        residual = torch.nn.functional.conv2d(flat, laplace[None, None])
+        whole = torch.nn.functional.conv2d(weight, torch.ones(1, 1, 3, 3)) > 8.5
+        values = residual[whole.expand_as(residual)]
+        if values.numel() >= MASKED_MIN_SAMPLES:
+            return float(values.abs().median()) / (0.6744897501960817 * 6)
+    lines = []
+    for dim in (-1, -2):
+        if y.shape[dim] >= 3:
+            n = y.shape[dim]
+            r = flat.narrow(dim, 0, n - 2) - 2 * flat.narrow(dim, 1, n - 2) + flat.narrow(dim, 2, n - 2)
+            ok = (weight.narrow(dim, 0, n - 2) * weight.narrow(dim, 1, n - 2) * weight.narrow(dim, 2, n - 2)) > 0
+            lines.append(r[ok.expand_as(r)])
+    values = torch.cat(lines) if lines else torch.zeros(0)
+    if values.numel() == 0:
+        raise InputError("too few known pixels in a line to estimate the noise: pass "
+                         f"{setting('sigma')} (0..255)")
+    return float(values.abs().median()) / (0.6744897501960817 * math.sqrt(6))

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 
 from ..io.batch import BatchResult
 from ..io.report import Report
-from ..settings import DenoiseSettings
+from ..settings import DenoiseSettings, RestoreSettings
 
 
 @dataclass
@@ -61,8 +61,9 @@ class DenoiseReport(Report):
 
     @classmethod
     def of(cls, batch: DenoiseBatch, settings: DenoiseSettings) -> "DenoiseReport":
-        """The report of ``batch``, run with ``settings``."""
-        return cls(asdict(settings), batch.jobs, batch.records, batch.failures, batch.unprocessed,
+        """The report of ``batch``, run with ``settings`` (a :class:`RestoreReport` for restore's settings)."""
+        kind = RestoreReport if isinstance(settings, RestoreSettings) and cls is DenoiseReport else cls
+        return kind(asdict(settings), batch.jobs, batch.records, batch.failures, batch.unprocessed,
                    batch.stop_reason, batch.mean_psnr, batch.mean_ssim)
 
     def to_dict(self) -> Dict[str, Any]:
@@ -71,3 +72,13 @@ class DenoiseReport(Report):
         if self.mean_psnr is None:  # no image was scored
             del data["mean_psnr"], data["mean_ssim"]
         return data
+
+
+@dataclass
+class RestoreReport(DenoiseReport):
+    """What :func:`~.restore_files.restore_files` writes: :class:`DenoiseReport`'s fields with ``command``
+    ``"restore"``, the settings a :class:`~neural_style.settings.RestoreSettings`, and per image also
+    ``output_size``, ``residual`` (``||A x - y||^2`` per known value) and ``lambda_evaluations`` instead of
+    ``sure`` and ``sure_evaluations``."""
+
+    command = "restore"

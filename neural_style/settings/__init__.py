@@ -4,7 +4,7 @@ The Python API (``run_stylize``, ``run_denoise``, ``train``, ``transfer``) takes
 dataclasses, or their fields as keyword arguments, and the command line takes its option
 defaults from them (``tests/test_settings.py`` checks that the two agree). This package
 imports nothing heavy, so ``neural-style --help`` stays fast. One module per command family
-(:mod:`.stylize`, :mod:`.denoise`, :mod:`.fast`) over what they share (:mod:`.common`); every
+(:mod:`.stylize`, :mod:`.denoise`, :mod:`.restore`, :mod:`.fast`) over what they share (:mod:`.common`); every
 name is here too.
 """
 
@@ -49,6 +49,12 @@ from .denoise import (  # noqa: F401
     denoise_iterations,
 )
 from .fast import TrainOutputs, TrainSettings, TransferSettings  # noqa: F401
+from .restore import (  # noqa: F401
+    MAX_UPSCALE,
+    RESTORE_ITERATIONS_BY_REGULARIZER,
+    RestoreSettings,
+    restore_iterations,
+)
 from .stylize import (  # noqa: F401
     SCALE_ITERATIONS,
     STYLIZE_ITERATIONS,

@@ -1,0 +1,195 @@
+"""The linear degradations of image restoration, each with its adjoint: ``A = M . S . K``.
+
+    y = A x + n,    A = M (a mask of known pixels) . S (antialiased downsampling) . K (blur)
+
+Every operator maps (B, C, H_in, W_in) float tensors to (B, C, H_out, W_out) and has ``forward``
+and ``adjoint`` (the transpose: ``<A x, y> = <x, A^T y>``, checked by the inner-product test in
+tests/denoising/test_operators.py for every operator and their chain).
+
+- :class:`Blur`: convolution with a kernel, **with unknown boundaries**: x is larger than y by the
+  kernel's size less one, and y keeps only the "valid" part of ``k * x``, the pixels whose every tap
+  falls inside x (Almeida & Figueiredo 2013). No boundary condition is assumed, so nothing wraps
+  around: a circular (FFT) model of a blur that did not wrap leaves a ringing band at the borders.
+  The pixels beyond y's border are estimated with the rest, and cropped away. Computed by FFT or
+  by direct convolution (:data:`DIRECT_MAX_TAPS`, measured by benchmarks/blur_fft_vs_direct.py):
+  the circular convolution of x at its own size is exact on the valid part, so the FFT needs no
+  padding.
+- :class:`Downsample`: the antialiased bicubic reduction of torch's
+  ``F.interpolate(mode="bicubic", antialias=True, align_corners=False)``, the filter of Pillow's
+  ``Image.resize(..., Image.BICUBIC)`` for reductions (Keys' cubic, a = -0.5, stretched by the factor),
+  any factor. Written as two matrices, ``S x = R_h x R_w^T``, made by that function from the identity,
+  so that the model is that function exactly.
+- :class:`Mask`: keeps the known pixels (1) and zeroes the others (0); its own adjoint.
+
+Reference:
+    M. S. C. Almeida and M. A. T. Figueiredo, "Deconvolving images with unknown boundaries using the
+    alternating direction method of multipliers", IEEE Trans. Image Processing 22(8), 2013.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+
+#: Kernels up to this many taps are applied by direct convolution, larger ones by FFT: the crossing
+#: point measured by benchmarks/blur_fft_vs_direct.py (768x512 colour, float32, 2 cores).
+DIRECT_MAX_TAPS = 25
+#: Power iterations estimating an operator's squared norm, and the margin put on the estimate.
+POWER_ITERATIONS, NORM_MARGIN = 30, 1.02
+
+Shape = Tuple[int, int]
+
+
+def _flat(x: torch.Tensor) -> torch.Tensor:
+    return x.reshape(-1, 1, *x.shape[-2:])
+
+
+@dataclass(frozen=True)
+class Blur:
+    """Convolution with ``kernel`` keeping the valid part (module doc).
+
+    Attributes:
+        kernel: (kh, kw) float, odd sides, non-negative, summing to 1.
+        out_shape: (H, W) of the blurred image y; x is (H + kh - 1, W + kw - 1).
+        fft: apply by FFT (else direct convolution).
+    """
+
+    kernel: torch.Tensor
+    out_shape: Shape
+    fft: bool
+
+    @property
+    def in_shape(self) -> Shape:
+        return (self.out_shape[0] + self.kernel.shape[0] - 1, self.out_shape[1] + self.kernel.shape[1] - 1)
+
+    @property
+    def margin(self) -> Shape:
+        """(top, left): where y's first pixel sits in x (half the kernel's sides)."""
+        return self.kernel.shape[0] // 2, self.kernel.shape[1] // 2
+
+    def _spectrum(self, like: torch.Tensor) -> torch.Tensor:
+        return torch.fft.rfft2(self.kernel.to(like.dtype), s=self.in_shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kh, kw = self.kernel.shape
+        if self.fft:
+            full = torch.fft.irfft2(torch.fft.rfft2(x) * self._spectrum(x), s=self.in_shape)
+            return full[..., kh - 1:, kw - 1:]
+        weight = self.kernel.flip(0, 1).to(x.dtype)[None, None]
+        return F.conv2d(_flat(x), weight).view(*x.shape[:-2], *self.out_shape)
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        kh, kw = self.kernel.shape
+        if self.fft:
+            placed = F.pad(y, (kw - 1, 0, kh - 1, 0))
+            return torch.fft.irfft2(torch.fft.rfft2(placed) * self._spectrum(y).conj(), s=self.in_shape)
+        weight = self.kernel.flip(0, 1).to(y.dtype)[None, None]
+        return F.conv_transpose2d(_flat(y), weight).view(*y.shape[:-2], *self.in_shape)
+
+
+def resampling_matrix(size_in: int, size_out: int, dtype=torch.float64) -> torch.Tensor:
+    """(size_out, size_in): the antialiased bicubic resampling of one axis, as torch computes it.
+
+    Row ``i`` holds the weights of output pixel ``i``: ``F.interpolate(..., mode="bicubic",
+    antialias=True, align_corners=False)`` applied to the identity."""
+    eye = torch.eye(size_in, dtype=dtype).view(size_in, 1, 1, size_in)
+    return F.interpolate(eye, size=(1, size_out), mode="bicubic", antialias=True, align_corners=False)[:, 0, 0].T
+
+
+@dataclass(frozen=True)
+class Downsample:
+    """Antialiased bicubic reduction from ``in_shape`` to ``out_shape`` (module doc).
+
+    Attributes:
+        rows: (H_out, H_in) float32, from :func:`resampling_matrix`.
+        cols: (W_out, W_in) float32.
+    """
+
+    rows: torch.Tensor
+    cols: torch.Tensor
+
+    @classmethod
+    def between(cls, in_shape: Shape, out_shape: Shape, device=None) -> "Downsample":
+        """The reduction from ``in_shape`` to ``out_shape`` (H, W), its matrices on ``device``."""
+        return cls(resampling_matrix(in_shape[0], out_shape[0]).to(device, torch.float32),
+                   resampling_matrix(in_shape[1], out_shape[1]).to(device, torch.float32))
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.rows.shape[1], self.cols.shape[1]
+
+    @property
+    def out_shape(self) -> Shape:
+        return self.rows.shape[0], self.cols.shape[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows, cols = self.rows.to(x), self.cols.to(x)
+        return rows @ x @ cols.T
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        rows, cols = self.rows.to(y), self.cols.to(y)
+        return rows.T @ y @ cols
+
+
+@dataclass(frozen=True)
+class Mask:
+    """Keeps the known pixels: ``known`` (1, 1, H, W) float, 1 known and 0 missing (every channel alike)."""
+
+    known: torch.Tensor
+
+    @property
+    def in_shape(self) -> Shape:
+        return tuple(self.known.shape[-2:])
+
+    out_shape = in_shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.known.to(x)
+
+    adjoint = forward
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Operators applied in order (``ops[0]`` first): ``A = ops[-1] . ... . ops[0]``."""
+
+    ops: Sequence
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.ops[0].in_shape
+
+    @property
+    def out_shape(self) -> Shape:
+        return self.ops[-1].out_shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for op in self.ops:
+            x = op.forward(x)
+        return x
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        for op in reversed(self.ops):
+            y = op.adjoint(y)
+        return y
+
+
+def norm2(op, channels: int = 1) -> float:
+    """An upper estimate of ``||A||^2`` (the largest eigenvalue of ``A^T A``) by power iteration from a
+    seeded random start, times :data:`NORM_MARGIN` (0 for an operator that zeroes everything)."""
+    x = torch.randn(1, channels, *op.in_shape, generator=torch.Generator().manual_seed(0))
+    value = 0.0
+    for _ in range(POWER_ITERATIONS):
+        x = op.adjoint(op.forward(x))
+        value = float(x.norm())
+        if value == 0 or not math.isfinite(value):
+            return 0.0
+        x = x / value
+    return NORM_MARGIN * value
+
+
+def use_fft(kernel: torch.Tensor) -> bool:
+    """Whether a blur by ``kernel`` runs by FFT: more than :data:`DIRECT_MAX_TAPS` non-zero taps."""
+    return int((kernel != 0).sum()) > DIRECT_MAX_TAPS

@@ -1,0 +1,215 @@
+"""Restoration of an image in memory: ``min_x fidelity(A x, y) + lambda R(x)``, ``A = M . S . K``.
+
+:func:`run_restore` checks the settings, the image and the degradation (:mod:`.degradation`), takes
+sigma (given, or estimated: :func:`~.noise.masked_sigma` from the known pixels when some are missing),
+builds the operators (:mod:`.operators`) and solves: beta 1 with l2 fidelity by the primal-dual
+restorer (:mod:`.restore_pd`, under a :mod:`.priors` prior, lambda by the discrepancy principle:
+:mod:`.discrepancy`); another beta or fidelity by L-BFGS or Adam on the energy through autograd. With
+no degradation it is :func:`~.solver.run_denoise` (the identity case).
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field, fields
+from typing import Callable, Dict, List, Optional
+
+import torch
+
+from ..core import losses
+from ..core.device import resolve_device
+from ..core.optimize import OptimizeResult, Step, optimize_image
+from ..errors import InputError, Message
+from ..rules import validate
+from ..settings import DENOISE_ADAM_LR, DenoiseSettings, RestoreSettings, restore_iterations, with_overrides
+from .degradation import Degradation, build_problem
+from .discrepancy import choose_weight, start_weight
+from .nltv import GUIDE_SMOOTHING, build_graph
+from .noise import check_range, masked_sigma, noise_sigma
+from .priors import NLTVPrior, TGVPrior, TVPrior
+from .resources import check_memory, primal_dual_threads
+from .restore_pd import Problem, solve_restore
+from .solver import run_denoise, solver_for
+
+
+@dataclass
+class RestoreResult:
+    """The restored image and what the run did.
+
+    Attributes:
+        run: the solver's :class:`~neural_style.core.optimize.OptimizeResult`: ``image`` (1, C, H', W')
+            float32 at the output size; in [0, 1] (the primal-dual restorer keeps x there; the identity case
+            is denoise's, not clipped).
+        sigma, sigma_estimated, tv_weight, tv_beta, optimizer, regularizer: as
+            :class:`~.solver.DenoiseResult`'s.
+        tv_weight_method: ``"discrepancy"`` (:mod:`.discrepancy`), ``"rule"`` (its start,
+            :func:`~.discrepancy.start_weight`), ``"given"``, or denoise's method in the identity case.
+        residual: ``||A x - y||^2`` per known value at the result, or None.
+        evaluations: ``{"tv_weight", "residual"}`` for each lambda the search evaluated.
+    """
+
+    run: OptimizeResult
+    sigma: float
+    sigma_estimated: bool
+    tv_weight: float
+    tv_beta: float
+    optimizer: str
+    regularizer: str
+    tv_weight_method: str = "given"
+    residual: Optional[float] = None
+    evaluations: List[Dict[str, float]] = field(default_factory=list)
+
+    @property
+    def image(self) -> torch.Tensor:
+        """The restored image, (1, C, H', W') float32 (``run.image``)."""
+        return self.run.image
+
+
+def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = None,
+                settings: Optional[RestoreSettings] = None, *, callback: Optional[Callable[[Step], None]] = None,
+                **overrides) -> RestoreResult:
+    """Restore a (1, C, H, W) image on the [0, 1] scale from ``degradation``.
+
+    Args:
+        degraded: the image y, float; values outside [0, 1] (noise) are taken as given.
+        degradation: the :class:`~.degradation.Degradation` (blur kernel, known pixels at y's size,
+            enlargement); None or empty: denoising (:func:`~.solver.run_denoise`).
+        settings: a :class:`~neural_style.settings.RestoreSettings` (its blur, mask, mask_color and upscale
+            are what :func:`~.restore_api.restore` reads into ``degradation``; here only ``degradation`` counts).
+        callback: called with a :class:`~neural_style.core.optimize.Step` as the solver runs.
+        **overrides: fields of ``settings`` to change.
+
+    Returns:
+        A :class:`RestoreResult`; after Ctrl-C its run stops ``"interrupted"`` with the iterate so far.
+
+    Raises:
+        InputError: an invalid option, a mask of another size or with no known pixel, non-finite values,
+            or values on another scale (0..255); ResourceError: the solver would not fit in memory;
+        TypeError: ``degraded`` is not a 4-D tensor, or an unknown field.
+    """
+    timer = time.perf_counter()
+    s = with_overrides(settings, RestoreSettings, overrides)
+    if not isinstance(degraded, torch.Tensor) or degraded.ndim != 4:
+        raise TypeError(f"expected a (1, C, H, W) tensor, got {type(degraded).__name__}")
+    validate(s)
+    dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
+    y = degraded.to(dev, torch.float32).contiguous()
+    check_range(y)
+    degradation = _checked(degradation or Degradation(), y)
+    if degradation.is_identity:
+        return _denoised(y, s, callback)
+    optimizer = solver_for(s)
+    known = None if degradation.known is None else degradation.known.to(dev)[None, None]
+    if isinstance(s.sigma, str) and known is not None:
+        sigma, estimated = masked_sigma(y, known), True
+    else:
+        sigma, estimated = noise_sigma(s.sigma, y)
+    iterations = s.iterations or restore_iterations(s.regularizer, optimizer)
+    problem = build_problem(y, degradation)
+    check_memory(problem.start, s.regularizer if s.regularizer != "tv" else optimizer, iterations, dev)
+    method = "given" if not isinstance(s.tv_weight, str) else "discrepancy" if s.tv_weight == "auto" else "rule"
+    with primal_dual_threads(problem.start):
+        if optimizer == "primal-dual":
+            result = _primal_dual(problem, s, sigma, iterations, callback)
+        else:
+            tv_weight = start_weight(sigma) if isinstance(s.tv_weight, str) else s.tv_weight
+            result = _descent(problem, s, optimizer, tv_weight, iterations, callback)
+            method = "given" if method == "given" else "rule"
+    run, tv_weight, residual, evaluations = result
+    run.seconds = time.perf_counter() - timer  # the whole restoration: the search, the graph, the solve
+    return RestoreResult(run=run, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight, tv_beta=s.tv_beta,
+                         optimizer=optimizer, regularizer=s.regularizer, tv_weight_method=method,
+                         residual=residual, evaluations=evaluations)
+
+
+def _checked(degradation: Degradation, y: torch.Tensor) -> Degradation:
+    """``degradation`` checked against ``y``; a mask with nothing to fill dropped (with a warning)."""
+    known = degradation.known
+    if known is None:
+        return degradation
+    if tuple(known.shape) != tuple(y.shape[-2:]):
+        raise InputError(f"the mask is {known.shape[-1]}x{known.shape[-2]} px but the image is "
+                         f"{y.shape[-1]}x{y.shape[-2]} px: pass a mask of the image's size")
+    if not bool(known.any()):
+        raise InputError("the mask marks every pixel as missing: white (or any colour but the mask colour) marks "
+                         "the known pixels")
+    if bool(known.all()):
+        warnings.warn(Message("the mask marks no pixel to fill: nothing is filled"), UserWarning, stacklevel=3)
+        return Degradation(degradation.kernel, None, degradation.upscale)
+    return degradation
+
+
+def _denoised(y: torch.Tensor, s: RestoreSettings, callback) -> RestoreResult:
+    """The identity case: denoise's run (or, when only a mask with nothing to fill was given, y)."""
+    names = {f.name for f in fields(DenoiseSettings)}
+    settings = DenoiseSettings(**{k: v for k, v in vars(s).items() if k in names})
+    r = run_denoise(y, settings, callback=callback)
+    return RestoreResult(run=r.run, sigma=r.sigma, sigma_estimated=r.sigma_estimated, tv_weight=r.tv_weight,
+                         tv_beta=r.tv_beta, optimizer=r.optimizer, regularizer=r.regularizer,
+                         tv_weight_method=r.tv_weight_method)
+
+
+def _prior(s: RestoreSettings, graph):
+    vectorial = s.coupling == "vectorial"
+    if s.regularizer == "tgv":
+        return lambda lam: TGVPrior(lam, vectorial)
+    if s.regularizer == "nltv":
+        return lambda lam: NLTVPrior(lam, vectorial, graph)
+    return lambda lam: TVPrior(lam, vectorial)
+
+
+def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback):
+    """(run, lambda, residual, evaluations) of the primal-dual restorer at the settings' lambda."""
+    graph = _nltv_graph(problem, s, sigma, iterations) if s.regularizer == "nltv" else None
+    make = _prior(s, graph)
+
+    def solve(lam: float, start, search: bool):
+        tolerance = s.tolerance * (SEARCH_FACTOR if search else 1)
+        run, state = solve_restore(problem, make(lam), iterations, tolerance, callback, start)
+        return run, state, problem.residual(state[0])
+
+    if s.tv_weight == "auto":
+        choice = choose_weight(solve, sigma)
+        return choice.run, choice.tv_weight, choice.residual, choice.evaluations
+    lam = start_weight(sigma) if s.tv_weight == "rule" else s.tv_weight
+    run, _, residual = solve(lam, None, False)
+    return run, lam, residual, []
+
+
+#: Solves inside the lambda search stop at this multiple of the tolerance.
+SEARCH_FACTOR = 10.0
+
+
+def _nltv_graph(problem: Problem, s: RestoreSettings, sigma: float, iterations: int):
+    """The non-local graph over x's whole domain, from a TV restoration (the guide, at
+    :data:`~.nltv.GUIDE_SMOOTHING` times the TV lambda the discrepancy principle picks) (:mod:`.nltv`)."""
+    def solve(lam: float, start, search: bool):
+        run, state = solve_restore(problem, TVPrior(lam, s.coupling == "vectorial"), iterations,
+                                   s.tolerance * (SEARCH_FACTOR if search else 1), None, start)
+        return run, state, problem.residual(state[0])
+
+    tv_weight = choose_weight(solve, sigma).tv_weight if s.tv_weight == "auto" else start_weight(sigma)
+    _, state, _ = solve(GUIDE_SMOOTHING * tv_weight, None, True)
+    return build_graph(state[0], max(sigma, 1 / 255))
+
+
+def _descent(problem: Problem, s: RestoreSettings, optimizer: str, tv_weight: float, iterations: int, callback):
+    """L-BFGS or Adam on ``fidelity(A x, y) + lambda TV_beta(x)`` through autograd, from the first x."""
+    def loss_fn(x):
+        ax = problem.op.forward(x)
+        if s.fidelity == "l2":
+            data = 0.5 * losses.content_loss(ax, problem.y, "l2", reduction="sum")
+        else:
+            data = losses.content_loss(ax, problem.y, s.fidelity, eps=s.eps, reduction="sum")
+        tv = losses.total_variation(x, beta=s.tv_beta, eps=s.eps, coupling=s.coupling, reduction="sum")
+        return {"total": data + tv_weight * tv}
+
+    def report(step: Step) -> None:
+        callback(Step(step.iteration, step.iterations, step.losses, problem.result(step.image), step.elapsed))
+
+    run = optimize_image(problem.start, loss_fn, optimizer=optimizer, iterations=iterations, tolerance=s.tolerance,
+                         lr=None if optimizer == "lbfgs" else DENOISE_ADAM_LR,
+                         callback=report if callback is not None else None, bounds=None)
+    full = run.image.detach()
+    run.image = problem.result(full).clamp(0, 1)
+    return run, tv_weight, problem.residual(full), []
+
