@@ -40,7 +40,8 @@ def motion_kernel(length: float, angle: float) -> torch.Tensor:
     t = torch.linspace(-(length - 1) / 2, (length - 1) / 2, n, dtype=torch.float64) if length > 1 \
         else torch.zeros(1, dtype=torch.float64)
     theta = math.radians(angle)
-    xs, ys = r + t * math.cos(theta), r - t * math.sin(theta)
+    cos, sin = round(math.cos(theta), 12), round(math.sin(theta), 12)  # 270 degrees: exactly vertical
+    xs, ys = r + t * cos, r - t * sin
     x0, y0 = xs.floor(), ys.floor()
     fx, fy = xs - x0, ys - y0
     for dy, dx, w in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)), (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):
@@ -73,8 +74,9 @@ def kernel_from_spec(spec: str) -> torch.Tensor:
         raise InputError(f"blur '{spec}': {kind} takes {need} finite number(s), e.g. "
                          f"{ {'gaussian': 'gaussian:1.6', 'motion': 'motion:15,30', 'box': 'box:5'}[kind]}")
     first = values[0]
-    if kind == "gaussian" and not 0 < first <= MAX_KERNEL_SIDE / 6:
-        raise InputError(f"blur '{spec}': expected 0 < SIGMA <= {MAX_KERNEL_SIDE / 6:g} px, got {first:g}")
+    largest = (MAX_KERNEL_SIDE // 2) / 3  # the side 2 ceil(3 SIGMA) + 1 within MAX_KERNEL_SIDE
+    if kind == "gaussian" and not 0 < first <= largest:
+        raise InputError(f"blur '{spec}': expected 0 < SIGMA <= {largest:.4g} px, got {first:g}")
     if kind == "motion" and not 1 <= first <= MAX_KERNEL_SIDE - 4:
         raise InputError(f"blur '{spec}': expected 1 <= LENGTH <= {MAX_KERNEL_SIDE - 4} px, got {first:g}")
     if kind == "box" and not (first == int(first) and 1 <= first <= MAX_KERNEL_SIDE):

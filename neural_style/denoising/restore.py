@@ -18,6 +18,7 @@ import torch
 from ..core import losses
 from ..core.device import resolve_device
 from ..core.optimize import OptimizeResult, Step, optimize_image
+from ..core.stop import StopReason
 from ..errors import InputError, Message
 from ..rules import validate
 from ..settings import DENOISE_ADAM_LR, DenoiseSettings, RestoreSettings, restore_iterations, with_overrides
@@ -72,7 +73,8 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
     Args:
         degraded: the image y, float; values outside [0, 1] (noise) are taken as given.
         degradation: the :class:`~.degradation.Degradation` (blur kernel, known pixels at y's size,
-            enlargement); None or empty: denoising (:func:`~.solver.run_denoise`).
+            enlargement); None or empty: denoising (:func:`~.solver.run_denoise`); a mask with nothing to
+            fill and nothing else: y back (``optimizer`` ``"none"``), with a warning.
         settings: a :class:`~neural_style.settings.RestoreSettings` (its blur, mask, mask_color and upscale
             are what :func:`~.restore_api.restore` reads into ``degradation``; here only ``degradation`` counts).
         callback: called with a :class:`~neural_style.core.optimize.Step` as the solver runs.
@@ -94,7 +96,12 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     y = degraded.to(dev, torch.float32).contiguous()
     check_range(y)
-    degradation = _checked(degradation or Degradation(), y)
+    given = degradation or Degradation()
+    degradation = _checked(given, y)
+    if degradation.is_identity and not given.is_identity:  # a mask with nothing to fill, and nothing else
+        return RestoreResult(run=OptimizeResult(image=y, stop_reason=StopReason.CONVERGED), sigma=0.0,
+                             sigma_estimated=False, tv_weight=0.0, tv_beta=s.tv_beta, optimizer="none",
+                             regularizer=s.regularizer)
     if degradation.is_identity:
         return _denoised(y, s, callback)
     optimizer = solver_for(s)
@@ -139,7 +146,7 @@ def _checked(degradation: Degradation, y: torch.Tensor) -> Degradation:
 
 
 def _denoised(y: torch.Tensor, s: RestoreSettings, callback) -> RestoreResult:
-    """The identity case: denoise's run (or, when only a mask with nothing to fill was given, y)."""
+    """The identity case: denoise's run."""
     names = {f.name for f in fields(DenoiseSettings)}
     settings = DenoiseSettings(**{k: v for k, v in vars(s).items() if k in names})
     r = run_denoise(y, settings, callback=callback)
