@@ -12,13 +12,30 @@ The graph (:func:`build_graph`) is computed once, from a guide image: a TV solut
 image (at :data:`GUIDE_SMOOTHING` times the lambda SURE picks for TV), as the non-local literature
 does (patch distances on the noisy image are dominated by the noise). ``w_ik = exp(-d_ik / h^2)``,
 with ``d_ik`` the mean squared difference of the ``PATCH x PATCH`` patches around ``i`` and ``j``
-and ``h = H_FACTOR * sigma``. The lambda of NLTV is then chosen by SURE as for TV, with the graph
-held fixed (its dependence on the noise is not in the divergence estimate).
+and ``h = H_FACTOR * sigma``. The distances of :data:`OFFSET_CHUNK` window offsets at a time are a
+box filter (sums of shifted slices) of the squared difference between the guide and its shifts;
+the ``k`` smallest are kept as they come (a running ``topk`` along the pixels' rows). The lambda of
+NLTV is then chosen by SURE as for TV, with the graph held fixed (its dependence on the noise is
+not in the divergence estimate).
+
+Layout: neighbour ``m`` of pixel ``i`` (pixels in row-major order) is at ``index[m, i]``, and every
+per-edge array is (k, H * W), pixels last, so that the sums over the ``k`` differences and the
+broadcasts of x over them run along contiguous rows (a trailing dimension of k made them 5-8x
+slower on CPU, and the iteration 2-3x slower).
 
 Solver: accelerated Chambolle & Pock (2011, Algorithm 2; the data term is 1-strongly convex),
 with ``tau = sigma = 1 / L``, where ``L^2`` bounds ``||grad_w||^2`` (power iteration on
-``grad_w^T grad_w``, plus a margin). Each iteration gathers the neighbours' values
-(``index_select``) and scatters the adjoint back (``index_add_``), into preallocated buffers.
+``grad_w^T grad_w``, plus a margin). Each iteration gathers the neighbours' values (``gather``) and
+scatters the adjoint back (``index_add_``), into one preallocated (B, C, k, H * W) buffer besides
+the dual. The state it hands back keeps the dual divided by lambda, so that a warm start at another
+lambda (the SURE search) starts from the dual scaled to it.
+
+Cost (benchmarks/nltv_cost.py, 2 shared cores): about 11x TV's time per image with automatic sigma
+and lambda (27x before the layout above), for the same lambdas and PSNR. What is left is in the
+method: each iteration moves k = 8 times TV's dual (about 4.5x its memory traffic at best, plus the
+gather and scatter, half of the iteration), the graph costs 1.5-2x a TV run, and the guide's own
+TV SURE search costs one. NEIGHBOURS 4 (-0.18 dB on Set12 01-06) or WINDOW 7 (-0.15 dB on Kodak24
+01-03) were faster and lost quality.
 
 Reference:
     G. Gilboa and S. Osher, "Nonlocal operators with applications to image processing",
@@ -42,14 +59,14 @@ PATCH = 5
 NEIGHBOURS = 8
 #: The weights' filtering parameter h over the noise sigma (both on the [0, 1] scale).
 H_FACTOR = 1.0
-#: The guide is the TV solution at this multiple of the lambda rule's value: smoother than the best
+#: The guide is the TV solution at this multiple of the lambda SURE picks for TV: smoother than the best
 #: TV estimate, so that patch distances follow structure rather than leftover noise. H_FACTOR and
 #: this were chosen on 4 Set12 images (01, 03, 05, 08) at sigma 15/25/50, among h 0.75-1.5 x sigma,
 #: guides at 0.7-3 x the rule, patches 5/7, 5-12 neighbours, windows 11/15 (Kodak24 was not used).
 GUIDE_SMOOTHING = 1.5
-#: Window offsets compared at once while building the graph (bounds its memory: (NEIGHBOURS +
-#: OFFSET_CHUNK) distances per pixel).
-OFFSET_CHUNK = 16
+#: Window offsets compared at once while building the graph (bounds its memory: about 3 x
+#: OFFSET_CHUNK distances per pixel; 60: two chunks for the 11 x 11 window, fewer topk calls).
+OFFSET_CHUNK = 60
 #: Power iterations estimating ||grad_w||^2, and the margin put on the estimate.
 POWER_ITERATIONS, NORM_MARGIN = 30, 1.05
 
@@ -59,9 +76,9 @@ class NonLocalGraph:
     """The non-local neighbours of every pixel of an (H, W) image.
 
     Attributes:
-        index: (H * W * k,) int64, the flat pixel index of neighbour ``m`` of pixel ``i`` at
-            ``i * k + m`` (pixels in row-major order).
-        sqrt_weights: (H * W, k) float32, ``sqrt(w_ik)`` in (0, 1].
+        index: (k, H * W) int64, ``index[m, i]`` the flat pixel index of neighbour ``m`` of pixel
+            ``i`` (pixels in row-major order).
+        sqrt_weights: (k, H * W) float, ``sqrt(w_ik)`` in [0, 1].
         shape: (H, W).
         norm2: an upper estimate of ``||grad_w||^2`` (for the step sizes).
     """
@@ -73,12 +90,26 @@ class NonLocalGraph:
 
     @property
     def neighbours(self) -> int:
-        return self.sqrt_weights.shape[1]
+        return self.sqrt_weights.shape[0]
 
 
 def _offsets(window: int):
     r = window // 2
     return [(dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1) if (dy, dx) != (0, 0)]
+
+
+def _box(d: torch.Tensor, patch: int) -> torch.Tensor:
+    """The mean over the ``patch x patch`` square around each pixel of (n, H, W) ``d`` (edges replicated),
+    by sums of shifted slices (avg_pool2d was 2x slower on CPU)."""
+    half, (height, width) = patch // 2, d.shape[-2:]
+    d = F.pad(d[:, None], (half, half, half, half), mode="replicate")[:, 0]
+    rows = d[:, :height].clone()
+    for t in range(1, patch):
+        rows.add_(d[:, t:t + height])
+    out = rows[..., :width].clone()
+    for t in range(1, patch):
+        out.add_(rows[..., t:t + width])
+    return out.div_(patch * patch)
 
 
 def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patch: int = PATCH,
@@ -102,56 +133,60 @@ def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patc
     if window % 2 == 0 or patch % 2 == 0 or not 0 < neighbours < window * window:
         raise ValueError(f"expected odd window and patch and 0 < neighbours < window^2, got {window}, {patch}, "
                          f"{neighbours}")
-    _, _, height, width = guide.shape
-    guide = guide.float()
-    r, half = window // 2, patch // 2
-    padded = F.pad(guide, (r, r, r, r), mode="replicate")
-    offsets = torch.tensor(_offsets(window))
-    best = torch.full((height * width, 0), math.inf)
-    which = torch.zeros((height * width, 0), dtype=torch.long)
+    _, channels, height, width = guide.shape
+    guide = guide[0].float()
+    r = window // 2
+    padded = F.pad(guide[None], (r, r, r, r), mode="replicate")[0]
+    offsets = torch.tensor(_offsets(window), device=guide.device)
+    best = guide.new_empty(height * width, 0)
+    which = torch.empty(height * width, 0, dtype=torch.long, device=guide.device)
     for start in range(0, len(offsets), OFFSET_CHUNK):
-        chunk = offsets[start:start + OFFSET_CHUNK]
-        distances = []
-        for dy, dx in chunk.tolist():
-            shifted = padded[..., r + dy:r + dy + height, r + dx:r + dx + width]
-            d = (shifted - guide).square().mean(1, keepdim=True)
-            d = F.avg_pool2d(F.pad(d, (half,) * 4, mode="replicate"), patch, stride=1)
-            distances.append(d.reshape(-1))
-        candidates = torch.cat([best, torch.stack(distances, 1)], 1)
-        labels = torch.cat([which, torch.arange(start, start + len(chunk)).expand(height * width, -1)], 1)
-        best, keep = candidates.topk(min(neighbours, candidates.shape[1]), dim=1, largest=False)
-        which = labels.gather(1, keep)
-    rows = torch.arange(height).repeat_interleave(width)[:, None]
-    cols = torch.arange(width).repeat(height)[:, None]
-    ny = (rows + offsets[which, 0]).clamp(0, height - 1)  # beyond the border: the replicated edge pixel
-    nx = (cols + offsets[which, 1]).clamp(0, width - 1)
+        chunk = offsets[start:start + OFFSET_CHUNK].tolist()
+        d = torch.stack([padded[:, r + dy:r + dy + height, r + dx:r + dx + width] for dy, dx in chunk])
+        d = d.sub_(guide).square_()  # (n, C, H, W)
+        d = d.sum(1).div_(channels) if channels > 1 else d[:, 0]
+        d = _box(d, patch).view(len(chunk), -1).t().contiguous()  # pixels first: topk along rows
+        kept = which.shape[1]
+        best, pick = torch.cat([best, d], 1).topk(min(neighbours, kept + len(chunk)), dim=1, largest=False,
+                                                   sorted=False)
+        which = torch.where(pick < kept, which.gather(1, pick.clamp(max=max(kept - 1, 0))) if kept else pick,
+                            pick + (start - kept))
+    best, which = best.t().contiguous(), which.t().contiguous()
+    rows = torch.arange(height, device=guide.device).repeat_interleave(width)
+    cols = torch.arange(width, device=guide.device).repeat(height)
+    ny = (rows + offsets[which, 0]).clamp_(0, height - 1)  # beyond the border: the replicated edge pixel
+    nx = (cols + offsets[which, 1]).clamp_(0, width - 1)
     h2 = (h_factor * sigma) ** 2
-    weights = torch.exp(-best / h2) if h2 > 0 else torch.ones_like(best)
-    graph = NonLocalGraph((ny * width + nx).reshape(-1), weights.sqrt().contiguous(), (height, width))
+    sqrt_weights = best.div_(-2 * h2).exp_() if h2 > 0 else torch.ones_like(best)
+    graph = NonLocalGraph(ny.mul_(width).add_(nx), sqrt_weights, (height, width))
     graph.norm2 = NORM_MARGIN * _norm2_estimate(graph)
     return graph
 
 
 def nl_gradient(x: torch.Tensor, graph: NonLocalGraph) -> torch.Tensor:
-    """(B, C, H, W) -> (B, C, H * W, k): ``sqrt(w_ik) (x_j(i,k) - x_i)``."""
+    """(B, C, H, W) -> (B, C, k, H * W): ``sqrt(w_ik) (x_j(i,k) - x_i)``."""
     b, c = x.shape[:2]
     flat = x.reshape(b * c, -1)
-    neighbours = flat.index_select(1, graph.index).view(b, c, -1, graph.neighbours)
-    return (neighbours - flat.view(b, c, -1, 1)) * graph.sqrt_weights
+    k, n = graph.index.shape
+    out = torch.gather(flat, 1, graph.index.view(1, -1).expand(b * c, -1)).view(b, c, k, n)
+    return out.sub_(flat.view(b, c, 1, n)).mul_(graph.sqrt_weights)
 
 
-def nl_gradient_adjoint(p: torch.Tensor, graph: NonLocalGraph) -> torch.Tensor:
-    """(B, C, H * W, k) -> (B, C, H, W): ``grad_w^T p`` (minus the non-local divergence)."""
+def nl_gradient_adjoint(p: torch.Tensor, graph: NonLocalGraph, out: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """(B, C, k, H * W) -> (B, C, H, W): ``grad_w^T p`` (minus the non-local divergence).
+
+    ``out``, when given, is a (B, C, k, H * W) buffer for ``sqrt(w) p`` (then overwritten)."""
     b, c = p.shape[:2]
-    q = p * graph.sqrt_weights
-    out = -q.sum(-1).reshape(b * c, -1)
-    out.index_add_(1, graph.index, q.reshape(b * c, -1))
-    return out.view(b, c, *graph.shape)
+    q = torch.mul(p, graph.sqrt_weights, out=out)
+    result = q.sum(2).neg_().view(b * c, -1)
+    result.index_add_(1, graph.index.view(-1), q.view(b * c, -1))
+    return result.view(b, c, *graph.shape)
 
 
 def _norm2_estimate(graph: NonLocalGraph) -> float:
     """``||grad_w||^2`` by power iteration on ``grad_w^T grad_w`` (seeded: the same graph, the same steps)."""
-    x = torch.randn(1, 1, *graph.shape, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(1, 1, *graph.shape, generator=torch.Generator().manual_seed(0), dtype=graph.sqrt_weights.dtype)
+    x = x.to(graph.sqrt_weights.device)
     value = 0.0
     for _ in range(POWER_ITERATIONS):
         x = nl_gradient_adjoint(nl_gradient(x, graph), graph)
@@ -167,7 +202,7 @@ def nltv_energy(x: torch.Tensor, y: torch.Tensor, lam: float, graph: NonLocalGra
     """``0.5 ||x - y||^2 + lam * sum_i |(grad_w x)_i|`` summed over the batch (module doc).
 
     Shape: x, y (B, C, H, W). Returns a scalar of x's dtype."""
-    g = nl_gradient(x, graph).square().sum(-1)
+    g = nl_gradient(x, graph).square().sum(2)
     norms = (g.sum(1) if vectorial else g).sqrt()
     return 0.5 * (x - y).square().sum() + lam * norms.sum()
 
@@ -176,31 +211,36 @@ def solve_nltv(y: torch.Tensor, lam: float, vectorial: bool, iterations: int, to
                callback=None, start: Optional[tuple] = None, *, graph: NonLocalGraph):
     """(run, state): the NLTV problem on ``y`` (B, C, H, W) over ``graph`` (built for (H, W)).
 
-    ``start`` is a previous ``state`` (x, p) to warm-start from. Stops as the other primal-dual
-    solvers (:func:`~neural_style.denoising.stopping.converged`); on Ctrl-C with the current x
-    (``stop_reason="interrupted"``).
+    ``start`` is a previous ``state`` (x, p / lambda) to warm-start from. Stops as the other
+    primal-dual solvers (:func:`~neural_style.denoising.stopping.converged`); on Ctrl-C with the
+    current x (``stop_reason="interrupted"``).
     """
     if tuple(y.shape[-2:]) != graph.shape:
         raise ValueError(f"the graph is for {graph.shape}, the image is {tuple(y.shape[-2:])}")
+    b, c = y.shape[:2]
+    k, n = graph.index.shape
     if start is None:
-        x, p = y.clone(), torch.zeros(*y.shape[:2], graph.shape[0] * graph.shape[1], graph.neighbours,
-                                      dtype=y.dtype, device=y.device)
+        x, p = y.clone(), y.new_zeros(b, c, k, n)
     else:
-        x, p = (t.clone() for t in start)
+        x, p = start[0].clone(), start[1] * lam
+    index = graph.index.view(1, -1).expand(b * c, -1)
+    buffer = torch.empty_like(p)
     state = {"x": x, "xbar": x.clone(), "tau": 1 / math.sqrt(graph.norm2)}
     state["sigma"] = state["tau"]
 
     def step() -> torch.Tensor:
         x, tau, sigma = state["x"], state["tau"], state["sigma"]
-        p.add_(nl_gradient(state["xbar"], graph), alpha=sigma)
-        norm = p.square().sum(-1, keepdim=True)
-        if vectorial:
-            norm = norm.sum(1, keepdim=True)
-        p.div_(norm.sqrt_().div_(lam).clamp_(min=1.0))
-        x_new = nl_gradient_adjoint(p, graph).mul_(-tau).add_(y, alpha=tau).add_(x).div_(1 + tau)
+        xbar = state["xbar"].view(b, c, 1, n)
+        torch.gather(xbar.view(b * c, n), 1, index, out=buffer.view(b * c, k * n))
+        p.addcmul_(buffer.sub_(xbar), graph.sqrt_weights, value=sigma)
+        norm = torch.mul(p, p, out=buffer).sum(2, keepdim=True)
+        norm = norm.sum(1, keepdim=True) if vectorial and c > 1 else norm
+        p.div_(norm.sqrt_().mul_(1 / lam).clamp_(min=1.0))
+        adjoint = nl_gradient_adjoint(p, graph, out=buffer)
+        x_new = adjoint.sub_(y).mul_(-tau).add_(x).div_(1 + tau)  # (x + tau (y - grad_w^T p)) / (1 + tau)
         theta = 1 / math.sqrt(1 + 2 * tau)
-        state.update(tau=tau * theta, sigma=sigma / theta, xbar=x_new + theta * (x_new - x), x=x_new)
+        state.update(tau=tau * theta, sigma=sigma / theta, xbar=torch.lerp(x, x_new, 1 + theta), x=x_new)
         return x_new
 
     run = iterate(step, x, iterations, tolerance, callback)
-    return run, (run.image, p)
+    return run, (run.image, p / lam)

@@ -97,12 +97,11 @@ class NLTVPrior:
     def start(self, x: torch.Tensor, state=None) -> None:
         if tuple(x.shape[-2:]) != self.graph.shape:
             raise ValueError(f"the graph is for {self.graph.shape}, the image is {tuple(x.shape[-2:])}")
-        self.p = torch.zeros(*x.shape[:2], x.shape[-2] * x.shape[-1], self.graph.neighbours, dtype=x.dtype,
-                             device=x.device) if state is None else state[0].clone()
+        self.p = torch.zeros_like(nl_gradient(x, self.graph)) if state is None else state[0].clone()
 
     def dual(self, xbar: torch.Tensor, sigma: float) -> None:
         self.p.add_(nl_gradient(xbar, self.graph), alpha=sigma)
-        norm = self.p.square().sum(-1, keepdim=True)
+        norm = self.p.square().sum(2, keepdim=True)  # over the k neighbours: p is (B, C, k, H * W)
         if self.vectorial:
             norm = norm.sum(1, keepdim=True)
         self.p.div_(norm.sqrt_().div_(self.lam).clamp_(min=1.0))

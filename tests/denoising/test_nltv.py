@@ -25,7 +25,7 @@ def double(graph: nltv.NonLocalGraph) -> nltv.NonLocalGraph:
 def test_the_adjoint_satisfies_the_inner_product_identity(shape):
     b, c, h, w = shape
     graph = double(nltv.build_graph(rand(1, c, h, w, seed=5).float(), 0.1, window=5, patch=3, neighbours=4))
-    x, p = rand(b, c, h, w), rand(b, c, h * w, 4, seed=1)
+    x, p = rand(b, c, h, w), rand(b, c, 4, h * w, seed=1)
     assert float((nltv.nl_gradient(x, graph) * p).sum()) == \
         pytest.approx(float((x * nltv.nl_gradient_adjoint(p, graph)).sum()), abs=1e-12)
 
@@ -43,14 +43,14 @@ def test_the_graph_finds_the_repeats_of_a_periodic_image():
     stripes = (torch.arange(24) % 4 == 0).float().expand(1, 1, 24, 24).contiguous()
     graph = nltv.build_graph(stripes, 0.1, window=9, patch=3, neighbours=4)
     centre = 12 * 24 + 12
-    neighbours = graph.index.view(-1, 4)[centre]
+    neighbours = graph.index[:, centre]
     assert all(int(j) % 24 % 4 == 12 % 4 for j in neighbours)
-    assert torch.allclose(graph.sqrt_weights[centre], torch.ones(4))
+    assert torch.allclose(graph.sqrt_weights[:, centre], torch.ones(4))
 
 
 def test_exact_energy_on_a_3_pixel_image():
     """A 1x3 image with hand-made neighbours: pixel 0 -> 2 (w 1/4), 1 -> 0 (w 1), 2 -> 1 (w 1/9)."""
-    graph = nltv.NonLocalGraph(torch.tensor([2, 0, 1]), torch.tensor([[0.5], [1.0], [1 / 3]], dtype=torch.float64),
+    graph = nltv.NonLocalGraph(torch.tensor([[2, 0, 1]]), torch.tensor([[0.5, 1.0, 1 / 3]], dtype=torch.float64),
                                (1, 3))
     x = torch.tensor([[[[1.0, 4.0, 7.0]]]], dtype=torch.float64)
     # |sqrt(w)(x_j - x_i)|: 0.5 * 6, 1 * 3, (1/3) * 3
@@ -99,3 +99,25 @@ def test_run_denoise_and_the_cli_take_nltv(tmp_path):
     assert '"regularizer": "nltv"' in (tmp_path / "r.json").read_text()
     assert_error(invoke("denoise", tmp_path / "n.png", "-o", tmp_path / "o.png", "--regularizer", "nltv",
                         "--optimizer", "lbfgs"), 2, "--regularizer nltv is solved by primal-dual")
+
+
+def test_the_graph_keeps_the_most_similar_patches_of_the_window():
+    """Against a brute force: every offset's patch distance (replicated edges), the k smallest per pixel
+    (the chunked top-k and the separable box filter give the same neighbours and weights)."""
+    import torch.nn.functional as F
+
+    guide = rand(1, 2, 9, 13, seed=3).float()
+    window, patch, k, sigma = 5, 3, 4, 0.2
+    graph = nltv.build_graph(guide, sigma, window=window, patch=patch, neighbours=k)
+    r, half = window // 2, patch // 2
+    padded = F.pad(guide, (r,) * 4, mode="replicate")
+    distances, targets = [], []
+    rows, cols = torch.meshgrid(torch.arange(9), torch.arange(13), indexing="ij")
+    for dy, dx in nltv._offsets(window):
+        d = (padded[..., r + dy:r + dy + 9, r + dx:r + dx + 13] - guide).square().mean(1, keepdim=True)
+        distances.append(F.avg_pool2d(F.pad(d, (half,) * 4, mode="replicate"), patch, stride=1).reshape(-1))
+        targets.append(((rows + dy).clamp(0, 8) * 13 + (cols + dx).clamp(0, 12)).reshape(-1))
+    best, pick = torch.stack(distances).topk(k, dim=0, largest=False)
+    order = graph.sqrt_weights.argsort(0, descending=True)
+    assert torch.allclose(graph.sqrt_weights.gather(0, order), (-best / (2 * sigma**2)).exp(), atol=1e-6)
+    assert torch.equal(graph.index.gather(0, order), torch.stack(targets).gather(0, pick))
