@@ -31,6 +31,7 @@ process, ratio printed (benchmarks/denoise_vs_skimage.py's ``competing``).
 """
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -191,8 +192,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="images per half")
     parser.add_argument("--oracle", action="store_true", help="TV at its best lambda too")
     parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--constant", action="append", default=[], metavar="MODULE.NAME=VALUE",
+                        help="tuning: set a constant of neural_style.denoising.MODULE for this run")
     parser.add_argument("--json", type=Path, default=HERE / "out" / "restore_vs_peers.json")
     args = parser.parse_args()
+    for constant in args.constant:
+        name, _, value = constant.partition("=")
+        module, _, attribute = name.rpartition(".")
+        setattr(importlib.import_module(f"neural_style.denoising.{module}"), attribute, float(value))
     if args.speed:
         speed(args)
         return

@@ -5,7 +5,9 @@ from pathlib import Path
 import click
 
 from ..settings import (
+    AUTO_MAX_PIXELS,
     DENOISE_ITERATIONS_BY_REGULARIZER,
+    RESTORE_AUTO_BEST,
     RESTORE_ITERATIONS_BY_REGULARIZER,
     DenoiseBatchSettings,
     DenoiseSettings,
@@ -22,8 +24,8 @@ def solver_options(source):
     """The options denoise and restore share, their defaults from ``source`` (a settings dataclass)."""
     limits = DENOISE_ITERATIONS_BY_REGULARIZER if source is DENOISE else RESTORE_ITERATIONS_BY_REGULARIZER
     decorators = [
-        opt.setting(source, "--regularizer",
-                    "tv: beta-order total variation; tgv: total generalised variation of order 2 (no staircases on "
+        opt.setting(source, "--regularizer", _PRIOR_HELP[source] +
+                    "; tv: beta-order total variation; tgv: total generalised variation of order 2 (no staircases on "
                     "smooth shading; slower); nltv: non-local TV (differences to similar patches: keeps texture; "
                     "slower)."),
         opt.setting(source, "--tv-beta", "Order of the total variation (1: ROF). Below 1 is non-convex."),
@@ -55,6 +57,13 @@ def solver_options(source):
     return apply
 
 
+_PRIOR_HELP = {
+    DENOISE: f"auto: nltv (the best measured) up to {AUTO_MAX_PIXELS / 1e6:g} megapixels, tv above it and for "
+             "another beta, fidelity or optimizer",
+    RestoreSettings: "auto: per degradation, the best measured prior (" + ", ".join(
+        f"{kind}: {prior}" for kind, prior in RESTORE_AUTO_BEST.items()) + f"; the first that applies) up to "
+        f"{AUTO_MAX_PIXELS / 1e6:g} megapixels of output, tv above it and for another beta, fidelity or optimizer",
+}
 _LAMBDA_HELP = {
     DENOISE: "Lambda; auto: per image by SURE (primal-dual solver; docs/denoise.md, 'Lambda per image'), else the "
              "rule; rule: the power law in sigma (docs/denoise.md, 'The lambda rule'); with --fidelity l1 or "
@@ -123,7 +132,7 @@ def _denoised_line(record) -> str:
         method = " (discrepancy)"
     size = record.get("output_size")
     enlarged = f" -> {size['width']}x{size['height']} px" if size and size != record["size"] else ""
-    line = (f"{record['input']}{enlarged}: sigma {record['sigma'] * 255:.2f}"
+    line = (f"{record['input']}{enlarged}: {record['regularizer']}, sigma {record['sigma'] * 255:.2f}"
             f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}{method}, "
             f"{record['iterations']} iterations, {record['seconds']:.2f} s")
     if "psnr" in record:

@@ -23,7 +23,7 @@ RESTORE = RestoreSettings
 @opt.setting(RESTORE, "--mask-color", "Fill the pixels of exactly this colour (0..255), e.g. a red scribble "
              "over scratches: 255,0,0.", metavar="R,G,B")
 @opt.setting(RESTORE, "--upscale", "Enlarge S times (any factor > 1): the input is taken as the antialiased "
-             "bicubic reduction of the result (docs/restore.md, 'Enlarging').", metavar="S")
+             "bicubic reduction of the result (docs/restore.md, 'Method').", metavar="S")
 @solver_options(RESTORE)
 def restore(inputs, output, reference, report, quiet, jobs, **options):
     """Restore INPUT images: undo a blur, fill missing pixels, enlarge (any of the three), and denoise.

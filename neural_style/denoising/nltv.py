@@ -9,14 +9,19 @@ regular and are kept, where local TV flattens them. The norm is isotropic over t
 differences (and over the colour channels with vectorial coupling), as for TV.
 
 The graph (:func:`build_graph`) is computed once, from a guide image: a TV solution of the noisy
-image (at :data:`GUIDE_SMOOTHING` times the lambda SURE picks for TV), as the non-local literature
-does (patch distances on the noisy image are dominated by the noise). ``w_ik = exp(-d_ik / h^2)``,
-with ``d_ik`` the mean squared difference of the ``PATCH x PATCH`` patches around ``i`` and ``j``
-and ``h = H_FACTOR * sigma``. The distances of :data:`OFFSET_CHUNK` window offsets at a time are a
-box filter (sums of shifted slices) of the squared difference between the guide and its shifts;
-the ``k`` smallest are kept as they come (a running ``topk`` along the pixels' rows). The lambda of
-NLTV is then chosen by SURE as for TV, with the graph held fixed (its dependence on the noise is
-not in the divergence estimate).
+image, as the non-local literature does (patch distances on the noisy image are dominated by the
+noise), at :data:`GUIDE_SMOOTHING` times a chosen lambda: run_denoise's by a short TV SURE search
+(:data:`GUIDE_SEARCH` evaluations; the rule's lambda instead flattened texture in the guide: Set12 09
+-0.44 dB), restore's by its own rule. ``w_ik = exp(-d_ik / h^2)``, with ``d_ik`` the mean squared
+difference of the ``PATCH x PATCH`` patches around ``i`` and ``j`` and ``h = H_FACTOR * sigma``.
+One window offset at a time (its maps stay in cache: 6x faster than a chunk of 60), the distances
+are a box filter (sums of shifted slices) of the squared difference between the guide and its
+shift, and each pixel keeps the ``k`` smallest as they come (:class:`_Kept`).
+
+Automatic lambda (:func:`auto_nltv_weight`): the TV rule's times a factor, not SURE. SURE, with the
+graph held fixed, picked about 0.45x the rule, 0.1-0.2 dB below the best lambda on Set12 01-06 (the
+graph's dependence on the noise is not in its divergence estimate), and its search (9 solves of a
+batch of 2) cost 5-8x TV's whole run. The guide's search carries most of the per-image adaptation.
 
 Layout: neighbour ``m`` of pixel ``i`` (pixels in row-major order) is at ``index[m, i]``, and every
 per-edge array is (k, H * W), pixels last, so that the sums over the ``k`` differences and the
@@ -24,18 +29,17 @@ broadcasts of x over them run along contiguous rows (a trailing dimension of k m
 slower on CPU, and the iteration 2-3x slower).
 
 Solver: accelerated Chambolle & Pock (2011, Algorithm 2; the data term is 1-strongly convex),
-with ``tau = sigma = 1 / L``, where ``L^2`` bounds ``||grad_w||^2`` (power iteration on
+with ``tau = sigma = 1 / L``, where ``L^2`` bounds ``||grad_w||^2`` (Lanczos on
 ``grad_w^T grad_w``, plus a margin). Each iteration gathers the neighbours' values (``gather``) and
 scatters the adjoint back (``index_add_``), into one preallocated (B, C, k, H * W) buffer besides
 the dual. The state it hands back keeps the dual divided by lambda, so that a warm start at another
-lambda (the SURE search) starts from the dual scaled to it.
+lambda starts from the dual scaled to it; run_denoise starts from the guide.
 
-Cost (benchmarks/nltv_cost.py, 2 shared cores): about 11x TV's time per image with automatic sigma
-and lambda (27x before the layout above), for the same lambdas and PSNR. What is left is in the
-method: each iteration moves k = 8 times TV's dual (about 4.5x its memory traffic at best, plus the
-gather and scatter, half of the iteration), the graph costs 1.5-2x a TV run, and the guide's own
-TV SURE search costs one. NEIGHBOURS 4 (-0.18 dB on Set12 01-06) or WINDOW 7 (-0.15 dB on Kodak24
-01-03) were faster and lost quality.
+Cost (benchmarks/nltv_cost.py, 2 shared cores, sigma 25): about 2x TV's time per image with
+automatic sigma and lambda (11x with the SURE searches, 27x before the layout above). Per
+iteration NLTV moves k = 8 times TV's dual; one solve of 50-70 iterations now costs about as much
+as the graph. NEIGHBOURS 4 (-0.18 dB on Set12 01-06) or WINDOW 7 (-0.15 dB on Kodak24 01-03) were
+faster and lost quality.
 
 Reference:
     G. Gilboa and S. Osher, "Nonlocal operators with applications to image processing",
@@ -59,16 +63,23 @@ PATCH = 5
 NEIGHBOURS = 8
 #: The weights' filtering parameter h over the noise sigma (both on the [0, 1] scale).
 H_FACTOR = 1.0
-#: The guide is the TV solution at this multiple of the lambda SURE picks for TV: smoother than the best
-#: TV estimate, so that patch distances follow structure rather than leftover noise. H_FACTOR and
-#: this were chosen on 4 Set12 images (01, 03, 05, 08) at sigma 15/25/50, among h 0.75-1.5 x sigma,
-#: guides at 0.7-3 x the rule, patches 5/7, 5-12 neighbours, windows 11/15 (Kodak24 was not used).
+#: restore's guide is the TV solution at this multiple of the lambda it picks (denoise's was, at
+#: SURE's for TV): smoother than the best TV estimate, so that patch distances follow structure rather
+#: than leftover noise. H_FACTOR and this were chosen on 4 Set12 images (01, 03, 05, 08) at sigma
+#: 15/25/50, among h 0.75-1.5 x sigma, guides at 0.7-3 x the rule, patches 5/7, 5-12 neighbours,
+#: windows 11/15 (Kodak24 was not used).
 GUIDE_SMOOTHING = 1.5
-#: Window offsets compared at once while building the graph (bounds its memory: about 3 x
-#: OFFSET_CHUNK distances per pixel; 60: two chunks for the 11 x 11 window, fewer topk calls).
-OFFSET_CHUNK = 60
-#: Power iterations estimating ||grad_w||^2, and the margin put on the estimate.
-POWER_ITERATIONS, NORM_MARGIN = 30, 1.05
+#: TV SURE evaluations choosing run_denoise's guide (at GUIDE_SMOOTHING times the lambda picked).
+GUIDE_SEARCH = 5
+#: run_denoise's automatic NLTV lambda is the TV rule's times NLTV_RULE_FACTOR * (sigma / (25 /
+#: 255))^NLTV_SIGMA_POWER, by kind (grey, colour with vectorial coupling): chosen on the best lambda of
+#: Set12 01-06 (0.6/0.55/0.45x the rule at sigma 15/25/50 with a guide at 1.25x the rule; 0.5 at
+#: sigma 25 with this guide) and Kodak24 01-03 (sigma 25: 0.4-0.55).
+NLTV_RULE_FACTOR = {"grey": 0.5, "vectorial": 0.45}
+NLTV_SIGMA_POWER = -0.25
+#: Lanczos steps estimating ||grad_w||^2, and the margin put on the estimate: 12 steps came within 0.8%
+#: of 300 power iterations on the graphs of Set12 01-06 and Kodak24 01-02 (30 power iterations: 4%).
+LANCZOS_STEPS, NORM_MARGIN = 12, 1.05
 
 
 @dataclass
@@ -112,6 +123,39 @@ def _box(d: torch.Tensor, patch: int) -> torch.Tensor:
     return out.div_(patch * patch)
 
 
+class _Kept:
+    """The k smallest distances offered so far at each of n pixels, and the offsets that gave them:
+    after the first k offsets, an offset replaces a pixel's largest kept distance where it is smaller,
+    which after the first few is at few pixels (about k / m of them at the m-th offset)."""
+
+    def __init__(self, k: int, n: int, like: torch.Tensor):
+        self.best = like.new_empty(k, n)
+        self.which = torch.empty(k, n, dtype=torch.long, device=like.device)
+        self.rows = torch.arange(k, dtype=like.dtype, device=like.device)[:, None]
+        self.worst = self.slot = None
+
+    def offer(self, distances: torch.Tensor, number: int) -> None:
+        """Offer the (n,) ``distances`` of window offset ``number``."""
+        k, n = self.best.shape
+        if number < k:  # the first k offsets fill the slots
+            self.best[number], self.which[number] = distances, number
+            if number == k - 1:
+                self.worst, self.slot = self._largest(self.best)
+            return
+        at = (distances < self.worst).nonzero().squeeze(1)
+        flat = self.slot.index_select(0, at).mul_(n).add_(at)
+        self.best.view(-1).index_copy_(0, flat, distances.index_select(0, at))
+        self.which.view(-1).index_fill_(0, flat, number)
+        worst, slot = self._largest(self.best.index_select(1, at))
+        self.worst.index_copy_(0, at, worst)
+        self.slot.index_copy_(0, at, slot)
+
+    def _largest(self, best: torch.Tensor):
+        """(values, rows) of the largest of each column of (k, m) ``best`` (``max(0)`` was 30x slower)."""
+        worst = best.amax(0)
+        return worst, torch.eq(best, worst).to(best.dtype).mul_(self.rows).amax(0).long()
+
+
 def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patch: int = PATCH,
                 neighbours: int = NEIGHBOURS, h_factor: float = H_FACTOR) -> NonLocalGraph:
     """The ``neighbours`` most similar pixels of each pixel of ``guide`` within ``window``.
@@ -138,20 +182,11 @@ def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patc
     r = window // 2
     padded = F.pad(guide[None], (r, r, r, r), mode="replicate")[0]
     offsets = torch.tensor(_offsets(window), device=guide.device)
-    best = guide.new_empty(height * width, 0)
-    which = torch.empty(height * width, 0, dtype=torch.long, device=guide.device)
-    for start in range(0, len(offsets), OFFSET_CHUNK):
-        chunk = offsets[start:start + OFFSET_CHUNK].tolist()
-        d = torch.stack([padded[:, r + dy:r + dy + height, r + dx:r + dx + width] for dy, dx in chunk])
-        d = d.sub_(guide).square_()  # (n, C, H, W)
-        d = d.sum(1).div_(channels) if channels > 1 else d[:, 0]
-        d = _box(d, patch).view(len(chunk), -1).t().contiguous()  # pixels first: topk along rows
-        kept = which.shape[1]
-        best, pick = torch.cat([best, d], 1).topk(min(neighbours, kept + len(chunk)), dim=1, largest=False,
-                                                   sorted=False)
-        which = torch.where(pick < kept, which.gather(1, pick.clamp(max=max(kept - 1, 0))) if kept else pick,
-                            pick + (start - kept))
-    best, which = best.t().contiguous(), which.t().contiguous()
+    kept = _Kept(neighbours, height * width, guide)
+    for number, (dy, dx) in enumerate(offsets.tolist()):  # one offset at a time: its maps stay in cache
+        diff = padded[:, r + dy:r + dy + height, r + dx:r + dx + width].sub(guide).square_()
+        kept.offer(_box(diff.mean(0, keepdim=True) if channels > 1 else diff, patch).view(-1), number)
+    best, which = kept.best, kept.which
     rows = torch.arange(height, device=guide.device).repeat_interleave(width)
     cols = torch.arange(width, device=guide.device).repeat(height)
     ny = (rows + offsets[which, 0]).clamp_(0, height - 1)  # beyond the border: the replicated edge pixel
@@ -161,6 +196,14 @@ def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patc
     graph = NonLocalGraph(ny.mul_(width).add_(nx), sqrt_weights, (height, width))
     graph.norm2 = NORM_MARGIN * _norm2_estimate(graph)
     return graph
+
+
+def auto_nltv_weight(tv_rule: float, sigma: float, vectorial: bool) -> float:
+    """NLTV's lambda for noise ``sigma`` ([0, 1] scale) from the TV rule's ``tv_rule`` at that sigma
+    (:data:`NLTV_RULE_FACTOR`): SURE, with the graph held fixed, picked about 0.45x the rule, 0.1-0.2 dB
+    below the best lambda (it does not see that the graph depends on the noise), at 9 solves of a batch of 2."""
+    factor = NLTV_RULE_FACTOR["vectorial" if vectorial else "grey"]
+    return tv_rule * factor * (max(sigma, 1e-4) * 255 / 25) ** NLTV_SIGMA_POWER
 
 
 def nl_gradient(x: torch.Tensor, graph: NonLocalGraph) -> torch.Tensor:
@@ -183,18 +226,31 @@ def nl_gradient_adjoint(p: torch.Tensor, graph: NonLocalGraph, out: Optional[tor
     return result.view(b, c, *graph.shape)
 
 
-def _norm2_estimate(graph: NonLocalGraph) -> float:
-    """``||grad_w||^2`` by power iteration on ``grad_w^T grad_w`` (seeded: the same graph, the same steps)."""
-    x = torch.randn(1, 1, *graph.shape, generator=torch.Generator().manual_seed(0), dtype=graph.sqrt_weights.dtype)
-    x = x.to(graph.sqrt_weights.device)
-    value = 0.0
-    for _ in range(POWER_ITERATIONS):
-        x = nl_gradient_adjoint(nl_gradient(x, graph), graph)
-        value = float(x.norm())
-        if value == 0:
-            return 1e-12
-        x = x / value
-    return value
+def _norm2_estimate(graph: NonLocalGraph, steps: int = None) -> float:
+    """The largest eigenvalue of ``grad_w^T grad_w`` (``||grad_w||^2``) by :data:`LANCZOS_STEPS` steps of
+    Lanczos with full reorthogonalisation, from a seeded vector (the same graph, the same estimate): a lower
+    estimate, as the power iteration's, but near the value in far fewer products."""
+    generator = torch.Generator().manual_seed(0)
+    q = torch.randn(1, 1, *graph.shape, generator=generator, dtype=torch.float64).to(graph.sqrt_weights.device)
+    q = q / q.norm()
+    basis, alphas, betas = [], [], []
+    for _ in range(steps or LANCZOS_STEPS):
+        basis.append(q)
+        w = nl_gradient_adjoint(nl_gradient(q.to(graph.sqrt_weights.dtype), graph), graph).double()
+        alphas.append(float((w * q).sum()))
+        for v in basis:  # full reorthogonalisation (a few vectors)
+            w -= (w * v).sum() * v
+        beta = float(w.norm())
+        if beta < 1e-9 * max(abs(alphas[0]), 1e-12):
+            break
+        betas.append(beta)
+        q = w / beta
+    n = len(alphas)
+    tridiagonal = torch.diag(torch.tensor(alphas, dtype=torch.float64))
+    if n > 1:
+        off = torch.tensor(betas[:n - 1], dtype=torch.float64)
+        tridiagonal += torch.diag(off, 1) + torch.diag(off, -1)
+    return max(float(torch.linalg.eigvalsh(tridiagonal)[-1]), 1e-12)
 
 
 def nltv_energy(x: torch.Tensor, y: torch.Tensor, lam: float, graph: NonLocalGraph,
@@ -211,7 +267,8 @@ def solve_nltv(y: torch.Tensor, lam: float, vectorial: bool, iterations: int, to
                callback=None, start: Optional[tuple] = None, *, graph: NonLocalGraph):
     """(run, state): the NLTV problem on ``y`` (B, C, H, W) over ``graph`` (built for (H, W)).
 
-    ``start`` is a previous ``state`` (x, p / lambda) to warm-start from. Stops as the other
+    ``start`` is a previous ``state`` (x, p / lambda) to warm-start from, or (x, None): from x with the
+    dual at 0 (run_denoise starts from the guide). Stops as the other
     primal-dual solvers (:func:`~neural_style.denoising.stopping.converged`); on Ctrl-C with the
     current x (``stop_reason="interrupted"``).
     """
@@ -219,8 +276,8 @@ def solve_nltv(y: torch.Tensor, lam: float, vectorial: bool, iterations: int, to
         raise ValueError(f"the graph is for {graph.shape}, the image is {tuple(y.shape[-2:])}")
     b, c = y.shape[:2]
     k, n = graph.index.shape
-    if start is None:
-        x, p = y.clone(), y.new_zeros(b, c, k, n)
+    if start is None or start[1] is None:
+        x, p = (y if start is None else start[0]).clone(), y.new_zeros(b, c, k, n)
     else:
         x, p = start[0].clone(), start[1] * lam
     index = graph.index.view(1, -1).expand(b * c, -1)

@@ -26,6 +26,7 @@ Reference:
     alternating direction method of multipliers", IEEE Trans. Image Processing 22(8), 2013.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Sequence, Tuple
@@ -69,7 +70,14 @@ class Blur:
         """(top, left): where y's first pixel sits in x (half the kernel's sides)."""
         return self.kernel.shape[0] // 2, self.kernel.shape[1] // 2
 
+    @functools.cached_property
+    def _spectrum32(self) -> torch.Tensor:
+        return torch.fft.rfft2(self.kernel.float(), s=self.in_shape)
+
     def _spectrum(self, like: torch.Tensor) -> torch.Tensor:
+        """The kernel's spectrum at x's size (kept for float32, made afresh for another dtype)."""
+        if like.dtype == torch.float32:
+            return self._spectrum32
         return torch.fft.rfft2(self.kernel.to(like.dtype), s=self.in_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -176,10 +184,11 @@ class Chain:
         return y
 
 
-def norm2(op, channels: int = 1) -> float:
+def norm2(op, channels: int = 1, device=None) -> float:
     """An upper estimate of ``||A||^2`` (the largest eigenvalue of ``A^T A``) by power iteration from a
-    seeded random start, times :data:`NORM_MARGIN` (0 for an operator that zeroes everything)."""
-    x = torch.randn(1, channels, *op.in_shape, generator=torch.Generator().manual_seed(0))
+    seeded random start (made on the CPU, then moved to ``device``), times :data:`NORM_MARGIN` (0 for an
+    operator that zeroes everything)."""
+    x = torch.randn(1, channels, *op.in_shape, generator=torch.Generator().manual_seed(0)).to(device)
     value = 0.0
     for _ in range(POWER_ITERATIONS):
         x = op.adjoint(op.forward(x))

@@ -10,7 +10,7 @@ no degradation it is :func:`~.solver.run_denoise` (the identity case).
 
 import time
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Dict, List, Optional
 
 import torch
@@ -21,10 +21,17 @@ from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.stop import StopReason
 from ..errors import InputError, Message
 from ..rules import validate
-from ..settings import DENOISE_ADAM_LR, DenoiseSettings, RestoreSettings, restore_iterations, with_overrides
+from ..settings import (
+    DENOISE_ADAM_LR,
+    DenoiseSettings,
+    RestoreSettings,
+    restore_iterations,
+    restore_regularizer,
+    with_overrides,
+)
 from .degradation import Degradation, build_problem
-from .discrepancy import choose_weight, start_weight
-from .nltv import GUIDE_SMOOTHING, build_graph
+from .discrepancy import choose_weight, kappa_for, start_weight
+from .nltv import GUIDE_SMOOTHING, H_FACTOR, build_graph
 from .noise import check_range, masked_sigma, noise_sigma
 from .priors import NLTVPrior, TGVPrior, TVPrior
 from .resources import check_memory, primal_dual_threads
@@ -104,6 +111,9 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
                              regularizer=s.regularizer)
     if degradation.is_identity:
         return _denoised(y, s, callback)
+    shape = degradation.output_shape(tuple(y.shape[-2:]))
+    s = replace(s, regularizer=restore_regularizer(s, shape[0] * shape[1], degradation.kernel is not None,
+                                                   degradation.known is not None, degradation.upscale is not None))
     optimizer = solver_for(s)
     known = None if degradation.known is None else degradation.known.to(dev)[None, None]
     if isinstance(s.sigma, str) and known is not None:
@@ -155,48 +165,74 @@ def _denoised(y: torch.Tensor, s: RestoreSettings, callback) -> RestoreResult:
                          tv_weight_method=r.tv_weight_method)
 
 
+#: TGV's alpha0 / alpha1 in restoration (denoise uses :data:`~.tgv.ALPHA_RATIO`, 2): a smaller alpha0 lets
+#: w follow the gradient more, so that a hole is filled along the shading around it. Chosen on the first
+#: halves of Set12 and Kodak24 (benchmarks/restore_vs_peers.py --constant).
+TGV_ALPHA_RATIO = 0.25
+#: NLTV's weights in restoration use ``h = max(H_FACTOR sigma, NLTV_H_MIN)`` (both on the [0, 1] scale): the
+#: guide of a restoration is not noisy but blurred or filled, and patches that differ by its residual error
+#: should still count as alike. Chosen as TGV_ALPHA_RATIO.
+NLTV_H_MIN = 50 / 255
+#: The final solve stops at this multiple of the tolerance: the iterate changes only in the holes (or
+#: slowly, where A is not invertible), so that a change averaged over the image under-states how far it is.
+TOLERANCE_FACTOR = 0.1
+#: Solves inside the lambda search stop at this multiple of the (final solve's) tolerance.
+SEARCH_FACTOR = 10.0
+
+
 def _prior(s: RestoreSettings, graph):
     vectorial = s.coupling == "vectorial"
     if s.regularizer == "tgv":
-        return lambda lam: TGVPrior(lam, vectorial)
+        return lambda lam: TGVPrior(lam, vectorial, TGV_ALPHA_RATIO)
     if s.regularizer == "nltv":
         return lambda lam: NLTVPrior(lam, vectorial, graph)
     return lambda lam: TVPrior(lam, vectorial)
 
 
 def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback):
-    """(run, lambda, residual, evaluations) of the primal-dual restorer at the settings' lambda."""
-    graph = _nltv_graph(problem, s, sigma, iterations) if s.regularizer == "nltv" else None
+    """(run, lambda, residual, evaluations) of the primal-dual restorer at the settings' lambda (NLTV: over
+    the graph of a TGV guide, from the guide's x; an interrupted guide is the result)."""
+    graph, first = None, None
+    if s.regularizer == "nltv":
+        guide, state = _nltv_guide(problem, s, sigma, iterations, callback)
+        if guide[0].stop_reason == StopReason.INTERRUPTED:
+            return guide
+        graph = build_graph(state[0], max(H_FACTOR * sigma, NLTV_H_MIN))
+        first = (state[0], state[1], None)
     make = _prior(s, graph)
 
     def solve(lam: float, start, search: bool):
-        tolerance = s.tolerance * (SEARCH_FACTOR if search else 1)
+        tolerance = s.tolerance * TOLERANCE_FACTOR * (SEARCH_FACTOR if search else 1)
         run, state = solve_restore(problem, make(lam), iterations, tolerance, callback, start)
         return run, state, problem.residual(state[0])
 
     if s.tv_weight == "auto":
-        choice = choose_weight(solve, sigma)
+        choice = choose_weight(solve, sigma, _kappa(problem, sigma), first)
         return choice.run, choice.tv_weight, choice.residual, choice.evaluations
     lam = start_weight(sigma) if s.tv_weight == "rule" else s.tv_weight
-    run, _, residual = solve(lam, None, False)
+    run, _, residual = solve(lam, first, False)
     return run, lam, residual, []
 
+def _kappa(problem: Problem, sigma: float) -> float:
+    kinds = {type(op).__name__ for op in problem.op.ops}
+    return kappa_for("Blur" in kinds, "Mask" in kinds, "Downsample" in kinds, sigma)
 
-#: Solves inside the lambda search stop at this multiple of the tolerance.
-SEARCH_FACTOR = 10.0
 
-
-def _nltv_graph(problem: Problem, s: RestoreSettings, sigma: float, iterations: int):
-    """The non-local graph over x's whole domain, from a TV restoration (the guide, at
-    :data:`~.nltv.GUIDE_SMOOTHING` times the TV lambda the discrepancy principle picks) (:mod:`.nltv`)."""
+def _nltv_guide(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback):
+    """((run, lambda, residual, evaluations), state) of the TGV restoration NLTV's graph is built on (at the
+    lambda the discrepancy principle picks for it, alpha ratio :data:`TGV_ALPHA_RATIO`; :mod:`.nltv`)."""
     def solve(lam: float, start, search: bool):
-        run, state = solve_restore(problem, TVPrior(lam, s.coupling == "vectorial"), iterations,
-                                   s.tolerance * (SEARCH_FACTOR if search else 1), None, start)
+        tolerance = s.tolerance * TOLERANCE_FACTOR * (SEARCH_FACTOR if search else 1)
+        prior = TGVPrior(lam, s.coupling == "vectorial", TGV_ALPHA_RATIO)
+        run, state = solve_restore(problem, prior, iterations, tolerance, callback, start)
         return run, state, problem.residual(state[0])
 
-    tv_weight = choose_weight(solve, sigma).tv_weight if s.tv_weight == "auto" else start_weight(sigma)
-    _, state, _ = solve(GUIDE_SMOOTHING * tv_weight, None, True)
-    return build_graph(state[0], max(sigma, 1 / 255))
+    if s.tv_weight == "auto":
+        c = choose_weight(solve, sigma, _kappa(problem, sigma))
+        return (c.run, c.tv_weight, c.residual, c.evaluations), c.state
+    lam = GUIDE_SMOOTHING * start_weight(sigma)
+    run, state, residual = solve(lam, None, False)
+    return (run, lam, residual, []), state
 
 
 def _descent(problem: Problem, s: RestoreSettings, optimizer: str, tv_weight: float, iterations: int, callback):

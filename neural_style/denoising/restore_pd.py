@@ -71,7 +71,7 @@ class Problem:
 
     def operator_norm2(self) -> float:
         if self.norm2 is None:
-            self.norm2 = norm2(self.op, self.y.shape[1])
+            self.norm2 = norm2(self.op, self.y.shape[1], self.y.device)
         return self.norm2
 
 

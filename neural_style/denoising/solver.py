@@ -15,8 +15,8 @@ l2 fidelity, the accelerated primal-dual algorithm of Chambolle & Pock (:mod:`.r
 
 import functools
 import warnings
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from dataclasses import dataclass, field, replace
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -29,14 +29,15 @@ from ..core.tensors import to_pil
 from ..errors import InputError, Message, setting
 from ..io.decode import read_image, to_tensor
 from ..rules import validate
-from ..settings import DENOISE_ADAM_LR, DenoiseSettings, denoise_iterations, with_overrides
+from ..settings import DENOISE_ADAM_LR, DenoiseSettings, denoise_iterations, resolved_regularizer, with_overrides
 from .energy import energy
 from .lambda_rule import auto_tv_weight, tv_weight_for
-from .nltv import GUIDE_SMOOTHING, build_graph, solve_nltv
+from .nltv import GUIDE_SEARCH, GUIDE_SMOOTHING, auto_nltv_weight, build_graph, solve_nltv
 from .noise import check_range, noise_sigma
 from .primal_dual import Kernel, PrimalDual, SureRun, sure_run
 from .resources import check_memory, primal_dual_threads
 from .rof import solve_rof
+from .sure import SEARCH_TOLERANCE_FACTOR, choose_tv_weight
 from .tgv import TOLERANCE_FACTOR as TGV_TOLERANCE_FACTOR
 from .tgv import solve_tgv
 
@@ -129,6 +130,7 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     if not isinstance(noisy, torch.Tensor) or noisy.ndim != 4:
         raise TypeError(f"expected a (1, C, H, W) tensor, got {type(noisy).__name__}")
     validate(s)
+    s = replace(s, regularizer=resolved_regularizer(s, noisy.shape[-2] * noisy.shape[-1]))
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     # one contiguous (C, H, W) layout: a permuted (H, W, C) array's strides made every pass ~2x slower
     y = noisy.to(dev, torch.float32).contiguous()
@@ -140,7 +142,8 @@ def run_denoise(noisy: torch.Tensor, settings: Optional[DenoiseSettings] = None,
     use_sure = s.tv_weight == "auto" and optimizer == "primal-dual" and sigma > 0 and y.numel() > y.shape[1]
     check_memory(y, s.regularizer if s.regularizer != "tv" else optimizer, iterations, dev,
                  batch=2 if use_sure else 1)
-    method = "given" if not isinstance(s.tv_weight, str) else "sure" if use_sure else "rule"
+    # NLTV's automatic lambda is its rule (nltv.auto_nltv_weight); SURE picks only its guide's
+    method = "given" if not isinstance(s.tv_weight, str) else "sure" if use_sure and s.regularizer != "nltv" else "rule"
     if tv_weight == 0:
         chosen = SureRun(OptimizeResult(image=y, stop_reason=StopReason.CONVERGED), tv_weight)
     elif optimizer == "primal-dual":
@@ -176,10 +179,13 @@ def _primal_dual(y: torch.Tensor, s: DenoiseSettings, sigma: float, tv_weight: f
     """The primal-dual kernel of ``s.regularizer`` on ``y``, at ``tv_weight`` or at SURE's lambda around it."""
     tgv = s.regularizer == "tgv"
     with primal_dual_threads(y):
-        if s.regularizer == "nltv":
-            kernel = _nltv_kernel(y, sigma, s.coupling, s.tolerance)
-        else:
-            kernel = solve_tgv if tgv else solve_rof
+        if s.regularizer == "nltv":  # an automatic lambda from the TV rule's (no SURE search: .nltv)
+            kernel, guide = _nltv_kernel(y, sigma, s.coupling, s.tolerance)
+            colour = s.coupling == "vectorial" and y.shape[1] > 1
+            weight = auto_nltv_weight(tv_weight, sigma, colour) if isinstance(s.tv_weight, str) else tv_weight
+            solver = PrimalDual(kernel, s.coupling == "vectorial", iterations, s.tolerance, callback)
+            return SureRun(solver.solve(y, weight, (guide, None))[0], weight)
+        kernel = solve_tgv if tgv else solve_rof
         solver = PrimalDual(kernel, s.coupling == "vectorial", iterations,
                             s.tolerance * TGV_TOLERANCE_FACTOR if tgv else s.tolerance, callback)
         if use_sure:
@@ -187,17 +193,25 @@ def _primal_dual(y: torch.Tensor, s: DenoiseSettings, sigma: float, tv_weight: f
         return SureRun(solver.solve(y, tv_weight)[0], tv_weight)
 
 
-def _nltv_kernel(y: torch.Tensor, sigma: float, coupling: str, tolerance: float) -> Kernel:
-    """The NLTV kernel over the graph of a TV solution of ``y`` (:mod:`.nltv`: its guide, at
-    :data:`~.nltv.GUIDE_SMOOTHING` times the lambda SURE picks for TV: an image with texture, for
-    which SURE picks a small lambda, keeps it in the guide)."""
+def _nltv_kernel(y: torch.Tensor, sigma: float, coupling: str, tolerance: float) -> Tuple[Kernel, torch.Tensor]:
+    """(kernel, guide): the NLTV kernel over the graph of ``guide``, the TV solution of ``y`` at
+    :data:`~.nltv.GUIDE_SMOOTHING` times the lambda a short TV SURE search picks (:data:`~.nltv.GUIDE_SEARCH`
+    evaluations at the search tolerance: a textured image, for which SURE picks a small lambda, keeps its
+    texture in the guide; ``y`` itself for sigma 0)."""
     guide = y
     if sigma > 0:
         rule = auto_tv_weight(sigma, 1.0, y.shape[1], coupling)
-        tv = PrimalDual(solve_rof, coupling == "vectorial", denoise_iterations("tv", "primal-dual"), tolerance)
-        tv_weight = sure_run(tv, y, sigma, rule).tv_weight if y.numel() > y.shape[1] else rule
-        guide = tv.solve(y, GUIDE_SMOOTHING * tv_weight)[0].image
-    return functools.partial(solve_nltv, graph=build_graph(guide, sigma))
+        tv = PrimalDual(solve_rof, coupling == "vectorial", denoise_iterations("tv", "primal-dual"),
+                        tolerance * SEARCH_TOLERANCE_FACTOR)
+        state = [None]
+
+        def solve(batch: torch.Tensor, weight: float):
+            run, state[0] = tv.solve(batch, weight, state[0])
+            return run.image, run.iterations
+
+        weight = choose_tv_weight(solve, y, sigma, rule, evaluations=GUIDE_SEARCH).tv_weight if y.numel() > 1 else rule
+        guide = replace(tv, tolerance=tolerance).solve(y, GUIDE_SMOOTHING * weight)[0].image
+    return functools.partial(solve_nltv, graph=build_graph(guide, sigma)), guide
 
 
 def _descent(y: torch.Tensor, s: DenoiseSettings, optimizer: str, tv_weight: float, iterations: int,

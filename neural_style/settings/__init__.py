@@ -41,19 +41,24 @@ from .common import (  # noqa: F401
     LayerSpec,
 )
 from .denoise import (  # noqa: F401
+    AUTO_BEST,
+    AUTO_MAX_PIXELS,
     DENOISE_ADAM_LR,
     DENOISE_ITERATIONS,
     DENOISE_ITERATIONS_BY_REGULARIZER,
     DenoiseBatchSettings,
     DenoiseSettings,
     denoise_iterations,
+    resolved_regularizer,
 )
 from .fast import TrainOutputs, TrainSettings, TransferSettings  # noqa: F401
 from .restore import (  # noqa: F401
     MAX_UPSCALE,
+    RESTORE_AUTO_BEST,
     RESTORE_ITERATIONS_BY_REGULARIZER,
     RestoreSettings,
     restore_iterations,
+    restore_regularizer,
 )
 from .stylize import (  # noqa: F401
     SCALE_ITERATIONS,

@@ -30,6 +30,23 @@ def denoise_iterations(regularizer: str = "tv", optimizer: str = "primal-dual") 
     return DENOISE_ITERATIONS_BY_REGULARIZER[regularizer][optimizer]
 
 
+#: ``regularizer="auto"`` takes the best measured prior (:data:`AUTO_BEST`) for images of at most this many
+#: pixels (width x height) and TV above, whatever the machine: PLACEHOLDER.
+AUTO_MAX_PIXELS = 1_000_000
+#: The prior ``regularizer="auto"`` takes up to :data:`AUTO_MAX_PIXELS` (docs/denoise.md, "Against scikit-image").
+AUTO_BEST = "nltv"
+
+
+def resolved_regularizer(settings, pixels: int, best: str = AUTO_BEST) -> str:
+    """The prior a run uses: ``settings.regularizer``, or for ``"auto"`` ``best`` on an image of at most
+    :data:`AUTO_MAX_PIXELS` ``pixels`` when the settings allow it (beta 1, l2 fidelity, the primal-dual solver),
+    else ``"tv"``."""
+    if settings.regularizer != "auto":
+        return settings.regularizer
+    allows = settings.tv_beta == 1 and settings.fidelity == "l2" and settings.optimizer in ("auto", "primal-dual")
+    return best if allows and pixels <= AUTO_MAX_PIXELS else "tv"
+
+
 #: denoise's Adam learning rate (pixels in [0, 1]; its steps are sums over the image).
 DENOISE_ADAM_LR = 0.01
 
@@ -39,7 +56,9 @@ class DenoiseSettings:
     """Settings of beta-order TV denoising (``neural-style denoise``).
 
     Attributes:
-        regularizer: ``"tv"`` (beta-order total variation) or ``"tgv"`` (total generalised
+        regularizer: ``"auto"`` (:func:`resolved_regularizer`: the best measured prior, NLTV, up to
+            :data:`AUTO_MAX_PIXELS`, TV above it and for other betas, fidelities and solvers), ``"tv"``
+            (beta-order total variation) or ``"tgv"`` (total generalised
             variation of order 2, Bredies et al. 2010: no staircases on smooth shading; with
             alpha1 = lambda, alpha0 = 2 lambda; beta 1 and l2 fidelity only) or ``"nltv"`` (non-local
             TV, Gilboa & Osher 2008: differences to the most similar patches in a window, which
@@ -61,7 +80,7 @@ class DenoiseSettings:
         device: see :data:`DEFAULT_DEVICE`.
     """
 
-    regularizer: str = field(default="tv", metadata=rule(choice(REGULARIZERS)))
+    regularizer: str = field(default="auto", metadata=rule(choice(REGULARIZERS)))
     tv_beta: float = field(default=1.0, metadata=TV_BETA)
     tv_weight: Union[str, float] = field(default="auto", metadata=rule(number(0, words=("auto", "rule"))))
     sigma: Union[str, float] = field(default="auto", metadata=rule(number(0, maximum=MAX_SIGMA, words=("auto",))))

@@ -4,18 +4,31 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..rules import Rule, number, rule
-from .denoise import DenoiseSettings
+from .denoise import DenoiseSettings, resolved_regularizer
 
 #: restore's iteration limit when ``iterations`` is None, by regularizer, then solver (the primal-dual
 #: restorer needs more than the denoiser: a blur or a reduction is not invertible, and the data term
 #: is then not strongly convex).
 RESTORE_ITERATIONS_BY_REGULARIZER = {
-    "tv": {"primal-dual": 1000, "lbfgs": 500, "adam": 500},
-    "tgv": {"primal-dual": 2000},
-    "nltv": {"primal-dual": 1000},
+    "tv": {"primal-dual": 3000, "lbfgs": 500, "adam": 500},
+    "tgv": {"primal-dual": 3000},
+    "nltv": {"primal-dual": 3000},
 }
+#: The prior ``regularizer="auto"`` takes (up to :data:`~.denoise.AUTO_MAX_PIXELS` output pixels), by what the
+#: degradation holds, the first that applies in this order: the best mean PSNR of each kind of case in
+#: benchmarks/restore_vs_peers.py (docs/restore.md, the table).
+RESTORE_AUTO_BEST = {"mask": "nltv", "blur": "tv", "upscale": "tv"}
 #: The largest enlargement factor.
 MAX_UPSCALE = 16.0
+
+
+def restore_regularizer(settings, pixels: int, blur: bool, mask: bool, upscale: bool) -> str:
+    """The prior a restoration uses: :func:`~.denoise.resolved_regularizer` with the best prior of the
+    degradation's kind (:data:`RESTORE_AUTO_BEST`); with no degradation, denoise's."""
+    kinds = [kind for kind, on in (("mask", mask), ("blur", blur), ("upscale", upscale)) if on]
+    if not kinds:
+        return resolved_regularizer(settings, pixels)
+    return resolved_regularizer(settings, pixels, RESTORE_AUTO_BEST[kinds[0]])
 
 
 def restore_iterations(regularizer: str = "tv", optimizer: str = "primal-dual") -> int:

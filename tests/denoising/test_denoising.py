@@ -65,8 +65,8 @@ def test_a_permuted_input_is_solved_in_one_contiguous_layout(monkeypatch):
         return original(y, *args, **kwargs)
 
     monkeypatch.setattr(solver, "solve_rof", spy)
-    a = run_denoise(permuted, tv_weight=0.08, sigma=0.1).image
-    b = run_denoise(noisy, tv_weight=0.08, sigma=0.1).image
+    a = run_denoise(permuted, tv_weight=0.08, sigma=0.1, regularizer="tv").image
+    b = run_denoise(noisy, tv_weight=0.08, sigma=0.1, regularizer="tv").image
     assert seen == [True, True]
     assert torch.equal(a, b)
 
@@ -74,8 +74,8 @@ def test_a_permuted_input_is_solved_in_one_contiguous_layout(monkeypatch):
 def test_vectorial_coupling_beats_per_channel_on_colour_edges():
     clean = piecewise(channels=3)
     noisy = noisy_copy(clean, 0.1)
-    vec = run_denoise(noisy, coupling="vectorial", sigma=0.1)
-    per = run_denoise(noisy, coupling="channel", sigma=0.1)
+    vec = run_denoise(noisy, coupling="vectorial", sigma=0.1, regularizer="tv")
+    per = run_denoise(noisy, coupling="channel", sigma=0.1, regularizer="tv")
     assert psnr(vec.image, clean) > psnr(per.image, clean)
 
 
@@ -156,7 +156,8 @@ def test_memory_is_checked_before_solving(monkeypatch):
     with pytest.raises(ResourceError, match=r"denoising 256x256 px with lbfgs needs about 1\d\d\.\d MiB .*"
                                             r"use optimizer adam or a smaller image"):
         run_denoise(noisy, optimizer="lbfgs", tv_beta=1.5, sigma=0.1)
-    assert run_denoise(noisy, optimizer="primal-dual", sigma=0.1, iterations=2, tv_weight="rule").image.shape \
+    assert run_denoise(noisy, optimizer="primal-dual", sigma=0.1, iterations=2, tv_weight="rule",
+                       regularizer="tv").image.shape \
         == noisy.shape
     with pytest.raises(ResourceError, match=r"with primal-dual needs about 16\.5 MiB on cpu but 10\.0 MiB"):
-        run_denoise(noisy, optimizer="primal-dual", sigma=0.1, iterations=2)  # SURE solves a batch of 2
+        run_denoise(noisy, optimizer="primal-dual", sigma=0.1, iterations=2, regularizer="tv")  # SURE: a batch of 2

@@ -89,7 +89,7 @@ def test_run_denoise_and_the_cli_take_nltv(tmp_path):
 
     y = (rand(1, 3, 20, 24).float() * 0.1 + 0.5)
     result = run_denoise(y, regularizer="nltv", sigma=0.1)
-    assert result.regularizer == "nltv" and result.tv_weight_method == "sure" and result.image.shape == y.shape
+    assert result.regularizer == "nltv" and result.tv_weight_method == "rule" and result.image.shape == y.shape
     assert run_denoise(y, regularizer="nltv", sigma=0.1, tv_weight=0.05).tv_weight == 0.05
     with pytest.raises(InputError, match="regularizer nltv is solved by primal-dual with tv_beta 1"):
         run_denoise(y, regularizer="nltv", tv_beta=1.5)
@@ -121,3 +121,19 @@ def test_the_graph_keeps_the_most_similar_patches_of_the_window():
     order = graph.sqrt_weights.argsort(0, descending=True)
     assert torch.allclose(graph.sqrt_weights.gather(0, order), (-best / (2 * sigma**2)).exp(), atol=1e-6)
     assert torch.equal(graph.index.gather(0, order), torch.stack(targets).gather(0, pick))
+
+
+def test_the_automatic_lambda_is_the_rules_scaled_and_the_solve_starts_from_the_guide():
+    from neural_style.denoising.lambda_rule import auto_tv_weight
+
+    y = rand(1, 3, 20, 24).float() * 0.1 + 0.5
+    for channels, colour in ((3, True), (1, False)):
+        result = run_denoise(y[:, :channels], regularizer="nltv", sigma=0.1)
+        rule = auto_tv_weight(0.1, 1.0, channels, "vectorial")
+        assert result.tv_weight == pytest.approx(nltv.auto_nltv_weight(rule, 0.1, colour))
+        assert 0.3 * rule < result.tv_weight < 0.8 * rule
+    graph = nltv.build_graph(y, 0.1, window=5, patch=3, neighbours=4)
+    solution = nltv.solve_nltv(y, 0.05, True, 3000, 1e-7, graph=graph)[0].image
+    cold = nltv.solve_nltv(y, 0.05, True, 1, 0.0, graph=graph)[0].image
+    warm = nltv.solve_nltv(y, 0.05, True, 1, 0.0, graph=graph, start=(solution, None))[0].image
+    assert float((warm - solution).abs().max()) < 0.5 * float((cold - solution).abs().max())

@@ -221,7 +221,7 @@ def test_mask_color_fills_that_colour_and_keeps_the_rest():
     scribbled[6:11, 8] = (255, 0, 0)
     scribbled[12, 3] = (254, 0, 0)  # not exactly the colour: kept
     red = np.all(scribbled == (255, 0, 0), axis=2)
-    out = neural_style.restore(scribbled, mask_color="255,0,0", sigma=0.0)
+    out = neural_style.restore(scribbled, mask_color="255,0,0", sigma=0.0, regularizer="tv")
     assert out.dtype == np.uint8 and out.shape == truth.shape
     assert np.abs(out.astype(int) - scribbled)[~red].max() <= 1
     assert not np.any(np.all(out[red] == (255, 0, 0), axis=1))
@@ -368,7 +368,7 @@ def test_the_public_names_import():
     assert public_run_restore is run_restore and PublicDegradation is Degradation
     assert callable(restore_files) and RestoreResult.__name__ == "RestoreResult"
     settings = RestoreSettings(blur="box:3", upscale=2.0)
-    assert settings.blur == "box:3" and settings.mask is None and settings.regularizer == "tv"
+    assert settings.blur == "box:3" and settings.mask is None and settings.regularizer == "auto"
 
 
 def test_the_result_says_how_lambda_was_chosen():
@@ -416,3 +416,26 @@ def test_a_non_symmetric_blur_is_undone_in_place(name):
     shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)
               and 0 <= top + dy <= kh - 1 and 0 <= left + dx <= kw - 1]
     assert all(error(0, 0) < error(dy, dx) for dy, dx in shifts)
+
+
+@pytest.mark.parametrize("regularizer", ["tv", "nltv"])
+def test_ctrl_c_keeps_the_iterate_so_far(regularizer):
+    """A KeyboardInterrupt raised inside the solve (as Ctrl-C is) ends the run "interrupted" with the image
+    so far, of the output's size, in [0, 1]; for NLTV also while its guide is being solved."""
+    from neural_style.core.stop import StopReason
+
+    rng = np.random.default_rng(3)
+    y = torch.from_numpy(rng.uniform(0.2, 0.8, (1, 1, 24, 24))).float()
+    calls = []
+
+    def interrupt(step):
+        calls.append(step.iteration)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    result = neural_style.run_restore(y, neural_style.Degradation(upscale=2), regularizer=regularizer,
+                                      sigma=5 / 255, callback=interrupt)
+    assert result.run.stop_reason == StopReason.INTERRUPTED
+    assert tuple(result.image.shape) == (1, 1, 48, 48)
+    assert 0 <= float(result.image.min()) and float(result.image.max()) <= 1
+    assert len(calls) == 3  # nothing ran after the interrupt

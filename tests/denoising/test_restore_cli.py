@@ -84,7 +84,7 @@ def test_each_blur_kind(blur, files, spy):
     else:
         expected = kernel_from_spec(blur)
     torch.testing.assert_close(kernel, expected)
-    assert f"{files / 'a.png'}: sigma 1.00" in result.stderr
+    assert f"{files / 'a.png'}: tv, sigma 1.00" in result.stderr
 
 
 def test_mask_fills_the_hole_and_keeps_the_rest(files, spy):
@@ -263,7 +263,7 @@ def test_jobs_2_with_two_inputs(files):
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
     data = report_of(report)
     assert data["jobs"] == 2 and [r["input"] for r in data["images"]] == [str(files / "a.png"), str(files / "b.png")]
-    assert result.stderr.count(": sigma 1.00") == 2
+    assert result.stderr.count(", sigma 1.00") == 2
 
 
 def test_quiet_prints_nothing(files):

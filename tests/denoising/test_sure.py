@@ -92,10 +92,11 @@ def test_an_interrupted_search_keeps_its_best_so_far_or_raises_before_any():
 
 def test_run_denoise_says_how_lambda_was_chosen():
     _, noisy = synthetic()
-    auto = run_denoise(noisy)
+    auto = run_denoise(noisy, regularizer="tv")
     assert auto.tv_weight_method == "sure" and auto.sure is not None and len(auto.sure_evaluations) == sure.EVALUATIONS
     assert auto.tv_weight == pytest.approx(min(auto.sure_evaluations, key=lambda e: e["sure"])["tv_weight"])
-    rule = run_denoise(noisy, tv_weight="rule")
+    assert run_denoise(noisy).tv_weight_method == "rule"  # auto: NLTV here, whose lambda is its rule
+    rule = run_denoise(noisy, tv_weight="rule", regularizer="tv")
     assert rule.tv_weight_method == "rule" and rule.sure is None
     assert run_denoise(noisy, tv_weight=0.05).tv_weight_method == "given"
     assert run_denoise(noisy, tv_beta=1.5, iterations=20).tv_weight_method == "rule"  # SURE: primal-dual only
@@ -104,7 +105,7 @@ def test_run_denoise_says_how_lambda_was_chosen():
 def test_sure_beats_the_rule_here():
     """On this synthetic image the per-image choice is closer to the clean image than the rule's lambda."""
     clean, noisy = synthetic(seed=3)
-    mse = {w: float((run_denoise(noisy, sigma=0.1, tv_weight=w).image - clean).square().mean())
+    mse = {w: float((run_denoise(noisy, sigma=0.1, tv_weight=w, regularizer="tv").image - clean).square().mean())
            for w in ("auto", "rule")}
     assert mse["auto"] < mse["rule"]
 
@@ -114,7 +115,8 @@ def test_the_report_and_the_line_carry_the_choice(tmp_path):
 
     _, noisy = synthetic(size=48)
     Image.fromarray(np.round(noisy[0, 0].clamp(0, 1).numpy() * 255).astype(np.uint8)).save(tmp_path / "n.png")
-    result = invoke("denoise", tmp_path / "n.png", "-o", tmp_path / "o.png", "--report", tmp_path / "r.json")
+    result = invoke("denoise", tmp_path / "n.png", "-o", tmp_path / "o.png", "--report", tmp_path / "r.json",
+                    "--regularizer", "tv")
     assert_ok(result)
     assert "(SURE " in result.stderr
     record = json.loads((tmp_path / "r.json").read_text())["images"][0]
@@ -137,6 +139,6 @@ def test_an_interrupt_before_the_first_evaluation_keeps_the_first_solve_so_far(m
         return run, state
 
     monkeypatch.setattr(solver_module, "solve_rof", interrupted_first)
-    result = run_denoise(noisy, sigma=0.1)
+    result = run_denoise(noisy, sigma=0.1, regularizer="tv")
     assert result.run.stop_reason == "interrupted" and result.run.iterations == 5 and result.sure is None
     assert result.image.shape == noisy.shape and not torch.equal(result.image, noisy)
