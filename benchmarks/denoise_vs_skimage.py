@@ -12,8 +12,9 @@ the whole image, rounded and clipped, kept as 8-bit PNG files (in --work); then
 - neural-style best: beta 1 with lambda = m * the rule's lambda, m chosen with the clean images
   on a grid (the same kind of oracle as scikit-image's);
 - with --tgv, neural-style --regularizer tgv with SURE's lambda (no oracle);
-- with --nltv, neural-style --regularizer nltv with SURE's lambda (no oracle; its time is the whole
-  call: the TV guide, the graph and the search);
+- with --nltv, neural-style --regularizer nltv, the default (auto) at these sizes: its lambda from its
+  rule over a TV guide chosen by SURE (no oracle; its time is the whole call: the guide, the graph and
+  the solve); every other neural-style column is --regularizer tv;
 - with --nlm, scikit-image's denoise_nl_means at its best h (an oracle too).
 
 A set may be sliced: Kodak24[:12] and Kodak24[12:] report the halves (the lambda rule was fitted
@@ -82,6 +83,8 @@ def skimage_run(noisy: np.ndarray, weight: float):
 
 
 def ours_run(noisy: np.ndarray, **options):
+    """run_denoise on ``noisy``, TV unless ``regularizer`` is given (the default, auto, is NLTV at these sizes)."""
+    options.setdefault("regularizer", "tv")
     x = torch.from_numpy(noisy if noisy.ndim == 3 else noisy[..., None]).permute(2, 0, 1)[None].float()
     result = run_denoise(x, **options)
     out = result.image[0].permute(1, 2, 0).double().numpy()
@@ -266,7 +269,7 @@ def main():
     p.add_argument("--busy", action="store_true", help="with --speed: only with a competing process")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--tgv", action="store_true", help="also --regularizer tgv (SURE's lambda; slow)")
-    p.add_argument("--nltv", action="store_true", help="also --regularizer nltv (SURE's lambda; slow)")
+    p.add_argument("--nltv", action="store_true", help="also --regularizer nltv (the default at these sizes)")
     p.add_argument("--nlm", action="store_true", help="also scikit-image's denoise_nl_means at its oracle h (slow)")
     p.add_argument("--calibrate", action="store_true",
                    help="only the SURE search's time against scikit-image's calibrate_denoiser")

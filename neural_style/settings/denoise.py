@@ -31,8 +31,11 @@ def denoise_iterations(regularizer: str = "tv", optimizer: str = "primal-dual") 
 
 
 #: ``regularizer="auto"`` takes the best measured prior (:data:`AUTO_BEST`) for images of at most this many
-#: pixels (width x height) and TV above, whatever the machine: PLACEHOLDER.
-AUTO_MAX_PIXELS = 1_000_000
+#: pixels (width x height) and TV above, whatever the machine. Measured (benchmarks/denoise_auto_size.py, colour,
+#: 2 busy cores): NLTV took 2.0-2.9x TV's time from 0.5 to 4 megapixels (60 s against 21 s at 4 MP) and 3.0 GiB
+#: against TV's 2.7 GiB there; its graph grows with the pixels (k = 8 neighbours: ~100 bytes a pixel more), so
+#: beyond 4 MP (a 2560 x 1600 image) a photograph is left to TV's time and memory.
+AUTO_MAX_PIXELS = 4_000_000
 #: The prior ``regularizer="auto"`` takes up to :data:`AUTO_MAX_PIXELS` (docs/denoise.md, "Against scikit-image").
 AUTO_BEST = "nltv"
 

@@ -1,0 +1,44 @@
+"""Time and peak memory of denoise's TV and NLTV as the image grows: where ``regularizer="auto"`` stops
+taking NLTV (``settings.denoise.AUTO_MAX_PIXELS``).
+
+Each run is a fresh process (peak RSS by getrusage, the input included) on a colour ramp with noise of
+sigma 0.1, sigma and lambda automatic; the ratio NLTV / TV is per size, from the same invocation.
+
+    python benchmarks/denoise_auto_size.py                    # 0.5, 1, 2 and 4 megapixels
+    python benchmarks/denoise_auto_size.py --sides 724,1000
+"""
+
+import argparse
+import subprocess
+import sys
+
+CHILD = """
+import resource, sys, time, torch
+from neural_style.denoising.solver import run_denoise
+side, regularizer = int(sys.argv[1]), sys.argv[2]
+g = torch.Generator().manual_seed(0)
+ramp = torch.linspace(0, 1, side)[None, None, None, :].expand(1, 3, side, side)
+x = (ramp + 0.1 * torch.randn(1, 3, side, side, generator=g)).contiguous()
+start = time.perf_counter()
+run_denoise(x, regularizer=regularizer)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sides", default="724,1000,1414,2000", type=lambda s: [int(v) for v in s.split(",")])
+    args = parser.parse_args()
+    for side in args.sides:
+        runs = {}
+        for regularizer in ("tv", "nltv"):
+            out = subprocess.run([sys.executable, "-c", CHILD, str(side), regularizer], check=True,
+                                 capture_output=True, text=True).stdout.split()
+            runs[regularizer] = (float(out[0]), float(out[1]))
+        (tv_s, tv_mb), (nl_s, nl_mb) = runs["tv"], runs["nltv"]
+        print(f"{side}x{side}x3 ({side * side / 1e6:.2f} MP): tv {tv_s:.1f} s {tv_mb:.0f} MiB, nltv {nl_s:.1f} s "
+              f"{nl_mb:.0f} MiB, time ratio {nl_s / tv_s:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
