@@ -29,21 +29,14 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from denoise_vs_skimage import select  # noqa: E402
 
 from neural_style.denoising.solver import run_denoise  # noqa: E402
 from neural_style.io.images import read_image  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "denoise"
-
-
-def select(spec: str):
-    """``Set12``, or a slice of a set's files in name order: ``Kodak24[12:]``."""
-    name, _, part = spec.partition("[")
-    files = sorted((SHARED / name).glob("*.png"))
-    if part:
-        start, _, stop = part.rstrip("]").partition(":")
-        files = files[int(start or 0): int(stop) if stop else None]
-    return files
 
 
 def noisy_pair(path: Path, sigma: float):
@@ -84,7 +77,7 @@ def main():
     ratios = []
     for spec in args.sets.split(","):
         rows = []
-        for path in select(spec)[: args.images or None]:
+        for path in select(spec)[1][: args.images or None]:
             clean, noisy = noisy_pair(path, args.sigma)
             tv_s, tv = timed(noisy, "tv", args.repeats)
             nltv_s, nltv = timed(noisy, "nltv", args.repeats)

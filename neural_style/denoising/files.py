@@ -17,8 +17,9 @@ from ..io.decode import read_image, to_tensor
 from ..io.encode import write_image
 from ..io.report import size_record
 from ..settings import DenoiseSettings, RestoreSettings
+from .kinds import enlarged_alpha
 from .restore import run_restore
-from .restore_api import degradation_for, enlarged_alpha
+from .restore_api import degradation_for
 from .solver import run_denoise
 
 Pair = Tuple[Path, Path]

@@ -5,9 +5,10 @@ convolution (``y[i] = sum_j k[j] x[i - j]``, scipy.signal.convolve2d's orientati
 middle tap.
 
 - ``gaussian:SIGMA``: ``exp(-r^2 / (2 SIGMA^2))`` on a square of side ``2 ceil(3 SIGMA) + 1`` px.
-- ``motion:LENGTH,ANGLE``: a straight line of LENGTH px through the centre at ANGLE degrees
-  (counter-clockwise from the x axis, y up as on screen), antialiased: sampled every 1/10 px and each
-  sample spread bilinearly over its four pixels.
+- ``motion:LENGTH,ANGLE``: a straight line through the centre at ANGLE degrees (counter-clockwise from
+  the x axis, y up as on screen) whose end points are LENGTH - 1 px apart, antialiased: sampled every
+  1/10 px and each sample spread bilinearly over its four pixels (at 0 degrees: LENGTH pixels, the end
+  ones at half weight).
 - ``box:SIZE``: a SIZE x SIZE square of equal weights (an even SIZE gets a zero last row and column,
   so its centre is half a pixel off).
 """

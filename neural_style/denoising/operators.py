@@ -200,5 +200,6 @@ def norm2(op, channels: int = 1, device=None) -> float:
 
 
 def use_fft(kernel: torch.Tensor) -> bool:
-    """Whether a blur by ``kernel`` runs by FFT: more than :data:`DIRECT_MAX_TAPS` non-zero taps."""
-    return int((kernel != 0).sum()) > DIRECT_MAX_TAPS
+    """Whether a blur by ``kernel`` runs by FFT: more than :data:`DIRECT_MAX_TAPS` taps (kh x kw, zeros
+    included: a direct convolution visits every one)."""
+    return kernel.numel() > DIRECT_MAX_TAPS

@@ -19,7 +19,7 @@ from ..core import losses
 from ..core.device import resolve_device
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.stop import StopReason
-from ..errors import InputError, Message
+from ..errors import InputError, Message, setting
 from ..rules import validate
 from ..settings import (
     DENOISE_ADAM_LR,
@@ -31,6 +31,7 @@ from ..settings import (
 )
 from .degradation import Degradation, build_problem
 from .discrepancy import choose_weight, kappa_for, start_weight
+from .kernels import check_kernel
 from .nltv import GUIDE_SMOOTHING, H_FACTOR, build_graph
 from .noise import check_range, masked_sigma, noise_sigma
 from .priors import NLTVPrior, TGVPrior, TVPrior
@@ -98,7 +99,8 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
     timer = time.perf_counter()
     s = with_overrides(settings, RestoreSettings, overrides)
     if not isinstance(degraded, torch.Tensor) or degraded.ndim != 4:
-        raise TypeError(f"expected a (1, C, H, W) tensor, got {type(degraded).__name__}")
+        found = f"shape {tuple(degraded.shape)}" if isinstance(degraded, torch.Tensor) else type(degraded).__name__
+        raise TypeError(f"expected a (1, C, H, W) tensor, got {found}")
     validate(s)
     dev = s.device if isinstance(s.device, torch.device) else resolve_device(s.device)
     y = degraded.to(dev, torch.float32).contiguous()
@@ -108,7 +110,10 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
     if degradation.is_identity and not given.is_identity:  # a mask with nothing to fill, and nothing else
         return RestoreResult(run=OptimizeResult(image=y, stop_reason=StopReason.CONVERGED), sigma=0.0,
                              sigma_estimated=False, tv_weight=0.0, tv_beta=s.tv_beta, optimizer="none",
-                             regularizer=s.regularizer)
+                             regularizer="none")
+    if s.tv_weight == 0:
+        raise InputError(f"{setting('tv_weight')} 0 leaves the blur, the holes or the enlargement without a prior: "
+                         f"pass a lambda above 0, or {setting('tv_weight')} auto")
     if degradation.is_identity:
         return _denoised(y, s, callback)
     shape = degradation.output_shape(tuple(y.shape[-2:]))
@@ -138,21 +143,49 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
                          residual=residual, evaluations=evaluations)
 
 
+#: A mask that marks more than this fraction of the pixels as missing is said to (scikit-image's and
+#: OpenCV's masks mark the holes: one of theirs given here is mostly "missing").
+MOSTLY_MISSING = 0.9
+
+
 def _checked(degradation: Degradation, y: torch.Tensor) -> Degradation:
-    """``degradation`` checked against ``y``; a mask with nothing to fill dropped (with a warning)."""
+    """``degradation`` checked against ``y`` (the kernel by :func:`~.kernels.check_kernel`, the factor by its
+    rule, the mask's shape); a mask with nothing to fill dropped (with a warning).
+
+    Raises:
+        InputError: a bad kernel, a factor that enlarges nothing, or a mask of another shape or with no
+            known pixel.
+    """
+    kernel = None if degradation.kernel is None else check_kernel(torch.as_tensor(degradation.kernel))
+    upscale = degradation.upscale
+    if upscale is not None:
+        validate(RestoreSettings(upscale=upscale), ["upscale"])
+        if degradation.output_shape(tuple(y.shape[-2:])) == tuple(y.shape[-2:]):
+            raise InputError(f"{setting('upscale')} {upscale:g} leaves a {y.shape[-1]}x{y.shape[-2]} px image at "
+                             "that size: pass a larger factor")
     known = degradation.known
+    degradation = Degradation(kernel, known, upscale)
     if known is None:
         return degradation
+    if known.ndim != 2:
+        raise InputError(f"expected an (H, W) mask, got shape {tuple(known.shape)}")
     if tuple(known.shape) != tuple(y.shape[-2:]):
         raise InputError(f"the mask is {known.shape[-1]}x{known.shape[-2]} px but the image is "
                          f"{y.shape[-1]}x{y.shape[-2]} px: pass a mask of the image's size")
+    known = known.bool()
+    missing = 1 - float(known.float().mean())
+    if 1 > missing > MOSTLY_MISSING:
+        warnings.warn(Message(f"the mask marks {missing:.0%} of the pixels as missing: white marks the known pixels "
+                              "(scikit-image's and OpenCV's masks mark the holes: invert such a mask)"), UserWarning,
+                      stacklevel=3)
     if not bool(known.any()):
         raise InputError("the mask marks every pixel as missing: white (or any colour but the mask colour) marks "
                          "the known pixels")
     if bool(known.all()):
-        warnings.warn(Message("the mask marks no pixel to fill: nothing is filled"), UserWarning, stacklevel=3)
-        return Degradation(degradation.kernel, None, degradation.upscale)
-    return degradation
+        warnings.warn(Message("the mask marks no pixel to fill: nothing is filled (a mask colour must match "
+                              "exactly: a JPEG changes it)"), UserWarning, stacklevel=3)
+        return Degradation(kernel, None, upscale)
+    return Degradation(kernel, known, upscale)
 
 
 def _denoised(y: torch.Tensor, s: RestoreSettings, callback) -> RestoreResult:

@@ -6,18 +6,17 @@ from typing import Optional, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from ..core.files import require_exists
-from ..core.tensors import to_pil
 from ..errors import InputError, setting
 from ..io.decode import read_image, to_tensor
 from ..io.imagedata import ImageData
 from ..settings import RestoreSettings, with_overrides
 from .degradation import Degradation
 from .kernels import check_kernel, kernel_from_spec
-from .restore import RestoreResult, run_restore
+from .kinds import same_kind
+from .restore import run_restore
 
 #: Kernel files read as arrays.
 ARRAY_KERNELS = (".npy",)
@@ -156,42 +155,8 @@ def restore(image, blur=None, mask=None, upscale: Optional[float] = None,
     data = read_image(image, clip=False)
     degradation = degradation_for(data, s, blur=blur, mask=mask)
     result = run_restore(to_tensor(data, channels=None), degradation, s, callback=callback)
-    return _same_kind(image, data, result)
-
-
-def _same_kind(image, data: ImageData, result: RestoreResult):
-    out = result.image.cpu()
-    alpha = None
-    if data.alpha is not None:
-        alpha = torch.from_numpy(np.asarray(enlarged_alpha(data.alpha, out.shape[-2:]), dtype=np.float32))[None, None]
-    if isinstance(image, Image.Image):
-        pil = to_pil(out)
-        if alpha is not None:
-            pil.putalpha(Image.fromarray(np.round(alpha[0, 0].numpy() * 255).astype(np.uint8)))
-        return pil
-    if isinstance(image, np.ndarray):
-        pixels = out[0].permute(1, 2, 0).numpy()
-        if alpha is not None:
-            pixels = np.concatenate([pixels, alpha[0, 0].numpy()[..., None]], axis=2)
-        if image.ndim == 2:
-            pixels = pixels[..., 0]
-        if image.dtype in (np.uint8, np.uint16):
-            return np.round(np.clip(pixels, 0, 1) * np.iinfo(image.dtype).max).astype(image.dtype)
-        return pixels.astype(image.dtype)
-    if isinstance(image, torch.Tensor):
-        if alpha is not None:
-            out = torch.cat([out, alpha], dim=1)
-        return out[0] if image.ndim == 3 else out
-    return out
+    return same_kind(image, data, result.image)
 
 
 __all__ = ["color_mask", "degradation_for", "parse_color", "read_kernel", "read_mask", "restore"]
 
-
-def enlarged_alpha(alpha, shape):
-    """``alpha`` (H, W) array in [0, 1] (or None) at ``shape`` (H', W'): bicubic (``align_corners=False``),
-    clipped; unchanged at its own size."""
-    if alpha is None or tuple(np.shape(alpha)) == tuple(shape):
-        return alpha
-    tensor = torch.from_numpy(np.asarray(alpha, dtype=np.float32))[None, None]
-    return F.interpolate(tensor, size=tuple(shape), mode="bicubic", align_corners=False).clamp(0, 1)[0, 0].numpy()

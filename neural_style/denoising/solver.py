@@ -18,19 +18,17 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Optional, Tuple
 
-import numpy as np
 import torch
-from PIL import Image
 
 from ..core.device import resolve_device
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.stop import STOPPED_EARLY, StopReason
-from ..core.tensors import to_pil
 from ..errors import InputError, Message, setting
 from ..io.decode import read_image, to_tensor
 from ..rules import validate
 from ..settings import DENOISE_ADAM_LR, DenoiseSettings, denoise_iterations, resolved_regularizer, with_overrides
 from .energy import energy
+from .kinds import same_kind
 from .lambda_rule import auto_tv_weight, tv_weight_for
 from .nltv import GUIDE_SEARCH, GUIDE_SMOOTHING, auto_nltv_weight, build_graph, solve_nltv
 from .noise import check_range, noise_sigma
@@ -248,24 +246,4 @@ def denoise(image, settings: Optional[DenoiseSettings] = None, **options):
     """
     data = read_image(image, clip=False)
     noisy = to_tensor(data, channels=None)
-    out = run_denoise(noisy, settings, **options).image.cpu()
-    if isinstance(image, Image.Image):
-        result = to_pil(out)
-        if data.alpha is not None:
-            result.putalpha(Image.fromarray(np.round(data.alpha * 255).astype(np.uint8)))
-        return result
-    if isinstance(image, np.ndarray):
-        pixels = out[0].permute(1, 2, 0).numpy()
-        if data.alpha is not None:
-            pixels = np.concatenate([pixels, data.alpha[..., None]], axis=2)
-        if image.ndim == 2:
-            pixels = pixels[..., 0]
-        if image.dtype in (np.uint8, np.uint16):
-            top = np.iinfo(image.dtype).max
-            return np.round(np.clip(pixels, 0, 1) * top).astype(image.dtype)
-        return pixels.astype(image.dtype)
-    if isinstance(image, torch.Tensor):
-        if data.alpha is not None:
-            out = torch.cat([out, torch.from_numpy(data.alpha)[None, None]], dim=1)
-        return out[0] if image.ndim == 3 else out
-    return out
+    return same_kind(image, data, run_denoise(noisy, settings, **options).image)

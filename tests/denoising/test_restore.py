@@ -2,6 +2,7 @@
 the borders of a deblurred image, enlargement consistent with its model, masks, and the kinds of images
 the Python API takes and gives back."""
 
+import re
 import warnings
 
 import numpy as np
@@ -439,3 +440,36 @@ def test_ctrl_c_keeps_the_iterate_so_far(regularizer):
     assert tuple(result.image.shape) == (1, 1, 48, 48)
     assert 0 <= float(result.image.min()) and float(result.image.max()) <= 1
     assert len(calls) == 3  # nothing ran after the interrupt
+
+
+def test_run_restore_checks_the_degradation_it_is_given():
+    """A Degradation made by hand gets the checks the command line's does (fresh-user trial)."""
+    from neural_style.errors import InputError
+
+    y = torch.rand(1, 1, 16, 16)
+    cases = [(dict(kernel=-torch.ones(3, 3)), "negative"), (dict(upscale=1.0), "> 1"),
+             (dict(upscale=1.01), "leaves a 16x16 px image"),
+             (dict(known=torch.ones(1, 16, 16, dtype=torch.bool)), "(H, W) mask")]
+    for degradation, fragment in cases:
+        with pytest.raises(InputError, match=re.escape(fragment)):
+            neural_style.run_restore(y, neural_style.Degradation(**degradation), sigma=0.01)
+    flat = neural_style.run_restore(torch.full((1, 1, 16, 16), 0.5), neural_style.Degradation(kernel=torch.ones(2, 2)),
+                                    sigma=0.0, tv_weight=1e-3)  # normalised and made odd: a constant stays
+    assert float((flat.image - 0.5).abs().max()) < 1e-3
+    with pytest.raises(InputError, match="tv_weight 0 leaves"):
+        neural_style.run_restore(y, neural_style.Degradation(kernel=torch.ones(3, 3)), tv_weight=0)
+
+
+def test_a_mask_that_is_mostly_missing_is_said():
+    y = torch.rand(1, 1, 20, 20)
+    known = torch.zeros(20, 20, dtype=torch.bool)
+    known[:3, :3] = True
+    with pytest.warns(UserWarning, match="marks 98% of the pixels as missing"):
+        neural_style.run_restore(y, neural_style.Degradation(known=known), sigma=0.0, regularizer="tv")
+
+
+def test_a_16_bit_pil_image_comes_back_16_bit():
+    grey16 = Image.fromarray((np.random.default_rng(1).random((24, 24)) * 65535).astype(np.uint16))
+    assert grey16.mode == "I;16"
+    assert neural_style.restore(grey16, blur="gaussian:1", sigma=0.01).mode == "I;16"
+    assert neural_style.denoise(grey16, sigma=0.01).mode == "I;16"
