@@ -313,9 +313,9 @@ def main():
             if args.nlm:
                 line += f" | {r['nlm_psnr']:6.2f} ({r['nlm_h_over_sigma']:.1f}) {r['nlm_psnr'] - base:+6.2f}"
             print(line, flush=True)
-    print("d: dB above scikit-image's oracle TV; rule: --tv-weight rule; SURE: --tv-weight auto (the default); "
-          "best: the rule's lambda times the oracle multiplier m; TGV: --regularizer tgv, SURE; NLTV: --regularizer nltv, "
-          "SURE (ms: the whole call); "
+    print("d: dB above scikit-image's oracle TV; rule, SURE, best: --regularizer tv with --tv-weight rule, auto, and "
+          "the rule's lambda times the oracle multiplier m; TGV: --regularizer tgv, SURE; NLTV: --regularizer nltv, "
+          "the default (auto) at these sizes, lambda by its rule (ms: the whole call); "
           "NLM: denoise_nl_means at its oracle h")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
