@@ -39,7 +39,7 @@ def test_auto_settings_raise_psnr(channels, beta):
 @pytest.mark.parametrize("channels, coupling", [(3, "vectorial"), (1, "vectorial"), (3, "channel")])
 def test_primal_dual_and_lbfgs_reach_the_same_minimum(channels, coupling):
     noisy = noisy_copy(piecewise(channels=channels), 0.1)
-    kwargs = dict(tv_beta=1.0, tv_weight=0.08, sigma=0.1, eps=0.0, coupling=coupling)
+    kwargs = dict(tv_beta=1.0, tv_weight=0.08, sigma=0.1, eps=0.0, coupling=coupling, regularizer="tv")
     pd = run_denoise(noisy, optimizer="primal-dual", iterations=2000, tolerance=1e-7, **kwargs)
     lb = run_denoise(noisy, optimizer="lbfgs", iterations=3000, tolerance=1e-9, **dict(kwargs, eps=1e-4))
     assert pd.optimizer == "primal-dual" and lb.optimizer == "lbfgs"
