@@ -34,9 +34,11 @@ from typing import Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-#: Kernels up to this many taps are applied by direct convolution, larger ones by FFT: the crossing
-#: point measured by benchmarks/blur_fft_vs_direct.py (768x512 colour, float32, 2 cores).
-DIRECT_MAX_TAPS = 25
+#: Kernels up to this many taps (kh x kw) are applied by direct convolution, larger ones by FFT. Measured by
+#: benchmarks/blur_fft_vs_direct.py (768x512, float32, 2 cores, one forward and adjoint pass): FFT was faster
+#: from the smallest kernel on, 2.2x at 3 x 3 grey and 6.6x colour, 18-23x at 15 x 15; so only a 1 x 1
+#: kernel (a plain scaling) runs directly.
+DIRECT_MAX_TAPS = 1
 #: Power iterations estimating an operator's squared norm, and the margin put on the estimate.
 POWER_ITERATIONS, NORM_MARGIN = 30, 1.02
 

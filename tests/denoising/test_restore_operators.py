@@ -118,11 +118,14 @@ def test_blur_keeps_a_constant_and_the_batch_shape():
     torch.testing.assert_close(out, torch.full_like(out, 0.25), rtol=0, atol=1e-12)
 
 
-def test_use_fft_counts_non_zero_taps():
-    assert not use_fft(kernel_from_spec("box:5"))  # 25 taps: direct
-    assert use_fft(kernel_from_spec("box:6"))  # 36 non-zero taps
-    assert use_fft(kernel_from_spec("gaussian:2"))
-    assert not use_fft(kernel_from_spec("motion:9,0"))
+def test_use_fft_follows_the_measured_tap_limit():
+    """Every kernel of more than DIRECT_MAX_TAPS taps (kh x kw, zeros included) runs by FFT; a 1 x 1 directly."""
+    from neural_style.denoising.operators import DIRECT_MAX_TAPS
+
+    assert not use_fft(torch.ones(1, 1, dtype=torch.float64))
+    for spec in ("box:3", "box:6", "gaussian:2", "motion:9,0"):
+        kernel = kernel_from_spec(spec)
+        assert use_fft(kernel) == (kernel.numel() > DIRECT_MAX_TAPS)
 
 
 # --- Downsample -----------------------------------------------------------------------------------
