@@ -7,8 +7,8 @@ The restored x should explain the data as well as the noise allows, and no bette
 The residual grows with lambda, so the equation has one root, found on log lambda by a bracketed
 secant (each solve warm-started from the nearest one, to :data:`SEARCH_TOLERANCE_FACTOR` times the
 tolerance) until it holds within :data:`RESIDUAL_TOLERANCE`. KAPPA = 1 is Morozov's principle, which
-over-smooths total-variation solutions; KAPPA < 1 was chosen on the first half of Set12 and Kodak24
-(benchmarks/restore_vs_peers.py --tune). Without noise (sigma 0) the data are exact: lambda is
+over-smooths total-variation solutions; KAPPA < 1 was chosen on the first half of Set12
+(benchmarks/restore_vs_peers.py --constant). Without noise (sigma 0) the data are exact: lambda is
 :data:`LAMBDA_FLOOR`, nearly the constrained problem ``min R(x)`` subject to ``A x = y``.
 
 Reference:
