@@ -297,7 +297,8 @@ def test_ctrl_c_stops_the_running_job_and_the_server(browser, tmp_path, vgg16_fi
         page.wait_for_selector("#stylize-run")
         _start_stylize(page, tmp_path, "100000")
         _wait(page, lambda: "iteration" in page.locator("#stylize-status").inner_text(), "a running job")
+        proc.send_signal(signal.SIGINT)  # with the page open, as a user would (closing it first raced the job's stop)
+        proc.wait(timeout=60)
     finally:
         page.close()
-    proc.send_signal(signal.SIGINT)
     _closed_cleanly(proc, tmp_path, log)
