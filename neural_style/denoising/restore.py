@@ -34,6 +34,7 @@ from .discrepancy import choose_weight, kappa_for, start_weight
 from .kernels import check_kernel
 from .nltv import GUIDE_SMOOTHING, H_FACTOR, build_graph
 from .noise import check_range, masked_sigma, noise_sigma
+from .operators import Blur, Downsample, Mask
 from .priors import NLTVPrior, TGVPrior, TVPrior
 from .resources import check_memory, primal_dual_threads
 from .restore_pd import Problem, solve_restore
@@ -233,13 +234,7 @@ def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations:
             return guide
         graph = build_graph(state[0], max(H_FACTOR * sigma, NLTV_H_MIN))
         first = (state[0], state[1], None)
-    make = _prior(s, graph)
-
-    def solve(lam: float, start, search: bool):
-        tolerance = s.tolerance * TOLERANCE_FACTOR * (SEARCH_FACTOR if search else 1)
-        run, state = solve_restore(problem, make(lam), iterations, tolerance, callback, start)
-        return run, state, problem.residual(state[0])
-
+    solve = _solver(problem, _prior(s, graph), s.tolerance, iterations, callback)
     if s.tv_weight == "auto":
         choice = choose_weight(solve, sigma, _kappa(problem, sigma), first)
         return choice.run, choice.tv_weight, choice.residual, choice.evaluations
@@ -247,20 +242,30 @@ def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations:
     run, _, residual = solve(lam, first, False)
     return run, lam, residual, []
 
+
+def _solver(problem: Problem, make, tolerance: float, iterations: int, callback):
+    """``(lambda, start, search) -> (run, state, residual)``: one solve under the prior ``make(lambda)``, to
+    :data:`TOLERANCE_FACTOR` times ``tolerance`` (:data:`SEARCH_FACTOR` times more inside the search)."""
+    def solve(lam: float, start, search: bool):
+        run, state = solve_restore(problem, make(lam), iterations,
+                                   tolerance * TOLERANCE_FACTOR * (SEARCH_FACTOR if search else 1), callback, start)
+        return run, state, problem.residual(state[0])
+
+    return solve
+
+
 def _kappa(problem: Problem, sigma: float) -> float:
-    kinds = {type(op).__name__ for op in problem.op.ops}
-    return kappa_for("Blur" in kinds, "Mask" in kinds, "Downsample" in kinds, sigma)
+    def has(kind) -> bool:
+        return any(isinstance(op, kind) for op in problem.op.ops)
+
+    return kappa_for(has(Blur), has(Mask), has(Downsample), sigma)
 
 
 def _nltv_guide(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback):
     """((run, lambda, residual, evaluations), state) of the TGV restoration NLTV's graph is built on (at the
     lambda the discrepancy principle picks for it, alpha ratio :data:`TGV_ALPHA_RATIO`; :mod:`.nltv`)."""
-    def solve(lam: float, start, search: bool):
-        tolerance = s.tolerance * TOLERANCE_FACTOR * (SEARCH_FACTOR if search else 1)
-        prior = TGVPrior(lam, s.coupling == "vectorial", TGV_ALPHA_RATIO)
-        run, state = solve_restore(problem, prior, iterations, tolerance, callback, start)
-        return run, state, problem.residual(state[0])
-
+    vectorial = s.coupling == "vectorial"
+    solve = _solver(problem, lambda lam: TGVPrior(lam, vectorial, TGV_ALPHA_RATIO), s.tolerance, iterations, callback)
     if s.tv_weight == "auto":
         c = choose_weight(solve, sigma, _kappa(problem, sigma))
         return (c.run, c.tv_weight, c.residual, c.evaluations), c.state

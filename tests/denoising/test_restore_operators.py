@@ -123,6 +123,7 @@ def test_use_fft_follows_the_measured_tap_limit():
     from neural_style.denoising.operators import DIRECT_MAX_TAPS
 
     assert not use_fft(torch.ones(1, 1, dtype=torch.float64))
+    assert use_fft(kernel_from_spec("box:3"))  # FFT measured faster from 3 x 3 on (operators.DIRECT_MAX_TAPS)
     for spec in ("box:3", "box:6", "gaussian:2", "motion:9,0"):
         kernel = kernel_from_spec(spec)
         assert use_fft(kernel) == (kernel.numel() > DIRECT_MAX_TAPS)
