@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from ..denoising.discrepancy import LAMBDA_FLOOR
 from ..settings import (
     AUTO_MAX_PIXELS,
     DENOISE_ITERATIONS_BY_REGULARIZER,
@@ -129,7 +130,9 @@ def _denoised_line(record) -> str:
     elif record["tv_weight_method"] == "sure" and record.get("sure") is not None:
         method = f" (SURE {record['sure']:.3g})"
     elif record["tv_weight_method"] == "discrepancy":
-        method = " (discrepancy)"
+        at_floor = record["tv_weight"] <= LAMBDA_FLOOR * (1 + 1e-9)  # exp(log(floor)) rounds
+        method = (" (discrepancy; at its floor: the residual stays above the target; sigma too small or too few "
+                  "iterations?)") if at_floor else " (discrepancy)"
     size = record.get("output_size")
     enlarged = f" -> {size['width']}x{size['height']} px" if size and size != record["size"] else ""
     line = (f"{record['input']}{enlarged}: {record['regularizer']}, sigma {record['sigma'] * 255:.2f}"

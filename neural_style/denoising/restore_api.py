@@ -51,19 +51,20 @@ def read_kernel(blur) -> Optional[torch.Tensor]:
     return kernel_from_spec(text)
 
 
-def parse_color(text: str) -> Tuple[int, int, int]:
-    """``"R,G,B"`` (integers 0..255) as a tuple.
+def parse_color(text) -> Tuple[int, int, int]:
+    """``"R,G,B"`` or an ``(R, G, B)`` sequence (integers 0..255) as a tuple.
 
     Raises:
         InputError: not three integers from 0 to 255.
     """
-    parts = str(text).split(",")
+    parts = list(text) if isinstance(text, (tuple, list)) else str(text).split(",")
     try:
-        values = tuple(int(p) for p in parts)
-    except ValueError:
+        values = tuple(int(p) for p in parts if float(p) == int(p))
+    except (TypeError, ValueError):
         values = ()
     if len(values) != 3 or not all(0 <= v <= 255 for v in values):
-        raise InputError(f"{setting('mask_color')} '{text}': expected R,G,B, three integers from 0 to 255, "
+        shown = ",".join(map(str, text)) if isinstance(text, (tuple, list)) else text
+        raise InputError(f"{setting('mask_color')} '{shown}': expected R,G,B, three integers from 0 to 255, "
                          "e.g. 255,0,0")
     return values
 
@@ -135,7 +136,7 @@ def restore(image, blur=None, mask=None, upscale: Optional[float] = None,
         blur: a spec (``"gaussian:1.6"``, ``"motion:15,30"``, ``"box:5"``), a kernel file's path, or a 2-D
             kernel array or tensor (normalised to sum 1); None: no blur.
         mask: the known pixels: a mask image's path, a PIL image, or an (H, W) array or tensor (white or
-            True: known); None: all known (or ``mask_color=`` ``"R,G,B"`` in ``options``).
+            True: known); None: all known (or ``mask_color=`` ``"R,G,B"`` or ``(R, G, B)`` in ``options``).
         upscale: the enlargement factor (> 1), or None.
         settings: a :class:`~neural_style.settings.RestoreSettings`.
         **options: ``callback`` and fields of ``settings`` to change (``regularizer="tgv"``, ``sigma=5 / 255``).

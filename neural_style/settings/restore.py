@@ -50,7 +50,8 @@ class RestoreSettings(DenoiseSettings):
         blur: the blur undone: ``"gaussian:SIGMA"``, ``"motion:LENGTH,ANGLE"`` (degrees), ``"box:SIZE"``
             (pixels), or the path of a kernel image (.png, normalised to sum 1) or array (.npy); None: no blur.
         mask: the path of a mask image (white: known pixels; black: pixels to fill), or None.
-        mask_color: ``"R,G,B"`` (0..255): the pixels of exactly this colour in the input are to fill, or None.
+        mask_color: ``"R,G,B"`` or an ``(R, G, B)`` tuple (0..255): the pixels of exactly this colour in the input
+            are to fill, or None.
         upscale: the enlargement factor (> 1; the output is that many times larger), or None.
         tv_weight: lambda; ``"auto"``: by the discrepancy principle (docs/restore.md); with no degradation,
             as denoise.

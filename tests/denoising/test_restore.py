@@ -242,11 +242,21 @@ def test_mask_color_on_grey_images():
     assert out.max() < 255 and np.abs(out.astype(int) - grey)[grey != 255].max() <= 1
 
 
-@pytest.mark.parametrize("color", ["255,0", "256,0,0", "a,b,c", "1,2,3,4"])
+def test_mask_color_as_a_tuple_is_the_same_as_the_text():
+    scribbled = np.round(smooth(12, 12, channels=3) * 255).astype(np.uint8)
+    scribbled[4, 2:9] = (255, 0, 0)
+    by_text = neural_style.restore(scribbled, mask_color="255,0,0", sigma=0.0, regularizer="tv")
+    by_tuple = neural_style.restore(scribbled, mask_color=(255, 0, 0), sigma=0.0, regularizer="tv")
+    assert np.array_equal(by_text, by_tuple) and not np.array_equal(by_tuple, scribbled)
+
+
+@pytest.mark.parametrize("color", ["255,0", "256,0,0", "a,b,c", "1,2,3,4", "1.5,2,3", (255, 0), (1, 2, 300),
+                                   (1.5, 2, 3)])
 def test_a_bad_mask_color_is_a_one_line_error(color):
     with pytest.raises(InputError) as info:
         neural_style.restore(np.zeros((8, 8, 3), np.uint8) + 100, mask_color=color, sigma=0.0)
-    assert color in one_line(info.value)
+    shown = color if isinstance(color, str) else ",".join(map(str, color))
+    assert shown in one_line(info.value)
 
 
 def test_a_mask_and_a_mask_color_together_are_refused():

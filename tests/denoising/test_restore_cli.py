@@ -137,7 +137,7 @@ def test_regularizers(regularizer, files, spy):
 
 
 @pytest.mark.parametrize("weight, method, word", [("0.01", "given", None), ("rule", "rule", "(rule)"),
-                                                  ("auto", "discrepancy", "(discrepancy)")])
+                                                  ("auto", "discrepancy", "(discrepancy")])
 def test_tv_weight(weight, method, word, files):
     report = files / "r.json"
     result = restore(files / "a.png", "-o", files / "out.png", "--blur", "box:3", "--sigma", "3", "--tv-weight", weight,
@@ -151,6 +151,18 @@ def test_tv_weight(weight, method, word, files):
         assert word in result.stderr
     if method == "discrepancy":
         assert record["lambda_evaluations"] and all(e["tv_weight"] > 0 for e in record["lambda_evaluations"])
+
+
+def test_a_lambda_at_the_search_floor_is_said(files):
+    """Sigma given far below the noise: no lambda brings the residual down to it."""
+    report = files / "r.json"
+    noisy = np.clip(np.random.default_rng(0).normal(0.5, 0.2, (SIZE, SIZE)), 0, 1)
+    write_image(files / "noisy.png", noisy)
+    result = restore(files / "noisy.png", "-o", files / "out.png", "--blur", "box:3", "--sigma", "0.05",
+                     "--iterations", "40", "--report", report)
+    assert_ok(result)
+    record = report_of(report)["images"][0]
+    assert record["tv_weight"] == pytest.approx(1e-4) and "at its floor" in result.stderr
 
 
 def test_sigma_is_given_on_the_0_255_scale(files):
