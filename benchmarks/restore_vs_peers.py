@@ -199,7 +199,8 @@ def main() -> None:
     for constant in args.constant:
         name, _, value = constant.partition("=")
         module, _, attribute = name.rpartition(".")
-        setattr(importlib.import_module(f"neural_style.denoising.{module}"), attribute, float(value))
+        setattr(importlib.import_module(f"neural_style.denoising.{module}"), attribute,
+                int(value) if value.lstrip("-").isdigit() else float(value))
     if args.speed:
         speed(args)
         return

@@ -61,9 +61,12 @@ def solver_options(source):
 _PRIOR_HELP = {
     DENOISE: f"auto: nltv (the best measured) up to {AUTO_MAX_PIXELS / 1e6:g} megapixels, tv above it and for "
              "another beta, fidelity or optimizer",
-    RestoreSettings: "auto: per degradation, the best measured prior (" + ", ".join(
-        f"{kind}: {prior}" for kind, prior in RESTORE_AUTO_BEST.items()) + f"; the first that applies) up to "
-        f"{AUTO_MAX_PIXELS / 1e6:g} megapixels of output, tv above it and for another beta, fidelity or optimizer",
+    RestoreSettings: "auto: " + (
+        f"{next(iter(RESTORE_AUTO_BEST.values()))} (the best measured for every degradation)"
+        if len(set(RESTORE_AUTO_BEST.values())) == 1 else "per degradation, the best measured prior (" + ", ".join(
+            f"{kind}: {prior}" for kind, prior in RESTORE_AUTO_BEST.items()) + "; the first that applies)") +
+        f" up to {AUTO_MAX_PIXELS / 1e6:g} megapixels of output, tv above it and for another beta, fidelity or "
+        "optimizer",
 }
 _LAMBDA_HELP = {
     DENOISE: "Lambda; auto: per image by SURE (primal-dual solver; docs/denoise.md, 'Lambda per image'), else the "

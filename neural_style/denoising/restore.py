@@ -208,6 +208,15 @@ TGV_ALPHA_RATIO = 0.25
 #: should still count as alike. Chosen on Set12 01-06 (inpainting) among h = 3, 6, 12, 20, 30, 50 and 100
 #: (/255): 30-100 within 0.1 dB of each other, 3-12 0.6-3 dB worse.
 NLTV_H_MIN = 50 / 255
+#: NLTV's graph when pixels are missing: a window of NLTV_HOLES_WINDOW px and its NLTV_HOLES_NEIGHBOURS most
+#: similar patches (denoise's :data:`~.nltv.WINDOW` and :data:`~.nltv.NEIGHBOURS`, 11 and 8, otherwise):
+#: the few best matches of a wider window carry a hole's structure across it where more of them average
+#: it away. Chosen on the first halves of Set12 and Kodak24 (6 images each, benchmarks/restore_vs_peers.py
+#: --constant): for holes, neighbours 16, 8, 5, 4 and 3, windows 11 and 15 and patches 3 and 5 tried (4 in
+#: 15 with patches of 5: +0.17 to +0.29 dB over 8 in 11 on the four rows; 16 neighbours lost 0.3-0.7 dB);
+#: for blur and enlarging 5 in 15 lost 0.03-0.22 dB against 8 in 11 (Set12).
+NLTV_HOLES_WINDOW = 15
+NLTV_HOLES_NEIGHBOURS = 4
 #: The final solve stops at this multiple of the tolerance: the iterate changes only in the holes (or
 #: slowly, where A is not invertible), so that a change averaged over the image under-states how far it is.
 TOLERANCE_FACTOR = 0.1
@@ -232,7 +241,7 @@ def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations:
         guide, state = _nltv_guide(problem, s, sigma, iterations, callback)
         if guide[0].stop_reason == StopReason.INTERRUPTED:
             return guide
-        graph = build_graph(state[0], max(H_FACTOR * sigma, NLTV_H_MIN))
+        graph = _graph(problem, state[0], max(H_FACTOR * sigma, NLTV_H_MIN))
         first = (state[0], state[1], None)
     solve = _solver(problem, _prior(s, graph), s.tolerance, iterations, callback)
     if s.tv_weight == "auto":
@@ -241,6 +250,13 @@ def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations:
     lam = start_weight(sigma) if s.tv_weight == "rule" else s.tv_weight
     run, _, residual = solve(lam, first, False)
     return run, lam, residual, []
+
+
+def _graph(problem: Problem, guide: torch.Tensor, h: float):
+    """NLTV's graph over ``guide`` with the weights' ``h`` (a wider window and fewer neighbours for holes)."""
+    if _has(problem, Mask):
+        return build_graph(guide, h, window=NLTV_HOLES_WINDOW, neighbours=NLTV_HOLES_NEIGHBOURS)
+    return build_graph(guide, h)
 
 
 def _solver(problem: Problem, make, tolerance: float, iterations: int, callback):
@@ -254,11 +270,13 @@ def _solver(problem: Problem, make, tolerance: float, iterations: int, callback)
     return solve
 
 
-def _kappa(problem: Problem, sigma: float) -> float:
-    def has(kind) -> bool:
-        return any(isinstance(op, kind) for op in problem.op.ops)
+def _has(problem: Problem, kind) -> bool:
+    """Whether the problem's operator holds an operator of class ``kind``."""
+    return any(isinstance(op, kind) for op in problem.op.ops)
 
-    return kappa_for(has(Blur), has(Mask), has(Downsample), sigma)
+
+def _kappa(problem: Problem, sigma: float) -> float:
+    return kappa_for(_has(problem, Blur), _has(problem, Mask), _has(problem, Downsample), sigma)
 
 
 def _nltv_guide(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback):

@@ -17,7 +17,7 @@ RESTORE_ITERATIONS_BY_REGULARIZER = {
 #: The prior ``regularizer="auto"`` takes (up to :data:`~.denoise.AUTO_MAX_PIXELS` output pixels), by what the
 #: degradation holds, the first that applies in this order: the best mean PSNR of each kind of case in
 #: benchmarks/restore_vs_peers.py (docs/restore.md, the table).
-RESTORE_AUTO_BEST = {"mask": "nltv", "blur": "tv", "upscale": "tv"}
+RESTORE_AUTO_BEST = {"mask": "nltv", "blur": "nltv", "upscale": "nltv"}
 #: The largest enlargement factor.
 MAX_UPSCALE = 16.0
 

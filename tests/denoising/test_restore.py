@@ -150,7 +150,7 @@ def test_no_ringing_band_at_the_borders():
     r = kernel.shape[0] // 2  # scipy.ndimage.convolve(mode="reflect"): half-sample symmetric beyond the border
     blurred = convolve_valid(np.pad(clean, r, mode="symmetric"), kernel.numpy())
     result = run_restore(torch.from_numpy(blurred).float()[None, None], Degradation(kernel=kernel), sigma=0.0,
-                         tv_weight=1e-3, iterations=400)
+                         tv_weight=1e-3, iterations=400, regularizer="tv")
     out = result.image[0, 0].numpy().astype(np.float64)
     assert out.shape == clean.shape and result.tv_weight == 1e-3 and result.tv_weight_method == "given"
     error = np.abs(out - clean)
@@ -485,3 +485,35 @@ def test_a_16_bit_pil_image_comes_back_16_bit():
     assert grey16.mode == "I;16"
     assert neural_style.restore(grey16, blur="gaussian:1", sigma=0.01).mode == "I;16"
     assert neural_style.denoise(grey16, sigma=0.01).mode == "I;16"
+
+
+@pytest.mark.parametrize("kind, degradation", [
+    ("blur", lambda: Degradation(kernel=kernel_from_spec("box:3"))),
+    ("mask", lambda: Degradation(known=torch.rand(12, 12, generator=torch.Generator().manual_seed(0)) > 0.3)),
+    ("upscale", lambda: Degradation(upscale=2.0)),
+    ("mask", lambda: Degradation(kernel=kernel_from_spec("box:3"), known=torch.ones(12, 12, dtype=torch.bool)
+                                 .index_put_((torch.tensor([5]), torch.tensor([5])), torch.tensor(False)),
+                                 upscale=None)),
+])
+def test_the_automatic_prior_is_the_best_measured_of_the_degradation(kind, degradation):
+    from neural_style.settings import RESTORE_AUTO_BEST
+
+    result = run_restore(as_tensor(smooth(12, 12)), degradation(), sigma=2 / 255, tv_weight=0.01, iterations=20)
+    assert result.regularizer == RESTORE_AUTO_BEST[kind]
+
+
+@pytest.mark.parametrize("overrides", [{"tv_beta": 1.5}, {"fidelity": "l1"}, {"optimizer": "lbfgs"}])
+def test_the_automatic_prior_is_tv_where_the_best_cannot_run(overrides):
+    from neural_style.settings import RestoreSettings, restore_regularizer
+
+    settings = RestoreSettings(**overrides)
+    assert restore_regularizer(settings, 100, blur=True, mask=False, upscale=False) == "tv"
+
+
+def test_the_automatic_prior_is_tv_above_the_size_limit():
+    from neural_style.settings import AUTO_MAX_PIXELS, RESTORE_AUTO_BEST, RestoreSettings, restore_regularizer
+
+    settings = RestoreSettings()
+    assert restore_regularizer(settings, AUTO_MAX_PIXELS, blur=False, mask=True, upscale=False) == \
+        RESTORE_AUTO_BEST["mask"]
+    assert restore_regularizer(settings, AUTO_MAX_PIXELS + 1, blur=False, mask=True, upscale=False) == "tv"

@@ -13,6 +13,7 @@ from neural_style.denoising import files as files_module
 from neural_style.denoising.kernels import kernel_from_spec
 from neural_style.io.decode import read_image
 from neural_style.io.encode import write_image
+from neural_style.settings import RESTORE_AUTO_BEST
 
 from ..clitools import assert_error, assert_ok, invoke, snapshot
 
@@ -84,7 +85,7 @@ def test_each_blur_kind(blur, files, spy):
     else:
         expected = kernel_from_spec(blur)
     torch.testing.assert_close(kernel, expected)
-    assert f"{files / 'a.png'}: tv, sigma 1.00" in result.stderr
+    assert f"{files / 'a.png'}: {RESTORE_AUTO_BEST['blur']}, sigma 1.00" in result.stderr  # the automatic prior
 
 
 def test_mask_fills_the_hole_and_keeps_the_rest(files, spy):
@@ -293,6 +294,18 @@ def test_help_lists_the_restore_options():
     for option in ("--blur", "--mask", "--mask-color", "--upscale", "--regularizer", "--tv-weight", "--sigma",
                    "--reference", "--report", "--jobs", "--device"):
         assert option in result.stdout
+
+
+def test_help_prints_the_automatic_prior_and_its_size_limit():
+    from neural_style.settings import AUTO_MAX_PIXELS, RESTORE_AUTO_BEST
+
+    text = " ".join(invoke("restore", "--help").stdout.split())
+    priors = set(RESTORE_AUTO_BEST.values())
+    if len(priors) == 1:
+        assert f"auto: {priors.pop()} (the best measured for every degradation)" in text
+    else:
+        assert all(f"{kind}: {prior}" in text for kind, prior in RESTORE_AUTO_BEST.items())
+    assert f"up to {AUTO_MAX_PIXELS / 1e6:g} megapixels of output, tv above it" in text
 
 
 # --- what a file keeps ----------------------------------------------------------------------------
