@@ -20,9 +20,10 @@ principle), per prior (--priors). ``best prior - best peer`` is the gain over th
 (oracles included). With --oracle, TV also at its best lambda among multiples of the automatic one
 (the gap says what the discrepancy principle costs).
 
---speed: seconds per image at a fixed lambda (TV, sigma given) against the peer it is compared with
-(Richardson-Lucy at its best count; biharmonic; Pillow bicubic), idle and with one busy competing
-process, ratio printed (benchmarks/denoise_vs_skimage.py's ``competing``).
+--speed: seconds per image at a fixed lambda (sigma given), the default prior (auto) and TV, each at
+the lambda its automatic run chose, against the peer it is compared with (Richardson-Lucy at its best
+count; biharmonic; Pillow bicubic), held-out images, idle and with one busy competing process, ratio
+printed (benchmarks/denoise_vs_skimage.py's ``competing``).
 
     pip install scikit-image            # the peers (opencv-python-headless is in the test extra)
     python benchmarks/restore_vs_peers.py                                   # everything
@@ -103,11 +104,21 @@ def ours(degraded: np.ndarray, degradation: Degradation, **options):
     return array(result, degraded.ndim == 2), time.perf_counter() - start, result
 
 
+def limit_for(limit, set_name: str):
+    """Images per half of ``set_name`` from --limit: ``"N"`` for every set, or ``"SET=N,SET=N"`` (None: all)."""
+    if limit is None:
+        return None
+    if "=" not in limit:
+        return int(limit)
+    limits = dict(part.split("=") for part in limit.split(","))
+    return int(limits[set_name]) if set_name in limits else None
+
+
 def evaluate(case: str, set_name: str, half: str, args) -> dict:
     """Mean PSNR and seconds of every method over one half of one set."""
     rows = []
     offset = 0 if half == "first" else len(rp.load_set(set_name, "first"))
-    for index, (name, clean) in enumerate(rp.load_set(set_name, half, args.limit)):
+    for index, (name, clean) in enumerate(rp.load_set(set_name, half, limit_for(args.limit, set_name))):
         degraded, target, degradation, peers = degrade(case, clean, seed=offset + index)
         row = {"image": name, "input": rp.psnr(np.clip(degraded, 0, 1), target) if degraded.shape == target.shape
                else None}
@@ -164,23 +175,29 @@ PRIOR_NAMES = ("tv", "tgv", "nltv")
 
 
 def speed(args) -> None:
-    """Seconds per image at a fixed lambda against the compared peer, idle and busy."""
+    """Seconds per image at a fixed lambda against the compared peer, idle and busy: the default prior
+    (auto) and TV, each at the lambda its automatic run chose."""
+    peer = {"deblur": "richardson_lucy", "inpaint": "biharmonic", "upscale": "bicubic"}
     for case in args.cases:
         for set_name in args.sets:
             for busy in (False, True):
-                ratios = []
-                for index, (name, clean) in enumerate(rp.load_set(set_name, "second", args.limit)):
-                    degraded, target, degradation, peers = degrade(case, clean, seed=index)
-                    peer = {"deblur": "richardson_lucy", "inpaint": "biharmonic", "upscale": "bicubic"}[
-                        case.split("-")[0]]
-                    _, _, auto = ours(degraded, degradation)
-                    with competing(busy):
-                        image, peer_s, parameter = peers[peer] if not busy else degrade(case, clean, index)[3][peer]
-                        _, mine, _ = ours(degraded, degradation, tv_weight=auto.tv_weight, sigma=auto.sigma)
-                    ratios.append(mine / peer_s)
-                    print(f"  {case} {set_name} {name} {'busy' if busy else 'idle'}: neural-style {mine:.3f} s, "
-                          f"{peer} {peer_s:.3f} s, ratio {mine / peer_s:.2f}", flush=True)
-                print(f"{case} {set_name} {'busy' if busy else 'idle'}: mean ratio {np.mean(ratios):.2f}", flush=True)
+                ratios = {"auto": [], "tv": []}
+                for index, (name, clean) in enumerate(rp.load_set(set_name, "second", limit_for(args.limit, set_name))):
+                    seed = index + len(rp.load_set(set_name, "first"))
+                    degraded, _, degradation, peers = degrade(case, clean, seed)
+                    compared = peer[case.split("-")[0]]
+                    for prior in ratios:
+                        _, _, chosen = ours(degraded, degradation, regularizer=prior)
+                        with competing(busy):
+                            peer_s = (peers if not busy else degrade(case, clean, seed)[3])[compared][1]
+                            _, mine, _ = ours(degraded, degradation, regularizer=prior, tv_weight=chosen.tv_weight,
+                                              sigma=chosen.sigma)
+                        ratios[prior].append(mine / peer_s)
+                        print(f"  {case} {set_name} {name} {'busy' if busy else 'idle'} {prior} ({chosen.regularizer}): "
+                              f"neural-style {mine:.3f} s, {compared} {peer_s:.3f} s, ratio {mine / peer_s:.2f}",
+                              flush=True)
+                print(f"{case} {set_name} {'busy' if busy else 'idle'}: mean ratio " + ", ".join(
+                    f"{prior} {np.mean(r):.2f}" for prior, r in ratios.items()), flush=True)
 
 
 def main() -> None:
@@ -189,7 +206,7 @@ def main() -> None:
     parser.add_argument("--halves", default="first,second", type=lambda s: s.split(","))
     parser.add_argument("--cases", default=",".join(CASES), type=lambda s: s.split(","))
     parser.add_argument("--priors", default="tv,tgv,nltv", type=lambda s: s.split(","))
-    parser.add_argument("--limit", type=int, default=None, help="images per half")
+    parser.add_argument("--limit", default=None, help="images per half: N, or SET=N,... (e.g. Kodak24=4)")
     parser.add_argument("--oracle", action="store_true", help="TV at its best lambda too")
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--constant", action="append", default=[], metavar="MODULE.NAME=VALUE",

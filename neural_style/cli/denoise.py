@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from ..denoising.discrepancy import LAMBDA_FLOOR
+from ..denoising.discrepancy import at_floor
 from ..settings import (
     AUTO_MAX_PIXELS,
     DENOISE_ITERATIONS_BY_REGULARIZER,
@@ -58,15 +58,20 @@ def solver_options(source):
     return apply
 
 
+def _restore_best() -> str:
+    """restore's automatic prior in words (:data:`~neural_style.settings.RESTORE_AUTO_BEST`)."""
+    priors = set(RESTORE_AUTO_BEST.values())
+    if len(priors) == 1:
+        return f"{priors.pop()} (the best measured for every degradation)"
+    return "per degradation, the best measured prior (" + ", ".join(
+        f"{kind}: {prior}" for kind, prior in RESTORE_AUTO_BEST.items()) + "; the first that applies)"
+
+
 _PRIOR_HELP = {
     DENOISE: f"auto: nltv (the best measured) up to {AUTO_MAX_PIXELS / 1e6:g} megapixels, tv above it and for "
              "another beta, fidelity or optimizer",
-    RestoreSettings: "auto: " + (
-        f"{next(iter(RESTORE_AUTO_BEST.values()))} (the best measured for every degradation)"
-        if len(set(RESTORE_AUTO_BEST.values())) == 1 else "per degradation, the best measured prior (" + ", ".join(
-            f"{kind}: {prior}" for kind, prior in RESTORE_AUTO_BEST.items()) + "; the first that applies)") +
-        f" up to {AUTO_MAX_PIXELS / 1e6:g} megapixels of output, tv above it and for another beta, fidelity or "
-        "optimizer",
+    RestoreSettings: f"auto: {_restore_best()} up to {AUTO_MAX_PIXELS / 1e6:g} megapixels of output, tv above it "
+                     "and for another beta, fidelity or optimizer",
 }
 _LAMBDA_HELP = {
     DENOISE: "Lambda; auto: per image by SURE (primal-dual solver; docs/denoise.md, 'Lambda per image'), else the "
@@ -133,9 +138,8 @@ def _denoised_line(record) -> str:
     elif record["tv_weight_method"] == "sure" and record.get("sure") is not None:
         method = f" (SURE {record['sure']:.3g})"
     elif record["tv_weight_method"] == "discrepancy":
-        at_floor = record["tv_weight"] <= LAMBDA_FLOOR * (1 + 1e-9)  # exp(log(floor)) rounds
         method = (" (discrepancy; at its floor: the residual stays above the target; sigma too small or too few "
-                  "iterations?)") if at_floor else " (discrepancy)"
+                  "iterations?)") if at_floor(record["tv_weight"]) else " (discrepancy)"
     size = record.get("output_size")
     enlarged = f" -> {size['width']}x{size['height']} px" if size and size != record["size"] else ""
     line = (f"{record['input']}{enlarged}: {record['regularizer']}, sigma {record['sigma'] * 255:.2f}"

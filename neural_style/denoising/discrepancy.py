@@ -77,6 +77,13 @@ class Choice:
 Solve = Callable[[float, Optional[tuple], bool], Tuple[OptimizeResult, tuple, float]]
 
 
+def at_floor(tv_weight: float) -> bool:
+    """Whether a lambda the search chose is its floor, :data:`LAMBDA_FLOOR` (the residual stayed above the
+    target even there: sigma given too small, or too few iterations); exact to rounding (the search works
+    on log lambda)."""
+    return tv_weight <= LAMBDA_FLOOR * (1 + 1e-9)
+
+
 def kappa_for(blur: bool, mask: bool, upscale: bool, sigma: float) -> float:
     """KAPPA for a degradation with a blur, missing pixels and/or a reduction (the smallest that applies),
     at noise ``sigma`` (the [0, 1] scale)."""
