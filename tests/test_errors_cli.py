@@ -257,7 +257,7 @@ def test_denoise_batch_with_a_corrupt_file_processes_the_rest_and_reports_it(bat
     no_crash(result)
     lines = result.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith("error: ") and "b.jpg" in lines[0], lines
-    assert lines[1].startswith("error: 1 of 3 files failed (named above) (listed in ") and "other 2" in lines[1]
+    assert lines[1].startswith("error: 1 of 3 files failed (named above; listed in ") and "other 2" in lines[1]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
     report = json.loads((tmp_path / "r.json").read_text())
     assert [Path(r["input"]).name for r in report["images"]] == ["a.png", "c.png"]
@@ -312,7 +312,7 @@ def test_transfer_folder_with_a_corrupt_file_processes_the_rest_and_reports_it(b
     no_crash(result)
     lines = result.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith("error: ") and "b.jpg" in lines[0], lines
-    assert lines[1].startswith("error: 1 of 3 files failed (named above) (listed in ") and "other 2" in lines[1]
+    assert lines[1].startswith("error: 1 of 3 files failed (named above; listed in ") and "other 2" in lines[1]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]
     report = json.loads((tmp_path / "r.json").read_text())
     assert [Path(r["input"]).name for r in report["files"]] == ["a.png", "c.png"]

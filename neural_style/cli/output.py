@@ -44,6 +44,6 @@ def batch_outcome(batch, report) -> None:
         echo(f"{signals.stop_word()}: wrote {written} of {count(total, 'file')}; not processed: {names}{listed}")
         sys.exit(signals.exit_code())
     if failed:
-        echo(f"error: {len(failed)} of {count(total, 'file')} failed (named above){listed}; wrote the other "
-             f"{written}")
+        where = f"named above; listed in {report}" if report else "named above"
+        echo(f"error: {len(failed)} of {count(total, 'file')} failed ({where}); wrote the other {written}")
         sys.exit(1)

@@ -164,6 +164,10 @@ def test_a_lambda_at_the_search_floor_is_said(files):
     assert_ok(result)
     record = report_of(report)["images"][0]
     assert record["tv_weight"] == pytest.approx(1e-4) and "at its floor" in result.stderr
+    exact = restore(files / "noisy.png", "-o", files / "out0.png", "--blur", "box:3", "--sigma", "0",
+                    "--iterations", "40")  # no noise: the floor is the choice, not a failure to reach the target
+    assert_ok(exact)
+    assert "lambda 0.0001 (discrepancy)" in exact.stderr
 
 
 def test_sigma_is_given_on_the_0_255_scale(files):
