@@ -27,6 +27,7 @@ printed (benchmarks/denoise_vs_skimage.py's ``competing``).
 
     pip install scikit-image            # the peers (opencv-python-headless is in the test extra)
     python benchmarks/restore_vs_peers.py                                   # everything
+    python benchmarks/restore_vs_peers.py --sets Set12,Kodak24 --limit Kodak24=4 --priors nltv   # docs/restore.md
     python benchmarks/restore_vs_peers.py --limit 2 --cases deblur-gauss-2,inpaint-text --priors tv
     python benchmarks/restore_vs_peers.py --speed --limit 2
 """
