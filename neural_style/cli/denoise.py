@@ -4,7 +4,6 @@ from pathlib import Path
 
 import click
 
-from ..denoising.discrepancy import at_floor
 from ..settings import (
     AUTO_MAX_PIXELS,
     DENOISE_ITERATIONS_BY_REGULARIZER,
@@ -132,6 +131,8 @@ def run_files(run, settings, inputs, output, reference, report, quiet, jobs) -> 
 
 
 def _denoised_line(record) -> str:
+    from ..denoising.discrepancy import at_floor  # here, not at the top: --help must not import torch
+
     method = ""
     if record["tv_weight_method"] == "rule":
         method = " (rule)"

@@ -213,8 +213,8 @@ NLTV_H_MIN = 50 / 255
 #: the few best matches of a wider window carry a hole's structure across it where more of them average
 #: it away. Chosen on the first halves of Set12 and Kodak24 (6 images each, benchmarks/restore_vs_peers.py
 #: --constant): for holes, neighbours 16, 8, 5, 4 and 3, windows 11 and 15 and patches 3 and 5 tried (4 in
-#: 15 with patches of 5: +0.17 to +0.29 dB over 8 in 11 on the four rows; 16 neighbours lost 0.3-0.7 dB);
-#: for blur and enlarging 5 in 15 lost 0.03-0.22 dB against 8 in 11 (Set12).
+#: 15 with patches of 5: +0.08 to +0.29 dB over 8 in 11 on the four rows; 16 neighbours -0.23 to -0.69 dB,
+#: patches of 3 -0.38 to +0.06); for blur and enlarging 5 in 15 lost 0.03-0.22 dB against 8 in 11 (Set12).
 NLTV_HOLES_WINDOW = 15
 NLTV_HOLES_NEIGHBOURS = 4
 #: The final solve stops at this multiple of the tolerance: the iterate changes only in the holes (or
