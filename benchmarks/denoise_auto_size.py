@@ -18,27 +18,26 @@ import argparse
 import subprocess
 import sys
 
-CHILD = """
+#: The input every child makes: a colour ramp of side ``side`` with noise of sigma 0.1 (seed 0).
+RAMP = """
 import resource, sys, time, torch
-from neural_style.denoising.solver import run_denoise
 side, regularizer = int(sys.argv[1]), sys.argv[2]
 g = torch.Generator().manual_seed(0)
 ramp = torch.linspace(0, 1, side)[None, None, None, :].expand(1, 3, side, side)
 x = (ramp + 0.1 * torch.randn(1, 3, side, side, generator=g)).contiguous()
+"""
+CHILD = RAMP + """
+from neural_style.denoising.solver import run_denoise
 start = time.perf_counter()
 run_denoise(x, regularizer=regularizer)
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
-
-CHILD_RESTORE = """
-import resource, sys, time, torch
+CHILD_RESTORE = RAMP + """
 from neural_style.denoising.degradation import Degradation
 from neural_style.denoising.kernels import kernel_from_spec
 from neural_style.denoising.restore import run_restore
-side, regularizer, kind, iterations = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-g = torch.Generator().manual_seed(0)
-ramp = torch.linspace(0, 1, side)[None, None, None, :].expand(1, 3, side, side)
-x = (ramp + 0.1 * torch.randn(1, 3, side, side, generator=g)).clamp(0, 1).contiguous()
+kind, iterations = sys.argv[3], int(sys.argv[4])
+x = x.clamp(0, 1)
 if kind == "blur":
     degradation = Degradation(kernel=kernel_from_spec("gaussian:1.6"))
     y = x[..., 6:-6, 6:-6] + 2 / 255 * torch.randn(1, 3, side - 12, side - 12, generator=g)

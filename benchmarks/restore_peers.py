@@ -130,11 +130,22 @@ def read_png(path) -> np.ndarray:
     return np.asarray(image, dtype=np.float64) / 255
 
 
-def load_set(name: str, half: str = "all", limit=None) -> list:
-    """[(file name, clean image)] of Set12 or Kodak24: half "first" (tuning), "second" (held out) or "all"."""
+def set_files(name: str) -> list:
+    """The sorted PNG paths of Set12 or Kodak24."""
     files = sorted((SHARED / name).glob("*.png"))
     if not files:
         raise FileNotFoundError(f"no PNG files in {SHARED / name}")
+    return files
+
+
+def seed_offset(name: str, half: str) -> int:
+    """The index in the whole set of ``half``'s first image (images are degraded with seed = that index)."""
+    return len(set_files(name)) // 2 if half == "second" else 0
+
+
+def load_set(name: str, half: str = "all", limit=None) -> list:
+    """[(file name, clean image)] of Set12 or Kodak24: half "first" (tuning), "second" (held out) or "all"."""
+    files = set_files(name)
     middle = len(files) // 2
     files = {"first": files[:middle], "second": files[middle:], "all": files}[half]
     return [(path.name, read_png(path)) for path in files[:limit]]

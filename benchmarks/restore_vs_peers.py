@@ -118,7 +118,7 @@ def limit_for(limit, set_name: str):
 def evaluate(case: str, set_name: str, half: str, args) -> dict:
     """Mean PSNR and seconds of every method over one half of one set."""
     rows = []
-    offset = 0 if half == "first" else len(rp.load_set(set_name, "first"))
+    offset = rp.seed_offset(set_name, half)
     for index, (name, clean) in enumerate(rp.load_set(set_name, half, limit_for(args.limit, set_name))):
         degraded, target, degradation, peers = degrade(case, clean, seed=offset + index)
         row = {"image": name, "input": rp.psnr(np.clip(degraded, 0, 1), target) if degraded.shape == target.shape
@@ -177,28 +177,28 @@ PRIOR_NAMES = ("tv", "tgv", "nltv")
 
 def speed(args) -> None:
     """Seconds per image at a fixed lambda against the compared peer, idle and busy: the default prior
-    (auto) and TV, each at the lambda its automatic run chose."""
+    (auto) and TV, each at the lambda its automatic run chose (once per image, for both loads)."""
     peer = {"deblur": "richardson_lucy", "inpaint": "biharmonic", "upscale": "bicubic"}
     for case in args.cases:
+        compared = peer[case.split("-")[0]]
         for set_name in args.sets:
+            ratios = {(busy, prior): [] for busy in (False, True) for prior in ("auto", "tv")}
+            offset = rp.seed_offset(set_name, "second")
+            for index, (name, clean) in enumerate(rp.load_set(set_name, "second", limit_for(args.limit, set_name))):
+                degraded, _, degradation, peers = degrade(case, clean, offset + index)
+                chosen = {prior: ours(degraded, degradation, regularizer=prior)[2] for prior in ("auto", "tv")}
+                for busy, prior in ratios:
+                    with competing(busy):
+                        peer_s = (peers if not busy else degrade(case, clean, offset + index)[3])[compared][1]
+                        _, mine, _ = ours(degraded, degradation, regularizer=prior,
+                                          tv_weight=chosen[prior].tv_weight, sigma=chosen[prior].sigma)
+                    ratios[busy, prior].append(mine / peer_s)
+                    print(f"  {case} {set_name} {name} {'busy' if busy else 'idle'} {prior} "
+                          f"({chosen[prior].regularizer}): neural-style {mine:.3f} s, {compared} {peer_s:.3f} s, "
+                          f"ratio {mine / peer_s:.2f}", flush=True)
             for busy in (False, True):
-                ratios = {"auto": [], "tv": []}
-                for index, (name, clean) in enumerate(rp.load_set(set_name, "second", limit_for(args.limit, set_name))):
-                    seed = index + len(rp.load_set(set_name, "first"))
-                    degraded, _, degradation, peers = degrade(case, clean, seed)
-                    compared = peer[case.split("-")[0]]
-                    for prior in ratios:
-                        _, _, chosen = ours(degraded, degradation, regularizer=prior)
-                        with competing(busy):
-                            peer_s = (peers if not busy else degrade(case, clean, seed)[3])[compared][1]
-                            _, mine, _ = ours(degraded, degradation, regularizer=prior, tv_weight=chosen.tv_weight,
-                                              sigma=chosen.sigma)
-                        ratios[prior].append(mine / peer_s)
-                        print(f"  {case} {set_name} {name} {'busy' if busy else 'idle'} {prior} ({chosen.regularizer}): "
-                              f"neural-style {mine:.3f} s, {compared} {peer_s:.3f} s, ratio {mine / peer_s:.2f}",
-                              flush=True)
                 print(f"{case} {set_name} {'busy' if busy else 'idle'}: mean ratio " + ", ".join(
-                    f"{prior} {np.mean(r):.2f}" for prior, r in ratios.items()), flush=True)
+                    f"{prior} {np.mean(ratios[busy, prior]):.2f}" for prior in ("auto", "tv")), flush=True)
 
 
 def main() -> None:

@@ -140,7 +140,7 @@ def _denoised_line(record) -> str:
         method = f" (SURE {record['sure']:.3g})"
     elif record["tv_weight_method"] == "discrepancy":
         method = (" (discrepancy; at its floor: the residual stays above the target; sigma too small or too few "
-                  "iterations?)") if record["sigma"] > 0 and at_floor(record["tv_weight"]) else " (discrepancy)"
+                  "iterations?)") if at_floor(record["tv_weight"], record["sigma"]) else " (discrepancy)"
     size = record.get("output_size")
     enlarged = f" -> {size['width']}x{size['height']} px" if size and size != record["size"] else ""
     line = (f"{record['input']}{enlarged}: {record['regularizer']}, sigma {record['sigma'] * 255:.2f}"

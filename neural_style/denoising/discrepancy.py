@@ -77,11 +77,11 @@ class Choice:
 Solve = Callable[[float, Optional[tuple], bool], Tuple[OptimizeResult, tuple, float]]
 
 
-def at_floor(tv_weight: float) -> bool:
-    """Whether a lambda the search chose is its floor, :data:`LAMBDA_FLOOR` (the residual stayed above the
-    target even there: sigma given too small, or too few iterations); exact to rounding (the search works
-    on log lambda)."""
-    return tv_weight <= LAMBDA_FLOOR * (1 + 1e-9)
+def at_floor(tv_weight: float, sigma: float) -> bool:
+    """Whether the search ended at its floor, :data:`LAMBDA_FLOOR`, with the residual still above the target
+    (sigma given too small, or too few iterations). With sigma 0 the floor is the choice itself (exact
+    data, :func:`choose_weight`), not a failure: False. Exact to rounding (the search works on log lambda)."""
+    return sigma > 0 and tv_weight <= LAMBDA_FLOOR * (1 + 1e-9)
 
 
 def kappa_for(blur: bool, mask: bool, upscale: bool, sigma: float) -> float:

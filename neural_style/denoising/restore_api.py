@@ -51,19 +51,27 @@ def read_kernel(blur) -> Optional[torch.Tensor]:
     return kernel_from_spec(text)
 
 
+def _channel(value) -> int:
+    """An integer from text or a number; a fractional number raises ValueError (``int`` would truncate it)."""
+    number = int(value)
+    if number != float(value):
+        raise ValueError(f"not an integer: {value}")
+    return number
+
+
 def parse_color(text) -> Tuple[int, int, int]:
     """``"R,G,B"`` or an ``(R, G, B)`` sequence (integers 0..255) as a tuple.
 
     Raises:
         InputError: not three integers from 0 to 255.
     """
-    parts = list(text) if isinstance(text, (tuple, list)) else str(text).split(",")
+    sequence = isinstance(text, (tuple, list))
+    shown = ",".join(map(str, text)) if sequence else str(text)
     try:
-        values = tuple(int(p) for p in parts if float(p) == int(p))
+        values = tuple(_channel(p) for p in (text if sequence else shown.split(",")))
     except (TypeError, ValueError):
         values = ()
     if len(values) != 3 or not all(0 <= v <= 255 for v in values):
-        shown = ",".join(map(str, text)) if isinstance(text, (tuple, list)) else text
         raise InputError(f"{setting('mask_color')} '{shown}': expected R,G,B, three integers from 0 to 255, "
                          "e.g. 255,0,0")
     return values
