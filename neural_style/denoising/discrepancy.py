@@ -5,10 +5,10 @@ The restored x should explain the data as well as the noise allows, and no bette
     ||A x_lambda - y||^2 / n = KAPPA * sigma^2          (n: the known values of y)
 
 The residual grows with lambda, so the equation has one root, found on log lambda by a bracketed
-secant (each solve warm-started from the nearest one, to :data:`SEARCH_TOLERANCE_FACTOR` times the
-tolerance) until it holds within :data:`RESIDUAL_TOLERANCE`. KAPPA = 1 is Morozov's principle, which
-over-smooths total-variation solutions; KAPPA < 1 was chosen on the first half of Set12
-(benchmarks/restore_vs_peers.py --constant). Without noise (sigma 0) the data are exact: lambda is
+secant (each solve warm-started from the nearest one, at the tolerance ``solve`` takes for a search:
+:data:`~.restore.SEARCH_FACTOR`) until it holds within :data:`RESIDUAL_TOLERANCE`. KAPPA = 1 is
+Morozov's principle, which over-smooths total-variation solutions; KAPPA < 1 was chosen on the first
+half of Set12 (benchmarks/restore_vs_peers.py --constant). Without noise (sigma 0) the data are exact: lambda is
 :data:`LAMBDA_FLOOR`, nearly the constrained problem ``min R(x)`` subject to ``A x = y``.
 
 Reference:
@@ -39,8 +39,6 @@ KAPPA_MASK = 0.05
 KAPPA_UPSCALE = 0.25
 #: The search stops when the residual is within this relative distance of its aim.
 RESIDUAL_TOLERANCE = 0.005
-#: Solves in the search stop at this multiple of the tolerance.
-SEARCH_TOLERANCE_FACTOR = 10.0
 #: The most lambdas the search evaluates.
 MAX_EVALUATIONS = 10
 #: Lambda for exact data (sigma 0), and the smallest the search goes to.

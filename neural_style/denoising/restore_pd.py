@@ -70,8 +70,9 @@ class Problem:
         return float((self.op.forward(x) - self.y).square().sum()) / max(self.observed, 1)
 
     def operator_norm2(self) -> float:
+        """``||A||^2``, estimated on one channel (A treats every channel alike)."""
         if self.norm2 is None:
-            self.norm2 = norm2(self.op, self.y.shape[1], self.y.device)
+            self.norm2 = norm2(self.op, 1, self.y.device)
         return self.norm2
 
 

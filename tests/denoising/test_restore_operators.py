@@ -21,7 +21,16 @@ from neural_style.denoising.kernels import (
     kernel_from_spec,
     motion_kernel,
 )
-from neural_style.denoising.operators import Blur, Chain, Downsample, Mask, norm2, resampling_matrix, use_fft
+from neural_style.denoising.operators import (
+    Blur,
+    Chain,
+    Downsample,
+    Mask,
+    fast_length,
+    norm2,
+    resampling_matrix,
+    use_fft,
+)
 from neural_style.errors import InputError
 
 RTOL = 1e-10
@@ -84,6 +93,24 @@ def test_blur_fft_and_direct_agree(name):
     y = randn(1, 3, 12, 14, seed=5)
     torch.testing.assert_close(fft.forward(x), direct.forward(x), rtol=0, atol=1e-12)
     torch.testing.assert_close(fft.adjoint(y), direct.adjoint(y), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("out_shape", [(11, 13), (23, 29)], ids=["13x11", "29x23"])
+def test_blur_fft_at_a_padded_size_is_exact_and_its_adjoint(out_shape):
+    # x's sides (17 x 19, 29 x 35 for a 7 x 7 kernel) have prime factors the FFT pads past (18 x 20, 30 x 35)
+    kernel = kernel_from_spec("box:7").double()
+    fft, direct = Blur(kernel, out_shape, True), Blur(kernel, out_shape, False)
+    assert fft.fft_shape != fft.in_shape
+    x = randn(1, 2, *fft.in_shape)
+    torch.testing.assert_close(fft.forward(x), direct.forward(x), rtol=0, atol=1e-12)
+    gap, left, right = inner_product_gap(fft)
+    assert gap < RTOL, (left, right)
+
+
+@pytest.mark.parametrize("n, expected", [(1, 1), (7, 7), (11, 12), (13, 14), (17, 18), (262, 270), (263, 270),
+                                         (526, 540), (782, 784), (1024, 1024), (2161, 2187)])
+def test_fast_length_is_the_next_7_smooth_size(n, expected):
+    assert fast_length(n) == expected
 
 
 def convolve_valid(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
