@@ -68,3 +68,19 @@ def test_denoise_logs_the_iterations_of_the_file_in_progress(tmp_path):
     assert_ok(result)
     lines = [line for line in result.stderr.splitlines() if line.startswith("file 1/1: ")]
     assert [line.split()[2] for line in lines][:2] == ["10/40", "20/40"], result.stderr
+
+
+def test_restore_logs_each_solve_of_a_search_and_the_change_it_stops_on(tmp_path):
+    rng = np.random.default_rng(2)
+    for name in ("a.png", "b.png"):
+        image = np.clip(120 + 40 * np.sin(np.arange(40) / 4)[None, :] + rng.normal(0, 8, (32, 40)), 0, 255)
+        Image.fromarray(image.astype(np.uint8)).save(tmp_path / name)
+    result = invoke("restore", tmp_path / "a.png", tmp_path / "b.png", "-o", tmp_path / "out", "--blur",
+                    "gaussian:1", "--regularizer", "tv", "--log-every", "10")
+    assert_ok(result)
+    labels = [line.split(": ")[0] for line in result.stderr.splitlines() if line.startswith("file ")]
+    for index in (1, 2):  # each file's first solve is unnumbered, the search's next ones are counted from 2
+        mine = [label for label in labels if label.startswith(f"file {index}/2")]
+        assert mine[0] == f"file {index}/2" and f"file {index}/2, solve 2" in mine, labels
+    assert all(re.search(r"^file \d/2(, solve \d+)?: \d+/\d+ change \S+  ", line)
+               for line in result.stderr.splitlines() if line.startswith("file ")), result.stderr

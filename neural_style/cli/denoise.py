@@ -100,22 +100,24 @@ def run_files(run, settings, inputs, output, reference, report, quiet, jobs) -> 
 
     pairs = plan_outputs(list(inputs), output)
     bar = progress_bar(quiet=quiet)  # the iterations of the file in progress (a line per file follows each)
-    done, last = [0], [0]
+    done, last, solves = [0], [0], [0]  # files done, the last iteration seen, the file's solves so far
 
     def on_step(step):
         if step.iteration < last[0] or bar.total != step.iterations:  # the next file, or the search's next lambda
-            bar.restart(step.iterations, f"file {done[0] + 1}/{len(pairs)}: ")
+            solves[0] += 1
+            solve = f", solve {solves[0]}" if solves[0] > 1 else ""  # a lambda search or NLTV's guide: several
+            bar.restart(step.iterations, f"file {done[0] + 1}/{len(pairs)}{solve}: ")
         last[0] = step.iteration
-        bar.update(step.iteration)
+        bar.update(step.iteration, step.losses)  # primal-dual: the change per iteration its stop is tested on
 
     def on_file(index, record):
-        done[0] = index
+        done[0], solves[0] = index, 0
         if not quiet:
             clear_bar(bar)
             echo(_denoised_line(record))
 
     def on_failure(index, failure):
-        done[0] = index
+        done[0], solves[0] = index, 0
         clear_bar(bar)
         error(failure["error"])
 

@@ -300,7 +300,7 @@ def _kappa(problem: Problem, sigma: float) -> float:
 def _nltv_guide(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback):
     """((run, lambda, residual, evaluations), state) of the TGV restoration NLTV's graph is built on (at the
     lambda the discrepancy principle picks for it, alpha ratio :data:`TGV_ALPHA_RATIO`, its final solve to
-    :data:`GUIDE_FACTOR` times the tolerance; :mod:`.nltv`)."""
+    :data:`GUIDE_FACTOR` times the tolerance, :data:`TOLERANCE_FACTOR_MASK` with missing pixels; :mod:`.nltv`)."""
     vectorial = s.coupling == "vectorial"
     solve = _solver(problem, lambda lam: TGVPrior(lam, vectorial, TGV_ALPHA_RATIO), s.tolerance, iterations, callback,
                     TOLERANCE_FACTOR_MASK if _has(problem, Mask) else GUIDE_FACTOR)
