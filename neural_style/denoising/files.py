@@ -14,7 +14,7 @@ from ..core.metrics import psnr, ssim
 from ..core.optimize import Step
 from ..errors import InputError
 from ..io.decode import read_image, to_tensor
-from ..io.encode import write_image
+from ..io.encode import copy_image, write_image
 from ..io.report import size_record
 from ..settings import DenoiseSettings, RestoreSettings
 from .kinds import enlarged_alpha
@@ -52,6 +52,8 @@ def denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Opt
     record = _record(path, out, noisy, image, data.bit_depth, result)
     if reference is not None:
         record.update(_scores(reference, path, data, noisy, image))
+    if result.optimizer == "none" and copy_image(path, out):  # a mask with nothing to fill: the file itself
+        return record
     factor = image.shape[-1] / noisy.shape[-1]
     dpi = None if data.dpi is None else tuple(d * factor for d in data.dpi)
     write_image(out, image, bit_depth=data.bit_depth, alpha=enlarged_alpha(data.alpha, image.shape[-2:]),

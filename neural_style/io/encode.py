@@ -2,6 +2,7 @@
 and WebP at 8, with the ICC profile, EXIF and resolution where the format holds them (one warning
 for what it cannot hold)."""
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -16,6 +17,19 @@ from .outputs import check_output_path
 from .png16 import encode_png16
 
 _FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+
+
+def copy_image(source, path) -> bool:
+    """Write ``source``'s own bytes to ``path`` atomically (see atomic_write) when their extensions name the
+    same format (:data:`_FORMATS`): an image given back unchanged is not re-encoded (a JPEG would lose a
+    generation). Returns whether it did; nothing is written otherwise. Bad paths raise InputError as in
+    check_output_path."""
+    source, path = Path(source), Path(path)
+    kind = _FORMATS.get(source.suffix.lower())
+    if kind is None or kind != _FORMATS.get(path.suffix.lower()):
+        return False
+    atomic_write(check_output_path(path, when_writing=True), lambda temporary: shutil.copyfile(source, temporary))
+    return True
 
 
 def write_image(path, image, *, bit_depth: int = 8, alpha=None, icc_profile=None, exif=None, dpi=None) -> Path:

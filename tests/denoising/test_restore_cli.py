@@ -393,6 +393,17 @@ def test_an_all_white_mask_gives_the_input_back(files):
     np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(files / "a.png")))
 
 
+def test_an_image_given_back_keeps_its_bytes_in_its_own_format_and_is_encoded_in_another(files):
+    Image.fromarray(np.full((SIZE, SIZE), 255, np.uint8)).save(files / "white.png")
+    Image.open(files / "a.png").convert("RGB").save(files / "photo.jpg", quality=80)
+    same, other = files / "same.JPEG", files / "other.png"
+    assert_ok(restore(files / "photo.jpg", "-o", same, "--mask", files / "white.png"))
+    assert same.read_bytes() == (files / "photo.jpg").read_bytes()  # not re-encoded: no generation lost
+    assert_ok(restore(files / "photo.jpg", "-o", other, "--mask", files / "white.png"))
+    assert Image.open(other).format == "PNG"
+    np.testing.assert_array_equal(np.asarray(Image.open(other)), np.asarray(Image.open(files / "photo.jpg")))
+
+
 # --- errors ---------------------------------------------------------------------------------------
 
 
