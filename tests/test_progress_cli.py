@@ -1,6 +1,7 @@
 """Progress a user can read anywhere (issue 27, kind 4): off a terminal, plain lines every --log-every N
 (or about every 10 s); none under --quiet; a clip's speed and ETA per frame and for the clip."""
 
+import json
 import re
 
 import numpy as np
@@ -66,8 +67,8 @@ def test_denoise_logs_the_iterations_of_the_file_in_progress(tmp_path):
     result = invoke("denoise", tmp_path / "noisy.png", "-o", tmp_path / "o.png", "--tv-weight", "0.1",
                     "--optimizer", "lbfgs", "--iterations", "40", "--tolerance", "0", "--log-every", "10")
     assert_ok(result)
-    lines = [line for line in result.stderr.splitlines() if line.startswith("file 1/1: ")]
-    assert [line.split()[2] for line in lines][:2] == ["10/40", "20/40"], result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("file 1/1, solve 1: ")]
+    assert [line.split()[4] for line in lines][:2] == ["10/40", "20/40"], result.stderr
 
 
 def test_restore_logs_each_solve_of_a_search_and_the_change_it_stops_on(tmp_path):
@@ -79,8 +80,24 @@ def test_restore_logs_each_solve_of_a_search_and_the_change_it_stops_on(tmp_path
                     "gaussian:1", "--regularizer", "tv", "--log-every", "10")
     assert_ok(result)
     labels = [line.split(": ")[0] for line in result.stderr.splitlines() if line.startswith("file ")]
-    for index in (1, 2):  # each file's first solve is unnumbered, the search's next ones are counted from 2
+    for index in (1, 2):  # each file counts its solves (the lambda search's) from 1
         mine = [label for label in labels if label.startswith(f"file {index}/2")]
-        assert mine[0] == f"file {index}/2" and f"file {index}/2, solve 2" in mine, labels
-    assert all(re.search(r"^file \d/2(, solve \d+)?: \d+/\d+ change \S+  ", line)
+        assert mine[0] == f"file {index}/2, solve 1" and f"file {index}/2, solve 2" in mine, labels
+    assert all(re.search(r"^file \d/2, solve \d+: \d+/\d+ change \S+  \S+ it/s  ETA (<= \d+:\d\d|-:--)$", line)
                for line in result.stderr.splitlines() if line.startswith("file ")), result.stderr
+
+
+def test_restore_counts_every_solve_in_its_line_and_report(tmp_path):
+    rng = np.random.default_rng(3)
+    image = np.clip(120 + 40 * np.sin(np.arange(40) / 4)[None, :] + rng.normal(0, 8, (32, 40)), 0, 255)
+    Image.fromarray(image.astype(np.uint8)).save(tmp_path / "a.png")
+    report = tmp_path / "r.json"
+    result = invoke("restore", tmp_path / "a.png", "-o", tmp_path / "o.png", "--blur", "gaussian:1",
+                    "--regularizer", "tv", "--report", report, "--log-every", "10")
+    assert_ok(result)
+    record = json.loads(report.read_text())["images"][0]
+    solves = [line for line in result.stderr.splitlines() if line.startswith("file 1/1, solve ")]
+    assert record["solves"] == len({line.split(":")[0] for line in solves}) == len(record["lambda_evaluations"]) + 1
+    assert record["iterations_total"] > record["iterations"]
+    assert (f"{record['iterations']} iterations ({record['iterations_total']} in all {record['solves']} solves)"
+            in result.stderr), result.stderr

@@ -99,14 +99,13 @@ def run_files(run, settings, inputs, output, reference, report, quiet, jobs) -> 
     from ..denoising.runner import plan_outputs
 
     pairs = plan_outputs(list(inputs), output)
-    bar = progress_bar(quiet=quiet)  # the iterations of the file in progress (a line per file follows each)
+    bar = progress_bar(quiet=quiet, limit=True)  # the file's iterations (a solver stops when it converges)
     done, last, solves = [0], [0], [0]  # files done, the last iteration seen, the file's solves so far
 
     def on_step(step):
         if step.iteration < last[0] or bar.total != step.iterations:  # the next file, or the search's next lambda
-            solves[0] += 1
-            solve = f", solve {solves[0]}" if solves[0] > 1 else ""  # a lambda search or NLTV's guide: several
-            bar.restart(step.iterations, f"file {done[0] + 1}/{len(pairs)}{solve}: ")
+            solves[0] += 1  # a lambda search, or NLTV's guide then its own: several solves per file
+            bar.restart(step.iterations, f"file {done[0] + 1}/{len(pairs)}, solve {solves[0]}: ")
         last[0] = step.iteration
         bar.update(step.iteration, step.losses)  # primal-dual: the change per iteration its stop is tested on
 
@@ -147,7 +146,14 @@ def _denoised_line(record) -> str:
     enlarged = f" -> {size['width']}x{size['height']} px" if size and size != record["size"] else ""
     line = (f"{record['input']}{enlarged}: {record['regularizer']}, sigma {record['sigma'] * 255:.2f}"
             f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}{method}, "
-            f"{record['iterations']} iterations, {record['seconds']:.2f} s")
+            f"{record['iterations']} iterations{_all_solves(record)}, {record['seconds']:.2f} s")
     if "psnr" in record:
         line += f", PSNR {record['psnr']:.2f} dB, SSIM {record['ssim']:.4f}"
     return line
+
+
+def _all_solves(record) -> str:
+    """`` (N in all, S solves)`` when the last solve's iterations are not all the file took (restore)."""
+    if record.get("solves", 1) <= 1:
+        return ""
+    return f" ({record['iterations_total']} in all {record['solves']} solves)"

@@ -11,15 +11,16 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def progress_bar(total: int = 0, *, label: str = "", quiet: bool = False, unit: str = "it"):
+def progress_bar(total: int = 0, *, label: str = "", quiet: bool = False, unit: str = "it", limit: bool = False):
     """The command's :class:`~neural_style.io.progress.ProgressBar`: nothing under ``--quiet``, a bar on a
-    terminal, plain lines every ``--log-every`` items (about every 10 s by default) elsewhere."""
+    terminal, plain lines every ``--log-every`` items (about every 10 s by default) elsewhere; ``limit``: the
+    total is a limit the work may stop short of (the ETA an upper bound)."""
     import click
 
     from ..io.progress import ProgressBar
     context = click.get_current_context(silent=True)
     log_every = context.meta.get("log_every") if context is not None else None
-    return ProgressBar(total, label=label, enabled=not quiet, log_every=log_every, unit=unit)
+    return ProgressBar(total, label=label, enabled=not quiet, log_every=log_every, unit=unit, limit=limit)
 
 
 def clear_bar(bar) -> None:

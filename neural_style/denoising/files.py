@@ -110,6 +110,9 @@ def _record(path: Path, out: Path, noisy: torch.Tensor, image: torch.Tensor, bit
                       lambda_evaluations=result.evaluations)
     record.update(tv_beta=result.tv_beta, optimizer=result.optimizer, iterations=run.iterations,
                   stop_reason=run.stop_reason, seconds=run.seconds)
+    work = getattr(result, "work", None)  # restore's: every solve (a search's, NLTV's guide's) counted
+    if work is not None:
+        record.update(solves=work.solves, iterations_total=work.iterations)
     return record
 
 

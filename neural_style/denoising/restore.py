@@ -55,6 +55,9 @@ class RestoreResult:
             :func:`~.discrepancy.start_weight`), ``"given"``, or denoise's method in the identity case.
         residual: ``||A x - y||^2`` per known value at the result, or None.
         evaluations: ``{"tv_weight", "residual"}`` for each lambda the search evaluated.
+        work: a :class:`Work`: the solves run (the searches', NLTV's guide's, the final ones) and their
+            iterations in all (``run.iterations`` is the last solve's); None in the identity case (denoise's
+            run) and when nothing was to be done.
     """
 
     run: OptimizeResult
@@ -67,11 +70,24 @@ class RestoreResult:
     tv_weight_method: str = "given"
     residual: Optional[float] = None
     evaluations: List[Dict[str, float]] = field(default_factory=list)
+    work: Optional["Work"] = None
 
     @property
     def image(self) -> torch.Tensor:
         """The restored image, (1, C, H', W') float32 (``run.image``)."""
         return self.run.image
+
+
+@dataclass
+class Work:
+    """What a restoration ran: ``solves`` and their ``iterations`` in all (counted as they end)."""
+
+    solves: int = 0
+    iterations: int = 0
+
+    def count(self, run: OptimizeResult) -> None:
+        self.solves += 1
+        self.iterations += run.iterations
 
 
 def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = None,
@@ -130,18 +146,20 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
     problem = build_problem(y, degradation)
     check_memory(problem.start, s.regularizer if s.regularizer != "tv" else optimizer, iterations, dev)
     method = "given" if not isinstance(s.tv_weight, str) else "discrepancy" if s.tv_weight == "auto" else "rule"
+    work = Work()
     with primal_dual_threads(problem.start):
         if optimizer == "primal-dual":
-            result = _primal_dual(problem, s, sigma, iterations, callback)
+            result = _primal_dual(problem, s, sigma, iterations, callback, work)
         else:
             tv_weight = start_weight(sigma) if isinstance(s.tv_weight, str) else s.tv_weight
             result = _descent(problem, s, optimizer, tv_weight, iterations, callback)
             method = "given" if method == "given" else "rule"
+            work.count(result[0])
     run, tv_weight, residual, evaluations = result
     run.seconds = time.perf_counter() - timer  # the whole restoration: the search, the graph, the solve
     return RestoreResult(run=run, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight, tv_beta=s.tv_beta,
                          optimizer=optimizer, regularizer=s.regularizer, tv_weight_method=method,
-                         residual=residual, evaluations=evaluations)
+                         residual=residual, evaluations=evaluations, work=work)
 
 
 #: A mask that marks more than this fraction of the pixels as missing is said to (scikit-image's and
@@ -246,17 +264,17 @@ def _prior(s: RestoreSettings, graph):
     return lambda lam: TVPrior(lam, vectorial)
 
 
-def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback):
+def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback, work: Work):
     """(run, lambda, residual, evaluations) of the primal-dual restorer at the settings' lambda (NLTV: over
     the graph of a TGV guide, from the guide's x; an interrupted guide is the result)."""
     graph, first = None, None
     if s.regularizer == "nltv":
-        guide, state = _nltv_guide(problem, s, sigma, iterations, callback)
+        guide, state = _nltv_guide(problem, s, sigma, iterations, callback, work)
         if guide[0].stop_reason == StopReason.INTERRUPTED:
             return guide
         graph = _graph(problem, state[0], max(H_FACTOR * sigma, NLTV_H_MIN))
         first = (state[0], state[1], None)
-    solve = _solver(problem, _prior(s, graph), s.tolerance, iterations, callback)
+    solve = _solver(problem, _prior(s, graph), s.tolerance, iterations, callback, work)
     if s.tv_weight == "auto":
         choice = choose_weight(solve, sigma, _kappa(problem, sigma), first)
         return choice.run, choice.tv_weight, choice.residual, choice.evaluations
@@ -272,10 +290,11 @@ def _graph(problem: Problem, guide: torch.Tensor, h: float):
     return build_graph(guide, h)
 
 
-def _solver(problem: Problem, make, tolerance: float, iterations: int, callback, factor: Optional[float] = None):
+def _solver(problem: Problem, make, tolerance: float, iterations: int, callback, work: Work,
+            factor: Optional[float] = None):
     """``(lambda, start, search) -> (run, state, residual)``: one solve under the prior ``make(lambda)``, to
     ``factor`` times ``tolerance`` (None: :data:`TOLERANCE_FACTOR`, :data:`TOLERANCE_FACTOR_MASK` with missing
-    pixels; :data:`SEARCH_FACTOR` inside the search)."""
+    pixels; :data:`SEARCH_FACTOR` inside the search), counted in ``work``."""
     if factor is None:
         factor = TOLERANCE_FACTOR_MASK if _has(problem, Mask) else TOLERANCE_FACTOR
     final = tolerance * factor
@@ -283,6 +302,7 @@ def _solver(problem: Problem, make, tolerance: float, iterations: int, callback,
     def solve(lam: float, start, search: bool):
         run, state = solve_restore(problem, make(lam), iterations, tolerance * SEARCH_FACTOR if search else final,
                                    callback, start)
+        work.count(run)
         return run, state, problem.residual(state[0])
 
     return solve
@@ -297,13 +317,13 @@ def _kappa(problem: Problem, sigma: float) -> float:
     return kappa_for(_has(problem, Blur), _has(problem, Mask), _has(problem, Downsample), sigma)
 
 
-def _nltv_guide(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback):
+def _nltv_guide(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback, work: Work):
     """((run, lambda, residual, evaluations), state) of the TGV restoration NLTV's graph is built on (at the
     lambda the discrepancy principle picks for it, alpha ratio :data:`TGV_ALPHA_RATIO`, its final solve to
     :data:`GUIDE_FACTOR` times the tolerance, :data:`TOLERANCE_FACTOR_MASK` with missing pixels; :mod:`.nltv`)."""
     vectorial = s.coupling == "vectorial"
     solve = _solver(problem, lambda lam: TGVPrior(lam, vectorial, TGV_ALPHA_RATIO), s.tolerance, iterations, callback,
-                    TOLERANCE_FACTOR_MASK if _has(problem, Mask) else GUIDE_FACTOR)
+                    work, TOLERANCE_FACTOR_MASK if _has(problem, Mask) else GUIDE_FACTOR)
     if s.tv_weight == "auto":
         c = choose_weight(solve, sigma, _kappa(problem, sigma))
         return (c.run, c.tv_weight, c.residual, c.evaluations), c.state

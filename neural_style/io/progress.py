@@ -26,13 +26,16 @@ class ProgressBar:
     ``enabled`` (``--quiet``).
     The clock starts at the first :meth:`update`, so the speed and the ETA leave out whatever
     came before it (loading the model, preparing the images): they count the items done
-    since that first update over the time since then.
+    since that first update over the time since then. With ``limit`` the total is a limit the work may
+    stop short of (a solver that stops when it converges): the ETA is printed as an upper bound, ``ETA <=
+    3:01``.
     """
 
     def __init__(self, total: int, *, label: str = "", stream: Optional[TextIO] = None,
                  enabled: bool = True, width: int = 20, rate: float = 10.0, log_every: Optional[int] = None,
-                 unit: str = "it"):
+                 unit: str = "it", limit: bool = False):
         self.total, self.label, self.width, self.unit = total, label, width, unit
+        self.limit = limit  # the total is a limit the work may stop short of: the ETA is an upper bound
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -42,6 +45,7 @@ class ProgressBar:
         self.start_done = 0
         self.last_draw: Optional[float] = None
         self.last_logged: Optional[int] = None
+        self.line_time: Optional[float] = None  # the first update, then each plain line (kept by restart)
         self.drawn = False
 
     def update(self, done: int, values: Optional[Dict[str, float]] = None, force: bool = False) -> None:
@@ -50,13 +54,16 @@ class ProgressBar:
         now = time.perf_counter()
         if self.start is None:
             self.start, self.start_done = now, done
+        if self.line_time is None:
+            self.line_time = now
         if not (self._due(now, done) or (force and self.terminal)):
             return
         self.last_draw, self.last_logged = now, done
         elapsed, counted = now - self.start, done - self.start_done
         if elapsed > 0 and counted > 0:
             rate = counted / elapsed
-            speed = f"{rate:.2f} {self.unit}/s  ETA {format_duration((self.total - done) / rate)}"
+            bound = "<= " if self.limit else ""
+            speed = f"{rate:.2f} {self.unit}/s  ETA {bound}{format_duration((self.total - done) / rate)}"
         else:
             speed = f"-.-- {self.unit}/s  ETA -:--"  # not measured yet
         terms = " ".join(f"{k} {v:.3g}" for k, v in (values or {}).items())
@@ -67,11 +74,13 @@ class ProgressBar:
             self.drawn = True
         else:
             self.stream.write(f"{self.label}{done}/{self.total} {terms}  {speed}\n")
+            self.line_time = now
         self.stream.flush()
 
     def restart(self, total: int, label: Optional[str] = None, unit: Optional[str] = None) -> None:
         """Count anew (the next frame of a clip, the next file): ``total`` items (of ``unit``, when given),
-        the speed and ETA measured from the next :meth:`update`."""
+        the speed and ETA measured from the next :meth:`update`. Off a terminal the clock of the plain lines
+        runs on: work restarted more often than every :data:`LOG_SECONDS` still prints a line that often."""
         self.total, self.start, self.last_draw, self.last_logged = total, None, None, None
         self.label = self.label if label is None else label
         self.unit = self.unit if unit is None else unit
@@ -87,7 +96,7 @@ class ProgressBar:
         if self.log_every is not None:
             last = self.start_done if self.last_logged is None else self.last_logged
             return done // self.log_every > last // self.log_every
-        return now - (self.start if self.last_draw is None else self.last_draw) >= LOG_SECONDS
+        return now - self.line_time >= LOG_SECONDS
 
     def close(self) -> None:
         if self.drawn:

@@ -88,3 +88,18 @@ def test_quiet_prints_nothing_anywhere(clock):
 @pytest.mark.parametrize("seconds, text", [(0, "0:00"), (59.4, "0:59"), (61, "1:01"), (3725, "1:02:05")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_off_a_terminal_the_line_clock_runs_on_across_restarts(clock):
+    """Solves shorter than the log interval (a lambda search: several per file) still print a line about every
+    ten seconds: restarting the count does not restart the clock of the lines (it did: none was printed)."""
+    stream = io.StringIO()
+    bar = ProgressBar(3000, stream=stream, limit=True)
+    for solve in range(1, 5):  # four solves of 60 iterations, 6 s each
+        bar.restart(3000, f"solve {solve}: ")
+        for done in range(1, 61):
+            clock.now += 0.1
+            bar.update(done)
+    lines = stream.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["solve 2", "solve 4"], lines
+    assert lines[0].endswith("10.00 it/s  ETA <= 4:56")  # a limit the solve may stop short of: an upper bound
