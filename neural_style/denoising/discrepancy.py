@@ -8,8 +8,8 @@ The residual grows with lambda, so the equation has one root, found on log lambd
 secant (each solve warm-started from the nearest one, at the tolerance ``solve`` takes for a search:
 :data:`~.restore.SEARCH_FACTOR`) until it holds within :data:`RESIDUAL_TOLERANCE`. KAPPA = 1 is
 Morozov's principle, which over-smooths total-variation solutions; KAPPA < 1 was chosen on the first
-half of Set12 (benchmarks/restore_vs_peers.py --constant). Without noise (sigma 0) the data are exact: lambda is
-:data:`LAMBDA_FLOOR`, nearly the constrained problem ``min R(x)`` subject to ``A x = y``.
+half of Set12 (benchmarks/restore_vs_peers.py --constant). Without noise (sigma 0) the data are exact:
+lambda is :data:`LAMBDA_FLOOR`, nearly the constrained problem ``min R(x)`` subject to ``A x = y``.
 
 Reference:
     V. A. Morozov, "On the solution of functional equations by the method of regularization",
