@@ -101,3 +101,20 @@ def test_restore_counts_every_solve_in_its_line_and_report(tmp_path):
     assert record["iterations_total"] > record["iterations"]
     assert (f"{record['iterations']} iterations ({record['iterations_total']} in all {record['solves']} solves)"
             in result.stderr), result.stderr
+
+
+def test_restore_numbers_a_solve_that_converges_at_its_first_test_too(tmp_path):
+    """NLTV's guide ends its search with a solve warm-started at the chosen lambda, which stops at its first test
+    (10 iterations): one that followed a 10-iteration solve was taken for its continuation, so the numbers on
+    the lines fell behind the count of solves."""
+    rng = np.random.default_rng(3)
+    image = np.clip(120 + 40 * np.sin(np.arange(40) / 4)[None, :] + rng.normal(0, 8, (32, 40)), 0, 255)
+    Image.fromarray(image.astype(np.uint8)).save(tmp_path / "a.png")
+    report = tmp_path / "r.json"
+    result = invoke("restore", tmp_path / "a.png", "-o", tmp_path / "o.png", "--blur", "gaussian:1", "--report",
+                    report, "--log-every", "1")
+    assert_ok(result)
+    record = json.loads(report.read_text())["images"][0]
+    labels = [line.split(":")[0] for line in result.stderr.splitlines() if line.startswith("file 1/1, solve ")]
+    numbers = [int(label.split()[-1]) for label in dict.fromkeys(labels)]
+    assert numbers == list(range(1, record["solves"] + 1)), (numbers, record["solves"])

@@ -103,7 +103,7 @@ def run_files(run, settings, inputs, output, reference, report, quiet, jobs) -> 
     done, last, solves = [0], [0], [0]  # files done, the last iteration seen, the file's solves so far
 
     def on_step(step):
-        if step.iteration < last[0] or bar.total != step.iterations:  # the next file, or the search's next lambda
+        if step.iteration <= last[0] or bar.total != step.iterations:  # a new solve: its count starts again
             solves[0] += 1  # a lambda search, or NLTV's guide then its own: several solves per file
             bar.restart(step.iterations, f"file {done[0] + 1}/{len(pairs)}, solve {solves[0]}: ")
         last[0] = step.iteration

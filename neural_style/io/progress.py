@@ -94,7 +94,7 @@ class ProgressBar:
                 return done != self.last_logged  # the last one, once
             return self.last_draw is None or now - self.last_draw >= self.min_interval
         if self.log_every is not None:
-            last = self.start_done if self.last_logged is None else self.last_logged
+            last = 0 if self.last_logged is None else self.last_logged  # a count starts at 0: its first report counts
             return done // self.log_every > last // self.log_every
         return now - self.line_time >= LOG_SECONDS
 
