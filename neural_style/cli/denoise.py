@@ -134,6 +134,8 @@ def run_files(run, settings, inputs, output, reference, report, quiet, jobs) -> 
 def _denoised_line(record) -> str:
     from ..denoising.discrepancy import at_floor  # here, not at the top: --help must not import torch
 
+    if record["optimizer"] == "none":  # restore: a mask with nothing to fill, and nothing else asked
+        return f"{record['input']}: nothing to restore: the image given back as it was"
     method = ""
     if record["tv_weight_method"] == "rule":
         method = " (rule)"

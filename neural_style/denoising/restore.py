@@ -201,8 +201,9 @@ def _checked(degradation: Degradation, y: torch.Tensor) -> Degradation:
         raise InputError("the mask marks every pixel as missing: white (or any colour but the mask colour) marks "
                          "the known pixels")
     if bool(known.all()):
-        warnings.warn(Message("the mask marks no pixel to fill: nothing is filled (a mask colour must match "
-                              "exactly: a JPEG changes it)"), UserWarning, stacklevel=3)
+        warnings.warn(Message("the mask marks no pixel to fill: nothing is filled (with "
+                              f"{setting('mask_color')}, the colour must match exactly: a JPEG changes it)"),
+                      UserWarning, stacklevel=3)
         return Degradation(kernel, None, upscale)
     return Degradation(kernel, known, upscale)
 

@@ -384,6 +384,8 @@ def test_an_all_white_mask_warns(files):
     result = restore(files / "a.png", "-o", files / "out.png", "--mask", files / "white.png", "--sigma", "0")
     assert_ok(result)
     assert "warning: the mask marks no pixel to fill" in result.stderr
+    assert "with --mask-color, the colour must match exactly" in result.stderr
+    assert "a.png: nothing to restore: the image given back as it was" in result.stderr
 
 
 def test_an_all_white_mask_gives_the_input_back(files):
