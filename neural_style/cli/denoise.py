@@ -134,8 +134,9 @@ def run_files(run, settings, inputs, output, reference, report, quiet, jobs) -> 
 def _denoised_line(record) -> str:
     from ..denoising.discrepancy import at_floor  # here, not at the top: --help must not import torch
 
+    scores = f", PSNR {record['psnr']:.2f} dB, SSIM {record['ssim']:.4f}" if "psnr" in record else ""
     if record["optimizer"] == "none":  # restore: a mask with nothing to fill, and nothing else asked
-        return f"{record['input']}: nothing to restore: the image given back as it was"
+        return f"{record['input']}: nothing to restore: the image given back as it was{scores}"
     method = ""
     if record["tv_weight_method"] == "rule":
         method = " (rule)"
@@ -149,9 +150,7 @@ def _denoised_line(record) -> str:
     line = (f"{record['input']}{enlarged}: {record['regularizer']}, sigma {record['sigma'] * 255:.2f}"
             f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}{method}, "
             f"{record['iterations']} iterations{_all_solves(record)}, {record['seconds']:.2f} s")
-    if "psnr" in record:
-        line += f", PSNR {record['psnr']:.2f} dB, SSIM {record['ssim']:.4f}"
-    return line
+    return line + scores
 
 
 def _all_solves(record) -> str:

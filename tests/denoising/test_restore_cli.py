@@ -386,6 +386,10 @@ def test_an_all_white_mask_warns(files):
     assert "warning: the mask marks no pixel to fill" in result.stderr
     assert "with --mask-color, the colour must match exactly" in result.stderr
     assert "a.png: nothing to restore: the image given back as it was" in result.stderr
+    scored = restore(files / "a.png", "-o", files / "scored.png", "--mask", files / "white.png", "--reference",
+                     files / "a.png")
+    assert_ok(scored)
+    assert "a.png: nothing to restore: the image given back as it was, PSNR inf dB" in scored.stderr
 
 
 def test_an_all_white_mask_gives_the_input_back(files):
