@@ -291,14 +291,10 @@ def _graph(problem: Problem, guide: torch.Tensor, h: float):
     return build_graph(guide, h)
 
 
-def _solver(problem: Problem, make, tolerance: float, iterations: int, callback, work: Work,
-            factor: Optional[float] = None):
+def _solver(problem: Problem, make, tolerance: float, iterations: int, callback, work: Work, guide: bool = False):
     """``(lambda, start, search) -> (run, state, residual)``: one solve under the prior ``make(lambda)``, to
-    ``factor`` times ``tolerance`` (None: :data:`TOLERANCE_FACTOR`, :data:`TOLERANCE_FACTOR_MASK` with missing
-    pixels; :data:`SEARCH_FACTOR` inside the search), counted in ``work``."""
-    if factor is None:
-        factor = TOLERANCE_FACTOR_MASK if _has(problem, Mask) else TOLERANCE_FACTOR
-    final = tolerance * factor
+    :func:`_final_factor` times ``tolerance`` (:data:`SEARCH_FACTOR` inside the search), counted in ``work``."""
+    final = tolerance * _final_factor(problem, guide)
 
     def solve(lam: float, start, search: bool):
         run, state = solve_restore(problem, make(lam), iterations, tolerance * SEARCH_FACTOR if search else final,
@@ -307,6 +303,14 @@ def _solver(problem: Problem, make, tolerance: float, iterations: int, callback,
         return run, state, problem.residual(state[0])
 
     return solve
+
+
+def _final_factor(problem: Problem, guide: bool) -> float:
+    """The final solve's multiple of the tolerance: :data:`TOLERANCE_FACTOR_MASK` with missing pixels, else
+    :data:`GUIDE_FACTOR` for NLTV's guide and :data:`TOLERANCE_FACTOR` for the restoration."""
+    if _has(problem, Mask):
+        return TOLERANCE_FACTOR_MASK
+    return GUIDE_FACTOR if guide else TOLERANCE_FACTOR
 
 
 def _has(problem: Problem, kind) -> bool:
@@ -321,10 +325,10 @@ def _kappa(problem: Problem, sigma: float) -> float:
 def _nltv_guide(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback, work: Work):
     """((run, lambda, residual, evaluations), state) of the TGV restoration NLTV's graph is built on (at the
     lambda the discrepancy principle picks for it, alpha ratio :data:`TGV_ALPHA_RATIO`, its final solve to
-    :data:`GUIDE_FACTOR` times the tolerance, :data:`TOLERANCE_FACTOR_MASK` with missing pixels; :mod:`.nltv`)."""
+    :func:`_final_factor` times the tolerance; :mod:`.nltv`)."""
     vectorial = s.coupling == "vectorial"
     solve = _solver(problem, lambda lam: TGVPrior(lam, vectorial, TGV_ALPHA_RATIO), s.tolerance, iterations, callback,
-                    work, TOLERANCE_FACTOR_MASK if _has(problem, Mask) else GUIDE_FACTOR)
+                    work, guide=True)
     if s.tv_weight == "auto":
         c = choose_weight(solve, sigma, _kappa(problem, sigma))
         return (c.run, c.tv_weight, c.residual, c.evaluations), c.state
