@@ -52,7 +52,9 @@ class RestoreResult:
         sigma, sigma_estimated, tv_weight, tv_beta, optimizer, regularizer: as
             :class:`~.solver.DenoiseResult`'s.
         tv_weight_method: ``"discrepancy"`` (:mod:`.discrepancy`), ``"rule"`` (its start,
-            :func:`~.discrepancy.start_weight`), ``"given"``, or denoise's method in the identity case.
+            :func:`~.discrepancy.start_weight`), ``"given"``, denoise's method in the identity case, or
+            ``"none"`` when nothing was to be done (``optimizer`` ``"none"``, ``run`` 0 iterations,
+            ``"completed"``).
         residual: ``||A x - y||^2`` per known value at the result, or None.
         evaluations: ``{"tv_weight", "residual"}`` for each lambda the search evaluated.
         work: a :class:`Work`: the solves run (the searches', NLTV's guide's, the final ones) and their
@@ -125,9 +127,9 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
     given = degradation or Degradation()
     degradation = _checked(given, y)
     if degradation.is_identity and not given.is_identity:  # a mask with nothing to fill, and nothing else
-        return RestoreResult(run=OptimizeResult(image=y, stop_reason=StopReason.CONVERGED), sigma=0.0,
+        return RestoreResult(run=OptimizeResult(image=y, stop_reason=StopReason.COMPLETED), sigma=0.0,
                              sigma_estimated=False, tv_weight=0.0, tv_beta=s.tv_beta, optimizer="none",
-                             regularizer="none")
+                             regularizer="none", tv_weight_method="none")
     if s.tv_weight == 0:
         raise InputError(f"{setting('tv_weight')} 0 leaves the blur, the holes or the enlargement without a prior: "
                          f"pass a lambda above 0, or {setting('tv_weight')} auto")

@@ -50,7 +50,8 @@ def owned(path, what: str, *, folder: bool = False) -> Iterator[Path]:
     Raises:
         NeuralStyleError: another process holds it (exit 1): "checkpoint folder 'ck' is in use by process
             1234 (another neural-style run): wait for it to end, or choose another checkpoint folder".
-        OSError: the lock file cannot be created (the caller's own checks name the folder).
+        NeuralStyleError: the lock file cannot be made (no permission, a read-only file system, a folder
+            such as /proc where no file can be made): the message names the folder and the system's reason.
     """
     path = Path(path)
     if fcntl is None:
@@ -90,12 +91,17 @@ def _acquire(lock: Path, path: Path, what: str) -> Optional[int]:
     """The descriptor of ``lock``, locked; retried when the file was removed under us by its last owner
     (a lock on a file no longer at its path would lock nothing); None where the file system has no
     locks."""
+    missing = None  # the last FileNotFoundError: on every try, the folder is one where no file can be made (/proc)
     for _ in range(100):
         try:
             lock.parent.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-        except FileNotFoundError:  # the folder was removed as we made the lock (by a run that made it): again
+        except FileNotFoundError as exc:  # the folder was removed as we made the lock (by a run that made it): again
+            missing = exc
             continue
+        except OSError as exc:  # no permission, a read-only file system, a full disk
+            raise _unwritable(what, path, lock, exc) from exc
+        missing = None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -118,7 +124,16 @@ def _acquire(lock: Path, path: Path, what: str) -> Optional[int]:
             os.write(descriptor, f"{os.getpid()}\n".encode())
             return descriptor
         os.close(descriptor)  # its owner removed it as we opened it: take the new one
+    if missing is not None:
+        raise _unwritable(what, path, lock, missing) from missing
     raise NeuralStyleError(f"could not take the lock of {what} '{path}': its lock file '{lock}' keeps changing")
+
+
+def _unwritable(what: str, path: Path, lock: Path, exc: OSError) -> NeuralStyleError:
+    """The error of a lock file that cannot be made: it names the folder and the system's reason."""
+    reason = "it takes no new file" if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc)
+    return NeuralStyleError(f"cannot write {what} '{path}': no file can be made in folder '{lock.parent}' "
+                            f"({reason}): choose another folder")
 
 
 def _same_file(descriptor: int, lock: Path) -> bool:

@@ -395,8 +395,11 @@ def test_an_all_white_mask_warns(files):
 def test_an_all_white_mask_gives_the_input_back(files):
     Image.fromarray(np.full((SIZE, SIZE), 255, np.uint8)).save(files / "white.png")
     out = files / "out.png"
-    assert_ok(restore(files / "a.png", "-o", out, "--mask", files / "white.png"))
+    assert_ok(restore(files / "a.png", "-o", out, "--mask", files / "white.png", "--report", files / "r.json"))
     np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(files / "a.png")))
+    record = json.loads((files / "r.json").read_text())["images"][0]  # it says nothing was done, not how
+    assert (record["optimizer"], record["regularizer"], record["tv_weight_method"]) == ("none", "none", "none")
+    assert (record["iterations"], record["stop_reason"]) == (0, "completed")
 
 
 def test_an_image_given_back_keeps_its_bytes_in_its_own_format_and_is_encoded_in_another(files):

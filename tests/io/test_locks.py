@@ -91,3 +91,29 @@ def test_a_file_system_without_locks_runs_unlocked(tmp_path, monkeypatch):
     with owned(out, "output"):
         atomic_write(out, lambda temporary: temporary.write_text("x"))
     assert out.read_text() == "x" and sorted(p.name for p in out.parent.iterdir()) == ["o.txt"]
+
+
+def test_a_folder_where_no_file_can_be_made_is_named():
+    """/proc takes no new file, even from root (ENOENT on every try): one line naming the folder, not a lock
+    file that "keeps changing"."""
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("no /proc here")
+    with pytest.raises(NeuralStyleError, match=r"cannot write output '/proc/out.png': no file can be made in "
+                                               r"folder '/proc' \(it takes no new file\): choose another folder"):
+        with owned("/proc/out.png", "output"):
+            pass
+
+
+def test_a_lock_file_refused_by_the_system_names_the_folder(tmp_path, monkeypatch):
+    """No permission (a user's folder, not root's), a read-only file system: the folder and the reason, with
+    the system's error as the cause."""
+    import errno
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(NeuralStyleError, match="no file can be made in folder .+ \\(Read-only file system\\)") as info:
+        with owned(tmp_path / "o.png", "output"):
+            pass
+    assert isinstance(info.value.__cause__, OSError)
