@@ -34,7 +34,7 @@ def solver_options(source):
                     metavar="auto|FLOAT"),
         opt.setting(source, "--fidelity", "Data term; l1 for impulse (salt-and-pepper) noise."),
         opt.setting(source, "--coupling", "Colour TV: all channels under one root, or per channel."),
-        opt.setting(source, "--optimizer", "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS."),
+        opt.setting(source, "--optimizer", _OPTIMIZER_HELP[source]),
         opt.setting(source, "--iterations", "Iteration limit [" + "; ".join(
             f"{regularizer}: " + ", ".join(f"{solver} {n}" for solver, n in per.items())
             for regularizer, per in limits.items()) + "]."),
@@ -71,6 +71,12 @@ _PRIOR_HELP = {
              "another beta, fidelity or optimizer",
     RestoreSettings: f"auto: {_restore_best()} up to {AUTO_MAX_PIXELS / 1e6:g} megapixels of output, tv above it "
                      "and for another beta, fidelity or optimizer",
+}
+_OPTIMIZER_HELP = {
+    DENOISE: "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.",
+    RestoreSettings: "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, but ADMM for tv under a --blur "
+                     "without --upscale (the same problem in fewer iterations: docs/restore.md, 'Method'); else "
+                     "L-BFGS. primal-dual: Chambolle-Pock for tv too.",
 }
 _LAMBDA_HELP = {
     DENOISE: "Lambda; auto: per image by SURE (primal-dual solver; docs/denoise.md, 'Lambda per image'), else the "

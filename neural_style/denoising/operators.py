@@ -13,7 +13,7 @@ tests/denoising/test_restore_operators.py for every operator and their chain).
   The pixels beyond y's border are estimated with the rest, and cropped away. Computed by FFT or
   by direct convolution (:data:`DIRECT_MAX_TAPS`, measured by benchmarks/blur_fft_vs_direct.py):
   the circular convolution of x zero-padded to any size at least its own is exact on the valid part,
-  so the FFT runs at the next size whose only prime factors are 2, 3, 5 and 7 (:func:`fast_length`).
+  so the FFT runs at the next even size whose only prime factors are 2, 3, 5 and 7 (:func:`fast_length`).
 - :class:`Downsample`: the antialiased bicubic reduction of torch's
   ``F.interpolate(mode="bicubic", antialias=True, align_corners=False)``, the filter of Pillow's
   ``Image.resize(..., Image.BICUBIC)`` for reductions (Keys' cubic, a = -0.5, stretched by the factor),
@@ -43,7 +43,10 @@ DIRECT_MAX_TAPS = 1
 #: cuFFT have kernels for them, while a size with a large prime factor takes Bluestein's algorithm. Measured
 #: (float32, 3 channels, one rfft2 and irfft2, the fastest of 10, one thread): 526 x 782 (a 768 x 512 photo
 #: under a 15 px kernel; 263 is prime) 15-18 ms, 540 x 784 4.5 ms; two threads: 262 x 262 1.46 ms, 270 x 270
-#: 0.53 ms.
+#: 0.53 ms. The length is also even: with 3 channels, the fastest of 7, two threads, an odd length took 1.5-2.1x
+#: the time per pixel of its even neighbours on the last axis (rfft2's real one: 7-smooth lengths 288-800 by
+#: 256) and 1.0-1.5x on the first (525, 567 and 625 by 512): a 500 x 500 photo under a 15 px kernel, x 514 x
+#: 514, ran at 525 x 525 in 4.5 ms and runs at 540 x 540 in 2.7 ms.
 FFT_FACTORS = (2, 3, 5, 7)
 #: Power iterations estimating an operator's squared norm, and the margin put on the estimate.
 POWER_ITERATIONS, NORM_MARGIN = 30, 1.02
@@ -87,8 +90,10 @@ class Blur:
     def _spectrum32(self) -> torch.Tensor:
         return torch.fft.rfft2(self.kernel.float(), s=self.fft_shape)
 
-    def _spectrum(self, like: torch.Tensor) -> torch.Tensor:
-        """The kernel's spectrum at the FFT's size (kept for float32, made afresh for another dtype)."""
+    def spectrum(self, like: torch.Tensor) -> torch.Tensor:
+        """The rfft2 of the kernel at :attr:`fft_shape`, its first tap at (0, 0): ``irfft2(rfft2(x) * spectrum)``
+        is x's circular convolution with the kernel, y's first pixel at (kh - 1, kw - 1). Kept for float32, made
+        afresh for another dtype (the device is the kernel's)."""
         if like.dtype == torch.float32:
             return self._spectrum32
         return torch.fft.rfft2(self.kernel.to(like.dtype), s=self.fft_shape)
@@ -96,7 +101,7 @@ class Blur:
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         kh, kw = self.kernel.shape
         if self.fft:
-            full = torch.fft.irfft2(torch.fft.rfft2(x, s=self.fft_shape) * self._spectrum(x), s=self.fft_shape)
+            full = torch.fft.irfft2(torch.fft.rfft2(x, s=self.fft_shape) * self.spectrum(x), s=self.fft_shape)
             return full[..., kh - 1:self.in_shape[0], kw - 1:self.in_shape[1]]
         weight = self.kernel.flip(0, 1).to(x.dtype)[None, None]
         return F.conv2d(_flat(x), weight).view(*x.shape[:-2], *self.out_shape)
@@ -106,20 +111,22 @@ class Blur:
         if self.fft:
             (height, width), (fh, fw) = self.in_shape, self.fft_shape
             placed = F.pad(y, (kw - 1, fw - width, kh - 1, fh - height))
-            full = torch.fft.irfft2(torch.fft.rfft2(placed) * self._spectrum(y).conj(), s=self.fft_shape)
+            full = torch.fft.irfft2(torch.fft.rfft2(placed) * self.spectrum(y).conj(), s=self.fft_shape)
             return full[..., :height, :width]
         weight = self.kernel.flip(0, 1).to(y.dtype)[None, None]
         return F.conv_transpose2d(_flat(y), weight).view(*y.shape[:-2], *self.in_shape)
 
 
 def fast_length(n: int) -> int:
-    """The smallest length >= ``n`` whose only prime factors are :data:`FFT_FACTORS` (``n`` >= 1)."""
+    """The smallest even length >= ``n`` whose only prime factors are :data:`FFT_FACTORS` (1 for 1)."""
+    if n <= 1:
+        return 1
     while True:
         rest = n
         for factor in FFT_FACTORS:
             while rest % factor == 0:
                 rest //= factor
-        if rest == 1:
+        if rest == 1 and n % 2 == 0:
             return n
         n += 1
 

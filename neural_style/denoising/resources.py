@@ -10,8 +10,10 @@ from ..settings import LBFGS_HISTORY
 from .nltv import NEIGHBOURS
 
 #: Image-sized float32 tensors each solver holds at its peak (measured: peak RSS of 4 iterations on a
-#: 1024 x 1024 x 3 image, rounded up: L-BFGS 26.4, Adam 23.0, primal-dual 9.8), besides L-BFGS's history.
-SOLVER_TENSORS = {"lbfgs": 28, "adam": 25, "primal-dual": 11, "tgv": 36,  # tgv: counted (x 4, w 6, p 2,
+#: 1024 x 1024 x 3 image, rounded up: L-BFGS 26.4, Adam 23.0, primal-dual 9.8), besides L-BFGS's history. ADMM
+#: (:mod:`.restore_admm`): 1.84x primal-dual's peak, both restoring a 15 x 15 blur on that image (34.4 and 18.7
+#: image sizes: the blur's margin and FFT buffers count in both), so 11 x 1.84.
+SOLVER_TENSORS = {"lbfgs": 28, "adam": 25, "primal-dual": 11, "admm": 21, "tgv": 36,  # tgv: counted (x 4, w 6, p 2,
                   "nltv": 9 * NEIGHBOURS + 8}  # q 3, temporaries ~18); nltv: counted for grey (the graph
 #: build's (k + 16) distances and labels ~4k; then index 2k, weights k, dual and temporaries 4k; images 8), not measured
 
@@ -43,7 +45,7 @@ def check_memory(y: torch.Tensor, solver: str, iterations: int, device, batch: i
 
     Args:
         y: the image, (1, C, H, W).
-        solver: ``"lbfgs"``, ``"adam"``, ``"primal-dual"``, ``"tgv"`` or ``"nltv"`` (:data:`SOLVER_TENSORS`;
+        solver: ``"lbfgs"``, ``"adam"``, ``"primal-dual"``, ``"admm"``, ``"tgv"`` or ``"nltv"`` (:data:`SOLVER_TENSORS`;
             L-BFGS adds 2 tensors per correction pair,
             at most :data:`~neural_style.settings.LBFGS_HISTORY`, the loop's default).
         iterations: the iteration limit (L-BFGS keeps at most that many pairs).

@@ -37,6 +37,9 @@ from .noise import check_range, masked_sigma, noise_sigma
 from .operators import Blur, Downsample, Mask
 from .priors import NLTVPrior, TGVPrior, TVPrior
 from .resources import check_memory, primal_dual_threads
+from .restore_admm import SEARCH_SCALE as ADMM_SEARCH_SCALE
+from .restore_admm import TOLERANCE_SCALE as ADMM_FINAL_SCALE
+from .restore_admm import admm_applies, solve_admm
 from .restore_pd import Problem, solve_restore
 from .solver import run_denoise, solver_for
 
@@ -146,12 +149,14 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
         sigma, estimated = noise_sigma(s.sigma, y)
     iterations = s.iterations or restore_iterations(s.regularizer, optimizer)
     problem = build_problem(y, degradation)
+    if optimizer == "primal-dual" and s.optimizer == "auto" and s.regularizer == "tv" and admm_applies(problem):
+        optimizer = "admm"  # the same problem, solved in fewer and cheaper iterations (:mod:`.restore_admm`)
     check_memory(problem.start, s.regularizer if s.regularizer != "tv" else optimizer, iterations, dev)
     method = "given" if not isinstance(s.tv_weight, str) else "discrepancy" if s.tv_weight == "auto" else "rule"
     work = Work()
     with primal_dual_threads(problem.start):
-        if optimizer == "primal-dual":
-            result = _primal_dual(problem, s, sigma, iterations, callback, work)
+        if optimizer in ("primal-dual", "admm"):
+            result = _primal_dual(problem, s, sigma, iterations, callback, work, optimizer == "admm")
         else:
             tv_weight = start_weight(sigma) if isinstance(s.tv_weight, str) else s.tv_weight
             result = _descent(problem, s, optimizer, tv_weight, iterations, callback)
@@ -267,9 +272,11 @@ def _prior(s: RestoreSettings, graph):
     return lambda lam: TVPrior(lam, vectorial)
 
 
-def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback, work: Work):
-    """(run, lambda, residual, evaluations) of the primal-dual restorer at the settings' lambda (NLTV: over
-    the graph of a TGV guide, from the guide's x; an interrupted guide is the result)."""
+def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback, work: Work,
+                 admm: bool = False):
+    """(run, lambda, residual, evaluations) of the primal-dual restorer (or, with ``admm``, TV's ADMM) at the
+    settings' lambda (NLTV: over the graph of a TGV guide, from the guide's x; an interrupted guide is the
+    result)."""
     graph, first = None, None
     if s.regularizer == "nltv":
         guide, state = _nltv_guide(problem, s, sigma, iterations, callback, work)
@@ -277,7 +284,7 @@ def _primal_dual(problem: Problem, s: RestoreSettings, sigma: float, iterations:
             return guide
         graph = _graph(problem, state[0], max(H_FACTOR * sigma, NLTV_H_MIN))
         first = (state[0], state[1], None)
-    solve = _solver(problem, _prior(s, graph), s.tolerance, iterations, callback, work)
+    solve = _solver(problem, _prior(s, graph), s.tolerance, iterations, callback, work, admm=admm)
     if s.tv_weight == "auto":
         choice = choose_weight(solve, sigma, _kappa(problem, sigma), first)
         return choice.run, choice.tv_weight, choice.residual, choice.evaluations
@@ -293,14 +300,18 @@ def _graph(problem: Problem, guide: torch.Tensor, h: float):
     return build_graph(guide, h)
 
 
-def _solver(problem: Problem, make, tolerance: float, iterations: int, callback, work: Work, guide: bool = False):
-    """``(lambda, start, search) -> (run, state, residual)``: one solve under the prior ``make(lambda)``, to
-    :func:`_final_factor` times ``tolerance`` (:data:`SEARCH_FACTOR` inside the search), counted in ``work``."""
-    final = tolerance * _final_factor(problem, guide)
+def _solver(problem: Problem, make, tolerance: float, iterations: int, callback, work: Work, guide: bool = False,
+            admm: bool = False):
+    """``(lambda, start, search) -> (run, state, residual)``: one solve under the prior ``make(lambda)`` (by
+    :func:`~.restore_admm.solve_admm` with ``admm``, else the primal-dual restorer), to :func:`_final_factor`
+    times ``tolerance`` (ADMM's final solve :data:`~.restore_admm.TOLERANCE_SCALE` times that; every solve of
+    the search :data:`SEARCH_FACTOR` times ``tolerance``: its residuals choose lambda), counted in ``work``."""
+    final = tolerance * _final_factor(problem, guide) * (ADMM_FINAL_SCALE if admm else 1.0)
+    during = tolerance * SEARCH_FACTOR * (ADMM_SEARCH_SCALE if admm else 1.0)
+    method = solve_admm if admm else solve_restore
 
     def solve(lam: float, start, search: bool):
-        run, state = solve_restore(problem, make(lam), iterations, tolerance * SEARCH_FACTOR if search else final,
-                                   callback, start)
+        run, state = method(problem, make(lam), iterations, during if search else final, callback, start)
         work.count(run)
         return run, state, problem.residual(state[0])
 
