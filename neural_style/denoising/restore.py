@@ -3,9 +3,9 @@
 :func:`run_restore` checks the settings, the image and the degradation (:mod:`.degradation`), takes
 sigma (given, or estimated: :func:`~.noise.masked_sigma` from the known pixels when some are missing),
 builds the operators (:mod:`.operators`) and solves: beta 1 with l2 fidelity by the primal-dual
-restorer (:mod:`.restore_pd`, under a :mod:`.priors` prior, lambda by the discrepancy principle:
-:mod:`.discrepancy`); another beta or fidelity by L-BFGS or Adam on the energy through autograd. With
-no degradation it is :func:`~.solver.run_denoise` (the identity case).
+restorer (:mod:`.restore_pd`, under a :mod:`.priors` prior; TV under a blur by ADMM, :mod:`.restore_admm`;
+lambda by the discrepancy principle: :mod:`.discrepancy`); another beta or fidelity by L-BFGS or Adam on
+the energy through autograd. With no degradation it is :func:`~.solver.run_denoise` (the identity case).
 """
 
 import time
@@ -304,8 +304,8 @@ def _solver(problem: Problem, make, tolerance: float, iterations: int, callback,
             admm: bool = False):
     """``(lambda, start, search) -> (run, state, residual)``: one solve under the prior ``make(lambda)`` (by
     :func:`~.restore_admm.solve_admm` with ``admm``, else the primal-dual restorer), to :func:`_final_factor`
-    times ``tolerance`` (ADMM's final solve :data:`~.restore_admm.TOLERANCE_SCALE` times that; every solve of
-    the search :data:`SEARCH_FACTOR` times ``tolerance``: its residuals choose lambda), counted in ``work``."""
+    times ``tolerance``, a solve of the search to :data:`SEARCH_FACTOR` times it (with ``admm``, these times
+    :data:`~.restore_admm.TOLERANCE_SCALE` and :data:`~.restore_admm.SEARCH_SCALE`), counted in ``work``."""
     final = tolerance * _final_factor(problem, guide) * (ADMM_FINAL_SCALE if admm else 1.0)
     during = tolerance * SEARCH_FACTOR * (ADMM_SEARCH_SCALE if admm else 1.0)
     method = solve_admm if admm else solve_restore
