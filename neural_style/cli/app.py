@@ -33,8 +33,12 @@ def printable(message: str) -> str:
 
 def echo(message) -> None:
     """Every line the commands print (on stderr: stdout is left for data), as :func:`printable`, the
-    settings a library message names (a :class:`~neural_style.errors.Message`) spelled as options."""
-    click.echo(printable(spelled(message, flag)), err=True)
+    settings a library message names (a :class:`~neural_style.errors.Message`) spelled as options. A reader that
+    went away (``2>&1 | head``: a broken pipe) is not an error of the run: its work and files go on."""
+    try:
+        click.echo(printable(spelled(message, flag)), err=True)
+    except BrokenPipeError:
+        pass
 
 
 def warn(message) -> None:

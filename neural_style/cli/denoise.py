@@ -74,9 +74,9 @@ _PRIOR_HELP = {
 }
 _OPTIMIZER_HELP = {
     DENOISE: "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, else L-BFGS.",
-    RestoreSettings: "auto: primal-dual (Chambolle-Pock) for beta 1 with l2, but ADMM for tv under a --blur "
-                     "without --upscale (the same problem in fewer iterations: docs/restore.md, 'Method'); else "
-                     "L-BFGS. primal-dual: Chambolle-Pock for tv too.",
+    RestoreSettings: "auto: for beta 1 with l2, Chambolle-Pock's primal-dual algorithm (ADMM instead for tv under "
+                     "--blur without --upscale: the same problem in fewer iterations, docs/restore.md 'Method'); "
+                     "for another beta or fidelity, L-BFGS. primal-dual: Chambolle-Pock there too.",
 }
 _LAMBDA_HELP = {
     DENOISE: "Lambda; auto: per image by SURE (primal-dual solver; docs/denoise.md, 'Lambda per image'), else the "

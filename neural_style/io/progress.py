@@ -69,13 +69,22 @@ class ProgressBar:
         terms = " ".join(f"{k} {v:.3g}" for k, v in (values or {}).items())
         if self.terminal:  # the count padded: the bar stays in place
             fill = int(self.width * done / max(self.total, 1))
-            self.stream.write(f"\r{self.label}{done:>{len(str(self.total))}}/{self.total} "
-                              f"[{'#' * fill}{'-' * (self.width - fill)}] {terms}  {speed}\x1b[K")
-            self.drawn = True
+            self.drawn = self._write(f"\r{self.label}{done:>{len(str(self.total))}}/{self.total} "
+                                     f"[{'#' * fill}{'-' * (self.width - fill)}] {terms}  {speed}\x1b[K")
         else:
-            self.stream.write(f"{self.label}{done}/{self.total} {terms}  {speed}\n")
+            self._write(f"{self.label}{done}/{self.total} {terms}  {speed}\n")
             self.line_time = now
-        self.stream.flush()
+
+    def _write(self, text: str) -> bool:
+        """Write and flush ``text``; a reader that went away (``2>&1 | head``: a broken pipe) turns the bar off
+        instead of ending the work it reports on. Whether it was written."""
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+            return True
+        except BrokenPipeError:
+            self.enabled, self.drawn = False, False
+            return False
 
     def restart(self, total: int, label: Optional[str] = None, unit: Optional[str] = None) -> None:
         """Count anew (the next frame of a clip, the next file): ``total`` items (of ``unit``, when given),
@@ -100,6 +109,5 @@ class ProgressBar:
 
     def close(self) -> None:
         if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
             self.drawn = False

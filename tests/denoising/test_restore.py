@@ -517,3 +517,29 @@ def test_the_automatic_prior_is_tv_above_the_size_limit():
     assert restore_regularizer(settings, AUTO_MAX_PIXELS, blur=False, mask=True, upscale=False) == \
         RESTORE_AUTO_BEST["mask"]
     assert restore_regularizer(settings, AUTO_MAX_PIXELS + 1, blur=False, mask=True, upscale=False) == "tv"
+
+
+def test_holes_under_a_noisy_blur_keep_the_blurs_discrepancy_aim():
+    """A fresh user's finding: a blur, scratches and noise sigma 10 (0..255) ran lambda to its floor (the holes'
+    KAPPA aimed the residual at 0.05 sigma^2, which a blurred x cannot reach) and amplified the noise far below
+    the input's PSNR. With the blur's aim lambda stays off the floor and the result beats the input."""
+    from neural_style.denoising.discrepancy import KAPPA_MASK, LAMBDA_FLOOR, kappa_for
+
+    assert kappa_for(True, True, False, 10 / 255) == kappa_for(True, False, False, 10 / 255) > KAPPA_MASK
+    assert kappa_for(False, True, False, 10 / 255) == KAPPA_MASK  # holes alone keep theirs
+    clean = as_tensor(smooth(40, 40, 1, seed=4))
+    kernel = kernel_from_spec("gaussian:1.6")
+    known = torch.ones(40, 40, dtype=torch.bool)
+    known[10:12, :], known[:, 25:27] = False, False  # two scratches
+    degradation = Degradation(kernel=kernel, known=known)
+    blur = Blur(kernel, (40, 40), True)
+    x = F.pad(clean, (blur.margin[1],) * 2 + (blur.margin[0],) * 2, mode="reflect")
+    y = blur.forward(x) + 10 / 255 * torch.randn(1, 1, 40, 40, generator=torch.Generator().manual_seed(0))
+    y = torch.where(known, y, torch.zeros_like(y))
+    result = run_restore(y, degradation, regularizer="tv", sigma=10 / 255)
+    assert result.tv_weight > 10 * LAMBDA_FLOOR
+
+    def psnr(image):
+        return float(-10 * torch.log10((image - clean)[..., known].square().mean()))
+
+    assert psnr(result.image) > psnr(y) + 1

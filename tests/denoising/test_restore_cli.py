@@ -451,3 +451,23 @@ def test_bad_input(case, files):
     before = snapshot(files)
     assert_error(restore(*args), 2, *fragments, prefix=prefix)
     assert snapshot(files) == before
+
+
+def test_a_reader_that_goes_away_loses_nothing(files):
+    """``neural-style restore ... 2>&1 | head -1``: the pipe breaks at the second line; the image and the report
+    are still written and the run ends 0 (it died with exit 1 and neither before)."""
+    import os
+    import subprocess
+    import sys
+
+    out, report = files / "piped.png", files / "piped.json"
+    command = [sys.executable, "-m", "neural_style", "restore", str(files / "a.png"), "-o", str(out), "--blur",
+               "gaussian:1.0", "--regularizer", "tv", "--sigma", "5", "--log-every", "10", "--report", str(report)]
+    read, write = os.pipe()
+    process = subprocess.Popen(command, stderr=write)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        pipe.readline()  # one line, then the reader goes away
+    assert process.wait(timeout=120) == 0
+    assert read_image(out).pixels.shape == (SIZE, SIZE, 3) and json.loads(report.read_text())["images"]
+

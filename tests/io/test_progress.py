@@ -103,3 +103,26 @@ def test_off_a_terminal_the_line_clock_runs_on_across_restarts(clock):
     lines = stream.getvalue().splitlines()
     assert [line.split(":")[0] for line in lines] == ["solve 2", "solve 4"], lines
     assert lines[0].endswith("10.00 it/s  ETA <= 4:56")  # a limit the solve may stop short of: an upper bound
+
+
+class Gone(io.StringIO):
+    """A stream whose reader went away (``2>&1 | head``): every write is a broken pipe."""
+
+    writes = 0
+
+    def isatty(self):
+        return False
+
+    def write(self, text):
+        Gone.writes += 1
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_broken_pipe_turns_the_bar_off_instead_of_ending_the_work(clock):
+    stream = Gone()
+    bar = ProgressBar(100, stream=stream, log_every=10)
+    bar.update(10)  # raised BrokenPipeError before: the solve it reports on ended with it
+    assert not bar.enabled and Gone.writes == 1
+    bar.update(20)
+    bar.close()
+    assert Gone.writes == 1  # nothing more is tried
