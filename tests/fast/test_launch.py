@@ -69,6 +69,17 @@ def test_peers_that_never_come_end_the_wait_in_one_line(tmp_path):
     assert distributed.RENDEZVOUS_SECONDS == 120
 
 
+def _wait_until_listening(port: int, proc, seconds: float = 90) -> None:
+    """Until something accepts connections on ``port`` (or ``proc`` ends, or ``seconds`` pass)."""
+    import socket
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+
+
 def _free_port() -> int:
     import socket
     with socket.socket() as sock:
@@ -88,14 +99,16 @@ def test_ctrl_c_stops_a_run_waiting_for_its_peers_at_once(tmp_path, style_file, 
     photos.mkdir()
     for i in range(2):
         Image.fromarray(np.random.default_rng(i).integers(0, 255, (36, 44, 3), dtype=np.uint8)).save(photos / f"{i}.png")
-    env = {**os.environ, **FULL, "RANK": "0", "LOCAL_RANK": "0", "MASTER_PORT": str(_free_port()),
+    port = _free_port()
+    env = {**os.environ, **FULL, "RANK": "0", "LOCAL_RANK": "0", "MASTER_PORT": str(port),
            "NEURAL_STYLE_RENDEZVOUS_SECONDS": "100", "PYTHONPATH": str(ROOT)}
     log = tmp_path / "err.txt"
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "neural_style", "train", str(style_file), "--dataset",
                                  str(photos), "-o", str(tmp_path / "m.pth"), "--weights", str(vgg16_file), "--size",
                                  "32", "--iterations", "1", "--width", "0.25"], env=env, stderr=err)
-        time.sleep(8)  # imports, the dataset and the loss network; then the wait for the peer
+        _wait_until_listening(port, proc)  # rank 0's store is up: it waits for its peer (a fixed sleep could
+        time.sleep(1)                      # end while a slow start was still importing torch)
         assert proc.poll() is None, log.read_text()
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
