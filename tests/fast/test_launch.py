@@ -106,9 +106,10 @@ def test_ctrl_c_stops_a_run_waiting_for_its_peers_at_once(tmp_path, style_file, 
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "neural_style", "train", str(style_file), "--dataset",
                                  str(photos), "-o", str(tmp_path / "m.pth"), "--weights", str(vgg16_file), "--size",
-                                 "32", "--iterations", "1", "--width", "0.25"], env=env, stderr=err)
-        _wait_until_listening(port, proc)  # rank 0's store is up: it waits for its peer (a fixed sleep could
-        time.sleep(1)                      # end while a slow start was still importing torch)
+                                 "32", "--iterations", "1", "--width", "0.25"], env=env, stderr=err,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal
+        _wait_until_listening(port, proc)  # has it: pytest run as a background job ignores SIGINT, and its
+        time.sleep(1)                      # children inherit that; then rank 0's store is up, waiting for its peer
         assert proc.poll() is None, log.read_text()
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
