@@ -303,11 +303,9 @@ def _graph(problem: Problem, guide: torch.Tensor, h: float):
 def _solver(problem: Problem, make, tolerance: float, iterations: int, callback, work: Work, guide: bool = False,
             admm: bool = False):
     """``(lambda, start, search) -> (run, state, residual)``: one solve under the prior ``make(lambda)`` (by
-    :func:`~.restore_admm.solve_admm` with ``admm``, else the primal-dual restorer), to :func:`_final_factor`
-    times ``tolerance``, a solve of the search to :data:`SEARCH_FACTOR` times it (with ``admm``, these times
-    :data:`~.restore_admm.TOLERANCE_SCALE` and :data:`~.restore_admm.SEARCH_SCALE`), counted in ``work``."""
-    final = tolerance * _final_factor(problem, guide) * (ADMM_FINAL_SCALE if admm else 1.0)
-    during = tolerance * SEARCH_FACTOR * (ADMM_SEARCH_SCALE if admm else 1.0)
+    :func:`~.restore_admm.solve_admm` with ``admm``, else the primal-dual restorer), to :func:`_factors` times
+    ``tolerance``, counted in ``work``."""
+    during, final = (tolerance * factor for factor in _factors(problem, guide, admm))
     method = solve_admm if admm else solve_restore
 
     def solve(lam: float, start, search: bool):
@@ -318,12 +316,15 @@ def _solver(problem: Problem, make, tolerance: float, iterations: int, callback,
     return solve
 
 
-def _final_factor(problem: Problem, guide: bool) -> float:
-    """The final solve's multiple of the tolerance: :data:`TOLERANCE_FACTOR_MASK` with missing pixels, else
-    :data:`GUIDE_FACTOR` for NLTV's guide and :data:`TOLERANCE_FACTOR` for the restoration."""
-    if _has(problem, Mask):
-        return TOLERANCE_FACTOR_MASK
-    return GUIDE_FACTOR if guide else TOLERANCE_FACTOR
+def _factors(problem: Problem, guide: bool, admm: bool) -> tuple:
+    """(search, final): the multiples of the tolerance a solve of the lambda search and the final solve stop
+    at. Search :data:`SEARCH_FACTOR`; final :data:`TOLERANCE_FACTOR_MASK` with missing pixels, else
+    :data:`GUIDE_FACTOR` for NLTV's guide and :data:`TOLERANCE_FACTOR` for the restoration; with ``admm``,
+    these times :data:`~.restore_admm.SEARCH_SCALE` and :data:`~.restore_admm.TOLERANCE_SCALE`."""
+    final = TOLERANCE_FACTOR_MASK if _has(problem, Mask) else GUIDE_FACTOR if guide else TOLERANCE_FACTOR
+    if admm:
+        return SEARCH_FACTOR * ADMM_SEARCH_SCALE, final * ADMM_FINAL_SCALE
+    return SEARCH_FACTOR, final
 
 
 def _has(problem: Problem, kind) -> bool:
@@ -338,7 +339,7 @@ def _kappa(problem: Problem, sigma: float) -> float:
 def _nltv_guide(problem: Problem, s: RestoreSettings, sigma: float, iterations: int, callback, work: Work):
     """((run, lambda, residual, evaluations), state) of the TGV restoration NLTV's graph is built on (at the
     lambda the discrepancy principle picks for it, alpha ratio :data:`TGV_ALPHA_RATIO`, its final solve to
-    :func:`_final_factor` times the tolerance; :mod:`.nltv`)."""
+    :func:`_factors` times the tolerance; :mod:`.nltv`)."""
     vectorial = s.coupling == "vectorial"
     solve = _solver(problem, lambda lam: TGVPrior(lam, vectorial, TGV_ALPHA_RATIO), s.tolerance, iterations, callback,
                     work, guide=True)

@@ -44,7 +44,7 @@ from .stopping import iterate
 PENALTY_SCALE = 1.0
 #: ``mu_z = TV_PENALTY_RATIO * mu``: 0.3 and 1 alike, 3 slower (Set12 07, kodim13).
 TV_PENALTY_RATIO = 0.3
-#: A final solve's tolerance is this multiple of the primal-dual restorer's (restore's ``_final_factor``):
+#: A final solve's tolerance is this multiple of the primal-dual restorer's (restore's ``_factors``):
 #: ADMM's x still moves by more per iteration than that restorer's when it is as near the solution. Measured
 #: on the first halves (Set12 01-02, kodim01-02, the four deblurring cases, TV at its automatic lambda; PSNR at
 #: each test of a 300-iteration solve against its last): stopping at a change of 1.5e-4 (0.3 x 1e-4, times 5)
