@@ -153,7 +153,8 @@ def _denoised_line(record) -> str:
                   "iterations?)") if at_floor(record["tv_weight"], record["sigma"]) else " (discrepancy)"
     size = record.get("output_size")
     enlarged = f" -> {size['width']}x{size['height']} px" if size and size != record["size"] else ""
-    line = (f"{record['input']}{enlarged}: {record['regularizer']}, sigma {record['sigma'] * 255:.2f}"
+    line = (f"{record['input']}{enlarged}: {record['regularizer']} by {record['optimizer']}, "
+            f"sigma {record['sigma'] * 255:.2f}"
             f"{' (estimated)' if record['sigma_estimated'] else ''}, lambda {record['tv_weight']:.4g}{method}, "
             f"{record['iterations']} iterations{_all_solves(record)}, {record['seconds']:.2f} s")
     return line + scores

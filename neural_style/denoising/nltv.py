@@ -157,7 +157,8 @@ class _Kept:
 
 
 def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patch: int = PATCH,
-                neighbours: int = NEIGHBOURS, h_factor: float = H_FACTOR) -> NonLocalGraph:
+                neighbours: int = NEIGHBOURS, h_factor: float = H_FACTOR,
+                confidence: Optional[torch.Tensor] = None) -> NonLocalGraph:
     """The ``neighbours`` most similar pixels of each pixel of ``guide`` within ``window``.
 
     Args:
@@ -165,6 +166,11 @@ def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patc
         sigma: the noise standard deviation on the [0, 1] scale (sets ``h``).
         window, patch: odd sides in pixels; neighbours: k, at most ``window^2 - 1``.
         h_factor: ``h = h_factor * sigma`` (a sigma of 0 gives equal weights).
+        confidence: None, or (1, 1, H, W) float in (0, 1]: how much each pixel of ``guide`` counts in a
+            patch distance, which is then ``sum_t c_{i+t} c_{j+t} |g_{i+t} - g_{j+t}|^2 / sum_t c_{i+t}
+            c_{j+t}`` over the patch's offsets t (exemplar-based inpainting compares patches over their
+            known pixels only: Criminisi, Perez & Toyama 2004; a weight above 0 for the filled ones keeps a
+            distance, the guide's, for a patch wholly inside a hole).
 
     Returns:
         The :class:`NonLocalGraph`, with ``norm2`` estimated.
@@ -174,6 +180,10 @@ def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patc
     """
     if guide.ndim != 4 or guide.shape[0] != 1:
         raise ValueError(f"expected a (1, C, H, W) guide, got shape {tuple(guide.shape)}")
+    if confidence is not None and (tuple(confidence.shape) != (1, 1, *guide.shape[-2:])
+                                   or not bool((confidence > 0).all() & (confidence <= 1).all())):
+        raise ValueError(f"expected a (1, 1, {guide.shape[-2]}, {guide.shape[-1]}) confidence in (0, 1], got shape "
+                         f"{tuple(confidence.shape)}, range [{float(confidence.min()):g}, {float(confidence.max()):g}]")
     if window % 2 == 0 or patch % 2 == 0 or not 0 < neighbours < window * window:
         raise ValueError(f"expected odd window and patch and 0 < neighbours < window^2, got {window}, {patch}, "
                          f"{neighbours}")
@@ -183,9 +193,10 @@ def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patc
     padded = F.pad(guide[None], (r, r, r, r), mode="replicate")[0]
     offsets = torch.tensor(_offsets(window), device=guide.device)
     kept = _Kept(neighbours, height * width, guide)
+    distance = _patch_distance(patch, r, confidence)
     for number, (dy, dx) in enumerate(offsets.tolist()):  # one offset at a time: its maps stay in cache
         diff = padded[:, r + dy:r + dy + height, r + dx:r + dx + width].sub(guide).square_()
-        kept.offer(_box(diff.mean(0, keepdim=True) if channels > 1 else diff, patch).view(-1), number)
+        kept.offer(distance(diff.mean(0, keepdim=True) if channels > 1 else diff, dy, dx).view(-1), number)
     best, which = kept.best, kept.which
     rows = torch.arange(height, device=guide.device).repeat_interleave(width)
     cols = torch.arange(width, device=guide.device).repeat(height)
@@ -196,6 +207,23 @@ def build_graph(guide: torch.Tensor, sigma: float, *, window: int = WINDOW, patc
     graph = NonLocalGraph(ny.mul_(width).add_(nx), sqrt_weights, (height, width))
     graph.norm2 = NORM_MARGIN * _norm2_estimate(graph)
     return graph
+
+
+def _patch_distance(patch: int, r: int, confidence: Optional[torch.Tensor]):
+    """``(squared differences (1, H, W), dy, dx) -> (1, H, W)``: the patch distances at that offset, plain
+    or weighted by ``confidence`` (:func:`build_graph`); ``r`` is the window's radius."""
+    if confidence is None:
+        return lambda diff, dy, dx: _box(diff, patch)
+    c = confidence[0].float()
+    height, width = c.shape[-2:]
+    padded = F.pad(c[None], (r, r, r, r), mode="replicate")[0]
+
+    def weighted(diff: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+        both = padded[:, r + dy:r + dy + height, r + dx:r + dx + width] * c
+        sums = _box(torch.cat([diff.mul_(both), both]), patch)
+        return sums[:1].div_(sums[1:])
+
+    return weighted
 
 
 def auto_nltv_weight(tv_rule: float, sigma: float, vectorial: bool) -> float:

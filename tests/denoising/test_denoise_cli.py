@@ -48,7 +48,7 @@ def test_denoises_a_file_and_reports(pair, tmp_path):
     assert psnr(read_image(out).pixels, read_image(clean).pixels) > psnr(read_image(noisy).pixels,
                                                                            read_image(clean).pixels) + 3
     assert "mean PSNR" in result.stdout and "SSIM" in result.stdout
-    assert "(estimated)" in result.stderr
+    assert "(estimated)" in result.stderr and " by primal-dual, sigma" in result.stderr
     record = json.loads(report.read_text())["images"][0]
     assert 10 < record["sigma_255"] < 30 and record["sigma_estimated"] is True
     assert record["tv_beta"] == 1.0 and record["optimizer"] == "primal-dual" and record["iterations"] > 0

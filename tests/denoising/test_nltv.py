@@ -123,6 +123,39 @@ def test_the_graph_keeps_the_most_similar_patches_of_the_window():
     assert torch.equal(graph.index.gather(0, order), torch.stack(targets).gather(0, pick))
 
 
+def test_a_confidence_weights_each_pixel_of_the_patch_distance():
+    """Against a brute force: sum c_i c_j d^2 / sum c_i c_j over each patch (replicated edges); all ones is
+    the plain distance; a confidence of another shape, or of 0, is refused."""
+    import torch.nn.functional as F
+
+    guide = rand(1, 3, 9, 13, seed=4).float()
+    confidence = 0.25 + 0.75 * (rand(1, 1, 9, 13, seed=5) > 0.5).float()
+    window, patch, k, sigma = 5, 3, 4, 0.2
+    graph = nltv.build_graph(guide, sigma, window=window, patch=patch, neighbours=k, confidence=confidence)
+    r, half = window // 2, patch // 2
+    padded, padded_c = (F.pad(t, (r,) * 4, mode="replicate") for t in (guide, confidence))
+    box = lambda t: F.avg_pool2d(F.pad(t, (half,) * 4, mode="replicate"), patch, stride=1)  # noqa: E731
+    distances, targets = [], []
+    rows, cols = torch.meshgrid(torch.arange(9), torch.arange(13), indexing="ij")
+    for dy, dx in nltv._offsets(window):
+        d = (padded[..., r + dy:r + dy + 9, r + dx:r + dx + 13] - guide).square().mean(1, keepdim=True)
+        both = padded_c[..., r + dy:r + dy + 9, r + dx:r + dx + 13] * confidence
+        distances.append((box(d * both) / box(both)).reshape(-1))
+        targets.append(((rows + dy).clamp(0, 8) * 13 + (cols + dx).clamp(0, 12)).reshape(-1))
+    best, pick = torch.stack(distances).topk(k, dim=0, largest=False)
+    order = graph.sqrt_weights.argsort(0, descending=True)
+    assert torch.allclose(graph.sqrt_weights.gather(0, order), (-best / (2 * sigma**2)).exp(), atol=1e-6)
+    assert torch.equal(graph.index.gather(0, order), torch.stack(targets).gather(0, pick))
+    plain = nltv.build_graph(guide, sigma, window=window, patch=patch, neighbours=k)
+    ones = nltv.build_graph(guide, sigma, window=window, patch=patch, neighbours=k,
+                            confidence=torch.ones(1, 1, 9, 13))
+    assert torch.allclose(ones.sqrt_weights, plain.sqrt_weights, atol=1e-6)
+    assert not torch.allclose(graph.sqrt_weights, plain.sqrt_weights, atol=1e-3)
+    for bad in (torch.ones(1, 1, 9, 12), torch.zeros(1, 1, 9, 13)):
+        with pytest.raises(ValueError, match="confidence in"):
+            nltv.build_graph(guide, sigma, window=window, patch=patch, neighbours=k, confidence=bad)
+
+
 def test_the_automatic_lambda_is_the_rules_scaled_and_the_solve_starts_from_the_guide():
     from neural_style.denoising.lambda_rule import auto_tv_weight
 

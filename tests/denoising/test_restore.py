@@ -543,3 +543,46 @@ def test_holes_under_a_noisy_blur_keep_the_blurs_discrepancy_aim():
         return float(-10 * torch.log10((image - clean)[..., known].square().mean()))
 
     assert psnr(result.image) > psnr(y) + 1
+
+
+@pytest.mark.parametrize("blur", ["motion:1,0", "box:1"])
+def test_a_one_pixel_blur_warns_and_denoises(blur):
+    noisy = np.clip(smooth(16, 16) + np.random.default_rng(2).normal(0, 0.05, (16, 16)), 0, 1).astype(np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = neural_style.restore(noisy, blur=blur, sigma=0.05, tv_weight=0.05)
+    assert any("single pixel: it blurs nothing" in str(w.message) for w in caught), [str(w.message) for w in caught]
+    denoised = neural_style.restore(noisy, sigma=0.05, tv_weight=0.05)  # no blur: the identity case
+    np.testing.assert_allclose(out, denoised, rtol=0, atol=1e-6)
+    assert np.abs(out - noisy).max() > 0.01  # denoised, not given back
+
+
+def test_a_one_pixel_blur_with_an_empty_mask_still_denoises():
+    noisy = np.clip(smooth(16, 16) + np.random.default_rng(3).normal(0, 0.05, (16, 16)), 0, 1).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = neural_style.restore(noisy, blur="motion:1,0", mask=np.ones((16, 16), bool), sigma=0.05,
+                                   tv_weight=0.05)
+    assert np.abs(out - noisy).max() > 0.01
+
+
+def test_nltv_compares_patches_mostly_on_the_known_pixels_when_holes_are_all(monkeypatch):
+    from neural_style.denoising import restore as restore_module
+
+    seen = []
+
+    def spy(guide, h, **options):
+        seen.append(options.get("confidence"))
+        return real(guide, h, **options)
+
+    real = restore_module.build_graph
+    monkeypatch.setattr(restore_module, "build_graph", spy)
+    image = as_tensor(smooth(16, 16))
+    known = torch.ones(16, 16, dtype=torch.bool)
+    known[4:8, 3:12] = False
+    run_restore(image, Degradation(known=known), regularizer="nltv", sigma=0.01, iterations=5)
+    expected = torch.where(known, 1.0, restore_module.NLTV_FILLED_CONFIDENCE)[None, None]
+    assert seen[-1] is not None and torch.equal(seen[-1], expected)
+    run_restore(image, Degradation(kernel=kernel_from_spec("gaussian:1"), known=known), regularizer="nltv",
+                sigma=0.01, iterations=5)
+    assert seen[-1] is None  # under a blur the mask is not at x's pixels

@@ -85,7 +85,8 @@ def test_each_blur_kind(blur, files, spy):
     else:
         expected = kernel_from_spec(blur)
     torch.testing.assert_close(kernel, expected)
-    assert f"{files / 'a.png'}: {RESTORE_AUTO_BEST['blur']}, sigma 1.00" in result.stderr  # the automatic prior
+    line = f"{files / 'a.png'}: {RESTORE_AUTO_BEST['blur']} by primal-dual, sigma 1.00"  # the automatic prior
+    assert line in result.stderr
 
 
 def test_mask_fills_the_hole_and_keeps_the_rest(files, spy):
@@ -178,6 +179,7 @@ def test_sigma_is_given_on_the_0_255_scale(files):
     record = report_of(report)["images"][0]
     assert record["sigma_255"] == pytest.approx(5) and record["sigma_estimated"] is False
     assert "sigma 5.00," in result.stderr and "(estimated)" not in result.stderr
+    assert f"a.png: {record['regularizer']} by {record['optimizer']}, sigma" in result.stderr  # the solver named
 
 
 @pytest.mark.parametrize("option", [("--fidelity", "l1"), ("--tv-beta", "1.5")])
@@ -374,6 +376,13 @@ def test_a_1x1_image_enlarged(files):
     data = read_image(out)
     assert data.pixels.shape == (3, 3, 1)
     assert np.abs(data.pixels * 255 - 128).max() <= 1
+
+
+def test_a_one_pixel_blur_warns_and_denoises(files):
+    result = restore(files / "a.png", "-o", files / "out.png", "--blur", "motion:1,0")
+    assert_ok(result)
+    assert "warning: the blur kernel is a single pixel: it blurs nothing, so only noise is removed" in result.stderr
+    assert (files / "out.png").exists()
 
 
 # --- masks that say nothing, or too much ---------------------------------------------------------
