@@ -14,7 +14,7 @@ from ..settings import (
     RestoreSettings,
 )
 from . import options as opt
-from .app import cli, echo, error, warn
+from .app import cli, echo, error, say, warn
 from .output import batch_outcome, clear_bar, count, progress_bar
 
 DENOISE = DenoiseSettings
@@ -132,7 +132,7 @@ def run_files(run, settings, inputs, output, reference, report, quiet, jobs) -> 
     finally:
         bar.close()
     if batch.mean_psnr is not None and not quiet:  # --quiet: no summary either
-        click.echo(f"mean PSNR {batch.mean_psnr:.2f} dB, mean SSIM {batch.mean_ssim:.4f} "
+        say(f"mean PSNR {batch.mean_psnr:.2f} dB, mean SSIM {batch.mean_ssim:.4f} "
                    f"over {count(len(batch.records), 'image')}")
     batch_outcome(batch, report)
 

@@ -1,7 +1,8 @@
 """A degradation ``A = M . S . K`` made for one image, and the restorer's problem (:mod:`.restore_pd`).
 
 :class:`Degradation` holds what the user said (a blur kernel, the known pixels, an enlargement
-factor); :func:`build_problem` makes the operators (:mod:`.operators`) for an image's size, the part
+factor); :func:`check_degradation` checks it against the image (and warns of what does nothing or looks
+wrong); :func:`build_problem` makes the operators (:mod:`.operators`) for an image's size, the part
 of x that is the result, and the first x:
 
 - the missing pixels filled from the known ones (:func:`fill_missing`: the mean of the known pixels
@@ -10,12 +11,17 @@ of x that is the result, and the first x:
 - extended beyond the border by the blur's margin, repeating the edge pixels.
 """
 
+import warnings
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
+from ..errors import InputError, Message, setting
+from ..rules import validate
+from ..settings import RestoreSettings
+from .kernels import check_kernel
 from .operators import Blur, Chain, Downsample, Mask, use_fft
 from .restore_pd import Problem
 
@@ -44,6 +50,71 @@ class Degradation:
     @property
     def is_identity(self) -> bool:
         return self.kernel is None and self.known is None and self.upscale is None
+
+
+#: A mask that marks more than this fraction of the pixels as missing is said to (scikit-image's and
+#: OpenCV's masks mark the holes: one of theirs given here is mostly "missing").
+MOSTLY_MISSING = 0.9
+
+
+def check_degradation(degradation: Degradation, y: torch.Tensor) -> Degradation:
+    """``degradation`` checked against ``y`` (the kernel by :func:`~.kernels.check_kernel`, the factor by its
+    rule, the mask's shape); a one-pixel kernel (it blurs nothing) and a mask with nothing to fill dropped
+    (each with a warning).
+
+    Raises:
+        InputError: a bad kernel, a factor that enlarges nothing, or a mask of another shape or with no
+            known pixel.
+    """
+    kernel = None if degradation.kernel is None else check_kernel(torch.as_tensor(degradation.kernel))
+    if kernel is not None and kernel.numel() == 1:
+        warnings.warn(Message("the blur kernel is a single pixel: it blurs nothing and is left out (a motion "
+                              "blur's LENGTH and a box's SIZE must be above 1 to blur)"), UserWarning,
+                      stacklevel=3)
+        kernel = None
+    upscale = degradation.upscale
+    if upscale is not None:
+        validate(RestoreSettings(upscale=upscale), ["upscale"])
+        if degradation.output_shape(tuple(y.shape[-2:])) == tuple(y.shape[-2:]):
+            raise InputError(f"{setting('upscale')} {upscale:g} leaves a {y.shape[-1]}x{y.shape[-2]} px image at "
+                             "that size: pass a larger factor")
+    known = degradation.known
+    degradation = Degradation(kernel, known, upscale)
+    if known is None:
+        return degradation
+    if known.ndim != 2:
+        raise InputError(f"expected an (H, W) mask, got shape {tuple(known.shape)}")
+    if tuple(known.shape) != tuple(y.shape[-2:]):
+        raise InputError(f"the mask is {known.shape[-1]}x{known.shape[-2]} px but the image is "
+                         f"{y.shape[-1]}x{y.shape[-2]} px: pass a mask of the image's size")
+    known = known.bool()
+    missing = 1 - float(known.float().mean())
+    if 1 > missing > MOSTLY_MISSING:
+        warnings.warn(Message(f"the mask marks {missing:.0%} of the pixels as missing: white marks the known pixels "
+                              "(scikit-image's and OpenCV's masks mark the holes: invert such a mask)"), UserWarning,
+                      stacklevel=3)
+    if not bool(known.any()):
+        raise InputError("the mask marks every pixel as missing: white (or any colour but the mask colour) marks "
+                         "the known pixels")
+    _warn_if_flat(y, known)
+    if bool(known.all()):
+        warnings.warn(Message("the mask marks no pixel to fill: nothing is filled (with "
+                              f"{setting('mask_color')}, the colour must match exactly: a JPEG changes it)"),
+                      UserWarning, stacklevel=3)
+        return Degradation(kernel, None, upscale)
+    return Degradation(kernel, known, upscale)
+
+
+def _warn_if_flat(y: torch.Tensor, known: torch.Tensor) -> None:
+    """A warning when the known pixels of ``y`` (at least two, some missing) are all one colour: the holes
+    are then filled with it, most likely from a mask whose white marks the holes (a fresh user's finding)."""
+    if bool(known.all()) or int(known.sum()) < 2:
+        return
+    values = y[0][:, known]
+    if float((values.amax(1) - values.amin(1)).max()) < 0.5 / 255:
+        warnings.warn(Message("the known pixels (the mask's white) are all one colour, so the holes are filled "
+                              "with it: is the mask inverted? (white marks the known pixels; scikit-image's and "
+                              "OpenCV's masks mark the holes)"), UserWarning, stacklevel=4)
 
 
 def fill_missing(y: torch.Tensor, known: torch.Tensor) -> torch.Tensor:

@@ -48,10 +48,11 @@ def denoise_one(path: Path, out: Path, settings: DenoiseSettings, reference: Opt
         result = run_denoise(noisy, settings, callback=callback)
     if solved is not None:
         solved()
-    image = result.image.cpu().clamp(0, 1)  # what the 8- or 16-bit file holds: scored as written
+    image = result.image.cpu().clamp(0, 1)
     record = _record(path, out, noisy, image, data.bit_depth, result)
-    if reference is not None:
-        record.update(_scores(reference, path, data, noisy, image))
+    if reference is not None:  # scored as written: at the file's levels (a lossless format's exact pixels)
+        levels = 2 ** data.bit_depth - 1
+        record.update(_scores(reference, path, data, noisy, image.mul(levels).round_().div_(levels)))
     if result.optimizer == "none" and copy_image(path, out):  # a mask with nothing to fill: the file itself
         return record
     factor = image.shape[-1] / noisy.shape[-1]

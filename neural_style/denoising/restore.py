@@ -9,7 +9,6 @@ the energy through autograd. With no degradation it is :func:`~.solver.run_denoi
 """
 
 import time
-import warnings
 from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Dict, List, Optional
 
@@ -19,7 +18,7 @@ from ..core import losses
 from ..core.device import resolve_device
 from ..core.optimize import OptimizeResult, Step, optimize_image
 from ..core.stop import StopReason
-from ..errors import InputError, Message, setting
+from ..errors import InputError, setting
 from ..rules import validate
 from ..settings import (
     DENOISE_ADAM_LR,
@@ -29,9 +28,8 @@ from ..settings import (
     restore_regularizer,
     with_overrides,
 )
-from .degradation import Degradation, build_problem
+from .degradation import Degradation, build_problem, check_degradation
 from .discrepancy import choose_weight, kappa_for, start_weight
-from .kernels import check_kernel
 from .nltv import GUIDE_SMOOTHING, H_FACTOR, build_graph
 from .noise import check_range, masked_sigma, noise_sigma
 from .operators import Blur, Downsample, Mask
@@ -128,7 +126,7 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
     y = degraded.to(dev, torch.float32).contiguous()
     check_range(y)
     given = degradation or Degradation()
-    degradation = _checked(given, y)
+    degradation = check_degradation(given, y)
     if degradation.is_identity and given.known is not None and given.kernel is None:  # a mask with nothing
         # to fill, and nothing else (a one-pixel blur dropped with it: denoising, below)
         return RestoreResult(run=OptimizeResult(image=y, stop_reason=StopReason.COMPLETED), sigma=0.0,
@@ -168,58 +166,6 @@ def run_restore(degraded: torch.Tensor, degradation: Optional[Degradation] = Non
     return RestoreResult(run=run, sigma=sigma, sigma_estimated=estimated, tv_weight=tv_weight, tv_beta=s.tv_beta,
                          optimizer=optimizer, regularizer=s.regularizer, tv_weight_method=method,
                          residual=residual, evaluations=evaluations, work=work)
-
-
-#: A mask that marks more than this fraction of the pixels as missing is said to (scikit-image's and
-#: OpenCV's masks mark the holes: one of theirs given here is mostly "missing").
-MOSTLY_MISSING = 0.9
-
-
-def _checked(degradation: Degradation, y: torch.Tensor) -> Degradation:
-    """``degradation`` checked against ``y`` (the kernel by :func:`~.kernels.check_kernel`, the factor by its
-    rule, the mask's shape); a one-pixel kernel (it blurs nothing) and a mask with nothing to fill dropped
-    (each with a warning).
-
-    Raises:
-        InputError: a bad kernel, a factor that enlarges nothing, or a mask of another shape or with no
-            known pixel.
-    """
-    kernel = None if degradation.kernel is None else check_kernel(torch.as_tensor(degradation.kernel))
-    if kernel is not None and kernel.numel() == 1:
-        warnings.warn(Message("the blur kernel is a single pixel: it blurs nothing, so only noise is removed (a "
-                              "motion blur's LENGTH and a box's SIZE must be above 1 to blur)"), UserWarning,
-                      stacklevel=3)
-        kernel = None
-    upscale = degradation.upscale
-    if upscale is not None:
-        validate(RestoreSettings(upscale=upscale), ["upscale"])
-        if degradation.output_shape(tuple(y.shape[-2:])) == tuple(y.shape[-2:]):
-            raise InputError(f"{setting('upscale')} {upscale:g} leaves a {y.shape[-1]}x{y.shape[-2]} px image at "
-                             "that size: pass a larger factor")
-    known = degradation.known
-    degradation = Degradation(kernel, known, upscale)
-    if known is None:
-        return degradation
-    if known.ndim != 2:
-        raise InputError(f"expected an (H, W) mask, got shape {tuple(known.shape)}")
-    if tuple(known.shape) != tuple(y.shape[-2:]):
-        raise InputError(f"the mask is {known.shape[-1]}x{known.shape[-2]} px but the image is "
-                         f"{y.shape[-1]}x{y.shape[-2]} px: pass a mask of the image's size")
-    known = known.bool()
-    missing = 1 - float(known.float().mean())
-    if 1 > missing > MOSTLY_MISSING:
-        warnings.warn(Message(f"the mask marks {missing:.0%} of the pixels as missing: white marks the known pixels "
-                              "(scikit-image's and OpenCV's masks mark the holes: invert such a mask)"), UserWarning,
-                      stacklevel=3)
-    if not bool(known.any()):
-        raise InputError("the mask marks every pixel as missing: white (or any colour but the mask colour) marks "
-                         "the known pixels")
-    if bool(known.all()):
-        warnings.warn(Message("the mask marks no pixel to fill: nothing is filled (with "
-                              f"{setting('mask_color')}, the colour must match exactly: a JPEG changes it)"),
-                      UserWarning, stacklevel=3)
-        return Degradation(kernel, None, upscale)
-    return Degradation(kernel, known, upscale)
 
 
 def _denoised(y: torch.Tensor, s: RestoreSettings, callback) -> RestoreResult:

@@ -378,10 +378,31 @@ def test_a_1x1_image_enlarged(files):
     assert np.abs(data.pixels * 255 - 128).max() <= 1
 
 
+def test_a_mask_whose_known_pixels_are_one_colour_warns(files):
+    """A fresh user's finding: a mask with scikit-image's polarity (white = holes) over black text keeps only
+    the black strokes as known, and the result was a black image without a word."""
+    image = np.asarray(Image.open(files / "a.png")).copy()
+    text = np.zeros((SIZE, SIZE), bool)
+    text[3:6, 2:14] = True
+    image[text] = 0
+    Image.fromarray(image).save(files / "texted.png")
+    Image.fromarray(np.where(text, 255, 0).astype(np.uint8)).save(files / "inverted.png")
+    result = restore(files / "texted.png", "-o", files / "out.png", "--mask", files / "inverted.png", "--iterations",
+                     "5")
+    assert_ok(result)
+    assert "warning: the known pixels (the mask's white) are all one colour" in result.stderr
+    assert "is the mask inverted?" in result.stderr
+    Image.fromarray(np.where(text, 0, 255).astype(np.uint8)).save(files / "right-mask.png")
+    right = restore(files / "texted.png", "-o", files / "right.png", "--mask", files / "right-mask.png", "--iterations",
+                    "5")
+    assert_ok(right)
+    assert "all one colour" not in right.stderr
+
+
 def test_a_one_pixel_blur_warns_and_denoises(files):
     result = restore(files / "a.png", "-o", files / "out.png", "--blur", "motion:1,0")
     assert_ok(result)
-    assert "warning: the blur kernel is a single pixel: it blurs nothing, so only noise is removed" in result.stderr
+    assert "warning: the blur kernel is a single pixel: it blurs nothing and is left out" in result.stderr
     assert (files / "out.png").exists()
 
 
@@ -480,3 +501,35 @@ def test_a_reader_that_goes_away_loses_nothing(files):
     assert process.wait(timeout=120) == 0
     assert read_image(out).pixels.shape == (SIZE, SIZE, 3) and json.loads(report.read_text())["images"]
 
+
+
+def test_a_summary_reader_that_goes_away_loses_nothing(files):
+    """``neural-style restore ... --reference ref | true``: stdout's reader is gone before the summary; the run
+    still ends 0 with its image and report (click turned the broken pipe into a silent exit 1 before)."""
+    import os
+    import subprocess
+    import sys
+
+    out, report = files / "summary.png", files / "summary.json"
+    command = [sys.executable, "-m", "neural_style", "restore", str(files / "a.png"), "-o", str(out), "--blur",
+               "gaussian:1.0", "--regularizer", "tv", "--sigma", "5", "--reference", str(files / "a.png"),
+               "--report", str(report)]
+    read, write = os.pipe()
+    os.close(read)  # no reader at all: the first write to stdout breaks
+    process = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, timeout=120)
+    os.close(write)
+    assert process.returncode == 0, process.stderr.decode()
+    assert b"Traceback" not in process.stderr and b"Exception ignored" not in process.stderr
+    assert read_image(out).pixels.shape == (SIZE, SIZE, 3) and json.loads(report.read_text())["images"]
+
+
+def test_the_psnr_printed_is_that_of_the_file_written(files):
+    """A fresh user's finding: the PSNR was the float result's (43.93 dB printed, 43.86 from the PNG)."""
+    report = files / "r.json"
+    result = restore(files / "a.png", "-o", files / "out.png", "--blur", "gaussian:0.3", "--sigma", "0.5",
+                     "--tv-weight", "0.0001", "--reference", files / "a.png", "--report", report)  # near the input
+    assert_ok(result)
+    written = read_image(files / "out.png").pixels.astype(np.float64)
+    clean = read_image(files / "a.png").pixels.astype(np.float64)
+    expected = 10 * np.log10(1 / np.mean((written - clean) ** 2))
+    assert report_of(report)["images"][0]["psnr"] == pytest.approx(expected, abs=1e-4)
