@@ -13,6 +13,7 @@ import click
 
 from .. import __version__, signals
 from ..errors import one_line, spelled
+from ..io.progress import write_text
 
 DEBUG_ENV = "NEURAL_STYLE_DEBUG"
 #: Settings whose option is not ``--`` + the name with dashes.
@@ -35,26 +36,13 @@ def echo(message) -> None:
     """Every line the commands print (on stderr: stdout is left for data), as :func:`printable`, the
     settings a library message names (a :class:`~neural_style.errors.Message`) spelled as options. A reader that
     went away (``2>&1 | head``: a broken pipe) is not an error of the run: its work and files go on."""
-    _written(printable(spelled(message, flag)), sys.stderr)
+    write_text(sys.stderr, printable(spelled(message, flag)) + "\n")
 
 
 def say(line: str) -> None:
     """A line of data on stdout (the ``--reference`` summary); a reader that went away (``| head``) is not an
     error of the run, as for :func:`echo`."""
-    _written(line, sys.stdout)
-
-
-def _written(line: str, stream) -> None:
-    """``line`` written and flushed to ``stream``; on a broken pipe the stream is pointed at the null device,
-    so that neither the next line nor the interpreter's last flush fails (Python's docs: signal, SIGPIPE)."""
-    try:
-        click.echo(line, file=stream)
-        stream.flush()
-    except BrokenPipeError:
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
-        except (OSError, ValueError):  # a stream with no descriptor (a test's capture): nothing to flush later
-            pass
+    write_text(sys.stdout, line + "\n")
 
 
 def warn(message) -> None:
