@@ -3,9 +3,9 @@ CPU's result of the same restoration (run where a GPU is lent; a few minutes on 
 
 The clean image is examples/inputs/kodim23.jpg enlarged by Pillow's Lanczos filter and cropped to the size
 asked (the repository's own picture: ../shared does not travel to a lent machine; an enlargement is
-smoother than a 4K photo, which changes the PSNR, not the parity being measured). It is blurred (the
-kernel's valid convolution of the clean image extended by reflection, the benchmark's boundary), noise of
-sigma 2 (0..255) added with a fixed seed, and rounded to 8 bits. Each device then runs
+smoother than a 4K photo, which changes the PSNR, not the parity being measured). It is degraded as
+benchmarks/restore_vs_peers.py degrades (``restore_peers.blur``: reflect boundary, Gaussian noise of sigma
+2 on the 0..255 scale, seed 0, not clipped). Each device then runs
 ``run_restore`` with the defaults (``--regularizer auto``: TV above 4 megapixels, by ADMM; sigma and
 lambda automatic; ``--regularizer`` for another prior), and, with ``--fixed``, at the lambda the CPU's
 automatic run chose. A first run on a
@@ -25,12 +25,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+import restore_peers as rp  # noqa: E402
+
+from neural_style.core import metrics  # noqa: E402
 from neural_style.denoising.degradation import Degradation  # noqa: E402
 from neural_style.denoising.kernels import kernel_from_spec  # noqa: E402
 from neural_style.denoising.restore import run_restore  # noqa: E402
@@ -38,29 +42,22 @@ from neural_style.denoising.restore import run_restore  # noqa: E402
 PICTURE = ROOT / "examples/inputs/kodim23.jpg"
 
 
-def clean_image(width: int, height: int) -> torch.Tensor:
-    """(1, 3, H, W) float32 in [0, 1]: the picture enlarged (Lanczos) to cover the size, centre-cropped."""
+def clean_image(width: int, height: int) -> np.ndarray:
+    """(H, W, 3) float64 in [0, 1]: the picture enlarged (Lanczos) to cover the size, centre-cropped."""
     picture = Image.open(PICTURE).convert("RGB")
     scale = max(width / picture.width, height / picture.height)
     big = picture.resize((round(picture.width * scale), round(picture.height * scale)), Image.LANCZOS)
     left, top = (big.width - width) // 2, (big.height - height) // 2
-    array = np.asarray(big.crop((left, top, left + width, top + height)), dtype=np.float32) / 255
-    return torch.from_numpy(array).permute(2, 0, 1)[None].contiguous()
+    return np.asarray(big.crop((left, top, left + width, top + height)), dtype=np.float64) / 255
 
 
-def degrade(clean: torch.Tensor, kernel: torch.Tensor, noise_255: float, seed: int = 0) -> torch.Tensor:
-    """The blurred, noisy, 8-bit image of the module doc, (1, 3, H, W) float32."""
-    kh, kw = kernel.shape
-    padded = F.pad(clean.double(), (kw // 2, kw // 2, kh // 2, kh // 2), mode="reflect")
-    weight = kernel.flip(0, 1)[None, None].expand(3, 1, kh, kw).contiguous()  # a true convolution
-    blurred = F.conv2d(padded, weight, groups=3)
-    noise = torch.randn(blurred.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    return (blurred + noise * noise_255 / 255).clamp(0, 1).mul(255).round().div(255).float()
+def degraded(clean: np.ndarray, kernel: torch.Tensor, noise_255: float) -> torch.Tensor:
+    """The benchmark's blurred, noisy image (module doc) as a (1, 3, H, W) float32 tensor."""
+    return torch.from_numpy(rp.blur(clean, kernel.numpy(), noise_255)).permute(2, 0, 1)[None].float().contiguous()
 
 
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = float((a.double().cpu().clamp(0, 1) - b.double().cpu()).square().mean())
-    return float("inf") if mse == 0 else 10 * np.log10(1 / mse)
+def psnr(image: torch.Tensor, clean: torch.Tensor) -> float:
+    return float(metrics.psnr(image.float().cpu().clamp(0, 1), clean))
 
 
 def timed_restore(y: torch.Tensor, kernel: torch.Tensor, device: str, **options) -> dict:
@@ -112,9 +109,10 @@ def main() -> None:
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
     kernel = kernel_from_spec(args.blur)
-    clean = clean_image(width, height)
-    y = degrade(clean, kernel, args.noise)
-    small = degrade(clean_image(128, 96), kernel, args.noise)
+    picture = clean_image(width, height)
+    clean = torch.from_numpy(picture).permute(2, 0, 1)[None].float()
+    y = degraded(picture, kernel, args.noise)
+    small = degraded(clean_image(128, 96), kernel, args.noise)
     print(f"{width}x{height} colour, blur {args.blur}, noise {args.noise:g}; degraded PSNR {psnr(y, clean):.2f} dB; "
           f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
           + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU"), flush=True)

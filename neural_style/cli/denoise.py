@@ -133,7 +133,7 @@ def run_files(run, settings, inputs, output, reference, report, quiet, jobs) -> 
         bar.close()
     if batch.mean_psnr is not None and not quiet:  # --quiet: no summary either
         say(f"mean PSNR {batch.mean_psnr:.2f} dB, mean SSIM {batch.mean_ssim:.4f} "
-                   f"over {count(len(batch.records), 'image')}")
+            f"over {count(len(batch.records), 'image')}")
     batch_outcome(batch, report)
 
 

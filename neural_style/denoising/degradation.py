@@ -100,24 +100,24 @@ def check_degradation(degradation: Degradation, y: torch.Tensor) -> Degradation:
     if not bool(known.any()):
         raise InputError("the mask marks every pixel as missing: white (or any colour but the mask colour) marks "
                          "the known pixels")
-    _warn_if_flat(y, known)
     if bool(known.all()):
         warnings.warn(Message("the mask marks no pixel to fill: nothing is filled (with "
                               f"{setting('mask_color')}, the colour must match exactly: a JPEG changes it)"),
                       UserWarning, stacklevel=3)
         return Degradation(kernel, None, upscale)
+    _warn_if_flat(y, known, missing)
     return Degradation(kernel, known, upscale)
 
 
-def _warn_if_flat(y: torch.Tensor, known: torch.Tensor) -> None:
-    """A warning when the known pixels of ``y`` are all one colour, or, with most pixels missing, nearly
-    (:data:`NEARLY_FLAT` in every channel): the holes are then filled with it, most likely from a mask whose
-    white marks the holes (fresh users' findings: black text, and the same text saved as a JPEG)."""
-    if bool(known.all()) or int(known.sum()) < 2:
-        return
+def _warn_if_flat(y: torch.Tensor, known: torch.Tensor, missing: float) -> None:
+    """A warning when the known pixels of ``y`` are all one colour, or, with most pixels ``missing`` (a
+    fraction), nearly (:data:`NEARLY_FLAT` in every channel): the holes are then filled with it, most likely
+    from a mask whose white marks the holes (fresh users' findings: black text, and the same text as a JPEG)."""
     values = y[0][:, known]
+    if values.shape[1] < 2:  # one known pixel: nothing to compare
+        return
     flat = float((values.amax(1) - values.amin(1)).max()) < 0.5 / 255
-    if flat or (float(known.float().mean()) < 0.5 and float(values.std(1).max()) < NEARLY_FLAT):
+    if flat or (missing > 0.5 and float(values.std(1).max()) < NEARLY_FLAT):
         warnings.warn(Message("the known pixels (the mask's white) are all about one colour, so the holes are "
                               "filled with it: is the mask inverted? (white marks the known pixels; scikit-image's "
                               "and OpenCV's masks mark the holes)"), UserWarning, stacklevel=4)

@@ -220,8 +220,7 @@ def _patch_distance(patch: int, r: int, confidence: Optional[torch.Tensor]):
 
     def weighted(diff: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
         both = padded[:, r + dy:r + dy + height, r + dx:r + dx + width] * c
-        sums = _box(torch.cat([diff.mul_(both), both]), patch)
-        return sums[:1].div_(sums[1:])
+        return _box(diff.mul_(both), patch).div_(_box(both, patch))
 
     return weighted
 

@@ -3,6 +3,7 @@ and the one-line errors (usage: exit 2; a file that fails in a batch: exit 1).""
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 import pytest
@@ -483,18 +484,23 @@ def test_bad_input(case, files):
     assert snapshot(files) == before
 
 
-def test_a_reader_that_goes_away_loses_nothing(files):
-    """``neural-style restore ... 2>&1 | head -1``: the pipe breaks at the second line; the image and the report
-    are still written and the run ends 0 (it died with exit 1 and neither before)."""
-    import os
+def _restore_in_a_process(files, name, *extra, **pipes):
+    """``python -m neural_style restore a.png`` (TV under a small blur, sigma given) writing ``name``.png and
+    ``name``.json, with ``pipes`` for :class:`subprocess.Popen`; the process, the image and the report."""
     import subprocess
     import sys
 
-    out, report = files / "piped.png", files / "piped.json"
+    out, report = files / f"{name}.png", files / f"{name}.json"
     command = [sys.executable, "-m", "neural_style", "restore", str(files / "a.png"), "-o", str(out), "--blur",
-               "gaussian:1.0", "--regularizer", "tv", "--sigma", "5", "--log-every", "10", "--report", str(report)]
+               "gaussian:1.0", "--regularizer", "tv", "--sigma", "5", "--report", str(report), *map(str, extra)]
+    return subprocess.Popen(command, **pipes), out, report
+
+
+def test_a_reader_that_goes_away_loses_nothing(files):
+    """``neural-style restore ... 2>&1 | head -1``: the pipe breaks at the second line; the image and the report
+    are still written and the run ends 0 (it died with exit 1 and neither before)."""
     read, write = os.pipe()
-    process = subprocess.Popen(command, stderr=write)
+    process, out, report = _restore_in_a_process(files, "piped", "--log-every", "10", stderr=write)
     os.close(write)
     with os.fdopen(read, "rb") as pipe:
         pipe.readline()  # one line, then the reader goes away
@@ -502,24 +508,19 @@ def test_a_reader_that_goes_away_loses_nothing(files):
     assert read_image(out).pixels.shape == (SIZE, SIZE, 3) and json.loads(report.read_text())["images"]
 
 
-
 def test_a_summary_reader_that_goes_away_loses_nothing(files):
     """``neural-style restore ... --reference ref | true``: stdout's reader is gone before the summary; the run
     still ends 0 with its image and report (click turned the broken pipe into a silent exit 1 before)."""
-    import os
     import subprocess
-    import sys
 
-    out, report = files / "summary.png", files / "summary.json"
-    command = [sys.executable, "-m", "neural_style", "restore", str(files / "a.png"), "-o", str(out), "--blur",
-               "gaussian:1.0", "--regularizer", "tv", "--sigma", "5", "--reference", str(files / "a.png"),
-               "--report", str(report)]
     read, write = os.pipe()
     os.close(read)  # no reader at all: the first write to stdout breaks
-    process = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, timeout=120)
+    process, out, report = _restore_in_a_process(files, "summary", "--reference", files / "a.png", stdout=write,
+                                                 stderr=subprocess.PIPE)
     os.close(write)
-    assert process.returncode == 0, process.stderr.decode()
-    assert b"Traceback" not in process.stderr and b"Exception ignored" not in process.stderr
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr and b"Exception ignored" not in stderr
     assert read_image(out).pixels.shape == (SIZE, SIZE, 3) and json.loads(report.read_text())["images"]
 
 

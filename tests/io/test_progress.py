@@ -108,13 +108,15 @@ def test_off_a_terminal_the_line_clock_runs_on_across_restarts(clock):
 class Gone(io.StringIO):
     """A stream whose reader went away (``2>&1 | head``): every write is a broken pipe."""
 
-    writes = 0
+    def __init__(self):
+        super().__init__()
+        self.writes = 0
 
     def isatty(self):
         return False
 
     def write(self, text):
-        Gone.writes += 1
+        self.writes += 1
         raise BrokenPipeError(32, "Broken pipe")
 
 
@@ -122,7 +124,7 @@ def test_a_broken_pipe_turns_the_bar_off_instead_of_ending_the_work(clock):
     stream = Gone()
     bar = ProgressBar(100, stream=stream, log_every=10)
     bar.update(10)  # raised BrokenPipeError before: the solve it reports on ended with it
-    assert not bar.enabled and Gone.writes == 1
+    assert not bar.enabled and stream.writes == 1
     bar.update(20)
     bar.close()
-    assert Gone.writes == 1  # nothing more is tried
+    assert stream.writes == 1  # nothing more is tried
